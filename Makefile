@@ -1,0 +1,61 @@
+# The two commands that matter: `make run` and `make test`. Everything else is a step of theirs.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: run test test-unit test-integration test-e2e install browser bench lint format schema clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	@touch $@
+
+install: $(STAMP)
+
+## Serve on 127.0.0.1:8000 with an embedded SQLite database (created and migrated on first run).
+run: install
+	$(BIN)/innovation db upgrade
+	$(BIN)/innovation serve
+
+## The whole suite, on SQLite and on a throw-away PostgreSQL, browser tests included.
+test: install browser
+	.ci/with-postgres $(BIN)/pytest $(PYTEST_ARGS)
+
+## Only the pure tests: no database, no network, seconds.
+test-unit: install
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: install
+	.ci/with-postgres $(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+test-e2e: install browser
+	.ci/with-postgres $(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+## Debian's Chromium for the browser tests (Playwright drives it; its own download cannot work here).
+browser:
+	@.ci/install-chromium
+
+## The event store side by side with the eventsourcing library, on SQLite and PostgreSQL.
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	.ci/with-postgres $(BIN)/python -m bench.store $(BENCH_ARGS)
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy innovation
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Regenerate schema.graphql from the code.
+schema: install
+	$(BIN)/innovation schema export --output schema.graphql
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info

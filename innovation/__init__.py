@@ -1,0 +1,1 @@
+"""innovation: an event-sourced tracker for a continuous innovation pipeline."""

@@ -1,0 +1,165 @@
+"""Settings from ``INNOVATION_*`` environment variables, read once; defaults run on SQLite.
+
+Every field is documented in the README's configuration table; a bad value fails at start-up
+with the variable's name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_THEMES = (
+    "customer-experience",
+    "telecom-platforms",
+    "cybersecurity",
+    "networks-cloud",
+    "generative-ai",
+)
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///var/innovation.db"
+    """INNOVATION_DATABASE_URL: ``sqlite:///path`` (embedded) or ``postgresql://user@host/db``."""
+    sqlite_synchronous: str = "FULL"
+    """INNOVATION_SQLITE_SYNCHRONOUS: SQLite's ``synchronous`` pragma (WAL mode is always on)."""
+    pool_size: int = 10
+    """INNOVATION_DB_POOL_SIZE: PostgreSQL connections per process for reads (plus one writer)."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    """INNOVATION_HOST: address the HTTP server listens on."""
+    port: int = 8000
+    """INNOVATION_PORT: port the HTTP server listens on."""
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    themes: tuple[str, ...] = DEFAULT_THEMES
+    """INNOVATION_THEMES: comma-separated list of the themes an idea may carry."""
+    timezone: str = "Europe/Paris"
+    """INNOVATION_TIMEZONE: the zone in which periods and dates are computed."""
+    snapshot_every: int = 50
+    """INNOVATION_SNAPSHOT_EVERY: write a stream snapshot every N events (0 turns it off)."""
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    max_depth: int = 12
+    """INNOVATION_API_MAX_DEPTH: deepest GraphQL selection accepted."""
+    max_aliases: int = 30
+    """INNOVATION_API_MAX_ALIASES: most field aliases in one GraphQL document."""
+    max_tokens: int = 2000
+    """INNOVATION_API_MAX_TOKENS: most lexical tokens in one GraphQL document."""
+    max_body_bytes: int = 256 * 1024
+    """INNOVATION_API_MAX_BODY_BYTES: largest request body accepted (413 above)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        read = _Reader(env)
+        settings = cls(
+            database=DatabaseSettings(
+                url=read.text("INNOVATION_DATABASE_URL", DatabaseSettings.url),
+                sqlite_synchronous=read.choice(
+                    "INNOVATION_SQLITE_SYNCHRONOUS",
+                    DatabaseSettings.sqlite_synchronous,
+                    ("OFF", "NORMAL", "FULL", "EXTRA"),
+                ),
+                pool_size=read.integer("INNOVATION_DB_POOL_SIZE", DatabaseSettings.pool_size, 1),
+            ),
+            server=ServerSettings(
+                host=read.text("INNOVATION_HOST", ServerSettings.host),
+                port=read.integer("INNOVATION_PORT", ServerSettings.port, 1, 65535),
+            ),
+            pipeline=PipelineSettings(
+                themes=read.items("INNOVATION_THEMES", DEFAULT_THEMES),
+                timezone=read.zone("INNOVATION_TIMEZONE", PipelineSettings.timezone),
+                snapshot_every=read.integer(
+                    "INNOVATION_SNAPSHOT_EVERY", PipelineSettings.snapshot_every, 0
+                ),
+            ),
+            api=ApiSettings(
+                max_depth=read.integer("INNOVATION_API_MAX_DEPTH", ApiSettings.max_depth, 2),
+                max_aliases=read.integer("INNOVATION_API_MAX_ALIASES", ApiSettings.max_aliases, 0),
+                max_tokens=read.integer("INNOVATION_API_MAX_TOKENS", ApiSettings.max_tokens, 50),
+                max_body_bytes=read.integer(
+                    "INNOVATION_API_MAX_BODY_BYTES", ApiSettings.max_body_bytes, 1024
+                ),
+            ),
+        )
+        return settings
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def _raw(self, name: str) -> str | None:
+        value = self.env.get(name)
+        return None if value is None or value.strip() == "" else value.strip()
+
+    def text(self, name: str, default: str) -> str:
+        return self._raw(name) or default
+
+    def integer(self, name: str, default: int, low: int, high: int | None = None) -> int:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: {raw!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise SettingsError(f"{name}: {value} must be {bound}")
+        return value
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw.upper() not in allowed:
+            raise SettingsError(f"{name}: {raw!r} is not one of {', '.join(allowed)}")
+        return raw.upper()
+
+    def items(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        values = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+        if not values:
+            raise SettingsError(f"{name}: give at least one value, separated by commas")
+        return values
+
+    def zone(self, name: str, default: str) -> str:
+        raw = self._raw(name) or default
+        try:
+            ZoneInfo(raw)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"{name}: {raw!r} is not a known time zone") from None
+        return raw
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    return Settings.from_env()

@@ -1,0 +1,348 @@
+"""The log's SQL, as jobs: synchronous functions of a Core ``Connection`` run by ``Database``.
+
+``Recorder`` holds what both backends share; ``SQLiteRecorder`` and ``PostgresRecorder``
+(in ``store/postgres.py``) hold how each appends and how each reads the whole log in order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from innovation.store.errors import ConcurrencyError, DuplicateEventError
+from innovation.store.records import (
+    ANY,
+    NO_STREAM,
+    AppendResult,
+    RecordedEvent,
+    Snapshot,
+    StoredEvent,
+)
+from innovation.store.tables import checkpoints, events, snapshots
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Page(msgspec.Struct, frozen=True):
+    """Events read from the log in position order, and whether reading stopped at a gap.
+
+    ``wait_for_xmax`` is set when the page ends where an event may still commit (PostgreSQL):
+    reading may go on once every transaction below that id has finished.
+    """
+
+    events: list[RecordedEvent]
+    wait_for_xmax: int | None = None
+
+
+class AppendRaceError(Exception):
+    """Another writer committed the same stream version or event id between check and insert.
+
+    Raised only where the database can no longer be asked (a PostgreSQL transaction aborted by
+    the unique index); ``EventStore`` runs the append again, which then classifies it.
+    """
+
+
+_COLUMNS = (
+    events.c.position,
+    events.c.stream_id,
+    events.c.version,
+    events.c.type,
+    events.c.schema_version,
+    events.c.data,
+    events.c.metadata,
+    events.c.recorded_at,
+    events.c.event_id,
+)
+
+
+def to_recorded(row: Any) -> RecordedEvent:
+    """A result row (columns in ``_COLUMNS`` order) as a ``RecordedEvent``."""
+    return RecordedEvent(
+        position=row[0],
+        stream_id=row[1],
+        version=row[2],
+        type=row[3],
+        schema_version=row[4],
+        data=row[5],
+        metadata=row[6],
+        recorded_at=row[7],
+        event_id=row[8],
+    )
+
+
+def check_batch(stream_id: str, records: Sequence[StoredEvent]) -> None:
+    """One append may not carry the same event twice."""
+    ids = [record.event_id for record in records]
+    if len(set(ids)) != len(ids):
+        twice = sorted({str(event_id) for event_id in ids if ids.count(event_id) > 1})
+        raise DuplicateEventError(stream_id, twice)
+
+
+def check_expected(stream_id: str, expected: int, actual: int) -> None:
+    if expected == ANY:
+        return
+    wanted = 0 if expected == NO_STREAM else expected
+    if wanted < 0:
+        raise ValueError(f"expected_version must be >= 0, NO_STREAM or ANY, not {expected}")
+    if actual != wanted:
+        raise ConcurrencyError(stream_id, expected, actual)
+
+
+class Recorder:
+    """What both backends share: reading streams, versions, snapshots and checkpoints."""
+
+    dialect = ""
+
+    def __init__(self, clock: Clock = utcnow) -> None:
+        self.clock = clock
+        self._read_stream = (
+            sa.select(*_COLUMNS)
+            .where(events.c.stream_id == sa.bindparam("stream_id"))
+            .where(events.c.version >= sa.bindparam("low"))
+            .where(events.c.version <= sa.bindparam("high"))
+            .order_by(events.c.version)
+        )
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def append(
+        self,
+        connection: Connection,
+        stream_id: str,
+        records: Sequence[StoredEvent],
+        expected_version: int,
+    ) -> AppendResult:
+        raise NotImplementedError
+
+    def _acknowledge(
+        self, connection: Connection, stream_id: str, records: Sequence[StoredEvent]
+    ) -> AppendResult:
+        """The append repeats logged events: acknowledge an exact repeat, refuse anything else."""
+        ids = [record.event_id for record in records]
+        found = {
+            row.event_id: row
+            for row in connection.execute(
+                sa.select(
+                    events.c.event_id, events.c.stream_id, events.c.version, events.c.position
+                ).where(events.c.event_id.in_(ids))
+            )
+        }
+        rows = [found.get(event_id) for event_id in ids]
+        exact = all(row is not None and row.stream_id == stream_id for row in rows) and all(
+            rows[i + 1].version == rows[i].version + 1  # type: ignore[union-attr]
+            for i in range(len(rows) - 1)
+        )
+        if not exact:
+            raise DuplicateEventError(stream_id, [str(event_id) for event_id in found])
+        return AppendResult(
+            rows[-1].version,  # type: ignore[union-attr]
+            tuple(row.position for row in rows),  # type: ignore[union-attr]
+            written=False,
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def stream_version(self, connection: Connection, stream_id: str) -> int:
+        version = connection.execute(
+            sa.select(sa.func.max(events.c.version)).where(events.c.stream_id == stream_id)
+        ).scalar()
+        return int(version or 0)
+
+    def read_stream(
+        self,
+        connection: Connection,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+    ) -> list[RecordedEvent]:
+        result = connection.execute(
+            self._read_stream,
+            {
+                "stream_id": stream_id,
+                "low": from_version,
+                "high": 2**31 - 1 if to_version is None else to_version,
+            },
+        )
+        return [to_recorded(row) for row in result]
+
+    def read_page(self, connection: Connection, after_position: int, limit: int) -> Page:
+        """Up to ``limit`` events after ``after_position``, never past an event still to commit."""
+        raise NotImplementedError
+
+    def _read_range(
+        self, connection: Connection, after: int, limit: int, upto: int | None = None
+    ) -> list[RecordedEvent]:
+        query = sa.select(*_COLUMNS).where(events.c.position > after)
+        if upto is not None:
+            query = query.where(events.c.position <= upto)
+        rows = connection.execute(query.order_by(events.c.position).limit(limit))
+        return [to_recorded(row) for row in rows]
+
+    def last_position(self, connection: Connection) -> int:
+        return int(connection.execute(sa.select(sa.func.max(events.c.position))).scalar() or 0)
+
+    def position_at(self, connection: Connection, moment: datetime) -> int:
+        """The last position recorded at or before ``moment``."""
+        return int(
+            connection.execute(
+                sa.select(sa.func.max(events.c.position)).where(events.c.recorded_at <= moment)
+            ).scalar()
+            or 0
+        )
+
+    def event_by_id(self, connection: Connection, event_id: uuid.UUID) -> RecordedEvent | None:
+        row = connection.execute(sa.select(*_COLUMNS).where(events.c.event_id == event_id)).first()
+        return None if row is None else to_recorded(row)
+
+    # -- snapshots -----------------------------------------------------------------------------
+
+    def read_snapshot(self, connection: Connection, stream_id: str) -> Snapshot | None:
+        row = connection.execute(
+            sa.select(snapshots).where(snapshots.c.stream_id == stream_id)
+        ).first()
+        if row is None:
+            return None
+        return Snapshot(
+            stream_id=row.stream_id,
+            version=row.version,
+            type=row.type,
+            schema_version=row.schema_version,
+            data=row.data,
+            recorded_at=row.recorded_at,
+        )
+
+    def write_snapshot(self, connection: Connection, snapshot: Snapshot) -> None:
+        """Keep the newest snapshot of a stream; an older one never replaces a newer one."""
+        values = {
+            "stream_id": snapshot.stream_id,
+            "version": snapshot.version,
+            "type": snapshot.type,
+            "schema_version": snapshot.schema_version,
+            "data": snapshot.data,
+            "recorded_at": snapshot.recorded_at,
+        }
+        updated = connection.execute(
+            snapshots.update()
+            .where(snapshots.c.stream_id == snapshot.stream_id)
+            .where(snapshots.c.version <= snapshot.version)
+            .values(values)
+        )
+        if updated.rowcount == 0:
+            exists = connection.execute(
+                sa.select(snapshots.c.version).where(snapshots.c.stream_id == snapshot.stream_id)
+            ).first()
+            if exists is None:
+                connection.execute(snapshots.insert().values(values))
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def checkpoint(self, connection: Connection, reader: str) -> int:
+        position = connection.execute(
+            sa.select(checkpoints.c.position).where(checkpoints.c.reader == reader)
+        ).scalar()
+        return int(position or 0)
+
+    def save_checkpoint(self, connection: Connection, reader: str, position: int) -> None:
+        """Move a reader's checkpoint forward (never back), in the caller's transaction."""
+        now = self.clock()
+        updated = connection.execute(
+            checkpoints.update()
+            .where(checkpoints.c.reader == reader)
+            .where(checkpoints.c.position <= position)
+            .values(position=position, updated_at=now)
+        )
+        if updated.rowcount == 0 and self.checkpoint(connection, reader) == 0:
+            exists = connection.execute(
+                sa.select(checkpoints.c.reader).where(checkpoints.c.reader == reader)
+            ).first()
+            if exists is None:
+                connection.execute(
+                    checkpoints.insert().values(reader=reader, position=position, updated_at=now)
+                )
+
+
+class SQLiteRecorder(Recorder):
+    """SQLite: one writer at a time holds the write lock, so positions commit in order.
+
+    Positions are rowids handed out under the write lock (``BEGIN IMMEDIATE``) and become
+    visible only when that writer commits, after every lower position; reading by position is
+    gapless with no further work.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, clock: Clock = utcnow) -> None:
+        super().__init__(clock)
+        self._head = sa.select(
+            sa.select(sa.func.coalesce(sa.func.max(events.c.version), 0))
+            .where(events.c.stream_id == sa.bindparam("stream_id"))
+            .scalar_subquery(),
+            sa.select(sa.func.count())
+            .where(events.c.event_id.in_(sa.bindparam("event_ids", expanding=True)))
+            .scalar_subquery(),
+        )
+        self._insert = events.insert()
+
+    def append(
+        self,
+        connection: Connection,
+        stream_id: str,
+        records: Sequence[StoredEvent],
+        expected_version: int,
+    ) -> AppendResult:
+        check_batch(stream_id, records)
+        ids = [record.event_id for record in records]
+        current, repeated = connection.execute(
+            self._head, {"stream_id": stream_id, "event_ids": ids}
+        ).one()
+        if repeated:
+            return self._acknowledge(connection, stream_id, records)
+        check_expected(stream_id, expected_version, current)
+        if not records:
+            return AppendResult(current, ())
+        now = self.clock()
+        try:
+            connection.execute(
+                self._insert,
+                [
+                    {
+                        "stream_id": stream_id,
+                        "version": current + offset,
+                        "type": record.type,
+                        "schema_version": record.schema_version,
+                        "data": record.data,
+                        "metadata": record.metadata,
+                        "recorded_at": now,
+                        "event_id": record.event_id,
+                    }
+                    for offset, record in enumerate(records, start=1)
+                ],
+            )
+        except sa.exc.IntegrityError as exc:  # another process won between check and insert
+            raise AppendRaceError(stream_id) from exc
+        last = int(connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        count = len(records)
+        return AppendResult(current + count, tuple(range(last - count + 1, last + 1)))
+
+    def read_page(self, connection: Connection, after_position: int, limit: int) -> Page:
+        return Page(self._read_range(connection, after_position, limit))
+
+
+def recorder_for(dialect: str, clock: Clock = utcnow, **options: bool) -> Recorder:
+    if dialect == "sqlite":
+        return SQLiteRecorder(clock)
+    if dialect == "postgresql":
+        from innovation.store.postgres import PostgresRecorder
+
+        return PostgresRecorder(clock, **options)
+    raise ValueError(f"no recorder for {dialect!r}")

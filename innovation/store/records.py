@@ -1,0 +1,78 @@
+"""The store's plain vocabulary: what goes in, what comes out, and how versions are expected."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Final
+
+import msgspec
+
+NO_STREAM: Final = -1
+"""Expected version meaning "the stream must not exist yet"."""
+ANY: Final = -2
+"""Expected version meaning "append whatever the stream's version is"."""
+
+
+class Metadata(msgspec.Struct, frozen=True, kw_only=True):
+    """Who, when and why: carried by every event."""
+
+    actor: str
+    occurred_at: datetime
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None = None
+
+
+class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A domain event on its way into the log, with its identity and metadata."""
+
+    event: msgspec.Struct
+    metadata: Metadata
+    event_id: uuid.UUID
+
+
+class StoredEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """An event serialised for storage, before the log gives it a position."""
+
+    event_id: uuid.UUID
+    type: str
+    schema_version: int
+    data: bytes
+    metadata: bytes
+
+
+class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A row of the log as read back: bytes untouched, decoded by the mapper on demand."""
+
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    schema_version: int
+    data: bytes
+    metadata: bytes
+    recorded_at: datetime
+    event_id: uuid.UUID
+
+
+class AppendResult(msgspec.Struct, frozen=True):
+    """The stream's version after the append and the global position of each appended event.
+
+    ``written`` is false when the append repeated events already in the log (same ids): it is
+    acknowledged with their original version and positions, and nothing is written again.
+    """
+
+    version: int
+    positions: tuple[int, ...]
+    written: bool = True
+
+
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """A stream's folded state at a version, serialised; a cache that replay can always rebuild."""
+
+    stream_id: str
+    version: int
+    type: str
+    schema_version: int
+    data: bytes
+    recorded_at: datetime

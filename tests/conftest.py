@@ -1,0 +1,111 @@
+"""Fixtures shared by every test: backends, migrated databases, the event store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from innovation.schema import metadata
+from innovation.store import Database, EventStore, Mapper, open_database
+from innovation.store.migrate import upgrade
+
+settings.register_profile(
+    "default",
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile("long", parent=settings.get_profile("default"), max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+POSTGRES_URL = os.environ.get("INNOVATION_TEST_POSTGRES_URL")
+NO_POSTGRES = (
+    "INNOVATION_TEST_POSTGRES_URL is not set: `make test` starts a throw-away PostgreSQL "
+    "and sets it"
+)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=["sqlite", "postgresql", "both"],
+        default="both",
+        help="run database tests on one backend only",
+    )
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated to head once; every test gets a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "innovation.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+def _backend_params() -> list[object]:
+    return [pytest.param(name, id=name) for name in BACKENDS]
+
+
+@pytest.fixture(params=_backend_params())
+def backend(request: pytest.FixtureRequest) -> str:
+    chosen = request.config.getoption("--backend")
+    if chosen != "both" and chosen != request.param:
+        pytest.skip(f"--backend={chosen} leaves out {request.param}")
+    if request.param == "postgresql" and not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of the test's backend."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "innovation.db"
+        shutil.copyfile(template, target)
+        yield f"sqlite:///{target}"
+        return
+    yield str(request.getfixturevalue("postgres_migrated"))
+
+
+async def _truncate(database: Database) -> None:
+    tables = ", ".join(table.name for table in metadata.sorted_tables)
+    await database.write(
+        lambda connection: connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    )
+
+
+@pytest.fixture
+async def database(database_url: str, backend: str) -> AsyncIterator[Database]:
+    db = open_database(database_url)
+    if backend == "postgresql":
+        await _truncate(db)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+def mapper() -> Mapper:
+    from tests.integration.store_events import test_mapper
+
+    return test_mapper()
+
+
+@pytest.fixture
+async def store(database: Database, mapper: Mapper) -> EventStore:
+    return EventStore(database, mapper)

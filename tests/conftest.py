@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_migrated() -> str:
     if not POSTGRES_URL:
         pytest.skip(NO_POSTGRES)
-    upgrade(POSTGRES_URL)
+    # Alembic's PostgreSQL environment runs its own event loop: give it a thread of its own.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(upgrade, POSTGRES_URL).result()
     return POSTGRES_URL
 
 
@@ -70,29 +73,30 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database of the test's backend."""
+async def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database of the test's backend, empty: a fresh file, or truncated tables."""
     if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         target = tmp_path / "innovation.db"
         shutil.copyfile(template, target)
-        yield f"sqlite:///{target}"
-        return
-    yield str(request.getfixturevalue("postgres_migrated"))
-
-
-async def _truncate(database: Database) -> None:
-    tables = ", ".join(table.name for table in metadata.sorted_tables)
-    await database.write(
-        lambda connection: connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    )
+        return f"sqlite:///{target}"
+    url = str(request.getfixturevalue("postgres_migrated"))
+    scratch = open_database(url)
+    try:
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
+        await scratch.write(
+            lambda connection: connection.exec_driver_sql(
+                f"TRUNCATE {tables} RESTART IDENTITY CASCADE"
+            )
+        )
+    finally:
+        await scratch.close()
+    return url
 
 
 @pytest.fixture
-async def database(database_url: str, backend: str) -> AsyncIterator[Database]:
+async def database(database_url: str) -> AsyncIterator[Database]:
     db = open_database(database_url)
-    if backend == "postgresql":
-        await _truncate(db)
     try:
         yield db
     finally:

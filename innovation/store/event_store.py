@@ -91,34 +91,38 @@ class EventStore:
         """
         after = after_position
         remaining = limit
+        settled = 0
         while remaining is None or remaining > 0:
             size = page_size if remaining is None else min(page_size, remaining)
-            page = await self.database.read(partial(self._read_page, after=after, limit=size))
+            page = await self.database.read(
+                partial(self._read_page, after=after, limit=size, settled=settled)
+            )
             for event in page.events:
                 yield event
             if page.events:
                 after = page.events[-1].position
                 if remaining is not None:
                     remaining -= len(page.events)
-            if page.wait_for_xmax is not None:
-                if not await self._wait_for_transactions(page.wait_for_xmax):
+            if page.wait_for_xid is not None:
+                if not await self._wait_for_transactions(page.wait_for_xid):
                     return
+                settled = page.settles
                 continue
             if len(page.events) < size:
                 return
 
-    def _read_page(self, connection: Connection, *, after: int, limit: int) -> Page:
-        return self.recorder.read_page(connection, after, limit)
+    def _read_page(self, connection: Connection, *, after: int, limit: int, settled: int) -> Page:
+        return self.recorder.read_page(connection, after, limit, settled)
 
-    async def _wait_for_transactions(self, xmax: int) -> bool:
-        """Wait until every transaction with an id below ``xmax`` has ended (PostgreSQL)."""
+    async def _wait_for_transactions(self, xid: int) -> bool:
+        """Wait until every transaction with an id below ``xid`` has ended (PostgreSQL)."""
         oldest = getattr(self.recorder, "oldest_running_xid", None)
         if oldest is None:
             return True
         deadline = time.monotonic() + self.gap_wait_seconds
         pause = 0.0005
         while True:
-            if await self.database.read(oldest) >= xmax:
+            if await self.database.read(oldest) >= xid:
                 return True
             if time.monotonic() >= deadline:
                 return False

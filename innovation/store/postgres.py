@@ -7,31 +7,32 @@ becomes visible when its transaction commits, and transactions commit in any ord
 that has just seen position 11 and moves its checkpoint there will never see position 10 if
 the transaction holding 10 commits a moment later.
 
-The mechanism: the sequence's high-water mark plus the transaction snapshot
---------------------------------------------------------------------------
+The mechanism: the sequence's high-water mark, settled by waiting out older transactions
+-----------------------------------------------------------------------------------------
 1. Every append takes its transaction id *before* it takes a position: the append statement
    evaluates ``pg_current_xact_id()`` in a subquery that must finish before the first row is
    inserted (and so before the first ``nextval``).
-2. A reader first reads ``S``, the sequence's last value: every position ``<= S`` has been
-   handed out, and (by 1) its transaction already had an id when ``S`` was read.
-3. The reader then reads the rows in ``(after, S]`` in one statement that also returns that
-   statement's own snapshot (``pg_current_snapshot()``). A position in that range that is
-   missing belongs to a transaction that was still in progress at that snapshot (it is in the
-   snapshot's ``xip`` list) or that rolled back. A committed one would be visible.
-4. If the rows are contiguous, they are all returned. If there is a hole and no transaction was
-   in progress, every hole is a rollback and is passed over for good. Otherwise the page stops
-   just before the first hole, with ``wait_for_xmax`` set to the snapshot's ``xmax``. Once
-   ``pg_snapshot_xmin(pg_current_snapshot())`` has reached it, every transaction that could
-   fill the hole has ended, and reading again returns what committed and passes over what did
-   not.
+2. A reader first reads ``S``, the sequence's last value. Every position ``<= S`` has been
+   handed out, and (by 1) the transaction holding it already had an id when ``S`` was read.
+3. It then reads the rows in ``(after, S]``. If they are contiguous, all are returned. That is
+   the common case, and it costs one extra round trip for ``S``.
+4. At a hole, the rows before it are returned, and the reader takes a transaction id ``N`` of
+   its own (``pg_current_xact_id()``): every transaction that held a position ``<= S`` has an
+   id below ``N``. Once ``pg_snapshot_xmin(pg_current_snapshot())`` has reached ``N``, all of
+   them have ended. Reading on from the hole then returns what committed, and passes over for
+   good only the positions ``<= S`` that are still missing, because those were rolled back.
 
-Holes are rare (a rollback, or a commit racing the read), so the common page costs one extra
-round trip for ``S``. Writers take no lock and still commit concurrently, so PostgreSQL's own
-group commit and ours (``store/database.py``) both work. Waiting happens only on the reader's
-side, and only while a transaction that began before the read is still open.
-``tests/integration/test_gapless_reading.py`` runs writers that pause between insert and commit
-while a reader tails the log; constructing the recorder with ``guard_gaps=False`` switches the
-mechanism off and makes that test miss events.
+Why not the snapshot's list of running transactions? A snapshot lists only the transactions
+below its ``xmax`` (the latest *completed* id plus one), so a writer that took its id after the
+last commit is running but absent from it. Waiting for ``N`` covers every running transaction.
+
+Holes are rare (a rollback, or a commit racing the read). Writers take no lock and still commit
+concurrently, so PostgreSQL's own group commit and ours (``store/database.py``) both work.
+Waiting happens only on the reader's side, and only while a transaction that began before the
+read is still open: a long-running write transaction delays readers at a hole, never makes them
+skip. ``tests/integration/test_gapless_reading.py`` runs writers that pause between insert and
+commit while a reader tails the log; constructing the recorder with ``guard_gaps=False``
+switches the mechanism off, and that test then misses events.
 """
 
 from __future__ import annotations
@@ -43,14 +44,12 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from innovation.store.recorder import (
-    _COLUMNS,
     AppendRaceError,
     Clock,
     Page,
     Recorder,
     check_batch,
     check_expected,
-    to_recorded,
     utcnow,
 )
 from innovation.store.records import ANY, NO_STREAM, AppendResult, RecordedEvent, StoredEvent
@@ -90,6 +89,7 @@ _HIGH_WATER = sa.text(
 )
 
 _XMIN = sa.text("SELECT CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text)")
+_NEW_XID = sa.text("SELECT CAST(pg_current_xact_id() AS text)")
 
 
 class PostgresRecorder(Recorder):
@@ -100,24 +100,6 @@ class PostgresRecorder(Recorder):
     def __init__(self, clock: Clock = utcnow, *, guard_gaps: bool = True) -> None:
         super().__init__(clock)
         self.guard_gaps = guard_gaps
-        # The snapshot and the rows must come from one statement (one snapshot): a LATERAL join
-        # returns the snapshot even when the range holds no visible row at all.
-        snap = sa.select(
-            sa.cast(sa.func.pg_current_snapshot(), sa.Text).label("snapshot")
-        ).subquery("snap")
-        rows = (
-            sa.select(*_COLUMNS)
-            .where(events.c.position > sa.bindparam("after"))
-            .where(events.c.position <= sa.bindparam("upto"))
-            .order_by(events.c.position)
-            .limit(sa.bindparam("limit"))
-            .lateral("page")
-        )
-        self._range_with_snapshot = (
-            sa.select(*[rows.c[column.name] for column in _COLUMNS], snap.c.snapshot)
-            .select_from(snap.outerjoin(rows, sa.true()))
-            .order_by(rows.c.position)
-        )
 
     def append(
         self,
@@ -173,46 +155,32 @@ class PostgresRecorder(Recorder):
         check_expected(stream_id, expected_version, self.stream_version(connection, stream_id))
         raise AssertionError("append refused for no reason")  # pragma: no cover
 
-    def read_page(self, connection: Connection, after_position: int, limit: int) -> Page:
+    def read_page(
+        self, connection: Connection, after_position: int, limit: int, settled: int = 0
+    ) -> Page:
+        """Events after ``after_position`` up to the first hole that may still be filled.
+
+        Holes at or below ``settled`` are known rollbacks (the caller waited them out).
+        """
         if not self.guard_gaps:
             return Page(self._read_range(connection, after_position, limit))
         high_water = int(connection.execute(_HIGH_WATER).scalar_one())
         if high_water <= after_position:
             return Page([])
-        page = self._read_range(connection, after_position, limit, upto=high_water)
-        if _contiguous(page, after_position, limit, high_water):
-            return Page(page)
-        # A hole: read the range again together with the snapshot that decides about it.
-        rows = connection.execute(
-            self._range_with_snapshot,
-            {"after": after_position, "upto": high_water, "limit": limit},
-        ).all()
-        _xmin, xmax, in_progress = _parse_snapshot(rows[0].snapshot)
-        found = [to_recorded(row) for row in rows if row.position is not None]
-        if not in_progress:
-            return Page(found)  # nothing can still commit below S: every hole is a rollback
+        rows = self._read_range(connection, after_position, limit, upto=high_water)
         complete: list[RecordedEvent] = []
         expected = after_position + 1
-        for event in found:
-            if event.position != expected:
-                break
+        for event in rows:
+            if event.position != expected and event.position - 1 > settled:
+                break  # an unsettled hole just before this event
             complete.append(event)
-            expected += 1
-        return Page(complete, wait_for_xmax=xmax)
+            expected = event.position + 1
+        else:
+            if len(rows) == limit or expected > high_water or high_water <= settled:
+                return Page(complete)
+        # Take an id: every transaction holding a position <= S has a smaller one.
+        newest = int(connection.execute(_NEW_XID).scalar_one())
+        return Page(complete, wait_for_xid=newest, settles=high_water)
 
     def oldest_running_xid(self, connection: Connection) -> int:
         return int(connection.execute(_XMIN).scalar_one())
-
-
-def _contiguous(page: list[RecordedEvent], after: int, limit: int, high_water: int) -> bool:
-    if not page:
-        return False  # S > after, so at least one position is missing
-    if page[-1].position - after != len(page):
-        return False
-    return len(page) == limit or page[-1].position == high_water
-
-
-def _parse_snapshot(text: str) -> tuple[int, int, list[int]]:
-    """``xmin:xmax:xip,...`` as printed by ``pg_current_snapshot()``."""
-    xmin, xmax, xip = text.split(":")
-    return int(xmin), int(xmax), [int(x) for x in xip.split(",") if x]

@@ -34,14 +34,16 @@ def utcnow() -> datetime:
 
 
 class Page(msgspec.Struct, frozen=True):
-    """Events read from the log in position order, and whether reading stopped at a gap.
+    """Events read from the log in position order, and whether reading stopped at a hole.
 
-    ``wait_for_xmax`` is set when the page ends where an event may still commit (PostgreSQL):
-    reading may go on once every transaction below that id has finished.
+    When a page ends at a position that may still commit (PostgreSQL), ``wait_for_xid`` is set.
+    Once every transaction below that id has ended, holes up to ``settles`` are rollbacks, and
+    reading may go on past them.
     """
 
     events: list[RecordedEvent]
-    wait_for_xmax: int | None = None
+    wait_for_xid: int | None = None
+    settles: int = 0
 
 
 class AppendRaceError(Exception):
@@ -175,7 +177,9 @@ class Recorder:
         )
         return [to_recorded(row) for row in result]
 
-    def read_page(self, connection: Connection, after_position: int, limit: int) -> Page:
+    def read_page(
+        self, connection: Connection, after_position: int, limit: int, settled: int = 0
+    ) -> Page:
         """Up to ``limit`` events after ``after_position``, never past an event still to commit."""
         raise NotImplementedError
 
@@ -334,7 +338,9 @@ class SQLiteRecorder(Recorder):
         count = len(records)
         return AppendResult(current + count, tuple(range(last - count + 1, last + 1)))
 
-    def read_page(self, connection: Connection, after_position: int, limit: int) -> Page:
+    def read_page(
+        self, connection: Connection, after_position: int, limit: int, settled: int = 0
+    ) -> Page:
         return Page(self._read_range(connection, after_position, limit))
 
 

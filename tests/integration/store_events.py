@@ -26,7 +26,7 @@ class Renamed(Event, frozen=True, tag="test.renamed"):
 
 
 def test_mapper() -> Mapper:
-    mapper = Mapper([Noted, Counted, Renamed])
+    mapper = Mapper([Noted, Counted, Renamed, Batched])
 
     @mapper.upcaster("test.renamed", 1)
     def upcast_v1_v2(data: dict[str, object]) -> dict[str, object]:
@@ -51,3 +51,11 @@ def new(event: Event, event_id: uuid.UUID | None = None) -> NewEvent:
 
 def notes(*texts: str) -> list[NewEvent]:
     return [new(Noted(text=text)) for text in texts]
+
+
+class Batched(Event, frozen=True, tag="test.batched"):
+    """One of ``size`` events appended together, so a half-written batch can be recognised."""
+
+    batch: str
+    size: int
+    index: int

@@ -277,3 +277,20 @@ async def test_a_checkpoint_only_moves_forward(store: EventStore):
 
     assert await store.database.read(lambda c: recorder.checkpoint(c, "mailer")) == 10
     assert await store.database.read(lambda c: recorder.checkpoint(c, "nobody")) == 0
+
+
+async def test_a_rolled_back_append_leaves_no_hole_that_stops_readers(store: EventStore):
+    await store.append("s-1", notes("before"), NO_STREAM)
+    record = store.mapper.to_stored(new(Noted(text="rolled back")))
+
+    def append_then_fail(connection):
+        store.recorder.append(connection, "s-2", [record], NO_STREAM)
+        raise RuntimeError("the command failed after appending")
+
+    with pytest.raises(RuntimeError):
+        await store.database.write(append_then_fail)
+    await store.append("s-1", notes("after"), 1)
+
+    texts = [store.mapper.to_event(e).text for e in await collect(store.read_all())]
+
+    assert texts == ["before", "after"]

@@ -1,0 +1,1 @@
+"""The HTTP face of the service: Litestar app, GraphQL schema and web pages."""

@@ -11,15 +11,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from innovation.config import get_settings
 from innovation.schema import metadata
+from innovation.store.migrate import include_object
 
 config = context.config
-
-# Tables that the database makes for itself (SQLite's FTS5 shadow tables) are not ours to diff.
-_UNMANAGED_PREFIXES = ("ideas_fts",)
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and name and name.startswith(_UNMANAGED_PREFIXES))
 
 
 def _url() -> str:

@@ -11,6 +11,17 @@ from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
+# Tables the database makes for itself (SQLite's FTS5 index and its shadow tables) are not
+# declared as models, so autogenerate must not offer to drop them.
+UNMANAGED_PREFIXES = ("ideas_fts",)
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare: object
+) -> bool:
+    """Alembic's filter: compare every table but those the database manages on its own."""
+    return not (type_ == "table" and name is not None and name.startswith(UNMANAGED_PREFIXES))
+
 
 def alembic_config(url: str) -> Config:
     config = Config()

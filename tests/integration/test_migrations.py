@@ -1,0 +1,90 @@
+"""Alembic owns the schema: migrations and models agree, and migrations run both ways."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from innovation.schema import metadata
+from innovation.store import open_database
+from innovation.store.migrate import downgrade, head_revision, include_object, upgrade
+from tests.conftest import NO_POSTGRES, POSTGRES_URL
+
+
+async def in_thread(function, *args) -> None:
+    """Alembic runs its own event loop for PostgreSQL: give it a thread of its own."""
+    with ThreadPoolExecutor(1) as thread:
+        await asyncio.wrap_future(thread.submit(function, *args))
+
+
+@pytest.fixture
+async def empty_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database with no schema at all."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    admin_url = sa.make_url(POSTGRES_URL)
+    name = f"migrations_{uuid.uuid4().hex[:12]}"
+    admin_dsn = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def pending_changes(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(
+        connection, opts={"include_object": include_object, "compare_type": True}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+async def schema_diff(url: str) -> list[object]:
+    database = open_database(url)
+    try:
+        return await database.read(pending_changes)
+    finally:
+        await database.close()
+
+
+async def table_names(url: str) -> set[str]:
+    database = open_database(url)
+    try:
+        return await database.read(lambda c: set(sa.inspect(c).get_table_names()))
+    finally:
+        await database.close()
+
+
+async def test_the_migrations_build_exactly_the_models(empty_url: str):
+    await in_thread(upgrade, empty_url)
+
+    assert await schema_diff(empty_url) == []
+
+
+async def test_migrations_go_down_to_nothing_and_up_again(empty_url: str):
+    await in_thread(upgrade, empty_url)
+    await in_thread(downgrade, empty_url, "base")
+
+    assert await table_names(empty_url) <= {"alembic_version"}
+
+    await in_thread(upgrade, empty_url)
+    assert {"events", "snapshots", "checkpoints"} <= await table_names(empty_url)
+
+
+def test_there_is_a_single_head_revision():
+    assert head_revision() is not None

@@ -1,0 +1,41 @@
+"""Settings come from INNOVATION_* variables; a bad value names its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from innovation.config import DEFAULT_THEMES, Settings, SettingsError
+
+
+def test_defaults_run_on_an_embedded_sqlite_file():
+    settings = Settings.from_env({})
+
+    assert settings.database.url.startswith("sqlite:///")
+    assert settings.pipeline.themes == DEFAULT_THEMES
+    assert settings.pipeline.timezone == "Europe/Paris"
+    assert (settings.server.host, settings.server.port) == ("127.0.0.1", 8000)
+
+
+def test_themes_are_a_comma_separated_list_without_repeats():
+    settings = Settings.from_env({"INNOVATION_THEMES": " a, b ,a,, c "})
+
+    assert settings.pipeline.themes == ("a", "b", "c")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("INNOVATION_PORT", "http", "not a whole number"),
+        ("INNOVATION_PORT", "70000", "between 1 and 65535"),
+        ("INNOVATION_SQLITE_SYNCHRONOUS", "sometimes", "not one of"),
+        ("INNOVATION_TIMEZONE", "Mars/Olympus", "not a known time zone"),
+        ("INNOVATION_THEMES", " , ", "at least one value"),
+        ("INNOVATION_DB_POOL_SIZE", "0", "at least 1"),
+    ],
+)
+def test_a_bad_value_is_refused_with_the_variable_name(name: str, value: str, says: str):
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({name: value})
+
+    assert name in str(refused.value)
+    assert says in str(refused.value)

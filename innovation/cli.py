@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
 
 import click
 from rich.console import Console
+from sqlalchemy.engine import Connection
 
+from innovation.auth.tokens import ROLES
 from innovation.config import SettingsError, get_settings
 
+T = TypeVar("T")
 console = Console(stderr=True)
 
 
@@ -42,29 +49,9 @@ def db_upgrade(revision: str) -> None:
 @db.command("current")
 def db_current() -> None:
     """Print the revision the database is at, and the newest one this code has."""
-    import sqlalchemy as sa
-
     from innovation.store.migrate import current_revision, head_revision
 
-    url = sa.make_url(get_settings().database.url)
-    if url.get_backend_name() == "postgresql":
-        import asyncio
-
-        from innovation.store import open_database
-
-        async def read() -> str | None:
-            database = open_database(url)
-            try:
-                return await database.read(current_revision)
-            finally:
-                await database.close()
-
-        current = asyncio.run(read())
-    else:
-        engine = sa.create_engine(url.set(drivername="sqlite+pysqlite"))
-        with engine.connect() as connection:
-            current = current_revision(connection)
-        engine.dispose()
+    current = _job(current_revision, write=False)
     click.echo(f"current: {current or '(empty database)'}\nhead:    {head_revision()}")
 
 
@@ -77,6 +64,102 @@ def db_revision(message: str) -> None:
     from innovation.store.migrate import alembic_config
 
     command.revision(alembic_config(get_settings().database.url), message, autogenerate=True)
+
+
+@main.command()
+@click.option("--host", default=None, help="Listen address (default INNOVATION_HOST).")
+@click.option("--port", type=int, default=None, help="Listen port (default INNOVATION_PORT).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve GraphQL, GraphiQL and /health over HTTP (uvicorn)."""
+    import uvicorn
+
+    settings = get_settings().server
+    host, port = host or settings.host, port or settings.port
+    console.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]   health: /health")
+    uvicorn.run(
+        "innovation.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@main.group()
+def token() -> None:
+    """API tokens: each carries one role; the secret is shown once and stored hashed."""
+
+
+@token.command("create")
+@click.option("--name", required=True, help="Who or what the token is for.")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What the holder may do.")
+@click.option("--email", default=None, help="Where release digests go (executives).")
+def token_create(name: str, role: str, email: str | None) -> None:
+    """Create a token and print its secret once."""
+    from innovation.auth import create_token
+
+    principal, secret = _job(
+        lambda c: create_token(c, name=name, role=role, email=email, now=_now())
+    )
+    console.print(f"created {principal.role} token for {principal.name} ({principal.token_id})")
+    console.print("store it now, it is not shown again:")
+    click.echo(secret)
+
+
+@token.command("list")
+def token_list() -> None:
+    """List tokens (never their secrets)."""
+    from rich.table import Table
+
+    from innovation.auth import list_tokens
+
+    table = Table("id", "name", "role", "email", "created", "revoked")
+    for info in _job(list_tokens, write=False):
+        table.add_row(
+            str(info.token_id),
+            info.name,
+            info.role,
+            info.email or "",
+            f"{info.created_at:%Y-%m-%d %H:%M}",
+            f"{info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "",
+        )
+    Console().print(table)
+
+
+@token.command("revoke")
+@click.argument("which")
+def token_revoke(which: str) -> None:
+    """Revoke the token with this id, or every live token with this name."""
+    from innovation.auth import revoke_token
+
+    count = _job(lambda c: revoke_token(c, which, _now()))
+    if not count:
+        console.print(f"[red]no live token with id or name {which!r}[/red]")
+        sys.exit(1)
+    console.print(f"revoked {count} token{'s' if count > 1 else ''}")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _job(job: Callable[[Connection], T], *, write: bool = True) -> T:
+    """Run one database job against INNOVATION_DATABASE_URL from this synchronous command."""
+    from innovation.store import open_database
+
+    settings = get_settings().database
+
+    async def run() -> T:
+        database = open_database(settings.url, synchronous=settings.sqlite_synchronous)
+        try:
+            return await (database.write(job) if write else database.read(job))
+        finally:
+            await database.close()
+
+    return asyncio.run(run())
 
 
 def _ensure_sqlite_folder(url: str) -> None:

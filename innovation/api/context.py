@@ -1,0 +1,21 @@
+"""The per-request GraphQL context: the caller, the services, and this request's loaders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.litestar import BaseContext
+
+from innovation.auth import Principal
+from innovation.bootstrap import Services
+
+
+class Context(BaseContext, kw_only=True):
+    principal: Principal | None = None
+    services: Services | None = None
+    connection_params: dict[str, Any] | None = None
+
+    @property
+    def app(self) -> Services:
+        assert self.services is not None
+        return self.services

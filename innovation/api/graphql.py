@@ -1,0 +1,96 @@
+"""The GraphQL endpoint: authentication before anything runs, the offline GraphiQL page."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.litestar import make_graphql_controller
+from strawberry.schema import BaseSchema
+from strawberry.types.unset import UNSET, UnsetType
+
+from innovation.api.context import Context
+from innovation.api.graphiql import render_graphiql
+from innovation.auth import Principal, authenticate
+from innovation.bootstrap import Services
+
+GRAPHQL_PATH = "/graphql"
+STATIC_PATH = "/static/graphiql"
+
+
+def bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def principal_for(services: Services, token: str | None) -> Principal | None:
+    if token is None:
+        return None
+    return await services.database.read(partial(authenticate, secret=token))
+
+
+def _asks_for_graphiql(request: Request[Any, Any, Any]) -> bool:
+    """A browser opening the endpoint: strawberry answers with the IDE, which needs no token."""
+    accept = request.headers.get("accept", "")
+    return request.method == "GET" and "text/html" in accept and "query" not in request.query_params
+
+
+async def context_getter(request: Request[Any, Any, Any], state: State) -> Context:
+    services: Services = state.services
+    if _asks_for_graphiql(request):
+        return Context(services=services)
+    principal = await principal_for(services, bearer(request.headers.get("authorization")))
+    if principal is None:
+        raise NotAuthorizedException(
+            "a valid token is required: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": 'Bearer realm="innovation"'},
+        )
+    return Context(services=services, principal=principal)
+
+
+async def websocket_context_getter(state: State) -> Context:
+    """Websockets authenticate in ``connection_init`` (browsers cannot send headers)."""
+    return Context(services=state.services)
+
+
+def graphql_controller(schema: BaseSchema) -> type:
+    base = make_graphql_controller(
+        schema,
+        path=GRAPHQL_PATH,
+        context_getter=_any_context_getter,
+        allow_queries_via_get=True,
+        keep_alive=True,
+        keep_alive_interval=15,
+    )
+
+    class GraphQLController(base):  # type: ignore[misc,valid-type]
+        @property
+        def graphql_ide_html(self) -> str:
+            return render_graphiql(static_path=STATIC_PATH)
+
+        async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+            params = context.connection_params or {}
+            raw = params.get("Authorization") or params.get("authorization")
+            principal = await principal_for(
+                context.app, bearer(raw if isinstance(raw, str) else None)
+            )
+            if principal is None:
+                raise ConnectionRejectionError({"reason": "a valid token is required"})
+            context.principal = principal
+            return UNSET
+
+    return GraphQLController
+
+
+async def _any_context_getter(
+    state: State, request: Request[Any, Any, Any] | None = None
+) -> Context:
+    if request is None:
+        return await websocket_context_getter(state)
+    return await context_getter(request, state)

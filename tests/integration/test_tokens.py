@@ -1,0 +1,72 @@
+"""API tokens: the secret is shown once and only its SHA-256 digest is stored."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from innovation.auth import authenticate, create_token, list_tokens, revoke_token
+from innovation.auth.tokens import UnknownRoleError, api_tokens
+from innovation.cli import main
+from innovation.config import get_settings
+from innovation.store import Database
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+async def test_only_the_digest_of_a_token_is_stored(database: Database):
+    _principal, secret = await database.write(
+        lambda c: create_token(c, name="ada", role="lead", email=None, now=NOW)
+    )
+
+    rows = await database.read(lambda c: [tuple(row) for row in c.execute(api_tokens.select())])
+
+    [row] = rows
+    assert secret not in [str(value) for value in row]
+    assert hashlib.sha256(secret.encode()).hexdigest() in row
+
+
+async def test_a_token_authenticates_until_it_is_revoked(database: Database):
+    principal, secret = await database.write(
+        lambda c: create_token(c, name="ada", role="lead", email="ada@example.org", now=NOW)
+    )
+
+    assert await database.read(lambda c: authenticate(c, secret)) == principal
+    assert await database.read(lambda c: authenticate(c, secret[:-1] + "x")) is None
+    assert await database.read(lambda c: authenticate(c, "not-a-token")) is None
+
+    assert await database.write(lambda c: revoke_token(c, "ada", NOW)) == 1
+    assert await database.read(lambda c: authenticate(c, secret)) is None
+    [info] = await database.read(list_tokens)
+    assert info.revoked_at == NOW
+
+
+async def test_an_unknown_role_is_refused(database: Database):
+    with pytest.raises(UnknownRoleError):
+        await database.write(lambda c: create_token(c, name="x", role="boss", email=None, now=NOW))
+
+
+def test_the_cli_prints_a_new_secret_once_and_lists_without_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("INNOVATION_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        created = runner.invoke(main, ["token", "create", "--name", "cli", "--role", "scout"])
+        listed = runner.invoke(main, ["token", "list"])
+        revoked = runner.invoke(main, ["token", "revoke", "cli"])
+        again = runner.invoke(main, ["token", "revoke", "cli"])
+    finally:
+        get_settings.cache_clear()
+
+    assert created.exit_code == 0, created.output
+    secret = created.stdout.strip().splitlines()[-1]
+    assert secret.startswith("inv_")
+    assert "cli" in listed.output
+    assert secret not in listed.output
+    assert revoked.exit_code == 0
+    assert again.exit_code == 1

@@ -1,0 +1,212 @@
+"""Refusals of the pipeline's rules: each names the broken rule and carries a code clients know."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import ClassVar
+
+
+class ErrorCode(StrEnum):
+    """The codes the API hands to clients in a payload's ``errors``."""
+
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    CONFLICT = "CONFLICT"
+
+
+class DomainError(Exception):
+    """A command the pipeline refuses; nothing is written when one is raised."""
+
+    code: ClassVar[ErrorCode] = ErrorCode.INVALID_TRANSITION
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInputError(DomainError):
+    """A value of the command breaks a rule of its own; ``field`` is the API input's path."""
+
+    code = ErrorCode.VALIDATION
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field)
+
+
+class IdeaNotFoundError(DomainError):
+    """The command names an idea that was never submitted."""
+
+    code = ErrorCode.NOT_FOUND
+
+    def __init__(self, idea_id: str) -> None:
+        super().__init__(f"there is no idea {idea_id!r}")
+        self.idea_id = idea_id
+
+
+class ExperimentNotFoundError(DomainError):
+    """The command names an experiment that was never started."""
+
+    code = ErrorCode.NOT_FOUND
+
+    def __init__(self, experiment_id: str) -> None:
+        super().__init__(f"there is no experiment {experiment_id!r}")
+        self.experiment_id = experiment_id
+
+
+class IdeaAlreadyExistsError(DomainError):
+    """An idea id is taken by a submission with different content."""
+
+    code = ErrorCode.CONFLICT
+
+    def __init__(self, idea_id: str) -> None:
+        super().__init__(f"idea {idea_id!r} already exists with different content")
+        self.idea_id = idea_id
+
+
+class ExperimentAlreadyExistsError(DomainError):
+    """An experiment id is taken by a start with different content."""
+
+    code = ErrorCode.CONFLICT
+
+    def __init__(self, experiment_id: str) -> None:
+        super().__init__(f"experiment {experiment_id!r} already exists with different content")
+        self.experiment_id = experiment_id
+
+
+class InvalidTransitionError(DomainError):
+    """The pipeline has no path from the idea's stage to the one asked for."""
+
+    def __init__(self, from_stage: str, to_stage: str) -> None:
+        super().__init__(f"an idea cannot move from {from_stage} to {to_stage}")
+        self.from_stage = from_stage
+        self.to_stage = to_stage
+
+
+class IdeaClosedError(DomainError):
+    """Rejected and merged ideas are terminal: nothing changes them any more."""
+
+    def __init__(self, idea_id: str, stage: str) -> None:
+        super().__init__(f"idea {idea_id!r} is {stage} and can no longer change")
+        self.idea_id = idea_id
+        self.stage = stage
+
+
+class IdeaAlreadyReleasedError(DomainError):
+    """A released idea is part of a frozen bundle; what shipped stays as it shipped."""
+
+    def __init__(self, idea_id: str, release_id: str | None) -> None:
+        super().__init__(
+            f"idea {idea_id!r} was released in {release_id!r} and can no longer change"
+        )
+        self.idea_id = idea_id
+        self.release_id = release_id
+
+
+class ExperimentAlreadyRunningError(DomainError):
+    """An idea runs one experiment at a time."""
+
+    def __init__(self, idea_id: str, running: str) -> None:
+        super().__init__(f"idea {idea_id!r} already runs experiment {running!r}; conclude it first")
+        self.idea_id = idea_id
+        self.running = running
+
+
+class ExperimentStillRunningError(DomainError):
+    """A running experiment ends by its conclusion, not by rejecting or overriding the idea."""
+
+    def __init__(self, idea_id: str, running: str) -> None:
+        super().__init__(
+            f"idea {idea_id!r} runs experiment {running!r}: conclude it (STOP to reject) first"
+        )
+        self.idea_id = idea_id
+        self.running = running
+
+
+class ExperimentNotRunningError(DomainError):
+    """Only the idea's running experiment can decide where the idea goes next."""
+
+    def __init__(self, idea_id: str, experiment_id: str) -> None:
+        super().__init__(f"experiment {experiment_id!r} is not running for idea {idea_id!r}")
+        self.idea_id = idea_id
+        self.experiment_id = experiment_id
+
+
+class ExperimentAlreadyConcludedError(DomainError):
+    """A concluded experiment is closed: no more measurements, no second conclusion."""
+
+    def __init__(self, experiment_id: str) -> None:
+        super().__init__(f"experiment {experiment_id!r} is already concluded")
+        self.experiment_id = experiment_id
+
+
+class UnknownMetricError(DomainError):
+    """Measurements are only taken for the metrics the experiment defined."""
+
+    code = ErrorCode.VALIDATION
+
+    def __init__(self, metric: str, known: Iterable[str]) -> None:
+        listed = ", ".join(known)
+        super().__init__(f"the experiment has no metric {metric!r} (it has: {listed})", "metric")
+        self.metric = metric
+
+
+class TargetsNotMetError(DomainError):
+    """Validation needs every metric measured and on target; ``metrics`` names those that missed."""
+
+    def __init__(self, metrics: Iterable[str] = ()) -> None:
+        self.metrics = tuple(metrics)
+        if self.metrics:
+            message = "these metrics missed their targets: " + ", ".join(self.metrics)
+        else:
+            message = "the experiment's metrics did not meet their targets"
+        super().__init__(message)
+
+
+class ScaleRequiresValidationError(DomainError):
+    """Only a validated experiment whose targets were met may be scaled."""
+
+    code = ErrorCode.VALIDATION
+
+    def __init__(self) -> None:
+        super().__init__("SCALE needs the outcome VALIDATED with every target met", "decision")
+
+
+class EthicsReviewNotNeededError(DomainError):
+    """The ethics council reviews ideas that use AI or personal data, and only those."""
+
+    def __init__(self, idea_id: str) -> None:
+        super().__init__(f"idea {idea_id!r} uses neither AI nor personal data: no review needed")
+        self.idea_id = idea_id
+
+
+class NoEthicsReviewRequestedError(DomainError):
+    """A verdict answers a pending request."""
+
+    def __init__(self, idea_id: str) -> None:
+        super().__init__(f"no ethics review of idea {idea_id!r} is pending")
+        self.idea_id = idea_id
+
+
+class EthicsApprovalRequiredError(DomainError):
+    """An idea using AI or personal data ships only with a current approval."""
+
+    def __init__(self, idea_id: str, status: str) -> None:
+        super().__init__(
+            f"idea {idea_id!r} needs an ethics approval after its last material revision "
+            f"(ethics status: {status})"
+        )
+        self.idea_id = idea_id
+        self.status = status
+
+
+class CannotMergeIntoItselfError(DomainError):
+    """A duplicate and its survivor are two different ideas."""
+
+    code = ErrorCode.VALIDATION
+
+    def __init__(self, idea_id: str, field: str) -> None:
+        super().__init__(f"idea {idea_id!r} cannot be merged into itself", field)
+        self.idea_id = idea_id

@@ -1,0 +1,337 @@
+"""The pipeline's vocabulary: stages, kinds and verdicts, and the values ideas and experiments hold.
+
+The ``validate_*`` functions return the value normalised (trimmed, upper-cased country) or raise
+``InvalidInputError`` naming the field as the API input spells it, so clients can point at it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import msgspec
+
+from innovation.domain.countries import COUNTRY_CODES
+from innovation.domain.errors import InvalidInputError
+
+
+class Stage(StrEnum):
+    """Where an idea stands; REJECTED and MERGED are terminal."""
+
+    SCOUTED = "SCOUTED"
+    SCREENING = "SCREENING"
+    EXPERIMENTING = "EXPERIMENTING"
+    VALIDATED = "VALIDATED"
+    RELEASED = "RELEASED"
+    REJECTED = "REJECTED"
+    MERGED = "MERGED"
+
+
+TERMINAL_STAGES: frozenset[Stage] = frozenset({Stage.REJECTED, Stage.MERGED})
+
+
+class SourceKind(StrEnum):
+    """Where a scout found the idea; most are outside the company, and that is welcome."""
+
+    STARTUP = "STARTUP"
+    PARTNER = "PARTNER"
+    ACADEMIC = "ACADEMIC"
+    OPEN_SOURCE = "OPEN_SOURCE"
+    COMPETITOR = "COMPETITOR"
+    CUSTOMER = "CUSTOMER"
+    EMPLOYEE = "EMPLOYEE"
+    OTHER = "OTHER"
+
+
+class Outcome(StrEnum):
+    """What an experiment showed about its hypothesis."""
+
+    VALIDATED = "VALIDATED"
+    INVALIDATED = "INVALIDATED"
+    INCONCLUSIVE = "INCONCLUSIVE"
+
+
+class Decision(StrEnum):
+    """What the lead does with the idea after an experiment."""
+
+    SCALE = "SCALE"
+    ITERATE = "ITERATE"
+    STOP = "STOP"
+
+
+class Direction(StrEnum):
+    """Which way a metric improves."""
+
+    HIGHER_IS_BETTER = "HIGHER_IS_BETTER"
+    LOWER_IS_BETTER = "LOWER_IS_BETTER"
+
+
+class Verdict(StrEnum):
+    """The ethics council's answer to a review request."""
+
+    APPROVED = "APPROVED"
+    CHANGES_REQUESTED = "CHANGES_REQUESTED"
+    REJECTED = "REJECTED"
+
+
+class EthicsStatus(StrEnum):
+    """Where an idea stands with the ethics council; STALE is an approval older than the idea."""
+
+    NOT_REQUIRED = "NOT_REQUIRED"
+    REQUIRED = "REQUIRED"
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    CHANGES_REQUESTED = "CHANGES_REQUESTED"
+    REJECTED = "REJECTED"
+    STALE = "STALE"
+
+
+class ValidationRoute(StrEnum):
+    """How an idea reached VALIDATED: by its experiment, or by a lead's written override."""
+
+    EXPERIMENT = "EXPERIMENT"
+    OVERRIDE = "OVERRIDE"
+
+
+class Provenance(msgspec.Struct, frozen=True, kw_only=True):
+    """Who had the idea first and where: the pipeline welcomes what was not invented here."""
+
+    source_kind: SourceKind
+    organisation: str
+    country: str
+    external: bool
+    url: str | None = None
+
+
+class Score(msgspec.Struct, frozen=True, kw_only=True):
+    """A RICE estimate plus strategic fit; effort is in person-months."""
+
+    reach: int
+    impact: float
+    confidence: float
+    effort: float
+    strategic_fit: int
+
+    @property
+    def rice(self) -> float:
+        return self.reach * self.impact * self.confidence / self.effort
+
+
+class MetricDefinition(msgspec.Struct, frozen=True, kw_only=True):
+    """What an experiment measures, from where, and what counts as success."""
+
+    name: str
+    unit: str
+    baseline: float
+    target: float
+    direction: Direction
+
+
+TITLE_LENGTH = (3, 200)
+SUMMARY_LENGTH = (1, 5_000)
+ORGANISATION_LENGTH = (1, 200)
+URL_MAX_LENGTH = 2_000
+MAX_THEMES = 5
+THEME_MAX_LENGTH = 50
+IMPACT_LEVELS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 3.0)
+MAX_REACH = 1_000_000_000_000
+STRATEGIC_FIT_RANGE = (0, 5)
+METRICS_COUNT = (1, 10)
+METRIC_NAME_LENGTH = (1, 100)
+METRIC_UNIT_LENGTH = (1, 50)
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
+
+Choice = TypeVar("Choice", bound=StrEnum)
+
+
+def validate_choice(kind: type[Choice], value: str, field: str) -> Choice:
+    """One of the enumeration's values; commands built without the API's checks may hold others."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(kind)
+        raise InvalidInputError(field, f"{field} must be one of {allowed}, not {value!r}") from None
+
+
+def validate_text(value: str, field: str, bounds: tuple[int, int]) -> str:
+    """Trim ``value`` and check its length lies within ``bounds`` (inclusive)."""
+    shortest, longest = bounds
+    text = value.strip()
+    if not text and shortest > 0:
+        raise InvalidInputError(field, f"{field} must not be empty")
+    if not shortest <= len(text) <= longest:
+        raise InvalidInputError(
+            field,
+            f"{field} must have {shortest} to {longest} characters (it has {len(text)})",
+        )
+    return text
+
+
+def validate_optional_text(value: str | None, field: str, longest: int) -> str | None:
+    """Trim ``value``; blank means absent."""
+    if value is None or not value.strip():
+        return None
+    return validate_text(value, field, (1, longest))
+
+
+def validate_title(title: str, field: str = "title") -> str:
+    return validate_text(title, field, TITLE_LENGTH)
+
+
+def validate_summary(summary: str, field: str = "summary") -> str:
+    return validate_text(summary, field, SUMMARY_LENGTH)
+
+
+def validate_country(country: str, field: str = "provenance.country") -> str:
+    """An ISO 3166-1 alpha-2 code, upper-cased."""
+    code = country.strip().upper()
+    if code not in COUNTRY_CODES:
+        raise InvalidInputError(
+            field, f"{field} must be an ISO 3166-1 alpha-2 country code, not {country!r}"
+        )
+    return code
+
+
+def validate_url(url: str | None, field: str = "provenance.url") -> str | None:
+    """Absent (or blank), or an http(s) address with a host."""
+    if url is None or not url.strip():
+        return None
+    text = url.strip()
+    problem = f"{field} must be an http:// or https:// address with a host"
+    if len(text) > URL_MAX_LENGTH:
+        raise InvalidInputError(field, f"{field} must have at most {URL_MAX_LENGTH} characters")
+    if any(character.isspace() for character in text):
+        raise InvalidInputError(field, problem)
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        raise InvalidInputError(field, problem) from None
+    if parts.scheme.lower() not in {"http", "https"} or not host:
+        raise InvalidInputError(field, problem)
+    return text
+
+
+def validate_provenance(provenance: Provenance, field: str = "provenance") -> Provenance:
+    return Provenance(
+        source_kind=validate_choice(SourceKind, provenance.source_kind, f"{field}.sourceKind"),
+        organisation=validate_text(
+            provenance.organisation, f"{field}.organisation", ORGANISATION_LENGTH
+        ),
+        country=validate_country(provenance.country, f"{field}.country"),
+        url=validate_url(provenance.url, f"{field}.url"),
+        external=provenance.external,
+    )
+
+
+def validate_themes(themes: Sequence[str], field: str = "themes") -> tuple[str, ...]:
+    """One to five distinct lowercase slugs; whether each is configured is checked elsewhere."""
+    if not themes:
+        raise InvalidInputError(field, f"{field} must name at least one theme")
+    if len(themes) > MAX_THEMES:
+        raise InvalidInputError(field, f"{field} may name at most {MAX_THEMES} themes")
+    seen: set[str] = set()
+    for index, theme in enumerate(themes):
+        where = f"{field}[{index}]"
+        if len(theme) > THEME_MAX_LENGTH or not _SLUG.fullmatch(theme):
+            raise InvalidInputError(
+                where, f"{where} must be a lowercase slug such as 'generative-ai', not {theme!r}"
+            )
+        if theme in seen:
+            raise InvalidInputError(where, f"{where} repeats the theme {theme!r}")
+        seen.add(theme)
+    return tuple(themes)
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_score(score: Score, field: str = "score") -> Score:
+    """RICE inputs within their scales: impact on the 0.25 to 3 ladder, confidence a share."""
+    if not _is_whole(score.reach) or not 0 <= score.reach <= MAX_REACH:
+        raise InvalidInputError(
+            f"{field}.reach", f"{field}.reach must be a whole number from 0 to {MAX_REACH:,}"
+        )
+    if score.impact not in IMPACT_LEVELS:
+        levels = ", ".join(f"{level:g}" for level in IMPACT_LEVELS)
+        raise InvalidInputError(f"{field}.impact", f"{field}.impact must be one of {levels}")
+    if not 0 <= score.confidence <= 1:
+        raise InvalidInputError(
+            f"{field}.confidence", f"{field}.confidence must be between 0 and 1"
+        )
+    if not (math.isfinite(score.effort) and score.effort > 0):
+        raise InvalidInputError(
+            f"{field}.effort", f"{field}.effort must be a positive number of person-months"
+        )
+    lowest, highest = STRATEGIC_FIT_RANGE
+    if not _is_whole(score.strategic_fit) or not lowest <= score.strategic_fit <= highest:
+        raise InvalidInputError(
+            f"{field}.strategicFit",
+            f"{field}.strategicFit must be a whole number from {lowest} to {highest}",
+        )
+    valid = Score(
+        reach=score.reach,
+        impact=float(score.impact),
+        confidence=float(score.confidence),
+        effort=float(score.effort),
+        strategic_fit=score.strategic_fit,
+    )
+    if not math.isfinite(valid.rice):
+        raise InvalidInputError(
+            f"{field}.effort", f"{field}.effort is too small to give this reach a RICE score"
+        )
+    return valid
+
+
+def is_better(direction: Direction, value: float, than: float) -> bool:
+    """Whether ``value`` improves on ``than`` in the metric's direction."""
+    if direction is Direction.LOWER_IS_BETTER:
+        return value < than
+    return value > than
+
+
+def _finite(value: float, field: str) -> float:
+    if not math.isfinite(value):
+        raise InvalidInputError(field, f"{field} must be a finite number")
+    return float(value)
+
+
+def validate_metric(metric: MetricDefinition, field: str) -> MetricDefinition:
+    """A named, unit-bearing metric whose target improves on its baseline."""
+    name = validate_text(metric.name, f"{field}.name", METRIC_NAME_LENGTH)
+    unit = validate_text(metric.unit, f"{field}.unit", METRIC_UNIT_LENGTH)
+    baseline = _finite(metric.baseline, f"{field}.baseline")
+    target = _finite(metric.target, f"{field}.target")
+    direction = validate_choice(Direction, metric.direction, f"{field}.direction")
+    if not is_better(direction, target, baseline):
+        way = "below" if direction is Direction.LOWER_IS_BETTER else "above"
+        raise InvalidInputError(
+            f"{field}.target",
+            f"{field}.target must be strictly {way} the baseline ({baseline:g}) for {direction}",
+        )
+    return MetricDefinition(
+        name=name, unit=unit, baseline=baseline, target=target, direction=direction
+    )
+
+
+def validate_metrics(
+    metrics: Sequence[MetricDefinition], field: str = "metrics"
+) -> tuple[MetricDefinition, ...]:
+    """One to ten metrics with distinct names."""
+    fewest, most = METRICS_COUNT
+    if not fewest <= len(metrics) <= most:
+        raise InvalidInputError(field, f"{field} must hold {fewest} to {most} metrics")
+    checked: list[MetricDefinition] = []
+    for index, metric in enumerate(metrics):
+        valid = validate_metric(metric, f"{field}[{index}]")
+        if any(other.name == valid.name for other in checked):
+            where = f"{field}[{index}].name"
+            raise InvalidInputError(where, f"{where} repeats the metric {valid.name!r}")
+        checked.append(valid)
+    return tuple(checked)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from innovation.config import Settings
+from innovation.domain import EVENT_TYPES
+from innovation.projections import Projector
+from innovation.services.pipeline import Pipeline
 from innovation.store import Database, EventStore, Mapper, open_database
+from innovation.store.follow import LogFollower
+from innovation.store.recorder import Clock, utcnow
 
-Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["Clock", "Services", "bootstrap", "event_mapper", "utcnow"]
 
 
 @dataclass
@@ -23,15 +22,19 @@ class Services:
     settings: Settings
     database: Database
     store: EventStore
+    projector: Projector
+    pipeline: Pipeline
+    follower: LogFollower
     clock: Clock
 
     async def close(self) -> None:
+        await self.follower.close()
         await self.database.close()
 
 
 def event_mapper() -> Mapper:
     """Every event type the service stores, by its stable name."""
-    return Mapper()
+    return Mapper(EVENT_TYPES)
 
 
 def bootstrap(
@@ -42,5 +45,26 @@ def bootstrap(
         synchronous=settings.database.sqlite_synchronous,
         pool_size=settings.database.pool_size,
     )
-    store = EventStore(database, event_mapper(), clock=clock)
-    return Services(settings=settings, database=database, store=store, clock=clock)
+    mapper = event_mapper()
+    store = EventStore(database, mapper, clock=clock)
+    projector = Projector(mapper)
+    pipeline = Pipeline(
+        database,
+        store.recorder,
+        mapper,
+        projector,
+        clock,
+        themes=settings.pipeline.themes,
+        snapshot_every=settings.pipeline.snapshot_every,
+    )
+    follower = LogFollower(store)
+    pipeline.on_commit.append(follower.wake)
+    return Services(
+        settings=settings,
+        database=database,
+        store=store,
+        projector=projector,
+        pipeline=pipeline,
+        follower=follower,
+        clock=clock,
+    )

@@ -142,6 +142,51 @@ def token_revoke(which: str) -> None:
     console.print(f"revoked {count} token{'s' if count > 1 else ''}")
 
 
+@main.group()
+def projections() -> None:
+    """Read models derived from the log."""
+
+
+@projections.command("rebuild")
+def projections_rebuild() -> None:
+    """Clear every read model and replay the whole log into it, in one transaction."""
+    from functools import partial
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from innovation.bootstrap import bootstrap
+
+    settings = get_settings()
+
+    async def run() -> int:
+        services = bootstrap(settings)
+        try:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+            ) as bar:
+                task = bar.add_task("replaying events", total=None)
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                return await services.database.write(
+                    partial(
+                        services.projector.rebuild,
+                        recorder=services.store.recorder,
+                        progress=progress,
+                    )
+                )
+        finally:
+            await services.close()
+
+    count = asyncio.run(run())
+    console.print(f"read models rebuilt from {count} events")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

@@ -1,6 +1,7 @@
 """Every table the service owns, on one MetaData: what Alembic compares the database with."""
 
-import innovation.auth.tokens  # noqa: F401  (registers api_tokens)
+import innovation.auth.tokens
+import innovation.projections.projector  # noqa: F401  (registers the read models)
 from innovation.store.tables import metadata
 
 __all__ = ["metadata"]

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from innovation.bootstrap import Services, bootstrap
+from innovation.config import Settings
 from innovation.schema import metadata
 from innovation.store import Database, EventStore, Mapper, open_database
 from innovation.store.migrate import upgrade
+from tests.integration.world import FakeClock, World
 
 settings.register_profile(
     "default",
@@ -101,6 +104,22 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def services(database: Database, clock: FakeClock) -> Services:
+    settings = Settings.from_env({"INNOVATION_SNAPSHOT_EVERY": "5"})
+    return bootstrap(settings, clock=clock, database=database)
+
+
+@pytest.fixture
+def world(services: Services, clock: FakeClock) -> World:
+    return World(services, clock)
 
 
 @pytest.fixture

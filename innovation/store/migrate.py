@@ -11,16 +11,24 @@ from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
-# Tables the database makes for itself (SQLite's FTS5 index and its shadow tables) are not
-# declared as models, so autogenerate must not offer to drop them.
-UNMANAGED_PREFIXES = ("ideas_fts",)
+# Search structures that only one backend has are written by hand in the migrations and not
+# declared as models: SQLite's FTS5 index (and the shadow tables it makes for itself), and
+# PostgreSQL's full-text expression index. Autogenerate must not offer to drop them.
+UNMANAGED_TABLE_PREFIXES = ("ideas_fts",)
+UNMANAGED_INDEXES = frozenset({"ix_ideas_view_search"})
 
 
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare: object
 ) -> bool:
-    """Alembic's filter: compare every table but those the database manages on its own."""
-    return not (type_ == "table" and name is not None and name.startswith(UNMANAGED_PREFIXES))
+    """Alembic's filter: compare everything but the backend-specific search structures."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(UNMANAGED_TABLE_PREFIXES)
+    if type_ == "index":
+        return name not in UNMANAGED_INDEXES
+    return True
 
 
 def alembic_config(url: str) -> Config:

@@ -183,6 +183,17 @@ class Recorder:
         """Up to ``limit`` events after ``after_position``, never past an event still to commit."""
         raise NotImplementedError
 
+    def read_committed_page(
+        self, connection: Connection, after_position: int, limit: int
+    ) -> list[RecordedEvent]:
+        """What this transaction can see after a position, for work inside one transaction.
+
+        No gap guard: a caller that tails the log must use ``read_page`` (``read_all``). A
+        rebuild that locks the read models meanwhile may use this, because writers it cannot
+        see wait on those locks and project their own events after it.
+        """
+        return self._read_range(connection, after_position, limit)
+
     def _read_range(
         self, connection: Connection, after: int, limit: int, upto: int | None = None
     ) -> list[RecordedEvent]:

@@ -1,0 +1,176 @@
+"""Read model of experiments: each one, its metrics with their latest value, every measurement."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from innovation.domain.experiments import (
+    ExperimentConcluded,
+    ExperimentStarted,
+    MeasurementRecorded,
+)
+from innovation.domain.metrics import change_pct, target_met
+from innovation.domain.values import Direction, MetricDefinition
+from innovation.projections.envelope import Envelope
+from innovation.store.tables import UTCDateTime, metadata
+
+RUNNING = "RUNNING"
+CONCLUDED = "CONCLUDED"
+
+experiments_view = sa.Table(
+    "experiments_view",
+    metadata,
+    sa.Column("experiment_id", sa.String(64), primary_key=True),
+    sa.Column("idea_id", sa.String(64), nullable=False, index=True),
+    sa.Column("hypothesis", sa.Text, nullable=False),
+    sa.Column("pilot_site", sa.String(200), nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("outcome", sa.String(20)),
+    sa.Column("decision", sa.String(20)),
+    sa.Column("note", sa.Text),
+    sa.Column("started_by", sa.String(200), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("concluded_at", UTCDateTime),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("last_position", sa.BigInteger, nullable=False),
+)
+
+metrics_view = sa.Table(
+    "metrics_view",
+    metadata,
+    sa.Column("experiment_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String(100), nullable=False),
+    sa.Column("baseline", sa.Float, nullable=False),
+    sa.Column("target", sa.Float, nullable=False),
+    sa.Column("direction", sa.String(20), nullable=False),
+    sa.Column("latest_value", sa.Float),
+    sa.Column("latest_measured_at", UTCDateTime),
+    sa.Column("change_pct", sa.Float),
+    sa.Column("target_met", sa.Boolean, nullable=False),
+    sa.Column("measurement_count", sa.Integer, nullable=False),
+)
+
+measurements_view = sa.Table(
+    "measurements_view",
+    metadata,
+    sa.Column("experiment_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("metric", sa.String(200), nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("measured_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_by", sa.String(200), nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Index(None, "experiment_id", "metric", "measured_at"),
+)
+
+TABLES = (experiments_view, metrics_view, measurements_view)
+
+
+def apply(connection: Connection, envelope: Envelope) -> None:
+    event = envelope.event
+    match event:
+        case ExperimentStarted():
+            _started(connection, envelope, event)
+        case MeasurementRecorded():
+            _measured(connection, envelope, event)
+        case ExperimentConcluded():
+            _touch(
+                connection,
+                envelope,
+                event.experiment_id,
+                status=CONCLUDED,
+                outcome=str(event.outcome),
+                decision=str(event.decision),
+                note=event.note,
+                concluded_at=envelope.at,
+            )
+        case _:
+            pass
+
+
+def _started(connection: Connection, envelope: Envelope, event: ExperimentStarted) -> None:
+    connection.execute(
+        experiments_view.insert().values(
+            experiment_id=event.experiment_id,
+            idea_id=event.idea_id,
+            hypothesis=event.hypothesis,
+            pilot_site=event.pilot_site,
+            starts_on=event.starts_on,
+            ends_on=event.ends_on,
+            status=RUNNING,
+            started_by=envelope.actor,
+            started_at=envelope.at,
+            version=envelope.version,
+            last_position=envelope.position,
+        )
+    )
+    connection.execute(
+        metrics_view.insert(),
+        [
+            {
+                "experiment_id": event.experiment_id,
+                "name": metric.name,
+                "ordinal": ordinal,
+                "unit": metric.unit,
+                "baseline": metric.baseline,
+                "target": metric.target,
+                "direction": str(metric.direction),
+                "target_met": False,
+                "measurement_count": 0,
+            }
+            for ordinal, metric in enumerate(event.metrics)
+        ],
+    )
+
+
+def _measured(connection: Connection, envelope: Envelope, event: MeasurementRecorded) -> None:
+    connection.execute(
+        measurements_view.insert().values(
+            experiment_id=event.experiment_id,
+            version=envelope.version,
+            metric=event.metric,
+            position=envelope.position,
+            value=event.value,
+            measured_at=event.measured_at,
+            recorded_by=envelope.actor,
+            recorded_at=envelope.at,
+        )
+    )
+    where = (metrics_view.c.experiment_id == event.experiment_id) & (
+        metrics_view.c.name == event.metric
+    )
+    metric = connection.execute(sa.select(metrics_view).where(where)).one()
+    changes: dict[str, object] = {"measurement_count": metric.measurement_count + 1}
+    # The latest measurement by its own date is the one that counts, as in the domain.
+    if metric.latest_measured_at is None or event.measured_at >= metric.latest_measured_at:
+        definition = MetricDefinition(
+            name=metric.name,
+            unit=metric.unit,
+            baseline=metric.baseline,
+            target=metric.target,
+            direction=Direction(metric.direction),
+        )
+        changes.update(
+            latest_value=event.value,
+            latest_measured_at=event.measured_at,
+            change_pct=change_pct(metric.baseline, event.value),
+            target_met=target_met(definition, event.value),
+        )
+    connection.execute(metrics_view.update().where(where).values(**changes))
+    _touch(connection, envelope, event.experiment_id)
+
+
+def _touch(
+    connection: Connection, envelope: Envelope, experiment_id: str, **changes: object
+) -> None:
+    connection.execute(
+        experiments_view.update()
+        .where(experiments_view.c.experiment_id == experiment_id)
+        .values(version=envelope.version, last_position=envelope.position, **changes)
+    )

@@ -1,0 +1,380 @@
+"""Read model of ideas: one row per idea, its themes, its score history and its stage history."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from innovation.domain import ideas as rules
+from innovation.domain.ideas import (
+    DuplicateAbsorbed,
+    EthicsReviewRecorded,
+    EthicsReviewRequested,
+    ExperimentAttached,
+    IdeaAdvanced,
+    IdeaMerged,
+    IdeaRejected,
+    IdeaReleased,
+    IdeaReturnedToScreening,
+    IdeaRevised,
+    IdeaScored,
+    IdeaSubmitted,
+    IdeaValidated,
+)
+from innovation.domain.values import Stage
+from innovation.projections.envelope import Envelope
+from innovation.store.tables import UTCDateTime, metadata
+
+ideas_view = sa.Table(
+    "ideas_view",
+    metadata,
+    sa.Column("idea_id", sa.String(64), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("stage", sa.String(20), nullable=False, index=True),
+    sa.Column("source_kind", sa.String(20), nullable=False, index=True),
+    sa.Column("organisation", sa.String(200), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False, index=True),
+    sa.Column("url", sa.String(2000)),
+    sa.Column("external", sa.Boolean, nullable=False),
+    sa.Column("themes", sa.JSON, nullable=False),
+    sa.Column("uses_ai", sa.Boolean, nullable=False),
+    sa.Column("uses_personal_data", sa.Boolean, nullable=False),
+    sa.Column("scout", sa.String(200), nullable=False),
+    sa.Column("submitted_by", sa.String(200), nullable=False),
+    sa.Column("submitted_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("stage_changed_at", UTCDateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("last_position", sa.BigInteger, nullable=False),
+    sa.Column("reach", sa.Integer),
+    sa.Column("impact", sa.Float),
+    sa.Column("confidence", sa.Float),
+    sa.Column("effort", sa.Float),
+    sa.Column("strategic_fit", sa.Integer),
+    sa.Column("rice", sa.Float),
+    sa.Column("scored_at", UTCDateTime),
+    sa.Column("running_experiment_id", sa.String(64)),
+    sa.Column("experiment_count", sa.Integer, nullable=False),
+    sa.Column("merged_into", sa.String(64)),
+    sa.Column("rejection_reason", sa.Text),
+    sa.Column("validated_via", sa.String(20)),
+    sa.Column("validation_reason", sa.Text),
+    sa.Column("release_id", sa.String(64)),
+    sa.Column("ethics_status", sa.String(20), nullable=False),
+    sa.Column("ethics_requested", sa.Boolean, nullable=False),
+    sa.Column("ethics_verdict", sa.String(20)),
+    sa.Column("ethics_verdict_version", sa.Integer, nullable=False),
+    sa.Column("last_material_version", sa.Integer, nullable=False),
+)
+
+idea_themes_view = sa.Table(
+    "idea_themes_view",
+    metadata,
+    sa.Column("idea_id", sa.String(64), primary_key=True),
+    sa.Column("theme", sa.String(100), primary_key=True, index=True),
+)
+
+idea_scores_view = sa.Table(
+    "idea_scores_view",
+    metadata,
+    sa.Column("idea_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("reach", sa.Integer, nullable=False),
+    sa.Column("impact", sa.Float, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("effort", sa.Float, nullable=False),
+    sa.Column("strategic_fit", sa.Integer, nullable=False),
+    sa.Column("rice", sa.Float, nullable=False),
+    sa.Column("scored_by", sa.String(200), nullable=False),
+    sa.Column("scored_at", UTCDateTime, nullable=False),
+)
+
+stage_history_view = sa.Table(
+    "stage_history_view",
+    metadata,
+    sa.Column("idea_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("from_stage", sa.String(20)),
+    sa.Column("to_stage", sa.String(20), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("experiment_id", sa.String(64)),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+)
+
+TABLES = (ideas_view, idea_themes_view, idea_scores_view, stage_history_view)
+
+_ETHICS_COLUMNS = (
+    ideas_view.c.uses_ai,
+    ideas_view.c.uses_personal_data,
+    ideas_view.c.ethics_requested,
+    ideas_view.c.ethics_verdict,
+    ideas_view.c.ethics_verdict_version,
+    ideas_view.c.last_material_version,
+)
+
+
+def apply(connection: Connection, envelope: Envelope) -> None:
+    event = envelope.event
+    match event:
+        case IdeaSubmitted():
+            _submitted(connection, envelope, event)
+        case IdeaRevised():
+            _revised(connection, envelope, event)
+        case IdeaScored():
+            _scored(connection, envelope, event)
+        case IdeaAdvanced():
+            _moved(
+                connection, envelope, event.idea_id, event.from_stage, event.to_stage, event.reason
+            )
+        case IdeaRejected():
+            _moved(
+                connection,
+                envelope,
+                event.idea_id,
+                None,
+                Stage.REJECTED,
+                event.reason,
+                experiment_id=event.experiment_id,
+                rejection_reason=event.reason,
+                running_experiment_id=None,
+            )
+        case IdeaMerged():
+            _moved(
+                connection,
+                envelope,
+                event.idea_id,
+                None,
+                Stage.MERGED,
+                f"merged into {event.into_idea_id}",
+                merged_into=event.into_idea_id,
+            )
+        case IdeaValidated():
+            _moved(
+                connection,
+                envelope,
+                event.idea_id,
+                None,
+                Stage.VALIDATED,
+                event.reason,
+                experiment_id=event.experiment_id,
+                validated_via=str(event.via),
+                validation_reason=event.reason,
+                running_experiment_id=None,
+            )
+        case IdeaReturnedToScreening():
+            _moved(
+                connection,
+                envelope,
+                event.idea_id,
+                None,
+                Stage.SCREENING,
+                event.reason,
+                experiment_id=event.experiment_id,
+                running_experiment_id=None,
+            )
+        case IdeaReleased():
+            _moved(
+                connection,
+                envelope,
+                event.idea_id,
+                None,
+                Stage.RELEASED,
+                None,
+                release_id=event.release_id,
+            )
+        case ExperimentAttached():
+            _touch(
+                connection,
+                envelope,
+                event.idea_id,
+                running_experiment_id=event.experiment_id,
+                experiment_count=ideas_view.c.experiment_count + 1,
+            )
+        case DuplicateAbsorbed():
+            _touch(connection, envelope, event.idea_id)
+        case EthicsReviewRequested():
+            _ethics(connection, envelope, event.idea_id, ethics_requested=True)
+        case EthicsReviewRecorded():
+            _ethics(
+                connection,
+                envelope,
+                event.idea_id,
+                ethics_requested=False,
+                ethics_verdict=str(event.verdict),
+                ethics_verdict_version=envelope.version,
+            )
+        case _:
+            pass
+
+
+def _submitted(connection: Connection, envelope: Envelope, event: IdeaSubmitted) -> None:
+    facts = rules.Idea(
+        exists=True, uses_ai=event.uses_ai, uses_personal_data=event.uses_personal_data
+    )
+    provenance = event.provenance
+    connection.execute(
+        ideas_view.insert().values(
+            idea_id=event.idea_id,
+            title=event.title,
+            summary=event.summary,
+            stage=str(Stage.SCOUTED),
+            source_kind=str(provenance.source_kind),
+            organisation=provenance.organisation,
+            country=provenance.country,
+            url=provenance.url,
+            external=provenance.external,
+            themes=list(event.themes),
+            uses_ai=event.uses_ai,
+            uses_personal_data=event.uses_personal_data,
+            scout=event.scout,
+            submitted_by=envelope.actor,
+            submitted_at=envelope.at,
+            updated_at=envelope.at,
+            stage_changed_at=envelope.at,
+            version=envelope.version,
+            last_position=envelope.position,
+            experiment_count=0,
+            ethics_status=str(rules.ethics_status(facts)),
+            ethics_requested=False,
+            ethics_verdict_version=0,
+            last_material_version=envelope.version,
+        )
+    )
+    _set_themes(connection, event.idea_id, event.themes)
+    _history(connection, envelope, event.idea_id, None, Stage.SCOUTED, None)
+
+
+def _revised(connection: Connection, envelope: Envelope, event: IdeaRevised) -> None:
+    changes: dict[str, object] = {}
+    for name in ("title", "summary", "uses_ai", "uses_personal_data"):
+        value = getattr(event, name)
+        if value is not None:
+            changes[name] = value
+    if event.provenance is not None:
+        changes.update(
+            source_kind=str(event.provenance.source_kind),
+            organisation=event.provenance.organisation,
+            country=event.provenance.country,
+            url=event.provenance.url,
+            external=event.provenance.external,
+        )
+    if event.themes is not None:
+        changes["themes"] = list(event.themes)
+        _set_themes(connection, event.idea_id, event.themes)
+    if event.material:
+        changes["last_material_version"] = envelope.version
+    _ethics(connection, envelope, event.idea_id, **changes)
+
+
+def _scored(connection: Connection, envelope: Envelope, event: IdeaScored) -> None:
+    score = event.score
+    values = {
+        "reach": score.reach,
+        "impact": score.impact,
+        "confidence": score.confidence,
+        "effort": score.effort,
+        "strategic_fit": score.strategic_fit,
+        "rice": event.rice,
+    }
+    connection.execute(
+        idea_scores_view.insert().values(
+            idea_id=event.idea_id,
+            version=envelope.version,
+            position=envelope.position,
+            scored_by=envelope.actor,
+            scored_at=envelope.at,
+            **values,
+        )
+    )
+    _touch(connection, envelope, event.idea_id, scored_at=envelope.at, **values)
+
+
+def _moved(
+    connection: Connection,
+    envelope: Envelope,
+    idea_id: str,
+    from_stage: Stage | None,
+    to_stage: Stage,
+    reason: str | None,
+    *,
+    experiment_id: str | None = None,
+    **changes: object,
+) -> None:
+    if from_stage is None:
+        from_stage = Stage(
+            connection.execute(
+                sa.select(ideas_view.c.stage).where(ideas_view.c.idea_id == idea_id)
+            ).scalar_one()
+        )
+    _history(connection, envelope, idea_id, from_stage, to_stage, reason, experiment_id)
+    _touch(
+        connection, envelope, idea_id, stage=str(to_stage), stage_changed_at=envelope.at, **changes
+    )
+
+
+def _ethics(connection: Connection, envelope: Envelope, idea_id: str, **changes: object) -> None:
+    """Apply changes that may move the ethics status, and recompute it by the domain's rule."""
+    row = connection.execute(
+        sa.select(*_ETHICS_COLUMNS).where(ideas_view.c.idea_id == idea_id)
+    ).one()
+    current = dict(row._mapping)
+    current.update({k: v for k, v in changes.items() if k in current})
+    facts = rules.Idea(
+        exists=True,
+        uses_ai=bool(current["uses_ai"]),
+        uses_personal_data=bool(current["uses_personal_data"]),
+        ethics_requested=bool(current["ethics_requested"]),
+        ethics_verdict=current["ethics_verdict"],
+        ethics_verdict_version=int(current["ethics_verdict_version"]),
+        last_material_version=int(current["last_material_version"]),
+    )
+    _touch(connection, envelope, idea_id, ethics_status=str(rules.ethics_status(facts)), **changes)
+
+
+def _touch(connection: Connection, envelope: Envelope, idea_id: str, **changes: object) -> None:
+    connection.execute(
+        ideas_view.update()
+        .where(ideas_view.c.idea_id == idea_id)
+        .values(
+            version=envelope.version,
+            last_position=envelope.position,
+            updated_at=envelope.at,
+            **changes,
+        )
+    )
+
+
+def _set_themes(connection: Connection, idea_id: str, themes: tuple[str, ...]) -> None:
+    connection.execute(idea_themes_view.delete().where(idea_themes_view.c.idea_id == idea_id))
+    if themes:
+        connection.execute(
+            idea_themes_view.insert(), [{"idea_id": idea_id, "theme": theme} for theme in themes]
+        )
+
+
+def _history(
+    connection: Connection,
+    envelope: Envelope,
+    idea_id: str,
+    from_stage: Stage | None,
+    to_stage: Stage,
+    reason: str | None,
+    experiment_id: str | None = None,
+) -> None:
+    connection.execute(
+        stage_history_view.insert().values(
+            idea_id=idea_id,
+            version=envelope.version,
+            position=envelope.position,
+            from_stage=None if from_stage is None else str(from_stage),
+            to_stage=str(to_stage),
+            reason=reason,
+            experiment_id=experiment_id,
+            actor=envelope.actor,
+            at=envelope.at,
+        )
+    )

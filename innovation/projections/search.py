@@ -1,0 +1,188 @@
+"""Finding ideas like a given text: the database's full-text index finds, a stem overlap scores.
+
+Candidates come from each database's own full-text facility, matching any of the text's words
+after stemming (so "networks" finds "network" and the wording may differ):
+
+* SQLite: an FTS5 index (``ideas_fts``, Porter stemming) kept by this projection, ranked by BM25.
+* PostgreSQL: an expression GIN index on ``to_tsvector('english', title || ' ' || summary)``,
+  created by the migration and ranked by ``ts_rank_cd``.
+
+The similarity score is then the same on both: the Ochiai coefficient of the two texts' sets of
+Snowball stems, ``|A ∩ B| / sqrt(|A| |B|)``, from 0 to 1. Ranking scores such as BM25 depend on
+the rest of the corpus. With a handful of ideas, BM25 gives two near-identical texts almost
+nothing, so it cannot say how alike two texts are.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import msgspec
+import snowballstemmer
+import sqlalchemy as sa
+
+# Registers PostgreSQL's typed full-text functions, which SQLAlchemy then requires to be used.
+import sqlalchemy.dialects.postgresql
+from sqlalchemy.engine import Connection
+
+from innovation.domain.ideas import IdeaRevised, IdeaSubmitted
+from innovation.domain.values import Stage
+from innovation.projections.envelope import Envelope
+from innovation.projections.ideas import ideas_view
+
+MAX_TERMS = 32
+CANDIDATES = 25
+_stemmer = snowballstemmer.stemmer("english")
+# Words that say nothing about what an idea is about.
+_STOPWORDS = frozenset(
+    (
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "using",
+        "via",
+        "was",
+        "we",
+        "were",
+        "will",
+        "with",
+        "without",
+    )
+)
+_WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)
+
+
+# Must read exactly as the migration's index does, so PostgreSQL uses that index.
+SEARCH_DOCUMENT = sa.func.to_tsvector(
+    sa.literal_column("'english'"),
+    ideas_view.c.title.op("||")(sa.literal_column("' '")).op("||")(ideas_view.c.summary),
+)
+
+
+class Similar(msgspec.Struct, frozen=True):
+    idea_id: str
+    score: float
+
+
+def terms(text: str) -> list[str]:
+    """The distinct, meaningful lower-case words of ``text``, in order of first appearance."""
+    words = (word.lower() for word in _WORD.findall(text))
+    return list(dict.fromkeys(w for w in words if w not in _STOPWORDS))[:MAX_TERMS]
+
+
+def apply(connection: Connection, envelope: Envelope) -> None:
+    if connection.dialect.name != "sqlite":
+        return  # PostgreSQL indexes ideas_view itself
+    event = envelope.event
+    match event:
+        case IdeaSubmitted():
+            connection.exec_driver_sql(
+                "INSERT INTO ideas_fts (idea_id, title, summary) VALUES (?, ?, ?)",
+                (event.idea_id, event.title, event.summary),
+            )
+        case IdeaRevised(title=title, summary=summary) if title or summary:
+            row = connection.execute(
+                sa.select(ideas_view.c.title, ideas_view.c.summary).where(
+                    ideas_view.c.idea_id == event.idea_id
+                )
+            ).one()
+            connection.exec_driver_sql("DELETE FROM ideas_fts WHERE idea_id = ?", (event.idea_id,))
+            connection.exec_driver_sql(
+                "INSERT INTO ideas_fts (idea_id, title, summary) VALUES (?, ?, ?)",
+                (event.idea_id, row.title, row.summary),
+            )
+        case _:
+            pass
+
+
+def clear(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("DELETE FROM ideas_fts")
+
+
+def stems(text: str) -> frozenset[str]:
+    return frozenset(_stemmer.stemWords(terms(text)))
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Ochiai coefficient of two stem sets: 1 for the same words, 0 for none in common."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / math.sqrt(len(a) * len(b))
+
+
+def similar_ideas(
+    connection: Connection, text: str, limit: int = 5, exclude: str | None = None
+) -> list[Similar]:
+    """Up to ``limit`` ideas that read like ``text``, closest first.
+
+    Merged ideas are left out: they live on in the idea they were merged into.
+    """
+    words = terms(text)
+    if not words:
+        return []
+    candidates = _candidates(connection, words, exclude)
+    wanted = stems(text)
+    scored = [
+        (round(similarity(wanted, stems(f"{title} {summary}")), 4), order, idea_id)
+        for order, (idea_id, title, summary) in enumerate(candidates)
+    ]
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [Similar(idea_id, score) for score, _, idea_id in scored[:limit] if score > 0]
+
+
+def _candidates(
+    connection: Connection, words: list[str], exclude: str | None
+) -> list[tuple[str, str, str]]:
+    """Ideas sharing any word with the text, best ranked first by the database's own index."""
+    if connection.dialect.name == "sqlite":
+        query = " OR ".join(f'"{word}"' for word in words)
+        rows = connection.exec_driver_sql(
+            "SELECT v.idea_id, v.title, v.summary "
+            "FROM ideas_fts AS f JOIN ideas_view AS v ON v.idea_id = f.idea_id "
+            "WHERE ideas_fts MATCH ? AND v.stage != ? AND f.idea_id != ? "
+            "ORDER BY bm25(ideas_fts, 0.0, 2.0, 1.0) LIMIT ?",
+            (query, str(Stage.MERGED), exclude or "", CANDIDATES),
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+    query_text = " | ".join(_quote(word) for word in words)
+    tsquery = sa.func.to_tsquery(sa.literal_column("'english'"), query_text)
+    rank = sa.func.ts_rank_cd(SEARCH_DOCUMENT, tsquery)
+    statement = (
+        sa.select(ideas_view.c.idea_id, ideas_view.c.title, ideas_view.c.summary)
+        .where(SEARCH_DOCUMENT.op("@@")(tsquery))
+        .where(ideas_view.c.stage != str(Stage.MERGED))
+        .where(ideas_view.c.idea_id != (exclude or ""))
+        .order_by(rank.desc(), ideas_view.c.idea_id)
+        .limit(CANDIDATES)
+    )
+    return [tuple(row) for row in connection.execute(statement)]  # type: ignore[misc]
+
+
+def _quote(word: str) -> str:
+    """A single lexeme for ``to_tsquery``; quoting keeps operators in the text inert."""
+    return "'" + word.replace("'", "''").replace("\\", "") + "'"

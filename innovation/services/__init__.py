@@ -1,0 +1,16 @@
+"""Command handling: the only place that writes events (see ``pipeline.py``)."""
+
+from innovation.services.errors import ConflictError, ForbiddenError, ServiceError
+from innovation.services.pipeline import Outcome, Pipeline
+from innovation.services.unit_of_work import EXPERIMENT, IDEA, Actor
+
+__all__ = [
+    "EXPERIMENT",
+    "IDEA",
+    "Actor",
+    "ConflictError",
+    "ForbiddenError",
+    "Outcome",
+    "Pipeline",
+    "ServiceError",
+]

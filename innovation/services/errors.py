@@ -1,0 +1,38 @@
+"""Refusals that come from outside the pipeline's own rules: permissions and concurrency."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ServiceError(Exception):
+    """An expected refusal with a code clients know; nothing was written."""
+
+    code: ClassVar[str] = "VALIDATION"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ForbiddenError(ServiceError):
+    """The caller's role, or ownership, does not allow this."""
+
+    code = "FORBIDDEN"
+
+
+class ConflictError(ServiceError):
+    """Someone else changed the same thing first; read again and retry."""
+
+    code = "CONFLICT"
+
+    def __init__(self, message: str, field: str | None = None, actual: int | None = None) -> None:
+        super().__init__(message, field)
+        self.actual = actual
+
+
+class UnknownThemeError(ServiceError):
+    """A theme outside the configured list (INNOVATION_THEMES)."""
+
+    code = "VALIDATION"

@@ -1,0 +1,124 @@
+"""The only writer of events: runs a command's handler in one transaction, retried once.
+
+A handler loads, decides and appends in a single transaction. Another process may still
+append to the same stream between this transaction's read and its append (PostgreSQL);
+the append then fails on the stream's version. The command is run once more on the fresh
+state. If it is still valid it goes through; if it is not, the caller gets ``CONFLICT``.
+A version the caller asserted (``expectedVersion``) is never retried: a stale one is
+``CONFLICT`` at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from innovation.domain.errors import DomainError
+from innovation.projections import Envelope, Projector
+from innovation.services.errors import ConflictError
+from innovation.services.handlers import HANDLERS
+from innovation.services.unit_of_work import Actor, CommandContext, UnitOfWork
+from innovation.store import ConcurrencyError, Database, Mapper
+from innovation.store.recorder import AppendRaceError, Clock, Recorder
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the events it appended (with positions) and its handler's answer."""
+
+    envelopes: list[Envelope]
+    result: Any
+    replayed: bool
+
+
+class Pipeline:
+    def __init__(
+        self,
+        database: Database,
+        recorder: Recorder,
+        mapper: Mapper,
+        projector: Projector,
+        clock: Clock,
+        *,
+        themes: tuple[str, ...],
+        snapshot_every: int = 0,
+    ) -> None:
+        self.database = database
+        self.recorder = recorder
+        self.mapper = mapper
+        self.projector = projector
+        self.clock = clock
+        self.themes = themes
+        self.snapshot_every = snapshot_every
+        self.on_commit: list[Callable[[], None]] = []
+        """Told after every command that appended something (wakes the log follower)."""
+
+    async def execute(
+        self,
+        command: Any,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+        command_id: uuid.UUID | None = None,
+        correlation_id: uuid.UUID | None = None,
+        causation_id: uuid.UUID | None = None,
+    ) -> Outcome:
+        handler = HANDLERS[type(command)]
+        ident = command_id or uuid.uuid4()
+        context = CommandContext(
+            actor=actor,
+            at=self.clock(),
+            command_id=ident,
+            correlation_id=correlation_id or ident,
+            causation_id=causation_id,
+            repeatable=command_id is not None,
+        )
+        outcome = await self._execute(
+            partial(self._run, handler, command, context, expected_version), expected_version
+        )
+        if outcome.envelopes:
+            for listener in self.on_commit:
+                listener()
+        return outcome
+
+    async def _execute(
+        self, job: Callable[[Connection], Outcome], expected_version: int | None
+    ) -> Outcome:
+        try:
+            return await self.database.write(job)
+        except (ConcurrencyError, AppendRaceError) as first:
+            if expected_version is not None:
+                raise ConflictError(str(first), field="expectedVersion") from first
+        try:
+            return await self.database.write(job)
+        except (ConcurrencyError, AppendRaceError) as second:
+            raise ConflictError(f"changed by someone else meanwhile: {second}") from second
+        except DomainError as refusal:
+            raise ConflictError(
+                f"changed by someone else meanwhile, and now: {refusal.message}", refusal.field
+            ) from refusal
+
+    def _run(
+        self,
+        handler: Any,
+        command: Any,
+        context: CommandContext,
+        expected_version: int | None,
+        connection: Connection,
+    ) -> Outcome:
+        uow = UnitOfWork(
+            connection=connection,
+            context=context,
+            recorder=self.recorder,
+            mapper=self.mapper,
+            projector=self.projector,
+            themes=self.themes,
+            snapshot_every=self.snapshot_every,
+        )
+        result = handler(uow, command, expected_version)
+        return Outcome(envelopes=uow.envelopes, result=result, replayed=uow.replayed)

@@ -1,0 +1,183 @@
+"""One command's work in one transaction: load streams, decide, append, project.
+
+It runs inside a ``Database.write`` job, so either everything a command does is committed
+together (events on every stream it touches, and the read models they change) or nothing is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import msgspec
+from sqlalchemy.engine import Connection
+
+from innovation.domain import experiments, ideas
+from innovation.domain.decider import Decider
+from innovation.projections import Envelope, Projector
+from innovation.services.errors import ConflictError
+from innovation.store import NO_STREAM, Loaded, Mapper, Metadata, NewEvent, SnapshotSpec
+from innovation.store.recorder import Recorder
+from innovation.store.streams import load_stream, save_snapshot
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class StreamKind(Generic[S]):
+    """An aggregate as the store sees it: a stream prefix, its decider, its snapshot format."""
+
+    prefix: str
+    decider: Decider[Any, Any, S]
+    snapshot: SnapshotSpec[S]
+
+    def stream_id(self, entity_id: str) -> str:
+        return f"{self.prefix}{entity_id}"
+
+
+IDEA = StreamKind("idea-", ideas.decider, SnapshotSpec("idea", ideas.Idea, 1))
+EXPERIMENT = StreamKind(
+    "experiment-", experiments.decider, SnapshotSpec("experiment", experiments.Experiment, 1)
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, as events record it, and the role that lets them."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    actor: Actor
+    at: datetime
+    command_id: uuid.UUID
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None = None
+    repeatable: bool = False
+    """True when the caller chose ``command_id``: a repeat of it is answered, not re-applied."""
+
+
+@dataclass
+class UnitOfWork:
+    connection: Connection
+    context: CommandContext
+    recorder: Recorder
+    mapper: Mapper
+    projector: Projector
+    themes: tuple[str, ...]
+    snapshot_every: int = 0
+    envelopes: list[Envelope] = field(default_factory=list)
+    replayed: bool = False
+    _loaded: dict[str, Loaded[Any]] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor:
+        return self.context.actor
+
+    @property
+    def at(self) -> datetime:
+        return self.context.at
+
+    def load(self, kind: StreamKind[S], entity_id: str) -> Loaded[S]:
+        stream_id = kind.stream_id(entity_id)
+        if stream_id not in self._loaded:
+            self._loaded[stream_id] = load_stream(
+                self.connection,
+                self.recorder,
+                self.mapper,
+                stream_id,
+                kind.decider.initial_state(),
+                kind.decider.evolve,
+                kind.snapshot,
+            )
+        return self._loaded[stream_id]
+
+    def decide(
+        self,
+        kind: StreamKind[S],
+        entity_id: str,
+        command: msgspec.Struct,
+        expected_version: int | None = None,
+    ) -> list[msgspec.Struct]:
+        """Decide ``command`` on the stream's current state and append what it decides."""
+        stream_id = kind.stream_id(entity_id)
+        if self.context.repeatable and self._already_applied(stream_id):
+            self.replayed = True
+            return []
+        loaded = self.load(kind, entity_id)
+        if expected_version is not None and expected_version != loaded.version:
+            raise ConflictError(
+                f"{kind.snapshot.name} {entity_id} is at version {loaded.version}, "
+                f"not {expected_version}: read it again",
+                field="expectedVersion",
+                actual=loaded.version,
+            )
+        events = kind.decider.decide(command, loaded.state)
+        self._append(kind, stream_id, events, loaded)
+        return events
+
+    def _already_applied(self, stream_id: str) -> bool:
+        return self.recorder.event_by_id(self.connection, self._event_id(stream_id, 0)) is not None
+
+    def _event_id(self, stream_id: str, index: int) -> uuid.UUID:
+        """Derived from the command, so the same command appended twice is the same events."""
+        return uuid.uuid5(self.context.command_id, f"{stream_id}#{index}")
+
+    def _append(
+        self,
+        kind: StreamKind[S],
+        stream_id: str,
+        events: Sequence[msgspec.Struct],
+        loaded: Loaded[S],
+    ) -> None:
+        if not events:
+            return
+        metadata = Metadata(
+            actor=self.actor.name,
+            occurred_at=self.at,
+            correlation_id=self.context.correlation_id,
+            causation_id=self.context.causation_id or self.context.command_id,
+        )
+        new = [
+            NewEvent(event=event, metadata=metadata, event_id=self._event_id(stream_id, index))
+            for index, event in enumerate(events)
+        ]
+        result = self.recorder.append(
+            self.connection,
+            stream_id,
+            [self.mapper.to_stored(event) for event in new],
+            loaded.version or NO_STREAM,
+        )
+        if not result.written:
+            self.replayed = True
+            return
+        envelopes = [
+            Envelope(
+                position=position,
+                stream_id=stream_id,
+                version=loaded.version + offset,
+                event=event,
+                metadata=metadata,
+            )
+            for offset, (position, event) in enumerate(
+                zip(result.positions, events, strict=True), start=1
+            )
+        ]
+        self.projector.apply(self.connection, envelopes)
+        self.envelopes.extend(envelopes)
+        state = kind.decider.fold(events, loaded.state)
+        updated = Loaded(state, result.version)
+        self._loaded[stream_id] = updated
+        every = self.snapshot_every
+        if every and result.version // every > loaded.version // every:
+            save_snapshot(self.connection, self.recorder, kind.snapshot, stream_id, updated)
+
+
+Handler = Callable[[UnitOfWork, Any, int | None], Any]
+"""``handler(uow, command, expected_version)``: the version applies to the command's own stream."""

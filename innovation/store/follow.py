@@ -1,0 +1,90 @@
+"""Following the log as it grows: one tail per process, fanned out to any number of readers.
+
+Everything that reacts to new events (GraphQL subscriptions now; the outbox, notifications
+and webhooks later) follows the log through ``read_all``, so the no-skip guarantee of
+``store/postgres.py`` holds for all of them. A process keeps one tail. It wakes at once when
+this process appends (``wake``), and otherwise polls every ``poll_seconds``, which is how
+events appended by other processes reach it, whichever database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from innovation.store.event_store import EventStore
+from innovation.store.records import RecordedEvent
+
+log = logging.getLogger(__name__)
+
+
+class SubscriberTooSlowError(Exception):
+    """A reader fell so far behind that its buffer overflowed; it must start again."""
+
+
+class LogFollower:
+    def __init__(
+        self, store: EventStore, *, poll_seconds: float = 0.2, buffer: int = 10_000
+    ) -> None:
+        self.store = store
+        self.poll_seconds = poll_seconds
+        self.buffer = buffer
+        self._subscribers: set[asyncio.Queue[RecordedEvent | BaseException]] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._position: int | None = None
+
+    def wake(self) -> None:
+        """Something was appended here: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def subscribe(self) -> AsyncIterator[RecordedEvent]:
+        """Every event appended from now on, in log order, until the caller stops iterating."""
+        queue: asyncio.Queue[RecordedEvent | BaseException] = asyncio.Queue(self.buffer)
+        if self._position is None:
+            self._position = await self.store.last_position()
+        self._subscribers.add(queue)
+        self._ensure_running()
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self._subscribers.discard(queue)
+
+    def _ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._tail(), name="log-follower")
+
+    async def _tail(self) -> None:
+        while self._subscribers:
+            try:
+                assert self._position is not None
+                async for event in self.store.read_all(self._position):
+                    self._position = event.position
+                    self._deliver(event)
+            except Exception:  # the database hiccuped: keep the position, try again
+                log.exception("following the log failed; retrying")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    def _deliver(self, event: RecordedEvent) -> None:
+        for queue in list(self._subscribers):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                self._subscribers.discard(queue)
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.get_nowait()
+                queue.put_nowait(SubscriberTooSlowError("fell too far behind the log"))
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -1,0 +1,178 @@
+"""Read models: rebuilt from zero they equal what was built event by event; history; time travel."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from innovation.domain.ideas import AdvanceIdea, ReviseIdea
+from innovation.domain.values import Stage
+from innovation.projections import queries
+from innovation.projections.history import history
+from innovation.projections.projector import snapshot_tables
+from innovation.projections.timetravel import (
+    cutoff,
+    idea_as_of,
+    summary_as_of,
+    summary_now,
+)
+from tests.integration.world import LEAD, World
+
+
+async def test_rebuilt_read_models_equal_the_incrementally_built_ones(world: World):
+    await world.everything()
+    database, services = world.services.database, world.services
+    incremental = await database.read(snapshot_tables)
+    seen: list[tuple[int, int]] = []
+
+    replayed = await database.write(
+        partial(
+            services.projector.rebuild,
+            recorder=services.store.recorder,
+            progress=lambda done, total: seen.append((done, total)),
+            page_size=7,
+        )
+    )
+    rebuilt = await database.read(snapshot_tables)
+
+    assert replayed == await services.store.last_position()
+    assert sum(len(rows) for rows in incremental.values()) > 40
+    assert rebuilt == incremental
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert seen[-1] == (replayed, replayed)
+
+
+async def test_a_rebuild_repairs_a_damaged_read_model(world: World):
+    idea_id, _ = await world.validated_idea()
+    database, services = world.services.database, world.services
+    before = await database.read(snapshot_tables)
+    await database.write(
+        lambda c: c.exec_driver_sql("UPDATE ideas_view SET stage = 'SCOUTED', title = 'lost'")
+    )
+
+    await database.write(partial(services.projector.rebuild, recorder=services.store.recorder))
+
+    assert await database.read(snapshot_tables) == before
+    assert (await database.read(lambda c: queries.idea(c, idea_id)))["stage"] == "VALIDATED"
+
+
+async def test_a_material_revision_makes_an_ethics_approval_stale(world: World):
+    await world.everything()
+    rows = await world.services.database.read(
+        lambda c: [
+            r for r in queries.idea_page(c, queries.IdeaFilter(), 50, None).rows if r[1]["uses_ai"]
+        ]
+    )
+
+    [(_, row)] = rows
+    assert row["ethics_status"] == "STALE"  # approved, then the summary changed
+    reviews = await world.services.database.read(
+        lambda c: queries.ethics_reviews(c, [row["idea_id"]])
+    )
+    assert [r["kind"] for r in reviews[row["idea_id"]]] == ["REQUESTED", "RECORDED"]
+
+
+async def test_history_lists_the_idea_and_its_experiments_in_order(world: World):
+    idea_id, experiment_id = await world.validated_idea()
+    other = await world.submit(title="Someone else's idea")
+    database, mapper = world.services.database, world.services.store.mapper
+
+    entries, more = await database.read(lambda c: history(c, mapper, idea_id, first=100))
+    first_page, more_after_first = await database.read(lambda c: history(c, mapper, idea_id, 3))
+    rest, _ = await database.read(
+        lambda c: history(c, mapper, idea_id, 100, first_page[-1].position)
+    )
+
+    streams = {entry.stream_id for entry in entries}
+    assert streams == {f"idea-{idea_id}", f"experiment-{experiment_id}"}
+    assert f"idea-{other}" not in streams
+    assert [e.position for e in entries] == sorted(e.position for e in entries)
+    assert [e.type for e in entries][:2] == ["idea.submitted", "idea.advanced"]
+    assert entries[-1].type == "idea.validated"
+    assert entries[0].metadata.actor == "scout:sam"
+    assert entries[1].description == "moved from SCOUTED to SCREENING"
+    assert not more
+    assert more_after_first
+    assert first_page + rest == entries
+
+
+async def test_an_idea_as_of_a_past_moment_is_what_it_was_then(world: World):
+    idea_id = await world.submit(title="First wording of the idea")
+    await world.screen(idea_id)
+    then = world.clock.now
+    world.clock.jump(days=30)
+    await world.run(ReviseIdea(idea_id=idea_id, title="Second wording of the idea"))
+    await world.run(AdvanceIdea(idea_id=idea_id, to_stage=Stage.EXPERIMENTING))
+    database, store = world.services.database, world.services.store
+
+    def as_of(connection, moment=None):
+        position = cutoff(connection, store.recorder, moment, None)
+        return idea_as_of(connection, store.recorder, store.mapper, idea_id, position)
+
+    past = await database.read(partial(as_of, moment=then))
+    now = await database.read(as_of)
+
+    assert (past.state.title, past.state.stage) == ("First wording of the idea", Stage.SCREENING)
+    assert (now.state.title, now.state.stage) == ("Second wording of the idea", Stage.EXPERIMENTING)
+    assert past.submitted_at == now.submitted_at
+    assert past.position < now.position
+
+
+async def test_a_summary_asked_for_later_as_of_a_date_equals_the_one_taken_that_day(world: World):
+    await world.everything()
+    database, store = world.services.database, world.services.store
+    taken_then = await database.read(lambda c: summary_now(c, store.recorder))
+    that_day = world.clock.now
+    world.clock.jump(days=200)
+    await world.everything()
+    await world.submit(country="SN", source=world_source("STARTUP"), actor=LEAD)
+
+    asked_later = await database.read(
+        lambda c: summary_as_of(
+            c, store.recorder, store.mapper, cutoff(c, store.recorder, that_day, None)
+        )
+    )
+    now_by_replay = await database.read(
+        lambda c: summary_as_of(c, store.recorder, store.mapper, store.recorder.last_position(c))
+    )
+    now_from_views = await database.read(lambda c: summary_now(c, store.recorder))
+
+    assert asked_later == taken_then
+    assert now_by_replay == now_from_views
+    assert now_from_views != taken_then
+    assert taken_then.by_stage["MERGED"] == 1
+    assert taken_then.ideas == 5  # the merged duplicate counts only under its stage
+    assert taken_then.external_share == pytest.approx(4 / 5)
+
+
+def world_source(name: str):
+    from innovation.domain.values import SourceKind
+
+    return SourceKind(name)
+
+
+async def test_the_cli_rebuilds_the_read_models_with_progress(
+    world: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    import asyncio
+
+    from click.testing import CliRunner
+
+    from innovation.cli import main
+    from innovation.config import get_settings
+
+    await world.everything()
+    before = await world.services.database.read(snapshot_tables)
+    await world.services.database.write(lambda c: c.exec_driver_sql("DELETE FROM metrics_view"))
+    monkeypatch.setenv("INNOVATION_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        result = await asyncio.to_thread(CliRunner().invoke, main, ["projections", "rebuild"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 0, result.output
+    events = await world.services.store.last_position()
+    assert f"rebuilt from {events} events" in result.output
+    assert await world.services.database.read(snapshot_tables) == before

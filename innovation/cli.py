@@ -143,6 +143,32 @@ def token_revoke(which: str) -> None:
 
 
 @main.group()
+def schema() -> None:
+    """The GraphQL schema (SDL)."""
+
+
+@schema.command("export")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="File to write (default stdout).",
+)
+def schema_export(output: str | None) -> None:
+    """Print the GraphQL schema as SDL: what schema.graphql must contain."""
+    from pathlib import Path
+
+    from innovation.api.schema import sdl
+
+    text = sdl()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        console.print(f"wrote {output}")
+
+
+@main.group()
 def projections() -> None:
     """Read models derived from the log."""
 

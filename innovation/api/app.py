@@ -17,7 +17,6 @@ from innovation.api.graphql import STATIC_PATH, graphql_controller
 from innovation.api.schema import build_schema
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
 from innovation.config import Settings, get_settings
-from innovation.store import Database
 
 
 @get("/health", include_in_schema=False)
@@ -38,18 +37,26 @@ def create_app(
     settings: Settings | None = None,
     *,
     clock: Clock = utcnow,
-    database: Database | None = None,
+    services: Services | None = None,
 ) -> Litestar:
-    settings = settings or get_settings()
+    """The app; it opens its own services at start-up and closes them at shutdown.
+
+    Given ``services`` (tests, or a process that embeds the app), it uses them as they are and
+    leaves closing them to whoever opened them.
+    """
+    settings = services.settings if services is not None else settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        services = bootstrap(settings, clock=clock, database=database)
-        app.state.services = services
+        if services is not None:
+            yield
+            return
+        opened = bootstrap(settings, clock=clock)
+        app.state.services = opened
         try:
             yield
         finally:
-            await services.close()
+            await opened.close()
 
     return Litestar(
         route_handlers=[
@@ -58,6 +65,7 @@ def create_app(
             create_static_files_router(path=STATIC_PATH, directories=[GRAPHIQL_STATIC_DIR]),
         ],
         lifespan=[lifespan],
+        state=State({"services": services} if services is not None else {}),
         request_max_body_size=settings.api.max_body_bytes,
         openapi_config=None,
         debug=False,

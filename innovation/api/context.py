@@ -6,6 +6,7 @@ from typing import Any
 
 from strawberry.litestar import BaseContext
 
+from innovation.api.loaders import Loaders
 from innovation.auth import Principal
 from innovation.bootstrap import Services
 
@@ -13,7 +14,12 @@ from innovation.bootstrap import Services
 class Context(BaseContext, kw_only=True):
     principal: Principal | None = None
     services: Services | None = None
+    loaders: Loaders | None = None
     connection_params: dict[str, Any] | None = None
+
+    @classmethod
+    def for_request(cls, services: Services, principal: Principal | None = None) -> Context:
+        return cls(services=services, principal=principal, loaders=Loaders(services.database))
 
     @property
     def app(self) -> Services:

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
+from litestar.types import Scope
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.litestar import make_graphql_controller
 from strawberry.schema import BaseSchema
@@ -44,19 +45,19 @@ def _asks_for_graphiql(request: Request[Any, Any, Any]) -> bool:
 async def context_getter(request: Request[Any, Any, Any], state: State) -> Context:
     services: Services = state.services
     if _asks_for_graphiql(request):
-        return Context(services=services)
+        return Context.for_request(services)
     principal = await principal_for(services, bearer(request.headers.get("authorization")))
     if principal is None:
         raise NotAuthorizedException(
             "a valid token is required: Authorization: Bearer <token>",
             headers={"WWW-Authenticate": 'Bearer realm="innovation"'},
         )
-    return Context(services=services, principal=principal)
+    return Context.for_request(services, principal)
 
 
 async def websocket_context_getter(state: State) -> Context:
     """Websockets authenticate in ``connection_init`` (browsers cannot send headers)."""
-    return Context(services=state.services)
+    return Context.for_request(state.services)
 
 
 def graphql_controller(schema: BaseSchema) -> type:
@@ -88,9 +89,8 @@ def graphql_controller(schema: BaseSchema) -> type:
     return GraphQLController
 
 
-async def _any_context_getter(
-    state: State, request: Request[Any, Any, Any] | None = None
-) -> Context:
-    if request is None:
+async def _any_context_getter(state: State, scope: Scope) -> Context:
+    """One getter for both transports (strawberry asks for one): HTTP or websocket by scope."""
+    if scope["type"] == "websocket":
         return await websocket_context_getter(state)
-    return await context_getter(request, state)
+    return await context_getter(Request(scope), state)

@@ -40,19 +40,35 @@ class LogFollower:
         """Something was appended here: look now instead of at the next poll."""
         self._wake.set()
 
-    async def subscribe(self) -> AsyncIterator[RecordedEvent]:
-        """Every event appended from now on, in log order, until the caller stops iterating."""
+    async def subscribe(self, after: int | None = None) -> AsyncIterator[RecordedEvent]:
+        """Events in log order: those after ``after`` (default: from now on), then new ones.
+
+        The live queue is registered at the tail's position before any replay, so nothing
+        falls between the replayed events and the live ones, and nothing comes twice.
+        """
         queue: asyncio.Queue[RecordedEvent | BaseException] = asyncio.Queue(self.buffer)
         if self._position is None:
-            self._position = await self.store.last_position()
+            position = await self.store.last_position()
+            if self._position is None:
+                self._position = position
+        start = self._position
         self._subscribers.add(queue)
         self._ensure_running()
+        last = start if after is None else max(start, after)
         try:
+            if after is not None and after < start:
+                async for event in self.store.read_all(after):
+                    if event.position > start:
+                        break
+                    yield event
+                last = start
             while True:
                 item = await queue.get()
                 if isinstance(item, BaseException):
                     raise item
-                yield item
+                if item.position > last:
+                    last = item.position
+                    yield item
         finally:
             self._subscribers.discard(queue)
 

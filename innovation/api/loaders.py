@@ -1,0 +1,57 @@
+"""Per-request DataLoaders: nested reads in one query per kind, never one per parent."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Connection
+from strawberry.dataloader import DataLoader
+
+from innovation.projections import queries
+from innovation.store import Database
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+LATEST_MEASUREMENTS = 5
+
+
+def _loader(
+    database: Database,
+    fetch: Callable[[Connection, list[K]], dict[Any, V]],
+    missing: Callable[[], V],
+    key_of: Callable[[K], Any] = lambda key: key,
+) -> DataLoader[K, V]:
+    async def load(keys: list[K]) -> Sequence[V]:
+        found = await database.read(lambda connection: fetch(connection, keys))
+        return [found.get(key_of(key), missing()) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    """Built for each request, so nothing cached outlives it."""
+
+    def __init__(self, database: Database) -> None:
+        self.idea: DataLoader[str, Any] = _loader(database, queries.ideas_by_id, lambda: None)
+        self.experiment: DataLoader[str, Any] = _loader(
+            database, queries.experiments_by_id, lambda: None
+        )
+        self.experiments: DataLoader[str, list[Any]] = _loader(
+            database, queries.experiments_of_ideas, list
+        )
+        self.metrics: DataLoader[str, list[Any]] = _loader(
+            database, queries.metrics_of_experiments, list
+        )
+        self.measurements: DataLoader[tuple[str, str], list[Any]] = _loader(
+            database,
+            lambda connection, keys: queries.measurements_of(connection, keys, LATEST_MEASUREMENTS),
+            list,
+        )
+        self.scores: DataLoader[str, list[Any]] = _loader(database, queries.score_history, list)
+        self.stages: DataLoader[str, list[Any]] = _loader(database, queries.stage_history, list)
+        self.ethics: DataLoader[str, list[Any]] = _loader(database, queries.ethics_reviews, list)
+
+
+Load = Callable[[Any], Awaitable[Any]]

@@ -1,0 +1,49 @@
+"""Subscriptions over websockets (graphql-transport-ws): the log's new events as they commit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from innovation.api.auth import can
+from innovation.api.queries import event_data
+from innovation.api.types import LogEvent
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        permission_classes=[can("events")],
+        description="Events appended from now on, in log order; streamPrefix narrows them "
+        "(idea-, experiment-, or one stream's full id).",
+    )
+    async def events(
+        self,
+        info: Info,
+        stream_prefix: str | None = None,
+        after: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Start after this log position (e.g. pipeline.position), so "
+                "nothing appended since is missed; default: from now on."
+            ),
+        ] = None,
+    ) -> AsyncGenerator[LogEvent, None]:
+        services = info.context.app
+        mapper = services.store.mapper
+        async for record in services.follower.subscribe(after):
+            if stream_prefix and not record.stream_id.startswith(stream_prefix):
+                continue
+            metadata = mapper.metadata(record)
+            yield LogEvent(
+                position=record.position,
+                stream_id=record.stream_id,
+                version=record.version,
+                type=record.type,
+                actor=metadata.actor,
+                occurred_at=metadata.occurred_at,
+                data=event_data(mapper.to_event(record)),
+            )

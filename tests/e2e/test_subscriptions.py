@@ -1,0 +1,158 @@
+"""Subscriptions (graphql-transport-ws): new events reach subscribers within a second.
+
+The one-second bound is the acceptance criterion itself, used as a timeout, never a sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+WITHIN = 1.0
+SUBSCRIPTION = """
+subscription($after: Int) {
+  events(streamPrefix: "idea-", after: $after) { type streamId position actor data }
+}
+"""
+SUBMIT = """
+mutation($input: SubmitIdeaInput!) { submitIdea(input: $input) { idea { id } errors { code } } }
+"""
+
+
+def idea(title: str) -> dict[str, Any]:
+    return {
+        "input": {
+            "title": title,
+            "summary": "Found at a partner, tried nowhere yet.",
+            "provenance": {
+                "sourceKind": "PARTNER",
+                "organisation": "Orange Jordan",
+                "country": "JO",
+            },
+            "themes": ["customer-experience"],
+        }
+    }
+
+
+async def graphql(base_url: str, token: str, query: str, variables: dict | None = None) -> dict:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+@asynccontextmanager
+async def subscribed(base_url: str, token: str) -> AsyncIterator[websockets.ClientConnection]:
+    """A graphql-transport-ws connection, subscribed to idea events from the log's end now."""
+    position = (await graphql(base_url, token, "{ pipeline { position } }"))["pipeline"]["position"]
+    url = base_url.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket_:
+        await socket_.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await socket_.recv())["type"] == "connection_ack"
+        await socket_.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": SUBSCRIPTION, "variables": {"after": position}},
+                }
+            )
+        )
+        yield socket_
+
+
+async def next_event(socket_: websockets.ClientConnection) -> dict[str, Any]:
+    message = json.loads(await asyncio.wait_for(socket_.recv(), timeout=WITHIN))
+    assert message["type"] == "next", message
+    return message["payload"]["data"]["events"]
+
+
+async def test_a_subscriber_receives_what_another_request_appends_within_a_second(
+    live_server: str, tokens: dict[str, str]
+):
+    async with subscribed(live_server, tokens["executive"]) as socket_:
+        await graphql(live_server, tokens["scout"], SUBMIT, idea("Chatbot in African languages"))
+
+        event = await next_event(socket_)
+
+    assert event["type"] == "idea.submitted"
+    assert event["actor"] == "scout:scout"
+    assert event["data"]["title"] == "Chatbot in African languages"
+
+
+async def test_a_connection_without_a_token_is_refused(live_server: str):
+    url = live_server.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket_:
+        await socket_.send(json.dumps({"type": "connection_init", "payload": {}}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket_.recv(), timeout=5)
+
+    assert closed.value.rcvd.code == 4403
+
+
+@asynccontextmanager
+async def another_process(database_url: str) -> AsyncIterator[str]:
+    """A second service process (``innovation serve``) on the same database."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "INNOVATION_DATABASE_URL": database_url, "INNOVATION_PORT": str(port)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "innovation.cli",
+        "serve",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            for _ in range(300):
+                try:
+                    if (await client.get("/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.returncode is not None:
+                    raise RuntimeError((await process.stderr.read()).decode())  # type: ignore[union-attr]
+                await asyncio.sleep(0.05)
+            else:
+                raise TimeoutError("the second process never became healthy")
+        yield base_url
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=10)
+
+
+async def test_events_appended_by_another_service_process_arrive_within_a_second(
+    live_server: str, tokens: dict[str, str], database_url: str
+):
+    async with (
+        another_process(database_url) as other,
+        subscribed(live_server, tokens["lead"]) as socket_,
+    ):
+        await graphql(other, tokens["scout"], SUBMIT, idea("Network slicing for stadiums"))
+
+        event = await next_event(socket_)
+
+    assert event["type"] == "idea.submitted"
+    assert event["data"]["title"] == "Network slicing for stadiums"

@@ -168,7 +168,7 @@ def _candidates(
             "ORDER BY bm25(ideas_fts, 0.0, 2.0, 1.0) LIMIT ?",
             (query, str(Stage.MERGED), exclude or "", CANDIDATES),
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]
     query_text = " | ".join(_quote(word) for word in words)
     tsquery = sa.func.to_tsquery(sa.literal_column("'english'"), query_text)
     rank = sa.func.ts_rank_cd(SEARCH_DOCUMENT, tsquery)
@@ -180,7 +180,7 @@ def _candidates(
         .order_by(rank.desc(), ideas_view.c.idea_id)
         .limit(CANDIDATES)
     )
-    return [tuple(row) for row in connection.execute(statement)]  # type: ignore[misc]
+    return [tuple(row) for row in connection.execute(statement)]
 
 
 def _quote(word: str) -> str:

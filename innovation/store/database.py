@@ -15,6 +15,11 @@ A job that fails never takes its neighbours with it:
 * PostgreSQL aborts a whole transaction on a failed statement, so a failing batch is rolled back
   and each of its jobs is run again in a transaction of its own.
 
+Pure appends go further: a job that is a ``MergeableJob`` (``EventStore.append`` makes them)
+is run together with its mergeable neighbours in the batch by one ``run_many`` call, which
+for PostgreSQL is a single statement for all their streams. The batch then costs a handful
+of round trips however many appends it holds.
+
 The SQLite path runs on the standard ``sqlite3`` module in a dedicated writer thread (plus a
 small pool of reader threads), one thread hop per transaction. ``aiosqlite`` makes one hop per
 *statement*; ``bench/`` measures both. PostgreSQL goes through SQLAlchemy's asyncio engine on
@@ -31,10 +36,11 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -60,6 +66,66 @@ class _Pending(Generic[T]):
     future: asyncio.Future[T] = field(repr=False)
 
 
+class MergeableJob:
+    """A job that can run together with others of its class in one go (see the module doc).
+
+    ``run_many`` returns one ``(ok, value)`` per job, in order, with refusals as values; it
+    raises only when nothing of the group may be kept.
+    """
+
+    def __call__(self, connection: Connection) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def run_many(cls, connection: Connection, jobs: list[Any]) -> list[tuple[bool, Any]]:
+        raise NotImplementedError
+
+    @classmethod
+    async def run_alone(cls, driver: Any, jobs: list[Any]) -> list[tuple[bool, Any] | None] | None:
+        """Optionally run a batch made only of such jobs on the driver's connection (asyncpg),
+        as statements that each commit on their own: PostgreSQL's writer tries this first.
+
+        Returns ``None`` to decline, or one outcome per job where ``None`` sends that job down
+        the usual path (in a transaction, through ``__call__``/``run_many``). Raise only when
+        the connection is lost; the writer then reconnects and runs the batch again.
+        """
+        return None
+
+
+def _groups(batch: list[_Pending[Any]]) -> list[list[_Pending[Any]]]:
+    """Consecutive mergeable jobs of one class form a group; every other job stands alone."""
+    groups: list[list[_Pending[Any]]] = []
+    for pending in batch:
+        kind = type(pending.job)
+        mergeable = isinstance(pending.job, MergeableJob)
+        if mergeable and groups and type(groups[-1][0].job) is kind:
+            groups[-1].append(pending)
+        else:
+            groups.append([pending])
+    return groups
+
+
+def _run_group(connection: Connection, group: list[_Pending[Any]]) -> list[tuple[bool, Any]]:
+    if len(group) == 1:
+        return [(True, group[0].job(connection))]
+    kind = cast(type[MergeableJob], type(group[0].job))
+    return kind.run_many(connection, [pending.job for pending in group])
+
+
+def _settle_all(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in settled:
+        _settle(future, ok, value)
+
+
+def _settle_batch(batch: list[_Pending[Any]], outcomes: list[tuple[bool, Any]]) -> None:
+    """Hand each job its outcome on its own event loop: one wake-up per loop, not per job."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
+    for pending, (ok, value) in zip(batch, outcomes, strict=False):
+        by_loop.setdefault(pending.loop, []).append((pending.future, ok, value))
+    for loop, settled in by_loop.items():
+        loop.call_soon_threadsafe(_settle_all, settled)
+
+
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
     if future.done():  # cancelled by its caller, or settled before a retried batch
         return
@@ -67,6 +133,13 @@ def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_result(value)
     else:
         future.set_exception(value)
+
+
+class ReadSession:
+    """Read jobs on one held connection (see ``Database.session``)."""
+
+    async def run(self, job: Job[T]) -> T:
+        raise NotImplementedError
 
 
 class Database:
@@ -82,6 +155,14 @@ class Database:
         raise NotImplementedError
 
     async def close(self) -> None:
+        raise NotImplementedError
+
+    def session(self) -> AbstractAsyncContextManager[ReadSession]:
+        """One connection held for several read jobs (each in its own transaction).
+
+        For long reads such as ``read_all``: no pool checkout per page, and the next page can
+        be asked for while the last one is being consumed.
+        """
         raise NotImplementedError
 
     @property
@@ -150,10 +231,12 @@ class SQLiteDatabase(Database):
     async def write(self, job: Job[T]) -> T:
         if self._closed:
             raise DatabaseClosedError("the database is closed")
-        self._ensure_writer()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
+        # Queue first, then make sure a writer runs: a writer that could not open the file
+        # fails what it finds queued and steps aside, and this job then starts a fresh one.
         self._queue.put(_Pending(job, loop, future))
+        self._ensure_writer()
         return await future
 
     async def read(self, job: Job[T]) -> T:
@@ -165,6 +248,15 @@ class SQLiteDatabase(Database):
     def _read_now(self, job: Job[T]) -> T:
         with self.engine.connect() as connection, connection.begin():
             return job(connection)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[ReadSession]:
+        loop = asyncio.get_running_loop()
+        connection = await loop.run_in_executor(self._readers, self.engine.connect)
+        try:
+            yield _SQLiteSession(self, connection)
+        finally:
+            await loop.run_in_executor(self._readers, connection.close)
 
     def write_now(self, job: Job[T]) -> T:
         """Run one write job on the calling thread (for synchronous tools such as the CLI)."""
@@ -184,7 +276,11 @@ class SQLiteDatabase(Database):
                 self._writer.start()
 
     def _write_loop(self) -> None:
-        connection = self.engine.connect().execution_options(sqlite_immediate=True)
+        try:
+            connection = self.engine.connect().execution_options(sqlite_immediate=True)
+        except Exception as exc:
+            self._give_up(exc)
+            return
         try:
             while True:
                 first = self._queue.get()
@@ -207,42 +303,87 @@ class SQLiteDatabase(Database):
         finally:
             connection.close()
 
+    def _give_up(self, exc: Exception) -> None:
+        """The file cannot be opened (missing folder, permissions): fail every waiting job."""
+        with self._writer_lock:
+            self._writer = None
+            waiting = []
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not _STOP:
+                    waiting.append(item)
+        _settle_batch(waiting, [(False, exc)] * len(waiting))
+
     def _run_batch(self, connection: Connection, batch: list[_Pending[Any]]) -> None:
         outcomes: list[tuple[bool, Any]] = []
+        driver = connection.connection.driver_connection
+        assert driver is not None
         try:
             with connection.begin():
-                if len(batch) == 1:
-                    outcomes.append((True, batch[0].job(connection)))
+                groups = _groups(batch)
+                if len(groups) == 1 and len(batch) == 1:
+                    outcomes = _run_group(connection, groups[0])
                 else:
-                    for pending in batch:
-                        savepoint = connection.begin_nested()
+                    for group in groups:
+                        # A plain SAVEPOINT per group: a failing job never takes its
+                        # neighbours with it (SQLAlchemy's nested transactions cost more).
+                        driver.execute("SAVEPOINT job")
                         try:
-                            result = pending.job(connection)
+                            result = _run_group(connection, group)
                         except Exception as exc:
-                            savepoint.rollback()
-                            outcomes.append((False, exc))
+                            driver.execute("ROLLBACK TO job")
+                            driver.execute("RELEASE job")
+                            outcomes.extend([(False, exc)] * len(group))
                         else:
-                            savepoint.commit()
-                            outcomes.append((True, result))
+                            driver.execute("RELEASE job")
+                            outcomes.extend(result)
         except Exception as exc:
-            # The job of a single-job batch failed, or the commit itself did: nothing is durable.
+            # The only job of the batch failed, or the commit itself did: nothing is durable.
             outcomes = [(False, exc)] * len(batch)
         except BaseException as exc:  # pragma: no cover - interpreter shutting down
             outcomes = [(False, DatabaseClosedError(str(exc)))] * len(batch)
             raise
         finally:
-            for pending, (ok, value) in zip(batch, outcomes, strict=False):
-                pending.loop.call_soon_threadsafe(_settle, pending.future, ok, value)
+            _settle_batch(batch, outcomes)
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._writer is not None:
+        writer = self._writer
+        if writer is not None:
             self._queue.put(_STOP)
-            await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+            await asyncio.get_running_loop().run_in_executor(None, writer.join)
         self._readers.shutdown(wait=True)
         self.engine.dispose()
+
+
+class _SQLiteSession(ReadSession):
+    def __init__(self, database: SQLiteDatabase, connection: Connection) -> None:
+        self.database = database
+        self.connection = connection
+
+    async def run(self, job: Job[T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.database._readers, self._run_now, job)
+
+    def _run_now(self, job: Job[T]) -> T:
+        with self.connection.begin():
+            return job(self.connection)
+
+
+class _PostgresSession(ReadSession):
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def run(self, job: Job[T]) -> T:
+        try:
+            return await self.connection.run_sync(job)
+        finally:
+            await self.connection.rollback()  # end the transaction, if the job began one
 
 
 class PostgresDatabase(Database):
@@ -298,6 +439,11 @@ class PostgresDatabase(Database):
         async with self.engine.connect() as connection:
             return await connection.run_sync(job)
 
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[ReadSession]:
+        async with self.engine.connect() as connection:
+            yield _PostgresSession(connection)
+
     async def _write_loop(self, pending: asyncio.Queue[Any]) -> None:
         connection: AsyncConnection | None = None
         try:
@@ -338,14 +484,21 @@ class PostgresDatabase(Database):
 
     async def _run_batch(self, connection: AsyncConnection, batch: list[_Pending[Any]]) -> None:
         """Run a batch in one transaction; raise only when the connection itself is lost."""
+        batch = await self._run_alone(connection, batch)
+        if not batch:
+            return
+        outcomes: list[tuple[bool, Any]] = []
         try:
             async with connection.begin():
-                results = [await connection.run_sync(item.job) for item in batch]
+                for group in _groups(batch):
+                    outcomes.extend(await connection.run_sync(_run_group, group))
+                if not all(ok for ok, _ in outcomes):
+                    raise _Refusals()  # see below: a refusal may have left a statement failed
         except Exception as exc:
             if _disconnected(exc):
                 raise
             if len(batch) == 1:
-                _settle(batch[0].future, False, exc)
+                _settle(batch[0].future, False, outcomes[0][1] if outcomes else exc)
                 return
             # A failed statement poisons the whole transaction; replay each job on its own.
             for item in batch:
@@ -359,8 +512,34 @@ class PostgresDatabase(Database):
                 else:
                     _settle(item.future, True, result)
             return
-        for item, result in zip(batch, results, strict=True):
-            _settle(item.future, True, result)
+        for item, (ok, value) in zip(batch, outcomes, strict=True):
+            _settle(item.future, ok, value)
+
+    @staticmethod
+    async def _run_alone(
+        connection: AsyncConnection, batch: list[_Pending[Any]]
+    ) -> list[_Pending[Any]]:
+        """Let a batch of one kind of mergeable job run as self-committing statements.
+
+        A batch of pure appends is a single statement: sent on its own it commits by itself,
+        in one round trip instead of three (BEGIN, statement, COMMIT). What is left over (jobs
+        the statement refused, or every job when it declined) is returned for the usual path.
+        """
+        groups = _groups(batch)
+        if len(groups) != 1 or not isinstance(batch[0].job, MergeableJob):
+            return batch
+        kind = cast(type[MergeableJob], type(batch[0].job))
+        raw = await connection.get_raw_connection()
+        outcomes = await kind.run_alone(raw.driver_connection, [item.job for item in batch])
+        if outcomes is None:
+            return batch
+        rest: list[_Pending[Any]] = []
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if outcome is None:
+                rest.append(item)
+            else:
+                _settle(item.future, *outcome)
+        return rest
 
     async def close(self) -> None:
         if self._closed:
@@ -372,6 +551,14 @@ class PostgresDatabase(Database):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
         await self.engine.dispose()
+
+
+class _Refusals(Exception):
+    """A merged group refused some of its jobs: re-run the batch job by job to be sure.
+
+    Merged appends refuse without failing a statement, so the batch could commit; but a
+    refusal is rare, and re-running job by job keeps one rule for every kind of failure.
+    """
 
 
 def _disconnected(exc: BaseException) -> bool:

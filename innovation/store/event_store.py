@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy.engine import Connection
 
-from innovation.store.database import Database
+from innovation.store.database import Database, MergeableJob
 from innovation.store.errors import ConcurrencyError
 from innovation.store.mapper import Mapper
 from innovation.store.recorder import (
@@ -22,10 +23,45 @@ from innovation.store.recorder import (
     recorder_for,
     utcnow,
 )
-from innovation.store.records import AppendResult, NewEvent, RecordedEvent
+from innovation.store.records import AppendResult, NewEvent, RecordedEvent, StoredEvent
 from innovation.store.streams import Loaded, SnapshotSpec, load_stream, save_snapshot
 
 S = TypeVar("S")
+
+
+def _next_size(page_size: int, remaining: int | None) -> int:
+    return page_size if remaining is None else min(page_size, remaining)
+
+
+class AppendJob(MergeableJob):
+    """An append as a database job; concurrent appends are merged by the writer."""
+
+    __slots__ = ("expected", "recorder", "records", "stream_id")
+
+    def __init__(
+        self, recorder: Recorder, stream_id: str, records: list[StoredEvent], expected: int
+    ) -> None:
+        self.recorder = recorder
+        self.stream_id = stream_id
+        self.records = records
+        self.expected = expected
+
+    def __call__(self, connection: Connection) -> AppendResult:
+        return self.recorder.append(connection, self.stream_id, self.records, self.expected)
+
+    @classmethod
+    def run_many(cls, connection: Connection, jobs: list[Any]) -> list[tuple[bool, Any]]:
+        recorder: Recorder = jobs[0].recorder
+        return recorder.append_many(
+            connection, [(job.stream_id, job.records, job.expected) for job in jobs]
+        )
+
+    @classmethod
+    async def run_alone(cls, driver: Any, jobs: list[Any]) -> list[tuple[bool, Any] | None] | None:
+        recorder: Recorder = jobs[0].recorder
+        return await recorder.append_alone(
+            driver, [(job.stream_id, job.records, job.expected) for job in jobs]
+        )
 
 
 class EventStore:
@@ -54,13 +90,10 @@ class EventStore:
         Appending the same events again (same ids) is acknowledged and writes nothing.
         """
         records = [self.mapper.to_stored(event) for event in events]
+        job = AppendJob(self.recorder, stream_id, records, expected_version)
         for _attempt in range(3):
             try:
-                return await self.database.write(
-                    lambda connection: self.recorder.append(
-                        connection, stream_id, records, expected_version
-                    )
-                )
+                return await self.database.write(job)
             except AppendRaceError:
                 continue  # lost a race with another process: look again, now it has committed
         raise ConcurrencyError(stream_id, expected_version, await self.stream_version(stream_id))
@@ -92,24 +125,43 @@ class EventStore:
         after = after_position
         remaining = limit
         settled = 0
-        while remaining is None or remaining > 0:
-            size = page_size if remaining is None else min(page_size, remaining)
-            page = await self.database.read(
-                partial(self._read_page, after=after, limit=size, settled=settled)
-            )
-            for event in page.events:
-                yield event
-            if page.events:
-                after = page.events[-1].position
-                if remaining is not None:
-                    remaining -= len(page.events)
-            if page.wait_for_xid is not None:
-                if not await self._wait_for_transactions(page.wait_for_xid):
-                    return
-                settled = page.settles
-                continue
-            if len(page.events) < size:
-                return
+        async with self.database.session() as session:
+
+            def fetch(after: int, size: int, settled: int) -> asyncio.Future[Page]:
+                # Asked for at once, so the database works on it while the caller consumes
+                # the page before (a reader thread for SQLite, the server for PostgreSQL).
+                job = partial(self._read_page, after=after, limit=size, settled=settled)
+                return asyncio.ensure_future(session.run(job))
+
+            size = _next_size(page_size, remaining)
+            upcoming: asyncio.Future[Page] | None = fetch(after, size, settled)
+            try:
+                while upcoming is not None:
+                    page = await upcoming
+                    upcoming = None
+                    if page.events:
+                        after = page.events[-1].position
+                        if remaining is not None:
+                            remaining -= len(page.events)
+                    more = len(page.events) == size and page.wait_for_xid is None
+                    if more and (remaining is None or remaining > 0):
+                        size = _next_size(page_size, remaining)
+                        upcoming = fetch(after, size, settled)
+                        await asyncio.sleep(0)  # let the request go out before consuming
+                    for event in page.events:
+                        yield event
+                    if page.wait_for_xid is not None:
+                        if not await self._wait_for_transactions(page.wait_for_xid):
+                            return
+                        settled = page.settles
+                        size = _next_size(page_size, remaining)
+                        if remaining is None or remaining > 0:
+                            upcoming = fetch(after, size, settled)
+            finally:
+                if upcoming is not None:
+                    upcoming.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await upcoming
 
     def _read_page(self, connection: Connection, *, after: int, limit: int, settled: int) -> Page:
         return self.recorder.read_page(connection, after, limit, settled)

@@ -37,13 +37,20 @@ switches the mechanism off, and that test then misses events.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Any
 
+import asyncpg
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
+from sqlalchemy.util import await_only
 
+from innovation.store.errors import ConcurrencyError, DuplicateEventError
 from innovation.store.recorder import (
+    Append,
     AppendRaceError,
     Clock,
     Page,
@@ -69,7 +76,12 @@ _APPEND = sa.text(
         WITH ORDINALITY AS batch(type, schema_version, data, metadata, event_id, ord)
     WHERE head.xid IS NOT NULL
       AND (CAST(:expected AS integer) = -2 OR head.version = CAST(:expected AS integer))
-      AND NOT EXISTS (SELECT 1 FROM events AS seen WHERE seen.event_id = ANY(:event_ids))
+      AND NOT EXISTS (
+          SELECT 1 FROM unnest(:event_ids) AS mine(event_id)
+          CROSS JOIN LATERAL (
+              SELECT 1 FROM events AS seen WHERE seen.event_id = mine.event_id LIMIT 1
+          ) AS hit
+      )
     RETURNING position, version
     """
 ).bindparams(
@@ -83,13 +95,99 @@ _APPEND = sa.text(
     sa.bindparam("expected", type_=sa.Integer),
 )
 
-_HIGH_WATER = sa.text(
+_APPEND_MANY = sa.text(
+    """
+    INSERT INTO events
+        (stream_id, version, type, schema_version, data, metadata, recorded_at, event_id)
+    SELECT batch.stream_id, head.version + batch.ord, batch.type, batch.schema_version,
+           batch.data, batch.metadata, :recorded_at, batch.event_id
+    FROM (SELECT pg_current_xact_id() AS xid) AS tx
+    CROSS JOIN unnest(:stream_ids, :types, :schema_versions, :datas, :metadatas, :event_ids,
+                      :ords, :expected)
+        AS batch(stream_id, type, schema_version, data, metadata, event_id, ord, expected)
+    CROSS JOIN LATERAL (
+        SELECT coalesce(max(version), 0) AS version FROM events
+        WHERE events.stream_id = batch.stream_id
+    ) AS head
+    WHERE tx.xid IS NOT NULL
+      AND (batch.expected = -2 OR head.version = batch.expected)
+      AND NOT EXISTS (
+          SELECT 1 FROM unnest(:stream_ids, :event_ids) AS mine(stream_id, event_id)
+          CROSS JOIN LATERAL (
+              SELECT 1 FROM events AS seen WHERE seen.event_id = mine.event_id LIMIT 1
+          ) AS hit
+          WHERE mine.stream_id = batch.stream_id
+      )
+    RETURNING stream_id, version, position
+    """
+).bindparams(
+    sa.bindparam("recorded_at", type_=UTCDateTime),
+    sa.bindparam("stream_ids", type_=ARRAY(sa.String)),
+    sa.bindparam("types", type_=ARRAY(sa.String)),
+    sa.bindparam("schema_versions", type_=ARRAY(sa.Integer)),
+    sa.bindparam("datas", type_=ARRAY(sa.LargeBinary)),
+    sa.bindparam("metadatas", type_=ARRAY(sa.LargeBinary)),
+    sa.bindparam("event_ids", type_=ARRAY(sa.Uuid)),
+    sa.bindparam("ords", type_=ARRAY(sa.Integer)),
+    sa.bindparam("expected", type_=ARRAY(sa.Integer)),
+)
+"""Many appends to distinct streams in one statement: each one is checked (version, repeats)
+and written on its own terms. The transaction id is taken in ``tx`` before any position.
+
+Both statements look up each event id on its own (``LATERAL ... LIMIT 1``): one probe of the
+unique index per event, whatever the planner believes about the table's size. A plain
+``event_id = ANY(...)`` lets it pick a sequential scan while the statistics still describe a
+small table, and the log outgrows them fast."""
+
+
+def _alone(statement: sa.TextClause, types: dict[str, str]) -> str:
+    """The statement for asyncpg itself: ``:name`` becomes ``$n::type``, in ``types`` order."""
+    text = statement.text
+    for number, (name, type_) in enumerate(types.items(), start=1):
+        text, count = re.subn(rf":{name}\b", f"${number}::{type_}", text)
+        assert count, name
+    return text
+
+
+_APPEND_ALONE = _alone(
+    _APPEND,
+    {
+        "stream_id": "text",
+        "recorded_at": "timestamptz",
+        "types": "text[]",
+        "schema_versions": "integer[]",
+        "datas": "bytea[]",
+        "metadatas": "bytea[]",
+        "event_ids": "uuid[]",
+        "expected": "integer",
+    },
+)
+_APPEND_MANY_ALONE = _alone(
+    _APPEND_MANY,
+    {
+        "recorded_at": "timestamptz",
+        "stream_ids": "text[]",
+        "types": "text[]",
+        "schema_versions": "integer[]",
+        "datas": "bytea[]",
+        "metadatas": "bytea[]",
+        "event_ids": "uuid[]",
+        "ords": "integer[]",
+        "expected": "integer[]",
+    },
+)
+"""The same statements sent outside any transaction, so that each commits by itself."""
+
+_COLUMNS_SQL = (
+    "position, stream_id, version, type, schema_version, data, metadata, recorded_at, event_id"
+)
+
+_HIGH_WATER_SQL = (
     "SELECT coalesce(pg_sequence_last_value("
     "CAST(pg_get_serial_sequence('events', 'position') AS regclass)), 0)"
 )
-
-_XMIN = sa.text("SELECT CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text)")
-_NEW_XID = sa.text("SELECT CAST(pg_current_xact_id() AS text)")
+_XMIN_SQL = "SELECT CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text)"
+_NEW_XID_SQL = "SELECT CAST(pg_current_xact_id() AS text)"
 
 
 class PostgresRecorder(Recorder):
@@ -137,6 +235,166 @@ class PostgresRecorder(Recorder):
         rows.sort(key=lambda row: row[1])
         return AppendResult(rows[-1][1], tuple(row[0] for row in rows))
 
+    def append_many(
+        self, connection: Connection, appends: Sequence[Append]
+    ) -> list[tuple[bool, Any]]:
+        """One statement per round of appends to distinct streams (see ``_APPEND_MANY``)."""
+        outcomes: list[tuple[bool, Any] | None] = [None] * len(appends)
+        pending = list(range(len(appends)))
+        while pending:
+            seen: set[str] = set()
+            round_: list[int] = []
+            later: list[int] = []
+            for index in pending:
+                stream_id = appends[index][0]
+                (later if stream_id in seen else round_).append(index)
+                seen.add(stream_id)
+            self._append_round(connection, appends, round_, outcomes)
+            pending = later
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    async def append_alone(
+        self, driver: Any, appends: Sequence[Append]
+    ) -> list[tuple[bool, Any] | None] | None:
+        """The plain case in one self-committing statement: one round trip, no BEGIN/COMMIT.
+
+        Only appends of events to distinct streams with a valid expectation qualify. An append
+        the statement refused (stale version, repeated events) wrote nothing and goes down the
+        usual path, which says why; so does everything when the statement fails (another
+        process won a race). Connection errors are raised for the writer to reconnect.
+        """
+        streams = {stream_id for stream_id, _, _ in appends}
+        if len(streams) != len(appends):
+            return None
+        for stream_id, records, expected in appends:
+            if not records or (expected not in (ANY, NO_STREAM) and expected < 0):
+                return None
+            try:
+                check_batch(stream_id, records)
+            except DuplicateEventError:
+                return None
+        at = self.clock()
+        try:
+            if len(appends) == 1:
+                [(stream_id, records, expected)] = appends
+                rows = await driver.fetch(
+                    _APPEND_ALONE,
+                    stream_id,
+                    at,
+                    [record.type for record in records],
+                    [record.schema_version for record in records],
+                    [record.data for record in records],
+                    [record.metadata for record in records],
+                    [record.event_id for record in records],
+                    0 if expected == NO_STREAM else expected,
+                )
+                written = {stream_id: [(version, position) for position, version in rows]}
+            else:
+                columns: list[list[Any]] = [[] for _ in range(8)]
+                for stream_id, records, expected in appends:
+                    for ord_, record in enumerate(records, start=1):
+                        for column, value in zip(
+                            columns,
+                            (
+                                stream_id,
+                                record.type,
+                                record.schema_version,
+                                record.data,
+                                record.metadata,
+                                record.event_id,
+                                ord_,
+                                0 if expected == NO_STREAM else expected,
+                            ),
+                            strict=True,
+                        ):
+                            column.append(value)
+                written = {}
+                for stream_id, version, position in await driver.fetch(
+                    _APPEND_MANY_ALONE, at, *columns
+                ):
+                    written.setdefault(stream_id, []).append((version, position))
+        except asyncpg.PostgresError:
+            return None
+        outcomes: list[tuple[bool, Any] | None] = []
+        for stream_id, _, _ in appends:
+            done = sorted(written.get(stream_id, []))
+            if not done:
+                outcomes.append(None)
+                continue
+            outcomes.append((True, AppendResult(done[-1][0], tuple(p for _, p in done))))
+        return outcomes
+
+    def _append_round(
+        self,
+        connection: Connection,
+        appends: Sequence[Append],
+        round_: list[int],
+        outcomes: list[tuple[bool, Any] | None],
+    ) -> None:
+        rows: dict[str, list[Any]] = {
+            key: []
+            for key in (
+                "stream_ids",
+                "types",
+                "schema_versions",
+                "datas",
+                "metadatas",
+                "event_ids",
+                "ords",
+                "expected",
+            )
+        }
+        for index in round_:
+            stream_id, records, expected = appends[index]
+            try:
+                check_batch(stream_id, records)
+                if expected not in (ANY, NO_STREAM) and expected < 0:
+                    check_expected(stream_id, expected, 0)
+            except Exception as refused:
+                outcomes[index] = (False, refused)
+                continue
+            for ord_, record in enumerate(records, start=1):
+                rows["stream_ids"].append(stream_id)
+                rows["types"].append(record.type)
+                rows["schema_versions"].append(record.schema_version)
+                rows["datas"].append(record.data)
+                rows["metadatas"].append(record.metadata)
+                rows["event_ids"].append(record.event_id)
+                rows["ords"].append(ord_)
+                rows["expected"].append(0 if expected == NO_STREAM else expected)
+        written: dict[str, list[tuple[int, int]]] = {}
+        if rows["stream_ids"]:
+            try:
+                result = connection.execute(_APPEND_MANY, {"recorded_at": self.clock(), **rows})
+            except sa.exc.IntegrityError as exc:  # another process won between check and insert
+                raise AppendRaceError("several streams") from exc
+            for stream_id, version, position in result:
+                written.setdefault(stream_id, []).append((version, position))
+        for index in round_:
+            if outcomes[index] is not None:
+                continue
+            stream_id, records, expected = appends[index]
+            done = sorted(written.get(stream_id, []))
+            if done or not records:
+                if not records:
+                    current = self.stream_version(connection, stream_id)
+                    try:
+                        check_expected(stream_id, expected, current)
+                    except ConcurrencyError as refused:
+                        outcomes[index] = (False, refused)
+                        continue
+                    outcomes[index] = (True, AppendResult(current, ()))
+                    continue
+                outcomes[index] = (True, AppendResult(done[-1][0], tuple(p for _, p in done)))
+                continue
+            try:
+                outcomes[index] = (
+                    True,
+                    self._explain_refusal(connection, stream_id, records, expected),
+                )
+            except (ConcurrencyError, DuplicateEventError) as refused:
+                outcomes[index] = (False, refused)
+
     def _explain_refusal(
         self,
         connection: Connection,
@@ -164,7 +422,7 @@ class PostgresRecorder(Recorder):
         """
         if not self.guard_gaps:
             return Page(self._read_range(connection, after_position, limit))
-        high_water = int(connection.execute(_HIGH_WATER).scalar_one())
+        high_water = int(_fetch(connection, _HIGH_WATER_SQL)[0][0])
         if high_water <= after_position:
             return Page([])
         rows = self._read_range(connection, after_position, limit, upto=high_water)
@@ -179,8 +437,53 @@ class PostgresRecorder(Recorder):
             if len(rows) == limit or expected > high_water or high_water <= settled:
                 return Page(complete)
         # Take an id: every transaction holding a position <= S has a smaller one.
-        newest = int(connection.execute(_NEW_XID).scalar_one())
+        newest = int(_fetch(connection, _NEW_XID_SQL)[0][0])
         return Page(complete, wait_for_xid=newest, settles=high_water)
 
+    def read_stream(
+        self,
+        connection: Connection,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+    ) -> list[RecordedEvent]:
+        rows = _fetch(
+            connection,
+            f"SELECT {_COLUMNS_SQL} FROM events WHERE stream_id = $1 AND version >= $2 "
+            "AND version <= $3 ORDER BY version",
+            stream_id,
+            from_version,
+            2**31 - 1 if to_version is None else to_version,
+        )
+        return _recorded(rows)
+
+    def _read_range(
+        self, connection: Connection, after: int, limit: int, upto: int | None = None
+    ) -> list[RecordedEvent]:
+        rows = _fetch(
+            connection,
+            f"SELECT {_COLUMNS_SQL} FROM events WHERE position > $1 AND position <= $2 "
+            "ORDER BY position LIMIT $3",
+            after,
+            2**62 if upto is None else upto,
+            limit,
+        )
+        return _recorded(rows)
+
     def oldest_running_xid(self, connection: Connection) -> int:
-        return int(connection.execute(_XMIN).scalar_one())
+        return int(_fetch(connection, _XMIN_SQL)[0][0])
+
+
+def _fetch(connection: Connection, sql: str, *args: Any) -> list[Any]:
+    """Read through asyncpg directly, from inside a job (SQLAlchemy's greenlet).
+
+    Reads skip SQLAlchemy's per-row processing: asyncpg already returns UTC datetimes and
+    UUIDs. Outside a transaction of the job's own, each such statement stands alone (and
+    commits at once), which is exactly what the gap guard needs between its statements.
+    """
+    driver = connection.connection.driver_connection
+    return await_only(driver.fetch(sql, *args))  # type: ignore[union-attr]
+
+
+def _recorded(rows: Sequence[Any]) -> list[RecordedEvent]:
+    return msgspec.convert([tuple(row) for row in rows], list[RecordedEvent])

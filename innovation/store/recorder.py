@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -27,6 +28,8 @@ from innovation.store.records import (
 from innovation.store.tables import checkpoints, events, snapshots
 
 Clock = Callable[[], datetime]
+Append = tuple[str, Sequence[StoredEvent], int]
+"""One append of a batch: (stream id, events, expected version)."""
 
 
 def utcnow() -> datetime:
@@ -78,7 +81,7 @@ def to_recorded(row: Any) -> RecordedEvent:
         data=row[5],
         metadata=row[6],
         recorded_at=row[7],
-        event_id=row[8],
+        raw_event_id=row[8],
     )
 
 
@@ -125,6 +128,35 @@ class Recorder:
         expected_version: int,
     ) -> AppendResult:
         raise NotImplementedError
+
+    def append_many(
+        self, connection: Connection, appends: Sequence[Append]
+    ) -> list[tuple[bool, Any]]:
+        """Several appends in one go; each succeeds or is refused on its own, in order.
+
+        Returns ``(True, AppendResult)`` or ``(False, error)`` per append. Each append runs
+        under its own savepoint, so a refused one leaves nothing behind.
+        """
+        driver = _driver(connection)
+        outcomes: list[tuple[bool, Any]] = []
+        for stream_id, records, expected in appends:
+            driver.execute("SAVEPOINT append")
+            try:
+                result = self.append(connection, stream_id, records, expected)
+            except (ConcurrencyError, DuplicateEventError, AppendRaceError) as refused:
+                driver.execute("ROLLBACK TO append")
+                outcomes.append((False, refused))
+            else:
+                outcomes.append((True, result))
+            driver.execute("RELEASE append")
+        return outcomes
+
+    async def append_alone(
+        self, driver: Any, appends: Sequence[Append]
+    ) -> list[tuple[bool, Any] | None] | None:
+        """Appends as statements that commit on their own, on the driver's connection (see
+        ``MergeableJob.run_alone``). ``None`` declines: this backend has no such path."""
+        return None
 
     def _acknowledge(
         self, connection: Connection, stream_id: str, records: Sequence[StoredEvent]
@@ -292,21 +324,23 @@ class SQLiteRecorder(Recorder):
     Positions are rowids handed out under the write lock (``BEGIN IMMEDIATE``) and become
     visible only when that writer commits, after every lower position; reading by position is
     gapless with no further work.
+
+    The hot paths (append, reading a stream, reading a page of the log) run their SQL, written
+    from the Core table, on the driver's own cursor. They store exactly what SQLAlchemy stores
+    (UUIDs as 32 hex digits, instants as naive UTC text), and msgspec turns a page of rows
+    into ``RecordedEvent``s in one call. That skips SQLAlchemy's per-row type processing,
+    which cost more than the queries themselves.
     """
 
     dialect = "sqlite"
-
-    def __init__(self, clock: Clock = utcnow) -> None:
-        super().__init__(clock)
-        self._head = sa.select(
-            sa.select(sa.func.coalesce(sa.func.max(events.c.version), 0))
-            .where(events.c.stream_id == sa.bindparam("stream_id"))
-            .scalar_subquery(),
-            sa.select(sa.func.count())
-            .where(events.c.event_id.in_(sa.bindparam("event_ids", expanding=True)))
-            .scalar_subquery(),
-        )
-        self._insert = events.insert()
+    _SELECT = (
+        "SELECT position, stream_id, version, type, schema_version, data, metadata, "
+        f"recorded_at || 'Z', event_id FROM {events.name}"
+    )
+    _INSERT = (
+        f"INSERT INTO {events.name} (stream_id, version, type, schema_version, data, "
+        "metadata, recorded_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    )
 
     def append(
         self,
@@ -316,43 +350,97 @@ class SQLiteRecorder(Recorder):
         expected_version: int,
     ) -> AppendResult:
         check_batch(stream_id, records)
-        ids = [record.event_id for record in records]
-        current, repeated = connection.execute(
-            self._head, {"stream_id": stream_id, "event_ids": ids}
-        ).one()
+        cursor = _driver(connection).cursor()
+        ids = [record.event_id.hex for record in records]
+        marks = ", ".join("?" * len(ids)) or "NULL"
+        current, repeated = cursor.execute(
+            f"SELECT (SELECT coalesce(max(version), 0) FROM {events.name} WHERE stream_id = ?), "
+            f"(SELECT count(*) FROM {events.name} WHERE event_id IN ({marks}))",
+            (stream_id, *ids),
+        ).fetchone()
         if repeated:
             return self._acknowledge(connection, stream_id, records)
         check_expected(stream_id, expected_version, current)
         if not records:
             return AppendResult(current, ())
-        now = self.clock()
+        now = _sqlite_instant(self.clock())
         try:
-            connection.execute(
-                self._insert,
+            cursor.executemany(
+                self._INSERT,
                 [
-                    {
-                        "stream_id": stream_id,
-                        "version": current + offset,
-                        "type": record.type,
-                        "schema_version": record.schema_version,
-                        "data": record.data,
-                        "metadata": record.metadata,
-                        "recorded_at": now,
-                        "event_id": record.event_id,
-                    }
-                    for offset, record in enumerate(records, start=1)
+                    (
+                        stream_id,
+                        current + offset,
+                        record.type,
+                        record.schema_version,
+                        record.data,
+                        record.metadata,
+                        now,
+                        event_id,
+                    )
+                    for offset, (record, event_id) in enumerate(zip(records, ids, strict=True), 1)
                 ],
             )
-        except sa.exc.IntegrityError as exc:  # another process won between check and insert
+        except sqlite3.IntegrityError as exc:  # another process won between check and insert
             raise AppendRaceError(stream_id) from exc
-        last = int(connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
         count = len(records)
         return AppendResult(current + count, tuple(range(last - count + 1, last + 1)))
+
+    def read_stream(
+        self,
+        connection: Connection,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+    ) -> list[RecordedEvent]:
+        rows = (
+            _driver(connection)
+            .execute(
+                f"{self._SELECT} WHERE stream_id = ? AND version >= ? AND version <= ? "
+                "ORDER BY version",
+                (stream_id, from_version, 2**31 - 1 if to_version is None else to_version),
+            )
+            .fetchall()
+        )
+        return _recorded(rows)
+
+    def _read_range(
+        self, connection: Connection, after: int, limit: int, upto: int | None = None
+    ) -> list[RecordedEvent]:
+        rows = (
+            _driver(connection)
+            .execute(
+                f"{self._SELECT} WHERE position > ? AND position <= ? ORDER BY position LIMIT ?",
+                (after, 2**62 if upto is None else upto, limit),
+            )
+            .fetchall()
+        )
+        return _recorded(rows)
 
     def read_page(
         self, connection: Connection, after_position: int, limit: int, settled: int = 0
     ) -> Page:
         return Page(self._read_range(connection, after_position, limit))
+
+
+def _driver(connection: Connection) -> Any:
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    return driver
+
+
+def _sqlite_instant(moment: datetime) -> str:
+    """An instant as SQLAlchemy's SQLite DateTime stores it: naive UTC, microseconds."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_PAGE = list[RecordedEvent]
+
+
+def _recorded(rows: list[Any]) -> list[RecordedEvent]:
+    """Driver rows (columns in ``_COLUMNS`` order) as events, converted in one call."""
+    return msgspec.convert(rows, _PAGE, strict=False)
 
 
 def recorder_for(dialect: str, clock: Clock = utcnow, **options: bool) -> Recorder:

@@ -294,3 +294,31 @@ async def test_a_rolled_back_append_leaves_no_hole_that_stops_readers(store: Eve
     texts = [store.mapper.to_event(e).text for e in await collect(store.read_all())]
 
     assert texts == ["before", "after"]
+
+
+async def test_appends_made_together_are_each_checked_on_their_own(store: EventStore):
+    """Concurrent appends share a transaction (and on PostgreSQL one statement), not a fate."""
+    earlier = notes("logged")
+    await store.append("s-0", earlier, NO_STREAM)
+    await store.append("s-1", notes("a"), NO_STREAM)
+    fresh = {f"new-{i}": notes(f"n{i}") for i in range(12)}
+
+    outcomes = await asyncio.gather(
+        *(store.append(stream, batch, NO_STREAM) for stream, batch in fresh.items()),
+        store.append("s-1", notes("stale"), NO_STREAM),  # s-1 exists: refused
+        store.append("s-0", earlier, NO_STREAM),  # an exact repeat: acknowledged
+        store.append("s-2", [earlier[0], *notes("x")], NO_STREAM),  # partly repeated
+        store.append("s-1", notes("b"), 1),  # right version: accepted
+        return_exceptions=True,
+    )
+
+    *accepted, stale, repeat, partial, right = outcomes
+    assert all(result.version == 1 and result.written for result in accepted)
+    assert isinstance(stale, ConcurrencyError)
+    assert repeat.written is False
+    assert isinstance(partial, DuplicateEventError)
+    assert right.version == 2
+    assert await store.stream_version("s-2") == 0
+    for stream, batch in fresh.items():
+        [event] = await store.read_stream(stream)
+        assert event.event_id == batch[0].event_id

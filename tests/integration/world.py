@@ -31,7 +31,8 @@ from innovation.domain.values import (
     Stage,
     Verdict,
 )
-from innovation.services import Actor, Outcome as Done
+from innovation.services import Actor
+from innovation.services import Outcome as Done
 
 LEAD = Actor("lead:lea", "lead")
 SCOUT = Actor("scout:sam", "scout")

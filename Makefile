@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Serve on 127.0.0.1:8000 with an embedded SQLite database (created and migrated on first run).
+## Serve on 127.0.0.1:8000 with an embedded SQLite database: migrated, seeded, demo tokens printed.
 run: install
 	$(BIN)/innovation db upgrade
+	$(BIN)/innovation seed load
+	$(BIN)/innovation token demo
 	$(BIN)/innovation serve
 
 ## The whole suite, on SQLite and on a throw-away PostgreSQL, browser tests included.

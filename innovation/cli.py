@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -142,6 +143,91 @@ def token_revoke(which: str) -> None:
     console.print(f"revoked {count} token{'s' if count > 1 else ''}")
 
 
+DEMO_ROLES = ("scout", "lead", "ethics", "executive", "admin")
+
+
+@token.command("demo")
+def token_demo() -> None:
+    """Issue one fresh demo-<role> token per role (revoking the previous ones) and print them."""
+    from innovation.auth import create_token, revoke_token
+
+    def issue(connection: Connection) -> list[tuple[str, str, str]]:
+        now = _now()
+        issued = []
+        for role in DEMO_ROLES:
+            name = f"demo-{role}"
+            revoke_token(connection, name, now)
+            principal, secret = create_token(connection, name=name, role=role, email=None, now=now)
+            issued.append((role, principal.actor, secret))
+        return issued
+
+    issued = _job(issue)
+    settings = get_settings().server
+    click.echo("demo tokens (new on every run; the previous demo tokens are revoked):")
+    for role, actor, secret in issued:
+        click.echo(f"  {role:<10} {actor:<26} {secret}")
+    click.echo(f"GraphiQL: http://{settings.host}:{settings.port}/graphql")
+    click.echo('  in its Headers tab: {"Authorization": "Bearer <token>"}')
+
+
+@main.group()
+def seed() -> None:
+    """Demo data: commands replayed through the handlers at their own times."""
+
+
+@seed.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def seed_load(paths: tuple[Path, ...]) -> None:
+    """Load seed files (default: seed/*.jsonl); what is already loaded is not written twice."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress
+
+    from innovation.bootstrap import bootstrap
+    from innovation.seed import SeedClock, SeedError, load_seed, read_seed, seed_files
+
+    files: list[Path] = []
+    for path in paths or (Path("seed"),):  # a folder stands for its *.jsonl files
+        files.extend(seed_files(path) if path.is_dir() else [path] if path.is_file() else [])
+    if not files:
+        console.print("no seed data to load")
+        return
+    try:
+        commands = [command for path in files for command in read_seed(path)]
+    except SeedError as error:
+        console.print(f"[red]seed error:[/red] {error}")
+        sys.exit(1)
+
+    async def run() -> tuple[int, int]:
+        clock = SeedClock()
+        services = bootstrap(get_settings(), clock=clock)
+        try:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+            ) as bar:
+                task = bar.add_task("loading seed commands", total=len(commands))
+                report = await load_seed(
+                    services.pipeline,
+                    clock,
+                    commands,
+                    progress=lambda done: bar.update(task, completed=done),
+                )
+        finally:
+            await services.close()
+        return report.commands, report.written
+
+    try:
+        total, written = _run(run())
+    except SeedError as error:
+        console.print(f"[red]seed error:[/red] {error}")
+        sys.exit(1)
+    names = ", ".join(path.name for path in files)
+    console.print(
+        f"seed {names}: {total} commands, {written} newly written, {total - written} already loaded"
+    )
+
+
 @main.group()
 def schema() -> None:
     """The GraphQL schema (SDL)."""
@@ -156,8 +242,6 @@ def schema() -> None:
 )
 def schema_export(output: str | None) -> None:
     """Print the GraphQL schema as SDL: what schema.graphql must contain."""
-    from pathlib import Path
-
     from innovation.api.schema import sdl
 
     text = sdl()
@@ -209,8 +293,22 @@ def projections_rebuild() -> None:
         finally:
             await services.close()
 
-    count = asyncio.run(run())
+    count = _run(run())
     console.print(f"read models rebuilt from {count} events")
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run the command's async work; a database that cannot be reached is a message, not a trace."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return asyncio.run(work)
+    except (DBAPIError, OSError) as error:
+        url = _safe(get_settings().database.url)
+        reason = getattr(error, "orig", None) or error
+        console.print(f"[red]cannot use the database {url}:[/red] {reason}")
+        console.print("is INNOVATION_DATABASE_URL right, and has `innovation db upgrade` run?")
+        sys.exit(1)
 
 
 def _now() -> datetime:
@@ -230,7 +328,7 @@ def _job(job: Callable[[Connection], T], *, write: bool = True) -> T:
         finally:
             await database.close()
 
-    return asyncio.run(run())
+    return _run(run())
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -238,8 +336,6 @@ def _ensure_sqlite_folder(url: str) -> None:
 
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
-        from pathlib import Path
-
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 

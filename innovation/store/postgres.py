@@ -242,13 +242,21 @@ class PostgresRecorder(Recorder):
         outcomes: list[tuple[bool, Any] | None] = [None] * len(appends)
         pending = list(range(len(appends)))
         while pending:
-            seen: set[str] = set()
+            # A round holds each stream and each event id once: an append that shares either
+            # with an earlier one waits for the next round, where it sees what that one wrote.
+            streams: set[str] = set()
+            ids: set[Any] = set()
             round_: list[int] = []
             later: list[int] = []
             for index in pending:
-                stream_id = appends[index][0]
-                (later if stream_id in seen else round_).append(index)
-                seen.add(stream_id)
+                stream_id, records, _ = appends[index]
+                mine = {record.event_id for record in records}
+                if stream_id in streams or not ids.isdisjoint(mine):
+                    later.append(index)
+                else:
+                    round_.append(index)
+                streams.add(stream_id)
+                ids |= mine
             self._append_round(connection, appends, round_, outcomes)
             pending = later
         return [outcome for outcome in outcomes if outcome is not None]
@@ -264,8 +272,9 @@ class PostgresRecorder(Recorder):
         process won a race). Connection errors are raised for the writer to reconnect.
         """
         streams = {stream_id for stream_id, _, _ in appends}
-        if len(streams) != len(appends):
-            return None
+        ids = {record.event_id for _, records, _ in appends for record in records}
+        if len(streams) != len(appends) or len(ids) != sum(len(r) for _, r, _ in appends):
+            return None  # a stream or an event twice: rounds of the usual path sort it out
         for stream_id, records, expected in appends:
             if not records or (expected not in (ANY, NO_STREAM) and expected < 0):
                 return None

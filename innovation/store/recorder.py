@@ -387,6 +387,105 @@ class SQLiteRecorder(Recorder):
         count = len(records)
         return AppendResult(current + count, tuple(range(last - count + 1, last + 1)))
 
+    def append_many(
+        self, connection: Connection, appends: Sequence[Append]
+    ) -> list[tuple[bool, Any]]:
+        """Appends to distinct streams checked by two queries and written by one ``executemany``.
+
+        The write lock is held, so nothing can change between the checks and the insert. An
+        append that repeats logged events, or anything out of the plain case (a stream twice,
+        no events, a bad expectation), takes the one-by-one path, which says what happened.
+        """
+        streams = [stream_id for stream_id, _, _ in appends]
+        plain = len(set(streams)) == len(streams) and all(
+            records and (expected in (ANY, NO_STREAM) or expected >= 0)
+            for _, records, expected in appends
+        )
+        if not plain:
+            return super().append_many(connection, appends)
+        outcomes: list[tuple[bool, Any] | None] = [None] * len(appends)
+        ids: list[list[str]] = []
+        for index, (stream_id, records, _) in enumerate(appends):
+            ids.append([record.event_id.hex for record in records])
+            try:
+                check_batch(stream_id, records)
+            except DuplicateEventError as refused:
+                outcomes[index] = (False, refused)
+        cursor = _driver(connection).cursor()
+        current = dict(
+            cursor.execute(
+                f"SELECT stream_id, max(version) FROM {events.name} "
+                f"WHERE stream_id IN ({', '.join('?' * len(streams))}) GROUP BY stream_id",
+                streams,
+            ).fetchall()
+        )
+        every_id = [event_id for batch in ids for event_id in batch]
+        seen = {
+            row[0]
+            for start in range(0, len(every_id), 500)  # under SQLite's limit of bound values
+            for row in cursor.execute(
+                f"SELECT event_id FROM {events.name} WHERE event_id IN "
+                f"({', '.join('?' * len(every_id[start : start + 500]))})",
+                every_id[start : start + 500],
+            )
+        }
+        rows: list[tuple[Any, ...]] = []
+        writing: list[tuple[int, int, int]] = []  # (index, first version, count)
+        now = _sqlite_instant(self.clock())
+        retry: list[int] = []
+        for index, (stream_id, records, expected) in enumerate(appends):
+            if outcomes[index] is not None:
+                continue
+            if seen.intersection(ids[index]):
+                retry.append(index)
+                continue
+            version = current.get(stream_id, 0)
+            try:
+                check_expected(stream_id, expected, version)
+            except ConcurrencyError as refused:
+                outcomes[index] = (False, refused)
+                continue
+            writing.append((index, version, len(records)))
+            rows.extend(
+                (
+                    stream_id,
+                    version + offset,
+                    record.type,
+                    record.schema_version,
+                    record.data,
+                    record.metadata,
+                    now,
+                    event_id,
+                )
+                for offset, (record, event_id) in enumerate(
+                    zip(records, ids[index], strict=True), 1
+                )
+            )
+        if rows:
+            cursor.execute("SAVEPOINT merged")
+            try:
+                cursor.executemany(self._INSERT, rows)
+            except sqlite3.IntegrityError:  # another writer got in after all: one by one
+                cursor.execute("ROLLBACK TO merged")
+                retry.extend(index for index, _, _ in writing)
+                writing = []
+            else:
+                # Rowids handed out under the write lock to one statement's rows are consecutive.
+                last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
+                position = last - len(rows)
+                for index, version, count in writing:
+                    positions = tuple(range(position + 1, position + count + 1))
+                    outcomes[index] = (True, AppendResult(version + count, positions))
+                    position += count
+            cursor.execute("RELEASE merged")
+        if retry:
+            retry.sort()
+            for index, outcome in zip(
+                retry, super().append_many(connection, [appends[i] for i in retry]), strict=True
+            ):
+                outcomes[index] = outcome
+        return [outcome for outcome in outcomes if outcome is not None]
+
     def read_stream(
         self,
         connection: Connection,

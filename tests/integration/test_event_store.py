@@ -322,3 +322,42 @@ async def test_appends_made_together_are_each_checked_on_their_own(store: EventS
     for stream, batch in fresh.items():
         [event] = await store.read_stream(stream)
         assert event.event_id == batch[0].event_id
+
+
+async def test_one_merged_write_of_many_appends_answers_each_on_its_own_terms(store: EventStore):
+    """``append_many`` as the writer calls it for appends that arrived together (no timing)."""
+    logged = notes("logged")
+    await store.append("old", logged, NO_STREAM)
+    await store.append("taken", notes("a"), NO_STREAM)
+    shared = new(Noted(text="in two appends at once"))
+    stored = store.mapper.to_stored
+    appends = [
+        ("fresh-1", [stored(e) for e in notes("x", "y")], NO_STREAM),
+        ("taken", [stored(e) for e in notes("late")], NO_STREAM),  # stale expectation
+        ("old", [stored(e) for e in logged], NO_STREAM),  # an exact repeat
+        ("mixed", [stored(logged[0]), *(stored(e) for e in notes("z"))], ANY),  # partial repeat
+        ("fresh-2", [stored(e) for e in notes("w")], ANY),
+        ("twin-1", [stored(shared)], NO_STREAM),  # the same new event in two streams
+        ("twin-2", [stored(shared)], NO_STREAM),
+    ]
+
+    outcomes = await store.database.write(
+        lambda connection: store.recorder.append_many(connection, appends)
+    )
+
+    fresh_1, stale, repeat, partial, fresh_2, twin_1, twin_2 = outcomes
+    assert fresh_1[0] and fresh_1[1].version == 2 and fresh_1[1].written
+    assert not stale[0] and isinstance(stale[1], ConcurrencyError) and stale[1].actual == 1
+    assert repeat[0] and repeat[1].written is False and repeat[1].version == 1
+    assert not partial[0] and isinstance(partial[1], DuplicateEventError)
+    assert fresh_2[0] and fresh_2[1].version == 1
+    assert twin_1[0] and twin_1[1].version == 1
+    assert not twin_2[0] and isinstance(twin_2[1], DuplicateEventError)
+    positions = [p for ok, result in outcomes if ok and result.written for p in result.positions]
+    logged_positions = [event.position for event in await collect(store.read_all())]
+    assert sorted(positions) == logged_positions[-len(positions) :]
+    assert [e.event_id for e in await store.read_stream("fresh-1")] == [
+        r.event_id for r in appends[0][1]
+    ]
+    assert await store.stream_version("mixed") == 0
+    assert await store.stream_version("twin-2") == 0

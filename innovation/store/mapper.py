@@ -44,6 +44,8 @@ class Mapper:
         self._types: dict[str, type[msgspec.Struct]] = {}
         self._decoders: dict[str, msgspec.json.Decoder[Any]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._current: dict[tuple[str, int], msgspec.json.Decoder[Any]] = {}
+        """Decoders by (name, current version): the one lookup an up-to-date row costs."""
         for cls in event_types:
             self.register(cls)
 
@@ -54,6 +56,7 @@ class Mapper:
             raise ValueError(f"two event classes claim the stored name {name!r}")
         self._types[name] = cls
         self._decoders[name] = msgspec.json.Decoder(cls)
+        self._current[(name, int(getattr(cls, "schema_version", 1)))] = self._decoders[name]
 
     def upcaster(self, name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
         """Register ``fn(data) -> data`` lifting ``name`` from ``from_version`` to the next one."""
@@ -78,6 +81,9 @@ class Mapper:
         )
 
     def to_event(self, record: RecordedEvent) -> msgspec.Struct:
+        decoder = self._current.get((record.type, record.schema_version))
+        if decoder is not None:
+            return decoder.decode(record.data)
         return self.decode(record.type, record.schema_version, record.data)
 
     def decode(self, name: str, schema_version: int, data: bytes) -> msgspec.Struct:

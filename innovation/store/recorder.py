@@ -80,7 +80,7 @@ def to_recorded(row: Any) -> RecordedEvent:
         schema_version=row[4],
         data=row[5],
         metadata=row[6],
-        recorded_at=row[7],
+        raw_recorded_at=row[7],
         raw_event_id=row[8],
     )
 
@@ -335,7 +335,7 @@ class SQLiteRecorder(Recorder):
     dialect = "sqlite"
     _SELECT = (
         "SELECT position, stream_id, version, type, schema_version, data, metadata, "
-        f"recorded_at || 'Z', event_id FROM {events.name}"
+        f"recorded_at, event_id FROM {events.name}"
     )
     _INSERT = (
         f"INSERT INTO {events.name} (stream_id, version, type, schema_version, data, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import msgspec
@@ -45,8 +45,9 @@ class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     """A row of the log as read back: bytes untouched, decoded by the mapper on demand.
 
     Array-like, so a page of driver rows becomes events in one ``msgspec.convert`` call. The
-    event id, too, stays as the driver returned it until asked for (building a ``UUID`` would
-    cost a reader of the whole log a quarter of its time, and most readers never look).
+    event id and the time, too, stay as the driver returned them until asked for (building a
+    ``UUID`` would cost a reader of the whole log a quarter of its time, and most readers never
+    look).
     """
 
     position: int
@@ -56,9 +57,17 @@ class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     schema_version: int
     data: bytes
     metadata: bytes
-    recorded_at: datetime
+    raw_recorded_at: Any
+    """The instant as stored: an aware ``datetime`` (PostgreSQL) or naive UTC text (SQLite)."""
     raw_event_id: Any
     """The id as stored: a ``UUID`` (PostgreSQL) or its 32 hex digits (SQLite)."""
+
+    @property
+    def recorded_at(self) -> datetime:
+        raw = self.raw_recorded_at
+        if isinstance(raw, datetime):
+            return raw if raw.tzinfo is not None else raw.replace(tzinfo=UTC)
+        return datetime.fromisoformat(raw).replace(tzinfo=UTC)
 
     @property
     def event_id(self) -> uuid.UUID:

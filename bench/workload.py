@@ -16,7 +16,7 @@ from itertools import cycle, islice
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from innovation.store import Event, Mapper, Metadata, NewEvent
+from innovation.store import Event, Mapper, Metadata, NewEvent, new_event_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,7 @@ def our_stream(events: int) -> list[NewEvent]:
                     confidence=payload.confidence,
                 ),
                 metadata=metadata,
-                event_id=uuid.uuid4(),
+                event_id=new_event_id(),  # as the service makes them: time-ordered
             )
         )
     return out

@@ -23,7 +23,7 @@ from innovation.projections import Envelope, Projector
 from innovation.services.errors import ConflictError
 from innovation.services.handlers import HANDLERS
 from innovation.services.unit_of_work import Actor, CommandContext, UnitOfWork
-from innovation.store import ConcurrencyError, Database, Mapper
+from innovation.store import ConcurrencyError, Database, Mapper, new_event_id
 from innovation.store.recorder import AppendRaceError, Clock, Recorder
 
 
@@ -69,7 +69,7 @@ class Pipeline:
         causation_id: uuid.UUID | None = None,
     ) -> Outcome:
         handler = HANDLERS[type(command)]
-        ident = command_id or uuid.uuid4()
+        ident = command_id or new_event_id()  # time-ordered: see store/ids.py
         context = CommandContext(
             actor=actor,
             at=self.clock(),

@@ -19,7 +19,15 @@ from innovation.domain import experiments, ideas
 from innovation.domain.decider import Decider
 from innovation.projections import Envelope, Projector
 from innovation.services.errors import ConflictError
-from innovation.store import NO_STREAM, Loaded, Mapper, Metadata, NewEvent, SnapshotSpec
+from innovation.store import (
+    NO_STREAM,
+    Loaded,
+    Mapper,
+    Metadata,
+    NewEvent,
+    SnapshotSpec,
+    derived_id,
+)
 from innovation.store.recorder import Recorder
 from innovation.store.streams import load_stream, save_snapshot
 
@@ -127,7 +135,7 @@ class UnitOfWork:
 
     def _event_id(self, stream_id: str, index: int) -> uuid.UUID:
         """Derived from the command, so the same command appended twice is the same events."""
-        return uuid.uuid5(self.context.command_id, f"{stream_id}#{index}")
+        return derived_id(self.context.command_id, f"{stream_id}#{index}")
 
     def _append(
         self,

@@ -12,6 +12,7 @@ from innovation.store.errors import (
     UnknownEventTypeError,
 )
 from innovation.store.event_store import EventStore
+from innovation.store.ids import derived_id, new_event_id
 from innovation.store.mapper import Event, Mapper, type_name
 from innovation.store.recorder import Recorder
 from innovation.store.records import (
@@ -48,6 +49,8 @@ __all__ = [
     "StoreError",
     "StoredEvent",
     "UnknownEventTypeError",
+    "derived_id",
+    "new_event_id",
     "open_database",
     "type_name",
 ]

@@ -346,13 +346,23 @@ async def test_one_merged_write_of_many_appends_answers_each_on_its_own_terms(st
     )
 
     fresh_1, stale, repeat, partial, fresh_2, twin_1, twin_2 = outcomes
-    assert fresh_1[0] and fresh_1[1].version == 2 and fresh_1[1].written
-    assert not stale[0] and isinstance(stale[1], ConcurrencyError) and stale[1].actual == 1
-    assert repeat[0] and repeat[1].written is False and repeat[1].version == 1
-    assert not partial[0] and isinstance(partial[1], DuplicateEventError)
-    assert fresh_2[0] and fresh_2[1].version == 1
-    assert twin_1[0] and twin_1[1].version == 1
-    assert not twin_2[0] and isinstance(twin_2[1], DuplicateEventError)
+    assert fresh_1[0]
+    assert fresh_1[1].version == 2
+    assert fresh_1[1].written
+    assert not stale[0]
+    assert isinstance(stale[1], ConcurrencyError)
+    assert stale[1].actual == 1
+    assert repeat[0]
+    assert repeat[1].written is False
+    assert repeat[1].version == 1
+    assert not partial[0]
+    assert isinstance(partial[1], DuplicateEventError)
+    assert fresh_2[0]
+    assert fresh_2[1].version == 1
+    assert twin_1[0]
+    assert twin_1[1].version == 1
+    assert not twin_2[0]
+    assert isinstance(twin_2[1], DuplicateEventError)
     positions = [p for ok, result in outcomes if ok and result.written for p in result.positions]
     logged_positions = [event.position for event in await collect(store.read_all())]
     assert sorted(positions) == logged_positions[-len(positions) :]

@@ -89,23 +89,34 @@ async def read_all_postgres(url: str, page: int = PAGE) -> tuple[int, float]:
         await connection.close()
 
 
-def append_plain_sqlite(url: str, mapper: Mapper, streams: Streams) -> list[float]:
-    """Seconds per timed stream for plain ``sqlite3`` to insert and commit each event alone."""
+def append_plain_sqlite(
+    url: str, mapper: Mapper, streams: Streams, per_commit: int = 1
+) -> list[float]:
+    """Seconds per timed stream for plain ``sqlite3`` to insert ``per_commit`` events a commit."""
     connection = connect_sqlite(url)
     timings: list[float] = []
     for stream_id, events in streams:
         started = time.perf_counter()
-        for version, new in enumerate(events, start=1):
-            stored = mapper.to_stored(new)
-            connection.execute("BEGIN IMMEDIATE")
+        for first in range(0, len(events), per_commit):
             now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
-            connection.execute(
-                _INSERT_SQLITE, _row(stream_id, version, stored, now, stored.event_id.hex)
-            )
+            rows = [
+                _row(stream_id, version, stored, now, stored.event_id.hex)
+                for version, stored in _stored(mapper, events, first, per_commit)
+            ]
+            connection.execute("BEGIN IMMEDIATE")
+            connection.executemany(_INSERT_SQLITE, rows)
             connection.execute("COMMIT")
         timings.append(time.perf_counter() - started)
     connection.close()
     return timings[1:]
+
+
+def _stored(
+    mapper: Mapper, events: Sequence[NewEvent], first: int, count: int
+) -> list[tuple[int, StoredEvent]]:
+    """Versions and stored forms of ``events[first:first + count]``."""
+    chunk = events[first : first + count]
+    return [(first + offset, mapper.to_stored(new)) for offset, new in enumerate(chunk, 1)]
 
 
 def _row(
@@ -130,12 +141,14 @@ _INSERT_POSTGRES = (
 )
 
 
-async def append_plain_postgres(url: str, mapper: Mapper, streams: Streams) -> list[float]:
-    """Seconds per timed stream for plain ``asyncpg`` to insert and commit each event alone.
+async def append_plain_postgres(
+    url: str, mapper: Mapper, streams: Streams, per_commit: int = 1
+) -> list[float]:
+    """Seconds per timed stream for plain ``asyncpg`` to insert ``per_commit`` events a commit.
 
-    The least a durable one-event append can do: one prepared INSERT that commits by itself (one
-    round trip), with no version check and no gap guard. One writer waiting for each event to be
-    durable goes no faster.
+    The least a durable append can do: one event is one prepared INSERT that commits by itself
+    (one round trip); more are one pipelined ``executemany`` in a transaction. No version
+    check, no gap guard. One writer waiting for each commit to be durable goes no faster.
     """
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(dsn)
@@ -144,12 +157,17 @@ async def append_plain_postgres(url: str, mapper: Mapper, streams: Streams) -> l
         timings: list[float] = []
         for stream_id, events in streams:
             started = time.perf_counter()
-            for version, new in enumerate(events, start=1):
-                stored = mapper.to_stored(new)
-                # Outside a transaction block: the INSERT commits by itself.
-                await insert.fetch(
-                    *_row(stream_id, version, stored, datetime.now(UTC), stored.event_id)
-                )
+            for first in range(0, len(events), per_commit):
+                now = datetime.now(UTC)
+                rows = [
+                    _row(stream_id, version, stored, now, stored.event_id)
+                    for version, stored in _stored(mapper, events, first, per_commit)
+                ]
+                if len(rows) == 1:
+                    await insert.fetch(*rows[0])  # outside a transaction: commits by itself
+                else:
+                    async with connection.transaction():
+                        await insert.executemany(rows)
             timings.append(time.perf_counter() - started)
         return timings[1:]
     finally:

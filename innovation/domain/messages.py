@@ -11,7 +11,11 @@ class Command(msgspec.Struct, frozen=True, kw_only=True):
     """A request to one aggregate; ``decide`` answers it with events or a domain error."""
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    """A fact of the log: subclasses pass ``tag="aggregate.fact"``, the stable stored name."""
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
+    """A fact of the log: subclasses pass ``tag="aggregate.fact"``, the stable stored name.
+
+    Events hold only immutable values, so they stay out of the cyclic garbage collector
+    (``gc=False``): replaying a stream does not set off collections over the whole heap.
+    """
 
     schema_version: ClassVar[int] = 1

@@ -23,8 +23,12 @@ _metadata_decoder = msgspec.json.Decoder(Metadata)
 _dict_decoder = msgspec.json.Decoder(dict[str, Any])
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    """Base of every stored event; subclasses pass ``tag="stable.name"``."""
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
+    """Base of every stored event; subclasses pass ``tag="stable.name"``.
+
+    Events hold only immutable values, so they stay out of the cyclic garbage collector
+    (``gc=False``): replaying a stream does not set off collections over the whole heap.
+    """
 
     schema_version: ClassVar[int] = 1
 

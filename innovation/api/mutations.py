@@ -355,19 +355,24 @@ def _not_blank(value: str | None) -> str | None:
     return value if value is None or value.strip() else None
 
 
+def _new_id(info: Info, kind: str, client_mutation_id: str | None) -> str:
+    """The id of what a mutation creates: the same again when the same request is resent.
+
+    A resent command is recognised by its events' ids, which derive from the stream they go
+    to; a fresh random id for the new idea or experiment would make the resend a new one.
+    """
+    if not client_mutation_id:
+        return str(uuid.uuid4())
+    principal = info.context.principal
+    owner = principal.token_id if principal else ""
+    return str(uuid.uuid5(CLIENT_IDS, f"{owner}/{kind}/{client_mutation_id}"))
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Scouts (and leads): a new idea, found anywhere.")
     async def submit_idea(self, info: Info, input: SubmitIdeaInput) -> SubmitIdeaPayload:
-        new_id = str(uuid.uuid4())
-        if input.client_mutation_id:  # a retried submission keeps its idea id
-            principal = info.context.principal
-            new_id = str(
-                uuid.uuid5(
-                    CLIENT_IDS,
-                    f"{principal.token_id if principal else ''}/idea/{input.client_mutation_id}",
-                )
-            )
+        new_id = _new_id(info, "idea", input.client_mutation_id)
 
         def build() -> idea.SubmitIdea:
             principal = info.context.principal
@@ -500,7 +505,7 @@ class Mutation:
     async def start_experiment(
         self, info: Info, input: StartExperimentInput
     ) -> StartExperimentPayload:
-        ids: dict[str, str] = {"experiment": str(uuid.uuid4())}
+        ids = {"experiment": _new_id(info, "experiment", input.client_mutation_id)}
 
         def build() -> exp.StartExperiment:
             ids["idea"] = _idea_id(input.idea_id)

@@ -1,0 +1,76 @@
+"""A mutation sent again with the same clientMutationId is answered again, not applied twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from innovation.api.ids import global_id
+from tests.e2e.conftest import Api
+from tests.integration.world import World
+
+SUBMIT = """
+mutation($input: SubmitIdeaInput!) {
+  submitIdea(input: $input) { idea { id version } errors { code field } clientMutationId }
+}"""
+
+START = """
+mutation($input: StartExperimentInput!) {
+  startExperiment(input: $input) {
+    experiment { id } idea { experiments { id } } errors { code field } clientMutationId
+  }
+}"""
+
+
+def submission(key: str) -> dict[str, Any]:
+    return {
+        "input": {
+            "title": "Alarm triage for the network operations centre",
+            "summary": "Group alarms before an operator sees them.",
+            "provenance": {"sourceKind": "EMPLOYEE", "organisation": "NOC", "country": "FR"},
+            "themes": ["networks-cloud"],
+            "clientMutationId": key,
+        }
+    }
+
+
+async def test_a_resent_submission_returns_the_same_idea_once(api: Api):
+    first = await api.data(SUBMIT, submission("submit-1"), as_="scout")
+    again = await api.data(SUBMIT, submission("submit-1"), as_="scout")
+    other = await api.data(SUBMIT, submission("submit-2"), as_="scout")
+
+    assert first["submitIdea"]["errors"] == again["submitIdea"]["errors"] == []
+    assert again["submitIdea"]["idea"] == first["submitIdea"]["idea"]
+    assert again["submitIdea"]["clientMutationId"] == "submit-1"
+    assert other["submitIdea"]["idea"]["id"] != first["submitIdea"]["idea"]["id"]
+
+
+async def test_a_resent_experiment_start_returns_the_same_experiment_once(api: Api, world: World):
+    idea_id = await world.submit()
+    await world.screen(idea_id)
+    start = {
+        "input": {
+            "ideaId": global_id("Idea", idea_id),
+            "hypothesis": "Alarms fall by two thirds when triaged first.",
+            "pilotSite": "Network operations centre",
+            "startsOn": "2024-03-01",
+            "endsOn": "2024-06-30",
+            "metrics": [
+                {
+                    "name": "daily alarms",
+                    "unit": "alarms",
+                    "baseline": 900,
+                    "target": 300,
+                    "direction": "LOWER_IS_BETTER",
+                }
+            ],
+            "clientMutationId": "start-1",
+        }
+    }
+
+    first = await api.data(START, start)
+    again = await api.data(START, start)
+
+    assert first["startExperiment"]["errors"] == again["startExperiment"]["errors"] == []
+    experiment = first["startExperiment"]["experiment"]
+    assert again["startExperiment"]["experiment"] == experiment
+    assert again["startExperiment"]["idea"]["experiments"] == [experiment]

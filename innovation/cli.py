@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -15,6 +15,9 @@ from sqlalchemy.engine import Connection
 
 from innovation.auth.tokens import ROLES
 from innovation.config import SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 T = TypeVar("T")
 console = Console(stderr=True)
@@ -179,8 +182,6 @@ def seed() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def seed_load(paths: tuple[Path, ...]) -> None:
     """Load seed files (default: seed/*.jsonl); what is already loaded is not written twice."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress
-
     from innovation.bootstrap import bootstrap
     from innovation.seed import SeedClock, SeedError, load_seed, read_seed, seed_files
 
@@ -200,12 +201,7 @@ def seed_load(paths: tuple[Path, ...]) -> None:
         clock = SeedClock()
         services = bootstrap(get_settings(), clock=clock)
         try:
-            with Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=console,
-            ) as bar:
+            with _progress() as bar:
                 task = bar.add_task("loading seed commands", total=len(commands))
                 report = await load_seed(
                     services.pipeline,
@@ -262,8 +258,6 @@ def projections_rebuild() -> None:
     """Clear every read model and replay the whole log into it, in one transaction."""
     from functools import partial
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from innovation.bootstrap import bootstrap
 
     settings = get_settings()
@@ -271,13 +265,7 @@ def projections_rebuild() -> None:
     async def run() -> int:
         services = bootstrap(settings)
         try:
-            with Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-            ) as bar:
+            with _progress() as bar:
                 task = bar.add_task("replaying events", total=None)
 
                 def progress(done: int, total: int) -> None:
@@ -309,6 +297,19 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
         console.print(f"[red]cannot use the database {url}:[/red] {reason}")
         console.print("is INNOVATION_DATABASE_URL right, and has `innovation db upgrade` run?")
         sys.exit(1)
+
+
+def _progress() -> Progress:
+    """The bar long CLI work shows on stderr: what, how far, done of total, time left."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
 
 
 def _now() -> datetime:

@@ -172,33 +172,23 @@ def themes_of(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list
 
 
 def score_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[Row]]:
-    return _grouped(
-        connection,
-        sa.select(idea_scores_view)
-        .where(idea_scores_view.c.idea_id.in_(idea_ids))
-        .order_by(idea_scores_view.c.version),
-        "idea_id",
-    )
+    return _per_idea(connection, idea_scores_view, idea_ids)
 
 
 def stage_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[Row]]:
-    return _grouped(
-        connection,
-        sa.select(stage_history_view)
-        .where(stage_history_view.c.idea_id.in_(idea_ids))
-        .order_by(stage_history_view.c.version),
-        "idea_id",
-    )
+    return _per_idea(connection, stage_history_view, idea_ids)
 
 
 def ethics_reviews(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[Row]]:
-    return _grouped(
-        connection,
-        sa.select(ethics_reviews_view)
-        .where(ethics_reviews_view.c.idea_id.in_(idea_ids))
-        .order_by(ethics_reviews_view.c.version),
-        "idea_id",
-    )
+    return _per_idea(connection, ethics_reviews_view, idea_ids)
+
+
+def _per_idea(
+    connection: Connection, table: sa.Table, idea_ids: Sequence[str]
+) -> dict[str, list[Row]]:
+    """The rows of a per-idea history table for these ideas, oldest first, by idea."""
+    query = sa.select(table).where(table.c.idea_id.in_(idea_ids)).order_by(table.c.version)
+    return _grouped(connection, query, "idea_id")
 
 
 # -- experiments ---------------------------------------------------------------------------

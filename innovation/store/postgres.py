@@ -299,27 +299,10 @@ class PostgresRecorder(Recorder):
                 )
                 written = {stream_id: [(version, position) for position, version in rows]}
             else:
-                columns: list[list[Any]] = [[] for _ in range(8)]
-                for stream_id, records, expected in appends:
-                    for ord_, record in enumerate(records, start=1):
-                        for column, value in zip(
-                            columns,
-                            (
-                                stream_id,
-                                record.type,
-                                record.schema_version,
-                                record.data,
-                                record.metadata,
-                                record.event_id,
-                                ord_,
-                                0 if expected == NO_STREAM else expected,
-                            ),
-                            strict=True,
-                        ):
-                            column.append(value)
+                columns = _many_columns(appends)
                 written = {}
                 for stream_id, version, position in await driver.fetch(
-                    _APPEND_MANY_ALONE, at, *columns
+                    _APPEND_MANY_ALONE, at, *columns.values()
                 ):
                     written.setdefault(stream_id, []).append((version, position))
         except asyncpg.PostgresError:
@@ -340,19 +323,7 @@ class PostgresRecorder(Recorder):
         round_: list[int],
         outcomes: list[tuple[bool, Any] | None],
     ) -> None:
-        rows: dict[str, list[Any]] = {
-            key: []
-            for key in (
-                "stream_ids",
-                "types",
-                "schema_versions",
-                "datas",
-                "metadatas",
-                "event_ids",
-                "ords",
-                "expected",
-            )
-        }
+        valid: list[Append] = []
         for index in round_:
             stream_id, records, expected = appends[index]
             try:
@@ -362,15 +333,8 @@ class PostgresRecorder(Recorder):
             except Exception as refused:
                 outcomes[index] = (False, refused)
                 continue
-            for ord_, record in enumerate(records, start=1):
-                rows["stream_ids"].append(stream_id)
-                rows["types"].append(record.type)
-                rows["schema_versions"].append(record.schema_version)
-                rows["datas"].append(record.data)
-                rows["metadatas"].append(record.metadata)
-                rows["event_ids"].append(record.event_id)
-                rows["ords"].append(ord_)
-                rows["expected"].append(0 if expected == NO_STREAM else expected)
+            valid.append(appends[index])
+        rows = _many_columns(valid)
         written: dict[str, list[tuple[int, int]]] = {}
         if rows["stream_ids"]:
             try:
@@ -492,6 +456,23 @@ def _fetch(connection: Connection, sql: str, *args: Any) -> list[Any]:
     """
     driver = connection.connection.driver_connection
     return await_only(driver.fetch(sql, *args))  # type: ignore[union-attr]
+
+
+def _many_columns(appends: Sequence[Append]) -> dict[str, list[Any]]:
+    """The arrays ``_APPEND_MANY`` unnests (in its parameters' order): one entry per event."""
+    names = ("stream_ids", "types", "schema_versions", "datas", "metadatas", "event_ids")
+    columns: dict[str, list[Any]] = {key: [] for key in (*names, "ords", "expected")}
+    for stream_id, records, expected in appends:
+        for ord_, record in enumerate(records, start=1):
+            columns["stream_ids"].append(stream_id)
+            columns["types"].append(record.type)
+            columns["schema_versions"].append(record.schema_version)
+            columns["datas"].append(record.data)
+            columns["metadatas"].append(record.metadata)
+            columns["event_ids"].append(record.event_id)
+            columns["ords"].append(ord_)
+            columns["expected"].append(0 if expected == NO_STREAM else expected)
+    return columns
 
 
 def _recorded(rows: Sequence[Any]) -> list[RecordedEvent]:

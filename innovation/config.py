@@ -54,6 +54,12 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True)
+class ReleaseSettings:
+    cadence_months: int = 6
+    """INNOVATION_RELEASE_CADENCE_MONTHS: how long a release period lasts (1, 2, 3, 4, 6 or 12)."""
+
+
+@dataclass(frozen=True)
 class ApiSettings:
     max_depth: int = 12
     """INNOVATION_API_MAX_DEPTH: deepest GraphQL selection accepted."""
@@ -71,6 +77,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    releases: ReleaseSettings = field(default_factory=ReleaseSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -95,6 +102,11 @@ class Settings:
                 timezone=read.zone("INNOVATION_TIMEZONE", PipelineSettings.timezone),
                 snapshot_every=read.integer(
                     "INNOVATION_SNAPSHOT_EVERY", PipelineSettings.snapshot_every, 0
+                ),
+            ),
+            releases=ReleaseSettings(
+                cadence_months=read.months_dividing_a_year(
+                    "INNOVATION_RELEASE_CADENCE_MONTHS", ReleaseSettings.cadence_months
                 ),
             ),
             api=ApiSettings(
@@ -131,6 +143,12 @@ class _Reader:
         if value < low or (high is not None and value > high):
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
             raise SettingsError(f"{name}: {value} must be {bound}")
+        return value
+
+    def months_dividing_a_year(self, name: str, default: int) -> int:
+        value = self.integer(name, default, 1, 12)
+        if 12 % value:
+            raise SettingsError(f"{name}: {value} does not divide a year (1, 2, 3, 4, 6 or 12)")
         return value
 
     def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:

@@ -14,6 +14,7 @@ def test_defaults_run_on_an_embedded_sqlite_file():
     assert settings.pipeline.themes == DEFAULT_THEMES
     assert settings.pipeline.timezone == "Europe/Paris"
     assert (settings.server.host, settings.server.port) == ("127.0.0.1", 8000)
+    assert settings.releases.cadence_months == 6
 
 
 def test_themes_are_a_comma_separated_list_without_repeats():
@@ -31,6 +32,8 @@ def test_themes_are_a_comma_separated_list_without_repeats():
         ("INNOVATION_TIMEZONE", "Mars/Olympus", "not a known time zone"),
         ("INNOVATION_THEMES", " , ", "at least one value"),
         ("INNOVATION_DB_POOL_SIZE", "0", "at least 1"),
+        ("INNOVATION_RELEASE_CADENCE_MONTHS", "5", "does not divide a year"),
+        ("INNOVATION_RELEASE_CADENCE_MONTHS", "24", "between 1 and 12"),
     ],
 )
 def test_a_bad_value_is_refused_with_the_variable_name(name: str, value: str, says: str):
@@ -39,3 +42,9 @@ def test_a_bad_value_is_refused_with_the_variable_name(name: str, value: str, sa
 
     assert name in str(refused.value)
     assert says in str(refused.value)
+
+
+def test_a_quarterly_cadence_can_be_chosen():
+    settings = Settings.from_env({"INNOVATION_RELEASE_CADENCE_MONTHS": "3"})
+
+    assert settings.releases.cadence_months == 3

@@ -1,0 +1,92 @@
+"""The digest: a pure rendering of a bundle, with charts, and user text always escaped."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from innovation.domain import ideas as idea
+from innovation.releases.charts import draw
+from innovation.releases.digest import headline, render
+from tests.unit.domain.release_history import Log, assembled, day
+
+
+def semester() -> Log:
+    log = Log()
+    log.submit("alarms", day(1, 10), country="BE")
+    log.screen("alarms", day(1, 20))
+    log.validate_by_experiment("alarms", day(2, 1), day(4, 1), observed=290.0)
+    log.submit("speaker", day(1, 12), country="FR")
+    log.screen("speaker", day(1, 22))
+    log.add(
+        "idea-speaker",
+        day(3, 3),
+        idea.IdeaRejected(idea_id="speaker", reason="Few customers talked to the speaker."),
+    )
+    return log
+
+
+def test_the_headline_says_how_many_shipped_the_biggest_change_and_the_external_share():
+    bundle = assembled(semester()).bundle
+
+    sentence = headline(bundle).sentence(bundle.period)
+
+    assert sentence.startswith("1 idea shipped in 2026-H1")
+    assert "-67.8% in daily alarms (Idea alarms)" in sentence
+    assert "100% of the period's ideas came from outside" in sentence
+
+
+def test_the_digest_lists_shipped_items_with_metrics_and_stopped_ideas_with_reasons():
+    digest = render(assembled(semester()).bundle, page_url="https://example.org/releases/2026-H1")
+
+    for text in (digest.markdown, digest.html):
+        assert "Idea alarms" in text
+        assert "900" in text
+        assert "290" in text
+        assert "-67.8%" in text
+        assert "Few customers talked to the speaker" in text
+        assert "Pipeline health" in text
+    assert "(https://example.org/releases/2026-H1)" in digest.markdown
+    assert digest.html.count("<svg") == 3
+    assert digest.email_html.count('src="cid:') == 3
+    assert "<svg" not in digest.email_html
+
+
+def test_text_from_users_is_escaped_in_html_and_markdown():
+    log = Log()
+    log.submit("x", day(1, 10))
+    log.add(
+        "idea-x",
+        day(2, 1),
+        idea.IdeaRejected(idea_id="x", reason='"><script>alert(1)</script> [link](javascript:x)'),
+    )
+
+    digest = render(assembled(log).bundle)
+
+    assert "<script>" not in digest.html
+    assert "&lt;script&gt;" in digest.html
+    assert "<script>" not in digest.markdown
+    assert "\\[link\\]\\(javascript:x\\)" in digest.markdown
+
+
+def test_charts_are_svg_and_png_with_labelled_axes_and_render_the_same_twice():
+    bundle = assembled(semester()).bundle
+
+    charts = draw(bundle)
+    again = draw(bundle)
+
+    assert [chart.name for chart in charts] == ["funnel", "sources", "metrics"]
+    for chart, twin in zip(charts, again, strict=True):
+        assert chart.png.startswith(b"\x89PNG")
+        ET.fromstring(chart.svg)  # well-formed
+        assert chart.svg == twin.svg
+    assert "ideas that reached the stage during the period" in charts[0].svg
+    assert "change from baseline (%)" in charts[2].svg
+    assert re.search(r"external share: 100%", charts[1].svg)
+
+
+def test_an_empty_period_still_renders_a_digest():
+    digest = render(assembled(Log()).bundle)
+
+    assert "Nothing shipped this period." in digest.markdown
+    assert "Nothing was stopped this period." in digest.html

@@ -90,3 +90,71 @@ def test_an_empty_period_still_renders_a_digest():
 
     assert "Nothing shipped this period." in digest.markdown
     assert "Nothing was stopped this period." in digest.html
+
+
+def test_the_email_is_text_and_html_alternatives_with_the_charts_inline():
+    from datetime import UTC, datetime
+    from email import message_from_bytes, policy
+
+    from innovation.releases.mail import compose
+
+    digest = render(assembled(semester()).bundle, page_url="https://example.org/r?key=k1")
+    message = compose(
+        digest,
+        sender="pipeline@example.org",
+        recipient="ceo@example.org",
+        delivery_id="42-ceo",
+        at=datetime(2026, 7, 1, 6, 0, tzinfo=UTC),
+    )
+
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/alternative"
+    text, related = parsed.get_payload()
+    assert text.get_content_type() == "text/plain"
+    assert "https://example.org/r?key=k1" in text.get_content()
+    assert related.get_content_type() == "multipart/related"
+    html, *images = related.get_payload()
+    assert html.get_content_type() == "text/html"
+    assert {image["Content-ID"] for image in images} == {"<funnel>", "<sources>", "<metrics>"}
+    assert all(image.get_content_type() == "image/png" for image in images)
+    for name in ("funnel", "sources", "metrics"):
+        assert f'src="cid:{name}"' in html.get_content()
+    assert parsed["Message-ID"] == "<42-ceo@innovation.digest>"
+    assert parsed["Subject"].startswith("Release 2026-H1: 1 idea shipped")
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_the_atom_feed_has_what_rfc_4287_requires_and_links_carry_the_key():
+    from datetime import UTC, datetime
+
+    from innovation.releases.feed import FeedEntry, entry_id, render_feed
+
+    entries = [
+        FeedEntry("2026-H1", datetime(2026, 7, 1, tzinfo=UTC), "2 ideas <shipped>", "<p>a</p>"),
+        FeedEntry("2025-H2", datetime(2026, 1, 1, tzinfo=UTC), "1 idea shipped", "<p>b</p>"),
+    ]
+
+    document = ET.fromstring(render_feed(entries, base_url="http://h:8000", key="fk_1"))
+
+    assert document.tag == f"{ATOM}feed"
+    for required in ("id", "title", "updated", "author"):
+        assert document.find(f"{ATOM}{required}") is not None, required
+    self_link = document.find(f"{ATOM}link[@rel='self']")
+    assert self_link.get("href") == "http://h:8000/releases.atom?key=fk_1"
+    items = document.findall(f"{ATOM}entry")
+    assert [item.find(f"{ATOM}title").text for item in items] == [
+        "Release 2026-H1",
+        "Release 2025-H2",
+    ]
+    first = items[0]
+    assert first.find(f"{ATOM}id").text == entry_id("2026-H1")
+    assert first.find(f"{ATOM}updated").text.startswith("2026-07-01T00:00:00")
+    [link] = [
+        link for link in first.findall(f"{ATOM}link") if link.get("rel", "alternate") == "alternate"
+    ]
+    assert link.get("href") == "http://h:8000/releases/2026-H1?key=fk_1"
+    assert first.find(f"{ATOM}summary").text == "2 ideas <shipped>"
+    assert first.find(f"{ATOM}content").get("type") == "html"
+    assert len({item.find(f"{ATOM}id").text for item in items}) == 2

@@ -1,0 +1,63 @@
+"""The Atom feed of releases (RFC 4287), one entry per release, newest first, built by feedgen.
+
+Links carry the reader's feed key, since feed readers cannot send an Authorization header.
+Entry ids do not: they are derived from the period alone, so an entry keeps its id whoever
+reads it and however the service's address changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from feedgen.feed import FeedGenerator
+
+FEED_NAMESPACE = uuid.UUID("0b7f5b8e-3f0c-4d9a-8f52-6a1f1f0e9c3d")
+AUTHOR = "Innovation pipeline"
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    period: str
+    published_at: datetime
+    headline: str
+    summary_html: str
+
+
+def entry_id(period: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, f'release/{period}')}"
+
+
+def _with_key(url: str, key: str | None) -> str:
+    return f"{url}?{urlencode({'key': key})}" if key else url
+
+
+def render_feed(entries: Sequence[FeedEntry], *, base_url: str, key: str | None) -> bytes:
+    """The feed document; ``entries`` newest first, ``base_url`` without a trailing slash."""
+    generator = FeedGenerator()
+    generator.id(f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, 'releases')}")
+    generator.title("Innovation releases")
+    generator.subtitle("What shipped each period, what it measurably changed, what was stopped.")
+    generator.author({"name": AUTHOR})
+    generator.link(href=_with_key(f"{base_url}/releases.atom", key), rel="self")
+    generator.link(href=_with_key(f"{base_url}/releases", key), rel="alternate")
+    generator.language("en")
+    generator.generator("innovation")
+    if entries:
+        generator.updated(max(entry.published_at for entry in entries))
+    else:
+        generator.updated(datetime.fromtimestamp(0).astimezone())
+    for entry in reversed(entries):  # feedgen prepends: add oldest first
+        item = generator.add_entry()
+        item.id(entry_id(entry.period))
+        item.title(f"Release {entry.period}")
+        item.updated(entry.published_at)
+        item.published(entry.published_at)
+        item.author({"name": AUTHOR})
+        item.link(href=_with_key(f"{base_url}/releases/{entry.period}", key), rel="alternate")
+        item.summary(entry.headline)
+        item.content(entry.summary_html, type="html")
+    return generator.atom_str(pretty=True)

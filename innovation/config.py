@@ -57,6 +57,24 @@ class PipelineSettings:
 class ReleaseSettings:
     cadence_months: int = 6
     """INNOVATION_RELEASE_CADENCE_MONTHS: how long a release period lasts (1, 2, 3, 4, 6 or 12)."""
+    scheduler: bool = True
+    """INNOVATION_SCHEDULER: ``on`` runs the release scheduler inside the service process."""
+    public_url: str = "http://127.0.0.1:8000"
+    """INNOVATION_PUBLIC_URL: the service's address as readers reach it, for links in e-mail."""
+    smtp_host: str = "localhost"
+    """INNOVATION_SMTP_HOST: the mail server that delivers the digest."""
+    smtp_port: int = 25
+    """INNOVATION_SMTP_PORT."""
+    smtp_user: str | None = None
+    """INNOVATION_SMTP_USER: log in as this user (with INNOVATION_SMTP_PASSWORD), if set."""
+    smtp_password: str | None = None
+    """INNOVATION_SMTP_PASSWORD."""
+    smtp_tls: str = "off"
+    """INNOVATION_SMTP_TLS: ``off``, ``starttls`` or ``implicit``."""
+    sender: str = "innovation@localhost"
+    """INNOVATION_DIGEST_SENDER: the digest's From address."""
+    recipients: tuple[str, ...] = ()
+    """INNOVATION_DIGEST_RECIPIENTS: addresses that get every digest, besides executives."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,19 @@ class Settings:
                 cadence_months=read.months_dividing_a_year(
                     "INNOVATION_RELEASE_CADENCE_MONTHS", ReleaseSettings.cadence_months
                 ),
+                scheduler=read.switch("INNOVATION_SCHEDULER", ReleaseSettings.scheduler),
+                public_url=read.text("INNOVATION_PUBLIC_URL", ReleaseSettings.public_url).rstrip(
+                    "/"
+                ),
+                smtp_host=read.text("INNOVATION_SMTP_HOST", ReleaseSettings.smtp_host),
+                smtp_port=read.integer("INNOVATION_SMTP_PORT", ReleaseSettings.smtp_port, 1, 65535),
+                smtp_user=read.optional("INNOVATION_SMTP_USER"),
+                smtp_password=read.optional("INNOVATION_SMTP_PASSWORD"),
+                smtp_tls=read.choice(
+                    "INNOVATION_SMTP_TLS", "OFF", ("OFF", "STARTTLS", "IMPLICIT")
+                ).lower(),
+                sender=read.text("INNOVATION_DIGEST_SENDER", ReleaseSettings.sender),
+                recipients=read.addresses("INNOVATION_DIGEST_RECIPIENTS"),
             ),
             api=ApiSettings(
                 max_depth=read.integer("INNOVATION_API_MAX_DEPTH", ApiSettings.max_depth, 2),
@@ -131,6 +162,19 @@ class _Reader:
 
     def text(self, name: str, default: str) -> str:
         return self._raw(name) or default
+
+    def optional(self, name: str) -> str | None:
+        return self._raw(name)
+
+    def switch(self, name: str, default: bool) -> bool:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw.lower() in {"on", "true", "yes", "1"}:
+            return True
+        if raw.lower() in {"off", "false", "no", "0"}:
+            return False
+        raise SettingsError(f"{name}: {raw!r} is neither on nor off")
 
     def integer(self, name: str, default: int, low: int, high: int | None = None) -> int:
         raw = self._raw(name)
@@ -166,6 +210,14 @@ class _Reader:
         values = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
         if not values:
             raise SettingsError(f"{name}: give at least one value, separated by commas")
+        return values
+
+    def addresses(self, name: str) -> tuple[str, ...]:
+        values = self.items(name, ()) if self._raw(name) else ()
+        for value in values:
+            local, at, domain = value.rpartition("@")
+            if not (local and at and domain) or any(c.isspace() for c in value):
+                raise SettingsError(f"{name}: {value!r} is not an e-mail address")
         return values
 
     def zone(self, name: str, default: str) -> str:

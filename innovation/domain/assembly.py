@@ -28,6 +28,7 @@ import msgspec
 
 from innovation.domain import experiments as experiment_rules
 from innovation.domain import ideas as idea_rules
+from innovation.domain.periods import Period
 from innovation.domain.recorded import Recorded
 from innovation.domain.releases import (
     Assembly,
@@ -57,61 +58,66 @@ class _Tracked(msgspec.Struct, kw_only=True):
     validation_reason: str | None = None
 
 
-def assemble(
-    period: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    cutoff: int,
-    history: Iterable[Recorded[object]],
-) -> Assembly:
-    """The release of ``period`` (``[starts_at, ends_at)``) from the events up to ``cutoff``."""
-    ideas: dict[str, _Tracked] = {}
-    experiments: dict[str, experiment_rules.Experiment] = {}
-    released: set[str] = set()
-    stopped: list[StoppedIdea] = []
-    reached: dict[Stage, set[str]] = {stage: set() for stage in FUNNEL}
-    scouted: list[idea_rules.IdeaSubmitted] = []
-    started = concluded = 0
+class Assembler:
+    """Assembly one recorded event at a time, so replay can stream the log through it.
 
-    for recorded in history:
-        if recorded.position > cutoff or recorded.occurred_at >= ends_at:
-            continue
+    Memory grows with the number of ideas and experiments, not with the length of the log.
+    """
+
+    def __init__(self, period: Period, cutoff: int) -> None:
+        self.period = period
+        self.cutoff = cutoff
+        self._ideas: dict[str, _Tracked] = {}
+        self._experiments: dict[str, experiment_rules.Experiment] = {}
+        self._released: set[str] = set()
+        self._stopped: list[StoppedIdea] = []
+        self._reached: dict[Stage, set[str]] = {stage: set() for stage in FUNNEL}
+        self._scouted: list[idea_rules.IdeaSubmitted] = []
+        self._started = 0
+        self._concluded = 0
+
+    def add(self, recorded: Recorded[object]) -> None:
+        """Take one event into account (events past the cut-off or the period's end are not)."""
+        if recorded.position > self.cutoff or recorded.occurred_at >= self.period.end:
+            return
         event = recorded.event
-        during = recorded.occurred_at >= starts_at
+        during = recorded.occurred_at >= self.period.start
         match event:
             case idea_rules.IdeaSubmitted():
-                ideas[event.idea_id] = _Tracked(
+                self._ideas[event.idea_id] = _Tracked(
                     state=idea_rules.evolve(idea_rules.initial_state(), event),
                     scouted_at=recorded.occurred_at,
                 )
                 if during:
-                    scouted.append(event)
-                    reached[Stage.SCOUTED].add(event.idea_id)
-                continue
-            case experiment_rules.ExperimentStarted() if during:
-                started += 1
-            case experiment_rules.ExperimentConcluded() if during:
-                concluded += 1
+                    self._scouted.append(event)
+                    self._reached[Stage.SCOUTED].add(event.idea_id)
+                return
             case ReleasePublished():
-                released.update(item.idea_id for item in event.bundle.items)
-                continue
-        experiment_id = getattr(event, "experiment_id", None)
+                self._released.update(item.idea_id for item in event.bundle.items)
+                return
+            case experiment_rules.ExperimentStarted() if during:
+                self._started += 1
+            case experiment_rules.ExperimentConcluded() if during:
+                self._concluded += 1
         if isinstance(event, EXPERIMENT_EVENTS):
-            previous = experiments.get(event.experiment_id, experiment_rules.initial_state())
-            experiments[event.experiment_id] = experiment_rules.evolve(previous, event)
-            continue
-        tracked = ideas.get(getattr(event, "idea_id", ""))
-        if tracked is None:
-            continue
+            previous = self._experiments.get(event.experiment_id, experiment_rules.initial_state())
+            self._experiments[event.experiment_id] = experiment_rules.evolve(previous, event)
+            return
+        tracked = self._ideas.get(getattr(event, "idea_id", ""))
+        if tracked is not None:
+            self._evolve_idea(tracked, recorded, during)
+
+    def _evolve_idea(self, tracked: _Tracked, recorded: Recorded[object], during: bool) -> None:
+        event = recorded.event
         before = tracked.state.stage
         tracked.state = idea_rules.evolve(tracked.state, event)
         match event:
             case idea_rules.IdeaValidated():
                 tracked.validated_at = recorded.occurred_at
-                tracked.validated_by = experiment_id
+                tracked.validated_by = event.experiment_id
                 tracked.validation_reason = event.reason
             case idea_rules.IdeaRejected() if during:
-                stopped.append(
+                self._stopped.append(
                     StoppedIdea(
                         idea_id=event.idea_id,
                         title=tracked.state.title,
@@ -121,31 +127,44 @@ def assemble(
                     )
                 )
         after = tracked.state.stage
-        if during and after is not before and after in reached:
-            reached[after].add(tracked.state.id)
+        if during and after is not before and after in self._reached:
+            self._reached[after].add(tracked.state.id)
 
-    items = tuple(
-        _item(tracked, experiments)
-        for idea_id, tracked in sorted(ideas.items(), key=lambda pair: _shipping_order(pair[1]))
-        if idea_id not in released and _ships(tracked.state)
-    )
-    reached[Stage.RELEASED] = {item.idea_id for item in items}
-    bundle = Bundle(
-        period=period,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        cutoff=cutoff,
-        items=items,
-        stopped=tuple(sorted(stopped, key=lambda s: (s.stopped_at, s.idea_id))),
-        figures=_figures(scouted, started, concluded, reached, items, ends_at),
-    )
-    blocked = tuple(
-        blocker
-        for idea_id, tracked in sorted(ideas.items(), key=lambda pair: pair[1].scouted_at)
-        if idea_id not in released
-        for blocker in _blocker(tracked.state)
-    )
-    return Assembly(bundle=bundle, blocked=blocked)
+    def result(self) -> Assembly:
+        """The bundle, and the ideas that would not ship with it and why."""
+        ideas, period = self._ideas, self.period
+        items = tuple(
+            _item(tracked, self._experiments)
+            for idea_id, tracked in sorted(ideas.items(), key=lambda pair: _shipping_order(pair[1]))
+            if idea_id not in self._released and _ships(tracked.state)
+        )
+        reached = {**self._reached, Stage.RELEASED: {item.idea_id for item in items}}
+        bundle = Bundle(
+            period=period.label,
+            starts_at=period.start,
+            ends_at=period.end,
+            cutoff=self.cutoff,
+            items=items,
+            stopped=tuple(sorted(self._stopped, key=lambda s: (s.stopped_at, s.idea_id))),
+            figures=_figures(
+                self._scouted, self._started, self._concluded, reached, items, period.end
+            ),
+        )
+        blocked = tuple(
+            blocker
+            for idea_id, tracked in sorted(ideas.items(), key=lambda pair: pair[1].scouted_at)
+            if idea_id not in self._released
+            for blocker in _blocker(tracked.state)
+        )
+        return Assembly(bundle=bundle, blocked=blocked)
+
+
+def assemble(period: Period, cutoff: int, history: Iterable[Recorded[object]]) -> Assembly:
+    """The release of ``period`` from the recorded events up to position ``cutoff``."""
+    assembler = Assembler(period, cutoff)
+    for recorded in history:
+        assembler.add(recorded)
+    return assembler.result()
 
 
 def _ships(idea: idea_rules.Idea) -> bool:

@@ -166,10 +166,4 @@ def day(month: int, dom: int, year: int = 2026) -> datetime:
 
 
 def assembled(log: Log, period: Period = H1, cutoff: int | None = None) -> Assembly:
-    return assemble(
-        period.label,
-        period.start,
-        period.end,
-        log.position if cutoff is None else cutoff,
-        log.records,
-    )
+    return assemble(period, log.position if cutoff is None else cutoff, log.records)

@@ -79,8 +79,8 @@ def _number(value: float | None) -> str:
 
 
 @cache
-def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
+def environment() -> jinja2.Environment:
+    templates = jinja2.Environment(
         loader=jinja2.PackageLoader("innovation.releases", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
@@ -88,8 +88,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters.update(pct=_pct, share=_share, number=_number, md=_markdown_text)
-    return environment
+    templates.filters.update(pct=_pct, share=_share, number=_number, md=_markdown_text)
+    return templates
 
 
 def _markdown_text(value: str) -> str:
@@ -111,8 +111,8 @@ def render(
         "page_url": page_url,
         "charts": drawn,
     }
-    environment = _environment()
-    page = environment.get_template("digest.html")
+    templates = environment()
+    page = templates.get_template("digest.html")
 
     def html(images: Images) -> str:
         def picture(chart: Chart) -> Markup:
@@ -133,7 +133,7 @@ def render(
     return Digest(
         period=bundle.period,
         headline=sentence,
-        markdown=environment.get_template("digest.md").render(**context),
+        markdown=templates.get_template("digest.md").render(**context),
         html=html("inline-svg"),
         email_html=html("cid"),
         charts=drawn,

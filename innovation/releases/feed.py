@@ -31,7 +31,8 @@ def entry_id(period: str) -> str:
     return f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, f'release/{period}')}"
 
 
-def _with_key(url: str, key: str | None) -> str:
+def with_key(url: str, key: str | None) -> str:
+    """An address carrying the reader's feed key (feed readers cannot send a header)."""
     return f"{url}?{urlencode({'key': key})}" if key else url
 
 
@@ -42,8 +43,8 @@ def render_feed(entries: Sequence[FeedEntry], *, base_url: str, key: str | None)
     generator.title("Innovation releases")
     generator.subtitle("What shipped each period, what it measurably changed, what was stopped.")
     generator.author({"name": AUTHOR})
-    generator.link(href=_with_key(f"{base_url}/releases.atom", key), rel="self")
-    generator.link(href=_with_key(f"{base_url}/releases", key), rel="alternate")
+    generator.link(href=with_key(f"{base_url}/releases.atom", key), rel="self")
+    generator.link(href=with_key(f"{base_url}/releases", key), rel="alternate")
     generator.language("en")
     generator.generator("innovation")
     if entries:
@@ -57,7 +58,7 @@ def render_feed(entries: Sequence[FeedEntry], *, base_url: str, key: str | None)
         item.updated(entry.published_at)
         item.published(entry.published_at)
         item.author({"name": AUTHOR})
-        item.link(href=_with_key(f"{base_url}/releases/{entry.period}", key), rel="alternate")
+        item.link(href=with_key(f"{base_url}/releases/{entry.period}", key), rel="alternate")
         item.summary(entry.headline)
         item.content(entry.summary_html, type="html")
     return generator.atom_str(pretty=True)

@@ -158,3 +158,23 @@ def test_the_atom_feed_has_what_rfc_4287_requires_and_links_carry_the_key():
     assert first.find(f"{ATOM}summary").text == "2 ideas <shipped>"
     assert first.find(f"{ATOM}content").get("type") == "html"
     assert len({item.find(f"{ATOM}id").text for item in items}) == 2
+
+
+def test_the_releases_page_lists_releases_newest_first_with_links_that_carry_the_key():
+    from datetime import UTC, datetime
+
+    from innovation.releases.pages import releases_page
+
+    html = releases_page(
+        [
+            ("2026-H1", datetime(2026, 7, 1, tzinfo=UTC), "3 ideas <b>shipped</b>"),
+            ("2025-H2", datetime(2026, 1, 1, tzinfo=UTC), "1 idea shipped"),
+        ],
+        base_url="http://h:8000",
+        key="fk_1",
+    )
+
+    assert html.index("2026-H1") < html.index("2025-H2")
+    assert 'href="http://h:8000/releases/2026-H1?key=fk_1"' in html
+    assert 'href="http://h:8000/releases.atom?key=fk_1"' in html
+    assert "&lt;b&gt;shipped&lt;/b&gt;" in html

@@ -20,6 +20,7 @@ pass an event that may still commit" is written, and tested, once:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -114,16 +115,31 @@ class Log:
         """Every event after ``after``, up to ``up_to`` or the settled position if lower."""
         settled = await self.settled_position()
         end = settled if up_to is None else min(up_to, settled)
+        if after >= end:
+            return
         async with self.database.session() as session:
-            while after < end:
-                page = await session.run(
-                    partial(self.read_page, after=after, up_to=end, size=page_size)
-                )
-                if not page:
-                    return
-                for event in page:
-                    yield event
-                after = page[-1].position
+
+            def fetch(after: int) -> asyncio.Future[list[RecordedEvent]]:
+                # Asked for at once, so the database works on it while the caller consumes
+                # the page before (a reader thread for SQLite, the server for PostgreSQL).
+                job = partial(self.read_page, after=after, up_to=end, size=page_size)
+                return asyncio.ensure_future(session.run(job))
+
+            upcoming: asyncio.Future[list[RecordedEvent]] | None = fetch(after)
+            try:
+                while upcoming is not None:
+                    page = await upcoming
+                    upcoming = None
+                    if len(page) == page_size and page[-1].position < end:
+                        upcoming = fetch(page[-1].position)
+                        await asyncio.sleep(0)  # let the request go out before consuming
+                    for event in page:
+                        yield event
+            finally:
+                if upcoming is not None:
+                    upcoming.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await upcoming
 
     def read_page(
         self, connection: Connection, *, after: int, up_to: int, size: int

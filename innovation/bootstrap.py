@@ -8,7 +8,7 @@ from innovation.config import Settings
 from innovation.domain import EVENT_TYPES
 from innovation.projections import Projector
 from innovation.services.pipeline import Pipeline
-from innovation.store import Clock, Database, Log, Mapper, open_database, utcnow
+from innovation.store import Clock, Database, Log, Mapper, Readers, open_database, utcnow
 from innovation.store.follow import LogFollower
 
 __all__ = ["Clock", "Services", "bootstrap", "event_mapper", "utcnow"]
@@ -24,6 +24,8 @@ class Services:
     projector: Projector
     pipeline: Pipeline
     follower: LogFollower
+    readers: Readers
+    """Runs this process's checkpointed readers (one holder per reader across processes)."""
     clock: Clock
 
     async def close(self) -> None:
@@ -65,5 +67,7 @@ def bootstrap(
         projector=projector,
         pipeline=pipeline,
         follower=follower,
+        # Leases measure real time, whatever clock commands are given.
+        readers=Readers(store),
         clock=clock,
     )

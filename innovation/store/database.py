@@ -107,8 +107,3 @@ class Database:
         For long reads such as replaying the log: no pool checkout per page.
         """
         raise NotImplementedError
-
-    @property
-    def sync_url(self) -> str:
-        """A URL for synchronous tools (Alembic, the CLI's bulk work) to reach the same database."""
-        raise NotImplementedError

@@ -297,10 +297,6 @@ class PostgresDatabase(Database):
     def recorder(self, clock: Clock = utcnow) -> Recorder:
         return PostgresRecorder(clock)
 
-    @property
-    def sync_url(self) -> str:
-        return self.url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-
     async def write(self, job: Job[T]) -> T:
         if self._closed:
             raise DatabaseClosedError("the database is closed")

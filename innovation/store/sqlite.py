@@ -84,10 +84,6 @@ class SQLiteDatabase(Database):
     def recorder(self, clock: Clock = utcnow) -> Recorder:
         return SQLiteRecorder(clock)
 
-    @property
-    def sync_url(self) -> str:
-        return self.url.render_as_string(hide_password=False)
-
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (the driver's implicit
         # transactions would begin too late and never as IMMEDIATE).
@@ -134,13 +130,6 @@ class SQLiteDatabase(Database):
             yield _SQLiteSession(self, connection)
         finally:
             await loop.run_in_executor(self._readers, connection.close)
-
-    def write_now(self, job: Job[T]) -> T:
-        """Run one write job on the calling thread (for synchronous tools such as the CLI)."""
-        with self.engine.connect() as connection:
-            connection = connection.execution_options(sqlite_immediate=True)
-            with connection.begin():
-                return job(connection)
 
     def _ensure_writer(self) -> None:
         if self._writer is not None:

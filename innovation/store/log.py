@@ -89,7 +89,7 @@ def check_expected(stream_id: str, expected: int, actual: int) -> None:
 
 
 class Recorder:
-    """What both backends share: reading streams, versions, snapshots and checkpoints."""
+    """What both backends share: reading streams, versions, positions and snapshots."""
 
     dialect = ""
 

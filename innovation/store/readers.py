@@ -112,7 +112,10 @@ class Log:
     async def replay(
         self, after: int = 0, up_to: int | None = None, *, page_size: int = PAGE
     ) -> AsyncIterator[RecordedEvent]:
-        """Every event after ``after``, up to ``up_to`` or the settled position if lower."""
+        """Every event after ``after``, up to ``up_to`` or the settled position if lower.
+
+        Rows as stored, for tails that pass them on; ``recorded`` makes one a ``Recorded``.
+        """
         settled = await self.settled_position()
         end = settled if up_to is None else min(up_to, settled)
         if after >= end:

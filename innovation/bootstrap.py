@@ -8,9 +8,8 @@ from innovation.config import Settings
 from innovation.domain import EVENT_TYPES
 from innovation.projections import Projector
 from innovation.services.pipeline import Pipeline
-from innovation.store import Database, EventStore, Mapper, open_database
+from innovation.store import Clock, Database, Log, Mapper, Readers, open_database, utcnow
 from innovation.store.follow import LogFollower
-from innovation.store.recorder import Clock, utcnow
 
 __all__ = ["Clock", "Services", "bootstrap", "event_mapper", "utcnow"]
 
@@ -21,10 +20,12 @@ class Services:
 
     settings: Settings
     database: Database
-    store: EventStore
+    store: Log
     projector: Projector
     pipeline: Pipeline
     follower: LogFollower
+    readers: Readers
+    """Runs this process's checkpointed readers (one holder per reader across processes)."""
     clock: Clock
 
     async def close(self) -> None:
@@ -46,7 +47,7 @@ def bootstrap(
         pool_size=settings.database.pool_size,
     )
     mapper = event_mapper()
-    store = EventStore(database, mapper, clock=clock)
+    store = Log(database, mapper, clock=clock)
     projector = Projector(mapper)
     pipeline = Pipeline(
         database,
@@ -66,5 +67,7 @@ def bootstrap(
         projector=projector,
         pipeline=pipeline,
         follower=follower,
+        # Leases measure real time, whatever clock commands are given.
+        readers=Readers(store),
         clock=clock,
     )

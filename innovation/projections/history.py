@@ -12,7 +12,7 @@ from innovation.domain import experiments as exp
 from innovation.domain import ideas as idea
 from innovation.projections.experiments import experiments_view
 from innovation.store import Mapper, Metadata
-from innovation.store.recorder import to_recorded
+from innovation.store.log import to_recorded
 from innovation.store.tables import events
 
 IDEA_PREFIX = "idea-"

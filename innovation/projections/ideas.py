@@ -21,8 +21,8 @@ from innovation.domain.ideas import (
     IdeaSubmitted,
     IdeaValidated,
 )
+from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
-from innovation.projections.envelope import Envelope
 from innovation.store.tables import UTCDateTime, metadata
 
 ideas_view = sa.Table(
@@ -117,7 +117,7 @@ _ETHICS_COLUMNS = (
 )
 
 
-def apply(connection: Connection, envelope: Envelope) -> None:
+def apply(connection: Connection, envelope: Recorded) -> None:
     event = envelope.event
     match event:
         case IdeaSubmitted():
@@ -211,7 +211,7 @@ def apply(connection: Connection, envelope: Envelope) -> None:
             pass
 
 
-def _submitted(connection: Connection, envelope: Envelope, event: IdeaSubmitted) -> None:
+def _submitted(connection: Connection, envelope: Recorded, event: IdeaSubmitted) -> None:
     facts = rules.Idea(
         exists=True, uses_ai=event.uses_ai, uses_personal_data=event.uses_personal_data
     )
@@ -248,7 +248,7 @@ def _submitted(connection: Connection, envelope: Envelope, event: IdeaSubmitted)
     _history(connection, envelope, event.idea_id, None, Stage.SCOUTED, None)
 
 
-def _revised(connection: Connection, envelope: Envelope, event: IdeaRevised) -> None:
+def _revised(connection: Connection, envelope: Recorded, event: IdeaRevised) -> None:
     changes: dict[str, object] = {}
     for name in ("title", "summary", "uses_ai", "uses_personal_data"):
         value = getattr(event, name)
@@ -270,7 +270,7 @@ def _revised(connection: Connection, envelope: Envelope, event: IdeaRevised) -> 
     _ethics(connection, envelope, event.idea_id, **changes)
 
 
-def _scored(connection: Connection, envelope: Envelope, event: IdeaScored) -> None:
+def _scored(connection: Connection, envelope: Recorded, event: IdeaScored) -> None:
     score = event.score
     values = {
         "reach": score.reach,
@@ -295,7 +295,7 @@ def _scored(connection: Connection, envelope: Envelope, event: IdeaScored) -> No
 
 def _moved(
     connection: Connection,
-    envelope: Envelope,
+    envelope: Recorded,
     idea_id: str,
     from_stage: Stage | None,
     to_stage: Stage,
@@ -316,7 +316,7 @@ def _moved(
     )
 
 
-def _ethics(connection: Connection, envelope: Envelope, idea_id: str, **changes: object) -> None:
+def _ethics(connection: Connection, envelope: Recorded, idea_id: str, **changes: object) -> None:
     """Apply changes that may move the ethics status, and recompute it by the domain's rule."""
     row = connection.execute(
         sa.select(*_ETHICS_COLUMNS).where(ideas_view.c.idea_id == idea_id)
@@ -335,7 +335,7 @@ def _ethics(connection: Connection, envelope: Envelope, idea_id: str, **changes:
     _touch(connection, envelope, idea_id, ethics_status=str(rules.ethics_status(facts)), **changes)
 
 
-def _touch(connection: Connection, envelope: Envelope, idea_id: str, **changes: object) -> None:
+def _touch(connection: Connection, envelope: Recorded, idea_id: str, **changes: object) -> None:
     connection.execute(
         ideas_view.update()
         .where(ideas_view.c.idea_id == idea_id)
@@ -358,7 +358,7 @@ def _set_themes(connection: Connection, idea_id: str, themes: tuple[str, ...]) -
 
 def _history(
     connection: Connection,
-    envelope: Envelope,
+    envelope: Recorded,
     idea_id: str,
     from_stage: Stage | None,
     to_stage: Stage,

@@ -27,8 +27,8 @@ import sqlalchemy.dialects.postgresql
 from sqlalchemy.engine import Connection
 
 from innovation.domain.ideas import IdeaRevised, IdeaSubmitted
+from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
-from innovation.projections.envelope import Envelope
 from innovation.projections.ideas import ideas_view
 
 MAX_TERMS = 32
@@ -94,7 +94,7 @@ def terms(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in words if w not in _STOPWORDS))[:MAX_TERMS]
 
 
-def apply(connection: Connection, envelope: Envelope) -> None:
+def apply(connection: Connection, envelope: Recorded) -> None:
     if connection.dialect.name != "sqlite":
         return  # PostgreSQL indexes ideas_view itself
     event = envelope.event

@@ -19,19 +19,27 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from innovation.domain.errors import DomainError
-from innovation.projections import Envelope, Projector
+from innovation.domain.recorded import Recorded
+from innovation.projections import Projector
 from innovation.services.errors import ConflictError
 from innovation.services.handlers import HANDLERS
 from innovation.services.unit_of_work import Actor, CommandContext, UnitOfWork
-from innovation.store import ConcurrencyError, Database, Mapper, new_event_id
-from innovation.store.recorder import AppendRaceError, Clock, Recorder
+from innovation.store import (
+    AppendRaceError,
+    Clock,
+    ConcurrencyError,
+    Database,
+    Mapper,
+    Recorder,
+    new_event_id,
+)
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What a command did: the events it appended (with positions) and its handler's answer."""
 
-    envelopes: list[Envelope]
+    envelopes: list[Recorded[Any]]
     result: Any
     replayed: bool
 

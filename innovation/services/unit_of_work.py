@@ -17,7 +17,8 @@ from sqlalchemy.engine import Connection
 
 from innovation.domain import experiments, ideas
 from innovation.domain.decider import Decider
-from innovation.projections import Envelope, Projector
+from innovation.domain.recorded import Recorded
+from innovation.projections import Projector
 from innovation.services.errors import ConflictError
 from innovation.store import (
     NO_STREAM,
@@ -25,10 +26,10 @@ from innovation.store import (
     Mapper,
     Metadata,
     NewEvent,
+    Recorder,
     SnapshotSpec,
     derived_id,
 )
-from innovation.store.recorder import Recorder
 from innovation.store.streams import load_stream, save_snapshot
 
 S = TypeVar("S")
@@ -80,7 +81,7 @@ class UnitOfWork:
     projector: Projector
     themes: tuple[str, ...]
     snapshot_every: int = 0
-    envelopes: list[Envelope] = field(default_factory=list)
+    envelopes: list[Recorded[Any]] = field(default_factory=list)
     replayed: bool = False
     _loaded: dict[str, Loaded[Any]] = field(default_factory=dict)
 
@@ -165,13 +166,18 @@ class UnitOfWork:
         if not result.written:
             self.replayed = True
             return
-        envelopes = [
-            Envelope(
+        assert result.recorded_at is not None
+        envelopes: list[Recorded[Any]] = [
+            Recorded(
+                event=event,
                 position=position,
                 stream_id=stream_id,
                 version=loaded.version + offset,
-                event=event,
-                metadata=metadata,
+                recorded_at=result.recorded_at,
+                occurred_at=metadata.occurred_at,
+                actor=metadata.actor,
+                correlation_id=metadata.correlation_id,
+                causation_id=metadata.causation_id,
             )
             for offset, (position, event) in enumerate(
                 zip(result.positions, events, strict=True), start=1

@@ -16,6 +16,7 @@ from innovation.services import EXPERIMENT, IDEA, ConflictError, ForbiddenError
 from innovation.services.errors import UnknownThemeError
 from innovation.store import ConcurrencyError
 from tests.helpers import collect
+from tests.integration.command_path import CommandPath
 from tests.integration.world import LEAD, SCOUT, World
 
 
@@ -47,13 +48,16 @@ async def test_every_event_records_actor_time_correlation_and_causation(world: W
         correlation_id=correlation,
     )
 
-    [envelope] = done.envelopes
-    assert envelope.metadata.actor == "lead:lea"
-    assert envelope.metadata.occurred_at == moment
-    assert envelope.metadata.correlation_id == correlation
-    assert envelope.metadata.causation_id == command_id
-    [stored] = await world.services.store.read_stream(f"idea-{idea_id}", from_version=2)
-    assert world.services.store.mapper.metadata(stored) == envelope.metadata
+    [recorded] = done.envelopes
+    assert recorded.actor == "lead:lea"
+    assert recorded.occurred_at == moment
+    assert recorded.correlation_id == correlation
+    assert recorded.causation_id == command_id
+    log = world.services.store
+    [stored] = await log.database.read(
+        lambda c: log.recorder.read_stream(c, f"idea-{idea_id}", from_version=2)
+    )
+    assert log.mapper.recorded(stored) == recorded
 
 
 async def test_starting_an_experiment_moves_the_idea_and_opens_the_pilot(world: World):
@@ -221,7 +225,7 @@ async def test_a_repeated_command_id_is_answered_without_being_applied_again(wor
     assert len(first.envelopes) == 1
     assert again.replayed
     assert again.envelopes == []
-    assert await world.services.store.stream_version(f"idea-{idea_id}") == 2
+    assert await CommandPath(world.services.store).stream_version(f"idea-{idea_id}") == 2
 
 
 async def test_streams_are_snapshotted_and_loaded_from_their_snapshot(world: World):
@@ -232,7 +236,7 @@ async def test_streams_are_snapshotted_and_loaded_from_their_snapshot(world: Wor
     snapshot = await world.services.database.read(
         lambda c: world.services.store.recorder.read_snapshot(c, f"idea-{idea_id}")
     )
-    loaded = await world.services.store.load(
+    loaded = await CommandPath(world.services.store).load(
         f"idea-{idea_id}", IDEA.decider.initial_state(), IDEA.decider.evolve, IDEA.snapshot
     )
 
@@ -242,7 +246,7 @@ async def test_streams_are_snapshotted_and_loaded_from_their_snapshot(world: Wor
     assert loaded.state.score.reach == 6
     assert loaded.state == IDEA.decider.fold(
         world.services.store.mapper.to_event(e)
-        for e in await collect(world.services.store.read_all())
+        for e in await collect(world.services.store.replay())
         if e.stream_id == f"idea-{idea_id}"
     )
     assert EXPERIMENT.snapshot.name == "experiment"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from innovation.store import EventStore
 from tests.helpers import collect
+from tests.integration.command_path import CommandPath
 
 KILLS = 20
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ async def run_and_kill(url: str, rng: random.Random) -> list[str]:
 
 
 async def test_killed_writers_lose_no_acknowledged_event_and_half_write_no_batch(
-    database_url: str, store: EventStore, backend: str
+    database_url: str, store: CommandPath, backend: str
 ):
     rng = random.Random(os.environ.get("PYTEST_SEED"))
     acknowledged: dict[uuid.UUID, str] = {}

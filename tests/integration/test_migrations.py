@@ -83,7 +83,7 @@ async def test_migrations_go_down_to_nothing_and_up_again(empty_url: str):
     assert await table_names(empty_url) <= {"alembic_version"}
 
     await in_thread(upgrade, empty_url)
-    assert {"events", "snapshots", "checkpoints"} <= await table_names(empty_url)
+    assert {"events", "snapshots", "reader_leases"} <= await table_names(empty_url)
 
 
 def test_there_is_a_single_head_revision():

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection
 from strawberry.dataloader import DataLoader
 
-from innovation.projections import queries
+from innovation.projections import views
 from innovation.store import Database
 
 K = TypeVar("K")
@@ -34,24 +34,24 @@ class Loaders:
     """Built for each request, so nothing cached outlives it."""
 
     def __init__(self, database: Database) -> None:
-        self.idea: DataLoader[str, Any] = _loader(database, queries.ideas_by_id, lambda: None)
+        self.idea: DataLoader[str, Any] = _loader(database, views.ideas_by_id, lambda: None)
         self.experiment: DataLoader[str, Any] = _loader(
-            database, queries.experiments_by_id, lambda: None
+            database, views.experiments_by_id, lambda: None
         )
         self.experiments: DataLoader[str, list[Any]] = _loader(
-            database, queries.experiments_of_ideas, list
+            database, views.experiments_of_ideas, list
         )
         self.metrics: DataLoader[str, list[Any]] = _loader(
-            database, queries.metrics_of_experiments, list
+            database, views.metrics_of_experiments, list
         )
         self.measurements: DataLoader[tuple[str, str], list[Any]] = _loader(
             database,
-            lambda connection, keys: queries.measurements_of(connection, keys, LATEST_MEASUREMENTS),
+            lambda connection, keys: views.measurements_of(connection, keys, LATEST_MEASUREMENTS),
             list,
         )
-        self.scores: DataLoader[str, list[Any]] = _loader(database, queries.score_history, list)
-        self.stages: DataLoader[str, list[Any]] = _loader(database, queries.stage_history, list)
-        self.ethics: DataLoader[str, list[Any]] = _loader(database, queries.ethics_reviews, list)
+        self.scores: DataLoader[str, list[Any]] = _loader(database, views.score_history, list)
+        self.stages: DataLoader[str, list[Any]] = _loader(database, views.stage_history, list)
+        self.ethics: DataLoader[str, list[Any]] = _loader(database, views.ethics_reviews, list)
 
 
 Load = Callable[[Any], Awaitable[Any]]

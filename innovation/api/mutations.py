@@ -18,8 +18,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from innovation.api.auth import PERMISSIONS, allowed
 from innovation.api.ids import raw_id
+from innovation.api.permissions import PERMISSIONS, allowed
 from innovation.api.types import (
     DecisionType,
     DirectionType,
@@ -39,7 +39,7 @@ from innovation.domain import experiments as exp
 from innovation.domain import ideas as idea
 from innovation.domain.errors import DomainError
 from innovation.domain.values import MetricDefinition, Provenance, Score
-from innovation.projections import queries
+from innovation.projections import views
 from innovation.services import Actor, Outcome, ServiceError
 
 CLIENT_IDS = uuid.UUID("6f1c3c4e-55a4-4c1e-9c0b-2b8a8f6d5e10")
@@ -317,7 +317,7 @@ async def execute(
     if client_mutation_id:
         command_id = uuid.uuid5(CLIENT_IDS, f"{principal.token_id}/{client_mutation_id}")
     try:
-        return await info.context.app.pipeline.execute(
+        return await info.context.services.pipeline.execute(
             build(),
             Actor(principal.actor, principal.role),
             expected_version=expected_version,
@@ -332,13 +332,13 @@ async def execute(
 
 
 async def read_idea(info: Info, idea_id: str) -> Idea | None:
-    row = await info.context.app.database.read(partial(queries.idea, idea_id=idea_id))
+    row = await info.context.services.database.read(partial(views.idea, idea_id=idea_id))
     return None if row is None else Idea.from_row(row)
 
 
 async def read_experiment(info: Info, experiment_id: str) -> Experiment | None:
-    row = await info.context.app.database.read(
-        partial(queries.experiment, experiment_id=experiment_id)
+    row = await info.context.services.database.read(
+        partial(views.experiment, experiment_id=experiment_id)
     )
     return None if row is None else Experiment.from_row(row)
 
@@ -388,7 +388,7 @@ class Mutation:
                 uses_ai=input.uses_ai,
                 uses_personal_data=input.uses_personal_data,
                 scout=scout,
-                at=info.context.app.clock(),
+                at=info.context.services.clock(),
             )
 
         try:
@@ -559,7 +559,7 @@ class Mutation:
                 experiment_id=target,
                 metric=input.metric,
                 value=input.value,
-                measured_at=input.measured_at or info.context.app.clock(),
+                measured_at=input.measured_at or info.context.services.clock(),
             )
 
         try:
@@ -577,8 +577,8 @@ class Mutation:
                 errors=[refused.error],
                 client_mutation_id=input.client_mutation_id,
             )
-        metrics = await info.context.app.database.read(
-            lambda c: queries.metrics_of_experiments(c, [target])
+        metrics = await info.context.services.database.read(
+            lambda c: views.metrics_of_experiments(c, [target])
         )
         metric = next(
             (

@@ -13,8 +13,8 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from innovation.api.auth import can
 from innovation.api.ids import raw_id
+from innovation.api.permissions import can
 from innovation.api.types import (
     Experiment,
     ExperimentConnection,
@@ -34,11 +34,11 @@ from innovation.api.types import (
     page_info,
 )
 from innovation.domain.errors import InvalidInputError
-from innovation.projections import queries
+from innovation.projections import views
 from innovation.projections.history import history as read_history
-from innovation.projections.queries import InvalidCursorError
 from innovation.projections.search import similar_ideas
 from innovation.projections.timetravel import cutoff, idea_as_of, summary_as_of, summary_now
+from innovation.projections.views import InvalidCursorError
 
 MAX_PAGE = 100
 
@@ -79,8 +79,8 @@ class IdeaFilter:
     scouted_from: datetime | None = None
     scouted_to: datetime | None = None
 
-    def to_query(self) -> queries.IdeaFilter:
-        return queries.IdeaFilter(
+    def to_query(self) -> views.IdeaFilter:
+        return views.IdeaFilter(
             stages=tuple(str(stage) for stage in self.stages or ()),
             theme=self.theme,
             source_kind=str(self.source_kind) if self.source_kind else None,
@@ -118,13 +118,13 @@ class Query:
             row = await info.context.loaders.idea.load(idea_id)
             return None if row is None else Idea.from_row(row)
         moment = aware(as_of, "asOf")
-        store = info.context.app.store
+        store = info.context.services.store
 
         def replay(connection):
             position = cutoff(connection, store.recorder, moment, None)
             return idea_as_of(connection, store.recorder, store.mapper, idea_id, position)
 
-        found = await info.context.app.database.read(replay)
+        found = await info.context.services.database.read(replay)
         return None if found is None else Idea.from_replay(found)
 
     @strawberry.field(permission_classes=[can("ideas")], description="Ideas, newest scouted first.")
@@ -138,8 +138,8 @@ class Query:
         where = (filter or IdeaFilter()).to_query()
         size = page_size(first)
         try:
-            page = await info.context.app.database.read(
-                partial(queries.idea_page, where=where, first=size, after=after)
+            page = await info.context.services.database.read(
+                partial(views.idea_page, where=where, first=size, after=after)
             )
         except InvalidCursorError as error:
             raise invalid(str(error), "after") from None
@@ -158,8 +158,8 @@ class Query:
             experiment_id = raw_id(id, "Experiment", "id")
         except InvalidInputError as error:
             raise invalid(error.message, "id") from None
-        row = await info.context.app.database.read(
-            partial(queries.experiment, experiment_id=experiment_id)
+        row = await info.context.services.database.read(
+            partial(views.experiment, experiment_id=experiment_id)
         )
         return None if row is None else Experiment.from_row(row)
 
@@ -174,15 +174,15 @@ class Query:
         after: str | None = None,
     ) -> ExperimentConnection:
         given = filter or ExperimentFilter()
-        where = queries.ExperimentFilter(
+        where = views.ExperimentFilter(
             idea_id=idea_id_arg(given.idea_id, "filter.ideaId") if given.idea_id else None,
             status=given.status.value if given.status else None,
             outcome=str(given.outcome) if given.outcome else None,
         )
         size = page_size(first)
         try:
-            page = await info.context.app.database.read(
-                partial(queries.experiment_page, where=where, first=size, after=after)
+            page = await info.context.services.database.read(
+                partial(views.experiment_page, where=where, first=size, after=after)
             )
         except InvalidCursorError as error:
             raise invalid(str(error), "after") from None
@@ -199,14 +199,14 @@ class Query:
         description="The pipeline's figures now, or as of a past moment (replayed from the log).",
     )
     async def pipeline(self, info: Info, as_of: datetime | None = None) -> Pipeline:
-        store = info.context.app.store
+        store = info.context.services.store
         moment = aware(as_of, "asOf")
         if moment is None:
-            summary = await info.context.app.database.read(
+            summary = await info.context.services.database.read(
                 partial(summary_now, recorder=store.recorder)
             )
         else:
-            summary = await info.context.app.database.read(
+            summary = await info.context.services.database.read(
                 lambda c: summary_as_of(
                     c, store.recorder, store.mapper, cutoff(c, store.recorder, moment, None)
                 )
@@ -220,7 +220,9 @@ class Query:
     async def similar_ideas(self, info: Info, text: str, first: int = 5) -> list[SimilarIdea]:
         if not 1 <= first <= 20:
             raise invalid("first must be between 1 and 20", "first")
-        hints = await info.context.app.database.read(partial(similar_ideas, text=text, limit=first))
+        hints = await info.context.services.database.read(
+            partial(similar_ideas, text=text, limit=first)
+        )
         rows = await info.context.loaders.idea.load_many([hint.idea_id for hint in hints])
         return [
             SimilarIdea(idea=Idea.from_row(row), score=hint.score)
@@ -240,16 +242,16 @@ class Query:
         position = 0
         if after is not None:
             try:
-                position = int(queries.decode_cursor(after, 1)[0])
+                position = int(views.decode_cursor(after, 1)[0])
             except (InvalidCursorError, ValueError):
                 raise invalid("not a cursor of this history", "after") from None
-        mapper = info.context.app.store.mapper
-        entries, more = await info.context.app.database.read(
+        mapper = info.context.services.store.mapper
+        entries, more = await info.context.services.database.read(
             lambda c: read_history(c, mapper, target, size, position)
         )
         edges = [
             HistoryEdge(
-                cursor=queries.encode_cursor(entry.position),
+                cursor=views.encode_cursor(entry.position),
                 node=HistoryEntry(
                     position=entry.position,
                     stream_id=entry.stream_id,

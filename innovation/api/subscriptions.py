@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from innovation.api.auth import can
+from innovation.api.permissions import can
 from innovation.api.queries import event_data
 from innovation.api.types import LogEvent
 
@@ -32,7 +32,7 @@ class Subscription:
             ),
         ] = None,
     ) -> AsyncGenerator[LogEvent, None]:
-        services = info.context.app
+        services = info.context.services
         mapper = services.store.mapper
         async for record in services.follower.subscribe(after):
             if stream_prefix and not record.stream_id.startswith(stream_prefix):

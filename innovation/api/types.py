@@ -514,11 +514,11 @@ class IdeaConnection(relay.Connection[Idea]):
 
     @strawberry.field(description="Ideas matching the filter, in all pages (one more query).")
     async def total_count(self, info: Info) -> int:
-        from innovation.projections import queries
+        from innovation.projections import views
 
-        where = self.count_filter or queries.IdeaFilter()
-        return await info.context.app.database.read(
-            lambda connection: queries.count_ideas(connection, where)
+        where = self.count_filter or views.IdeaFilter()
+        return await info.context.services.database.read(
+            lambda connection: views.count_ideas(connection, where)
         )
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from innovation.domain.errors import IdeaClosedError, InvalidTransitionError, TargetsNotMetError
 from innovation.domain.ideas import AdvanceIdea, MergeIdea, RejectIdea, ReviseIdea
 from innovation.domain.values import Decision, Outcome, Stage
-from innovation.projections import queries
+from innovation.projections import views
 from innovation.projections.experiments import experiments_view
 from innovation.services import EXPERIMENT, IDEA, ConflictError, ForbiddenError
 from innovation.services.errors import UnknownThemeError
@@ -20,7 +20,7 @@ from tests.integration.world import LEAD, SCOUT, World
 
 
 async def read_idea(world: World, idea_id: str):
-    return await world.services.database.read(lambda c: queries.idea(c, idea_id))
+    return await world.services.database.read(lambda c: views.idea(c, idea_id))
 
 
 async def test_a_submitted_idea_is_readable_right_after_the_write(world: World):
@@ -63,7 +63,7 @@ async def test_starting_an_experiment_moves_the_idea_and_opens_the_pilot(world: 
     experiment_id = await world.start(idea_id)
 
     assert (await read_idea(world, idea_id))["stage"] == "EXPERIMENTING"
-    experiment = await world.services.database.read(lambda c: queries.experiment(c, experiment_id))
+    experiment = await world.services.database.read(lambda c: views.experiment(c, experiment_id))
     assert experiment["status"] == "RUNNING"
     assert experiment["idea_id"] == idea_id
 
@@ -73,7 +73,7 @@ async def test_a_pilot_that_met_its_targets_and_scales_validates_the_idea(world:
 
     row = await read_idea(world, idea_id)
     metrics = await world.services.database.read(
-        lambda c: queries.metrics_of_experiments(c, [experiment_id])
+        lambda c: views.metrics_of_experiments(c, [experiment_id])
     )
 
     assert row["stage"] == "VALIDATED"

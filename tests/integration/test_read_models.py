@@ -8,7 +8,7 @@ import pytest
 
 from innovation.domain.ideas import AdvanceIdea, ReviseIdea
 from innovation.domain.values import Stage
-from innovation.projections import queries
+from innovation.projections import views
 from innovation.projections.history import history
 from innovation.projections.projector import snapshot_tables
 from innovation.projections.timetravel import (
@@ -54,21 +54,21 @@ async def test_a_rebuild_repairs_a_damaged_read_model(world: World):
     await database.write(partial(services.projector.rebuild, recorder=services.store.recorder))
 
     assert await database.read(snapshot_tables) == before
-    assert (await database.read(lambda c: queries.idea(c, idea_id)))["stage"] == "VALIDATED"
+    assert (await database.read(lambda c: views.idea(c, idea_id)))["stage"] == "VALIDATED"
 
 
 async def test_a_material_revision_makes_an_ethics_approval_stale(world: World):
     await world.everything()
     rows = await world.services.database.read(
         lambda c: [
-            r for r in queries.idea_page(c, queries.IdeaFilter(), 50, None).rows if r[1]["uses_ai"]
+            r for r in views.idea_page(c, views.IdeaFilter(), 50, None).rows if r[1]["uses_ai"]
         ]
     )
 
     [(_, row)] = rows
     assert row["ethics_status"] == "STALE"  # approved, then the summary changed
     reviews = await world.services.database.read(
-        lambda c: queries.ethics_reviews(c, [row["idea_id"]])
+        lambda c: views.ethics_reviews(c, [row["idea_id"]])
     )
     assert [r["kind"] for r in reviews[row["idea_id"]]] == ["REQUESTED", "RECORDED"]
 

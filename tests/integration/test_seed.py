@@ -11,14 +11,14 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from innovation.auth import authenticate, list_tokens
 from innovation.bootstrap import bootstrap
 from innovation.cli import main
 from innovation.config import Settings, get_settings
-from innovation.projections import queries
+from innovation.projections import views
 from innovation.projections.ideas import ideas_view
 from innovation.seed import SeedClock, SeedError, load_seed, read_seed, seed_files, seed_id
 from innovation.store import Database
+from innovation.tokens import authenticate, list_tokens
 
 SEED = Path(__file__).parents[2] / "seed"
 
@@ -43,7 +43,7 @@ async def test_the_demo_seed_loads_through_the_handlers_once(database: Database)
     assert stages[seed_id("home-voice-speaker")] == "REJECTED"
     assert stages[seed_id("network-as-a-service")] == "MERGED"
     assert {row["stage"] for row in rows} >= {"SCOUTED", "SCREENING", "VALIDATED"}
-    analytics = await database.read(lambda c: queries.idea(c, seed_id("conversation-analytics")))
+    analytics = await database.read(lambda c: views.idea(c, seed_id("conversation-analytics")))
     assert analytics is not None
     assert analytics["submitted_at"] == datetime(2023, 11, 27, 9, 30, tzinfo=UTC)
     assert analytics["scout"] == "scout:demo-scout"

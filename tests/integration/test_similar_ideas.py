@@ -6,7 +6,7 @@ import uuid
 
 from innovation.domain.ideas import SubmitIdea
 from innovation.domain.values import Provenance, SourceKind
-from innovation.projections import queries
+from innovation.projections import views
 from innovation.projections.search import similar_ideas
 from tests.integration.world import SCOUT, World
 
@@ -84,7 +84,7 @@ async def test_the_text_filter_finds_ideas_holding_every_word(world: World):
     await world.submit(title="Network slicing for factories", summary="Private 5G.")
 
     page = await world.services.database.read(
-        lambda c: queries.idea_page(c, queries.IdeaFilter(text="network alarm"), 10, None)
+        lambda c: views.idea_page(c, views.IdeaFilter(text="network alarm"), 10, None)
     )
 
     assert [row["idea_id"] for _, row in page.rows] == [wanted]

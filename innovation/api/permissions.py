@@ -13,7 +13,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from innovation.auth import ROLES, Principal
+from innovation.tokens import ROLES, Principal
 
 EVERYONE = frozenset(ROLES)
 LEADS = frozenset({"lead", "admin"})

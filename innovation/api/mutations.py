@@ -40,9 +40,12 @@ from innovation.domain import ideas as idea
 from innovation.domain.errors import DomainError
 from innovation.domain.values import MetricDefinition, Provenance, Score
 from innovation.projections import views
+from innovation.projections.search import similar_to_idea
 from innovation.services import Actor, Outcome, ServiceError
 
 CLIENT_IDS = uuid.UUID("6f1c3c4e-55a4-4c1e-9c0b-2b8a8f6d5e10")
+SIMILAR_ON_SUBMIT = 5
+"""How many possible duplicates a scout is shown after submitting."""
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -320,6 +323,7 @@ async def execute(
         return await info.context.services.pipeline.execute(
             build(),
             Actor(principal.actor, principal.role),
+            at=info.context.services.clock(),
             expected_version=expected_version,
             command_id=command_id,
         )
@@ -388,13 +392,10 @@ class Mutation:
                 uses_ai=input.uses_ai,
                 uses_personal_data=input.uses_personal_data,
                 scout=scout,
-                at=info.context.services.clock(),
             )
 
         try:
-            outcome = await execute(
-                info, "submitIdea", build, client_mutation_id=input.client_mutation_id
-            )
+            await execute(info, "submitIdea", build, client_mutation_id=input.client_mutation_id)
         except Refused as refused:
             return SubmitIdeaPayload(
                 idea=None,
@@ -402,7 +403,9 @@ class Mutation:
                 errors=[refused.error],
                 client_mutation_id=input.client_mutation_id,
             )
-        similar = outcome.result or []
+        similar = await info.context.services.database.read(
+            partial(similar_to_idea, idea_id=new_id, limit=SIMILAR_ON_SUBMIT)
+        )
         rows = await info.context.loaders.idea.load_many([hint.idea_id for hint in similar])
         return SubmitIdeaPayload(
             idea=await read_idea(info, new_id),

@@ -25,11 +25,8 @@ from innovation.domain.ideas import (
     ScoreIdea,
     SubmitIdea,
 )
-from innovation.projections import search
 from innovation.services.errors import ForbiddenError, UnknownThemeError
 from innovation.services.unit_of_work import EXPERIMENT, IDEA, Handler, UnitOfWork
-
-SIMILAR_ON_SUBMIT = 5
 
 
 def _check_themes(uow: UnitOfWork, themes: tuple[str, ...] | None) -> None:
@@ -43,16 +40,10 @@ def _check_themes(uow: UnitOfWork, themes: tuple[str, ...] | None) -> None:
         )
 
 
-def submit_idea(uow: UnitOfWork, command: SubmitIdea, expected: int | None) -> list[search.Similar]:
-    """Submit, then hint at up to five existing ideas that read alike (possible duplicates)."""
+def submit_idea(uow: UnitOfWork, command: SubmitIdea, expected: int | None) -> None:
+    """Only the write: duplicate hints are read after the commit, off the single writer."""
     _check_themes(uow, command.themes)
     uow.decide(IDEA, command.idea_id, command, expected)
-    return search.similar_ideas(
-        uow.connection,
-        f"{command.title} {command.summary}",
-        limit=SIMILAR_ON_SUBMIT,
-        exclude=command.idea_id,
-    )
 
 
 def revise_idea(uow: UnitOfWork, command: ReviseIdea, expected: int | None) -> None:

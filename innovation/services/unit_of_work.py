@@ -187,5 +187,5 @@ class UnitOfWork:
             save_snapshot(self.connection, self.recorder, kind.snapshot, stream_id, updated)
 
 
-Handler = Callable[[UnitOfWork, Any, int | None], Any]
+Handler = Callable[[UnitOfWork, Any, int | None], None]
 """``handler(uow, command, expected_version)``: the version applies to the command's own stream."""

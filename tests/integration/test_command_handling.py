@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -54,6 +55,28 @@ async def test_every_event_records_actor_time_correlation_and_causation(world: W
     assert envelope.metadata.causation_id == command_id
     [stored] = await world.services.store.read_stream(f"idea-{idea_id}", from_version=2)
     assert world.services.store.mapper.metadata(stored) == envelope.metadata
+
+
+async def test_a_command_happens_at_the_time_its_caller_gives(world: World):
+    idea_id = await world.submit()
+    long_ago = datetime(2023, 11, 22, 18, 0, tzinfo=UTC)
+
+    done = await world.run(AdvanceIdea(idea_id=idea_id, to_stage=Stage.SCREENING), at=long_ago)
+
+    assert [envelope.metadata.occurred_at for envelope in done.envelopes] == [long_ago]
+
+
+async def test_a_command_returns_the_streams_versions_and_positions_it_changed(world: World):
+    idea_id = await world.submit()
+    await world.screen(idea_id)
+    experiment_id = await world.start(idea_id)
+
+    done = await world.conclude(experiment_id, Outcome.INVALIDATED, Decision.STOP)
+
+    assert done.versions == {f"experiment-{experiment_id}": 2, f"idea-{idea_id}": 5}
+    assert done.positions == sorted(done.positions)
+    assert len(done.positions) == 2
+    assert not done.replayed
 
 
 async def test_starting_an_experiment_moves_the_idea_and_opens_the_pilot(world: World):

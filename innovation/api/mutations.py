@@ -33,7 +33,6 @@ from innovation.api.types import (
     StageType,
     UserError,
     VerdictType,
-    metric_from_row,
 )
 from innovation.domain import experiments as exp
 from innovation.domain import ideas as idea
@@ -336,15 +335,16 @@ async def execute(
 
 
 async def read_idea(info: Info, idea_id: str) -> Idea | None:
-    row = await info.context.services.database.read(partial(views.idea, idea_id=idea_id))
-    return None if row is None else Idea.from_row(row)
+    return Idea.maybe(
+        await info.context.services.database.read(partial(views.idea, idea_id=idea_id))
+    )
 
 
 async def read_experiment(info: Info, experiment_id: str) -> Experiment | None:
     row = await info.context.services.database.read(
         partial(views.experiment, experiment_id=experiment_id)
     )
-    return None if row is None else Experiment.from_row(row)
+    return Experiment.maybe(row)
 
 
 def _idea_id(value: str, field: str = "ideaId") -> str:
@@ -406,14 +406,9 @@ class Mutation:
         similar = await info.context.services.database.read(
             partial(similar_to_idea, idea_id=new_id, limit=SIMILAR_ON_SUBMIT)
         )
-        rows = await info.context.loaders.idea.load_many([hint.idea_id for hint in similar])
         return SubmitIdeaPayload(
             idea=await read_idea(info, new_id),
-            similar_ideas=[
-                SimilarIdea(idea=Idea.from_row(row), score=hint.score)
-                for hint, row in zip(similar, rows, strict=True)
-                if row is not None
-            ],
+            similar_ideas=await SimilarIdea.of(info, similar),
             errors=[],
             client_mutation_id=input.client_mutation_id,
         )
@@ -580,17 +575,10 @@ class Mutation:
                 errors=[refused.error],
                 client_mutation_id=input.client_mutation_id,
             )
-        metrics = await info.context.services.database.read(
-            lambda c: views.metrics_of_experiments(c, [target])
+        found = await info.context.services.database.read(
+            partial(views.metric, experiment_id=target, name=input.metric)
         )
-        metric = next(
-            (
-                metric_from_row(row)
-                for row in metrics.get(target, [])
-                if row["name"] == input.metric
-            ),
-            None,
-        )
+        metric = None if found is None else Metric.of(found)
         return RecordMeasurementPayload(
             experiment=await read_experiment(info, target),
             metric=metric,

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from innovation.domain import experiments as exp
 from innovation.domain import ideas as idea
 from innovation.projections.experiments import experiments_view
-from innovation.store import Mapper, Metadata
+from innovation.store import Mapper, Metadata, RecordedEvent
 from innovation.store.recorder import to_recorded
 from innovation.store.tables import events
 
@@ -61,20 +61,19 @@ def history(
         .order_by(events.c.position)
         .limit(first + 1)
     ).all()
-    entries = []
-    for row in rows[:first]:
-        record = to_recorded(row)
-        entries.append(
-            HistoryEntry(
-                position=record.position,
-                stream_id=record.stream_id,
-                version=record.version,
-                type=record.type,
-                event=mapper.to_event(record),
-                metadata=mapper.metadata(record),
-            )
-        )
-    return entries, len(rows) > first
+    return [entry(mapper, to_recorded(row)) for row in rows[:first]], len(rows) > first
+
+
+def entry(mapper: Mapper, record: RecordedEvent) -> HistoryEntry:
+    """A stored event as readers of the history (and subscribers) see it: decoded, with metadata."""
+    return HistoryEntry(
+        position=record.position,
+        stream_id=record.stream_id,
+        version=record.version,
+        type=record.type,
+        event=mapper.to_event(record),
+        metadata=mapper.metadata(record),
+    )
 
 
 def describe(event: Any) -> str:

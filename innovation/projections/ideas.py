@@ -66,6 +66,7 @@ ideas_view = sa.Table(
     sa.Column("ethics_verdict", sa.String(20)),
     sa.Column("ethics_verdict_version", sa.Integer, nullable=False),
     sa.Column("last_material_version", sa.Integer, nullable=False),
+    sa.Column("passes_ethics_gate", sa.Boolean, nullable=False),
 )
 
 idea_themes_view = sa.Table(
@@ -239,6 +240,7 @@ def _submitted(connection: Connection, envelope: Envelope, event: IdeaSubmitted)
             last_position=envelope.position,
             experiment_count=0,
             ethics_status=str(rules.ethics_status(facts)),
+            passes_ethics_gate=rules.passes_ethics_gate(facts),
             ethics_requested=False,
             ethics_verdict_version=0,
             last_material_version=envelope.version,
@@ -317,7 +319,7 @@ def _moved(
 
 
 def _ethics(connection: Connection, envelope: Envelope, idea_id: str, **changes: object) -> None:
-    """Apply changes that may move the ethics status, and recompute it by the domain's rule."""
+    """Apply changes that may move the ethics status and gate, recomputed by the domain's rules."""
     row = connection.execute(
         sa.select(*_ETHICS_COLUMNS).where(ideas_view.c.idea_id == idea_id)
     ).one()
@@ -332,7 +334,14 @@ def _ethics(connection: Connection, envelope: Envelope, idea_id: str, **changes:
         ethics_verdict_version=int(current["ethics_verdict_version"]),
         last_material_version=int(current["last_material_version"]),
     )
-    _touch(connection, envelope, idea_id, ethics_status=str(rules.ethics_status(facts)), **changes)
+    _touch(
+        connection,
+        envelope,
+        idea_id,
+        ethics_status=str(rules.ethics_status(facts)),
+        passes_ethics_gate=rules.passes_ethics_gate(facts),
+        **changes,
+    )
 
 
 def _touch(connection: Connection, envelope: Envelope, idea_id: str, **changes: object) -> None:

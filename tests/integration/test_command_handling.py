@@ -29,10 +29,10 @@ async def test_a_submitted_idea_is_readable_right_after_the_write(world: World):
 
     row = await read_idea(world, idea_id)
 
-    assert row["stage"] == "SCOUTED"
-    assert row["organisation"] == "Orange Luxembourg"
-    assert sorted(row["themes"]) == ["customer-experience", "generative-ai"]
-    assert row["ethics_status"] == "NOT_REQUIRED"
+    assert row.stage == "SCOUTED"
+    assert row.provenance.organisation == "Orange Luxembourg"
+    assert sorted(row.themes) == ["customer-experience", "generative-ai"]
+    assert row.ethics_status == "NOT_REQUIRED"
 
 
 async def test_every_event_records_actor_time_correlation_and_causation(world: World):
@@ -85,10 +85,10 @@ async def test_starting_an_experiment_moves_the_idea_and_opens_the_pilot(world: 
 
     experiment_id = await world.start(idea_id)
 
-    assert (await read_idea(world, idea_id))["stage"] == "EXPERIMENTING"
+    assert (await read_idea(world, idea_id)).stage == "EXPERIMENTING"
     experiment = await world.services.database.read(lambda c: views.experiment(c, experiment_id))
-    assert experiment["status"] == "RUNNING"
-    assert experiment["idea_id"] == idea_id
+    assert experiment.status == "RUNNING"
+    assert experiment.idea_id == idea_id
 
 
 async def test_a_pilot_that_met_its_targets_and_scales_validates_the_idea(world: World):
@@ -99,13 +99,13 @@ async def test_a_pilot_that_met_its_targets_and_scales_validates_the_idea(world:
         lambda c: views.metrics_of_experiments(c, [experiment_id])
     )
 
-    assert row["stage"] == "VALIDATED"
-    assert row["validated_via"] == "EXPERIMENT"
+    assert row.stage == "VALIDATED"
+    assert row.validated_via == "EXPERIMENT"
     first_call, alarms = metrics[experiment_id]
-    assert (first_call["latest_value"], first_call["change_pct"]) == (64, pytest.approx(28.0))
-    assert alarms["change_pct"] == pytest.approx(-67.777, abs=0.01)
-    assert first_call["target_met"]
-    assert alarms["target_met"]
+    assert (first_call.latest_value, first_call.change_pct) == (64, pytest.approx(28.0))
+    assert alarms.change_pct == pytest.approx(-67.777, abs=0.01)
+    assert first_call.target_met
+    assert alarms.target_met
 
 
 async def test_claiming_validation_when_targets_were_missed_writes_nothing(world: World):
@@ -119,7 +119,7 @@ async def test_claiming_validation_when_targets_were_missed_writes_nothing(world
         await world.conclude(experiment_id, Outcome.VALIDATED, Decision.SCALE)
 
     assert await world.services.store.last_position() == before
-    assert (await read_idea(world, idea_id))["stage"] == "EXPERIMENTING"
+    assert (await read_idea(world, idea_id)).stage == "EXPERIMENTING"
 
 
 async def test_when_the_second_aggregate_refuses_neither_is_written(world: World):
@@ -132,7 +132,7 @@ async def test_when_the_second_aggregate_refuses_neither_is_written(world: World
         await world.run(MergeIdea(idea_id=duplicate, into_idea_id=survivor))
 
     assert await world.services.store.last_position() == before
-    assert (await read_idea(world, duplicate))["stage"] == "SCOUTED"
+    assert (await read_idea(world, duplicate)).stage == "SCOUTED"
 
 
 async def test_an_experiment_cannot_start_on_an_idea_that_was_not_screened(world: World):
@@ -194,7 +194,7 @@ async def test_a_concurrent_change_is_retried_once_when_the_command_still_holds(
     await world.run(AdvanceIdea(idea_id=idea_id, to_stage=Stage.SCREENING))
 
     assert racing.attempts == 2
-    assert (await read_idea(world, idea_id))["stage"] == "SCREENING"
+    assert (await read_idea(world, idea_id)).stage == "SCREENING"
 
 
 async def test_a_concurrent_change_that_invalidates_the_command_is_a_conflict(world: World):
@@ -210,7 +210,7 @@ async def test_a_concurrent_change_that_invalidates_the_command_is_a_conflict(wo
     with pytest.raises(ConflictError):
         await world.run(AdvanceIdea(idea_id=idea_id, to_stage=Stage.SCREENING))
 
-    assert (await read_idea(world, idea_id))["stage"] == "REJECTED"
+    assert (await read_idea(world, idea_id)).stage == "REJECTED"
 
 
 async def test_scouts_may_revise_only_their_own_ideas(world: World):
@@ -222,7 +222,7 @@ async def test_scouts_may_revise_only_their_own_ideas(world: World):
         await world.run(ReviseIdea(idea_id=theirs, title="Not mine to change"), SCOUT)
     await world.run(ReviseIdea(idea_id=theirs, title="Leads may revise any idea"), LEAD)
 
-    assert (await read_idea(world, mine))["title"] == "A sharper title for my idea"
+    assert (await read_idea(world, mine)).title == "A sharper title for my idea"
 
 
 async def test_a_theme_outside_the_configured_list_is_refused_naming_the_field(world: World):

@@ -45,8 +45,8 @@ async def test_the_demo_seed_loads_through_the_handlers_once(database: Database)
     assert {row["stage"] for row in rows} >= {"SCOUTED", "SCREENING", "VALIDATED"}
     analytics = await database.read(lambda c: views.idea(c, seed_id("conversation-analytics")))
     assert analytics is not None
-    assert analytics["submitted_at"] == datetime(2023, 11, 27, 9, 30, tzinfo=UTC)
-    assert analytics["scout"] == "scout:demo-scout"
+    assert analytics.submitted_at == datetime(2023, 11, 27, 9, 30, tzinfo=UTC)
+    assert analytics.scout == "scout:demo-scout"
 
 
 @pytest.mark.parametrize(

@@ -88,4 +88,4 @@ async def test_the_text_filter_finds_ideas_holding_every_word(world: World):
         lambda c: views.idea_page(c, views.IdeaFilter(text="network alarm"), 10, None)
     )
 
-    assert [row["idea_id"] for _, row in page.rows] == [wanted]
+    assert [row.idea_id for _, row in page.rows] == [wanted]

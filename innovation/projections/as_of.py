@@ -1,0 +1,83 @@
+"""Questions "as of" a past moment, answered in the read models' own views by replaying the log.
+
+The API asks these and never the store: which position a moment stands for and how the log is
+replayed stay behind this module (``timetravel.py`` does the replaying).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from innovation.domain import ideas as rules
+from innovation.projections.timetravel import (
+    IdeaAsOf,
+    PipelineSummary,
+    cutoff,
+    idea_as_of,
+    summary_as_of,
+    summary_now,
+)
+from innovation.projections.views import IdeaView, ScoreView
+from innovation.store import EventStore
+
+
+def idea_at(
+    connection: Connection, store: EventStore, idea_id: str, moment: datetime
+) -> IdeaView | None:
+    """The idea as the log knew it at ``moment``; None if it had not been submitted yet."""
+    position = cutoff(connection, store.recorder, moment, None)
+    found = idea_as_of(connection, store.recorder, store.mapper, idea_id, position)
+    return None if found is None else _idea_view(found)
+
+
+def pipeline_at(
+    connection: Connection, store: EventStore, moment: datetime | None
+) -> PipelineSummary:
+    """The pipeline's figures at ``moment`` (replayed), or now (from the read models)."""
+    if moment is None:
+        return summary_now(connection, store.recorder)
+    position = cutoff(connection, store.recorder, moment, None)
+    return summary_as_of(connection, store.recorder, store.mapper, position)
+
+
+def _idea_view(replay: IdeaAsOf) -> IdeaView:
+    state = replay.state
+    assert state.provenance is not None
+    score = state.score
+    return IdeaView(
+        idea_id=state.id,
+        title=state.title,
+        summary=state.summary,
+        stage=state.stage,
+        provenance=state.provenance,
+        themes=tuple(state.themes),
+        uses_ai=state.uses_ai,
+        uses_personal_data=state.uses_personal_data,
+        scout=state.scout,
+        submitted_by=replay.submitted_by,
+        submitted_at=replay.submitted_at,
+        updated_at=replay.updated_at,
+        version=state.version,
+        score=None
+        if score is None
+        else ScoreView(
+            reach=score.reach,
+            impact=score.impact,
+            confidence=score.confidence,
+            effort=score.effort,
+            strategic_fit=score.strategic_fit,
+            rice=score.rice,
+        ),
+        rejection_reason=state.rejection_reason,
+        validated_via=state.validated_via,
+        validation_reason=None,
+        ethics_status=rules.ethics_status(state),
+        ethics_verdict=state.ethics_verdict,
+        passes_ethics_gate=rules.passes_ethics_gate(state),
+        merged_into=state.merged_into,
+        running_experiment_id=state.running_experiment,
+        as_of_position=replay.position,
+        experiment_ids=tuple(state.experiments),
+    )

@@ -33,10 +33,19 @@ T = TypeVar("T")
 
 
 def built(kind: type[T], source: object, **given: Any) -> T:
-    """A ``kind`` whose fields come from ``source``'s attributes of the same names, or ``given``."""
-    names = (field.name for field in dataclasses.fields(kind) if field.init)  # type: ignore[arg-type]
-    taken = {name: getattr(source, name) for name in names if name not in given}
+    """A ``kind`` whose fields come from ``source``'s attributes of the same names, or ``given``.
+
+    ``kind`` is a GraphQL type (a dataclass) built from a view, or a domain value (a msgspec
+    struct) built from a GraphQL input.
+    """
+    taken = {name: getattr(source, name) for name in _field_names(kind) if name not in given}
     return kind(**taken, **given)
+
+
+def _field_names(kind: type) -> list[str]:
+    if issubclass(kind, msgspec.Struct):
+        return [field.name for field in msgspec.structs.fields(kind)]
+    return [field.name for field in dataclasses.fields(kind) if field.init]  # type: ignore[arg-type]
 
 
 StageType = strawberry.enum(Stage, description="Where an idea stands in the pipeline.")

@@ -19,10 +19,11 @@ from typing import Any, TypeVar, get_origin
 import msgspec
 import strawberry
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from innovation.api.context import Context
 from innovation.api.ids import raw_id
-from innovation.api.permissions import PERMISSIONS, allowed
+from innovation.api.permissions import PERMISSIONS, allowed, grant
 from innovation.api.types import Experiment, Idea, UserError
 from innovation.domain.errors import DomainError, ErrorCode
 from innovation.projections import views
@@ -64,6 +65,19 @@ def command_input(
         return strawberry.input(cls, description=description)
 
     return define
+
+
+def command(
+    resolver: Callable[..., Awaitable[Any]],
+    payload_type: type,
+    roles: frozenset[str],
+    description: str,
+) -> Any:
+    """A mutation field: one ``input``, its payload back, and the roles that may run it."""
+    grant(to_camel_case(resolver.__name__), roles)
+    return strawberry.mutation(
+        resolver=resolver, graphql_type=payload_type, description=description
+    )
 
 
 def payload(name: str, description: str | None = None, **objects: Any) -> type:

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from innovation.api.commands import (
     answer_with_idea,
+    command,
     command_input,
     idea_id,
     mutate,
@@ -17,6 +18,7 @@ from innovation.api.commands import (
     payload,
 )
 from innovation.api.context import Context
+from innovation.api.permissions import COUNCIL, LEADS
 from innovation.api.types import Idea, VerdictType
 from innovation.domain import ideas as rules
 
@@ -55,3 +57,21 @@ async def record_ethics_review(info: Info[Context, None], input: RecordEthicsRev
         )
 
     return await mutate(info, input, RecordEthicsReviewPayload, build, answer_with_idea(info))
+
+
+@strawberry.type
+class EthicsMutations:
+    """The ethics gate: a review asked for, a verdict recorded."""
+
+    request_ethics_review = command(
+        request_ethics_review,
+        RequestEthicsReviewPayload,
+        LEADS,
+        "Ask the ethics council to review an idea using AI or personal data.",
+    )
+    record_ethics_review = command(
+        record_ethics_review,
+        RecordEthicsReviewPayload,
+        COUNCIL,
+        "The ethics council's verdict (non-discrimination, fairness).",
+    )

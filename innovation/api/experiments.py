@@ -12,6 +12,7 @@ from strawberry.types import Info
 from innovation.api.commands import (
     Answer,
     answer_with_idea,
+    command,
     command_input,
     experiment_id,
     idea_id,
@@ -23,6 +24,7 @@ from innovation.api.commands import (
     read_idea,
 )
 from innovation.api.context import Context
+from innovation.api.permissions import LEADS
 from innovation.api.types import (
     DecisionType,
     DirectionType,
@@ -155,3 +157,33 @@ async def override_validation(info: Info[Context, None], input: OverrideValidati
         return idea_rules.OverrideValidation(idea_id=idea_id(input.idea_id), reason=input.reason)
 
     return await mutate(info, input, OverrideValidationPayload, build, answer_with_idea(info))
+
+
+@strawberry.type
+class ExperimentMutations:
+    """Pilots: start, measure, conclude; or validate without one."""
+
+    start_experiment = command(
+        start_experiment,
+        StartExperimentPayload,
+        LEADS,
+        "Start a pilot on a screened idea, with its metrics.",
+    )
+    record_measurement = command(
+        record_measurement,
+        RecordMeasurementPayload,
+        LEADS,
+        "Record a measurement of one of an experiment's metrics.",
+    )
+    conclude_experiment = command(
+        conclude_experiment,
+        ConcludeExperimentPayload,
+        LEADS,
+        "Conclude a pilot and decide: SCALE (validates the idea), ITERATE or STOP.",
+    )
+    override_validation = command(
+        override_validation,
+        OverrideValidationPayload,
+        LEADS,
+        "Validate an idea without an experiment, with a written reason.",
+    )

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from innovation.api.commands import (
     Answer,
     answer_with_idea,
+    command,
     command_input,
     idea_id,
     mutate,
@@ -21,6 +22,7 @@ from innovation.api.commands import (
     read_idea,
 )
 from innovation.api.context import Context
+from innovation.api.permissions import AUTHORS, LEADS
 from innovation.api.types import Idea, SimilarIdea, SourceKindType, StageType, built
 from innovation.domain import ideas as rules
 from innovation.domain.values import Provenance, Score
@@ -206,3 +208,36 @@ async def merge_idea(info: Info[Context, None], input: MergeIdeaInput) -> Any:
         }
 
     return await mutate(info, input, MergeIdeaPayload, build, answer)
+
+
+@strawberry.type
+class IdeaMutations:
+    """Changes to ideas, in pipeline order."""
+
+    submit_idea = command(
+        submit_idea, SubmitIdeaPayload, AUTHORS, "Scouts (and leads): a new idea, found anywhere."
+    )
+    revise_idea = command(
+        revise_idea,
+        ReviseIdeaPayload,
+        AUTHORS,
+        "Change an idea's text, provenance, themes or flags.",
+    )
+    score_idea = command(
+        score_idea,
+        ScoreIdeaPayload,
+        LEADS,
+        "Record a RICE score and strategic fit (the history is kept).",
+    )
+    advance_idea = command(
+        advance_idea,
+        AdvanceIdeaPayload,
+        LEADS,
+        "Move an idea by hand: SCOUTED → SCREENING → EXPERIMENTING.",
+    )
+    reject_idea = command(
+        reject_idea, RejectIdeaPayload, LEADS, "Take an idea out of the pipeline, saying why."
+    )
+    merge_idea = command(
+        merge_idea, MergeIdeaPayload, LEADS, "Merge a duplicate into the idea that lives on."
+    )

@@ -387,3 +387,52 @@ def _history(
             at=envelope.at,
         )
     )
+
+
+def describe(event: object) -> str | None:
+    """How an idea's event reads in its history; None for another aggregate's event."""
+    match event:
+        case IdeaSubmitted():
+            origin = event.provenance
+            return f"scouted at {origin.organisation} ({origin.country}): {event.title}"
+        case IdeaRevised():
+            changed = [
+                name
+                for name in (
+                    "title",
+                    "summary",
+                    "provenance",
+                    "themes",
+                    "uses_ai",
+                    "uses_personal_data",
+                )
+                if getattr(event, name) is not None
+            ]
+            kind = "material revision" if event.material else "revision"
+            return f"{kind} of {', '.join(changed)}"
+        case IdeaScored():
+            return f"scored: RICE {event.rice:.1f}, strategic fit {event.score.strategic_fit}/5"
+        case IdeaAdvanced():
+            return f"moved from {event.from_stage} to {event.to_stage}"
+        case IdeaRejected():
+            return f"rejected: {event.reason}"
+        case IdeaMerged():
+            return f"merged into idea {event.into_idea_id}"
+        case DuplicateAbsorbed():
+            return f"absorbed duplicate idea {event.duplicate_id}"
+        case ExperimentAttached():
+            return f"experiment {event.experiment_id} started"
+        case IdeaValidated():
+            if event.experiment_id:
+                return f"validated by experiment {event.experiment_id}"
+            return f"validated by override: {event.reason}"
+        case IdeaReturnedToScreening():
+            return "back to screening to iterate" + (f": {event.reason}" if event.reason else "")
+        case IdeaReleased():
+            return f"released in {event.release_id}"
+        case EthicsReviewRequested():
+            return "ethics review requested"
+        case EthicsReviewRecorded():
+            return f"ethics review: {event.verdict} by {', '.join(event.reviewers)}"
+        case _:
+            return None

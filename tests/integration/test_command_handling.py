@@ -15,6 +15,7 @@ from innovation.projections import views
 from innovation.projections.experiments import experiments_view
 from innovation.services import EXPERIMENT, IDEA, ConflictError, ForbiddenError
 from innovation.services.errors import UnknownThemeError
+from innovation.services.unit_of_work import snapshot_spec
 from innovation.store import ConcurrencyError
 from tests.helpers import collect
 from tests.integration.world import LEAD, SCOUT, World
@@ -256,7 +257,7 @@ async def test_streams_are_snapshotted_and_loaded_from_their_snapshot(world: Wor
         lambda c: world.services.store.recorder.read_snapshot(c, f"idea-{idea_id}")
     )
     loaded = await world.services.store.load(
-        f"idea-{idea_id}", IDEA.decider.initial_state(), IDEA.decider.evolve, IDEA.snapshot
+        f"idea-{idea_id}", IDEA.decider.initial_state(), IDEA.decider.evolve, snapshot_spec(IDEA)
     )
 
     assert snapshot is not None
@@ -268,4 +269,4 @@ async def test_streams_are_snapshotted_and_loaded_from_their_snapshot(world: Wor
         for e in await collect(world.services.store.read_all())
         if e.stream_id == f"idea-{idea_id}"
     )
-    assert EXPERIMENT.snapshot.name == "experiment"
+    assert snapshot_spec(EXPERIMENT).name == "experiment"

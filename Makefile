@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-integration test-e2e install browser bench lint format schema clean
+.PHONY: run test test-unit test-integration test-e2e install browser bench lint format schema clean graphiql-assets
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,3 +61,7 @@ schema: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info
+
+## Fetch GraphiQL's npm assets again into innovation/api/static/graphiql/ (checked against npm's digests).
+graphiql-assets: install
+	$(BIN)/python .ci/vendor_graphiql.py

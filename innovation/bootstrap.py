@@ -54,7 +54,6 @@ def bootstrap(
         store.recorder,
         mapper,
         projector,
-        clock,
         themes=settings.pipeline.themes,
         snapshot_every=settings.pipeline.snapshot_every,
     )

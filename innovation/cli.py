@@ -13,8 +13,8 @@ import click
 from rich.console import Console
 from sqlalchemy.engine import Connection
 
-from innovation.auth.tokens import ROLES
 from innovation.config import SettingsError, get_settings
+from innovation.tokens import ROLES
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -103,7 +103,7 @@ def token() -> None:
 @click.option("--email", default=None, help="Where release digests go (executives).")
 def token_create(name: str, role: str, email: str | None) -> None:
     """Create a token and print its secret once."""
-    from innovation.auth import create_token
+    from innovation.tokens import create_token
 
     principal, secret = _job(
         lambda c: create_token(c, name=name, role=role, email=email, now=_now())
@@ -118,7 +118,7 @@ def token_list() -> None:
     """List tokens (never their secrets)."""
     from rich.table import Table
 
-    from innovation.auth import list_tokens
+    from innovation.tokens import list_tokens
 
     table = Table("id", "name", "role", "email", "created", "revoked")
     for info in _job(list_tokens, write=False):
@@ -137,7 +137,7 @@ def token_list() -> None:
 @click.argument("which")
 def token_revoke(which: str) -> None:
     """Revoke the token with this id, or every live token with this name."""
-    from innovation.auth import revoke_token
+    from innovation.tokens import revoke_token
 
     count = _job(lambda c: revoke_token(c, which, _now()))
     if not count:
@@ -152,7 +152,7 @@ DEMO_ROLES = ("scout", "lead", "ethics", "executive", "admin")
 @token.command("demo")
 def token_demo() -> None:
     """Issue one fresh demo-<role> token per role (revoking the previous ones) and print them."""
-    from innovation.auth import create_token, revoke_token
+    from innovation.tokens import create_token, revoke_token
 
     def issue(connection: Connection) -> list[tuple[str, str, str]]:
         now = _now()

@@ -7,9 +7,10 @@ Each line is one command as a user would have issued it::
 
 ``actor`` is ``role:name`` as events record it. ``input`` holds the command's fields in snake
 case; ids (``idea_id``, ``into_idea_id``, ``experiment_id``) may be readable keys, which become
-the same UUID on every machine. ``SubmitIdea`` takes its ``scout`` and ``at`` from the line when
-they are left out. Every line runs with a command id derived from the file name and line number,
-so loading a file again acknowledges what is already there and writes nothing twice.
+the same UUID on every machine. ``SubmitIdea`` takes its ``scout`` from the line when it is left
+out; every command happens at its line's ``at``. Every line runs with a command id derived from
+the file name and line number, so loading a file again acknowledges what is already there and
+writes nothing twice.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class SeedCommand:
 
 @dataclass
 class SeedClock:
-    """The pipeline's clock while seeding: it reads the time of the line being loaded."""
+    """The store's clock while seeding: events are recorded at the time of their line."""
 
     now: datetime = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -122,7 +123,9 @@ async def load_seed(
     for done, seed in enumerate(commands, start=1):
         clock.now = seed.at
         try:
-            outcome = await pipeline.execute(seed.command, seed.actor, command_id=seed.command_id)
+            outcome = await pipeline.execute(
+                seed.command, seed.actor, at=seed.at, command_id=seed.command_id
+            )
         except (DomainError, ServiceError) as error:
             raise SeedError(f"{seed.source}:{seed.line}: {error}") from error
         written += bool(outcome.envelopes)
@@ -154,7 +157,6 @@ def _command(line: Line, where: str) -> Any:
             fields[name] = seed_id(fields[name])
     if kind.__name__ == "SubmitIdea":
         fields.setdefault("scout", line.actor)
-        fields.setdefault("at", line.at)
     try:
         return msgspec.convert(fields, kind, strict=False)
     except msgspec.ValidationError as error:

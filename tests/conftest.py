@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from innovation.all_tables import metadata
 from innovation.bootstrap import Services, bootstrap
 from innovation.config import Settings
-from innovation.schema import metadata
 from innovation.store import Database, Log, Mapper, open_database
 from innovation.store.migrate import upgrade
 from tests.integration.command_path import CommandPath

@@ -174,3 +174,16 @@ def _touch(
         .where(experiments_view.c.experiment_id == experiment_id)
         .values(version=envelope.version, last_position=envelope.position, **changes)
     )
+
+
+def describe(event: object) -> str | None:
+    """How an experiment's event reads in its idea's history; None for another's event."""
+    match event:
+        case ExperimentStarted():
+            return f"pilot at {event.pilot_site} from {event.starts_on} to {event.ends_on}"
+        case MeasurementRecorded():
+            return f"measured {event.metric} = {event.value:g}"
+        case ExperimentConcluded():
+            return f"concluded {event.outcome}, decision {event.decision}"
+        case _:
+            return None

@@ -155,6 +155,16 @@ def similar_ideas(
     return [Similar(idea_id, score) for score, _, idea_id in scored[:limit] if score > 0]
 
 
+def similar_to_idea(connection: Connection, idea_id: str, limit: int = 5) -> list[Similar]:
+    """Other ideas that read like this one: the duplicate hints a scout sees after submitting."""
+    row = connection.execute(
+        sa.select(ideas_view.c.title, ideas_view.c.summary).where(ideas_view.c.idea_id == idea_id)
+    ).first()
+    if row is None:
+        return []
+    return similar_ideas(connection, f"{row.title} {row.summary}", limit=limit, exclude=idea_id)
+
+
 def _candidates(
     connection: Connection, words: list[str], exclude: str | None
 ) -> list[tuple[str, str, str]]:

@@ -12,10 +12,10 @@ import pytest
 from litestar import Litestar
 
 from innovation.api.app import create_app
-from innovation.auth import ROLES, create_token
 from innovation.bootstrap import Services, bootstrap
 from innovation.config import Settings
 from innovation.store import Database
+from innovation.tokens import ROLES, create_token
 from tests.e2e.browser import browser, serve_app
 from tests.integration.world import FakeClock, World
 

@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from innovation.api.auth import PERMISSIONS
 from innovation.api.ids import global_id
-from innovation.auth import ROLES
+from innovation.api.permissions import PERMISSIONS
 from innovation.domain.ideas import RequestEthicsReview
 from innovation.services import Actor
+from innovation.tokens import ROLES
 from tests.e2e.conftest import Api
 from tests.integration.world import FakeClock, World
 
@@ -302,7 +302,7 @@ async def test_an_anonymous_request_is_told_to_authenticate(api: Api):
 
 
 async def test_a_revoked_or_made_up_token_is_refused(api: Api, database):
-    from innovation.auth import revoke_token
+    from innovation.tokens import revoke_token
 
     await database.write(lambda c: revoke_token(c, "executive", FakeClock().now))
 

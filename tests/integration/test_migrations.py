@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from innovation.schema import metadata
+from innovation.all_tables import metadata
 from innovation.store import open_database
 from innovation.store.migrate import downgrade, head_revision, include_object, upgrade
 from tests.conftest import NO_POSTGRES, POSTGRES_URL

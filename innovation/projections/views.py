@@ -1,0 +1,547 @@
+"""Reading the read models as typed views: single ones, batches for DataLoaders, keyset pages.
+
+Callers get the structs below, never rows: the tables' column names stay in ``projections/``.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from innovation.domain.values import (
+    Decision,
+    Direction,
+    EthicsStatus,
+    Outcome,
+    Provenance,
+    SourceKind,
+    Stage,
+    ValidationRoute,
+    Verdict,
+)
+from innovation.projections.ethics import ethics_reviews_view
+from innovation.projections.experiments import experiments_view, measurements_view, metrics_view
+from innovation.projections.ideas import (
+    idea_scores_view,
+    idea_themes_view,
+    ideas_view,
+    stage_history_view,
+)
+from innovation.projections.search import SEARCH_DOCUMENT, terms
+
+Row = RowMapping
+V = TypeVar("V")
+
+
+class ScoreView(msgspec.Struct, frozen=True, kw_only=True):
+    reach: int
+    impact: float
+    confidence: float
+    effort: float
+    strategic_fit: int
+    rice: float
+
+
+class IdeaView(msgspec.Struct, frozen=True, kw_only=True):
+    """An idea as the read model (or a replay, with ``as_of_position``) shows it."""
+
+    idea_id: str
+    title: str
+    summary: str
+    stage: Stage
+    provenance: Provenance
+    themes: tuple[str, ...]
+    uses_ai: bool
+    uses_personal_data: bool
+    scout: str
+    submitted_by: str
+    submitted_at: datetime
+    updated_at: datetime
+    version: int
+    score: ScoreView | None
+    rejection_reason: str | None
+    validated_via: ValidationRoute | None
+    validation_reason: str | None
+    ethics_status: EthicsStatus
+    ethics_verdict: Verdict | None
+    passes_ethics_gate: bool
+    merged_into: str | None
+    running_experiment_id: str | None
+    as_of_position: int | None = None
+    experiment_ids: tuple[str, ...] | None = None
+    """As of a past position: the experiments attached by then (None: all of them)."""
+
+
+class ScoreEntry(msgspec.Struct, frozen=True, kw_only=True):
+    score: ScoreView
+    scored_by: str
+    scored_at: datetime
+
+
+class StageChange(msgspec.Struct, frozen=True, kw_only=True):
+    from_stage: Stage | None
+    to_stage: Stage
+    reason: str | None
+    experiment_id: str | None
+    actor: str
+    at: datetime
+
+
+class EthicsReview(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    verdict: Verdict | None
+    reviewers: tuple[str, ...]
+    note: str | None
+    actor: str
+    at: datetime
+
+
+class ExperimentView(msgspec.Struct, frozen=True, kw_only=True):
+    experiment_id: str
+    idea_id: str
+    hypothesis: str
+    pilot_site: str
+    starts_on: date
+    ends_on: date
+    status: str
+    outcome: Outcome | None
+    decision: Decision | None
+    note: str | None
+    started_by: str
+    started_at: datetime
+    concluded_at: datetime | None
+    version: int
+
+
+class MetricView(msgspec.Struct, frozen=True, kw_only=True):
+    experiment_id: str
+    name: str
+    unit: str
+    baseline: float
+    target: float
+    direction: Direction
+    latest_value: float | None
+    latest_measured_at: datetime | None
+    change_pct: float | None
+    target_met: bool
+    measurement_count: int
+
+
+class MeasurementView(msgspec.Struct, frozen=True, kw_only=True):
+    value: float
+    measured_at: datetime
+    recorded_by: str
+
+
+def _optional(kind: Callable[[Any], V], value: Any) -> V | None:
+    return None if value is None else kind(value)
+
+
+def _score(row: Row) -> ScoreView | None:
+    if row["reach"] is None:
+        return None
+    return ScoreView(
+        reach=row["reach"],
+        impact=row["impact"],
+        confidence=row["confidence"],
+        effort=row["effort"],
+        strategic_fit=row["strategic_fit"],
+        rice=row["rice"],
+    )
+
+
+def idea_view(row: Row) -> IdeaView:
+    return IdeaView(
+        idea_id=row["idea_id"],
+        title=row["title"],
+        summary=row["summary"],
+        stage=Stage(row["stage"]),
+        provenance=Provenance(
+            source_kind=SourceKind(row["source_kind"]),
+            organisation=row["organisation"],
+            country=row["country"],
+            url=row["url"],
+            external=bool(row["external"]),
+        ),
+        themes=tuple(row["themes"]),
+        uses_ai=bool(row["uses_ai"]),
+        uses_personal_data=bool(row["uses_personal_data"]),
+        scout=row["scout"],
+        submitted_by=row["submitted_by"],
+        submitted_at=row["submitted_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+        score=_score(row),
+        rejection_reason=row["rejection_reason"],
+        validated_via=_optional(ValidationRoute, row["validated_via"]),
+        validation_reason=row["validation_reason"],
+        ethics_status=EthicsStatus(row["ethics_status"]),
+        ethics_verdict=_optional(Verdict, row["ethics_verdict"]),
+        passes_ethics_gate=bool(row["passes_ethics_gate"]),
+        merged_into=row["merged_into"],
+        running_experiment_id=row["running_experiment_id"],
+    )
+
+
+def _score_entry(row: Row) -> ScoreEntry:
+    score = _score(row)
+    assert score is not None
+    return ScoreEntry(score=score, scored_by=row["scored_by"], scored_at=row["scored_at"])
+
+
+def _stage_change(row: Row) -> StageChange:
+    return StageChange(
+        from_stage=_optional(Stage, row["from_stage"]),
+        to_stage=Stage(row["to_stage"]),
+        reason=row["reason"],
+        experiment_id=row["experiment_id"],
+        actor=row["actor"],
+        at=row["at"],
+    )
+
+
+def _ethics_review(row: Row) -> EthicsReview:
+    return EthicsReview(
+        kind=row["kind"],
+        verdict=_optional(Verdict, row["verdict"]),
+        reviewers=tuple(row["reviewers"] or ()),
+        note=row["note"],
+        actor=row["actor"],
+        at=row["at"],
+    )
+
+
+def experiment_view(row: Row) -> ExperimentView:
+    return ExperimentView(
+        experiment_id=row["experiment_id"],
+        idea_id=row["idea_id"],
+        hypothesis=row["hypothesis"],
+        pilot_site=row["pilot_site"],
+        starts_on=row["starts_on"],
+        ends_on=row["ends_on"],
+        status=row["status"],
+        outcome=_optional(Outcome, row["outcome"]),
+        decision=_optional(Decision, row["decision"]),
+        note=row["note"],
+        started_by=row["started_by"],
+        started_at=row["started_at"],
+        concluded_at=row["concluded_at"],
+        version=row["version"],
+    )
+
+
+def _metric(row: Row) -> MetricView:
+    return MetricView(
+        experiment_id=row["experiment_id"],
+        name=row["name"],
+        unit=row["unit"],
+        baseline=row["baseline"],
+        target=row["target"],
+        direction=Direction(row["direction"]),
+        latest_value=row["latest_value"],
+        latest_measured_at=row["latest_measured_at"],
+        change_pct=row["change_pct"],
+        target_met=bool(row["target_met"]),
+        measurement_count=row["measurement_count"],
+    )
+
+
+def _measurement(row: Row) -> MeasurementView:
+    return MeasurementView(
+        value=row["value"], measured_at=row["measured_at"], recorded_by=row["recorded_by"]
+    )
+
+
+class InvalidCursorError(ValueError):
+    """A pagination cursor this service did not hand out."""
+
+
+class IdeaFilter(msgspec.Struct, frozen=True, kw_only=True):
+    stages: tuple[str, ...] = ()
+    theme: str | None = None
+    source_kind: str | None = None
+    external: bool | None = None
+    country: str | None = None
+    text: str | None = None
+    scouted_from: datetime | None = None
+    scouted_to: datetime | None = None
+
+
+class ExperimentFilter(msgspec.Struct, frozen=True, kw_only=True):
+    idea_id: str | None = None
+    status: str | None = None
+    outcome: str | None = None
+
+
+class Page(msgspec.Struct, frozen=True):
+    """The views of one page, each with its cursor, and whether more follow."""
+
+    rows: list[tuple[str, Any]]
+    has_next: bool
+    total: int | None = None
+
+
+def encode_cursor(*parts: object) -> str:
+    raw = "\x1f".join("" if part is None else str(part) for part in parts)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        parts = base64.urlsafe_b64decode(padded.encode()).decode().split("\x1f")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursorError(f"not a cursor of this list: {cursor!r}") from None
+    if len(parts) != arity:
+        raise InvalidCursorError(f"not a cursor of this list: {cursor!r}")
+    return parts
+
+
+# -- ideas ---------------------------------------------------------------------------------
+
+
+def idea(connection: Connection, idea_id: str) -> IdeaView | None:
+    return ideas_by_id(connection, [idea_id]).get(idea_id)
+
+
+def ideas_by_id(connection: Connection, idea_ids: Sequence[str]) -> dict[str, IdeaView]:
+    rows = connection.execute(sa.select(ideas_view).where(ideas_view.c.idea_id.in_(idea_ids)))
+    return {row["idea_id"]: idea_view(row) for row in rows.mappings()}
+
+
+def idea_page(connection: Connection, where: IdeaFilter, first: int, after: str | None) -> Page:
+    """Newest scouted first, then by id; the cursor is (submitted_at, idea_id)."""
+    query = sa.select(ideas_view)
+    for condition in _idea_conditions(connection, where):
+        query = query.where(condition)
+    if after is not None:
+        at, idea_id = decode_cursor(after, 2)
+        moment = _parse_moment(at)
+        query = query.where(
+            sa.or_(
+                ideas_view.c.submitted_at < moment,
+                sa.and_(ideas_view.c.submitted_at == moment, ideas_view.c.idea_id < idea_id),
+            )
+        )
+    query = query.order_by(ideas_view.c.submitted_at.desc(), ideas_view.c.idea_id.desc())
+    rows = list(connection.execute(query.limit(first + 1)).mappings())
+    return Page(
+        [
+            (encode_cursor(row["submitted_at"].isoformat(), row["idea_id"]), idea_view(row))
+            for row in rows[:first]
+        ],
+        has_next=len(rows) > first,
+    )
+
+
+def count_ideas(connection: Connection, where: IdeaFilter) -> int:
+    query = sa.select(sa.func.count()).select_from(ideas_view)
+    for condition in _idea_conditions(connection, where):
+        query = query.where(condition)
+    return int(connection.execute(query).scalar_one())
+
+
+def _idea_conditions(connection: Connection, where: IdeaFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if where.stages:
+        conditions.append(ideas_view.c.stage.in_(where.stages))
+    if where.theme:
+        conditions.append(
+            ideas_view.c.idea_id.in_(
+                sa.select(idea_themes_view.c.idea_id).where(idea_themes_view.c.theme == where.theme)
+            )
+        )
+    if where.source_kind:
+        conditions.append(ideas_view.c.source_kind == where.source_kind)
+    if where.external is not None:
+        conditions.append(ideas_view.c.external == where.external)
+    if where.country:
+        conditions.append(ideas_view.c.country == where.country.upper())
+    if where.scouted_from:
+        conditions.append(ideas_view.c.submitted_at >= where.scouted_from)
+    if where.scouted_to:
+        conditions.append(ideas_view.c.submitted_at <= where.scouted_to)
+    if where.text:
+        conditions.append(_matches_all(connection, where.text))
+    return conditions
+
+
+def _matches_all(connection: Connection, text: str) -> sa.ColumnElement[bool]:
+    """Ideas whose title or summary holds every word of ``text`` (stemmed)."""
+    words = terms(text)
+    if not words:
+        return sa.true()
+    if connection.dialect.name == "sqlite":
+        match = " AND ".join(f'"{word}"' for word in words)
+        return ideas_view.c.idea_id.in_(
+            sa.select(sa.literal_column("idea_id"))
+            .select_from(sa.text("ideas_fts"))
+            .where(sa.text("ideas_fts MATCH :match").bindparams(match=match))
+        )
+    query = " & ".join("'" + word.replace("'", "''").replace("\\", "") + "'" for word in words)
+    return SEARCH_DOCUMENT.op("@@")(sa.func.to_tsquery(sa.literal_column("'english'"), query))
+
+
+def score_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[ScoreEntry]]:
+    return _per_idea(connection, idea_scores_view, idea_ids, _score_entry)
+
+
+def stage_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[StageChange]]:
+    return _per_idea(connection, stage_history_view, idea_ids, _stage_change)
+
+
+def ethics_reviews(
+    connection: Connection, idea_ids: Sequence[str]
+) -> dict[str, list[EthicsReview]]:
+    return _per_idea(connection, ethics_reviews_view, idea_ids, _ethics_review)
+
+
+def _per_idea(
+    connection: Connection, table: sa.Table, idea_ids: Sequence[str], view: Callable[[Row], V]
+) -> dict[str, list[V]]:
+    """The rows of a per-idea history table for these ideas, oldest first, by idea."""
+    query = sa.select(table).where(table.c.idea_id.in_(idea_ids)).order_by(table.c.version)
+    return _grouped(connection, query, "idea_id", view)
+
+
+# -- experiments ---------------------------------------------------------------------------
+
+
+def experiment(connection: Connection, experiment_id: str) -> ExperimentView | None:
+    return experiments_by_id(connection, [experiment_id]).get(experiment_id)
+
+
+def experiments_by_id(
+    connection: Connection, experiment_ids: Sequence[str]
+) -> dict[str, ExperimentView]:
+    rows = connection.execute(
+        sa.select(experiments_view).where(experiments_view.c.experiment_id.in_(experiment_ids))
+    )
+    return {row["experiment_id"]: experiment_view(row) for row in rows.mappings()}
+
+
+def experiments_of_ideas(
+    connection: Connection, idea_ids: Sequence[str]
+) -> dict[str, list[ExperimentView]]:
+    return _grouped(
+        connection,
+        sa.select(experiments_view)
+        .where(experiments_view.c.idea_id.in_(idea_ids))
+        .order_by(experiments_view.c.started_at, experiments_view.c.experiment_id),
+        "idea_id",
+        experiment_view,
+    )
+
+
+def metrics_of_experiments(
+    connection: Connection, experiment_ids: Sequence[str]
+) -> dict[str, list[MetricView]]:
+    return _grouped(
+        connection,
+        sa.select(metrics_view)
+        .where(metrics_view.c.experiment_id.in_(experiment_ids))
+        .order_by(metrics_view.c.ordinal),
+        "experiment_id",
+        _metric,
+    )
+
+
+def metric(connection: Connection, experiment_id: str, name: str) -> MetricView | None:
+    """One metric of an experiment, as it stands now."""
+    found = metrics_of_experiments(connection, [experiment_id]).get(experiment_id, [])
+    return next((metric for metric in found if metric.name == name), None)
+
+
+def measurements_of(
+    connection: Connection, keys: Sequence[tuple[str, str]], latest: int
+) -> dict[tuple[str, str], list[MeasurementView]]:
+    """The ``latest`` measurements of each (experiment, metric), newest first, in one query."""
+    experiment_ids = sorted({experiment_id for experiment_id, _ in keys})
+    ranked = (
+        sa.select(
+            measurements_view,
+            sa.func.row_number()
+            .over(
+                partition_by=(measurements_view.c.experiment_id, measurements_view.c.metric),
+                order_by=(
+                    measurements_view.c.measured_at.desc(),
+                    measurements_view.c.version.desc(),
+                ),
+            )
+            .label("rank"),
+        )
+        .where(measurements_view.c.experiment_id.in_(experiment_ids))
+        .subquery()
+    )
+    rows = connection.execute(
+        sa.select(ranked).where(ranked.c.rank <= latest).order_by(ranked.c.rank)
+    ).mappings()
+    wanted = set(keys)
+    found: dict[tuple[str, str], list[MeasurementView]] = defaultdict(list)
+    for row in rows:
+        key = (row["experiment_id"], row["metric"])
+        if key in wanted:
+            found[key].append(_measurement(row))
+    return found
+
+
+def experiment_page(
+    connection: Connection, where: ExperimentFilter, first: int, after: str | None
+) -> Page:
+    """Newest started first, then by id; the cursor is (started_at, experiment_id)."""
+    query = sa.select(experiments_view)
+    if where.idea_id:
+        query = query.where(experiments_view.c.idea_id == where.idea_id)
+    if where.status:
+        query = query.where(experiments_view.c.status == where.status)
+    if where.outcome:
+        query = query.where(experiments_view.c.outcome == where.outcome)
+    if after is not None:
+        at, experiment_id = decode_cursor(after, 2)
+        moment = _parse_moment(at)
+        query = query.where(
+            sa.or_(
+                experiments_view.c.started_at < moment,
+                sa.and_(
+                    experiments_view.c.started_at == moment,
+                    experiments_view.c.experiment_id < experiment_id,
+                ),
+            )
+        )
+    query = query.order_by(
+        experiments_view.c.started_at.desc(), experiments_view.c.experiment_id.desc()
+    )
+    rows = list(connection.execute(query.limit(first + 1)).mappings())
+    return Page(
+        [
+            (
+                encode_cursor(row["started_at"].isoformat(), row["experiment_id"]),
+                experiment_view(row),
+            )
+            for row in rows[:first]
+        ],
+        has_next=len(rows) > first,
+    )
+
+
+def _grouped(
+    connection: Connection, query: sa.Select[Any], key: str, view: Callable[[Row], V]
+) -> dict[Any, list[V]]:
+    found: dict[Any, list[V]] = defaultdict(list)
+    for row in connection.execute(query).mappings():
+        found[row[key]].append(view(row))
+    return found
+
+
+def _parse_moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidCursorError("not a cursor of this list") from None

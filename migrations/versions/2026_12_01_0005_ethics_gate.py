@@ -5,7 +5,7 @@ nor personal data passes; one that does passes with an approval newer than its l
 revision.
 
 Revision ID: 0005_ethics_gate
-Revises: 0003
+Revises: 0004_reader_leases
 Create Date: 2026-12-01 16:50:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_ethics_gate"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_reader_leases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

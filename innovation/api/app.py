@@ -17,6 +17,7 @@ from innovation.api.graphql import STATIC_PATH, graphql_controller
 from innovation.api.schema import build_schema
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
 from innovation.config import Settings, get_settings
+from innovation.releases.workers import ReleaseWorkers
 
 
 @get("/health", include_in_schema=False)
@@ -53,9 +54,12 @@ def create_app(
             return
         opened = bootstrap(settings, clock=clock)
         app.state.services = opened
+        workers = ReleaseWorkers(opened, scheduler=settings.releases.scheduler)
+        workers.start()
         try:
             yield
         finally:
+            await workers.stop()
             await opened.close()
 
     return Litestar(

@@ -6,7 +6,7 @@ Nothing here reads a clock, a database or the settings; times and ids come in on
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_args
 
-from innovation.domain import experiments, ideas
+from innovation.domain import deliveries, experiments, ideas, releases
 from innovation.domain.decider import Decider
 from innovation.domain.errors import (
     CannotMergeIntoItselfError,
@@ -115,7 +115,7 @@ class Aggregate(Generic[S]):
 
     @property
     def events(self) -> tuple[type[Event], ...]:
-        return get_args(self.event_union)
+        return get_args(self.event_union) or (self.event_union,)
 
     def stream_id(self, entity_id: str) -> str:
         return f"{self.stream_prefix}{entity_id}"
@@ -132,7 +132,18 @@ EXPERIMENT = Aggregate(
     "experiment", "experiment-", experiments.decider, Experiment, experiments.ExperimentEvent
 )
 
-AGGREGATES: tuple[Aggregate[Any], ...] = (IDEA, EXPERIMENT)
+RELEASE = Aggregate(
+    "release", releases.STREAM_PREFIX, releases.decider, releases.Release, releases.ReleaseEvent
+)
+DELIVERY = Aggregate(
+    "delivery",
+    deliveries.STREAM_PREFIX,
+    deliveries.decider,
+    deliveries.Delivery,
+    deliveries.DeliveryEvent,
+)
+
+AGGREGATES: tuple[Aggregate[Any], ...] = (IDEA, EXPERIMENT, RELEASE, DELIVERY)
 """Every aggregate of the domain; a new one (the release) is added here and nowhere else here."""
 
 EVENT_TYPES: tuple[type[Event], ...] = tuple(
@@ -142,9 +153,11 @@ EVENT_TYPES: tuple[type[Event], ...] = tuple(
 
 __all__ = [
     "AGGREGATES",
+    "DELIVERY",
     "EVENT_TYPES",
     "EXPERIMENT",
     "IDEA",
+    "RELEASE",
     "AbsorbDuplicate",
     "AdvanceIdea",
     "Aggregate",

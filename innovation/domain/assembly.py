@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from itertools import pairwise
-from typing import get_args
+from typing import Any, get_args
 
 import msgspec
 
@@ -76,11 +76,18 @@ class Assembler:
         self._started = 0
         self._concluded = 0
 
-    def add(self, recorded: Recorded[object]) -> None:
+    def add(self, recorded: Recorded[Any]) -> None:
         """Take one event into account (events past the cut-off or the period's end are not)."""
-        if recorded.position > self.cutoff or recorded.occurred_at >= self.period.end:
+        if recorded.position > self.cutoff:
             return
         event = recorded.event
+        if isinstance(event, ReleasePublished):
+            # An earlier period's release counts however late it was published: what it
+            # shipped is shipped.
+            self._released.update(item.idea_id for item in event.bundle.items)
+            return
+        if recorded.occurred_at >= self.period.end:
+            return
         during = recorded.occurred_at >= self.period.start
         match event:
             case idea_rules.IdeaSubmitted():
@@ -91,9 +98,6 @@ class Assembler:
                 if during:
                     self._scouted.append(event)
                     self._reached[Stage.SCOUTED].add(event.idea_id)
-                return
-            case ReleasePublished():
-                self._released.update(item.idea_id for item in event.bundle.items)
                 return
             case experiment_rules.ExperimentStarted() if during:
                 self._started += 1
@@ -107,7 +111,7 @@ class Assembler:
         if tracked is not None:
             self._evolve_idea(tracked, recorded, during)
 
-    def _evolve_idea(self, tracked: _Tracked, recorded: Recorded[object], during: bool) -> None:
+    def _evolve_idea(self, tracked: _Tracked, recorded: Recorded[Any], during: bool) -> None:
         event = recorded.event
         before = tracked.state.stage
         tracked.state = idea_rules.evolve(tracked.state, event)
@@ -159,7 +163,7 @@ class Assembler:
         return Assembly(bundle=bundle, blocked=blocked)
 
 
-def assemble(period: Period, cutoff: int, history: Iterable[Recorded[object]]) -> Assembly:
+def assemble(period: Period, cutoff: int, history: Iterable[Recorded[Any]]) -> Assembly:
     """The release of ``period`` from the recorded events up to position ``cutoff``."""
     assembler = Assembler(period, cutoff)
     for recorded in history:

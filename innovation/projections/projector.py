@@ -19,12 +19,18 @@ from sqlalchemy.engine import Connection
 import innovation.projections.ethics as ethics
 import innovation.projections.experiments as experiments
 import innovation.projections.ideas as ideas
+import innovation.projections.releases as releases
 import innovation.projections.search as search
 from innovation.domain.recorded import Recorded
 from innovation.store import Mapper, Recorder, replay
 
-PROJECTIONS = (ideas, experiments, ethics, search)
-TABLES: tuple[sa.Table, ...] = (*ideas.TABLES, *experiments.TABLES, *ethics.TABLES)
+PROJECTIONS = (ideas, experiments, ethics, search, releases)
+TABLES: tuple[sa.Table, ...] = (
+    *ideas.TABLES,
+    *experiments.TABLES,
+    *ethics.TABLES,
+    *releases.TABLES,
+)
 
 Progress = Callable[[int, int], None]
 """Told (events done, events in all) as a rebuild goes."""

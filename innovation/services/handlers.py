@@ -7,7 +7,11 @@ together or not at all. A new aggregate brings its own module of handlers, liste
 
 from __future__ import annotations
 
-from innovation.services import experiments, ideas
+from innovation.services import experiments, ideas, releases
 from innovation.services.unit_of_work import Handler
 
-HANDLERS: dict[type, Handler] = {**ideas.HANDLERS, **experiments.HANDLERS}
+HANDLERS: dict[type, Handler] = {
+    **ideas.HANDLERS,
+    **experiments.HANDLERS,
+    **releases.HANDLERS,
+}

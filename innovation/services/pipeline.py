@@ -106,6 +106,29 @@ class Pipeline:
                 listener()
         return outcome
 
+    def run_within(
+        self,
+        connection: Connection,
+        command: Any,
+        actor: Actor,
+        *,
+        at: datetime,
+        command_id: uuid.UUID,
+        causation_id: uuid.UUID | None = None,
+    ) -> Outcome:
+        """Run ``command`` in a transaction someone else holds: a checkpointed reader's, so
+        that what it writes commits with its checkpoint, or not at all. ``command_id`` is
+        derived from what the reader read, so reading it again is recognised as a repeat."""
+        context = CommandContext(
+            actor=actor,
+            at=at,
+            command_id=command_id,
+            correlation_id=command_id,
+            causation_id=causation_id,
+            repeatable=True,
+        )
+        return self._run(HANDLERS[type(command)], command, context, None, connection)
+
     async def _execute(
         self, job: Callable[[Connection], Outcome], expected_version: int | None
     ) -> Outcome:

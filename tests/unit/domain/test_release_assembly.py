@@ -81,6 +81,19 @@ def test_an_idea_in_an_earlier_release_does_not_ship_again() -> None:
     assert [item.idea_id for item in later.items] == ["second"]
 
 
+def test_an_earlier_release_published_late_still_counts_as_shipped() -> None:
+    log = Log()
+    log.submit("alarms", day(1, 10))
+    log.screen("alarms", day(1, 20))
+    log.override("alarms", day(3, 1))
+    first = assembled(log).bundle
+    log.add("release-2026-H1", day(2, 3, 2027), releases.ReleasePublished(bundle=first))
+
+    later = assembled(log, H2).bundle
+
+    assert later.items == ()
+
+
 def test_events_after_the_period_closed_or_past_the_cutoff_do_not_count() -> None:
     log = Log()
     log.submit("early", day(1, 10))

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from innovation.api.graphiql import GRAPHIQL_STATIC_DIR
 from innovation.api.graphql import STATIC_PATH, graphql_controller
+from innovation.api.pages import ROUTES
 from innovation.api.schema import build_schema
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
 from innovation.config import Settings, get_settings
@@ -65,6 +66,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             health,
+            *ROUTES,
             graphql_controller(build_schema(settings.api)),
             create_static_files_router(path=STATIC_PATH, directories=[GRAPHIQL_STATIC_DIR]),
         ],

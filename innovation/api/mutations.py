@@ -12,5 +12,8 @@ from strawberry.tools import merge_types
 from innovation.api.ethics import EthicsMutations
 from innovation.api.experiments import ExperimentMutations
 from innovation.api.ideas import IdeaMutations
+from innovation.api.releases import ReleaseMutations
 
-Mutation = merge_types("Mutation", (IdeaMutations, ExperimentMutations, EthicsMutations))
+Mutation = merge_types(
+    "Mutation", (IdeaMutations, ExperimentMutations, EthicsMutations, ReleaseMutations)
+)

@@ -11,9 +11,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from urllib.parse import urlencode
 
 from feedgen.feed import FeedGenerator
+
+from innovation.domain.releases import Bundle
 
 FEED_NAMESPACE = uuid.UUID("0b7f5b8e-3f0c-4d9a-8f52-6a1f1f0e9c3d")
 AUTHOR = "Innovation pipeline"
@@ -62,3 +65,21 @@ def render_feed(entries: Sequence[FeedEntry], *, base_url: str, key: str | None)
         item.summary(entry.headline)
         item.content(entry.summary_html, type="html")
     return generator.atom_str(pretty=True)
+
+
+def summary_html(bundle: Bundle) -> str:
+    """A feed entry's content: what shipped and what was stopped, in a few lines of HTML."""
+    shipped = "".join(
+        f"<li>{escape(item.title)} ({escape(item.organisation)}, {escape(item.country)})</li>"
+        for item in bundle.items
+    )
+    stopped = "".join(
+        f"<li>{escape(item.title)}: {escape(item.reason)}</li>" for item in bundle.stopped
+    )
+    parts = [f"<p>Shipped: {len(bundle.items)}</p>"]
+    if shipped:
+        parts.append(f"<ul>{shipped}</ul>")
+    parts.append(f"<p>Stopped: {len(bundle.stopped)}</p>")
+    if stopped:
+        parts.append(f"<ul>{stopped}</ul>")
+    return "".join(parts)

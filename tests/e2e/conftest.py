@@ -26,6 +26,8 @@ LIMITS = {
     "INNOVATION_API_MAX_ALIASES": "10",
     "INNOVATION_API_MAX_TOKENS": "1000",
     "INNOVATION_API_MAX_BODY_BYTES": "20000",
+    # Tests assemble releases themselves, at the fake clock's times.
+    "INNOVATION_SCHEDULER": "off",
 }
 
 

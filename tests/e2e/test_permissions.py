@@ -16,7 +16,7 @@ from innovation.domain.ideas import RequestEthicsReview
 from innovation.services import Actor
 from innovation.tokens import ROLES
 from tests.e2e.conftest import Api
-from tests.integration.world import FakeClock, World
+from tests.integration.world import LEAD, FakeClock, World
 
 ANYONE = [None, *ROLES]
 EVERY_ROLE = set(ROLES)
@@ -45,6 +45,8 @@ POLICY: dict[str, set[str]] = {
     ),
     "recordEthicsReview": {"ethics"},
     "events": EVERY_ROLE,
+    **dict.fromkeys(["releases", "release", "nextRelease"], EVERY_ROLE),
+    "assembleRelease": LEADS,
 }
 
 
@@ -196,6 +198,15 @@ async def record_review_input(world: World, role: str) -> dict[str, Any]:
     }
 
 
+async def a_release(world: World, role: str) -> dict[str, Any]:
+    await world.services.releases.assemble("2023-H2", actor=LEAD, now=world.clock.now)
+    return {"period": "2023-H2"}
+
+
+async def assemble_input(world: World, role: str) -> dict[str, Any]:
+    return {"input": {"period": "2023-H2"}}
+
+
 OPERATIONS = [
     Operation("me", "{ me { name role } }", nothing),
     Operation("idea", "query($id: ID!) { idea(id: $id) { id title } }", an_idea),
@@ -221,6 +232,19 @@ OPERATIONS = [
     mutation("overrideValidation", "idea", override_input),
     mutation("requestEthicsReview", "idea", request_review_input),
     mutation("recordEthicsReview", "idea", record_review_input),
+    Operation("releases", "{ releases(first: 5) { edges { node { period } } } }", nothing),
+    Operation(
+        "release", "query($period: String!) { release(period: $period) { period } }", a_release
+    ),
+    Operation("nextRelease", "{ nextRelease { period daysLeft } }", an_idea),
+    Operation(
+        "assembleRelease",
+        "mutation($input: AssembleReleaseInput!) { assembleRelease(input: $input) "
+        "{ release { period } errors { code message field } } }",
+        assemble_input,
+        mutation=True,
+        result="release",
+    ),
 ]
 
 

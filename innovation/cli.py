@@ -346,5 +346,14 @@ def _safe(url: str) -> str:
     return sa.make_url(url).render_as_string(hide_password=True)
 
 
+def _release_commands() -> None:
+    from innovation.releases.commands import release, scheduler
+
+    main.add_command(release)
+    main.add_command(scheduler)
+
+
+_release_commands()
+
 if __name__ == "__main__":
     main()

@@ -61,12 +61,15 @@ class DigestOutbox:
     def database(self):
         return self.readers.database
 
-    async def send_due(self) -> int:
-        """Send every delivery that is due, if this process holds the sender's lease."""
+    async def send_due(self, *, now_or_later: bool = False) -> int:
+        """Send every delivery that is due (with ``now_or_later``, every pending one: an
+        operator's "retry now"), if this process holds the sender's lease."""
         if await self.readers.claim(SENDER_LEASE) is None:
             return 0
         now = self.clock()
-        due = await self.database.read(partial(views.due_deliveries, now=now))
+        due = await self.database.read(
+            partial(views.due_deliveries, now=None if now_or_later else now)
+        )
         if not due:
             return 0
         keys = await self.database.read(executive_addresses)

@@ -123,6 +123,22 @@ def apply(connection: Connection, recorded: Recorded) -> None:
             pass
 
 
+def describe(event: object) -> str | None:
+    """How a release's and a delivery's events read in a history; None for another's event."""
+    match event:
+        case ReleasePublished():
+            return f"released {event.bundle.period} with {len(event.bundle.items)} ideas"
+        case DigestQueued():
+            return f"digest of {event.period} queued for {event.recipient}"
+        case DigestSent():
+            return f"digest sent (attempt {event.attempt})"
+        case DeliveryFailed():
+            later = "will retry" if event.retry_at is not None else "given up"
+            return f"digest not sent (attempt {event.attempt}): {event.error}; {later}"
+        case _:
+            return None
+
+
 def _delivery(
     connection: Connection, recorded: Recorded, delivery_id: str, **values: object
 ) -> None:
@@ -178,16 +194,16 @@ def _deliveries(query: sa.Select[tuple[object, ...]], connection: Connection) ->
     ]
 
 
-def due_deliveries(connection: Connection, now: datetime, limit: int = 100) -> list[DeliveryView]:
-    """Pending deliveries whose next attempt is due, oldest first."""
+def due_deliveries(
+    connection: Connection, now: datetime | None, limit: int = 100
+) -> list[DeliveryView]:
+    """Pending deliveries whose next attempt is due (every pending one when ``now`` is None),
+    oldest first."""
     v = deliveries_view.c
-    query = (
-        sa.select(deliveries_view)
-        .where(v.status == "PENDING")
-        .where(sa.or_(v.retry_at.is_(None), v.retry_at <= now))
-        .order_by(v.queued_position)
-        .limit(limit)
-    )
+    query = sa.select(deliveries_view).where(v.status == "PENDING")
+    if now is not None:
+        query = query.where(sa.or_(v.retry_at.is_(None), v.retry_at <= now))
+    query = query.order_by(v.queued_position).limit(limit)
     return _deliveries(query, connection)
 
 

@@ -183,7 +183,14 @@ def seed() -> None:
 def seed_load(paths: tuple[Path, ...]) -> None:
     """Load seed files (default: seed/*.jsonl); what is already loaded is not written twice."""
     from innovation.bootstrap import bootstrap
-    from innovation.seed import SeedClock, SeedError, load_seed, read_seed, seed_files
+    from innovation.seed import (
+        SeedClock,
+        SeedError,
+        load_seed,
+        read_seed,
+        release_elapsed,
+        seed_files,
+    )
 
     files: list[Path] = []
     for path in paths or (Path("seed"),):  # a folder stands for its *.jsonl files
@@ -208,7 +215,13 @@ def seed_load(paths: tuple[Path, ...]) -> None:
                     clock,
                     commands,
                     progress=lambda done: bar.update(task, completed=done),
+                    releases=services.releases,
                 )
+            await release_elapsed(services.releases, clock, _now())
+            # Ship what the releases hold now, so the demo shows ideas RELEASED at once.
+            end = await services.store.settled_position()
+            await services.readers.run_until(services.shipping, end)
+            await services.readers.release(services.shipping)
         finally:
             await services.close()
         return report.commands, report.written

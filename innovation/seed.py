@@ -25,6 +25,8 @@ from typing import Any
 import msgspec
 
 from innovation.domain.errors import DomainError
+from innovation.domain.periods import Period
+from innovation.releases.service import Releases
 from innovation.services import Actor, Pipeline
 from innovation.services.errors import ServiceError
 from innovation.services.handlers import HANDLERS
@@ -117,10 +119,22 @@ async def load_seed(
     clock: SeedClock,
     commands: list[SeedCommand],
     progress: Callable[[int], None] = lambda done: None,
+    releases: Releases | None = None,
 ) -> LoadReport:
-    """Run ``commands`` in order through the handlers, each at its own time."""
+    """Run ``commands`` in order through the handlers, each at its own time.
+
+    With ``releases``, history is made the real way: whenever the next line lies past the end
+    of a period, that period is assembled first, at its end, as the scheduler would have.
+    """
     written = 0
+    closes = None
     for done, seed in enumerate(commands, start=1):
+        if releases is not None:
+            if closes is None:
+                closes = releases.cadence.period_of(seed.at).end
+            if seed.at >= closes:
+                await _release_on_time(releases, clock, seed.at)
+                closes = releases.cadence.period_of(seed.at).end
         clock.now = seed.at
         try:
             outcome = await pipeline.execute(
@@ -131,6 +145,18 @@ async def load_seed(
         written += bool(outcome.envelopes)
         progress(done)
     return LoadReport(commands=len(commands), written=written)
+
+
+async def _release_on_time(releases: Releases, clock: SeedClock, now: datetime) -> list[str]:
+    def at_its_end(period: Period) -> None:
+        clock.now = period.end
+
+    return await releases.catch_up(now=now, on_time=at_its_end)
+
+
+async def release_elapsed(releases: Releases, clock: SeedClock, now: datetime) -> list[str]:
+    """After loading: every period that has ended by ``now`` gets its release, at its end."""
+    return await _release_on_time(releases, clock, now)
 
 
 def _utc(at: datetime, where: str) -> datetime:

@@ -93,9 +93,10 @@ def environment() -> jinja2.Environment:
 
 
 def _markdown_text(value: str) -> str:
-    """User text inside Markdown: one line, and Markdown's own characters taken literally."""
+    """User text inside Markdown: one line, and the characters that could make a link, an
+    emphasis, HTML, a heading or a table cell taken literally."""
     flat = " ".join(str(value).split())
-    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|" else c for c in flat)
+    return "".join("\\" + c if c in "\\`*_[]<>#|" else c for c in flat)
 
 
 def render(

@@ -127,10 +127,18 @@ class Releases:
         return release
 
     async def catch_up(
-        self, *, now: datetime, actor: Actor = SCHEDULER, through: Period | None = None
+        self,
+        *,
+        now: datetime,
+        actor: Actor = SCHEDULER,
+        through: Period | None = None,
+        on_time: Callable[[Period], None] | None = None,
     ) -> list[str]:
         """Assemble, oldest first, every period that has ended without a release, from the
-        first one that holds any event; return the periods assembled."""
+        first one that holds any event; return the periods assembled.
+
+        With ``on_time`` (loading history), each period is published at its own end, and
+        ``on_time(period)`` is told first (to set the clock the store records with)."""
         first = await self.first_event_at()
         if first is None:
             return []
@@ -140,7 +148,9 @@ class Releases:
         for period in self.cadence.elapsed(first, limit):
             if period.label in done:
                 continue
-            await self._assemble_one(period, actor, now)
+            if on_time is not None:
+                on_time(period)
+            await self._assemble_one(period, actor, period.end if on_time else now)
             assembled.append(period.label)
         return assembled
 

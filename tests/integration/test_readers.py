@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -25,13 +23,11 @@ from innovation.store import (
     replay,
 )
 from innovation.store.tables import reader_leases
-from tests.helpers import collect
+from tests.helpers import collect, start_module
 from tests.integration.command_path import CommandPath
 from tests.integration.reader_process import handled, handled_metadata, tally
 from tests.integration.store_events import Noted, notes
 from tests.integration.world import FakeClock
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -179,19 +175,8 @@ async def test_a_paused_holder_that_lost_its_lease_applies_nothing_when_it_resum
 
 
 async def start_reader(url: str, holder: str) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.integration.reader_process",
-        url,
-        holder,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    ready = await asyncio.wait_for(process.stdout.readline(), timeout=60)
-    assert ready == b"ready\n", (await process.stderr.read()).decode()  # type: ignore[union-attr]
+    process, ready = await start_module("tests.integration.reader_process", url, holder)
+    assert ready == b"ready\n"
     return process
 
 

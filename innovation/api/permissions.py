@@ -15,6 +15,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from innovation.api.context import Context
 from innovation.tokens import ROLES, Principal
 
 EVERYONE = frozenset(ROLES)
@@ -58,7 +59,7 @@ class RoleRequired(BasePermission):
     message = "FORBIDDEN"
     error_extensions = {"code": "FORBIDDEN"}
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
         if allowed(info.context.principal, self.operation):
             return True
         roles = ", ".join(sorted(PERMISSIONS[self.operation]))

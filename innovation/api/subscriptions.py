@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from innovation.api.context import Context
 from innovation.api.permissions import can
 from innovation.api.types import LogEvent
 from innovation.projections.history import entry
@@ -22,7 +23,7 @@ class Subscription:
     )
     async def events(
         self,
-        info: Info,
+        info: Info[Context, None],
         stream_prefix: str | None = None,
         after: Annotated[
             int | None,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 
+import msgspec
+
 from innovation.domain import ideas as rules
 from innovation.projections.timetravel import (
     IdeaAsOf,
@@ -18,7 +20,7 @@ from innovation.projections.timetravel import (
     summary_as_of,
     summary_now,
 )
-from innovation.projections.views import IdeaView, ScoreView
+from innovation.projections.views import IdeaView
 from innovation.store import Log
 
 
@@ -44,41 +46,23 @@ async def pipeline_at(log: Log, moment: datetime | None) -> PipelineSummary:
 
 
 def _idea_view(replay: IdeaAsOf) -> IdeaView:
+    """The replayed state in the read model's view; what only the read model keeps is left out."""
     state = replay.state
-    assert state.provenance is not None
     score = state.score
-    return IdeaView(
-        idea_id=state.id,
-        title=state.title,
-        summary=state.summary,
-        stage=state.stage,
-        provenance=state.provenance,
-        themes=tuple(state.themes),
-        uses_ai=state.uses_ai,
-        uses_personal_data=state.uses_personal_data,
-        scout=state.scout,
-        submitted_by=replay.submitted_by,
-        submitted_at=replay.submitted_at,
-        updated_at=replay.updated_at,
-        version=state.version,
-        score=None
-        if score is None
-        else ScoreView(
-            reach=score.reach,
-            impact=score.impact,
-            confidence=score.confidence,
-            effort=score.effort,
-            strategic_fit=score.strategic_fit,
-            rice=score.rice,
-        ),
-        rejection_reason=state.rejection_reason,
-        validated_via=state.validated_via,
-        validation_reason=None,
-        ethics_status=rules.ethics_status(state),
-        ethics_verdict=state.ethics_verdict,
-        passes_ethics_gate=rules.passes_ethics_gate(state),
-        merged_into=state.merged_into,
-        running_experiment_id=state.running_experiment,
-        as_of_position=replay.position,
-        experiment_ids=tuple(state.experiments),
+    return msgspec.convert(
+        {
+            **msgspec.structs.asdict(state),
+            **msgspec.structs.asdict(replay),
+            "idea_id": state.id,
+            "score": None
+            if score is None
+            else {**msgspec.structs.asdict(score), "rice": score.rice},
+            "validation_reason": None,
+            "ethics_status": rules.ethics_status(state),
+            "passes_ethics_gate": rules.passes_ethics_gate(state),
+            "running_experiment_id": state.running_experiment,
+            "as_of_position": replay.position,
+            "experiment_ids": state.experiments,
+        },
+        IdeaView,
     )

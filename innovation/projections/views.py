@@ -21,7 +21,6 @@ from innovation.domain.values import (
     EthicsStatus,
     Outcome,
     Provenance,
-    SourceKind,
     Stage,
     ValidationRoute,
     Verdict,
@@ -140,123 +139,44 @@ class MeasurementView(msgspec.Struct, frozen=True, kw_only=True):
     recorded_by: str
 
 
-def _optional(kind: Callable[[Any], V], value: Any) -> V | None:
-    return None if value is None else kind(value)
+def _view(kind: type[V], row: Row, **nested: object) -> V:
+    """A typed view of a row: columns by the view's field names, values checked and converted."""
+    columns = {str(name): value for name, value in row.items()}  # names may be str subclasses
+    return msgspec.convert({**columns, **nested}, kind)
 
 
-def _score(row: Row) -> ScoreView | None:
-    if row["reach"] is None:
-        return None
-    return ScoreView(
-        reach=row["reach"],
-        impact=row["impact"],
-        confidence=row["confidence"],
-        effort=row["effort"],
-        strategic_fit=row["strategic_fit"],
-        rice=row["rice"],
-    )
+def _columns(row: Row, kind: type[msgspec.Struct]) -> dict[str, Any]:
+    """The columns of ``row`` that a value stored flat in the table is made of."""
+    return {field.name: row[field.name] for field in msgspec.structs.fields(kind)}
 
 
 def idea_view(row: Row) -> IdeaView:
-    return IdeaView(
-        idea_id=row["idea_id"],
-        title=row["title"],
-        summary=row["summary"],
-        stage=Stage(row["stage"]),
-        provenance=Provenance(
-            source_kind=SourceKind(row["source_kind"]),
-            organisation=row["organisation"],
-            country=row["country"],
-            url=row["url"],
-            external=bool(row["external"]),
-        ),
-        themes=tuple(row["themes"]),
-        uses_ai=bool(row["uses_ai"]),
-        uses_personal_data=bool(row["uses_personal_data"]),
-        scout=row["scout"],
-        submitted_by=row["submitted_by"],
-        submitted_at=row["submitted_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-        score=_score(row),
-        rejection_reason=row["rejection_reason"],
-        validated_via=_optional(ValidationRoute, row["validated_via"]),
-        validation_reason=row["validation_reason"],
-        ethics_status=EthicsStatus(row["ethics_status"]),
-        ethics_verdict=_optional(Verdict, row["ethics_verdict"]),
-        passes_ethics_gate=bool(row["passes_ethics_gate"]),
-        merged_into=row["merged_into"],
-        running_experiment_id=row["running_experiment_id"],
-    )
-
-
-def _score_entry(row: Row) -> ScoreEntry:
-    score = _score(row)
-    assert score is not None
-    return ScoreEntry(score=score, scored_by=row["scored_by"], scored_at=row["scored_at"])
-
-
-def _stage_change(row: Row) -> StageChange:
-    return StageChange(
-        from_stage=_optional(Stage, row["from_stage"]),
-        to_stage=Stage(row["to_stage"]),
-        reason=row["reason"],
-        experiment_id=row["experiment_id"],
-        actor=row["actor"],
-        at=row["at"],
-    )
-
-
-def _ethics_review(row: Row) -> EthicsReview:
-    return EthicsReview(
-        kind=row["kind"],
-        verdict=_optional(Verdict, row["verdict"]),
-        reviewers=tuple(row["reviewers"] or ()),
-        note=row["note"],
-        actor=row["actor"],
-        at=row["at"],
-    )
+    score = None if row["reach"] is None else _columns(row, ScoreView)
+    return _view(IdeaView, row, provenance=_columns(row, Provenance), score=score)
 
 
 def experiment_view(row: Row) -> ExperimentView:
-    return ExperimentView(
-        experiment_id=row["experiment_id"],
-        idea_id=row["idea_id"],
-        hypothesis=row["hypothesis"],
-        pilot_site=row["pilot_site"],
-        starts_on=row["starts_on"],
-        ends_on=row["ends_on"],
-        status=row["status"],
-        outcome=_optional(Outcome, row["outcome"]),
-        decision=_optional(Decision, row["decision"]),
-        note=row["note"],
-        started_by=row["started_by"],
-        started_at=row["started_at"],
-        concluded_at=row["concluded_at"],
-        version=row["version"],
-    )
+    return _view(ExperimentView, row)
+
+
+def _score_entry(row: Row) -> ScoreEntry:
+    return _view(ScoreEntry, row, score=_columns(row, ScoreView))
+
+
+def _stage_change(row: Row) -> StageChange:
+    return _view(StageChange, row)
+
+
+def _ethics_review(row: Row) -> EthicsReview:
+    return _view(EthicsReview, row, reviewers=row["reviewers"] or ())
 
 
 def _metric(row: Row) -> MetricView:
-    return MetricView(
-        experiment_id=row["experiment_id"],
-        name=row["name"],
-        unit=row["unit"],
-        baseline=row["baseline"],
-        target=row["target"],
-        direction=Direction(row["direction"]),
-        latest_value=row["latest_value"],
-        latest_measured_at=row["latest_measured_at"],
-        change_pct=row["change_pct"],
-        target_met=bool(row["target_met"]),
-        measurement_count=row["measurement_count"],
-    )
+    return _view(MetricView, row)
 
 
 def _measurement(row: Row) -> MeasurementView:
-    return MeasurementView(
-        value=row["value"], measured_at=row["measured_at"], recorded_by=row["recorded_by"]
-    )
+    return _view(MeasurementView, row)
 
 
 class InvalidCursorError(ValueError):

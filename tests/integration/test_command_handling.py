@@ -68,7 +68,7 @@ async def test_a_command_happens_at_the_time_its_caller_gives(world: World):
 
     done = await world.run(AdvanceIdea(idea_id=idea_id, to_stage=Stage.SCREENING), at=long_ago)
 
-    assert [envelope.metadata.occurred_at for envelope in done.envelopes] == [long_ago]
+    assert [recorded.occurred_at for recorded in done.envelopes] == [long_ago]
 
 
 async def test_a_command_returns_the_streams_versions_and_positions_it_changed(world: World):

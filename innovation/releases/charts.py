@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from innovation.domain.releases import Bundle
 
@@ -64,6 +65,7 @@ def funnel(bundle: Bundle) -> Figure:
     axes.set_xlabel("ideas that reached the stage during the period")
     axes.set_ylabel("stage")
     axes.set_xlim(0, max([*counts, 1]) * 1.15)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     return figure
 
 
@@ -96,7 +98,7 @@ def sources(bundle: Bundle) -> Figure:
     right.set_xlabel("ideas scouted")
     right.set_ylabel("theme")
     for axes in (left, right):
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     return figure
 

@@ -9,8 +9,10 @@ the charts of ``charts.py``. Pages embed the charts as SVG; e-mail refers to the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import jinja2
 from markupsafe import Markup
@@ -20,6 +22,7 @@ from innovation.domain.releases import Bundle, ReleaseItem
 from innovation.releases.charts import Chart, draw
 
 Images = Literal["inline-svg", "cid", "none"]
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+def _days(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
 def _number(value: float | None) -> str:
     if value is None:
         return "—"
@@ -88,7 +95,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    templates.filters.update(pct=_pct, share=_share, number=_number, md=_markdown_text)
+    templates.filters.update(pct=_pct, share=_share, number=_number, days=_days, md=_markdown_text)
     return templates
 
 
@@ -100,12 +107,22 @@ def _markdown_text(value: str) -> str:
 
 
 def render(
-    bundle: Bundle, *, page_url: str | None = None, charts: tuple[Chart, ...] | None = None
+    bundle: Bundle,
+    *,
+    page_url: str | None = None,
+    charts: tuple[Chart, ...] | None = None,
+    zone: ZoneInfo = UTC_ZONE,
 ) -> Digest:
-    """The digest of ``bundle``; ``page_url`` is where the web page lives (for e-mail links)."""
+    """The digest of ``bundle``; ``page_url`` is where the web page lives (for e-mail links),
+    ``zone`` the one whose calendar the period follows (for its first and last day)."""
     drawn = tuple(draw(bundle)) if charts is None else charts
     sentence = headline(bundle).sentence(bundle.period)
     context = {
+        "first_day": bundle.starts_at.astimezone(zone).date().isoformat(),
+        "last_day": (bundle.ends_at - timedelta(microseconds=1))
+        .astimezone(zone)
+        .date()
+        .isoformat(),
         "bundle": bundle,
         "figures": bundle.figures,
         "headline": sentence,

@@ -84,7 +84,7 @@ class Releases:
         bundle = release.bundle
         charts = self._charts(bundle.period, msgspec.json.encode(bundle))
         page = with_key(f"{self.public_url}/releases/{bundle.period}", key)
-        return render(bundle, page_url=page, charts=charts)
+        return render(bundle, page_url=page, charts=charts, zone=self.cadence.zone)
 
     async def first_event_at(self) -> datetime | None:
         """When the first event of the log happened: the first period to release is its."""

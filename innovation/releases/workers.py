@@ -24,7 +24,7 @@ class ReleaseWorkers:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def catch_up(self) -> list[str]:
-        return await self.services.releases.catch_up(now=datetime.now(UTC))
+        return await self.services.releases.catch_up(now=self.services.clock())
 
     def start(self) -> None:
         services = self.services
@@ -33,7 +33,7 @@ class ReleaseWorkers:
             asyncio.create_task(services.outbox.run(), name="outbox.digest"),
         ]
         if self.scheduler is not None:
-            self.scheduler.start(datetime.now(UTC))
+            self.scheduler.start(datetime.now(UTC))  # the scheduler's own time is real time
 
     async def stop(self) -> None:
         if self.scheduler is not None:

@@ -152,25 +152,32 @@ DEMO_ROLES = ("scout", "lead", "ethics", "executive", "admin")
 @token.command("demo")
 def token_demo() -> None:
     """Issue one fresh demo-<role> token per role (revoking the previous ones) and print them."""
-    from innovation.tokens import create_token, revoke_token
+    from innovation.tokens import create_token, feed_key_of, revoke_token
 
-    def issue(connection: Connection) -> list[tuple[str, str, str]]:
+    def issue(connection: Connection) -> list[tuple[str, str, str, str]]:
         now = _now()
         issued = []
         for role in DEMO_ROLES:
             name = f"demo-{role}"
             revoke_token(connection, name, now)
             principal, secret = create_token(connection, name=name, role=role, email=None, now=now)
-            issued.append((role, principal.actor, secret))
+            key = feed_key_of(connection, principal.token_id)
+            assert key is not None  # the token was just made
+            issued.append((role, principal.actor, secret, key))
         return issued
 
     issued = _job(issue)
+    issued_keys = {role: key for role, _, _, key in issued}
     settings = get_settings().server
     click.echo("demo tokens (new on every run; the previous demo tokens are revoked):")
-    for role, actor, secret in issued:
+    for role, actor, secret, _ in issued:
         click.echo(f"  {role:<10} {actor:<26} {secret}")
     click.echo(f"GraphiQL: http://{settings.host}:{settings.port}/graphql")
     click.echo('  in its Headers tab: {"Authorization": "Bearer <token>"}')
+    key = issued_keys.get("executive")
+    base = get_settings().releases.public_url
+    click.echo(f"Releases: {base}/releases?key={key}")
+    click.echo(f"Atom feed: {base}/releases.atom?key={key}")
 
 
 @main.group()

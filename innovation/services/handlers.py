@@ -7,11 +7,9 @@ together or not at all. A new aggregate brings its own module of handlers, liste
 
 from __future__ import annotations
 
-from innovation.services import experiments, ideas, releases
+from innovation.services.experiments import HANDLERS as EXPERIMENT_HANDLERS
+from innovation.services.ideas import HANDLERS as IDEA_HANDLERS
+from innovation.services.releases import HANDLERS as RELEASE_HANDLERS
 from innovation.services.unit_of_work import Handler
 
-HANDLERS: dict[type, Handler] = {
-    **ideas.HANDLERS,
-    **experiments.HANDLERS,
-    **releases.HANDLERS,
-}
+HANDLERS: dict[type, Handler] = {**IDEA_HANDLERS, **EXPERIMENT_HANDLERS, **RELEASE_HANDLERS}

@@ -15,6 +15,10 @@ The rules, each one conditional update of the row (so they hold across processes
   runs in the transaction of the batch's own writes, so a refused advance rolls them back.
   A holder paused past its lease (a long GC, a stopped VM) whose reader was taken over finds
   its token gone and writes nothing beside the new holder's work.
+
+Expiry compares times written by one process's clock with another's: processes on several
+hosts need clocks in step to well within a lease (NTP keeps them within milliseconds). A
+skewed clock can only make a takeover early or late; the token still keeps the work single.
 """
 
 from __future__ import annotations

@@ -18,10 +18,7 @@ install: $(STAMP)
 
 ## Serve on 127.0.0.1:8000 with an embedded SQLite database: migrated, seeded, demo tokens printed.
 run: install
-	$(BIN)/innovation db upgrade
-	$(BIN)/innovation seed load
-	$(BIN)/innovation token demo
-	$(BIN)/innovation serve
+	$(BIN)/innovation demo
 
 ## The whole suite, on SQLite and on a throw-away PostgreSQL, browser tests included.
 test: install browser

@@ -92,6 +92,16 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     )
 
 
+@main.command()
+@click.pass_context
+def demo(context: click.Context) -> None:
+    """What `make run` does, in one process: migrate, seed an empty log, demo tokens, serve."""
+    context.invoke(db_upgrade)
+    context.invoke(seed_load, paths=(), if_empty=True)
+    context.invoke(token_demo)
+    context.invoke(serve, host=None, port=None, workers=1)
+
+
 @main.group()
 def token() -> None:
     """API tokens: each carries one role; the secret is shown once and stored hashed."""
@@ -187,8 +197,20 @@ def seed() -> None:
 
 @seed.command("load")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-def seed_load(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--if-empty", is_flag=True, help="Load only into an empty log (a quick restart of make run)."
+)
+def seed_load(paths: tuple[Path, ...], if_empty: bool = False) -> None:
     """Load seed files (default: seed/*.jsonl); what is already loaded is not written twice."""
+    if if_empty:
+        from innovation.store.log import Recorder
+
+        events = _job(Recorder().last_position, write=False)
+        if events:
+            console.print(
+                f"the log already holds events (up to position {events}): seed not loaded again"
+            )
+            return
     from innovation.bootstrap import bootstrap
     from innovation.seed import (
         SeedClock,

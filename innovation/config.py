@@ -60,7 +60,8 @@ class ReleaseSettings:
     scheduler: bool = True
     """INNOVATION_SCHEDULER: ``on`` runs the release scheduler inside the service process."""
     public_url: str = "http://127.0.0.1:8000"
-    """INNOVATION_PUBLIC_URL: the service's address as readers reach it, for links in e-mail."""
+    """INNOVATION_PUBLIC_URL: the service's address as readers reach it, for links in e-mail
+    (default: http://INNOVATION_HOST:INNOVATION_PORT)."""
     smtp_host: str = "localhost"
     """INNOVATION_SMTP_HOST: the mail server that delivers the digest."""
     smtp_port: int = 25
@@ -101,6 +102,10 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         read = _Reader(env)
+        server = ServerSettings(
+            host=read.text("INNOVATION_HOST", ServerSettings.host),
+            port=read.integer("INNOVATION_PORT", ServerSettings.port, 1, 65535),
+        )
         settings = cls(
             database=DatabaseSettings(
                 url=read.text("INNOVATION_DATABASE_URL", DatabaseSettings.url),
@@ -111,10 +116,7 @@ class Settings:
                 ),
                 pool_size=read.integer("INNOVATION_DB_POOL_SIZE", DatabaseSettings.pool_size, 1),
             ),
-            server=ServerSettings(
-                host=read.text("INNOVATION_HOST", ServerSettings.host),
-                port=read.integer("INNOVATION_PORT", ServerSettings.port, 1, 65535),
-            ),
+            server=server,
             pipeline=PipelineSettings(
                 themes=read.items("INNOVATION_THEMES", DEFAULT_THEMES),
                 timezone=read.zone("INNOVATION_TIMEZONE", PipelineSettings.timezone),
@@ -127,9 +129,8 @@ class Settings:
                     "INNOVATION_RELEASE_CADENCE_MONTHS", ReleaseSettings.cadence_months
                 ),
                 scheduler=read.switch("INNOVATION_SCHEDULER", ReleaseSettings.scheduler),
-                public_url=read.text("INNOVATION_PUBLIC_URL", ReleaseSettings.public_url).rstrip(
-                    "/"
-                ),
+                public_url=read.text("INNOVATION_PUBLIC_URL", "").rstrip("/")
+                or f"http://{server.host}:{server.port}",
                 smtp_host=read.text("INNOVATION_SMTP_HOST", ReleaseSettings.smtp_host),
                 smtp_port=read.integer("INNOVATION_SMTP_PORT", ReleaseSettings.smtp_port, 1, 65535),
                 smtp_user=read.optional("INNOVATION_SMTP_USER"),

@@ -11,33 +11,47 @@ import io
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib import pyplot as plt
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from innovation.domain.releases import Bundle
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 INK = "#1f2933"
 MET = "#2f6f4e"
 MISSED = "#b7b7b7"
 SHADES = ("#1f2933", "#52606d", "#7b8794", "#9aa5b1", "#cbd2d9", "#e4e7eb")
 HATCHES = ("", "//", "..", "xx", "\\\\", "--")
-plt.rcParams.update(
-    {
-        "svg.hashsalt": "innovation",
-        "svg.fonttype": "none",
-        "font.size": 9,
-        "axes.edgecolor": INK,
-        "axes.labelcolor": INK,
-        "xtick.color": INK,
-        "ytick.color": INK,
-    }
-)
+
+
+@cache
+def _pyplot() -> Any:
+    """matplotlib, loaded on the first chart (it takes a while), on the Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    pyplot.rcParams.update(
+        {
+            "svg.hashsalt": "innovation",
+            "svg.fonttype": "none",
+            "font.size": 9,
+            "axes.edgecolor": INK,
+            "axes.labelcolor": INK,
+            "xtick.color": INK,
+            "ytick.color": INK,
+        }
+    )
+    return pyplot
+
+
+def _integer_ticks(axes: Any) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 @dataclass(frozen=True)
@@ -57,7 +71,7 @@ def funnel(bundle: Bundle) -> Figure:
     reached = bundle.figures.reached
     stages = list(reached)[::-1]
     counts = [reached[stage] for stage in stages]
-    figure, axes = plt.subplots(figsize=(6.0, 2.6))
+    figure, axes = _pyplot().subplots(figsize=(6.0, 2.6))
     bars = axes.barh(stages, counts, color=SHADES[1], edgecolor=INK)
     for bar, hatch in zip(bars, HATCHES[1:] + HATCHES[:1], strict=False):
         bar.set_hatch(hatch)
@@ -65,13 +79,13 @@ def funnel(bundle: Bundle) -> Figure:
     axes.set_xlabel("ideas that reached the stage during the period")
     axes.set_ylabel("stage")
     axes.set_xlim(0, max([*counts, 1]) * 1.15)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _integer_ticks(axes)
     return figure
 
 
 def sources(bundle: Bundle) -> Figure:
     figures = bundle.figures
-    figure, (left, right) = plt.subplots(1, 2, figsize=(7.5, 2.8))
+    figure, (left, right) = _pyplot().subplots(1, 2, figsize=(7.5, 2.8))
     kinds = list(figures.by_source_kind)[::-1]
     bars = left.barh(
         kinds or ["none"],
@@ -98,7 +112,7 @@ def sources(bundle: Bundle) -> Figure:
     right.set_xlabel("ideas scouted")
     right.set_ylabel("theme")
     for axes in (left, right):
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _integer_ticks(axes)
     figure.tight_layout()
     return figure
 
@@ -110,7 +124,7 @@ def metric_changes(bundle: Bundle) -> Figure:
         for metric in item.metrics
         if metric.change_pct is not None
     ][::-1]
-    figure, axes = plt.subplots(figsize=(7.5, max(1.8, 0.42 * len(rows) + 1.0)))
+    figure, axes = _pyplot().subplots(figsize=(7.5, max(1.8, 0.42 * len(rows) + 1.0)))
     if not rows:
         axes.text(0.5, 0.5, "no measured change this period", ha="center", va="center")
         axes.set_axis_off()
@@ -145,7 +159,7 @@ def _encode(figure: Figure) -> tuple[str, bytes]:
     svg, png = io.StringIO(), io.BytesIO()
     figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
     figure.savefig(png, format="png", dpi=110, bbox_inches="tight")
-    plt.close(figure)
+    _pyplot().close(figure)
     text = svg.getvalue()
     return text[text.index("<svg") :], png.getvalue()
 

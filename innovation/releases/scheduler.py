@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from innovation.domain.periods import Cadence
 
 log = logging.getLogger(__name__)
+logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per firing is noise
 
 CatchUp = Callable[[], Awaitable[object]]
 """Assembles every elapsed period without a release; safe to call at any time, from anywhere."""

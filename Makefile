@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-integration test-e2e install browser bench lint format schema clean graphiql-assets
+.PHONY: run test test-unit test-integration test-e2e install browser bench lint format schema clean graphiql-assets screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Pictures of GraphiQL and of a release page for the README, from the running demo.
+screenshots: install browser
+	$(BIN)/python .ci/screenshots.py
 
 ## Regenerate schema.graphql from the code.
 schema: install

@@ -43,7 +43,7 @@ from tests.unit.domain.examples import (
     start,
     submit,
 )
-from tests.unit.domain.scenario import DECIDERS
+from tests.unit.domain.scenario import DECIDERS, given
 
 
 @dataclass(frozen=True)
@@ -238,9 +238,9 @@ def run(history: list[Event], command: Any) -> list[Event]:
     return decider.decide(command, decider.fold(history))
 
 
-def decide(probe: Probe, value: float) -> list[Event]:
-    """What the probe's command decides with ``value`` in it; integers for lengths and counts."""
-    return run(*probe.build(value if probe.continuous else int(value)))
+def built(probe: Probe, value: float) -> tuple[list[Event], Any]:
+    """The probe's history and command with ``value`` in it; integers for lengths and counts."""
+    return probe.build(value if probe.continuous else int(value))
 
 
 def test_every_bound_is_probed_through_a_command() -> None:
@@ -276,14 +276,14 @@ def test_the_bounds_are_the_documented_ones() -> None:
 
 @pytest.mark.parametrize(("probe", "value"), cases(accepted=True))
 def test_a_value_exactly_at_a_limit_is_accepted(probe: Probe, value: float) -> None:
-    decide(probe, value)
+    run(*built(probe, value))
 
 
 @pytest.mark.parametrize(("probe", "value"), cases(accepted=False))
 def test_a_value_just_past_a_limit_is_refused_naming_the_field(probe: Probe, value: float) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        decide(probe, value)
-    assert caught.value.field == probe.field
+    history, command = built(probe, value)
+
+    given(history).when(command).then(InvalidInputError, field=probe.field)
 
 
 def test_a_fractional_effort_below_one_person_month_is_accepted() -> None:
@@ -292,9 +292,9 @@ def test_a_fractional_effort_below_one_person_month_is_accepted() -> None:
 
 @pytest.mark.parametrize("direction", list(Direction))
 def test_a_target_equal_to_its_baseline_is_refused(direction: Direction) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        run([], start(metrics=(metric(baseline=7.0, target=7.0, direction=direction),)))
-    assert caught.value.field == "metrics[0].target"
+    given().when(start(metrics=(metric(baseline=7.0, target=7.0, direction=direction),))).then(
+        InvalidInputError, field="metrics[0].target"
+    )
 
 
 @pytest.mark.parametrize(

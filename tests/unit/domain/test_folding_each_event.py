@@ -323,3 +323,10 @@ def test_an_event_of_another_aggregate_leaves_the_experiment_as_it_is() -> None:
     before = experiments.fold([started()])
 
     assert experiments.evolve(before, submitted()) is before
+
+
+def test_an_experiment_folded_from_a_snapshot_is_the_one_folded_from_scratch() -> None:
+    history = [started(), measured(ALARMS, 500.0, day=10), measured(SATISFACTION, 7.5, day=12)]
+    halfway = experiments.fold(history[:2])
+
+    assert experiments.fold(history[2:], halfway) == experiments.fold(history)

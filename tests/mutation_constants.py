@@ -33,11 +33,10 @@ PYTEST = [
     "tests/unit/domain",
     "--ignore=tests/unit/domain/test_folding_properties.py",
     # a verdict is all that is needed, as fast as it comes: stop at the first failure, and skip
-    # what only helps a reader (assertion rewriting, statistics) or the database tests (conftest)
+    # what only helps a reader (assertion rewriting, Hypothesis statistics)
     "-x",
     "-q",
     "--assert=plain",
-    "--noconftest",
     "-p",
     "no:cacheprovider",
     "-p",

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-integration test-e2e install browser bench mutation lint format schema clean
+.PHONY: run test test-unit test-integration test-e2e install browser bench mutation lint format schema clean graphiql-assets
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,7 @@ install: $(STAMP)
 
 ## Serve on 127.0.0.1:8000 with an embedded SQLite database: migrated, seeded, demo tokens printed.
 run: install
-	$(BIN)/innovation db upgrade
-	$(BIN)/innovation seed load
-	$(BIN)/innovation token demo
-	$(BIN)/innovation serve
+	$(BIN)/innovation demo
 
 ## The whole suite, on SQLite and on a throw-away PostgreSQL, browser tests included.
 test: install browser
@@ -71,3 +68,7 @@ schema: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info
+
+## Fetch GraphiQL's npm assets again into innovation/api/static/graphiql/ (checked against npm's digests).
+graphiql-assets: install
+	$(BIN)/python .ci/vendor_graphiql.py

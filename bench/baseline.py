@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bench.durability import synchronous_name
 from innovation.store import NO_STREAM, Mapper, NewEvent, StoredEvent
-from innovation.store.recorder import check_expected
+from innovation.store.log import check_expected
 from innovation.store.tables import events as events_table
 
 PAGE = 1000

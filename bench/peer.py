@@ -1,8 +1,8 @@
 """The peer: the ``eventsourcing`` library (9.5), doing the same work as ``bench/ours.py``.
 
-Which API, and why: our ``EventStore`` is a store, not an application framework: it takes
-events a caller has already decided, encodes them (mapper) and appends them atomically with a
-version check (recorder). The peer's layer that does exactly that is its own ``EventStore``
+Which API, and why: our side is the log on the path commands take, not an application
+framework: it takes events a caller has already decided, encodes them (mapper) and appends
+them atomically with a version check (``Recorder.append`` in a ``Database.write`` job). The peer's layer that does exactly that is its own ``EventStore``
 (``Application.events``): ``put(events)`` runs its ``Mapper.to_stored_event`` and then
 ``ApplicationRecorder.insert_events``, whose primary key on (originator_id, version) is its
 optimistic-concurrency check; ``get(id)`` runs ``select_events`` and ``Mapper.to_domain_event``.

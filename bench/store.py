@@ -50,7 +50,7 @@ from bench import baseline, datasets, ours, peer
 from bench.databases import Databases
 from bench.report import BackendReport, Row, as_json, median, render, save
 from bench.workload import our_mapper, our_stream, payload_sizes, peer_stream
-from innovation.store import EventStore
+from innovation.store import Log
 
 SCENARIOS = {
     "append-1": "one event per append, one writer",
@@ -129,7 +129,7 @@ class Bench:
         return self.databases.postgres_peer(label)
 
     @contextmanager
-    def _sides(self, label: str) -> Iterator[tuple[asyncio.Runner, EventStore, Application]]:
+    def _sides(self, label: str) -> Iterator[tuple[asyncio.Runner, Log, Application]]:
         """A fresh database for each side, our store on a loop that lives as long, and the peer."""
         url, env = self._ours_target(label), self._peer_target(label)
         with asyncio.Runner() as runner:
@@ -496,7 +496,7 @@ class Bench:
         rates = {name: [size / t for t in values] for name, values in timings.items()}
         mine = median(rates["ours"])
         labels = {
-            "ours": "ours: sqlite3 in a writer thread (EventStore)",
+            "ours": "ours: sqlite3 in a writer thread (the command path)",
             "aiosqlite": "SQLAlchemy AsyncEngine on aiosqlite + SQLiteRecorder",
             "sqlite3": "bare sqlite3, one INSERT and one commit per event",
         }

@@ -6,11 +6,24 @@ from dataclasses import dataclass
 
 from innovation.config import Settings
 from innovation.domain import EVENT_TYPES
+from innovation.domain.periods import Cadence
+from innovation.outbound.digest import DigestOutbox
+from innovation.outbound.smtp import SmtpSender, SmtpSettings
 from innovation.projections import Projector
+from innovation.releases.service import Releases
+from innovation.releases.shipping import shipping_reader
 from innovation.services.pipeline import Pipeline
-from innovation.store import Database, EventStore, Mapper, open_database
+from innovation.store import (
+    CheckpointedReader,
+    Clock,
+    Database,
+    Log,
+    Mapper,
+    Readers,
+    open_database,
+    utcnow,
+)
 from innovation.store.follow import LogFollower
-from innovation.store.recorder import Clock, utcnow
 
 __all__ = ["Clock", "Services", "bootstrap", "event_mapper", "utcnow"]
 
@@ -21,11 +34,17 @@ class Services:
 
     settings: Settings
     database: Database
-    store: EventStore
+    store: Log
     projector: Projector
     pipeline: Pipeline
     follower: LogFollower
+    readers: Readers
+    """Runs this process's checkpointed readers (one holder per reader across processes)."""
     clock: Clock
+    releases: Releases
+    shipping: CheckpointedReader
+    """Marks shipped ideas RELEASED and queues the digest, once per published release."""
+    outbox: DigestOutbox
 
     async def close(self) -> None:
         await self.follower.close()
@@ -46,19 +65,42 @@ def bootstrap(
         pool_size=settings.database.pool_size,
     )
     mapper = event_mapper()
-    store = EventStore(database, mapper, clock=clock)
+    store = Log(database, mapper, clock=clock)
     projector = Projector(mapper)
     pipeline = Pipeline(
         database,
         store.recorder,
         mapper,
         projector,
-        clock,
         themes=settings.pipeline.themes,
         snapshot_every=settings.pipeline.snapshot_every,
     )
     follower = LogFollower(store)
     pipeline.on_commit.append(follower.wake)
+    readers = Readers(store)  # leases measure real time, whatever clock commands are given
+    release_settings = settings.releases
+    releases = Releases(
+        store,
+        pipeline,
+        Cadence(release_settings.cadence_months, settings.pipeline.timezone),
+        public_url=release_settings.public_url,
+    )
+    outbox = DigestOutbox(
+        releases=releases,
+        pipeline=pipeline,
+        readers=readers,
+        smtp=SmtpSender(
+            SmtpSettings(
+                host=release_settings.smtp_host,
+                port=release_settings.smtp_port,
+                username=release_settings.smtp_user,
+                password=release_settings.smtp_password,
+                tls=release_settings.smtp_tls,
+            )
+        ),
+        sender=release_settings.sender,
+        clock=clock,
+    )
     return Services(
         settings=settings,
         database=database,
@@ -66,5 +108,9 @@ def bootstrap(
         projector=projector,
         pipeline=pipeline,
         follower=follower,
+        readers=readers,
         clock=clock,
+        releases=releases,
+        shipping=shipping_reader(pipeline, lambda: release_settings.recipients),
+        outbox=outbox,
     )

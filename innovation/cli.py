@@ -13,8 +13,8 @@ import click
 from rich.console import Console
 from sqlalchemy.engine import Connection
 
-from innovation.auth.tokens import ROLES
 from innovation.config import SettingsError, get_settings
+from innovation.tokens import ROLES
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -92,6 +92,16 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     )
 
 
+@main.command()
+@click.pass_context
+def demo(context: click.Context) -> None:
+    """What `make run` does, in one process: migrate, seed an empty log, demo tokens, serve."""
+    context.invoke(db_upgrade)
+    context.invoke(seed_load, paths=(), if_empty=True)
+    context.invoke(token_demo)
+    context.invoke(serve, host=None, port=None, workers=1)
+
+
 @main.group()
 def token() -> None:
     """API tokens: each carries one role; the secret is shown once and stored hashed."""
@@ -103,7 +113,7 @@ def token() -> None:
 @click.option("--email", default=None, help="Where release digests go (executives).")
 def token_create(name: str, role: str, email: str | None) -> None:
     """Create a token and print its secret once."""
-    from innovation.auth import create_token
+    from innovation.tokens import create_token
 
     principal, secret = _job(
         lambda c: create_token(c, name=name, role=role, email=email, now=_now())
@@ -118,7 +128,7 @@ def token_list() -> None:
     """List tokens (never their secrets)."""
     from rich.table import Table
 
-    from innovation.auth import list_tokens
+    from innovation.tokens import list_tokens
 
     table = Table("id", "name", "role", "email", "created", "revoked")
     for info in _job(list_tokens, write=False):
@@ -137,7 +147,7 @@ def token_list() -> None:
 @click.argument("which")
 def token_revoke(which: str) -> None:
     """Revoke the token with this id, or every live token with this name."""
-    from innovation.auth import revoke_token
+    from innovation.tokens import revoke_token
 
     count = _job(lambda c: revoke_token(c, which, _now()))
     if not count:
@@ -152,25 +162,32 @@ DEMO_ROLES = ("scout", "lead", "ethics", "executive", "admin")
 @token.command("demo")
 def token_demo() -> None:
     """Issue one fresh demo-<role> token per role (revoking the previous ones) and print them."""
-    from innovation.auth import create_token, revoke_token
+    from innovation.tokens import create_token, feed_key_of, revoke_token
 
-    def issue(connection: Connection) -> list[tuple[str, str, str]]:
+    def issue(connection: Connection) -> list[tuple[str, str, str, str]]:
         now = _now()
         issued = []
         for role in DEMO_ROLES:
             name = f"demo-{role}"
             revoke_token(connection, name, now)
             principal, secret = create_token(connection, name=name, role=role, email=None, now=now)
-            issued.append((role, principal.actor, secret))
+            key = feed_key_of(connection, principal.token_id)
+            assert key is not None  # the token was just made
+            issued.append((role, principal.actor, secret, key))
         return issued
 
     issued = _job(issue)
+    issued_keys = {role: key for role, _, _, key in issued}
     settings = get_settings().server
     click.echo("demo tokens (new on every run; the previous demo tokens are revoked):")
-    for role, actor, secret in issued:
+    for role, actor, secret, _ in issued:
         click.echo(f"  {role:<10} {actor:<26} {secret}")
     click.echo(f"GraphiQL: http://{settings.host}:{settings.port}/graphql")
     click.echo('  in its Headers tab: {"Authorization": "Bearer <token>"}')
+    key = issued_keys.get("executive")
+    base = get_settings().releases.public_url
+    click.echo(f"Releases: {base}/releases?key={key}")
+    click.echo(f"Atom feed: {base}/releases.atom?key={key}")
 
 
 @main.group()
@@ -180,10 +197,29 @@ def seed() -> None:
 
 @seed.command("load")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-def seed_load(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--if-empty", is_flag=True, help="Load only into an empty log (a quick restart of make run)."
+)
+def seed_load(paths: tuple[Path, ...], if_empty: bool = False) -> None:
     """Load seed files (default: seed/*.jsonl); what is already loaded is not written twice."""
+    if if_empty:
+        from innovation.store.log import Recorder
+
+        events = _job(Recorder().last_position, write=False)
+        if events:
+            console.print(
+                f"the log already holds events (up to position {events}): seed not loaded again"
+            )
+            return
     from innovation.bootstrap import bootstrap
-    from innovation.seed import SeedClock, SeedError, load_seed, read_seed, seed_files
+    from innovation.seed import (
+        SeedClock,
+        SeedError,
+        load_seed,
+        read_seed,
+        release_elapsed,
+        seed_files,
+    )
 
     files: list[Path] = []
     for path in paths or (Path("seed"),):  # a folder stands for its *.jsonl files
@@ -208,7 +244,13 @@ def seed_load(paths: tuple[Path, ...]) -> None:
                     clock,
                     commands,
                     progress=lambda done: bar.update(task, completed=done),
+                    releases=services.releases,
                 )
+            await release_elapsed(services.releases, clock, _now())
+            # Ship what the releases hold now, so the demo shows ideas RELEASED at once.
+            end = await services.store.settled_position()
+            await services.readers.run_until(services.shipping, end)
+            await services.readers.release(services.shipping)
         finally:
             await services.close()
         return report.commands, report.written
@@ -345,6 +387,15 @@ def _safe(url: str) -> str:
 
     return sa.make_url(url).render_as_string(hide_password=True)
 
+
+def _release_commands() -> None:
+    from innovation.releases.commands import release, scheduler
+
+    main.add_command(release)
+    main.add_command(scheduler)
+
+
+_release_commands()
 
 if __name__ == "__main__":
     main()

@@ -54,6 +54,31 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True)
+class ReleaseSettings:
+    cadence_months: int = 6
+    """INNOVATION_RELEASE_CADENCE_MONTHS: how long a release period lasts (1, 2, 3, 4, 6 or 12)."""
+    scheduler: bool = True
+    """INNOVATION_SCHEDULER: ``on`` runs the release scheduler inside the service process."""
+    public_url: str = "http://127.0.0.1:8000"
+    """INNOVATION_PUBLIC_URL: the service's address as readers reach it, for links in e-mail
+    (default: http://INNOVATION_HOST:INNOVATION_PORT)."""
+    smtp_host: str = "localhost"
+    """INNOVATION_SMTP_HOST: the mail server that delivers the digest."""
+    smtp_port: int = 25
+    """INNOVATION_SMTP_PORT."""
+    smtp_user: str | None = None
+    """INNOVATION_SMTP_USER: log in as this user (with INNOVATION_SMTP_PASSWORD), if set."""
+    smtp_password: str | None = None
+    """INNOVATION_SMTP_PASSWORD."""
+    smtp_tls: str = "off"
+    """INNOVATION_SMTP_TLS: ``off``, ``starttls`` or ``implicit``."""
+    sender: str = "innovation@localhost"
+    """INNOVATION_DIGEST_SENDER: the digest's From address."""
+    recipients: tuple[str, ...] = ()
+    """INNOVATION_DIGEST_RECIPIENTS: addresses that get every digest, besides executives."""
+
+
+@dataclass(frozen=True)
 class ApiSettings:
     max_depth: int = 12
     """INNOVATION_API_MAX_DEPTH: deepest GraphQL selection accepted."""
@@ -71,11 +96,16 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    releases: ReleaseSettings = field(default_factory=ReleaseSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         read = _Reader(env)
+        server = ServerSettings(
+            host=read.text("INNOVATION_HOST", ServerSettings.host),
+            port=read.integer("INNOVATION_PORT", ServerSettings.port, 1, 65535),
+        )
         settings = cls(
             database=DatabaseSettings(
                 url=read.text("INNOVATION_DATABASE_URL", DatabaseSettings.url),
@@ -86,16 +116,30 @@ class Settings:
                 ),
                 pool_size=read.integer("INNOVATION_DB_POOL_SIZE", DatabaseSettings.pool_size, 1),
             ),
-            server=ServerSettings(
-                host=read.text("INNOVATION_HOST", ServerSettings.host),
-                port=read.integer("INNOVATION_PORT", ServerSettings.port, 1, 65535),
-            ),
+            server=server,
             pipeline=PipelineSettings(
                 themes=read.items("INNOVATION_THEMES", DEFAULT_THEMES),
                 timezone=read.zone("INNOVATION_TIMEZONE", PipelineSettings.timezone),
                 snapshot_every=read.integer(
                     "INNOVATION_SNAPSHOT_EVERY", PipelineSettings.snapshot_every, 0
                 ),
+            ),
+            releases=ReleaseSettings(
+                cadence_months=read.months_dividing_a_year(
+                    "INNOVATION_RELEASE_CADENCE_MONTHS", ReleaseSettings.cadence_months
+                ),
+                scheduler=read.switch("INNOVATION_SCHEDULER", ReleaseSettings.scheduler),
+                public_url=read.text("INNOVATION_PUBLIC_URL", "").rstrip("/")
+                or f"http://{server.host}:{server.port}",
+                smtp_host=read.text("INNOVATION_SMTP_HOST", ReleaseSettings.smtp_host),
+                smtp_port=read.integer("INNOVATION_SMTP_PORT", ReleaseSettings.smtp_port, 1, 65535),
+                smtp_user=read.optional("INNOVATION_SMTP_USER"),
+                smtp_password=read.optional("INNOVATION_SMTP_PASSWORD"),
+                smtp_tls=read.choice(
+                    "INNOVATION_SMTP_TLS", "OFF", ("OFF", "STARTTLS", "IMPLICIT")
+                ).lower(),
+                sender=read.text("INNOVATION_DIGEST_SENDER", ReleaseSettings.sender),
+                recipients=read.addresses("INNOVATION_DIGEST_RECIPIENTS"),
             ),
             api=ApiSettings(
                 max_depth=read.integer("INNOVATION_API_MAX_DEPTH", ApiSettings.max_depth, 2),
@@ -120,6 +164,19 @@ class _Reader:
     def text(self, name: str, default: str) -> str:
         return self._raw(name) or default
 
+    def optional(self, name: str) -> str | None:
+        return self._raw(name)
+
+    def switch(self, name: str, default: bool) -> bool:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw.lower() in {"on", "true", "yes", "1"}:
+            return True
+        if raw.lower() in {"off", "false", "no", "0"}:
+            return False
+        raise SettingsError(f"{name}: {raw!r} is neither on nor off")
+
     def integer(self, name: str, default: int, low: int, high: int | None = None) -> int:
         raw = self._raw(name)
         if raw is None:
@@ -131,6 +188,12 @@ class _Reader:
         if value < low or (high is not None and value > high):
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
             raise SettingsError(f"{name}: {value} must be {bound}")
+        return value
+
+    def months_dividing_a_year(self, name: str, default: int) -> int:
+        value = self.integer(name, default, 1, 12)
+        if 12 % value:
+            raise SettingsError(f"{name}: {value} does not divide a year (1, 2, 3, 4, 6 or 12)")
         return value
 
     def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
@@ -148,6 +211,14 @@ class _Reader:
         values = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
         if not values:
             raise SettingsError(f"{name}: give at least one value, separated by commas")
+        return values
+
+    def addresses(self, name: str) -> tuple[str, ...]:
+        values = self.items(name, ()) if self._raw(name) else ()
+        for value in values:
+            local, at, domain = value.rpartition("@")
+            if not (local and at and domain) or any(c.isspace() for c in value):
+                raise SettingsError(f"{name}: {value!r} is not an e-mail address")
         return values
 
     def zone(self, name: str, default: str) -> str:

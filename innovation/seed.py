@@ -7,9 +7,10 @@ Each line is one command as a user would have issued it::
 
 ``actor`` is ``role:name`` as events record it. ``input`` holds the command's fields in snake
 case; ids (``idea_id``, ``into_idea_id``, ``experiment_id``) may be readable keys, which become
-the same UUID on every machine. ``SubmitIdea`` takes its ``scout`` and ``at`` from the line when
-they are left out. Every line runs with a command id derived from the file name and line number,
-so loading a file again acknowledges what is already there and writes nothing twice.
+the same UUID on every machine. ``SubmitIdea`` takes its ``scout`` from the line when it is left
+out; every command happens at its line's ``at``. Every line runs with a command id derived from
+the file name and line number, so loading a file again acknowledges what is already there and
+writes nothing twice.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 import msgspec
 
 from innovation.domain.errors import DomainError
+from innovation.domain.periods import Period
+from innovation.releases.service import Releases
 from innovation.services import Actor, Pipeline
 from innovation.services.errors import ServiceError
 from innovation.services.handlers import HANDLERS
@@ -61,7 +64,7 @@ class SeedCommand:
 
 @dataclass
 class SeedClock:
-    """The pipeline's clock while seeding: it reads the time of the line being loaded."""
+    """The store's clock while seeding: events are recorded at the time of their line."""
 
     now: datetime = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -116,18 +119,44 @@ async def load_seed(
     clock: SeedClock,
     commands: list[SeedCommand],
     progress: Callable[[int], None] = lambda done: None,
+    releases: Releases | None = None,
 ) -> LoadReport:
-    """Run ``commands`` in order through the handlers, each at its own time."""
+    """Run ``commands`` in order through the handlers, each at its own time.
+
+    With ``releases``, history is made the real way: whenever the next line lies past the end
+    of a period, that period is assembled first, at its end, as the scheduler would have.
+    """
     written = 0
+    closes = None
     for done, seed in enumerate(commands, start=1):
+        if releases is not None:
+            if closes is None:
+                closes = releases.cadence.period_of(seed.at).end
+            if seed.at >= closes:
+                await _release_on_time(releases, clock, seed.at)
+                closes = releases.cadence.period_of(seed.at).end
         clock.now = seed.at
         try:
-            outcome = await pipeline.execute(seed.command, seed.actor, command_id=seed.command_id)
+            outcome = await pipeline.execute(
+                seed.command, seed.actor, at=seed.at, command_id=seed.command_id
+            )
         except (DomainError, ServiceError) as error:
             raise SeedError(f"{seed.source}:{seed.line}: {error}") from error
         written += bool(outcome.envelopes)
         progress(done)
     return LoadReport(commands=len(commands), written=written)
+
+
+async def _release_on_time(releases: Releases, clock: SeedClock, now: datetime) -> list[str]:
+    def at_its_end(period: Period) -> None:
+        clock.now = period.end
+
+    return await releases.catch_up(now=now, on_time=at_its_end)
+
+
+async def release_elapsed(releases: Releases, clock: SeedClock, now: datetime) -> list[str]:
+    """After loading: every period that has ended by ``now`` gets its release, at its end."""
+    return await _release_on_time(releases, clock, now)
 
 
 def _utc(at: datetime, where: str) -> datetime:
@@ -154,7 +183,6 @@ def _command(line: Line, where: str) -> Any:
             fields[name] = seed_id(fields[name])
     if kind.__name__ == "SubmitIdea":
         fields.setdefault("scout", line.actor)
-        fields.setdefault("at", line.at)
     try:
         return msgspec.convert(fields, kind, strict=False)
     except msgspec.ValidationError as error:

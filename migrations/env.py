@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from innovation.all_tables import metadata
 from innovation.config import get_settings
-from innovation.schema import metadata
 from innovation.store.migrate import include_object
 
 config = context.config

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from innovation.all_tables import metadata
 from innovation.bootstrap import Services, bootstrap
 from innovation.config import Settings
-from innovation.schema import metadata
-from innovation.store import Database, EventStore, Mapper, open_database
+from innovation.store import Database, Log, Mapper, open_database
 from innovation.store.migrate import upgrade
+from tests.integration.command_path import CommandPath
 from tests.integration.world import FakeClock, World
 
 settings.register_profile(
@@ -130,5 +131,5 @@ def mapper() -> Mapper:
 
 
 @pytest.fixture
-async def store(database: Database, mapper: Mapper) -> EventStore:
-    return EventStore(database, mapper)
+async def store(database: Database, mapper: Mapper) -> CommandPath:
+    return CommandPath(Log(database, mapper))

@@ -1,12 +1,16 @@
-"""Small tools for tests: driving async code from Hypothesis, which is synchronous."""
+"""Small tools for tests: driving async code from Hypothesis, starting helper processes."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def on_loop(loop: asyncio.AbstractEventLoop) -> Callable[[Coroutine[Any, Any, T]], T]:
@@ -24,3 +28,26 @@ def on_loop(loop: asyncio.AbstractEventLoop) -> Callable[[Coroutine[Any, Any, T]
 
 async def collect(iterator: Any) -> list[Any]:
     return [item async for item in iterator]
+
+
+async def start_module(
+    module: str, *args: str, ready_within: float = 60
+) -> tuple[asyncio.subprocess.Process, bytes]:
+    """Run ``python -m module args`` from the project root; return it and its first line.
+
+    A process that exits before printing a line fails the test with its standard error.
+    """
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    first = await asyncio.wait_for(process.stdout.readline(), timeout=ready_within)
+    assert first, (await process.stderr.read()).decode()
+    return process, first

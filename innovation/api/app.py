@@ -14,9 +14,11 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from innovation.api.graphiql import GRAPHIQL_STATIC_DIR
 from innovation.api.graphql import STATIC_PATH, graphql_controller
+from innovation.api.pages import ROUTES
 from innovation.api.schema import build_schema
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
 from innovation.config import Settings, get_settings
+from innovation.releases.workers import ReleaseWorkers
 
 
 @get("/health", include_in_schema=False)
@@ -53,14 +55,18 @@ def create_app(
             return
         opened = bootstrap(settings, clock=clock)
         app.state.services = opened
+        workers = ReleaseWorkers(opened, scheduler=settings.releases.scheduler)
+        workers.start()
         try:
             yield
         finally:
+            await workers.stop()
             await opened.close()
 
     return Litestar(
         route_handlers=[
             health,
+            *ROUTES,
             graphql_controller(build_schema(settings.api)),
             create_static_files_router(path=STATIC_PATH, directories=[GRAPHIQL_STATIC_DIR]),
         ],

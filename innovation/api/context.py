@@ -7,21 +7,16 @@ from typing import Any
 from strawberry.litestar import BaseContext
 
 from innovation.api.loaders import Loaders
-from innovation.auth import Principal
 from innovation.bootstrap import Services
+from innovation.tokens import Principal
 
 
 class Context(BaseContext, kw_only=True):
+    services: Services
+    loaders: Loaders
     principal: Principal | None = None
-    services: Services | None = None
-    loaders: Loaders | None = None
     connection_params: dict[str, Any] | None = None
 
     @classmethod
     def for_request(cls, services: Services, principal: Principal | None = None) -> Context:
         return cls(services=services, principal=principal, loaders=Loaders(services.database))
-
-    @property
-    def app(self) -> Services:
-        assert self.services is not None
-        return self.services

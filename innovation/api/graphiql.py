@@ -2,7 +2,7 @@
 
 strawberry's own page fetches React and GraphiQL from unpkg.com and stays on "Loading..."
 without internet. ``templates/graphiql.html`` is strawberry's page with those URLs pointed at
-``static/graphiql/`` (vendored from npm by ``python -m innovation.api.vendor_graphiql``).
+``static/graphiql/`` (vendored from npm by ``python .ci/vendor_graphiql.py``).
 
 Plugging it in: strawberry's Litestar controller answers a browser's ``GET`` on the GraphQL
 path with ``await self.render_graphql_ide(request)``, which returns ``self.graphql_ide_html``

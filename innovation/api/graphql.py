@@ -16,8 +16,8 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from innovation.api.context import Context
 from innovation.api.graphiql import render_graphiql
-from innovation.auth import Principal, authenticate
 from innovation.bootstrap import Services
+from innovation.tokens import Principal, authenticate
 
 GRAPHQL_PATH = "/graphql"
 STATIC_PATH = "/static/graphiql"
@@ -79,7 +79,7 @@ def graphql_controller(schema: BaseSchema) -> type:
             params = context.connection_params or {}
             raw = params.get("Authorization") or params.get("authorization")
             principal = await principal_for(
-                context.app, bearer(raw if isinstance(raw, str) else None)
+                context.services, bearer(raw if isinstance(raw, str) else None)
             )
             if principal is None:
                 raise ConnectionRejectionError({"reason": "a valid token is required"})

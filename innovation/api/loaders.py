@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 from strawberry.dataloader import DataLoader
 
-from innovation.projections import queries
+from innovation.projections import views
 from innovation.store import Database
 
 K = TypeVar("K")
@@ -19,7 +19,7 @@ LATEST_MEASUREMENTS = 5
 
 def _loader(
     database: Database,
-    fetch: Callable[[Connection, list[K]], dict[Any, V]],
+    fetch: Callable[[Connection, list[K]], Mapping[Any, V]],
     missing: Callable[[], V],
     key_of: Callable[[K], Any] = lambda key: key,
 ) -> DataLoader[K, V]:
@@ -34,24 +34,29 @@ class Loaders:
     """Built for each request, so nothing cached outlives it."""
 
     def __init__(self, database: Database) -> None:
-        self.idea: DataLoader[str, Any] = _loader(database, queries.ideas_by_id, lambda: None)
-        self.experiment: DataLoader[str, Any] = _loader(
-            database, queries.experiments_by_id, lambda: None
+        self.idea: DataLoader[str, views.IdeaView | None] = _loader(
+            database, views.ideas_by_id, lambda: None
         )
-        self.experiments: DataLoader[str, list[Any]] = _loader(
-            database, queries.experiments_of_ideas, list
+        self.experiment: DataLoader[str, views.ExperimentView | None] = _loader(
+            database, views.experiments_by_id, lambda: None
         )
-        self.metrics: DataLoader[str, list[Any]] = _loader(
-            database, queries.metrics_of_experiments, list
+        self.experiments: DataLoader[str, list[views.ExperimentView]] = _loader(
+            database, views.experiments_of_ideas, list
         )
-        self.measurements: DataLoader[tuple[str, str], list[Any]] = _loader(
+        self.metrics: DataLoader[str, list[views.MetricView]] = _loader(
+            database, views.metrics_of_experiments, list
+        )
+        self.measurements: DataLoader[tuple[str, str], list[views.MeasurementView]] = _loader(
             database,
-            lambda connection, keys: queries.measurements_of(connection, keys, LATEST_MEASUREMENTS),
+            lambda connection, keys: views.measurements_of(connection, keys, LATEST_MEASUREMENTS),
             list,
         )
-        self.scores: DataLoader[str, list[Any]] = _loader(database, queries.score_history, list)
-        self.stages: DataLoader[str, list[Any]] = _loader(database, queries.stage_history, list)
-        self.ethics: DataLoader[str, list[Any]] = _loader(database, queries.ethics_reviews, list)
-
-
-Load = Callable[[Any], Awaitable[Any]]
+        self.scores: DataLoader[str, list[views.ScoreEntry]] = _loader(
+            database, views.score_history, list
+        )
+        self.stages: DataLoader[str, list[views.StageChange]] = _loader(
+            database, views.stage_history, list
+        )
+        self.ethics: DataLoader[str, list[views.EthicsReview]] = _loader(
+            database, views.ethics_reviews, list
+        )

@@ -1,20 +1,18 @@
-"""Queries: everything reads the read models, except ``asOf`` questions, which replay the log."""
+"""Queries: everything reads the projections' views; ``asOf`` questions replay through them too."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import cast
 
-import msgspec
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from innovation.api.auth import can
+from innovation.api.context import Context
 from innovation.api.ids import raw_id
+from innovation.api.permissions import can
 from innovation.api.types import (
     Experiment,
     ExperimentConnection,
@@ -33,18 +31,18 @@ from innovation.api.types import (
     StageType,
     page_info,
 )
-from innovation.domain.errors import InvalidInputError
-from innovation.projections import queries
+from innovation.domain.errors import ErrorCode, InvalidInputError
+from innovation.projections import views
+from innovation.projections.as_of import idea_at, pipeline_at
 from innovation.projections.history import history as read_history
-from innovation.projections.queries import InvalidCursorError
 from innovation.projections.search import similar_ideas
-from innovation.projections.timetravel import cutoff, idea_as_of, summary_as_of, summary_now
+from innovation.projections.views import InvalidCursorError
 
 MAX_PAGE = 100
 
 
 def invalid(message: str, field: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "VALIDATION", "field": field})
+    return GraphQLError(message, extensions={"code": ErrorCode.VALIDATION, "field": field})
 
 
 def page_size(first: int) -> int:
@@ -79,8 +77,8 @@ class IdeaFilter:
     scouted_from: datetime | None = None
     scouted_to: datetime | None = None
 
-    def to_query(self) -> queries.IdeaFilter:
-        return queries.IdeaFilter(
+    def to_query(self) -> views.IdeaFilter:
+        return views.IdeaFilter(
             stages=tuple(str(stage) for stage in self.stages or ()),
             theme=self.theme,
             source_kind=str(self.source_kind) if self.source_kind else None,
@@ -102,8 +100,9 @@ class ExperimentFilter:
 @strawberry.type
 class Query:
     @strawberry.field(permission_classes=[can("me")], description="Who is calling.")
-    def me(self, info: Info) -> Me:
+    def me(self, info: Info[Context, None]) -> Me:
         principal = info.context.principal
+        assert principal is not None  # the permission lets no anonymous caller through
         return Me(name=principal.name, role=Role(principal.role), email=principal.email)
 
     @strawberry.field(
@@ -111,26 +110,18 @@ class Query:
         description="An idea; with asOf, as it stood then (replayed from the log).",
     )
     async def idea(
-        self, info: Info, id: strawberry.ID, as_of: datetime | None = None
+        self, info: Info[Context, None], id: strawberry.ID, as_of: datetime | None = None
     ) -> Idea | None:
         idea_id = idea_id_arg(id)
-        if as_of is None:
-            row = await info.context.loaders.idea.load(idea_id)
-            return None if row is None else Idea.from_row(row)
         moment = aware(as_of, "asOf")
-        store = info.context.app.store
-
-        def replay(connection):
-            position = cutoff(connection, store.recorder, moment, None)
-            return idea_as_of(connection, store.recorder, store.mapper, idea_id, position)
-
-        found = await info.context.app.database.read(replay)
-        return None if found is None else Idea.from_replay(found)
+        if moment is None:
+            return Idea.maybe(await info.context.loaders.idea.load(idea_id))
+        return Idea.maybe(await idea_at(info.context.services.store, idea_id, moment))
 
     @strawberry.field(permission_classes=[can("ideas")], description="Ideas, newest scouted first.")
     async def ideas(
         self,
-        info: Info,
+        info: Info[Context, None],
         filter: IdeaFilter | None = None,
         first: int = 20,
         after: str | None = None,
@@ -138,59 +129,55 @@ class Query:
         where = (filter or IdeaFilter()).to_query()
         size = page_size(first)
         try:
-            page = await info.context.app.database.read(
-                partial(queries.idea_page, where=where, first=size, after=after)
+            page = await info.context.services.database.read(
+                partial(views.idea_page, where=where, first=size, after=after)
             )
         except InvalidCursorError as error:
             raise invalid(str(error), "after") from None
-        for _, row in page.rows:
-            info.context.loaders.idea.prime(row["idea_id"], row)
+        for _, view in page.rows:
+            info.context.loaders.idea.prime(view.idea_id, view)
         connection = IdeaConnection(
             page_info=page_info([cursor for cursor, _ in page.rows], page.has_next),
-            edges=[relay.Edge(cursor=cursor, node=Idea.from_row(row)) for cursor, row in page.rows],
+            edges=[relay.Edge(cursor=cursor, node=Idea.of(view)) for cursor, view in page.rows],
         )
         connection.count_filter = where
         return connection
 
     @strawberry.field(permission_classes=[can("experiment")], description="An experiment.")
-    async def experiment(self, info: Info, id: strawberry.ID) -> Experiment | None:
+    async def experiment(self, info: Info[Context, None], id: strawberry.ID) -> Experiment | None:
         try:
             experiment_id = raw_id(id, "Experiment", "id")
         except InvalidInputError as error:
             raise invalid(error.message, "id") from None
-        row = await info.context.app.database.read(
-            partial(queries.experiment, experiment_id=experiment_id)
-        )
-        return None if row is None else Experiment.from_row(row)
+        return Experiment.maybe(await info.context.loaders.experiment.load(experiment_id))
 
     @strawberry.field(
         permission_classes=[can("experiments")], description="Experiments, newest started first."
     )
     async def experiments(
         self,
-        info: Info,
+        info: Info[Context, None],
         filter: ExperimentFilter | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> ExperimentConnection:
         given = filter or ExperimentFilter()
-        where = queries.ExperimentFilter(
+        where = views.ExperimentFilter(
             idea_id=idea_id_arg(given.idea_id, "filter.ideaId") if given.idea_id else None,
             status=given.status.value if given.status else None,
             outcome=str(given.outcome) if given.outcome else None,
         )
         size = page_size(first)
         try:
-            page = await info.context.app.database.read(
-                partial(queries.experiment_page, where=where, first=size, after=after)
+            page = await info.context.services.database.read(
+                partial(views.experiment_page, where=where, first=size, after=after)
             )
         except InvalidCursorError as error:
             raise invalid(str(error), "after") from None
         return ExperimentConnection(
             page_info=page_info([cursor for cursor, _ in page.rows], page.has_next),
             edges=[
-                relay.Edge(cursor=cursor, node=Experiment.from_row(row))
-                for cursor, row in page.rows
+                relay.Edge(cursor=cursor, node=Experiment.of(view)) for cursor, view in page.rows
             ],
         )
 
@@ -198,79 +185,52 @@ class Query:
         permission_classes=[can("pipeline")],
         description="The pipeline's figures now, or as of a past moment (replayed from the log).",
     )
-    async def pipeline(self, info: Info, as_of: datetime | None = None) -> Pipeline:
-        store = info.context.app.store
+    async def pipeline(self, info: Info[Context, None], as_of: datetime | None = None) -> Pipeline:
         moment = aware(as_of, "asOf")
-        if moment is None:
-            summary = await info.context.app.database.read(
-                partial(summary_now, recorder=store.recorder)
-            )
-        else:
-            summary = await info.context.app.database.read(
-                lambda c: summary_as_of(
-                    c, store.recorder, store.mapper, cutoff(c, store.recorder, moment, None)
-                )
-            )
+        summary = await pipeline_at(info.context.services.store, moment)
         return Pipeline.of(summary, moment)
 
     @strawberry.field(
         permission_classes=[can("similarIdeas")],
         description="Ideas that read like the text, closest first: for spotting duplicates.",
     )
-    async def similar_ideas(self, info: Info, text: str, first: int = 5) -> list[SimilarIdea]:
+    async def similar_ideas(
+        self, info: Info[Context, None], text: str, first: int = 5
+    ) -> list[SimilarIdea]:
         if not 1 <= first <= 20:
             raise invalid("first must be between 1 and 20", "first")
-        hints = await info.context.app.database.read(partial(similar_ideas, text=text, limit=first))
-        rows = await info.context.loaders.idea.load_many([hint.idea_id for hint in hints])
-        return [
-            SimilarIdea(idea=Idea.from_row(row), score=hint.score)
-            for hint, row in zip(hints, rows, strict=True)
-            if row is not None
-        ]
+        hints = await info.context.services.database.read(
+            partial(similar_ideas, text=text, limit=first)
+        )
+        return await SimilarIdea.of(info, hints)
 
     @strawberry.field(
         permission_classes=[can("history")],
         description="Every event of an idea and of its experiments, oldest first.",
     )
     async def history(
-        self, info: Info, idea_id: strawberry.ID, first: int = 50, after: str | None = None
+        self,
+        info: Info[Context, None],
+        idea_id: strawberry.ID,
+        first: int = 50,
+        after: str | None = None,
     ) -> HistoryConnection:
         target = idea_id_arg(idea_id, "ideaId")
         size = page_size(first)
         position = 0
         if after is not None:
             try:
-                position = int(queries.decode_cursor(after, 1)[0])
+                position = int(views.decode_cursor(after, 1)[0])
             except (InvalidCursorError, ValueError):
                 raise invalid("not a cursor of this history", "after") from None
-        mapper = info.context.app.store.mapper
-        entries, more = await info.context.app.database.read(
+        mapper = info.context.services.store.mapper
+        entries, more = await info.context.services.database.read(
             lambda c: read_history(c, mapper, target, size, position)
         )
         edges = [
-            HistoryEdge(
-                cursor=queries.encode_cursor(entry.position),
-                node=HistoryEntry(
-                    position=entry.position,
-                    stream_id=entry.stream_id,
-                    version=entry.version,
-                    type=entry.type,
-                    description=entry.description,
-                    actor=entry.metadata.actor,
-                    occurred_at=entry.metadata.occurred_at,
-                    correlation_id=str(entry.metadata.correlation_id),
-                    data=event_data(entry.event),
-                ),
-            )
+            HistoryEdge(cursor=views.encode_cursor(entry.position), node=HistoryEntry.of(entry))
             for entry in entries
         ]
         return HistoryConnection(
             page_info=page_info([edge.cursor for edge in edges], more), edges=edges
         )
-
-
-def event_data(event: object) -> JSON:
-    """An event's own fields as JSON (its type is given beside it)."""
-    data = msgspec.to_builtins(event)
-    data.pop("type", None)
-    return cast(JSON, data)

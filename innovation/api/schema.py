@@ -9,13 +9,17 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from innovation.api.mutations import Mutation
-from innovation.api.queries import Query
+from innovation.api.queries import Query as PipelineQueries
+from innovation.api.releases import ReleaseQueries
 from innovation.api.subscriptions import Subscription
 from innovation.config import ApiSettings
 
 log = logging.getLogger("innovation.api")
+
+Query = merge_types("Query", (PipelineQueries, ReleaseQueries))
 
 
 def unexpected(error: GraphQLError) -> bool:

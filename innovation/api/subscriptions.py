@@ -8,9 +8,10 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from innovation.api.auth import can
-from innovation.api.queries import event_data
+from innovation.api.context import Context
+from innovation.api.permissions import can
 from innovation.api.types import LogEvent
+from innovation.projections.history import entry
 
 
 @strawberry.type
@@ -22,7 +23,7 @@ class Subscription:
     )
     async def events(
         self,
-        info: Info,
+        info: Info[Context, None],
         stream_prefix: str | None = None,
         after: Annotated[
             int | None,
@@ -32,18 +33,8 @@ class Subscription:
             ),
         ] = None,
     ) -> AsyncGenerator[LogEvent, None]:
-        services = info.context.app
-        mapper = services.store.mapper
+        services = info.context.services
         async for record in services.follower.subscribe(after):
             if stream_prefix and not record.stream_id.startswith(stream_prefix):
                 continue
-            metadata = mapper.metadata(record)
-            yield LogEvent(
-                position=record.position,
-                stream_id=record.stream_id,
-                version=record.version,
-                type=record.type,
-                actor=metadata.actor,
-                occurred_at=metadata.occurred_at,
-                data=event_data(mapper.to_event(record)),
-            )
+            yield LogEvent.of(entry(services.store.mapper, record))

@@ -1,17 +1,20 @@
-"""The GraphQL object types, read from the read models; nested fields go through DataLoaders."""
+"""The GraphQL object types, built from the projections' typed views; nested ones via loaders."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar, cast
 
+import msgspec
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from innovation.domain import ideas as rules
+from innovation.api.context import Context
+from innovation.domain.errors import ErrorCode
 from innovation.domain.values import (
     Decision,
     Direction,
@@ -22,7 +25,28 @@ from innovation.domain.values import (
     ValidationRoute,
     Verdict,
 )
-from innovation.projections.timetravel import IdeaAsOf, PipelineSummary
+from innovation.projections import history, views
+from innovation.projections.search import Similar
+from innovation.projections.timetravel import PipelineSummary
+
+T = TypeVar("T")
+
+
+def built(kind: type[T], source: object, **given: Any) -> T:
+    """A ``kind`` whose fields come from ``source``'s attributes of the same names, or ``given``.
+
+    ``kind`` is a GraphQL type (a dataclass) built from a view, or a domain value (a msgspec
+    struct) built from a GraphQL input.
+    """
+    taken = {name: getattr(source, name) for name in _field_names(kind) if name not in given}
+    return kind(**taken, **given)
+
+
+def _field_names(kind: type) -> list[str]:
+    if issubclass(kind, msgspec.Struct):
+        return [field.name for field in msgspec.structs.fields(kind)]
+    return [field.name for field in dataclasses.fields(kind) if field.init]  # type: ignore[arg-type]
+
 
 StageType = strawberry.enum(Stage, description="Where an idea stands in the pipeline.")
 SourceKindType = strawberry.enum(SourceKind, description="Where an idea was found.")
@@ -38,13 +62,7 @@ EthicsStatusType = strawberry.enum(
 ValidationRouteType = strawberry.enum(ValidationRoute, description="How an idea was validated.")
 
 
-@strawberry.enum(description="Why a mutation was refused.")
-class ErrorCode(Enum):
-    VALIDATION = "VALIDATION"
-    NOT_FOUND = "NOT_FOUND"
-    FORBIDDEN = "FORBIDDEN"
-    INVALID_TRANSITION = "INVALID_TRANSITION"
-    CONFLICT = "CONFLICT"
+ErrorCodeType = strawberry.enum(ErrorCode, description="Why a mutation was refused.")
 
 
 @strawberry.enum(description="Whether an experiment is still running.")
@@ -64,7 +82,7 @@ class Role(Enum):
 
 @strawberry.type(description="A refusal: the code, a sentence for people, the input field.")
 class UserError:
-    code: ErrorCode
+    code: ErrorCodeType  # type: ignore[valid-type]
     message: str
     field: str | None = strawberry.field(
         default=None, description="Path of the input field at fault, e.g. provenance.country."
@@ -96,6 +114,10 @@ class Score:
     strategic_fit: int = strawberry.field(description="0 to 5.")
     rice: float
 
+    @classmethod
+    def of(cls, view: views.ScoreView) -> Score:
+        return built(cls, view)
+
 
 @strawberry.type(description="One scoring of an idea, as it was recorded.")
 class ScoreEntry:
@@ -123,6 +145,10 @@ class EthicsReviewEntry:
     actor: str
     at: datetime
 
+    @classmethod
+    def of(cls, view: views.EthicsReview) -> EthicsReviewEntry:
+        return built(cls, view, reviewers=list(view.reviewers))
+
 
 @strawberry.type(description="The ethics gate for ideas that use AI or personal data.")
 class Ethics:
@@ -132,32 +158,9 @@ class Ethics:
     idea_id: strawberry.Private[str]
 
     @strawberry.field(description="Every request and verdict, oldest first.")
-    async def reviews(self, info: Info) -> list[EthicsReviewEntry]:
-        rows = await info.context.loaders.ethics.load(self.idea_id)
-        return [
-            EthicsReviewEntry(
-                kind=row["kind"],
-                verdict=Verdict(row["verdict"]) if row["verdict"] else None,
-                reviewers=list(row["reviewers"] or []),
-                note=row["note"],
-                actor=row["actor"],
-                at=row["at"],
-            )
-            for row in rows
-        ]
-
-
-def _score(row: Any) -> Score | None:
-    if row["reach"] is None:
-        return None
-    return Score(
-        reach=row["reach"],
-        impact=row["impact"],
-        confidence=row["confidence"],
-        effort=row["effort"],
-        strategic_fit=row["strategic_fit"],
-        rice=row["rice"],
-    )
+    async def reviews(self, info: Info[Context, None]) -> list[EthicsReviewEntry]:
+        found = await info.context.loaders.ethics.load(self.idea_id)
+        return [EthicsReviewEntry.of(view) for view in found]
 
 
 @strawberry.type(description="An idea in the pipeline.")
@@ -183,161 +186,69 @@ class Idea(relay.Node):
     as_of_position: int | None = strawberry.field(
         description="The log position this view was replayed to, when asked for asOf."
     )
-    merged_into_id: strawberry.Private[str | None]
-    running_experiment_id: strawberry.Private[str | None]
-    experiment_ids: strawberry.Private[tuple[str, ...] | None] = None
+    view: strawberry.Private[views.IdeaView]
 
     @classmethod
-    def from_row(cls, row: Any) -> Idea:
-        return cls(
-            id=row["idea_id"],
-            title=row["title"],
-            summary=row["summary"],
-            stage=Stage(row["stage"]),
-            provenance=Provenance(
-                source_kind=SourceKind(row["source_kind"]),
-                organisation=row["organisation"],
-                country=row["country"],
-                url=row["url"],
-                external=bool(row["external"]),
-            ),
-            themes=list(row["themes"]),
-            uses_ai=bool(row["uses_ai"]),
-            uses_personal_data=bool(row["uses_personal_data"]),
-            scout=row["scout"],
-            submitted_by=row["submitted_by"],
-            submitted_at=row["submitted_at"],
-            updated_at=row["updated_at"],
-            version=row["version"],
-            score=_score(row),
-            rejection_reason=row["rejection_reason"],
-            validated_via=ValidationRoute(row["validated_via"]) if row["validated_via"] else None,
-            validation_reason=row["validation_reason"],
+    def of(cls, view: views.IdeaView) -> Idea:
+        return built(
+            cls,
+            view,
+            id=view.idea_id,
+            provenance=built(Provenance, view.provenance),
+            themes=list(view.themes),
+            score=None if view.score is None else Score.of(view.score),
             ethics=Ethics(
-                status=EthicsStatus(row["ethics_status"]),
-                verdict=Verdict(row["ethics_verdict"]) if row["ethics_verdict"] else None,
-                passes_gate=_passes_gate(row),
-                idea_id=row["idea_id"],
+                status=view.ethics_status,
+                verdict=view.ethics_verdict,
+                passes_gate=view.passes_ethics_gate,
+                idea_id=view.idea_id,
             ),
-            as_of_position=None,
-            merged_into_id=row["merged_into"],
-            running_experiment_id=row["running_experiment_id"],
+            view=view,
         )
 
     @classmethod
-    def from_replay(cls, replay: IdeaAsOf) -> Idea:
-        state = replay.state
-        assert state.provenance is not None
-        score = state.score
-        return cls(
-            id=state.id,
-            title=state.title,
-            summary=state.summary,
-            stage=state.stage,
-            provenance=Provenance(
-                source_kind=state.provenance.source_kind,
-                organisation=state.provenance.organisation,
-                country=state.provenance.country,
-                url=state.provenance.url,
-                external=state.provenance.external,
-            ),
-            themes=list(state.themes),
-            uses_ai=state.uses_ai,
-            uses_personal_data=state.uses_personal_data,
-            scout=state.scout,
-            submitted_by=replay.submitted_by,
-            submitted_at=replay.submitted_at,
-            updated_at=replay.updated_at,
-            version=state.version,
-            score=None
-            if score is None
-            else Score(
-                reach=score.reach,
-                impact=score.impact,
-                confidence=score.confidence,
-                effort=score.effort,
-                strategic_fit=score.strategic_fit,
-                rice=score.rice,
-            ),
-            rejection_reason=state.rejection_reason,
-            validated_via=state.validated_via,
-            validation_reason=None,
-            ethics=Ethics(
-                status=rules.ethics_status(state),
-                verdict=state.ethics_verdict,
-                passes_gate=rules.passes_ethics_gate(state),
-                idea_id=state.id,
-            ),
-            as_of_position=replay.position,
-            merged_into_id=state.merged_into,
-            running_experiment_id=state.running_experiment,
-            experiment_ids=state.experiments,
-        )
+    def maybe(cls, view: views.IdeaView | None) -> Idea | None:
+        return None if view is None else cls.of(view)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: list[str], required: bool = False
+        cls, *, info: Info[Context, None], node_ids: list[str], required: bool = False
     ) -> list[Idea | None]:
-        rows = await info.context.loaders.idea.load_many(node_ids)
-        return [None if row is None else cls.from_row(row) for row in rows]
+        return [cls.maybe(view) for view in await info.context.loaders.idea.load_many(node_ids)]
 
     @strawberry.field(description="The idea this duplicate was merged into.")
-    async def merged_into(self, info: Info) -> Idea | None:
-        if self.merged_into_id is None:
+    async def merged_into(self, info: Info[Context, None]) -> Idea | None:
+        if self.view.merged_into is None:
             return None
-        row = await info.context.loaders.idea.load(self.merged_into_id)
-        return None if row is None else Idea.from_row(row)
+        return Idea.maybe(await info.context.loaders.idea.load(self.view.merged_into))
 
     @strawberry.field(description="Experiments on this idea, oldest first.")
-    async def experiments(self, info: Info) -> list[Experiment]:
-        rows = await info.context.loaders.experiments.load(self.id)
-        if self.experiment_ids is not None:  # as of a past position: those attached by then
-            rows = [row for row in rows if row["experiment_id"] in self.experiment_ids]
-        return [Experiment.from_row(row) for row in rows]
+    async def experiments(self, info: Info[Context, None]) -> list[Experiment]:
+        found = await info.context.loaders.experiments.load(self.id)
+        attached = self.view.experiment_ids  # as of a past position: those attached by then
+        return [
+            Experiment.of(view)
+            for view in found
+            if attached is None or view.experiment_id in attached
+        ]
 
     @strawberry.field(description="The experiment running now, if any.")
-    async def running_experiment(self, info: Info) -> Experiment | None:
-        if self.running_experiment_id is None:
+    async def running_experiment(self, info: Info[Context, None]) -> Experiment | None:
+        running = self.view.running_experiment_id
+        if running is None:
             return None
-        rows = await info.context.loaders.experiments.load(self.id)
-        found = [row for row in rows if row["experiment_id"] == self.running_experiment_id]
-        return Experiment.from_row(found[0]) if found else None
+        found = await info.context.loaders.experiments.load(self.id)
+        return next((Experiment.of(view) for view in found if view.experiment_id == running), None)
 
     @strawberry.field(description="Every scoring, oldest first.")
-    async def score_history(self, info: Info) -> list[ScoreEntry]:
-        rows = await info.context.loaders.scores.load(self.id)
-        return [
-            ScoreEntry(score=_score(row), scored_by=row["scored_by"], scored_at=row["scored_at"])  # type: ignore[arg-type]
-            for row in rows
-        ]
+    async def score_history(self, info: Info[Context, None]) -> list[ScoreEntry]:
+        found = await info.context.loaders.scores.load(self.id)
+        return [built(ScoreEntry, entry, score=Score.of(entry.score)) for entry in found]
 
     @strawberry.field(description="Every stage change, oldest first.")
-    async def stage_history(self, info: Info) -> list[StageChange]:
-        rows = await info.context.loaders.stages.load(self.id)
-        return [
-            StageChange(
-                from_stage=Stage(row["from_stage"]) if row["from_stage"] else None,
-                to_stage=Stage(row["to_stage"]),
-                reason=row["reason"],
-                experiment_id=row["experiment_id"],
-                actor=row["actor"],
-                at=row["at"],
-            )
-            for row in rows
-        ]
-
-
-def _passes_gate(row: Any) -> bool:
-    return rules.passes_ethics_gate(
-        rules.Idea(
-            exists=True,
-            uses_ai=bool(row["uses_ai"]),
-            uses_personal_data=bool(row["uses_personal_data"]),
-            ethics_verdict=Verdict(row["ethics_verdict"]) if row["ethics_verdict"] else None,
-            ethics_verdict_version=row["ethics_verdict_version"],
-            last_material_version=row["last_material_version"],
-        )
-    )
+    async def stage_history(self, info: Info[Context, None]) -> list[StageChange]:
+        found = await info.context.loaders.stages.load(self.id)
+        return [built(StageChange, change) for change in found]
 
 
 @strawberry.type(description="One measurement of a metric.")
@@ -361,15 +272,14 @@ class Metric:
     measurement_count: int
     experiment_id: strawberry.Private[str]
 
+    @classmethod
+    def of(cls, view: views.MetricView) -> Metric:
+        return built(cls, view)
+
     @strawberry.field(description="The latest measurements, newest first (at most 5).")
-    async def latest_measurements(self, info: Info) -> list[Measurement]:
-        rows = await info.context.loaders.measurements.load((self.experiment_id, self.name))
-        return [
-            Measurement(
-                value=row["value"], measured_at=row["measured_at"], recorded_by=row["recorded_by"]
-            )
-            for row in rows
-        ]
+    async def latest_measurements(self, info: Info[Context, None]) -> list[Measurement]:
+        found = await info.context.loaders.measurements.load((self.experiment_id, self.name))
+        return [built(Measurement, measurement) for measurement in found]
 
 
 @strawberry.type(description="A small, measured trial of an idea (a pilot).")
@@ -390,55 +300,29 @@ class Experiment(relay.Node):
     idea_id: strawberry.Private[str]
 
     @classmethod
-    def from_row(cls, row: Any) -> Experiment:
-        return cls(
-            id=row["experiment_id"],
-            hypothesis=row["hypothesis"],
-            pilot_site=row["pilot_site"],
-            starts_on=row["starts_on"],
-            ends_on=row["ends_on"],
-            status=ExperimentStatus(row["status"]),
-            outcome=Outcome(row["outcome"]) if row["outcome"] else None,
-            decision=Decision(row["decision"]) if row["decision"] else None,
-            note=row["note"],
-            started_by=row["started_by"],
-            started_at=row["started_at"],
-            concluded_at=row["concluded_at"],
-            version=row["version"],
-            idea_id=row["idea_id"],
-        )
+    def of(cls, view: views.ExperimentView) -> Experiment:
+        return built(cls, view, id=view.experiment_id, status=ExperimentStatus(view.status))
+
+    @classmethod
+    def maybe(cls, view: views.ExperimentView | None) -> Experiment | None:
+        return None if view is None else cls.of(view)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: list[str], required: bool = False
+        cls, *, info: Info[Context, None], node_ids: list[str], required: bool = False
     ) -> list[Experiment | None]:
-        rows = await info.context.loaders.experiment.load_many(node_ids)
-        return [None if row is None else cls.from_row(row) for row in rows]
+        found = await info.context.loaders.experiment.load_many(node_ids)
+        return [cls.maybe(view) for view in found]
 
     @strawberry.field(description="The idea this experiment tries out.")
-    async def idea(self, info: Info) -> Idea:
-        return Idea.from_row(await info.context.loaders.idea.load(self.idea_id))
+    async def idea(self, info: Info[Context, None]) -> Idea:
+        view = await info.context.loaders.idea.load(self.idea_id)
+        assert view is not None  # an experiment is started only on an existing idea
+        return Idea.of(view)
 
     @strawberry.field(description="The metrics, in the order they were defined.")
-    async def metrics(self, info: Info) -> list[Metric]:
-        rows = await info.context.loaders.metrics.load(self.id)
-        return [metric_from_row(row) for row in rows]
-
-
-def metric_from_row(row: Any) -> Metric:
-    return Metric(
-        name=row["name"],
-        unit=row["unit"],
-        baseline=row["baseline"],
-        target=row["target"],
-        direction=Direction(row["direction"]),
-        latest_value=row["latest_value"],
-        latest_measured_at=row["latest_measured_at"],
-        change_pct=row["change_pct"],
-        target_met=bool(row["target_met"]),
-        measurement_count=row["measurement_count"],
-        experiment_id=row["experiment_id"],
-    )
+    async def metrics(self, info: Info[Context, None]) -> list[Metric]:
+        return [Metric.of(view) for view in await info.context.loaders.metrics.load(self.id)]
 
 
 @strawberry.type(description="A count of ideas under one key.")
@@ -483,6 +367,16 @@ class SimilarIdea:
     idea: Idea
     score: float
 
+    @classmethod
+    async def of(cls, info: Info[Context, None], hints: list[Similar]) -> list[SimilarIdea]:
+        """The hinted ideas, in the hints' order (one that vanished meanwhile is left out)."""
+        found = await info.context.loaders.idea.load_many([hint.idea_id for hint in hints])
+        return [
+            cls(idea=Idea.of(view), score=hint.score)
+            for hint, view in zip(hints, found, strict=True)
+            if view is not None
+        ]
+
 
 @strawberry.type(description="One event of an idea's history (or of one of its experiments).")
 class HistoryEntry:
@@ -496,6 +390,15 @@ class HistoryEntry:
     correlation_id: str
     data: JSON = strawberry.field(description="The event's own fields.")
 
+    @classmethod
+    def of(cls, entry: history.HistoryEntry) -> HistoryEntry:
+        return built(
+            cls,
+            entry,
+            correlation_id=str(entry.metadata.correlation_id),
+            **_event_fields(entry),
+        )
+
 
 @strawberry.type(description="An event of the log, as subscribers receive it.")
 class LogEvent:
@@ -507,18 +410,31 @@ class LogEvent:
     occurred_at: datetime
     data: JSON
 
+    @classmethod
+    def of(cls, entry: history.HistoryEntry) -> LogEvent:
+        return built(cls, entry, **_event_fields(entry))
+
+
+def _event_fields(entry: history.HistoryEntry) -> dict[str, Any]:
+    """Who and when from the metadata, and the event's own fields as JSON (without its type)."""
+    data = msgspec.to_builtins(entry.event)
+    data.pop("type", None)
+    return {
+        "actor": entry.metadata.actor,
+        "occurred_at": entry.metadata.occurred_at,
+        "data": cast(JSON, data),
+    }
+
 
 @strawberry.type
 class IdeaConnection(relay.Connection[Idea]):
     count_filter: strawberry.Private[Any] = None
 
     @strawberry.field(description="Ideas matching the filter, in all pages (one more query).")
-    async def total_count(self, info: Info) -> int:
-        from innovation.projections import queries
-
-        where = self.count_filter or queries.IdeaFilter()
-        return await info.context.app.database.read(
-            lambda connection: queries.count_ideas(connection, where)
+    async def total_count(self, info: Info[Context, None]) -> int:
+        where = self.count_filter or views.IdeaFilter()
+        return await info.context.services.database.read(
+            lambda connection: views.count_ideas(connection, where)
         )
 
 

@@ -8,10 +8,11 @@ from typing import ClassVar
 
 
 class ErrorCode(StrEnum):
-    """The codes the API hands to clients in a payload's ``errors``."""
+    """Why a command was refused: the one vocabulary of the domain, the services and the API."""
 
     VALIDATION = "VALIDATION"
     NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     CONFLICT = "CONFLICT"
 

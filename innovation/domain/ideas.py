@@ -9,7 +9,6 @@ needs an ethics approval recorded after its last material revision before it can
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import TypeAlias, TypeVar, assert_never
 
 import msgspec
@@ -78,7 +77,7 @@ MANUAL_MOVES: frozenset[tuple[Stage, Stage]] = frozenset(
 
 
 class SubmitIdea(Command, frozen=True, kw_only=True):
-    """A scout brings in an idea; ``at`` is when, which the service records as the event's time."""
+    """A scout brings in an idea; when it happened is the command's time, given by the caller."""
 
     idea_id: str
     title: str
@@ -88,7 +87,6 @@ class SubmitIdea(Command, frozen=True, kw_only=True):
     uses_ai: bool
     uses_personal_data: bool
     scout: str
-    at: datetime
 
 
 class ReviseIdea(Command, frozen=True, kw_only=True):

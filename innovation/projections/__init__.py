@@ -1,6 +1,5 @@
 """Read models: tables derived from the log, updated inline with each append, rebuilt from zero."""
 
-from innovation.projections.envelope import Envelope
 from innovation.projections.projector import Projector
 
-__all__ = ["Envelope", "Projector"]
+__all__ = ["Projector"]

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from innovation.domain.ideas import EthicsReviewRecorded, EthicsReviewRequested
-from innovation.projections.envelope import Envelope
+from innovation.domain.recorded import Recorded
 from innovation.store.tables import UTCDateTime, metadata
 
 REQUESTED = "REQUESTED"
@@ -29,7 +29,7 @@ ethics_reviews_view = sa.Table(
 TABLES = (ethics_reviews_view,)
 
 
-def apply(connection: Connection, envelope: Envelope) -> None:
+def apply(connection: Connection, envelope: Recorded) -> None:
     event = envelope.event
     match event:
         case EthicsReviewRequested():
@@ -49,7 +49,7 @@ def apply(connection: Connection, envelope: Envelope) -> None:
 
 
 def _row(
-    connection: Connection, envelope: Envelope, idea_id: str, kind: str, **values: object
+    connection: Connection, envelope: Recorded, idea_id: str, kind: str, **values: object
 ) -> None:
     values.setdefault("reviewers", [])
     connection.execute(

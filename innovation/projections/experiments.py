@@ -11,8 +11,8 @@ from innovation.domain.experiments import (
     MeasurementRecorded,
 )
 from innovation.domain.metrics import change_pct, target_met
+from innovation.domain.recorded import Recorded
 from innovation.domain.values import Direction, MetricDefinition
-from innovation.projections.envelope import Envelope
 from innovation.store.tables import UTCDateTime, metadata
 
 RUNNING = "RUNNING"
@@ -72,7 +72,7 @@ measurements_view = sa.Table(
 TABLES = (experiments_view, metrics_view, measurements_view)
 
 
-def apply(connection: Connection, envelope: Envelope) -> None:
+def apply(connection: Connection, envelope: Recorded) -> None:
     event = envelope.event
     match event:
         case ExperimentStarted():
@@ -94,7 +94,7 @@ def apply(connection: Connection, envelope: Envelope) -> None:
             pass
 
 
-def _started(connection: Connection, envelope: Envelope, event: ExperimentStarted) -> None:
+def _started(connection: Connection, envelope: Recorded, event: ExperimentStarted) -> None:
     connection.execute(
         experiments_view.insert().values(
             experiment_id=event.experiment_id,
@@ -129,7 +129,7 @@ def _started(connection: Connection, envelope: Envelope, event: ExperimentStarte
     )
 
 
-def _measured(connection: Connection, envelope: Envelope, event: MeasurementRecorded) -> None:
+def _measured(connection: Connection, envelope: Recorded, event: MeasurementRecorded) -> None:
     connection.execute(
         measurements_view.insert().values(
             experiment_id=event.experiment_id,
@@ -167,10 +167,23 @@ def _measured(connection: Connection, envelope: Envelope, event: MeasurementReco
 
 
 def _touch(
-    connection: Connection, envelope: Envelope, experiment_id: str, **changes: object
+    connection: Connection, envelope: Recorded, experiment_id: str, **changes: object
 ) -> None:
     connection.execute(
         experiments_view.update()
         .where(experiments_view.c.experiment_id == experiment_id)
         .values(version=envelope.version, last_position=envelope.position, **changes)
     )
+
+
+def describe(event: object) -> str | None:
+    """How an experiment's event reads in its idea's history; None for another's event."""
+    match event:
+        case ExperimentStarted():
+            return f"pilot at {event.pilot_site} from {event.starts_on} to {event.ends_on}"
+        case MeasurementRecorded():
+            return f"measured {event.metric} = {event.value:g}"
+        case ExperimentConcluded():
+            return f"concluded {event.outcome}, decision {event.decision}"
+        case _:
+            return None

@@ -21,8 +21,8 @@ from innovation.domain.ideas import (
     IdeaSubmitted,
     IdeaValidated,
 )
+from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
-from innovation.projections.envelope import Envelope
 from innovation.store.tables import UTCDateTime, metadata
 
 ideas_view = sa.Table(
@@ -66,6 +66,7 @@ ideas_view = sa.Table(
     sa.Column("ethics_verdict", sa.String(20)),
     sa.Column("ethics_verdict_version", sa.Integer, nullable=False),
     sa.Column("last_material_version", sa.Integer, nullable=False),
+    sa.Column("passes_ethics_gate", sa.Boolean, nullable=False),
 )
 
 idea_themes_view = sa.Table(
@@ -117,7 +118,7 @@ _ETHICS_COLUMNS = (
 )
 
 
-def apply(connection: Connection, envelope: Envelope) -> None:
+def apply(connection: Connection, envelope: Recorded) -> None:
     event = envelope.event
     match event:
         case IdeaSubmitted():
@@ -211,7 +212,7 @@ def apply(connection: Connection, envelope: Envelope) -> None:
             pass
 
 
-def _submitted(connection: Connection, envelope: Envelope, event: IdeaSubmitted) -> None:
+def _submitted(connection: Connection, envelope: Recorded, event: IdeaSubmitted) -> None:
     facts = rules.Idea(
         exists=True, uses_ai=event.uses_ai, uses_personal_data=event.uses_personal_data
     )
@@ -239,6 +240,7 @@ def _submitted(connection: Connection, envelope: Envelope, event: IdeaSubmitted)
             last_position=envelope.position,
             experiment_count=0,
             ethics_status=str(rules.ethics_status(facts)),
+            passes_ethics_gate=rules.passes_ethics_gate(facts),
             ethics_requested=False,
             ethics_verdict_version=0,
             last_material_version=envelope.version,
@@ -248,7 +250,7 @@ def _submitted(connection: Connection, envelope: Envelope, event: IdeaSubmitted)
     _history(connection, envelope, event.idea_id, None, Stage.SCOUTED, None)
 
 
-def _revised(connection: Connection, envelope: Envelope, event: IdeaRevised) -> None:
+def _revised(connection: Connection, envelope: Recorded, event: IdeaRevised) -> None:
     changes: dict[str, object] = {}
     for name in ("title", "summary", "uses_ai", "uses_personal_data"):
         value = getattr(event, name)
@@ -270,7 +272,7 @@ def _revised(connection: Connection, envelope: Envelope, event: IdeaRevised) -> 
     _ethics(connection, envelope, event.idea_id, **changes)
 
 
-def _scored(connection: Connection, envelope: Envelope, event: IdeaScored) -> None:
+def _scored(connection: Connection, envelope: Recorded, event: IdeaScored) -> None:
     score = event.score
     values = {
         "reach": score.reach,
@@ -295,7 +297,7 @@ def _scored(connection: Connection, envelope: Envelope, event: IdeaScored) -> No
 
 def _moved(
     connection: Connection,
-    envelope: Envelope,
+    envelope: Recorded,
     idea_id: str,
     from_stage: Stage | None,
     to_stage: Stage,
@@ -316,8 +318,8 @@ def _moved(
     )
 
 
-def _ethics(connection: Connection, envelope: Envelope, idea_id: str, **changes: object) -> None:
-    """Apply changes that may move the ethics status, and recompute it by the domain's rule."""
+def _ethics(connection: Connection, envelope: Recorded, idea_id: str, **changes: object) -> None:
+    """Apply changes that may move the ethics status and gate, recomputed by the domain's rules."""
     row = connection.execute(
         sa.select(*_ETHICS_COLUMNS).where(ideas_view.c.idea_id == idea_id)
     ).one()
@@ -332,10 +334,17 @@ def _ethics(connection: Connection, envelope: Envelope, idea_id: str, **changes:
         ethics_verdict_version=int(current["ethics_verdict_version"]),
         last_material_version=int(current["last_material_version"]),
     )
-    _touch(connection, envelope, idea_id, ethics_status=str(rules.ethics_status(facts)), **changes)
+    _touch(
+        connection,
+        envelope,
+        idea_id,
+        ethics_status=str(rules.ethics_status(facts)),
+        passes_ethics_gate=rules.passes_ethics_gate(facts),
+        **changes,
+    )
 
 
-def _touch(connection: Connection, envelope: Envelope, idea_id: str, **changes: object) -> None:
+def _touch(connection: Connection, envelope: Recorded, idea_id: str, **changes: object) -> None:
     connection.execute(
         ideas_view.update()
         .where(ideas_view.c.idea_id == idea_id)
@@ -358,7 +367,7 @@ def _set_themes(connection: Connection, idea_id: str, themes: tuple[str, ...]) -
 
 def _history(
     connection: Connection,
-    envelope: Envelope,
+    envelope: Recorded,
     idea_id: str,
     from_stage: Stage | None,
     to_stage: Stage,
@@ -378,3 +387,52 @@ def _history(
             at=envelope.at,
         )
     )
+
+
+def describe(event: object) -> str | None:
+    """How an idea's event reads in its history; None for another aggregate's event."""
+    match event:
+        case IdeaSubmitted():
+            origin = event.provenance
+            return f"scouted at {origin.organisation} ({origin.country}): {event.title}"
+        case IdeaRevised():
+            changed = [
+                name
+                for name in (
+                    "title",
+                    "summary",
+                    "provenance",
+                    "themes",
+                    "uses_ai",
+                    "uses_personal_data",
+                )
+                if getattr(event, name) is not None
+            ]
+            kind = "material revision" if event.material else "revision"
+            return f"{kind} of {', '.join(changed)}"
+        case IdeaScored():
+            return f"scored: RICE {event.rice:.1f}, strategic fit {event.score.strategic_fit}/5"
+        case IdeaAdvanced():
+            return f"moved from {event.from_stage} to {event.to_stage}"
+        case IdeaRejected():
+            return f"rejected: {event.reason}"
+        case IdeaMerged():
+            return f"merged into idea {event.into_idea_id}"
+        case DuplicateAbsorbed():
+            return f"absorbed duplicate idea {event.duplicate_id}"
+        case ExperimentAttached():
+            return f"experiment {event.experiment_id} started"
+        case IdeaValidated():
+            if event.experiment_id:
+                return f"validated by experiment {event.experiment_id}"
+            return f"validated by override: {event.reason}"
+        case IdeaReturnedToScreening():
+            return "back to screening to iterate" + (f": {event.reason}" if event.reason else "")
+        case IdeaReleased():
+            return f"released in {event.release_id}"
+        case EthicsReviewRequested():
+            return "ethics review requested"
+        case EthicsReviewRecorded():
+            return f"ethics review: {event.verdict} by {', '.join(event.reviewers)}"
+        case _:
+            return None

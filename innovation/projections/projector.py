@@ -2,24 +2,35 @@
 
 Command handlers call ``Projector.apply`` in the transaction that appends the events, so a
 read right after a write sees it. ``rebuild`` clears the read models and replays the whole
-log in one transaction: on PostgreSQL it first takes the views' locks (TRUNCATE), so a
-writer that appends meanwhile waits and projects its own events after the rebuild commits.
+log (``store.replay``) in one transaction: on PostgreSQL it first takes the views' locks
+(TRUNCATE), which waits for every writer that projected before; a writer that appends
+meanwhile waits and projects its own events after the rebuild commits. So, inside that
+transaction, the log's end is settled: nothing below it can still commit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from innovation.projections import ethics, experiments, ideas, search
-from innovation.projections.envelope import Envelope
-from innovation.store import Mapper
-from innovation.store.recorder import Recorder
+import innovation.projections.ethics as ethics
+import innovation.projections.experiments as experiments
+import innovation.projections.ideas as ideas
+import innovation.projections.releases as releases
+import innovation.projections.search as search
+from innovation.domain.recorded import Recorded
+from innovation.store import Mapper, Recorder, replay
 
-PROJECTIONS = (ideas, experiments, ethics, search)
-TABLES: tuple[sa.Table, ...] = (*ideas.TABLES, *experiments.TABLES, *ethics.TABLES)
+PROJECTIONS = (ideas, experiments, ethics, search, releases)
+TABLES: tuple[sa.Table, ...] = (
+    *ideas.TABLES,
+    *experiments.TABLES,
+    *ethics.TABLES,
+    *releases.TABLES,
+)
 
 Progress = Callable[[int, int], None]
 """Told (events done, events in all) as a rebuild goes."""
@@ -29,8 +40,8 @@ class Projector:
     def __init__(self, mapper: Mapper) -> None:
         self.mapper = mapper
 
-    def apply(self, connection: Connection, envelopes: Iterable[Envelope]) -> None:
-        for envelope in envelopes:
+    def apply(self, connection: Connection, events: Iterable[Recorded[Any]]) -> None:
+        for envelope in events:
             for projection in PROJECTIONS:
                 projection.apply(connection, envelope)
 
@@ -45,16 +56,11 @@ class Projector:
         clear(connection)
         total = recorder.last_position(connection)
         done = 0
-        after = 0
-        while True:
-            page = recorder.read_committed_page(connection, after, page_size)
-            if not page:
-                break
-            self.apply(connection, (Envelope.of(self.mapper, record) for record in page))
-            after = page[-1].position
-            done += len(page)
-            if progress is not None:
-                progress(done, max(total, done))
+        for record in replay(connection, recorder, up_to=total, page_size=page_size):
+            self.apply(connection, (self.mapper.recorded(record),))
+            done += 1
+            if progress is not None and (done % page_size == 0 or done == total):
+                progress(done, total)
         return done
 
 

@@ -27,8 +27,8 @@ import sqlalchemy.dialects.postgresql
 from sqlalchemy.engine import Connection
 
 from innovation.domain.ideas import IdeaRevised, IdeaSubmitted
+from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
-from innovation.projections.envelope import Envelope
 from innovation.projections.ideas import ideas_view
 
 MAX_TERMS = 32
@@ -94,7 +94,7 @@ def terms(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in words if w not in _STOPWORDS))[:MAX_TERMS]
 
 
-def apply(connection: Connection, envelope: Envelope) -> None:
+def apply(connection: Connection, envelope: Recorded) -> None:
     if connection.dialect.name != "sqlite":
         return  # PostgreSQL indexes ideas_view itself
     event = envelope.event
@@ -153,6 +153,16 @@ def similar_ideas(
     ]
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [Similar(idea_id, score) for score, _, idea_id in scored[:limit] if score > 0]
+
+
+def similar_to_idea(connection: Connection, idea_id: str, limit: int = 5) -> list[Similar]:
+    """Other ideas that read like this one: the duplicate hints a scout sees after submitting."""
+    row = connection.execute(
+        sa.select(ideas_view.c.title, ideas_view.c.summary).where(ideas_view.c.idea_id == idea_id)
+    ).first()
+    if row is None:
+        return []
+    return similar_ideas(connection, f"{row.title} {row.summary}", limit=limit, exclude=idea_id)
 
 
 def _candidates(

@@ -1,7 +1,8 @@
 """The pipeline as it was: an idea, or the whole pipeline's figures, as of a past moment.
 
-Both replay the log up to a cut-off position (the last one recorded at or before a moment),
-so they show exactly what the log knew then. The pipeline summary keeps one small state per
+Both replay the log (``store.replay``) up to a cut-off position (the last one recorded at or
+before a moment), so they show exactly what the log knew then, and hand the pure rules
+recorded events. The pipeline summary keeps one small state per
 idea, so memory grows with the number of ideas, not with the length of the log.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
 import msgspec
 import sqlalchemy as sa
@@ -20,10 +22,7 @@ from innovation.domain import ideas as rules
 from innovation.domain.values import Stage
 from innovation.projections.history import IDEA_PREFIX
 from innovation.projections.ideas import idea_themes_view, ideas_view
-from innovation.store import Mapper
-from innovation.store.recorder import Recorder
-
-PAGE = 5000
+from innovation.store import Log, Mapper, Recorder, replay
 
 
 class IdeaAsOf(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,10 +49,23 @@ class PipelineSummary(msgspec.Struct, frozen=True, kw_only=True):
         return self.external / self.ideas if self.ideas else 0.0
 
 
+async def settled_cutoff(log: Log, moment: datetime | None) -> int:
+    """The cut-off for a question as of ``moment`` (default: now), never past the settled
+    position, so the answer cannot change when a transaction still open commits."""
+    settled = await log.settled_position()
+    if moment is None:
+        return settled
+    at = await log.database.read(partial(log.recorder.position_at, moment=moment))
+    return min(settled, at)
+
+
 def cutoff(
     connection: Connection, recorder: Recorder, moment: datetime | None, position: int | None
 ) -> int:
-    """The log position a question "as of" refers to: given, from a moment, or the end."""
+    """The log position a question "as of" refers to: given, from a moment, or the end.
+
+    Inside one read job it cannot wait for the settled position: prefer ``settled_cutoff``.
+    """
     if position is not None:
         return position
     if moment is not None:
@@ -64,18 +76,17 @@ def cutoff(
 def idea_as_of(
     connection: Connection, recorder: Recorder, mapper: Mapper, idea_id: str, position: int
 ) -> IdeaAsOf | None:
-    records = [
-        record
+    recorded = [
+        mapper.recorded(record)
         for record in recorder.read_stream(connection, IDEA_PREFIX + idea_id)
         if record.position <= position
     ]
-    if not records:
+    if not recorded:
         return None
-    state = rules.fold(mapper.to_event(record) for record in records)
-    first, last = mapper.metadata(records[0]), mapper.metadata(records[-1])
+    first, last = recorded[0], recorded[-1]
     return IdeaAsOf(
-        state=state,
-        position=records[-1].position,
+        state=rules.fold(item.event for item in recorded),
+        position=last.position,
         submitted_at=first.occurred_at,
         updated_at=last.occurred_at,
         submitted_by=first.actor,
@@ -87,22 +98,13 @@ def summary_as_of(
 ) -> PipelineSummary:
     """Replay every idea event up to ``position`` into one small state per idea."""
     states: dict[str, rules.Idea] = {}
-    after = 0
-    while after < position:
-        page = recorder.read_committed_page(connection, after, PAGE)
-        if not page:
-            break
-        for record in page:
-            if record.position > position:
-                break
-            if record.stream_id.startswith(IDEA_PREFIX):
-                idea_id = record.stream_id[len(IDEA_PREFIX) :]
-                state = rules.evolve(
-                    states.get(idea_id, rules.initial_state()), mapper.to_event(record)
-                )
-                # Titles and summaries play no part in the figures: drop them to stay small.
-                states[idea_id] = replace(state, title="", summary="")
-        after = page[-1].position
+    for record in replay(connection, recorder, up_to=position):
+        if record.stream_id.startswith(IDEA_PREFIX):
+            recorded = mapper.recorded(record)
+            idea_id = recorded.stream_id[len(IDEA_PREFIX) :]
+            state = rules.evolve(states.get(idea_id, rules.initial_state()), recorded.event)
+            # Titles and summaries play no part in the figures: drop them to stay small.
+            states[idea_id] = replace(state, title="", summary="")
     return summarise(states.values(), position)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from innovation.domain.errors import ErrorCode
+
 
 class ServiceError(Exception):
     """An expected refusal with a code clients know; nothing was written."""
 
-    code: ClassVar[str] = "VALIDATION"
+    code: ClassVar[ErrorCode] = ErrorCode.VALIDATION
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -19,13 +21,13 @@ class ServiceError(Exception):
 class ForbiddenError(ServiceError):
     """The caller's role, or ownership, does not allow this."""
 
-    code = "FORBIDDEN"
+    code = ErrorCode.FORBIDDEN
 
 
 class ConflictError(ServiceError):
     """Someone else changed the same thing first; read again and retry."""
 
-    code = "CONFLICT"
+    code = ErrorCode.CONFLICT
 
     def __init__(self, message: str, field: str | None = None, actual: int | None = None) -> None:
         super().__init__(message, field)
@@ -35,4 +37,4 @@ class ConflictError(ServiceError):
 class UnknownThemeError(ServiceError):
     """A theme outside the configured list (INNOVATION_THEMES)."""
 
-    code = "VALIDATION"
+    code = ErrorCode.VALIDATION

@@ -1,120 +1,15 @@
-"""One function per command: what it loads, which aggregates decide, what it returns.
+"""Every command the service handles, by the aggregate whose module handles it.
 
-Each runs inside a ``UnitOfWork`` (one transaction). Commands that span two aggregates
+Each handler runs inside a ``UnitOfWork`` (one transaction). Commands that span two aggregates
 (merging, starting and concluding experiments) decide on both, and both appends commit
-together or not at all.
+together or not at all. A new aggregate brings its own module of handlers, listed here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from innovation.services.experiments import HANDLERS as EXPERIMENT_HANDLERS
+from innovation.services.ideas import HANDLERS as IDEA_HANDLERS
+from innovation.services.releases import HANDLERS as RELEASE_HANDLERS
+from innovation.services.unit_of_work import Handler
 
-from innovation.domain import experiments as experiment_rules
-from innovation.domain.experiments import ConcludeExperiment, RecordMeasurement, StartExperiment
-from innovation.domain.ideas import (
-    AbsorbDuplicate,
-    AdvanceIdea,
-    ApplyConclusion,
-    BeginExperiment,
-    MergeIdea,
-    OverrideValidation,
-    RecordEthicsReview,
-    RejectIdea,
-    RequestEthicsReview,
-    ReviseIdea,
-    ScoreIdea,
-    SubmitIdea,
-)
-from innovation.projections import search
-from innovation.services.errors import ForbiddenError, UnknownThemeError
-from innovation.services.unit_of_work import EXPERIMENT, IDEA, Handler, UnitOfWork
-
-SIMILAR_ON_SUBMIT = 5
-
-
-def _check_themes(uow: UnitOfWork, themes: tuple[str, ...] | None) -> None:
-    if themes is None:
-        return
-    unknown = [theme for theme in themes if theme not in uow.themes]
-    if unknown:
-        raise UnknownThemeError(
-            f"unknown theme {', '.join(map(repr, unknown))}: choose from {', '.join(uow.themes)}",
-            field="themes",
-        )
-
-
-def submit_idea(uow: UnitOfWork, command: SubmitIdea, expected: int | None) -> list[search.Similar]:
-    """Submit, then hint at up to five existing ideas that read alike (possible duplicates)."""
-    _check_themes(uow, command.themes)
-    uow.decide(IDEA, command.idea_id, command, expected)
-    return search.similar_ideas(
-        uow.connection,
-        f"{command.title} {command.summary}",
-        limit=SIMILAR_ON_SUBMIT,
-        exclude=command.idea_id,
-    )
-
-
-def revise_idea(uow: UnitOfWork, command: ReviseIdea, expected: int | None) -> None:
-    _check_themes(uow, command.themes)
-    idea = uow.load(IDEA, command.idea_id).state
-    if uow.actor.role == "scout" and idea.exists and idea.scout != uow.actor.name:
-        raise ForbiddenError("scouts may revise only the ideas they submitted", field="ideaId")
-    uow.decide(IDEA, command.idea_id, command, expected)
-
-
-def decide_on_idea(uow: UnitOfWork, command: Any, expected: int | None) -> None:
-    """Commands that concern one idea and nothing else."""
-    uow.decide(IDEA, command.idea_id, command, expected)
-
-
-def merge_idea(uow: UnitOfWork, command: MergeIdea, expected: int | None) -> None:
-    uow.decide(IDEA, command.idea_id, command, expected)
-    if uow.replayed:
-        return
-    absorb = AbsorbDuplicate(idea_id=command.into_idea_id, duplicate_id=command.idea_id)
-    uow.decide(IDEA, command.into_idea_id, absorb)
-
-
-def start_experiment(uow: UnitOfWork, command: StartExperiment, expected: int | None) -> None:
-    """The idea must be ready for it (and is moved to EXPERIMENTING); then the pilot starts."""
-    begin = BeginExperiment(idea_id=command.idea_id, experiment_id=command.experiment_id)
-    uow.decide(IDEA, command.idea_id, begin)
-    uow.decide(EXPERIMENT, command.experiment_id, command, expected)
-
-
-def record_measurement(uow: UnitOfWork, command: RecordMeasurement, expected: int | None) -> None:
-    uow.decide(EXPERIMENT, command.experiment_id, command, expected)
-
-
-def conclude_experiment(uow: UnitOfWork, command: ConcludeExperiment, expected: int | None) -> None:
-    """Conclude the pilot, then carry its decision to the idea: scale, iterate or stop."""
-    concluded = uow.decide(EXPERIMENT, command.experiment_id, command, expected)
-    if not concluded:
-        return
-    experiment = uow.load(EXPERIMENT, command.experiment_id).state
-    apply = ApplyConclusion(
-        idea_id=experiment.idea_id,
-        experiment_id=command.experiment_id,
-        outcome=command.outcome,
-        decision=command.decision,
-        targets_met=experiment_rules.targets_met(experiment),
-        note=command.note,
-    )
-    uow.decide(IDEA, experiment.idea_id, apply)
-
-
-HANDLERS: dict[type, Handler] = {
-    SubmitIdea: submit_idea,
-    ReviseIdea: revise_idea,
-    ScoreIdea: decide_on_idea,
-    AdvanceIdea: decide_on_idea,
-    RejectIdea: decide_on_idea,
-    OverrideValidation: decide_on_idea,
-    RequestEthicsReview: decide_on_idea,
-    RecordEthicsReview: decide_on_idea,
-    MergeIdea: merge_idea,
-    StartExperiment: start_experiment,
-    RecordMeasurement: record_measurement,
-    ConcludeExperiment: conclude_experiment,
-}
+HANDLERS: dict[type, Handler] = {**IDEA_HANDLERS, **EXPERIMENT_HANDLERS, **RELEASE_HANDLERS}

@@ -13,27 +13,47 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from innovation.domain.errors import DomainError
-from innovation.projections import Envelope, Projector
+from innovation.domain.recorded import Recorded
+from innovation.projections import Projector
 from innovation.services.errors import ConflictError
 from innovation.services.handlers import HANDLERS
 from innovation.services.unit_of_work import Actor, CommandContext, UnitOfWork
-from innovation.store import ConcurrencyError, Database, Mapper, new_event_id
-from innovation.store.recorder import AppendRaceError, Clock, Recorder
+from innovation.store import (
+    AppendRaceError,
+    ConcurrencyError,
+    Database,
+    Mapper,
+    Recorder,
+    new_event_id,
+)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a command did: the events it appended (with positions) and its handler's answer."""
+    """What a command changed: the events it appended, with their streams, versions, positions.
 
-    envelopes: list[Envelope]
-    result: Any
+    ``replayed`` says the command had been applied before (the same ``command_id``) and
+    nothing new was written; ``envelopes`` is then empty.
+    """
+
+    envelopes: list[Recorded[Any]]
     replayed: bool
+
+    @property
+    def versions(self) -> dict[str, int]:
+        """Each stream the command wrote to, and the version it left it at."""
+        return {envelope.stream_id: envelope.version for envelope in self.envelopes}
+
+    @property
+    def positions(self) -> list[int]:
+        return [envelope.position for envelope in self.envelopes]
 
 
 class Pipeline:
@@ -43,7 +63,6 @@ class Pipeline:
         recorder: Recorder,
         mapper: Mapper,
         projector: Projector,
-        clock: Clock,
         *,
         themes: tuple[str, ...],
         snapshot_every: int = 0,
@@ -52,7 +71,6 @@ class Pipeline:
         self.recorder = recorder
         self.mapper = mapper
         self.projector = projector
-        self.clock = clock
         self.themes = themes
         self.snapshot_every = snapshot_every
         self.on_commit: list[Callable[[], None]] = []
@@ -63,16 +81,18 @@ class Pipeline:
         command: Any,
         actor: Actor,
         *,
+        at: datetime,
         expected_version: int | None = None,
         command_id: uuid.UUID | None = None,
         correlation_id: uuid.UUID | None = None,
         causation_id: uuid.UUID | None = None,
     ) -> Outcome:
+        """Run ``command`` as ``actor`` at ``at``: the caller's clock is the only time it has."""
         handler = HANDLERS[type(command)]
         ident = command_id or new_event_id()  # time-ordered: see store/ids.py
         context = CommandContext(
             actor=actor,
-            at=self.clock(),
+            at=at,
             command_id=ident,
             correlation_id=correlation_id or ident,
             causation_id=causation_id,
@@ -85,6 +105,29 @@ class Pipeline:
             for listener in self.on_commit:
                 listener()
         return outcome
+
+    def run_within(
+        self,
+        connection: Connection,
+        command: Any,
+        actor: Actor,
+        *,
+        at: datetime,
+        command_id: uuid.UUID,
+        causation_id: uuid.UUID | None = None,
+    ) -> Outcome:
+        """Run ``command`` in a transaction someone else holds: a checkpointed reader's, so
+        that what it writes commits with its checkpoint, or not at all. ``command_id`` is
+        derived from what the reader read, so reading it again is recognised as a repeat."""
+        context = CommandContext(
+            actor=actor,
+            at=at,
+            command_id=command_id,
+            correlation_id=command_id,
+            causation_id=causation_id,
+            repeatable=True,
+        )
+        return self._run(HANDLERS[type(command)], command, context, None, connection)
 
     async def _execute(
         self, job: Callable[[Connection], Outcome], expected_version: int | None
@@ -120,5 +163,5 @@ class Pipeline:
             themes=self.themes,
             snapshot_every=self.snapshot_every,
         )
-        result = handler(uow, command, expected_version)
-        return Outcome(envelopes=uow.envelopes, result=result, replayed=uow.replayed)
+        handler(uow, command, expected_version)
+        return Outcome(envelopes=uow.envelopes, replayed=uow.replayed)

@@ -10,14 +10,15 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy.engine import Connection
 
-from innovation.domain import experiments, ideas
-from innovation.domain.decider import Decider
-from innovation.projections import Envelope, Projector
+from innovation.domain import Aggregate
+from innovation.domain.recorded import Recorded
+from innovation.projections import Projector
 from innovation.services.errors import ConflictError
 from innovation.store import (
     NO_STREAM,
@@ -25,31 +26,19 @@ from innovation.store import (
     Mapper,
     Metadata,
     NewEvent,
+    Recorder,
     SnapshotSpec,
     derived_id,
 )
-from innovation.store.recorder import Recorder
 from innovation.store.streams import load_stream, save_snapshot
 
 S = TypeVar("S")
 
 
-@dataclass(frozen=True)
-class StreamKind(Generic[S]):
-    """An aggregate as the store sees it: a stream prefix, its decider, its snapshot format."""
-
-    prefix: str
-    decider: Decider[Any, Any, S]
-    snapshot: SnapshotSpec[S]
-
-    def stream_id(self, entity_id: str) -> str:
-        return f"{self.prefix}{entity_id}"
-
-
-IDEA = StreamKind("idea-", ideas.decider, SnapshotSpec("idea", ideas.Idea, 1))
-EXPERIMENT = StreamKind(
-    "experiment-", experiments.decider, SnapshotSpec("experiment", experiments.Experiment, 1)
-)
+@cache
+def snapshot_spec(aggregate: Aggregate[S]) -> SnapshotSpec[S]:
+    """How the store keeps this aggregate's snapshots: by its name and its state's version."""
+    return SnapshotSpec(aggregate.name, aggregate.state, aggregate.state_version)
 
 
 @dataclass(frozen=True)
@@ -80,7 +69,7 @@ class UnitOfWork:
     projector: Projector
     themes: tuple[str, ...]
     snapshot_every: int = 0
-    envelopes: list[Envelope] = field(default_factory=list)
+    envelopes: list[Recorded[Any]] = field(default_factory=list)
     replayed: bool = False
     _loaded: dict[str, Loaded[Any]] = field(default_factory=dict)
 
@@ -92,7 +81,7 @@ class UnitOfWork:
     def at(self) -> datetime:
         return self.context.at
 
-    def load(self, kind: StreamKind[S], entity_id: str) -> Loaded[S]:
+    def load(self, kind: Aggregate[S], entity_id: str) -> Loaded[S]:
         stream_id = kind.stream_id(entity_id)
         if stream_id not in self._loaded:
             self._loaded[stream_id] = load_stream(
@@ -102,13 +91,13 @@ class UnitOfWork:
                 stream_id,
                 kind.decider.initial_state(),
                 kind.decider.evolve,
-                kind.snapshot,
+                snapshot_spec(kind),
             )
         return self._loaded[stream_id]
 
     def decide(
         self,
-        kind: StreamKind[S],
+        kind: Aggregate[S],
         entity_id: str,
         command: msgspec.Struct,
         expected_version: int | None = None,
@@ -121,7 +110,7 @@ class UnitOfWork:
         loaded = self.load(kind, entity_id)
         if expected_version is not None and expected_version != loaded.version:
             raise ConflictError(
-                f"{kind.snapshot.name} {entity_id} is at version {loaded.version}, "
+                f"{kind.name} {entity_id} is at version {loaded.version}, "
                 f"not {expected_version}: read it again",
                 field="expectedVersion",
                 actual=loaded.version,
@@ -139,7 +128,7 @@ class UnitOfWork:
 
     def _append(
         self,
-        kind: StreamKind[S],
+        kind: Aggregate[S],
         stream_id: str,
         events: Sequence[msgspec.Struct],
         loaded: Loaded[S],
@@ -165,13 +154,18 @@ class UnitOfWork:
         if not result.written:
             self.replayed = True
             return
-        envelopes = [
-            Envelope(
+        assert result.recorded_at is not None
+        envelopes: list[Recorded[Any]] = [
+            Recorded(
+                event=event,
                 position=position,
                 stream_id=stream_id,
                 version=loaded.version + offset,
-                event=event,
-                metadata=metadata,
+                recorded_at=result.recorded_at,
+                occurred_at=metadata.occurred_at,
+                actor=metadata.actor,
+                correlation_id=metadata.correlation_id,
+                causation_id=metadata.causation_id,
             )
             for offset, (position, event) in enumerate(
                 zip(result.positions, events, strict=True), start=1
@@ -184,8 +178,8 @@ class UnitOfWork:
         self._loaded[stream_id] = updated
         every = self.snapshot_every
         if every and result.version // every > loaded.version // every:
-            save_snapshot(self.connection, self.recorder, kind.snapshot, stream_id, updated)
+            save_snapshot(self.connection, self.recorder, snapshot_spec(kind), stream_id, updated)
 
 
-Handler = Callable[[UnitOfWork, Any, int | None], Any]
+Handler = Callable[[UnitOfWork, Any, int | None], None]
 """``handler(uow, command, expected_version)``: the version applies to the command's own stream."""

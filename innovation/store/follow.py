@@ -1,10 +1,9 @@
 """Following the log as it grows: one tail per process, fanned out to any number of readers.
 
-Everything that reacts to new events (GraphQL subscriptions now; the outbox, notifications
-and webhooks later) follows the log through ``read_all``, so the no-skip guarantee of
-``store/postgres.py`` holds for all of them. A process keeps one tail. It wakes at once when
-this process appends (``wake``), and otherwise polls every ``poll_seconds``, which is how
-events appended by other processes reach it, whichever database.
+GraphQL subscriptions follow the log through ``Log.replay`` (``store/readers.py``), so they
+never pass the settled position and never skip an event. A process keeps one tail. It wakes
+at once when this process appends (``wake``), and otherwise polls every ``poll_seconds``,
+which is how events appended by other processes reach it, whichever database.
 """
 
 from __future__ import annotations
@@ -14,10 +13,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from innovation.store.event_store import EventStore
+from innovation.store.readers import Log
 from innovation.store.records import RecordedEvent
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class SubscriberTooSlowError(Exception):
@@ -25,10 +24,8 @@ class SubscriberTooSlowError(Exception):
 
 
 class LogFollower:
-    def __init__(
-        self, store: EventStore, *, poll_seconds: float = 0.2, buffer: int = 10_000
-    ) -> None:
-        self.store = store
+    def __init__(self, log: Log, *, poll_seconds: float = 0.2, buffer: int = 10_000) -> None:
+        self.log = log
         self.poll_seconds = poll_seconds
         self.buffer = buffer
         self._subscribers: set[asyncio.Queue[RecordedEvent | BaseException]] = set()
@@ -48,7 +45,7 @@ class LogFollower:
         """
         queue: asyncio.Queue[RecordedEvent | BaseException] = asyncio.Queue(self.buffer)
         if self._position is None:
-            position = await self.store.last_position()
+            position = await self.log.settled_position()
             if self._position is None:
                 self._position = position
         start = self._position
@@ -57,7 +54,7 @@ class LogFollower:
         last = start if after is None else max(start, after)
         try:
             if after is not None and after < start:
-                async for event in self.store.read_all(after):
+                async for event in self.log.replay(after, start):
                     if event.position > start:
                         break
                     yield event
@@ -80,11 +77,11 @@ class LogFollower:
         while self._subscribers:
             try:
                 assert self._position is not None
-                async for event in self.store.read_all(self._position):
+                async for event in self.log.replay(self._position):
                     self._position = event.position
                     self._deliver(event)
             except Exception:  # the database hiccuped: keep the position, try again
-                log.exception("following the log failed; retrying")
+                logger.exception("following the log failed; retrying")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)

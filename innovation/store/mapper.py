@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from innovation.domain.recorded import Recorded
 from innovation.store.errors import UnknownEventTypeError
 from innovation.store.records import Metadata, NewEvent, RecordedEvent, StoredEvent
 
@@ -110,6 +111,21 @@ class Mapper:
     @staticmethod
     def metadata(record: RecordedEvent) -> Metadata:
         return _metadata_decoder.decode(record.metadata)
+
+    def recorded(self, record: RecordedEvent) -> Recorded[msgspec.Struct]:
+        """A row of the log as pure code sees it: the event, its place, its metadata."""
+        metadata = _metadata_decoder.decode(record.metadata)
+        return Recorded(
+            event=self.to_event(record),
+            position=record.position,
+            stream_id=record.stream_id,
+            version=record.version,
+            recorded_at=record.recorded_at,
+            occurred_at=metadata.occurred_at,
+            actor=metadata.actor,
+            correlation_id=metadata.correlation_id,
+            causation_id=metadata.causation_id,
+        )
 
     def _class(self, name: str) -> type[msgspec.Struct]:
         try:

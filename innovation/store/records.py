@@ -87,6 +87,8 @@ class AppendResult(msgspec.Struct, frozen=True):
     version: int
     positions: tuple[int, ...]
     written: bool = True
+    recorded_at: datetime | None = None
+    """When the log took the events (``None`` for a repeat: nothing was recorded now)."""
 
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,8 +13,8 @@ from typing import Generic, TypeVar
 import msgspec
 from sqlalchemy.engine import Connection
 
+from innovation.store.log import Recorder
 from innovation.store.mapper import Mapper
-from innovation.store.recorder import Recorder
 from innovation.store.records import Snapshot
 
 S = TypeVar("S")

@@ -78,10 +78,16 @@ snapshots = sa.Table(
     sa.Column("recorded_at", UTCDateTime, nullable=False),
 )
 
-checkpoints = sa.Table(
-    "checkpoints",
+reader_leases = sa.Table(
+    "reader_leases",
     metadata,
+    # One row per checkpointed reader (store/readers.py): how far it has read, and who may
+    # move it on. ``token`` grows by one at every change of holder, and a checkpoint moves
+    # only for the token that read the events, so a holder that lost the lease writes nothing.
     sa.Column("reader", sa.String(100), primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("token", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -12,10 +12,10 @@ import pytest
 from litestar import Litestar
 
 from innovation.api.app import create_app
-from innovation.auth import ROLES, create_token
 from innovation.bootstrap import Services, bootstrap
 from innovation.config import Settings
 from innovation.store import Database
+from innovation.tokens import ROLES, create_token
 from tests.e2e.browser import browser, serve_app
 from tests.integration.world import FakeClock, World
 
@@ -26,6 +26,8 @@ LIMITS = {
     "INNOVATION_API_MAX_ALIASES": "10",
     "INNOVATION_API_MAX_TOKENS": "1000",
     "INNOVATION_API_MAX_BODY_BYTES": "20000",
+    # Tests assemble releases themselves, at the fake clock's times.
+    "INNOVATION_SCHEDULER": "off",
 }
 
 

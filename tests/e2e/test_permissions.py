@@ -10,13 +10,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from innovation.api.auth import PERMISSIONS
 from innovation.api.ids import global_id
-from innovation.auth import ROLES
+from innovation.api.permissions import PERMISSIONS
 from innovation.domain.ideas import RequestEthicsReview
 from innovation.services import Actor
+from innovation.tokens import ROLES
 from tests.e2e.conftest import Api
-from tests.integration.world import FakeClock, World
+from tests.integration.world import LEAD, FakeClock, World
 
 ANYONE = [None, *ROLES]
 EVERY_ROLE = set(ROLES)
@@ -45,6 +45,8 @@ POLICY: dict[str, set[str]] = {
     ),
     "recordEthicsReview": {"ethics"},
     "events": EVERY_ROLE,
+    **dict.fromkeys(["releases", "release", "nextRelease"], EVERY_ROLE),
+    "assembleRelease": LEADS,
 }
 
 
@@ -196,6 +198,15 @@ async def record_review_input(world: World, role: str) -> dict[str, Any]:
     }
 
 
+async def a_release(world: World, role: str) -> dict[str, Any]:
+    await world.services.releases.assemble("2023-H2", actor=LEAD, now=world.clock.now)
+    return {"period": "2023-H2"}
+
+
+async def assemble_input(world: World, role: str) -> dict[str, Any]:
+    return {"input": {"period": "2023-H2"}}
+
+
 OPERATIONS = [
     Operation("me", "{ me { name role } }", nothing),
     Operation("idea", "query($id: ID!) { idea(id: $id) { id title } }", an_idea),
@@ -221,6 +232,19 @@ OPERATIONS = [
     mutation("overrideValidation", "idea", override_input),
     mutation("requestEthicsReview", "idea", request_review_input),
     mutation("recordEthicsReview", "idea", record_review_input),
+    Operation("releases", "{ releases(first: 5) { edges { node { period } } } }", nothing),
+    Operation(
+        "release", "query($period: String!) { release(period: $period) { period } }", a_release
+    ),
+    Operation("nextRelease", "{ nextRelease { period daysLeft } }", an_idea),
+    Operation(
+        "assembleRelease",
+        "mutation($input: AssembleReleaseInput!) { assembleRelease(input: $input) "
+        "{ release { period } errors { code message field } } }",
+        assemble_input,
+        mutation=True,
+        result="release",
+    ),
 ]
 
 
@@ -302,7 +326,7 @@ async def test_an_anonymous_request_is_told_to_authenticate(api: Api):
 
 
 async def test_a_revoked_or_made_up_token_is_refused(api: Api, database):
-    from innovation.auth import revoke_token
+    from innovation.tokens import revoke_token
 
     await database.write(lambda c: revoke_token(c, "executive", FakeClock().now))
 

@@ -10,12 +10,13 @@ import random
 import sys
 import uuid
 
-from innovation.store import ANY, EventStore, open_database
+from innovation.store import ANY, Log, open_database
+from tests.integration.command_path import CommandPath
 from tests.integration.store_events import Batched, new, test_mapper
 
 
 async def main(url: str) -> None:
-    store = EventStore(open_database(url), test_mapper())
+    store = CommandPath(Log(open_database(url), test_mapper()))
 
     async def writer(number: int) -> None:
         rng = random.Random()

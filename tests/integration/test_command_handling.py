@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -10,17 +11,19 @@ import sqlalchemy as sa
 from innovation.domain.errors import IdeaClosedError, InvalidTransitionError, TargetsNotMetError
 from innovation.domain.ideas import AdvanceIdea, MergeIdea, RejectIdea, ReviseIdea
 from innovation.domain.values import Decision, Outcome, Stage
-from innovation.projections import queries
+from innovation.projections import views
 from innovation.projections.experiments import experiments_view
 from innovation.services import EXPERIMENT, IDEA, ConflictError, ForbiddenError
 from innovation.services.errors import UnknownThemeError
+from innovation.services.unit_of_work import snapshot_spec
 from innovation.store import ConcurrencyError
 from tests.helpers import collect
+from tests.integration.command_path import CommandPath
 from tests.integration.world import LEAD, SCOUT, World
 
 
 async def read_idea(world: World, idea_id: str):
-    return await world.services.database.read(lambda c: queries.idea(c, idea_id))
+    return await world.services.database.read(lambda c: views.idea(c, idea_id))
 
 
 async def test_a_submitted_idea_is_readable_right_after_the_write(world: World):
@@ -28,10 +31,10 @@ async def test_a_submitted_idea_is_readable_right_after_the_write(world: World):
 
     row = await read_idea(world, idea_id)
 
-    assert row["stage"] == "SCOUTED"
-    assert row["organisation"] == "Orange Luxembourg"
-    assert sorted(row["themes"]) == ["customer-experience", "generative-ai"]
-    assert row["ethics_status"] == "NOT_REQUIRED"
+    assert row.stage == "SCOUTED"
+    assert row.provenance.organisation == "Orange Luxembourg"
+    assert sorted(row.themes) == ["customer-experience", "generative-ai"]
+    assert row.ethics_status == "NOT_REQUIRED"
 
 
 async def test_every_event_records_actor_time_correlation_and_causation(world: World):
@@ -47,13 +50,38 @@ async def test_every_event_records_actor_time_correlation_and_causation(world: W
         correlation_id=correlation,
     )
 
-    [envelope] = done.envelopes
-    assert envelope.metadata.actor == "lead:lea"
-    assert envelope.metadata.occurred_at == moment
-    assert envelope.metadata.correlation_id == correlation
-    assert envelope.metadata.causation_id == command_id
-    [stored] = await world.services.store.read_stream(f"idea-{idea_id}", from_version=2)
-    assert world.services.store.mapper.metadata(stored) == envelope.metadata
+    [recorded] = done.envelopes
+    assert recorded.actor == "lead:lea"
+    assert recorded.occurred_at == moment
+    assert recorded.correlation_id == correlation
+    assert recorded.causation_id == command_id
+    log = world.services.store
+    [stored] = await log.database.read(
+        lambda c: log.recorder.read_stream(c, f"idea-{idea_id}", from_version=2)
+    )
+    assert log.mapper.recorded(stored) == recorded
+
+
+async def test_a_command_happens_at_the_time_its_caller_gives(world: World):
+    idea_id = await world.submit()
+    long_ago = datetime(2023, 11, 22, 18, 0, tzinfo=UTC)
+
+    done = await world.run(AdvanceIdea(idea_id=idea_id, to_stage=Stage.SCREENING), at=long_ago)
+
+    assert [recorded.occurred_at for recorded in done.envelopes] == [long_ago]
+
+
+async def test_a_command_returns_the_streams_versions_and_positions_it_changed(world: World):
+    idea_id = await world.submit()
+    await world.screen(idea_id)
+    experiment_id = await world.start(idea_id)
+
+    done = await world.conclude(experiment_id, Outcome.INVALIDATED, Decision.STOP)
+
+    assert done.versions == {f"experiment-{experiment_id}": 2, f"idea-{idea_id}": 5}
+    assert done.positions == sorted(done.positions)
+    assert len(done.positions) == 2
+    assert not done.replayed
 
 
 async def test_starting_an_experiment_moves_the_idea_and_opens_the_pilot(world: World):
@@ -62,10 +90,10 @@ async def test_starting_an_experiment_moves_the_idea_and_opens_the_pilot(world: 
 
     experiment_id = await world.start(idea_id)
 
-    assert (await read_idea(world, idea_id))["stage"] == "EXPERIMENTING"
-    experiment = await world.services.database.read(lambda c: queries.experiment(c, experiment_id))
-    assert experiment["status"] == "RUNNING"
-    assert experiment["idea_id"] == idea_id
+    assert (await read_idea(world, idea_id)).stage == "EXPERIMENTING"
+    experiment = await world.services.database.read(lambda c: views.experiment(c, experiment_id))
+    assert experiment.status == "RUNNING"
+    assert experiment.idea_id == idea_id
 
 
 async def test_a_pilot_that_met_its_targets_and_scales_validates_the_idea(world: World):
@@ -73,16 +101,16 @@ async def test_a_pilot_that_met_its_targets_and_scales_validates_the_idea(world:
 
     row = await read_idea(world, idea_id)
     metrics = await world.services.database.read(
-        lambda c: queries.metrics_of_experiments(c, [experiment_id])
+        lambda c: views.metrics_of_experiments(c, [experiment_id])
     )
 
-    assert row["stage"] == "VALIDATED"
-    assert row["validated_via"] == "EXPERIMENT"
+    assert row.stage == "VALIDATED"
+    assert row.validated_via == "EXPERIMENT"
     first_call, alarms = metrics[experiment_id]
-    assert (first_call["latest_value"], first_call["change_pct"]) == (64, pytest.approx(28.0))
-    assert alarms["change_pct"] == pytest.approx(-67.777, abs=0.01)
-    assert first_call["target_met"]
-    assert alarms["target_met"]
+    assert (first_call.latest_value, first_call.change_pct) == (64, pytest.approx(28.0))
+    assert alarms.change_pct == pytest.approx(-67.777, abs=0.01)
+    assert first_call.target_met
+    assert alarms.target_met
 
 
 async def test_claiming_validation_when_targets_were_missed_writes_nothing(world: World):
@@ -96,7 +124,7 @@ async def test_claiming_validation_when_targets_were_missed_writes_nothing(world
         await world.conclude(experiment_id, Outcome.VALIDATED, Decision.SCALE)
 
     assert await world.services.store.last_position() == before
-    assert (await read_idea(world, idea_id))["stage"] == "EXPERIMENTING"
+    assert (await read_idea(world, idea_id)).stage == "EXPERIMENTING"
 
 
 async def test_when_the_second_aggregate_refuses_neither_is_written(world: World):
@@ -109,7 +137,7 @@ async def test_when_the_second_aggregate_refuses_neither_is_written(world: World
         await world.run(MergeIdea(idea_id=duplicate, into_idea_id=survivor))
 
     assert await world.services.store.last_position() == before
-    assert (await read_idea(world, duplicate))["stage"] == "SCOUTED"
+    assert (await read_idea(world, duplicate)).stage == "SCOUTED"
 
 
 async def test_an_experiment_cannot_start_on_an_idea_that_was_not_screened(world: World):
@@ -171,7 +199,7 @@ async def test_a_concurrent_change_is_retried_once_when_the_command_still_holds(
     await world.run(AdvanceIdea(idea_id=idea_id, to_stage=Stage.SCREENING))
 
     assert racing.attempts == 2
-    assert (await read_idea(world, idea_id))["stage"] == "SCREENING"
+    assert (await read_idea(world, idea_id)).stage == "SCREENING"
 
 
 async def test_a_concurrent_change_that_invalidates_the_command_is_a_conflict(world: World):
@@ -187,7 +215,7 @@ async def test_a_concurrent_change_that_invalidates_the_command_is_a_conflict(wo
     with pytest.raises(ConflictError):
         await world.run(AdvanceIdea(idea_id=idea_id, to_stage=Stage.SCREENING))
 
-    assert (await read_idea(world, idea_id))["stage"] == "REJECTED"
+    assert (await read_idea(world, idea_id)).stage == "REJECTED"
 
 
 async def test_scouts_may_revise_only_their_own_ideas(world: World):
@@ -199,7 +227,7 @@ async def test_scouts_may_revise_only_their_own_ideas(world: World):
         await world.run(ReviseIdea(idea_id=theirs, title="Not mine to change"), SCOUT)
     await world.run(ReviseIdea(idea_id=theirs, title="Leads may revise any idea"), LEAD)
 
-    assert (await read_idea(world, mine))["title"] == "A sharper title for my idea"
+    assert (await read_idea(world, mine)).title == "A sharper title for my idea"
 
 
 async def test_a_theme_outside_the_configured_list_is_refused_naming_the_field(world: World):
@@ -221,7 +249,7 @@ async def test_a_repeated_command_id_is_answered_without_being_applied_again(wor
     assert len(first.envelopes) == 1
     assert again.replayed
     assert again.envelopes == []
-    assert await world.services.store.stream_version(f"idea-{idea_id}") == 2
+    assert await CommandPath(world.services.store).stream_version(f"idea-{idea_id}") == 2
 
 
 async def test_streams_are_snapshotted_and_loaded_from_their_snapshot(world: World):
@@ -232,8 +260,8 @@ async def test_streams_are_snapshotted_and_loaded_from_their_snapshot(world: Wor
     snapshot = await world.services.database.read(
         lambda c: world.services.store.recorder.read_snapshot(c, f"idea-{idea_id}")
     )
-    loaded = await world.services.store.load(
-        f"idea-{idea_id}", IDEA.decider.initial_state(), IDEA.decider.evolve, IDEA.snapshot
+    loaded = await CommandPath(world.services.store).load(
+        f"idea-{idea_id}", IDEA.decider.initial_state(), IDEA.decider.evolve, snapshot_spec(IDEA)
     )
 
     assert snapshot is not None
@@ -242,7 +270,7 @@ async def test_streams_are_snapshotted_and_loaded_from_their_snapshot(world: Wor
     assert loaded.state.score.reach == 6
     assert loaded.state == IDEA.decider.fold(
         world.services.store.mapper.to_event(e)
-        for e in await collect(world.services.store.read_all())
+        for e in await collect(world.services.store.replay())
         if e.stream_id == f"idea-{idea_id}"
     )
-    assert EXPERIMENT.snapshot.name == "experiment"
+    assert snapshot_spec(EXPERIMENT).name == "experiment"

@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from innovation.store import ConcurrencyError, EventStore, Mapper, open_database
+from innovation.store import AppendRaceError, ConcurrencyError, Log, Mapper, open_database
+from tests.integration.command_path import CommandPath
 from tests.integration.store_events import Noted, new
 
 WRITERS = 16
@@ -18,9 +19,12 @@ pytestmark = pytest.mark.slow
 
 
 async def test_sixteen_racing_writers_get_one_winner_per_version(database_url: str, mapper: Mapper):
-    stores = [EventStore(open_database(database_url), mapper) for _ in range(DATABASES)]
+    stores = [CommandPath(Log(open_database(database_url), mapper)) for _ in range(DATABASES)]
     wins: list[tuple[int, uuid.UUID]] = []  # (version won, event id)
     losses: list[tuple[int, int]] = []  # (expected, actual) carried by the error
+    races: list[
+        int
+    ] = []  # versions lost on PostgreSQL's unique index: the pipeline runs such a command again
     failures: list[BaseException] = []
 
     async def writer(number: int) -> None:
@@ -32,6 +36,8 @@ async def test_sixteen_racing_writers_get_one_winner_per_version(database_url: s
                 result = await store.append("contested", [event], expected)
             except ConcurrencyError as lost:
                 losses.append((lost.expected, lost.actual))
+            except AppendRaceError:
+                races.append(expected)
             except BaseException as crash:  # anything else is a failure of the store
                 failures.append(crash)
                 return
@@ -50,5 +56,5 @@ async def test_sixteen_racing_writers_get_one_winner_per_version(database_url: s
     assert versions == list(range(1, len(wins) + 1)), "one winner per version, no gaps"
     assert [e.version for e in stored] == versions
     assert {e.event_id for e in stored} == {event_id for _, event_id in wins}
-    assert losses, "sixteen writers on one stream must have collided"
+    assert losses or races, "sixteen writers on one stream must have collided"
     assert all(actual > expected for expected, actual in losses)

@@ -7,37 +7,23 @@ import os
 import random
 import signal
 import sqlite3
-import sys
 import uuid
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from innovation.store import EventStore
-from tests.helpers import collect
+from tests.helpers import collect, start_module
+from tests.integration.command_path import CommandPath
 
 KILLS = 20
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
 
 async def run_and_kill(url: str, rng: random.Random) -> list[str]:
     """Start a writer, SIGKILL it after a random moment, return the lines it acknowledged."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.integration.durability_writer",
-        url,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    first = await asyncio.wait_for(process.stdout.readline(), timeout=30)
-    assert first, (await process.stderr.read()).decode()  # type: ignore[union-attr]
+    process, first = await start_module("tests.integration.durability_writer", url)
     await asyncio.sleep(rng.uniform(0, 0.3))
     process.send_signal(signal.SIGKILL)
     rest, _ = await process.communicate()
@@ -49,7 +35,7 @@ async def run_and_kill(url: str, rng: random.Random) -> list[str]:
 
 
 async def test_killed_writers_lose_no_acknowledged_event_and_half_write_no_batch(
-    database_url: str, store: EventStore, backend: str
+    database_url: str, store: CommandPath, backend: str
 ):
     rng = random.Random(os.environ.get("PYTEST_SEED"))
     acknowledged: dict[uuid.UUID, str] = {}

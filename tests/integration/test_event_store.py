@@ -16,180 +16,15 @@ from innovation.store import (
     NO_STREAM,
     ConcurrencyError,
     DuplicateEventError,
-    EventStore,
     Loaded,
+    Log,
     SnapshotSpec,
     StoredEvent,
     UnknownEventTypeError,
 )
 from tests.helpers import collect, on_loop
+from tests.integration.command_path import CommandPath
 from tests.integration.store_events import META, Counted, Noted, Renamed, new, notes
-
-
-async def test_append_to_a_new_stream_returns_its_version_and_positions(store: EventStore):
-    result = await store.append("s-1", notes("a", "b", "c"), NO_STREAM)
-
-    assert result.version == 3
-    assert len(result.positions) == 3
-    assert list(result.positions) == sorted(result.positions)
-    assert result.written
-
-
-async def test_versions_continue_where_the_stream_left_off(store: EventStore):
-    await store.append("s-1", notes("a"), NO_STREAM)
-    result = await store.append("s-1", notes("b", "c"), 1)
-
-    assert result.version == 3
-    assert [e.version for e in await store.read_stream("s-1")] == [1, 2, 3]
-
-
-async def test_wrong_expected_version_raises_with_the_actual_version(store: EventStore):
-    await store.append("s-1", notes("a", "b"), NO_STREAM)
-
-    with pytest.raises(ConcurrencyError) as stale:
-        await store.append("s-1", notes("c"), 1)
-    with pytest.raises(ConcurrencyError) as exists:
-        await store.append("s-1", notes("c"), NO_STREAM)
-    with pytest.raises(ConcurrencyError) as ahead:
-        await store.append("s-1", notes("c"), 5)
-
-    assert (stale.value.expected, stale.value.actual) == (1, 2)
-    assert exists.value.actual == 2
-    assert ahead.value.actual == 2
-    assert await store.stream_version("s-1") == 2
-
-
-async def test_any_appends_whatever_the_version(store: EventStore):
-    await store.append("s-1", notes("a"), ANY)
-    result = await store.append("s-1", notes("b"), ANY)
-
-    assert result.version == 2
-
-
-async def test_expecting_a_missing_stream_at_a_version_fails(store: EventStore):
-    with pytest.raises(ConcurrencyError) as missing:
-        await store.append("nowhere", notes("a"), 3)
-
-    assert missing.value.actual == 0
-
-
-async def test_appending_the_same_events_again_is_acknowledged_and_writes_nothing(
-    store: EventStore,
-):
-    batch = notes("a", "b")
-    first = await store.append("s-1", batch, NO_STREAM)
-    await store.append("s-1", notes("c"), 2)
-
-    again = await store.append("s-1", batch, NO_STREAM)
-
-    assert (again.version, again.positions, again.written) == (2, first.positions, False)
-    assert [e.version for e in await store.read_stream("s-1")] == [1, 2, 3]
-    assert await store.last_position() == first.positions[-1] + 1
-
-
-async def test_a_partial_overlap_with_logged_events_is_refused_whole(store: EventStore):
-    logged = notes("a", "b")
-    await store.append("s-1", logged, NO_STREAM)
-
-    with pytest.raises(DuplicateEventError):
-        await store.append("s-1", [logged[1], *notes("c")], 2)
-    with pytest.raises(DuplicateEventError):
-        await store.append("s-2", logged, NO_STREAM)
-
-    assert await store.stream_version("s-1") == 2
-    assert await store.stream_version("s-2") == 0
-
-
-async def test_an_append_is_all_or_nothing(store: EventStore):
-    repeated = new(Noted(text="twice"))
-
-    with pytest.raises(DuplicateEventError):
-        await store.append("s-1", [*notes("a"), repeated, repeated], NO_STREAM)
-
-    assert await store.read_stream("s-1") == []
-    assert await store.last_position() == 0
-
-
-async def test_read_stream_between_versions(store: EventStore):
-    await store.append("s-1", notes(*"abcdef"), NO_STREAM)
-    await store.append("s-2", notes("x"), NO_STREAM)
-
-    middle = await store.read_stream("s-1", from_version=2, to_version=4)
-
-    assert [store.mapper.to_event(e).text for e in middle] == ["b", "c", "d"]
-    assert {e.stream_id for e in middle} == {"s-1"}
-
-
-async def test_an_unknown_stream_is_at_version_zero_and_empty(store: EventStore):
-    assert await store.stream_version("nobody") == 0
-    assert await store.read_stream("nobody") == []
-
-
-async def test_events_and_metadata_come_back_as_they_went_in(store: EventStore):
-    event_id = uuid.uuid4()
-    await store.append("s-1", [new(Counted(amount=7), event_id)], NO_STREAM)
-
-    [recorded] = await store.read_stream("s-1")
-
-    assert store.mapper.to_event(recorded) == Counted(amount=7)
-    assert store.mapper.metadata(recorded) == META
-    assert recorded.event_id == event_id
-    assert recorded.type == "test.counted"
-    assert recorded.recorded_at.tzinfo is not None
-
-
-async def test_recorded_at_comes_from_the_injected_clock(database, mapper):
-    moment = datetime(2024, 2, 29, 12, 30, tzinfo=UTC)
-    store = EventStore(database, mapper, clock=lambda: moment)
-
-    await store.append("s-1", notes("a"), NO_STREAM)
-
-    [recorded] = await store.read_stream("s-1")
-    assert recorded.recorded_at == moment
-
-
-async def test_read_all_returns_every_event_in_position_order_across_pages(store: EventStore):
-    for i in range(7):
-        await store.append(f"s-{i % 3}", notes(*(f"{i}-{j}" for j in range(5))), ANY)
-
-    everything = await collect(store.read_all(page_size=4))
-    after_ten = await collect(store.read_all(10, page_size=3))
-    limited = await collect(store.read_all(5, limit=6, page_size=4))
-
-    assert [e.position for e in everything] == list(range(1, 36))
-    assert [e.position for e in after_ten] == list(range(11, 36))
-    assert [e.position for e in limited] == list(range(6, 12))
-
-
-async def test_an_old_schema_version_is_upcast_on_read(store: EventStore):
-    old_row = StoredEvent(
-        event_id=uuid.uuid4(),
-        type="test.renamed",
-        schema_version=1,
-        data=msgspec.json.encode({"type": "test.renamed", "name": "Ada Lovelace"}),
-        metadata=msgspec.json.encode(META),
-    )
-    await store.database.write(
-        lambda connection: store.recorder.append(connection, "people-1", [old_row], NO_STREAM)
-    )
-
-    [recorded] = await store.read_stream("people-1")
-
-    assert recorded.schema_version == 1  # the row itself is never rewritten
-    assert store.mapper.to_event(recorded) == Renamed(first="Ada", last="Lovelace")
-
-
-async def test_an_unknown_event_type_is_refused_on_read(store: EventStore):
-    stray = StoredEvent(
-        event_id=uuid.uuid4(), type="test.vanished", schema_version=1, data=b"{}", metadata=b"{}"
-    )
-    await store.database.write(
-        lambda connection: store.recorder.append(connection, "s-1", [stray], NO_STREAM)
-    )
-
-    [recorded] = await store.read_stream("s-1")
-    with pytest.raises(UnknownEventTypeError):
-        store.mapper.to_event(recorded)
 
 
 class Tally(msgspec.Struct, frozen=True):
@@ -209,165 +44,266 @@ def evolve(state: Tally, event: msgspec.Struct) -> Tally:
 TALLY = SnapshotSpec("tally", Tally)
 
 
-async def test_loading_from_a_snapshot_always_equals_full_replay(store: EventStore):
-    run = on_loop(asyncio.get_running_loop())
-
-    @given(
-        amounts=st.lists(st.integers(-1000, 1000), min_size=1, max_size=40),
-        cuts=st.lists(st.integers(0, 40), max_size=3),
-    )
-    def check(amounts: list[int], cuts: list[int]) -> None:
-        stream = f"tally-{uuid.uuid4()}"
-        run(store.append(stream, [new(Counted(amount=a)) for a in amounts], NO_STREAM))
-        for cut in sorted(c for c in cuts if c <= len(amounts)):
-            partial = run(_replay_to(store, stream, cut))
-            run(store.save_snapshot(TALLY, partial, stream))
-
-        from_snapshot = run(store.load(stream, Tally(), evolve, TALLY))
-        replayed = run(store.load(stream, Tally(), evolve))
-
-        assert from_snapshot.state == replayed.state
-        assert from_snapshot.version == replayed.version == len(amounts)
-
-    await asyncio.to_thread(check)
-
-
-async def _replay_to(store: EventStore, stream: str, version: int) -> Loaded[Tally]:
+async def _replay_to(store: CommandPath, stream: str, version: int) -> Loaded[Tally]:
     state = Tally()
     for record in await store.read_stream(stream, to_version=version):
         state = evolve(state, store.mapper.to_event(record))
     return Loaded(state, version)
 
 
-async def test_a_snapshot_is_used_and_only_the_later_events_are_replayed(store: EventStore):
-    await store.append("t", [new(Counted(amount=a)) for a in (1, 2, 3)], NO_STREAM)
-    await store.save_snapshot(TALLY, await store.load("t", Tally(), evolve), "t")
-    await store.append("t", [new(Counted(amount=10))], 3)
+class TestTheLogOnTheCommandPath:
+    """The persistence contract, on SQLite and PostgreSQL, through the calls commands make."""
 
-    loaded = await store.load("t", Tally(), evolve, TALLY)
+    async def test_append_to_a_new_stream_returns_its_version_and_positions(
+        self, store: CommandPath
+    ):
+        result = await store.append("s-1", notes("a", "b", "c"), NO_STREAM)
 
-    assert loaded.from_snapshot == 3
-    assert loaded.state == Tally(4, 16, (1, 2, 3, 10))
+        assert result.version == 3
+        assert len(result.positions) == 3
+        assert list(result.positions) == sorted(result.positions)
+        assert result.written
 
+    async def test_versions_continue_where_the_stream_left_off(self, store: CommandPath):
+        await store.append("s-1", notes("a"), NO_STREAM)
+        result = await store.append("s-1", notes("b", "c"), 1)
 
-async def test_a_snapshot_of_another_schema_version_is_ignored(store: EventStore):
-    await store.append("t", [new(Counted(amount=a)) for a in (1, 2)], NO_STREAM)
-    await store.save_snapshot(TALLY, Loaded(Tally(99, 99, ()), 2), "t")
+        assert result.version == 3
+        assert [e.version for e in await store.read_stream("s-1")] == [1, 2, 3]
 
-    loaded = await store.load("t", Tally(), evolve, SnapshotSpec("tally", Tally, 2))
+    async def test_wrong_expected_version_raises_with_the_actual_version(self, store: CommandPath):
+        await store.append("s-1", notes("a", "b"), NO_STREAM)
 
-    assert loaded.from_snapshot == 0
-    assert loaded.state == Tally(2, 3, (1, 2))
+        with pytest.raises(ConcurrencyError) as stale:
+            await store.append("s-1", notes("c"), 1)
+        with pytest.raises(ConcurrencyError) as exists:
+            await store.append("s-1", notes("c"), NO_STREAM)
+        with pytest.raises(ConcurrencyError) as ahead:
+            await store.append("s-1", notes("c"), 5)
 
+        assert (stale.value.expected, stale.value.actual) == (1, 2)
+        assert exists.value.actual == 2
+        assert ahead.value.actual == 2
+        assert await store.stream_version("s-1") == 2
 
-async def test_an_older_snapshot_never_replaces_a_newer_one(store: EventStore):
-    await store.append("t", [new(Counted(amount=a)) for a in (1, 2, 3)], NO_STREAM)
-    await store.save_snapshot(TALLY, Loaded(Tally(3, 6, (1, 2, 3)), 3), "t")
-    await store.save_snapshot(TALLY, Loaded(Tally(1, 1, (1,)), 1), "t")
+    async def test_any_appends_whatever_the_version(self, store: CommandPath):
+        await store.append("s-1", notes("a"), ANY)
+        result = await store.append("s-1", notes("b"), ANY)
 
-    loaded = await store.load("t", Tally(), evolve, TALLY)
+        assert result.version == 2
 
-    assert loaded.from_snapshot == 3
+    async def test_expecting_a_missing_stream_at_a_version_fails(self, store: CommandPath):
+        with pytest.raises(ConcurrencyError) as missing:
+            await store.append("nowhere", notes("a"), 3)
 
+        assert missing.value.actual == 0
 
-async def test_a_checkpoint_only_moves_forward(store: EventStore):
-    recorder = store.recorder
-    await store.database.write(lambda c: recorder.save_checkpoint(c, "mailer", 10))
-    await store.database.write(lambda c: recorder.save_checkpoint(c, "mailer", 4))
+    async def test_appending_the_same_events_again_is_acknowledged_and_writes_nothing(
+        self, store: CommandPath
+    ):
+        batch = notes("a", "b")
+        first = await store.append("s-1", batch, NO_STREAM)
+        await store.append("s-1", notes("c"), 2)
 
-    assert await store.database.read(lambda c: recorder.checkpoint(c, "mailer")) == 10
-    assert await store.database.read(lambda c: recorder.checkpoint(c, "nobody")) == 0
+        again = await store.append("s-1", batch, NO_STREAM)
 
+        assert (again.version, again.positions, again.written) == (2, first.positions, False)
+        assert [e.version for e in await store.read_stream("s-1")] == [1, 2, 3]
+        assert await store.last_position() == first.positions[-1] + 1
 
-async def test_a_rolled_back_append_leaves_no_hole_that_stops_readers(store: EventStore):
-    await store.append("s-1", notes("before"), NO_STREAM)
-    record = store.mapper.to_stored(new(Noted(text="rolled back")))
+    async def test_a_partial_overlap_with_logged_events_is_refused_whole(self, store: CommandPath):
+        logged = notes("a", "b")
+        await store.append("s-1", logged, NO_STREAM)
 
-    def append_then_fail(connection):
-        store.recorder.append(connection, "s-2", [record], NO_STREAM)
-        raise RuntimeError("the command failed after appending")
+        with pytest.raises(DuplicateEventError):
+            await store.append("s-1", [logged[1], *notes("c")], 2)
+        with pytest.raises(DuplicateEventError):
+            await store.append("s-2", logged, NO_STREAM)
 
-    with pytest.raises(RuntimeError):
-        await store.database.write(append_then_fail)
-    await store.append("s-1", notes("after"), 1)
+        assert await store.stream_version("s-1") == 2
+        assert await store.stream_version("s-2") == 0
 
-    texts = [store.mapper.to_event(e).text for e in await collect(store.read_all())]
+    async def test_an_append_is_all_or_nothing(self, store: CommandPath):
+        repeated = new(Noted(text="twice"))
 
-    assert texts == ["before", "after"]
+        with pytest.raises(DuplicateEventError):
+            await store.append("s-1", [*notes("a"), repeated, repeated], NO_STREAM)
 
+        assert await store.read_stream("s-1") == []
+        assert await store.last_position() == 0
 
-async def test_appends_made_together_are_each_checked_on_their_own(store: EventStore):
-    """Concurrent appends share a transaction (and on PostgreSQL one statement), not a fate."""
-    earlier = notes("logged")
-    await store.append("s-0", earlier, NO_STREAM)
-    await store.append("s-1", notes("a"), NO_STREAM)
-    fresh = {f"new-{i}": notes(f"n{i}") for i in range(12)}
+    async def test_read_stream_between_versions(self, store: CommandPath):
+        await store.append("s-1", notes(*"abcdef"), NO_STREAM)
+        await store.append("s-2", notes("x"), NO_STREAM)
 
-    outcomes = await asyncio.gather(
-        *(store.append(stream, batch, NO_STREAM) for stream, batch in fresh.items()),
-        store.append("s-1", notes("stale"), NO_STREAM),  # s-1 exists: refused
-        store.append("s-0", earlier, NO_STREAM),  # an exact repeat: acknowledged
-        store.append("s-2", [earlier[0], *notes("x")], NO_STREAM),  # partly repeated
-        store.append("s-1", notes("b"), 1),  # right version: accepted
-        return_exceptions=True,
-    )
+        middle = await store.read_stream("s-1", from_version=2, to_version=4)
 
-    *accepted, stale, repeat, partial, right = outcomes
-    assert all(result.version == 1 and result.written for result in accepted)
-    assert isinstance(stale, ConcurrencyError)
-    assert repeat.written is False
-    assert isinstance(partial, DuplicateEventError)
-    assert right.version == 2
-    assert await store.stream_version("s-2") == 0
-    for stream, batch in fresh.items():
-        [event] = await store.read_stream(stream)
-        assert event.event_id == batch[0].event_id
+        assert [store.mapper.to_event(e).text for e in middle] == ["b", "c", "d"]
+        assert {e.stream_id for e in middle} == {"s-1"}
 
+    async def test_an_unknown_stream_is_at_version_zero_and_empty(self, store: CommandPath):
+        assert await store.stream_version("nobody") == 0
+        assert await store.read_stream("nobody") == []
 
-async def test_one_merged_write_of_many_appends_answers_each_on_its_own_terms(store: EventStore):
-    """``append_many`` as the writer calls it for appends that arrived together (no timing)."""
-    logged = notes("logged")
-    await store.append("old", logged, NO_STREAM)
-    await store.append("taken", notes("a"), NO_STREAM)
-    shared = new(Noted(text="in two appends at once"))
-    stored = store.mapper.to_stored
-    appends = [
-        ("fresh-1", [stored(e) for e in notes("x", "y")], NO_STREAM),
-        ("taken", [stored(e) for e in notes("late")], NO_STREAM),  # stale expectation
-        ("old", [stored(e) for e in logged], NO_STREAM),  # an exact repeat
-        ("mixed", [stored(logged[0]), *(stored(e) for e in notes("z"))], ANY),  # partial repeat
-        ("fresh-2", [stored(e) for e in notes("w")], ANY),
-        ("twin-1", [stored(shared)], NO_STREAM),  # the same new event in two streams
-        ("twin-2", [stored(shared)], NO_STREAM),
-    ]
+    async def test_events_and_metadata_come_back_as_they_went_in(self, store: CommandPath):
+        event_id = uuid.uuid4()
+        await store.append("s-1", [new(Counted(amount=7), event_id)], NO_STREAM)
 
-    outcomes = await store.database.write(
-        lambda connection: store.recorder.append_many(connection, appends)
-    )
+        [recorded] = await store.read_stream("s-1")
 
-    fresh_1, stale, repeat, partial, fresh_2, twin_1, twin_2 = outcomes
-    assert fresh_1[0]
-    assert fresh_1[1].version == 2
-    assert fresh_1[1].written
-    assert not stale[0]
-    assert isinstance(stale[1], ConcurrencyError)
-    assert stale[1].actual == 1
-    assert repeat[0]
-    assert repeat[1].written is False
-    assert repeat[1].version == 1
-    assert not partial[0]
-    assert isinstance(partial[1], DuplicateEventError)
-    assert fresh_2[0]
-    assert fresh_2[1].version == 1
-    assert twin_1[0]
-    assert twin_1[1].version == 1
-    assert not twin_2[0]
-    assert isinstance(twin_2[1], DuplicateEventError)
-    positions = [p for ok, result in outcomes if ok and result.written for p in result.positions]
-    logged_positions = [event.position for event in await collect(store.read_all())]
-    assert sorted(positions) == logged_positions[-len(positions) :]
-    assert [e.event_id for e in await store.read_stream("fresh-1")] == [
-        r.event_id for r in appends[0][1]
-    ]
-    assert await store.stream_version("mixed") == 0
-    assert await store.stream_version("twin-2") == 0
+        assert store.mapper.to_event(recorded) == Counted(amount=7)
+        assert store.mapper.metadata(recorded) == META
+        assert recorded.event_id == event_id
+        assert recorded.type == "test.counted"
+        assert recorded.recorded_at.tzinfo is not None
+
+    async def test_recorded_at_comes_from_the_injected_clock(self, database, mapper):
+        moment = datetime(2024, 2, 29, 12, 30, tzinfo=UTC)
+        store = CommandPath(Log(database, mapper, clock=lambda: moment))
+
+        await store.append("s-1", notes("a"), NO_STREAM)
+
+        [recorded] = await store.read_stream("s-1")
+        assert recorded.recorded_at == moment
+
+    async def test_replay_returns_every_event_in_position_order_across_pages(
+        self, store: CommandPath
+    ):
+        for i in range(7):
+            await store.append(f"s-{i % 3}", notes(*(f"{i}-{j}" for j in range(5))), ANY)
+
+        everything = await collect(store.read_all(page_size=4))
+        after_ten = await collect(store.read_all(10, page_size=3))
+        between = await collect(store.log.replay(5, 11, page_size=4))
+
+        assert [e.position for e in everything] == list(range(1, 36))
+        assert [e.position for e in after_ten] == list(range(11, 36))
+        assert [e.position for e in between] == list(range(6, 12))
+
+    async def test_an_old_schema_version_is_upcast_on_read(self, store: CommandPath):
+        old_row = StoredEvent(
+            event_id=uuid.uuid4(),
+            type="test.renamed",
+            schema_version=1,
+            data=msgspec.json.encode({"type": "test.renamed", "name": "Ada Lovelace"}),
+            metadata=msgspec.json.encode(META),
+        )
+        await store.database.write(
+            lambda connection: store.recorder.append(connection, "people-1", [old_row], NO_STREAM)
+        )
+
+        [recorded] = await store.read_stream("people-1")
+
+        assert recorded.schema_version == 1  # the row itself is never rewritten
+        assert store.mapper.to_event(recorded) == Renamed(first="Ada", last="Lovelace")
+
+    async def test_an_unknown_event_type_is_refused_on_read(self, store: CommandPath):
+        stray = StoredEvent(
+            event_id=uuid.uuid4(),
+            type="test.vanished",
+            schema_version=1,
+            data=b"{}",
+            metadata=b"{}",
+        )
+        await store.database.write(
+            lambda connection: store.recorder.append(connection, "s-1", [stray], NO_STREAM)
+        )
+
+        [recorded] = await store.read_stream("s-1")
+        with pytest.raises(UnknownEventTypeError):
+            store.mapper.to_event(recorded)
+
+    async def test_loading_from_a_snapshot_always_equals_full_replay(self, store: CommandPath):
+        run = on_loop(asyncio.get_running_loop())
+
+        @given(
+            amounts=st.lists(st.integers(-1000, 1000), min_size=1, max_size=40),
+            cuts=st.lists(st.integers(0, 40), max_size=3),
+        )
+        def check(amounts: list[int], cuts: list[int]) -> None:
+            stream = f"tally-{uuid.uuid4()}"
+            run(store.append(stream, [new(Counted(amount=a)) for a in amounts], NO_STREAM))
+            for cut in sorted(c for c in cuts if c <= len(amounts)):
+                partial = run(_replay_to(store, stream, cut))
+                run(store.save_snapshot(TALLY, partial, stream))
+
+            from_snapshot = run(store.load(stream, Tally(), evolve, TALLY))
+            replayed = run(store.load(stream, Tally(), evolve))
+
+            assert from_snapshot.state == replayed.state
+            assert from_snapshot.version == replayed.version == len(amounts)
+
+        await asyncio.to_thread(check)
+
+    async def test_a_snapshot_is_used_and_only_the_later_events_are_replayed(
+        self, store: CommandPath
+    ):
+        await store.append("t", [new(Counted(amount=a)) for a in (1, 2, 3)], NO_STREAM)
+        await store.save_snapshot(TALLY, await store.load("t", Tally(), evolve), "t")
+        await store.append("t", [new(Counted(amount=10))], 3)
+
+        loaded = await store.load("t", Tally(), evolve, TALLY)
+
+        assert loaded.from_snapshot == 3
+        assert loaded.state == Tally(4, 16, (1, 2, 3, 10))
+
+    async def test_a_snapshot_of_another_schema_version_is_ignored(self, store: CommandPath):
+        await store.append("t", [new(Counted(amount=a)) for a in (1, 2)], NO_STREAM)
+        await store.save_snapshot(TALLY, Loaded(Tally(99, 99, ()), 2), "t")
+
+        loaded = await store.load("t", Tally(), evolve, SnapshotSpec("tally", Tally, 2))
+
+        assert loaded.from_snapshot == 0
+        assert loaded.state == Tally(2, 3, (1, 2))
+
+    async def test_an_older_snapshot_never_replaces_a_newer_one(self, store: CommandPath):
+        await store.append("t", [new(Counted(amount=a)) for a in (1, 2, 3)], NO_STREAM)
+        await store.save_snapshot(TALLY, Loaded(Tally(3, 6, (1, 2, 3)), 3), "t")
+        await store.save_snapshot(TALLY, Loaded(Tally(1, 1, (1,)), 1), "t")
+
+        loaded = await store.load("t", Tally(), evolve, TALLY)
+
+        assert loaded.from_snapshot == 3
+
+    async def test_a_rolled_back_append_leaves_no_hole_that_stops_readers(self, store: CommandPath):
+        await store.append("s-1", notes("before"), NO_STREAM)
+        record = store.mapper.to_stored(new(Noted(text="rolled back")))
+
+        def append_then_fail(connection):
+            store.recorder.append(connection, "s-2", [record], NO_STREAM)
+            raise RuntimeError("the command failed after appending")
+
+        with pytest.raises(RuntimeError):
+            await store.database.write(append_then_fail)
+        await store.append("s-1", notes("after"), 1)
+
+        texts = [store.mapper.to_event(e).text for e in await collect(store.read_all())]
+
+        assert texts == ["before", "after"]
+
+    async def test_appends_made_together_are_each_checked_on_their_own(self, store: CommandPath):
+        """Concurrent appends share a group-committed transaction, not a fate."""
+        earlier = notes("logged")
+        await store.append("s-0", earlier, NO_STREAM)
+        await store.append("s-1", notes("a"), NO_STREAM)
+        fresh = {f"new-{i}": notes(f"n{i}") for i in range(12)}
+
+        outcomes = await asyncio.gather(
+            *(store.append(stream, batch, NO_STREAM) for stream, batch in fresh.items()),
+            store.append("s-1", notes("stale"), NO_STREAM),  # s-1 exists: refused
+            store.append("s-0", earlier, NO_STREAM),  # an exact repeat: acknowledged
+            store.append("s-2", [earlier[0], *notes("x")], NO_STREAM),  # partly repeated
+            store.append("s-1", notes("b"), 1),  # right version: accepted
+            return_exceptions=True,
+        )
+
+        *accepted, stale, repeat, partial, right = outcomes
+        assert all(result.version == 1 and result.written for result in accepted)
+        assert isinstance(stale, ConcurrencyError)
+        assert repeat.written is False
+        assert isinstance(partial, DuplicateEventError)
+        assert right.version == 2
+        assert await store.stream_version("s-2") == 0
+        for stream, batch in fresh.items():
+            [event] = await store.read_stream(stream)
+            assert event.event_id == batch[0].event_id

@@ -1,7 +1,9 @@
 """A reader tailing the log by position sees every event exactly once, even when commits race.
 
 On PostgreSQL positions are handed out at insert time but become visible at commit time, in
-any order; see ``innovation/store/postgres.py`` for the guard. Setting
+any order; see ``innovation/store/postgres.py`` for the guard, and ``store/readers.py`` for
+the settled position that every reader stops at. The writers run the append a command runs
+(``Recorder.append`` in a ``Database.write`` job). Setting
 ``INNOVATION_TEST_GAP_GUARD=off`` runs this test with the guard switched off, to show that
 it then misses events.
 """
@@ -18,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from innovation.store import NO_STREAM, EventStore, Mapper, NewEvent, open_database
+from innovation.store import NO_STREAM, Log, Mapper, NewEvent, open_database
 from tests.integration.store_events import Noted, new
 
 WRITERS = 8
@@ -32,13 +34,13 @@ async def test_a_tailing_reader_sees_every_event_exactly_once(
     database_url: str, mapper: Mapper, backend: str
 ):
     # Each writer has its own Database (its own connection), as separate processes would.
-    writers = [EventStore(open_database(database_url), mapper) for _ in range(WRITERS)]
-    reader = EventStore(open_database(database_url), mapper, guard_gaps=GUARD)
+    writers = [Log(open_database(database_url), mapper) for _ in range(WRITERS)]
+    reader = Log(open_database(database_url), mapper, guard_gaps=GUARD)
     longest_pause = 0.003 if backend == "postgresql" else 0.0003
     written: set[uuid.UUID] = set()
     done = asyncio.Event()
 
-    def append_then_pause(store: EventStore, stream: str, event: NewEvent, version: int):
+    def append_then_pause(store: Log, stream: str, event: NewEvent, version: int):
         record = store.mapper.to_stored(event)
         pause = random.uniform(0, longest_pause)
 
@@ -66,7 +68,7 @@ async def test_a_tailing_reader_sees_every_event_exactly_once(
         after = 0
         while True:
             finished = done.is_set()
-            async for event in reader.read_all(after):
+            async for event in reader.replay(after):
                 seen.append((event.position, event.event_id))
                 after = event.position
             if finished:

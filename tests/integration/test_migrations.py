@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from innovation.schema import metadata
+from innovation.all_tables import metadata
 from innovation.store import open_database
 from innovation.store.migrate import downgrade, head_revision, include_object, upgrade
 from tests.conftest import NO_POSTGRES, POSTGRES_URL
@@ -83,7 +83,7 @@ async def test_migrations_go_down_to_nothing_and_up_again(empty_url: str):
     assert await table_names(empty_url) <= {"alembic_version"}
 
     await in_thread(upgrade, empty_url)
-    assert {"events", "snapshots", "checkpoints"} <= await table_names(empty_url)
+    assert {"events", "snapshots", "reader_leases"} <= await table_names(empty_url)
 
 
 def test_there_is_a_single_head_revision():

@@ -6,9 +6,14 @@ from functools import partial
 
 import pytest
 
-from innovation.domain.ideas import AdvanceIdea, ReviseIdea
-from innovation.domain.values import Stage
-from innovation.projections import queries
+from innovation.domain.ideas import (
+    AdvanceIdea,
+    RecordEthicsReview,
+    RequestEthicsReview,
+    ReviseIdea,
+)
+from innovation.domain.values import Stage, Verdict
+from innovation.projections import views
 from innovation.projections.history import history
 from innovation.projections.projector import snapshot_tables
 from innovation.projections.timetravel import (
@@ -17,7 +22,7 @@ from innovation.projections.timetravel import (
     summary_as_of,
     summary_now,
 )
-from tests.integration.world import LEAD, World
+from tests.integration.world import ETHICS, LEAD, World
 
 
 async def test_rebuilt_read_models_equal_the_incrementally_built_ones(world: World):
@@ -54,23 +59,41 @@ async def test_a_rebuild_repairs_a_damaged_read_model(world: World):
     await database.write(partial(services.projector.rebuild, recorder=services.store.recorder))
 
     assert await database.read(snapshot_tables) == before
-    assert (await database.read(lambda c: queries.idea(c, idea_id)))["stage"] == "VALIDATED"
+    assert (await database.read(lambda c: views.idea(c, idea_id))).stage == "VALIDATED"
+
+
+async def test_the_ethics_gate_is_stored_with_the_idea_and_follows_approval_and_revision(
+    world: World,
+):
+    plain = await world.submit()
+    with_ai = await world.submit(uses_ai=True)
+
+    async def gate(idea_id: str) -> bool:
+        view = await world.services.database.read(lambda c: views.idea(c, idea_id))
+        return view.passes_ethics_gate
+
+    assert await gate(plain)
+    assert not await gate(with_ai)
+    await world.run(RequestEthicsReview(idea_id=with_ai))
+    await world.run(
+        RecordEthicsReview(idea_id=with_ai, verdict=Verdict.APPROVED, reviewers=("Ana",)), ETHICS
+    )
+    assert await gate(with_ai)
+    await world.run(ReviseIdea(idea_id=with_ai, summary="Now it also listens to the customer."))
+    assert not await gate(with_ai)
 
 
 async def test_a_material_revision_makes_an_ethics_approval_stale(world: World):
     await world.everything()
     rows = await world.services.database.read(
-        lambda c: [
-            r for r in queries.idea_page(c, queries.IdeaFilter(), 50, None).rows if r[1]["uses_ai"]
-        ]
+        lambda c: [r for r in views.idea_page(c, views.IdeaFilter(), 50, None).rows if r[1].uses_ai]
     )
 
     [(_, row)] = rows
-    assert row["ethics_status"] == "STALE"  # approved, then the summary changed
-    reviews = await world.services.database.read(
-        lambda c: queries.ethics_reviews(c, [row["idea_id"]])
-    )
-    assert [r["kind"] for r in reviews[row["idea_id"]]] == ["REQUESTED", "RECORDED"]
+    assert row.ethics_status == "STALE"  # approved, then the summary changed
+    assert not row.passes_ethics_gate
+    reviews = await world.services.database.read(lambda c: views.ethics_reviews(c, [row.idea_id]))
+    assert [r.kind for r in reviews[row.idea_id]] == ["REQUESTED", "RECORDED"]
 
 
 async def test_history_lists_the_idea_and_its_experiments_in_order(world: World):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,14 +13,14 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from innovation.auth import authenticate, list_tokens
 from innovation.bootstrap import bootstrap
 from innovation.cli import main
-from innovation.config import Settings, get_settings
-from innovation.projections import queries
+from innovation.config import DEFAULT_THEMES, Settings, get_settings
+from innovation.projections import views
 from innovation.projections.ideas import ideas_view
 from innovation.seed import SeedClock, SeedError, load_seed, read_seed, seed_files, seed_id
 from innovation.store import Database
+from innovation.tokens import authenticate, list_tokens
 
 SEED = Path(__file__).parents[2] / "seed"
 
@@ -42,11 +44,27 @@ async def test_the_demo_seed_loads_through_the_handlers_once(database: Database)
     assert stages[seed_id("conversation-analytics")] == "VALIDATED"
     assert stages[seed_id("home-voice-speaker")] == "REJECTED"
     assert stages[seed_id("network-as-a-service")] == "MERGED"
-    assert {row["stage"] for row in rows} >= {"SCOUTED", "SCREENING", "VALIDATED"}
-    analytics = await database.read(lambda c: queries.idea(c, seed_id("conversation-analytics")))
+    assert set(stages.values()) >= {"SCOUTED", "SCREENING", "EXPERIMENTING", "VALIDATED"}
+    assert len(rows) >= 60
+    assert sum(row["external"] for row in rows) > len(rows) / 2
+    assert {theme for row in rows for theme in row["themes"]} == set(DEFAULT_THEMES)
+    analytics = await database.read(lambda c: views.idea(c, seed_id("conversation-analytics")))
     assert analytics is not None
-    assert analytics["submitted_at"] == datetime(2023, 11, 27, 9, 30, tzinfo=UTC)
-    assert analytics["scout"] == "scout:demo-scout"
+    assert analytics.submitted_at == datetime(2023, 7, 11, 14, 0, tzinfo=UTC)
+    assert analytics.scout == "scout:demo-scout"
+
+
+def test_the_demo_seed_file_is_what_its_generator_writes(monkeypatch: pytest.MonkeyPatch):
+    spec = importlib.util.spec_from_file_location("seed_generate", SEED / "generate.py")
+    assert spec is not None
+    assert spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, generate)  # dataclasses look their module up
+    spec.loader.exec_module(generate)
+
+    written = generate.render(generate.commands())
+
+    assert (SEED / "pipeline.jsonl").read_text(encoding="utf-8") == written
 
 
 @pytest.mark.parametrize(

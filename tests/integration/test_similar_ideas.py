@@ -6,12 +6,12 @@ import uuid
 
 from innovation.domain.ideas import SubmitIdea
 from innovation.domain.values import Provenance, SourceKind
-from innovation.projections import queries
-from innovation.projections.search import similar_ideas
+from innovation.projections import views
+from innovation.projections.search import similar_ideas, similar_to_idea
 from tests.integration.world import SCOUT, World
 
 
-async def test_submitting_hints_at_ideas_worded_differently(world: World):
+async def test_a_submitted_idea_is_hinted_at_ideas_worded_differently(world: World):
     speaker = await world.submit(
         title="Connected speaker with a voice assistant",
         summary="A home speaker that answers customers' questions by voice.",
@@ -25,9 +25,10 @@ async def test_submitting_hints_at_ideas_worded_differently(world: World):
         summary="Three modules certify managers across countries.",
     )
 
+    new_id = str(uuid.uuid4())
     done = await world.run(
         SubmitIdea(
-            idea_id=str(uuid.uuid4()),
+            idea_id=new_id,
             title="Voice assistants in connected home speakers",
             summary="Customers ask their speaker questions and get spoken answers.",
             provenance=Provenance(
@@ -40,12 +41,12 @@ async def test_submitting_hints_at_ideas_worded_differently(world: World):
             uses_ai=True,
             uses_personal_data=True,
             scout=SCOUT.name,
-            at=world.clock.now,
         ),
         SCOUT,
     )
 
-    hints = done.result
+    assert done.versions == {f"idea-{new_id}": 1}
+    hints = await world.services.database.read(lambda c: similar_to_idea(c, new_id))
     assert hints
     assert len(hints) <= 5
     assert hints[0].idea_id == speaker
@@ -84,7 +85,7 @@ async def test_the_text_filter_finds_ideas_holding_every_word(world: World):
     await world.submit(title="Network slicing for factories", summary="Private 5G.")
 
     page = await world.services.database.read(
-        lambda c: queries.idea_page(c, queries.IdeaFilter(text="network alarm"), 10, None)
+        lambda c: views.idea_page(c, views.IdeaFilter(text="network alarm"), 10, None)
     )
 
-    assert [row["idea_id"] for _, row in page.rows] == [wanted]
+    assert [row.idea_id for _, row in page.rows] == [wanted]

@@ -1,4 +1,4 @@
-"""A Hypothesis state machine drives the store and a tiny in-memory model side by side."""
+"""A Hypothesis state machine drives the log on the command path and a tiny model side by side."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from innovation.store import ANY, NO_STREAM, AppendResult, ConcurrencyError, EventStore, NewEvent
+from innovation.store import ANY, NO_STREAM, AppendResult, ConcurrencyError, NewEvent
 from tests.helpers import collect, on_loop
+from tests.integration.command_path import CommandPath
 from tests.integration.store_events import Noted, new
 
 STREAMS = ("alpha", "beta", "gamma")
@@ -29,7 +30,7 @@ EXPECTATIONS = ("exact", "stale", "ahead", "any", "no_stream")
 class StoreAgreesWithModel(RuleBasedStateMachine):
     """The model: each stream is a list of event ids; the log is their order of acceptance."""
 
-    def __init__(self, store: EventStore, run: Callable[[Any], Any]) -> None:
+    def __init__(self, store: CommandPath, run: Callable[[Any], Any]) -> None:
         super().__init__()
         self.store = store
         self.run = run
@@ -104,7 +105,7 @@ class StoreAgreesWithModel(RuleBasedStateMachine):
             assert version == len(self.streams[name])
 
 
-async def test_the_store_agrees_with_an_in_memory_model(store: EventStore):
+async def test_the_store_agrees_with_an_in_memory_model(store: CommandPath):
     run = on_loop(asyncio.get_running_loop())
 
     await asyncio.to_thread(

@@ -8,11 +8,17 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
-from innovation.auth import authenticate, create_token, list_tokens, revoke_token
-from innovation.auth.tokens import UnknownRoleError, api_tokens
 from innovation.cli import main
 from innovation.config import get_settings
 from innovation.store import Database
+from innovation.tokens import (
+    UnknownRoleError,
+    api_tokens,
+    authenticate,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -61,6 +61,8 @@ class World:
     clock: FakeClock
 
     async def run(self, command: Any, actor: Actor = LEAD, **options: Any) -> Done:
+        """Run ``command`` now, as the fake clock says (or at ``at=`` when given)."""
+        options.setdefault("at", self.clock())
         return await self.services.pipeline.execute(command, actor, **options)
 
     async def submit(
@@ -93,7 +95,6 @@ class World:
                 uses_ai=uses_ai,
                 uses_personal_data=uses_personal_data,
                 scout=actor.name,
-                at=self.clock.now,
             ),
             actor,
         )

@@ -14,6 +14,7 @@ def test_defaults_run_on_an_embedded_sqlite_file():
     assert settings.pipeline.themes == DEFAULT_THEMES
     assert settings.pipeline.timezone == "Europe/Paris"
     assert (settings.server.host, settings.server.port) == ("127.0.0.1", 8000)
+    assert settings.releases.cadence_months == 6
 
 
 def test_themes_are_a_comma_separated_list_without_repeats():
@@ -31,6 +32,11 @@ def test_themes_are_a_comma_separated_list_without_repeats():
         ("INNOVATION_TIMEZONE", "Mars/Olympus", "not a known time zone"),
         ("INNOVATION_THEMES", " , ", "at least one value"),
         ("INNOVATION_DB_POOL_SIZE", "0", "at least 1"),
+        ("INNOVATION_RELEASE_CADENCE_MONTHS", "5", "does not divide a year"),
+        ("INNOVATION_RELEASE_CADENCE_MONTHS", "24", "between 1 and 12"),
+        ("INNOVATION_SCHEDULER", "sometimes", "neither on nor off"),
+        ("INNOVATION_SMTP_TLS", "ssl3", "not one of"),
+        ("INNOVATION_DIGEST_RECIPIENTS", "ceo@example.org, board", "not an e-mail address"),
     ],
 )
 def test_a_bad_value_is_refused_with_the_variable_name(name: str, value: str, says: str):
@@ -39,3 +45,32 @@ def test_a_bad_value_is_refused_with_the_variable_name(name: str, value: str, sa
 
     assert name in str(refused.value)
     assert says in str(refused.value)
+
+
+def test_a_quarterly_cadence_can_be_chosen():
+    settings = Settings.from_env({"INNOVATION_RELEASE_CADENCE_MONTHS": "3"})
+
+    assert settings.releases.cadence_months == 3
+
+
+def test_release_delivery_settings_are_read_from_the_environment():
+    settings = Settings.from_env(
+        {
+            "INNOVATION_SCHEDULER": "off",
+            "INNOVATION_SMTP_HOST": "mail.example.org",
+            "INNOVATION_SMTP_PORT": "587",
+            "INNOVATION_SMTP_TLS": "starttls",
+            "INNOVATION_DIGEST_RECIPIENTS": "ceo@example.org, board@example.org",
+            "INNOVATION_PUBLIC_URL": "https://innovation.example.org/",
+        }
+    ).releases
+
+    assert settings.scheduler is False
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_tls) == (
+        "mail.example.org",
+        587,
+        "starttls",
+    )
+    assert settings.recipients == ("ceo@example.org", "board@example.org")
+    assert settings.public_url == "https://innovation.example.org"
+    assert Settings.from_env({}).releases.scheduler is True

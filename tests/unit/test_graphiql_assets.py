@@ -142,7 +142,7 @@ def test_the_vendored_files_are_byte_for_byte_those_strawberry_pins() -> None:
         for package in json.loads((GRAPHIQL_STATIC_DIR / "manifest.json").read_text())["packages"]
     }
     for name, version, path, sha384 in pinned:
-        hint = "update PACKAGES in innovation/api/vendor_graphiql.py and re-run it"
+        hint = "update PACKAGES in .ci/vendor_graphiql.py and re-run it"
         assert versions.get(name) == version, f"strawberry now asks for {name}@{version}; {hint}"
         content = (GRAPHIQL_STATIC_DIR / name / path).read_bytes()
         assert base64.b64encode(hashlib.sha384(content).digest()).decode() == sha384, path

@@ -33,7 +33,6 @@ OTHER_IDEA = "idea-voice-bot"
 EXPERIMENT = "exp-luxembourg"
 OTHER_EXPERIMENT = "exp-belgium"
 RELEASE = "2026-H1"
-AT = datetime(2026, 2, 3, 9, 30, tzinfo=UTC)
 
 
 def provenance(**changes: Any) -> Provenance:
@@ -57,7 +56,6 @@ def submit(**changes: Any) -> SubmitIdea:
         "uses_ai": False,
         "uses_personal_data": False,
         "scout": "scout-ana",
-        "at": AT,
     }
     return SubmitIdea(**(fields | changes))
 

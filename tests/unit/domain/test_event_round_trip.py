@@ -33,6 +33,8 @@ from innovation.domain import (
     experiments,
     ideas,
 )
+from innovation.domain.deliveries import DeliveryFailed, DigestQueued, DigestSent
+from innovation.domain.releases import ReleasePublished
 from innovation.store import Mapper, Metadata, NewEvent
 from tests.unit.domain.examples import (
     EXPERIMENT,
@@ -45,6 +47,7 @@ from tests.unit.domain.examples import (
     started,
     submitted,
 )
+from tests.unit.domain.release_history import Log, assembled
 
 EXAMPLES: list[Event] = [
     submitted(),
@@ -79,10 +82,19 @@ EXAMPLES: list[Event] = [
         ),
         experiments.fold(on_target()),
     )[0],
+    ReleasePublished(bundle=assembled(Log()).bundle),
+    DigestQueued(delivery_id="41-ab", period="2026-H1", recipient="ceo@example.org"),
+    DigestSent(delivery_id="41-ab", attempt=2),
+    DeliveryFailed(
+        delivery_id="41-ab",
+        attempt=1,
+        error="451 try later",
+        retry_at=datetime(2026, 7, 1, tzinfo=UTC),
+    ),
 ]
 
 ANY_EVENT = Union[EVENT_TYPES]  # noqa: UP007  (a union of a tuple of classes)
-DOTTED = re.compile(r"(idea|experiment)\.[a-z_]+")
+DOTTED = re.compile(r"(idea|experiment|release|delivery)\.[a-z_]+")
 
 
 def test_every_event_type_has_an_example() -> None:

@@ -195,7 +195,6 @@ class Pipeline(RuleBasedStateMachine):
                         uses_ai=ai,
                         uses_personal_data=False,
                         scout="scout-1",
-                        at=DAY_ONE,
                     ),
                 )
             )
@@ -210,7 +209,7 @@ class Pipeline(RuleBasedStateMachine):
         uses_personal_data=st.booleans(),
     )
     def submit(self, idea_id: str, **content: Any) -> None:
-        self.run((idea_id, SubmitIdea(idea_id=idea_id, scout="scout-1", at=DAY_ONE, **content)))
+        self.run((idea_id, SubmitIdea(idea_id=idea_id, scout="scout-1", **content)))
 
     @rule(
         idea_id=st.sampled_from(IDEA_IDS),

@@ -7,6 +7,7 @@ pending request, and a second verdict needs a second request (see the ethics tes
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -33,7 +34,6 @@ from innovation.domain import (
     experiments,
 )
 from tests.unit.domain.examples import (
-    AT,
     EXPERIMENT,
     IDEA,
     OTHER_IDEA,
@@ -52,6 +52,7 @@ from tests.unit.domain.examples import (
 from tests.unit.domain.scenario import DECIDERS, given
 
 NOTE = "Alarms down 70 %, satisfaction up."
+NOON = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)
 ALARMS = "network alarms per day"
 
 REVISIONS: dict[str, dict[str, Any]] = {
@@ -125,7 +126,7 @@ RESENDS: dict[str, tuple[list[Event], Any]] = {
     "start experiment": ([], start()),
     "record measurement": (
         [started()],
-        RecordMeasurement(experiment_id=EXPERIMENT, metric=ALARMS, value=350.0, measured_at=AT),
+        RecordMeasurement(experiment_id=EXPERIMENT, metric=ALARMS, value=350.0, measured_at=NOON),
     ),
     **{f"conclude {name} with a note": (on_target(), conclude(name)) for name in CONCLUSIONS},
     **{

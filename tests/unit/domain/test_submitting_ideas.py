@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from innovation.domain import (
@@ -29,7 +27,6 @@ from innovation.domain import (
     Verdict,
 )
 from tests.unit.domain.examples import (
-    AT,
     EXPERIMENT,
     IDEA,
     OTHER_IDEA,
@@ -72,10 +69,6 @@ def test_a_submission_is_trimmed_and_its_country_upper_cased() -> None:
 
 def test_the_same_submission_twice_gives_no_events() -> None:
     given(scouted()).when(submit()).then([])
-
-
-def test_a_retried_submission_at_another_moment_is_still_the_same() -> None:
-    given(scouted()).when(submit(at=AT + timedelta(seconds=3))).then([])
 
 
 def test_a_different_submission_under_a_taken_id_is_a_conflict() -> None:

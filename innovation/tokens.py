@@ -12,6 +12,7 @@ import hmac
 import secrets
 import uuid
 from datetime import datetime
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -139,3 +140,64 @@ def authenticate(connection: Connection, secret: str) -> Principal | None:
     if row is None or not hmac.compare_digest(row.digest, wanted):
         return None
     return Principal(row.token_id, row.name, row.role, row.email)
+
+
+FEED_PREFIX = "fk_"
+_FEED_PURPOSE = b"innovation feed key: release pages and the Atom feed, read only"
+
+
+def _feed_signature(token_digest: str) -> str:
+    return hmac.new(token_digest.encode(), _FEED_PURPOSE, hashlib.sha256).hexdigest()[:32]
+
+
+def feed_key(token_id: uuid.UUID, token_digest: str) -> str:
+    """A token's read-only feed key: derived from the token, so nothing more is stored, and
+    it dies with the token (a revoked token's key opens nothing)."""
+    return f"{FEED_PREFIX}{token_id.hex}.{_feed_signature(token_digest)}"
+
+
+def _live(connection: Connection, condition: sa.ColumnElement[bool]) -> list[sa.Row[Any]]:
+    return list(
+        connection.execute(
+            sa.select(
+                api_tokens.c.token_id,
+                api_tokens.c.name,
+                api_tokens.c.role,
+                api_tokens.c.email,
+                api_tokens.c.digest,
+            )
+            .where(condition)
+            .where(api_tokens.c.revoked_at.is_(None))
+            .order_by(api_tokens.c.created_at, api_tokens.c.name)
+        )
+    )
+
+
+def feed_key_of(connection: Connection, token_id: uuid.UUID) -> str | None:
+    """The feed key of a live token, or None."""
+    rows = _live(connection, api_tokens.c.token_id == token_id)
+    return feed_key(rows[0].token_id, rows[0].digest) if rows else None
+
+
+def authenticate_feed_key(connection: Connection, key: str) -> Principal | None:
+    """The principal whose live token the feed key was derived from, or None."""
+    if not key.startswith(FEED_PREFIX) or len(key) > 100:
+        return None
+    token_hex, _, signature = key[len(FEED_PREFIX) :].partition(".")
+    try:
+        token_id = uuid.UUID(hex=token_hex)
+    except ValueError:
+        return None
+    rows = _live(connection, api_tokens.c.token_id == token_id)
+    if not rows or not hmac.compare_digest(_feed_signature(rows[0].digest), signature):
+        return None
+    row = rows[0]
+    return Principal(row.token_id, row.name, row.role, row.email)
+
+
+def executive_addresses(connection: Connection) -> dict[str, str]:
+    """Each live executive token's e-mail address, with that token's feed key."""
+    rows = _live(
+        connection, sa.and_(api_tokens.c.role == "executive", api_tokens.c.email.is_not(None))
+    )
+    return {row.email.lower(): feed_key(row.token_id, row.digest) for row in rows}

@@ -1,7 +1,9 @@
 """Who may do what: one table of operations and roles, checked on every operation.
 
-Reads are open to every role; each change is open to the roles whose work it is. The ethics
-verdict belongs to the independent ethics council alone, so not even ``admin`` may record it.
+Reads are open to every role and listed here; each change is open to the roles whose work it
+is, declared beside the mutation in its feature module, which adds it to the table (``grant``).
+The ethics verdict belongs to the independent ethics council alone, so not even ``admin`` may
+record it.
 ``tests/e2e/test_permissions.py`` walks every operation with every role and with no token.
 """
 
@@ -13,10 +15,15 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from innovation.auth import ROLES, Principal
+from innovation.api.context import Context
+from innovation.tokens import ROLES, Principal
 
 EVERYONE = frozenset(ROLES)
 LEADS = frozenset({"lead", "admin"})
+AUTHORS = frozenset({"scout", "lead", "admin"})
+"""Who brings ideas in and words them (scouts only their own, which the service checks)."""
+COUNCIL = frozenset({"ethics"})
+"""The independent ethics council: its verdicts are its own, not even an admin's."""
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # queries
@@ -28,22 +35,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pipeline": EVERYONE,
     "similarIdeas": EVERYONE,
     "history": EVERYONE,
-    # mutations
-    "submitIdea": frozenset({"scout", "lead", "admin"}),
-    "reviseIdea": frozenset({"scout", "lead", "admin"}),  # scouts: their own ideas only
-    "scoreIdea": LEADS,
-    "advanceIdea": LEADS,
-    "rejectIdea": LEADS,
-    "mergeIdea": LEADS,
-    "startExperiment": LEADS,
-    "recordMeasurement": LEADS,
-    "concludeExperiment": LEADS,
-    "overrideValidation": LEADS,
-    "requestEthicsReview": LEADS,
-    "recordEthicsReview": frozenset({"ethics"}),
     # subscriptions
     "events": EVERYONE,
+    # mutations: each declares its roles where it is listed (``commands.command``)
 }
+
+
+def grant(operation: str, roles: frozenset[str]) -> None:
+    """Declare who may run ``operation``: once, where the operation is defined."""
+    if operation in PERMISSIONS:
+        raise ValueError(f"{operation} already has its roles")
+    PERMISSIONS[operation] = roles
 
 
 def allowed(principal: Principal | None, operation: str) -> bool:
@@ -57,7 +59,7 @@ class RoleRequired(BasePermission):
     message = "FORBIDDEN"
     error_extensions = {"code": "FORBIDDEN"}
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
         if allowed(info.context.principal, self.operation):
             return True
         roles = ", ".join(sorted(PERMISSIONS[self.operation]))

@@ -1,17 +1,30 @@
-"""Reading the read models: single rows, batches for DataLoaders, filtered keyset pages."""
+"""Reading the read models as typed views: single ones, batches for DataLoaders, keyset pages.
+
+Callers get the structs below, never rows: the tables' column names stay in ``projections/``.
+"""
 
 from __future__ import annotations
 
 import base64
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from innovation.domain.values import (
+    Decision,
+    Direction,
+    EthicsStatus,
+    Outcome,
+    Provenance,
+    Stage,
+    ValidationRoute,
+    Verdict,
+)
 from innovation.projections.ethics import ethics_reviews_view
 from innovation.projections.experiments import experiments_view, measurements_view, metrics_view
 from innovation.projections.ideas import (
@@ -23,6 +36,147 @@ from innovation.projections.ideas import (
 from innovation.projections.search import SEARCH_DOCUMENT, terms
 
 Row = RowMapping
+V = TypeVar("V")
+
+
+class ScoreView(msgspec.Struct, frozen=True, kw_only=True):
+    reach: int
+    impact: float
+    confidence: float
+    effort: float
+    strategic_fit: int
+    rice: float
+
+
+class IdeaView(msgspec.Struct, frozen=True, kw_only=True):
+    """An idea as the read model (or a replay, with ``as_of_position``) shows it."""
+
+    idea_id: str
+    title: str
+    summary: str
+    stage: Stage
+    provenance: Provenance
+    themes: tuple[str, ...]
+    uses_ai: bool
+    uses_personal_data: bool
+    scout: str
+    submitted_by: str
+    submitted_at: datetime
+    updated_at: datetime
+    version: int
+    score: ScoreView | None
+    rejection_reason: str | None
+    validated_via: ValidationRoute | None
+    validation_reason: str | None
+    ethics_status: EthicsStatus
+    ethics_verdict: Verdict | None
+    passes_ethics_gate: bool
+    merged_into: str | None
+    running_experiment_id: str | None
+    as_of_position: int | None = None
+    experiment_ids: tuple[str, ...] | None = None
+    """As of a past position: the experiments attached by then (None: all of them)."""
+
+
+class ScoreEntry(msgspec.Struct, frozen=True, kw_only=True):
+    score: ScoreView
+    scored_by: str
+    scored_at: datetime
+
+
+class StageChange(msgspec.Struct, frozen=True, kw_only=True):
+    from_stage: Stage | None
+    to_stage: Stage
+    reason: str | None
+    experiment_id: str | None
+    actor: str
+    at: datetime
+
+
+class EthicsReview(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    verdict: Verdict | None
+    reviewers: tuple[str, ...]
+    note: str | None
+    actor: str
+    at: datetime
+
+
+class ExperimentView(msgspec.Struct, frozen=True, kw_only=True):
+    experiment_id: str
+    idea_id: str
+    hypothesis: str
+    pilot_site: str
+    starts_on: date
+    ends_on: date
+    status: str
+    outcome: Outcome | None
+    decision: Decision | None
+    note: str | None
+    started_by: str
+    started_at: datetime
+    concluded_at: datetime | None
+    version: int
+
+
+class MetricView(msgspec.Struct, frozen=True, kw_only=True):
+    experiment_id: str
+    name: str
+    unit: str
+    baseline: float
+    target: float
+    direction: Direction
+    latest_value: float | None
+    latest_measured_at: datetime | None
+    change_pct: float | None
+    target_met: bool
+    measurement_count: int
+
+
+class MeasurementView(msgspec.Struct, frozen=True, kw_only=True):
+    value: float
+    measured_at: datetime
+    recorded_by: str
+
+
+def _view(kind: type[V], row: Row, **nested: object) -> V:
+    """A typed view of a row: columns by the view's field names, values checked and converted."""
+    columns = {str(name): value for name, value in row.items()}  # names may be str subclasses
+    return msgspec.convert({**columns, **nested}, kind)
+
+
+def _columns(row: Row, kind: type[msgspec.Struct]) -> dict[str, Any]:
+    """The columns of ``row`` that a value stored flat in the table is made of."""
+    return {field.name: row[field.name] for field in msgspec.structs.fields(kind)}
+
+
+def idea_view(row: Row) -> IdeaView:
+    score = None if row["reach"] is None else _columns(row, ScoreView)
+    return _view(IdeaView, row, provenance=_columns(row, Provenance), score=score)
+
+
+def experiment_view(row: Row) -> ExperimentView:
+    return _view(ExperimentView, row)
+
+
+def _score_entry(row: Row) -> ScoreEntry:
+    return _view(ScoreEntry, row, score=_columns(row, ScoreView))
+
+
+def _stage_change(row: Row) -> StageChange:
+    return _view(StageChange, row)
+
+
+def _ethics_review(row: Row) -> EthicsReview:
+    return _view(EthicsReview, row, reviewers=row["reviewers"] or ())
+
+
+def _metric(row: Row) -> MetricView:
+    return _view(MetricView, row)
+
+
+def _measurement(row: Row) -> MeasurementView:
+    return _view(MeasurementView, row)
 
 
 class InvalidCursorError(ValueError):
@@ -47,7 +201,7 @@ class ExperimentFilter(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Page(msgspec.Struct, frozen=True):
-    """Rows of one page, each with its cursor, and whether more follow."""
+    """The views of one page, each with its cursor, and whether more follow."""
 
     rows: list[tuple[str, Any]]
     has_next: bool
@@ -73,17 +227,13 @@ def decode_cursor(cursor: str, arity: int) -> list[str]:
 # -- ideas ---------------------------------------------------------------------------------
 
 
-def idea(connection: Connection, idea_id: str) -> Row | None:
-    return (
-        connection.execute(sa.select(ideas_view).where(ideas_view.c.idea_id == idea_id))
-        .mappings()
-        .first()
-    )
+def idea(connection: Connection, idea_id: str) -> IdeaView | None:
+    return ideas_by_id(connection, [idea_id]).get(idea_id)
 
 
-def ideas_by_id(connection: Connection, idea_ids: Sequence[str]) -> dict[str, Row]:
+def ideas_by_id(connection: Connection, idea_ids: Sequence[str]) -> dict[str, IdeaView]:
     rows = connection.execute(sa.select(ideas_view).where(ideas_view.c.idea_id.in_(idea_ids)))
-    return {row["idea_id"]: row for row in rows.mappings()}
+    return {row["idea_id"]: idea_view(row) for row in rows.mappings()}
 
 
 def idea_page(connection: Connection, where: IdeaFilter, first: int, after: str | None) -> Page:
@@ -104,7 +254,7 @@ def idea_page(connection: Connection, where: IdeaFilter, first: int, after: str 
     rows = list(connection.execute(query.limit(first + 1)).mappings())
     return Page(
         [
-            (encode_cursor(row["submitted_at"].isoformat(), row["idea_id"]), row)
+            (encode_cursor(row["submitted_at"].isoformat(), row["idea_id"]), idea_view(row))
             for row in rows[:first]
         ],
         has_next=len(rows) > first,
@@ -159,83 +309,79 @@ def _matches_all(connection: Connection, text: str) -> sa.ColumnElement[bool]:
     return SEARCH_DOCUMENT.op("@@")(sa.func.to_tsquery(sa.literal_column("'english'"), query))
 
 
-def themes_of(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = defaultdict(list)
-    rows = connection.execute(
-        sa.select(idea_themes_view.c.idea_id, idea_themes_view.c.theme)
-        .where(idea_themes_view.c.idea_id.in_(idea_ids))
-        .order_by(idea_themes_view.c.theme)
-    )
-    for idea_id, theme in rows:
-        found[idea_id].append(theme)
-    return found
+def score_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[ScoreEntry]]:
+    return _per_idea(connection, idea_scores_view, idea_ids, _score_entry)
 
 
-def score_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[Row]]:
-    return _per_idea(connection, idea_scores_view, idea_ids)
+def stage_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[StageChange]]:
+    return _per_idea(connection, stage_history_view, idea_ids, _stage_change)
 
 
-def stage_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[Row]]:
-    return _per_idea(connection, stage_history_view, idea_ids)
-
-
-def ethics_reviews(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[Row]]:
-    return _per_idea(connection, ethics_reviews_view, idea_ids)
+def ethics_reviews(
+    connection: Connection, idea_ids: Sequence[str]
+) -> dict[str, list[EthicsReview]]:
+    return _per_idea(connection, ethics_reviews_view, idea_ids, _ethics_review)
 
 
 def _per_idea(
-    connection: Connection, table: sa.Table, idea_ids: Sequence[str]
-) -> dict[str, list[Row]]:
+    connection: Connection, table: sa.Table, idea_ids: Sequence[str], view: Callable[[Row], V]
+) -> dict[str, list[V]]:
     """The rows of a per-idea history table for these ideas, oldest first, by idea."""
     query = sa.select(table).where(table.c.idea_id.in_(idea_ids)).order_by(table.c.version)
-    return _grouped(connection, query, "idea_id")
+    return _grouped(connection, query, "idea_id", view)
 
 
 # -- experiments ---------------------------------------------------------------------------
 
 
-def experiment(connection: Connection, experiment_id: str) -> Row | None:
-    return (
-        connection.execute(
-            sa.select(experiments_view).where(experiments_view.c.experiment_id == experiment_id)
-        )
-        .mappings()
-        .first()
-    )
+def experiment(connection: Connection, experiment_id: str) -> ExperimentView | None:
+    return experiments_by_id(connection, [experiment_id]).get(experiment_id)
 
 
-def experiments_by_id(connection: Connection, experiment_ids: Sequence[str]) -> dict[str, Row]:
+def experiments_by_id(
+    connection: Connection, experiment_ids: Sequence[str]
+) -> dict[str, ExperimentView]:
     rows = connection.execute(
         sa.select(experiments_view).where(experiments_view.c.experiment_id.in_(experiment_ids))
     )
-    return {row["experiment_id"]: row for row in rows.mappings()}
+    return {row["experiment_id"]: experiment_view(row) for row in rows.mappings()}
 
 
-def experiments_of_ideas(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[Row]]:
+def experiments_of_ideas(
+    connection: Connection, idea_ids: Sequence[str]
+) -> dict[str, list[ExperimentView]]:
     return _grouped(
         connection,
         sa.select(experiments_view)
         .where(experiments_view.c.idea_id.in_(idea_ids))
         .order_by(experiments_view.c.started_at, experiments_view.c.experiment_id),
         "idea_id",
+        experiment_view,
     )
 
 
 def metrics_of_experiments(
     connection: Connection, experiment_ids: Sequence[str]
-) -> dict[str, list[Row]]:
+) -> dict[str, list[MetricView]]:
     return _grouped(
         connection,
         sa.select(metrics_view)
         .where(metrics_view.c.experiment_id.in_(experiment_ids))
         .order_by(metrics_view.c.ordinal),
         "experiment_id",
+        _metric,
     )
+
+
+def metric(connection: Connection, experiment_id: str, name: str) -> MetricView | None:
+    """One metric of an experiment, as it stands now."""
+    found = metrics_of_experiments(connection, [experiment_id]).get(experiment_id, [])
+    return next((metric for metric in found if metric.name == name), None)
 
 
 def measurements_of(
     connection: Connection, keys: Sequence[tuple[str, str]], latest: int
-) -> dict[tuple[str, str], list[Row]]:
+) -> dict[tuple[str, str], list[MeasurementView]]:
     """The ``latest`` measurements of each (experiment, metric), newest first, in one query."""
     experiment_ids = sorted({experiment_id for experiment_id, _ in keys})
     ranked = (
@@ -258,11 +404,11 @@ def measurements_of(
         sa.select(ranked).where(ranked.c.rank <= latest).order_by(ranked.c.rank)
     ).mappings()
     wanted = set(keys)
-    found: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    found: dict[tuple[str, str], list[MeasurementView]] = defaultdict(list)
     for row in rows:
         key = (row["experiment_id"], row["metric"])
         if key in wanted:
-            found[key].append(row)
+            found[key].append(_measurement(row))
     return found
 
 
@@ -295,17 +441,22 @@ def experiment_page(
     rows = list(connection.execute(query.limit(first + 1)).mappings())
     return Page(
         [
-            (encode_cursor(row["started_at"].isoformat(), row["experiment_id"]), row)
+            (
+                encode_cursor(row["started_at"].isoformat(), row["experiment_id"]),
+                experiment_view(row),
+            )
             for row in rows[:first]
         ],
         has_next=len(rows) > first,
     )
 
 
-def _grouped(connection: Connection, query: sa.Select[Any], key: str) -> dict[Any, list[Row]]:
-    found: dict[Any, list[Row]] = defaultdict(list)
+def _grouped(
+    connection: Connection, query: sa.Select[Any], key: str, view: Callable[[Row], V]
+) -> dict[Any, list[V]]:
+    found: dict[Any, list[V]] = defaultdict(list)
     for row in connection.execute(query).mappings():
-        found[row[key]].append(row)
+        found[row[key]].append(view(row))
     return found
 
 

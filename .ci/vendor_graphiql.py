@@ -1,6 +1,6 @@
 """Fetch the GraphiQL page's npm assets into ``static/graphiql/``, so they can be reproduced.
 
-Run ``python -m innovation.api.vendor_graphiql`` after changing ``PACKAGES`` (for instance to
+Run ``python .ci/vendor_graphiql.py`` after changing ``PACKAGES`` (for instance to
 follow a strawberry upgrade that asks for newer versions). Each tarball comes from the npm
 registry and is checked against the ``dist.integrity`` and ``dist.shasum`` its metadata
 publishes; only the files the page loads and the licence files are kept, and
@@ -190,7 +190,7 @@ def vendor(
     staging.chmod(0o755)  # mkdtemp makes it private; the folder is served and packaged
     try:
         manifest: dict[str, Any] = {
-            "comment": "Written by python -m innovation.api.vendor_graphiql; do not edit.",
+            "comment": "Written by python .ci/vendor_graphiql.py; do not edit.",
             "registry": registry,
             "packages": [],
             "files": [],
@@ -246,9 +246,9 @@ def vendor(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line entry: ``python -m innovation.api.vendor_graphiql [--dest DIR]``."""
+    """Command line entry: ``python .ci/vendor_graphiql.py [--dest DIR]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m innovation.api.vendor_graphiql",
+        prog="python .ci/vendor_graphiql.py",
         description="Fetch the GraphiQL page's npm assets into the package, verified.",
     )
     parser.add_argument("--dest", type=Path, default=GRAPHIQL_STATIC_DIR, help="output folder")

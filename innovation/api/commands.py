@@ -1,0 +1,198 @@
+"""How every mutation runs: the caller's role, its command, the pipeline, and the payload back.
+
+A mutation hands ``mutate`` a function that builds its command and one that reads back what the
+command changed. Refusals at any step (a missing role, bad input, a broken rule, a stale
+``expectedVersion``) come back as the payload's ``errors { code message field }`` and nothing is
+written. A ``clientMutationId`` makes a mutation safe to resend: the same id from the same token
+is answered again, not applied twice.
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar, get_origin
+
+import msgspec
+import strawberry
+from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
+
+from innovation.api.context import Context
+from innovation.api.ids import raw_id
+from innovation.api.permissions import PERMISSIONS, allowed, grant
+from innovation.api.types import Experiment, Idea, UserError
+from innovation.domain.errors import DomainError, ErrorCode
+from innovation.projections import views
+from innovation.services import Actor, ServiceError
+
+CLIENT_IDS = uuid.UUID("6f1c3c4e-55a4-4c1e-9c0b-2b8a8f6d5e10")
+
+C = TypeVar("C", bound=msgspec.Struct)
+K = TypeVar("K")
+Answer = dict[str, object]
+
+
+class Refused(Exception):
+    """A mutation that will not go through, and the error its payload carries."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.error = UserError(code=code, message=message, field=field)
+
+
+def command_input(
+    description: str | None = None, *, versioned: bool = True
+) -> Callable[[type[K]], type[K]]:
+    """A mutation's input type, ending as every one does: ``expectedVersion``, ``clientMutationId``.
+
+    ``versioned=False`` for inputs that create what they name (there is no version to expect);
+    a class that places ``expected_version`` elsewhere keeps it there.
+    """
+
+    def define(cls: type[K]) -> type[K]:
+        annotations = dict(inspect.get_annotations(cls))
+        tail = {"expected_version": "int | None"} if versioned else {}
+        tail["client_mutation_id"] = "str | None"
+        for name, kind in tail.items():
+            if name not in annotations:
+                annotations[name] = kind
+                setattr(cls, name, None)
+        cls.__annotations__ = annotations
+        return strawberry.input(cls, description=description)
+
+    return define
+
+
+def command(
+    resolver: Callable[..., Awaitable[Any]],
+    payload_type: type,
+    roles: frozenset[str],
+    description: str,
+) -> Any:
+    """A mutation field: one ``input``, its payload back, and the roles that may run it."""
+    grant(to_camel_case(resolver.__name__), roles)
+    return strawberry.mutation(
+        resolver=resolver, graphql_type=payload_type, description=description
+    )
+
+
+def payload(name: str, description: str | None = None, **objects: Any) -> type:
+    """A payload type: the ``objects`` a mutation hands back, then ``errors`` and the client's id.
+
+    Each object is ``field=type`` or ``field=(type, description)``; a refused mutation leaves
+    objects empty (null, or an empty list).
+    """
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__annotations__": annotations}
+    for field, spec in objects.items():
+        kind, about = spec if isinstance(spec, tuple) else (spec, None)
+        if get_origin(kind) is list:
+            annotations[field] = kind
+            namespace[field] = strawberry.field(default_factory=list, description=about)
+        else:
+            annotations[field] = kind | None
+            namespace[field] = strawberry.field(default=None, description=about)
+    annotations["errors"] = list[UserError]
+    namespace["errors"] = strawberry.field(default_factory=list)
+    annotations["client_mutation_id"] = str | None
+    namespace["client_mutation_id"] = None
+    return strawberry.type(type(name, (), namespace), description=description)
+
+
+async def mutate(
+    info: Info[Context, None],
+    input: Any,
+    payload: type,
+    build: Callable[[datetime], C],
+    answer: Callable[[C], Awaitable[Answer]],
+) -> Any:
+    """Run one mutation: check the role, build the command at this moment, run it, answer.
+
+    The role is looked up by the mutation's own field name; the API's clock is read once, and
+    that moment is the command's time (and its default for any time it carries).
+    """
+    client_mutation_id = input.client_mutation_id
+    try:
+        command = await _run(info, input, build)
+    except Refused as refused:
+        return payload(errors=[refused.error], client_mutation_id=client_mutation_id)
+    return payload(**await answer(command), client_mutation_id=client_mutation_id)
+
+
+async def _run(info: Info[Context, None], input: Any, build: Callable[[datetime], C]) -> C:
+    operation = info.field_name
+    principal = info.context.principal
+    if principal is None or not allowed(principal, operation):
+        roles = ", ".join(sorted(PERMISSIONS[operation]))
+        raise Refused(ErrorCode.FORBIDDEN, f"{operation} is for {roles}")
+    services = info.context.services
+    now = services.clock()
+    try:
+        command = build(now)
+        await services.pipeline.execute(
+            command,
+            Actor(principal.actor, principal.role),
+            at=now,
+            expected_version=getattr(input, "expected_version", None),
+            command_id=_command_id(principal.token_id, input.client_mutation_id),
+        )
+    except (DomainError, ServiceError) as refusal:
+        raise Refused(refusal.code, refusal.message, refusal.field) from refusal
+    return command
+
+
+def _command_id(token_id: object, client_mutation_id: str | None) -> uuid.UUID | None:
+    if not client_mutation_id:
+        return None
+    return uuid.uuid5(CLIENT_IDS, f"{token_id}/{client_mutation_id}")
+
+
+def new_id(info: Info[Context, None], kind: str, client_mutation_id: str | None) -> str:
+    """The id of what a mutation creates: the same again when the same request is resent.
+
+    A resent command is recognised by its events' ids, which derive from the stream they go
+    to; a fresh random id for the new idea or experiment would make the resend a new one.
+    """
+    if not client_mutation_id:
+        return str(uuid.uuid4())
+    principal = info.context.principal
+    owner = principal.token_id if principal else ""
+    return str(uuid.uuid5(CLIENT_IDS, f"{owner}/{kind}/{client_mutation_id}"))
+
+
+def idea_id(value: str, field: str = "ideaId") -> str:
+    return raw_id(value, "Idea", field)
+
+
+def experiment_id(value: str) -> str:
+    return raw_id(value, "Experiment", "experimentId")
+
+
+def not_blank(value: str | None) -> str | None:
+    return value if value is None or value.strip() else None
+
+
+async def read_idea(info: Info[Context, None], idea_id: str) -> Idea | None:
+    """The idea as the write left it (read fresh: a loader may hold it from before the write)."""
+    database = info.context.services.database
+    return Idea.maybe(await database.read(partial(views.idea, idea_id=idea_id)))
+
+
+async def read_experiment(info: Info[Context, None], experiment_id: str) -> Experiment | None:
+    database = info.context.services.database
+    return Experiment.maybe(
+        await database.read(partial(views.experiment, experiment_id=experiment_id))
+    )
+
+
+def answer_with_idea(info: Info[Context, None]) -> Callable[[Any], Awaitable[Answer]]:
+    """The answer of mutations on one idea: the idea, as the command left it."""
+
+    async def answer(command: Any) -> Answer:
+        return {"idea": await read_idea(info, command.idea_id)}
+
+    return answer

@@ -1,0 +1,94 @@
+"""Where executives find releases without GraphQL: pages and an Atom feed.
+
+``/releases`` (every release, newest first), ``/releases/{period}`` (the printable digest) and
+``/releases.atom`` accept ``Authorization: Bearer <token>`` or a read-only feed key in the
+query string (``?key=fk_…``), because feed readers and links in e-mail cannot send a header.
+A feed key is derived from a token, opens these pages and nothing else, and dies with its
+token. Links on the pages carry the reader's feed key, so they keep working when followed.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException, NotFoundException, ValidationException
+
+from innovation.api.graphql import bearer, principal_for
+from innovation.bootstrap import Services
+from innovation.domain.errors import DomainError
+from innovation.projections import releases as views
+from innovation.releases.feed import FeedEntry, render_feed, summary_html
+from innovation.releases.pages import releases_page
+from innovation.tokens import Principal, authenticate_feed_key, feed_key_of
+
+HTML = "text/html; charset=utf-8"
+
+
+async def reader(
+    request: Request[Any, Any, Any], services: Services
+) -> tuple[Principal, str | None]:
+    """Who reads, and the feed key their links carry; 401 without a valid token or key."""
+    principal = await principal_for(services, bearer(request.headers.get("authorization")))
+    if principal is None:
+        key = request.query_params.get("key")
+        if key:
+            principal = await services.database.read(partial(authenticate_feed_key, key=key))
+    if principal is None:
+        raise NotAuthorizedException(
+            "a valid token (Authorization: Bearer) or feed key (?key=) is required",
+            headers={"WWW-Authenticate": 'Bearer realm="innovation"'},
+        )
+    key = await services.database.read(partial(feed_key_of, token_id=principal.token_id))
+    return principal, key
+
+
+def _base(services: Services) -> str:
+    return services.settings.releases.public_url
+
+
+@get("/releases", include_in_schema=False)
+async def releases_index(request: Request[Any, Any, Any], state: State) -> Response[str]:
+    services: Services = state.services
+    _, key = await reader(request, services)
+    found = await services.database.read(partial(views.releases, first=1000))
+    listed = [
+        (view.period, view.published_at, services.releases.digest(view).headline) for view in found
+    ]
+    html = releases_page(listed, base_url=_base(services), key=key)
+    return Response(html, media_type=HTML)
+
+
+@get("/releases/{period:str}", include_in_schema=False)
+async def release_page(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    services: Services = state.services
+    period: str = request.path_params["period"]
+    _, key = await reader(request, services)
+    try:
+        services.releases.cadence.parse(period)
+    except DomainError as error:
+        raise ValidationException(error.message) from None
+    view = await services.releases.release(period)
+    if view is None:
+        raise NotFoundException(f"no release for {period} (yet)")
+    return Response(services.releases.digest(view, key=key).html, media_type=HTML)
+
+
+@get("/releases.atom", include_in_schema=False)
+async def releases_feed(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
+    services: Services = state.services
+    _, key = await reader(request, services)
+    found = await services.database.read(partial(views.releases, first=100))
+    entries = []
+    for view in found:
+        headline = services.releases.digest(view, key=key).headline
+        entries.append(
+            FeedEntry(view.period, view.published_at, headline, summary_html(view.bundle))
+        )
+    document = render_feed(entries, base_url=_base(services), key=key)
+    return Response(document, media_type="application/atom+xml; charset=utf-8")
+
+
+ROUTES = [releases_index, releases_feed, release_page]

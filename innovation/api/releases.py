@@ -1,0 +1,317 @@
+"""Releases over GraphQL: every release, one release with its digest, the next one, and
+assembling a period by hand (leads and admins; assembling it again changes nothing)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from innovation.api.commands import Refused, command_input, payload
+from innovation.api.context import Context
+from innovation.api.ids import global_id
+from innovation.api.permissions import EVERYONE, LEADS, PERMISSIONS, allowed, can, grant
+from innovation.api.queries import invalid, page_size
+from innovation.api.types import (
+    Count,
+    DirectionType,
+    Idea,
+    SourceKindType,
+    StageType,
+    ValidationRouteType,
+    built,
+    page_info,
+)
+from innovation.domain import releases as rules
+from innovation.domain.errors import DomainError, ErrorCode
+from innovation.domain.periods import days_left
+from innovation.projections import releases as views
+from innovation.projections.releases import ReleaseView
+from innovation.services import Actor
+
+
+@strawberry.type(description="A shipped idea's metric: baseline → observed, change in %.")
+class ReleaseMetric:
+    name: str
+    unit: str
+    baseline: float
+    target: float
+    direction: DirectionType  # type: ignore[valid-type]
+    observed: float | None
+    change_pct: float | None
+    met: bool
+
+
+@strawberry.type(description="An idea in a release, as it stood when the period closed.")
+class ReleaseItem:
+    idea_id: strawberry.ID
+    title: str
+    summary: str
+    source_kind: SourceKindType  # type: ignore[valid-type]
+    organisation: str
+    country: str
+    external: bool
+    themes: list[str]
+    scouted_at: datetime
+    validated_at: datetime
+    validated_via: ValidationRouteType  # type: ignore[valid-type]
+    pilot_site: str | None
+    metrics: list[ReleaseMetric]
+    raw_idea_id: strawberry.Private[str]
+
+    @strawberry.field(description="The idea as it is now.")
+    async def idea(self, info: Info[Context, None]) -> Idea | None:
+        return Idea.maybe(await info.context.loaders.idea.load(self.raw_idea_id))
+
+    @classmethod
+    def of(cls, item: rules.ReleaseItem) -> ReleaseItem:
+        return built(
+            cls,
+            item,
+            idea_id=strawberry.ID(global_id("Idea", item.idea_id)),
+            raw_idea_id=item.idea_id,
+            themes=list(item.themes),
+            metrics=[built(ReleaseMetric, metric) for metric in item.metrics],
+        )
+
+
+@strawberry.type(description="An idea stopped during the period, and why.")
+class StoppedIdea:
+    idea_id: strawberry.ID
+    title: str
+    reason: str
+    stopped_at: datetime
+
+
+@strawberry.type(description="The share of ideas that went on from one stage to the next.")
+class Conversion:
+    from_stage: StageType  # type: ignore[valid-type]
+    to_stage: StageType  # type: ignore[valid-type]
+    rate: float | None = strawberry.field(description="0 to 1; null when none reached from.")
+
+
+@strawberry.type(description="The period's pipeline health.")
+class ReleaseFigures:
+    scouted: int
+    external: int
+    external_share: float | None
+    by_source_kind: list[Count]
+    by_theme: list[Count]
+    by_country: list[Count]
+    experiments_started: int
+    experiments_concluded: int
+    reached: list[Count] = strawberry.field(
+        description="Ideas that entered each stage during the period (shipped ones: RELEASED)."
+    )
+    conversion: list[Conversion]
+    median_days_to_validation: float | None
+    median_days_to_release: float | None
+
+    @classmethod
+    def of(cls, figures: rules.Figures) -> ReleaseFigures:
+        def counts(values: dict[str, int]) -> list[Count]:
+            return [Count(key=key, count=count) for key, count in values.items()]
+
+        conversion = []
+        for step, rate in figures.conversion.items():
+            before, after = step.split("->")
+            conversion.append(Conversion(from_stage=before, to_stage=after, rate=rate))
+        return built(
+            cls,
+            figures,
+            external_share=figures.external_share,
+            by_source_kind=counts(figures.by_source_kind),
+            by_theme=counts(figures.by_theme),
+            by_country=counts(figures.by_country),
+            reached=counts(figures.reached),
+            conversion=conversion,
+        )
+
+
+@strawberry.type(description="The digest executives receive, as Markdown and as HTML.")
+class Digest:
+    headline: str
+    markdown: str
+    html: str
+
+
+@strawberry.type(description="A period's release: frozen at a log position, recomputable.")
+class Release:
+    period: str
+    starts_at: datetime
+    ends_at: datetime
+    cutoff: int = strawberry.field(description="The log position the bundle was assembled at.")
+    published_at: datetime
+    published_by: str
+    items: list[ReleaseItem]
+    stopped: list[StoppedIdea]
+    figures: ReleaseFigures
+    view: strawberry.Private[ReleaseView]
+
+    @strawberry.field(description="The digest (charts inline, as SVG).")
+    def digest(self, info: Info[Context, None]) -> Digest:
+        digest = info.context.services.releases.digest(self.view)
+        return Digest(headline=digest.headline, markdown=digest.markdown, html=digest.html)
+
+    @classmethod
+    def of(cls, view: ReleaseView) -> Release:
+        bundle = view.bundle
+        return cls(
+            period=bundle.period,
+            starts_at=bundle.starts_at,
+            ends_at=bundle.ends_at,
+            cutoff=bundle.cutoff,
+            published_at=view.published_at,
+            published_by=view.published_by,
+            items=[ReleaseItem.of(item) for item in bundle.items],
+            stopped=[
+                built(
+                    StoppedIdea, stopped, idea_id=strawberry.ID(global_id("Idea", stopped.idea_id))
+                )
+                for stopped in bundle.stopped
+            ],
+            figures=ReleaseFigures.of(bundle.figures),
+            view=view,
+        )
+
+
+@strawberry.type(description="An edge in the list of releases (the cursor is the period).")
+class ReleaseEdge:
+    cursor: str
+    node: Release
+
+
+@strawberry.type(description="A page of releases, newest first, in the Relay connection shape.")
+class ReleaseConnection:
+    page_info: relay.PageInfo
+    edges: list[ReleaseEdge]
+
+
+@strawberry.type(description="An idea that would not ship if the period closed now.")
+class BlockedIdea:
+    idea_id: strawberry.ID
+    title: str
+    stage: StageType  # type: ignore[valid-type]
+    reason: str = strawberry.field(
+        description="NOT_VALIDATED, or the ethics status that blocks it: REQUIRED, REQUESTED, "
+        "STALE, CHANGES_REQUESTED or REJECTED."
+    )
+
+
+@strawberry.type(description="The period under way: what would ship if it closed now.")
+class NextRelease:
+    period: str
+    closes_at: datetime
+    days_left: int
+    cutoff: int = strawberry.field(description="The log position these candidates stand at.")
+    candidates: list[ReleaseItem]
+    blocked: list[BlockedIdea]
+
+
+for _operation in ("releases", "release", "nextRelease"):
+    grant(_operation, EVERYONE)
+
+
+@strawberry.type
+class ReleaseQueries:
+    @strawberry.field(
+        permission_classes=[can("releases")], description="Every release, newest first."
+    )
+    async def releases(
+        self, info: Info[Context, None], first: int = 20, after: str | None = None
+    ) -> ReleaseConnection:
+        size = page_size(first)
+        services = info.context.services
+        before = None
+        if after is not None:
+            try:
+                before = services.releases.cadence.parse(after).start
+            except DomainError as error:
+                raise invalid(error.message, "after") from None
+        found = await services.database.read(
+            lambda connection: views.releases(connection, first=size + 1, before_start=before)
+        )
+        rows = found[:size]
+        return ReleaseConnection(
+            page_info=page_info([view.period for view in rows], len(found) > size),
+            edges=[ReleaseEdge(cursor=view.period, node=Release.of(view)) for view in rows],
+        )
+
+    @strawberry.field(
+        permission_classes=[can("release")], description="One period's release, e.g. 2026-H1."
+    )
+    async def release(self, info: Info[Context, None], period: str) -> Release | None:
+        view = await info.context.services.releases.release(period.strip())
+        return None if view is None else Release.of(view)
+
+    @strawberry.field(
+        permission_classes=[can("nextRelease")],
+        description="The period under way: its candidates, and what blocks the other ideas.",
+    )
+    async def next_release(self, info: Info[Context, None]) -> NextRelease:
+        services = info.context.services
+        now = services.clock()
+        preview = await services.releases.preview(now)
+        assembly = preview.assembly
+        return NextRelease(
+            period=preview.period.label,
+            closes_at=preview.period.end,
+            days_left=days_left(preview.period, now),
+            cutoff=preview.cutoff,
+            candidates=[ReleaseItem.of(item) for item in assembly.bundle.items],
+            blocked=[
+                BlockedIdea(
+                    idea_id=strawberry.ID(global_id("Idea", blocked.idea_id)),
+                    title=blocked.title,
+                    stage=blocked.stage,
+                    reason=blocked.reason,
+                )
+                for blocked in assembly.blocked
+            ],
+        )
+
+
+@command_input(versioned=False)
+class AssembleReleaseInput:
+    period: str = strawberry.field(description="The period to release, e.g. 2026-H1.")
+    client_mutation_id: str | None = None
+
+
+AssembleReleasePayload = payload("AssembleReleasePayload", release=Release)
+
+
+async def assemble_release(info: Info[Context, None], input: AssembleReleaseInput) -> Any:
+    principal = info.context.principal
+    client_mutation_id = input.client_mutation_id
+    if principal is None or not allowed(principal, "assembleRelease"):
+        roles = ", ".join(sorted(PERMISSIONS["assembleRelease"]))
+        error = Refused(ErrorCode.FORBIDDEN, f"assembleRelease is for {roles}").error
+        return AssembleReleasePayload(errors=[error], client_mutation_id=client_mutation_id)
+    services = info.context.services
+    try:
+        view = await services.releases.assemble(
+            input.period.strip(),
+            actor=Actor(principal.actor, principal.role),
+            now=services.clock(),
+        )
+    except DomainError as refusal:
+        error = Refused(refusal.code, refusal.message, refusal.field).error
+        return AssembleReleasePayload(errors=[error], client_mutation_id=client_mutation_id)
+    return AssembleReleasePayload(release=Release.of(view), client_mutation_id=client_mutation_id)
+
+
+@strawberry.type
+class ReleaseMutations:
+    """Releases: a period assembled by hand (the scheduler does it at each period's end)."""
+
+    assemble_release = strawberry.mutation(
+        resolver=assemble_release,
+        graphql_type=AssembleReleasePayload,
+        description="Assemble a period that has ended; again, it changes nothing.",
+    )
+
+
+grant("assembleRelease", LEADS)

@@ -1,0 +1,257 @@
+"""What a period's release ships, decided from the log alone.
+
+``assemble`` is a pure function of the recorded events up to a cut-off position: it folds
+every idea and experiment as they stood at the period's end and returns the bundle:
+
+* **items**: every idea that is VALIDATED, passes the ethics gate (an approval newer than its
+  last material revision, when it uses AI or personal data) and is in no release already in the
+  log, each with its validating experiment's metrics (baseline → observed, change %, target met);
+* **stopped**: the ideas rejected during the period, with their reasons (an experiment that
+  said "stop" rejects its idea, and says so);
+* **figures**: the period's pipeline health (see ``Figures``).
+
+Only events that happened before the period closed count (``occurred_at < end``), so a period
+assembled late, after more work went into the log, ships what it would have shipped on time,
+and assembling it again from the log at the same cut-off gives the same bundle.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from itertools import pairwise
+from typing import Any, get_args
+
+import msgspec
+
+from innovation.domain import experiments as experiment_rules
+from innovation.domain import ideas as idea_rules
+from innovation.domain.periods import Period
+from innovation.domain.recorded import Recorded
+from innovation.domain.releases import (
+    Assembly,
+    Blocked,
+    Bundle,
+    Figures,
+    ReleaseItem,
+    ReleasePublished,
+    StoppedIdea,
+)
+from innovation.domain.values import Stage, ValidationRoute
+
+FUNNEL = (Stage.SCOUTED, Stage.SCREENING, Stage.EXPERIMENTING, Stage.VALIDATED, Stage.RELEASED)
+"""The stages an idea passes through on its way to a release, in order."""
+
+SECONDS_PER_DAY = 86_400
+EXPERIMENT_EVENTS = get_args(experiment_rules.ExperimentEvent)
+
+
+class _Tracked(msgspec.Struct, kw_only=True):
+    """What assembly keeps of one idea while it replays the log."""
+
+    state: idea_rules.Idea
+    scouted_at: datetime
+    validated_at: datetime | None = None
+    validated_by: str | None = None
+    validation_reason: str | None = None
+
+
+class Assembler:
+    """Assembly one recorded event at a time, so replay can stream the log through it.
+
+    Memory grows with the number of ideas and experiments, not with the length of the log.
+    """
+
+    def __init__(self, period: Period, cutoff: int) -> None:
+        self.period = period
+        self.cutoff = cutoff
+        self._ideas: dict[str, _Tracked] = {}
+        self._experiments: dict[str, experiment_rules.Experiment] = {}
+        self._released: set[str] = set()
+        self._stopped: list[StoppedIdea] = []
+        self._reached: dict[Stage, set[str]] = {stage: set() for stage in FUNNEL}
+        self._scouted: list[idea_rules.IdeaSubmitted] = []
+        self._started = 0
+        self._concluded = 0
+
+    def add(self, recorded: Recorded[Any]) -> None:
+        """Take one event into account (events past the cut-off or the period's end are not)."""
+        if recorded.position > self.cutoff:
+            return
+        event = recorded.event
+        if isinstance(event, ReleasePublished):
+            # An earlier period's release counts however late it was published: what it
+            # shipped is shipped.
+            self._released.update(item.idea_id for item in event.bundle.items)
+            return
+        if recorded.occurred_at >= self.period.end:
+            return
+        during = recorded.occurred_at >= self.period.start
+        match event:
+            case idea_rules.IdeaSubmitted():
+                self._ideas[event.idea_id] = _Tracked(
+                    state=idea_rules.evolve(idea_rules.initial_state(), event),
+                    scouted_at=recorded.occurred_at,
+                )
+                if during:
+                    self._scouted.append(event)
+                    self._reached[Stage.SCOUTED].add(event.idea_id)
+                return
+            case experiment_rules.ExperimentStarted() if during:
+                self._started += 1
+            case experiment_rules.ExperimentConcluded() if during:
+                self._concluded += 1
+        if isinstance(event, EXPERIMENT_EVENTS):
+            previous = self._experiments.get(event.experiment_id, experiment_rules.initial_state())
+            self._experiments[event.experiment_id] = experiment_rules.evolve(previous, event)
+            return
+        tracked = self._ideas.get(getattr(event, "idea_id", ""))
+        if tracked is not None:
+            self._evolve_idea(tracked, recorded, during)
+
+    def _evolve_idea(self, tracked: _Tracked, recorded: Recorded[Any], during: bool) -> None:
+        event = recorded.event
+        before = tracked.state.stage
+        tracked.state = idea_rules.evolve(tracked.state, event)
+        match event:
+            case idea_rules.IdeaValidated():
+                tracked.validated_at = recorded.occurred_at
+                tracked.validated_by = event.experiment_id
+                tracked.validation_reason = event.reason
+            case idea_rules.IdeaRejected() if during:
+                self._stopped.append(
+                    StoppedIdea(
+                        idea_id=event.idea_id,
+                        title=tracked.state.title,
+                        reason=event.reason,
+                        stopped_at=recorded.occurred_at,
+                        experiment_id=event.experiment_id,
+                    )
+                )
+        after = tracked.state.stage
+        if during and after is not before and after in self._reached:
+            self._reached[after].add(tracked.state.id)
+
+    def result(self) -> Assembly:
+        """The bundle, and the ideas that would not ship with it and why."""
+        ideas, period = self._ideas, self.period
+        items = tuple(
+            _item(tracked, self._experiments)
+            for idea_id, tracked in sorted(ideas.items(), key=lambda pair: _shipping_order(pair[1]))
+            if idea_id not in self._released and _ships(tracked.state)
+        )
+        reached = {**self._reached, Stage.RELEASED: {item.idea_id for item in items}}
+        bundle = Bundle(
+            period=period.label,
+            starts_at=period.start,
+            ends_at=period.end,
+            cutoff=self.cutoff,
+            items=items,
+            stopped=tuple(sorted(self._stopped, key=lambda s: (s.stopped_at, s.idea_id))),
+            figures=_figures(
+                self._scouted, self._started, self._concluded, reached, items, period.end
+            ),
+        )
+        blocked = tuple(
+            blocker
+            for idea_id, tracked in sorted(ideas.items(), key=lambda pair: pair[1].scouted_at)
+            if idea_id not in self._released
+            for blocker in _blocker(tracked.state)
+        )
+        return Assembly(bundle=bundle, blocked=blocked)
+
+
+def assemble(period: Period, cutoff: int, history: Iterable[Recorded[Any]]) -> Assembly:
+    """The release of ``period`` from the recorded events up to position ``cutoff``."""
+    assembler = Assembler(period, cutoff)
+    for recorded in history:
+        assembler.add(recorded)
+    return assembler.result()
+
+
+def _ships(idea: idea_rules.Idea) -> bool:
+    return idea.stage is Stage.VALIDATED and idea_rules.passes_ethics_gate(idea)
+
+
+def _shipping_order(tracked: _Tracked) -> tuple[datetime, str]:
+    return (tracked.validated_at or tracked.scouted_at, tracked.state.id)
+
+
+def _blocker(idea: idea_rules.Idea) -> list[Blocked]:
+    if idea.stage in {Stage.SCREENING, Stage.EXPERIMENTING}:
+        reason = "NOT_VALIDATED"
+    elif idea.stage is Stage.VALIDATED and not idea_rules.passes_ethics_gate(idea):
+        reason = str(idea_rules.ethics_status(idea))
+    else:
+        return []
+    return [Blocked(idea_id=idea.id, title=idea.title, stage=idea.stage, reason=reason)]
+
+
+def _item(tracked: _Tracked, experiments: dict[str, experiment_rules.Experiment]) -> ReleaseItem:
+    idea = tracked.state
+    assert idea.provenance is not None
+    assert tracked.validated_at is not None
+    experiment = experiments.get(tracked.validated_by or "")
+    return ReleaseItem(
+        idea_id=idea.id,
+        title=idea.title,
+        summary=idea.summary,
+        source_kind=idea.provenance.source_kind,
+        organisation=idea.provenance.organisation,
+        country=idea.provenance.country,
+        external=idea.provenance.external,
+        themes=idea.themes,
+        scouted_at=tracked.scouted_at,
+        validated_at=tracked.validated_at,
+        validated_via=idea.validated_via or ValidationRoute.OVERRIDE,
+        validation_reason=tracked.validation_reason,
+        experiment_id=None if experiment is None else experiment.id,
+        pilot_site=None if experiment is None else experiment.pilot_site,
+        metrics=() if experiment is None else experiment_rules.results(experiment),
+    )
+
+
+def _days(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds() / SECONDS_PER_DAY
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _figures(
+    scouted: list[idea_rules.IdeaSubmitted],
+    started: int,
+    concluded: int,
+    reached: dict[Stage, set[str]],
+    items: tuple[ReleaseItem, ...],
+    ends_at: datetime,
+) -> Figures:
+    counts = {str(stage): len(reached[stage]) for stage in FUNNEL}
+    conversion: dict[str, float | None] = {}
+    for earlier, later in pairwise(FUNNEL):
+        base = counts[str(earlier)]
+        conversion[f"{earlier}->{later}"] = counts[str(later)] / base if base else None
+    return Figures(
+        scouted=len(scouted),
+        external=sum(1 for event in scouted if event.provenance.external),
+        by_source_kind=_sorted_counts(str(e.provenance.source_kind) for e in scouted),
+        by_theme=_sorted_counts(theme for e in scouted for theme in e.themes),
+        by_country=_sorted_counts(e.provenance.country for e in scouted),
+        experiments_started=started,
+        experiments_concluded=concluded,
+        reached=counts,
+        conversion=conversion,
+        median_days_to_validation=_median(
+            [_days(item.validated_at, item.scouted_at) for item in items]
+        ),
+        median_days_to_release=_median([_days(ends_at, item.scouted_at) for item in items]),
+    )
+
+
+def _sorted_counts(values: Iterable[str]) -> dict[str, int]:
+    """Counts, largest first, ties by name: the order a digest lists them in."""
+    counted = Counter(values)
+    return dict(sorted(counted.items(), key=lambda pair: (-pair[1], pair[0])))

@@ -1,0 +1,214 @@
+"""Read models of releases and of the digest's deliveries, and the typed views read from them.
+
+A release row keeps the whole bundle (it never changes once published), so pages, the feed and
+GraphQL read one row; the digest is rendered from it. A delivery row is the outbox's state:
+what is pending and when it is due, what was sent, what was given up and why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from innovation.domain.deliveries import DeliveryFailed, DigestQueued, DigestSent
+from innovation.domain.recorded import Recorded
+from innovation.domain.releases import Bundle, ReleasePublished
+from innovation.store.tables import UTCDateTime, metadata
+
+releases_view = sa.Table(
+    "releases_view",
+    metadata,
+    sa.Column("period", sa.String(16), primary_key=True),
+    sa.Column("starts_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("ends_at", UTCDateTime, nullable=False),
+    sa.Column("cutoff", sa.BigInteger, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("published_by", sa.String(200), nullable=False),
+    sa.Column("items", sa.Integer, nullable=False),
+    sa.Column("bundle", sa.LargeBinary, nullable=False),
+)
+
+deliveries_view = sa.Table(
+    "deliveries_view",
+    metadata,
+    sa.Column("delivery_id", sa.String(64), primary_key=True),
+    sa.Column("period", sa.String(16), nullable=False, index=True),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("retry_at", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Column("queued_position", sa.BigInteger, nullable=False, index=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+TABLES = (releases_view, deliveries_view)
+
+_bundles = msgspec.json.Decoder(Bundle)
+
+
+class ReleaseView(msgspec.Struct, frozen=True, kw_only=True):
+    period: str
+    published_at: datetime
+    published_by: str
+    position: int
+    bundle: Bundle
+
+
+class DeliveryView(msgspec.Struct, frozen=True, kw_only=True):
+    delivery_id: str
+    period: str
+    recipient: str
+    status: str
+    attempts: int
+    retry_at: datetime | None
+    last_error: str | None
+    queued_position: int
+
+
+def apply(connection: Connection, recorded: Recorded) -> None:
+    event = recorded.event
+    match event:
+        case ReleasePublished():
+            bundle = event.bundle
+            connection.execute(
+                releases_view.insert().values(
+                    period=bundle.period,
+                    starts_at=bundle.starts_at,
+                    ends_at=bundle.ends_at,
+                    cutoff=bundle.cutoff,
+                    position=recorded.position,
+                    published_at=recorded.occurred_at,
+                    published_by=recorded.actor,
+                    items=len(bundle.items),
+                    bundle=msgspec.json.encode(bundle),
+                )
+            )
+        case DigestQueued():
+            connection.execute(
+                deliveries_view.insert().values(
+                    delivery_id=event.delivery_id,
+                    period=event.period,
+                    recipient=event.recipient,
+                    status="PENDING",
+                    attempts=0,
+                    queued_position=recorded.position,
+                    updated_at=recorded.occurred_at,
+                )
+            )
+        case DigestSent():
+            _delivery(
+                connection,
+                recorded,
+                event.delivery_id,
+                status="SENT",
+                retry_at=None,
+                attempts=event.attempt,
+            )
+        case DeliveryFailed():
+            _delivery(
+                connection,
+                recorded,
+                event.delivery_id,
+                status="PENDING" if event.retry_at is not None else "FAILED",
+                retry_at=event.retry_at,
+                attempts=event.attempt,
+                last_error=event.error,
+            )
+        case _:
+            pass
+
+
+def describe(event: object) -> str | None:
+    """How a release's and a delivery's events read in a history; None for another's event."""
+    match event:
+        case ReleasePublished():
+            return f"released {event.bundle.period} with {len(event.bundle.items)} ideas"
+        case DigestQueued():
+            return f"digest of {event.period} queued for {event.recipient}"
+        case DigestSent():
+            return f"digest sent (attempt {event.attempt})"
+        case DeliveryFailed():
+            later = "will retry" if event.retry_at is not None else "given up"
+            return f"digest not sent (attempt {event.attempt}): {event.error}; {later}"
+        case _:
+            return None
+
+
+def _delivery(
+    connection: Connection, recorded: Recorded, delivery_id: str, **values: object
+) -> None:
+    connection.execute(
+        deliveries_view.update()
+        .where(deliveries_view.c.delivery_id == delivery_id)
+        .values(updated_at=recorded.occurred_at, **values)
+    )
+
+
+def _release(row: sa.Row[tuple[object, ...]]) -> ReleaseView:
+    mapping = row._mapping
+    return ReleaseView(
+        period=mapping["period"],
+        published_at=mapping["published_at"],
+        published_by=mapping["published_by"],
+        position=mapping["position"],
+        bundle=_bundles.decode(mapping["bundle"]),
+    )
+
+
+def release(connection: Connection, period: str) -> ReleaseView | None:
+    row = connection.execute(
+        sa.select(releases_view).where(releases_view.c.period == period)
+    ).first()
+    return None if row is None else _release(row)
+
+
+def released_periods(connection: Connection) -> set[str]:
+    return {row[0] for row in connection.execute(sa.select(releases_view.c.period))}
+
+
+def releases(
+    connection: Connection, *, first: int, before_start: datetime | None = None
+) -> list[ReleaseView]:
+    """Newest first; ``before_start`` pages on (the start of the last period seen)."""
+    query = sa.select(releases_view).order_by(releases_view.c.starts_at.desc()).limit(first)
+    if before_start is not None:
+        query = query.where(releases_view.c.starts_at < before_start)
+    return [_release(row) for row in connection.execute(query)]
+
+
+def count_releases(connection: Connection) -> int:
+    return int(
+        connection.execute(sa.select(sa.func.count()).select_from(releases_view)).scalar_one()
+    )
+
+
+def _deliveries(query: sa.Select[tuple[object, ...]], connection: Connection) -> list[DeliveryView]:
+    return [
+        DeliveryView(**{key: row._mapping[key] for key in DeliveryView.__struct_fields__})
+        for row in connection.execute(query)
+    ]
+
+
+def due_deliveries(
+    connection: Connection, now: datetime | None, limit: int = 100
+) -> list[DeliveryView]:
+    """Pending deliveries whose next attempt is due (every pending one when ``now`` is None),
+    oldest first."""
+    v = deliveries_view.c
+    query = sa.select(deliveries_view).where(v.status == "PENDING")
+    if now is not None:
+        query = query.where(sa.or_(v.retry_at.is_(None), v.retry_at <= now))
+    query = query.order_by(v.queued_position).limit(limit)
+    return _deliveries(query, connection)
+
+
+def deliveries(connection: Connection, period: str | None = None) -> list[DeliveryView]:
+    query = sa.select(deliveries_view).order_by(deliveries_view.c.queued_position)
+    if period is not None:
+        query = query.where(deliveries_view.c.period == period)
+    return _deliveries(query, connection)

@@ -1,0 +1,160 @@
+"""``innovation release …`` and ``innovation scheduler``: releases from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+from rich.table import Table
+
+from innovation.bootstrap import Services, bootstrap
+from innovation.config import get_settings
+from innovation.domain.errors import DomainError
+from innovation.services import Actor
+
+T = TypeVar("T")
+OPERATOR = Actor("admin:cli", "admin")
+
+
+def _with_services(work: Callable[[Services], Awaitable[T]]) -> T:
+    from innovation.cli import _run
+
+    async def run() -> T:
+        services = bootstrap(get_settings())
+        try:
+            return await work(services)
+        finally:
+            await services.close()
+
+    return _run(run())
+
+
+def _refuse(error: DomainError) -> None:
+    from innovation.cli import console
+
+    console.print(f"[red]{error.field or 'error'}:[/red] {error.message}")
+    sys.exit(2)
+
+
+@click.group()
+def release() -> None:
+    """Semester releases: preview, assemble, show, deliver."""
+
+
+@release.command("preview")
+def release_preview() -> None:
+    """What would ship if the current period closed now, and why each other idea would not."""
+    from innovation.cli import _now, console
+
+    preview = _with_services(lambda services: services.releases.preview(_now()))
+    bundle = preview.assembly.bundle
+    console.print(
+        f"[bold]{preview.period.label}[/bold] closes {preview.period.end.isoformat()} "
+        f"(log position {preview.cutoff})"
+    )
+    shipped = Table("would ship", "from", "validated")
+    for item in bundle.items:
+        shipped.add_row(
+            item.title, f"{item.organisation} ({item.country})", f"{item.validated_at:%Y-%m-%d}"
+        )
+    console.print(shipped)
+    blocked = Table("would not ship", "stage", "because")
+    for idea in preview.assembly.blocked:
+        because = (
+            "not validated" if idea.reason == "NOT_VALIDATED" else f"ethics {idea.reason.lower()}"
+        )
+        blocked.add_row(idea.title, str(idea.stage), because)
+    console.print(blocked)
+
+
+@release.command("assemble")
+@click.option("--period", required=True, help="The period to release, e.g. 2026-H1.")
+def release_assemble(period: str) -> None:
+    """Assemble a period that has ended (and any earlier one still without a release)."""
+    from innovation.cli import _now, console
+
+    try:
+        view = _with_services(
+            lambda services: services.releases.assemble(period, actor=OPERATOR, now=_now())
+        )
+    except DomainError as error:
+        _refuse(error)
+        return
+    bundle = view.bundle
+    console.print(
+        f"release {bundle.period}: {len(bundle.items)} shipped, {len(bundle.stopped)} stopped, "
+        f"frozen at log position {bundle.cutoff} (published {view.published_at:%Y-%m-%d %H:%M} UTC)"
+    )
+
+
+@release.command("show")
+@click.argument("period")
+@click.option("--html", "as_html", is_flag=True, help="The HTML page instead of Markdown.")
+def release_show(period: str, as_html: bool) -> None:
+    """Print a release's digest."""
+    from innovation.cli import console
+
+    async def show(services: Services) -> str | None:
+        services.releases.cadence.parse(period)  # a malformed period is refused by name
+        view = await services.releases.release(period)
+        if view is None:
+            return None
+        digest = services.releases.digest(view)
+        return digest.html if as_html else digest.markdown
+
+    try:
+        text = _with_services(show)
+    except DomainError as error:
+        _refuse(error)
+        return
+    if text is None:
+        console.print(f"[red]period:[/red] no release for {period} (yet)")
+        sys.exit(2)
+    click.echo(text, nl=False)
+
+
+@release.command("deliver")
+def release_deliver() -> None:
+    """Queue what published releases still owe and send every pending digest now."""
+    from innovation.cli import console
+
+    async def deliver(services: Services) -> tuple[int, int]:
+        end = await services.store.settled_position()
+        async with asyncio.timeout(120):
+            await services.readers.run_until(services.shipping, end)
+        sent = await services.outbox.send_due(now_or_later=True)
+        await services.readers.release(services.shipping)
+        from innovation.outbound.digest import SENDER_LEASE
+        from innovation.projections.releases import deliveries
+
+        await services.readers.release(SENDER_LEASE)
+        pending = [d for d in await services.database.read(deliveries) if d.status == "PENDING"]
+        return sent, len(pending)
+
+    sent, pending = _with_services(deliver)
+    console.print(f"sent {sent} digest(s); {pending} still pending (retried with back-off)")
+
+
+@click.command()
+def scheduler() -> None:
+    """Assemble releases at each period's end (and catch up), ship them and send the digest,
+    in a process of its own; stop with Ctrl-C."""
+    from innovation.cli import console
+    from innovation.releases.workers import ReleaseWorkers
+
+    async def run(services: Services) -> None:
+        workers = ReleaseWorkers(services, scheduler=True)
+        workers.start()
+        console.print("release scheduler running (Ctrl-C stops it)")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await workers.stop()
+
+    try:
+        _with_services(run)
+    except KeyboardInterrupt:
+        console.print("release scheduler stopped")

@@ -1,0 +1,158 @@
+"""The digest of a release: what an executive reads in two minutes, as Markdown and HTML.
+
+A pure function of the bundle (and the links it is given): Jinja2 templates with autoescaping
+for HTML, so every text that came from users (titles, organisations, reasons) is escaped, and
+the charts of ``charts.py``. Pages embed the charts as SVG; e-mail refers to them by
+``cid:`` (the PNGs travel as inline parts of the message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import jinja2
+from markupsafe import Markup
+
+from innovation.domain.metrics import MetricResult
+from innovation.domain.releases import Bundle, ReleaseItem
+from innovation.releases.charts import Chart, draw
+
+Images = Literal["inline-svg", "cid", "none"]
+UTC_ZONE = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class Headline:
+    shipped: int
+    biggest: tuple[ReleaseItem, MetricResult] | None
+    external_share: float | None
+
+    def sentence(self, period: str) -> str:
+        ideas = "idea" if self.shipped == 1 else "ideas"
+        parts = [f"{self.shipped} {ideas} shipped in {period}"]
+        if self.biggest is not None:
+            item, metric = self.biggest
+            parts.append(
+                f"biggest measured change {_pct(metric.change_pct)} in {metric.name} ({item.title})"
+            )
+        if self.external_share is not None:
+            parts.append(f"{self.external_share:.0%} of the period's ideas came from outside")
+        return "; ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class Digest:
+    period: str
+    headline: str
+    markdown: str
+    html: str
+    """A whole printable page, charts inline as SVG."""
+    email_html: str
+    """The same page for e-mail: charts as ``cid:<name>`` images (see ``charts``)."""
+    charts: tuple[Chart, ...]
+
+
+def headline(bundle: Bundle) -> Headline:
+    measured = [
+        (item, metric)
+        for item in bundle.items
+        for metric in item.metrics
+        if metric.change_pct is not None and metric.met
+    ]
+    biggest = max(measured, key=lambda pair: abs(pair[1].change_pct or 0.0), default=None)
+    return Headline(len(bundle.items), biggest, bundle.figures.external_share)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.1f}%"
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _days(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    templates = jinja2.Environment(
+        loader=jinja2.PackageLoader("innovation.releases", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    templates.filters.update(pct=_pct, share=_share, number=_number, days=_days, md=_markdown_text)
+    return templates
+
+
+def _markdown_text(value: str) -> str:
+    """User text inside Markdown: one line, and the characters that could make a link, an
+    emphasis, HTML, a heading or a table cell taken literally."""
+    flat = " ".join(str(value).split())
+    return "".join("\\" + c if c in "\\`*_[]<>#|" else c for c in flat)
+
+
+def render(
+    bundle: Bundle,
+    *,
+    page_url: str | None = None,
+    charts: tuple[Chart, ...] | None = None,
+    zone: ZoneInfo = UTC_ZONE,
+) -> Digest:
+    """The digest of ``bundle``; ``page_url`` is where the web page lives (for e-mail links),
+    ``zone`` the one whose calendar the period follows (for its first and last day)."""
+    drawn = tuple(draw(bundle)) if charts is None else charts
+    sentence = headline(bundle).sentence(bundle.period)
+    context = {
+        "first_day": bundle.starts_at.astimezone(zone).date().isoformat(),
+        "last_day": (bundle.ends_at - timedelta(microseconds=1))
+        .astimezone(zone)
+        .date()
+        .isoformat(),
+        "bundle": bundle,
+        "figures": bundle.figures,
+        "headline": sentence,
+        "page_url": page_url,
+        "charts": drawn,
+    }
+    templates = environment()
+    page = templates.get_template("digest.html")
+
+    def html(images: Images) -> str:
+        def picture(chart: Chart) -> Markup:
+            if images == "inline-svg":
+                return Markup(
+                    f'<figure class="chart" id="chart-{chart.name}" role="img" '
+                    f'aria-label="{Markup.escape(chart.title)}">{chart.svg}'
+                    f"<figcaption>{Markup.escape(chart.title)}</figcaption></figure>"
+                )
+            return Markup(
+                f'<figure class="chart"><img src="cid:{chart.name}" '
+                f'alt="{Markup.escape(chart.title)}" style="max-width:100%">'
+                f"<figcaption>{Markup.escape(chart.title)}</figcaption></figure>"
+            )
+
+        return page.render(**context, picture=picture, email=images == "cid")
+
+    return Digest(
+        period=bundle.period,
+        headline=sentence,
+        markdown=templates.get_template("digest.md").render(**context),
+        html=html("inline-svg"),
+        email_html=html("cid"),
+        charts=drawn,
+    )

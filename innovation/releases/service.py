@@ -1,0 +1,164 @@
+"""Assembling releases: a period at a time, in order, exactly once whoever asks and how often.
+
+``assemble(period)`` replays the log up to its settled position through the pure assembler
+(``domain/assembly.py``) and publishes the bundle on the period's own stream, whose first event
+is appended with NO_STREAM: when several processes assemble the same period at once, one
+release is written and the others find it. Earlier periods without a release are assembled
+first, so an idea always ships in the first period it could have.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache, partial
+
+import msgspec
+
+from innovation.domain.assembly import Assembler
+from innovation.domain.periods import Cadence, Period
+from innovation.domain.releases import Assembly, PeriodNotOverError, PublishRelease
+from innovation.projections import releases as views
+from innovation.releases.charts import Chart, draw
+from innovation.releases.digest import Digest, render
+from innovation.services import Actor
+from innovation.services.pipeline import Pipeline
+from innovation.store import Log
+
+log = logging.getLogger(__name__)
+
+RELEASES = uuid.UUID("3f7c2a54-9a41-4a8e-b1d2-2f1c3e8d9b10")
+SCHEDULER = Actor("system:release-scheduler", "admin")
+"""Who the log says assembled a period when nobody asked by hand."""
+
+
+def release_command_id(period: str) -> uuid.UUID:
+    """One command id per period: a second assembly of it is recognised as the same command."""
+    return uuid.uuid5(RELEASES, f"release/{period}")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What would ship if the current period closed now, and why the others would not."""
+
+    period: Period
+    assembly: Assembly
+    cutoff: int
+
+
+class Releases:
+    def __init__(
+        self,
+        log: Log,
+        pipeline: Pipeline,
+        cadence: Cadence,
+        *,
+        public_url: str,
+        on_published: Callable[[], None] | None = None,
+    ) -> None:
+        self.log = log
+        self.pipeline = pipeline
+        self.cadence = cadence
+        self.public_url = public_url
+        self.on_published = on_published
+        self._charts = lru_cache(maxsize=32)(self._draw)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def release(self, period: str) -> views.ReleaseView | None:
+        return await self.log.database.read(partial(views.release, period=period))
+
+    async def released(self) -> set[str]:
+        return await self.log.database.read(views.released_periods)
+
+    def _draw(self, period: str, encoded: bytes) -> tuple[Chart, ...]:
+        return tuple(draw(msgspec.json.decode(encoded, type=views.Bundle)))
+
+    def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
+        """The release's digest, with links for the reader's feed key; charts drawn once."""
+        from innovation.releases.feed import with_key
+
+        bundle = release.bundle
+        charts = self._charts(bundle.period, msgspec.json.encode(bundle))
+        page = with_key(f"{self.public_url}/releases/{bundle.period}", key)
+        return render(bundle, page_url=page, charts=charts, zone=self.cadence.zone)
+
+    async def first_event_at(self) -> datetime | None:
+        """When the first event of the log happened: the first period to release is its."""
+        recorder = self.log.recorder
+        first = await self.log.database.read(
+            lambda connection: recorder.read_range(connection, 0, 1)
+        )
+        return self.log.recorded(first[0]).occurred_at if first else None
+
+    # -- assembling ---------------------------------------------------------------------------
+
+    async def _assemble_one(self, period: Period, actor: Actor, now: datetime) -> None:
+        cutoff = await self.log.settled_position()
+        assembler = Assembler(period, cutoff)
+        async for record in self.log.replay(up_to=cutoff):
+            assembler.add(self.log.recorded(record))
+        bundle = assembler.result().bundle
+        outcome = await self.pipeline.execute(
+            PublishRelease(bundle=bundle, at=now),
+            actor,
+            at=now,
+            command_id=release_command_id(period.label),
+        )
+        if outcome.envelopes:
+            log.info("release %s published: %d ideas", period.label, len(bundle.items))
+            if self.on_published is not None:
+                self.on_published()
+
+    async def assemble(self, label: str, *, actor: Actor, now: datetime) -> views.ReleaseView:
+        """Assemble ``label`` (and every earlier elapsed period still without a release)."""
+        period = self.cadence.parse(label)
+        if now < period.end:
+            raise PeriodNotOverError(period.label, period.end)
+        await self.catch_up(now=now, actor=actor, through=period)
+        release = await self.release(period.label)
+        if release is None:  # the period lies before anything happened: release it empty
+            await self._assemble_one(period, actor, now)
+            release = await self.release(period.label)
+        assert release is not None
+        return release
+
+    async def catch_up(
+        self,
+        *,
+        now: datetime,
+        actor: Actor = SCHEDULER,
+        through: Period | None = None,
+        on_time: Callable[[Period], None] | None = None,
+    ) -> list[str]:
+        """Assemble, oldest first, every period that has ended without a release, from the
+        first one that holds any event; return the periods assembled.
+
+        With ``on_time`` (loading history), each period is published at its own end, and
+        ``on_time(period)`` is told first (to set the clock the store records with)."""
+        first = await self.first_event_at()
+        if first is None:
+            return []
+        limit = now if through is None else min(now, through.end)
+        done = await self.released()
+        assembled = []
+        for period in self.cadence.elapsed(first, limit):
+            if period.label in done:
+                continue
+            if on_time is not None:
+                on_time(period)
+            await self._assemble_one(period, actor, period.end if on_time else now)
+            assembled.append(period.label)
+        return assembled
+
+    async def preview(self, now: datetime) -> Preview:
+        """The current period as if it closed now: candidates, and what blocks the others."""
+        period = self.cadence.period_of(now)
+        cutoff = await self.log.settled_position()
+        assembler = Assembler(period, cutoff)
+        async for record in self.log.replay(up_to=cutoff):
+            assembler.add(self.log.recorded(record))
+        return Preview(period=period, assembly=assembler.result(), cutoff=cutoff)

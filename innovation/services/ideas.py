@@ -1,0 +1,72 @@
+"""Handlers of the idea's commands: submit, revise, score, move, reject, merge, ethics, override."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from innovation.domain import IDEA
+from innovation.domain.ideas import (
+    AbsorbDuplicate,
+    AdvanceIdea,
+    MergeIdea,
+    OverrideValidation,
+    RecordEthicsReview,
+    RejectIdea,
+    RequestEthicsReview,
+    ReviseIdea,
+    ScoreIdea,
+    SubmitIdea,
+)
+from innovation.services.errors import ForbiddenError, UnknownThemeError
+from innovation.services.unit_of_work import Handler, UnitOfWork
+
+
+def _check_themes(uow: UnitOfWork, themes: tuple[str, ...] | None) -> None:
+    if themes is None:
+        return
+    unknown = [theme for theme in themes if theme not in uow.themes]
+    if unknown:
+        raise UnknownThemeError(
+            f"unknown theme {', '.join(map(repr, unknown))}: choose from {', '.join(uow.themes)}",
+            field="themes",
+        )
+
+
+def submit_idea(uow: UnitOfWork, command: SubmitIdea, expected: int | None) -> None:
+    """Only the write: duplicate hints are read after the commit, off the single writer."""
+    _check_themes(uow, command.themes)
+    uow.decide(IDEA, command.idea_id, command, expected)
+
+
+def revise_idea(uow: UnitOfWork, command: ReviseIdea, expected: int | None) -> None:
+    _check_themes(uow, command.themes)
+    idea = uow.load(IDEA, command.idea_id).state
+    if uow.actor.role == "scout" and idea.exists and idea.scout != uow.actor.name:
+        raise ForbiddenError("scouts may revise only the ideas they submitted", field="ideaId")
+    uow.decide(IDEA, command.idea_id, command, expected)
+
+
+def decide_on_idea(uow: UnitOfWork, command: Any, expected: int | None) -> None:
+    """Commands that concern one idea and nothing else."""
+    uow.decide(IDEA, command.idea_id, command, expected)
+
+
+def merge_idea(uow: UnitOfWork, command: MergeIdea, expected: int | None) -> None:
+    uow.decide(IDEA, command.idea_id, command, expected)
+    if uow.replayed:
+        return
+    absorb = AbsorbDuplicate(idea_id=command.into_idea_id, duplicate_id=command.idea_id)
+    uow.decide(IDEA, command.into_idea_id, absorb)
+
+
+HANDLERS: dict[type, Handler] = {
+    SubmitIdea: submit_idea,
+    ReviseIdea: revise_idea,
+    ScoreIdea: decide_on_idea,
+    AdvanceIdea: decide_on_idea,
+    RejectIdea: decide_on_idea,
+    OverrideValidation: decide_on_idea,
+    RequestEthicsReview: decide_on_idea,
+    RecordEthicsReview: decide_on_idea,
+    MergeIdea: merge_idea,
+}

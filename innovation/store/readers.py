@@ -1,0 +1,304 @@
+"""Readers of the log: the settled position, replay, and checkpointed readers.
+
+Everything that reads the log in order (projection rebuild, time travel, the subscriptions'
+tail; the release process, the outbox and webhooks next) reads it here, so the rule "never
+pass an event that may still commit" is written, and tested, once:
+
+* ``Log.settled_position()``: below it nothing can still commit. SQLite commits positions in
+  order, so it is the log's end; PostgreSQL settles its sequence's high-water mark by waiting
+  out older transactions (``store/postgres.py`` explains the mechanism).
+* ``replay(connection, recorder, after=, up_to=)``: every event in ``(after, up_to]``, a page
+  at a time, so memory stays flat however long the log. ``up_to`` must be settled;
+  ``Log.replay`` settles it for callers outside a transaction.
+* ``CheckpointedReader``: a named reader whose ``handle(connection, batch)`` runs in the
+  transaction that moves its checkpoint, run by ``Readers`` in any number of processes with
+  exactly one holder at a time (a lease row with a fencing token: ``store/leases.py``).
+  A batch is read in one transaction and handled in another; a holder that lost its lease
+  in between has its batch refused and rolled back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from itertools import islice
+
+import msgspec
+from sqlalchemy.engine import Connection
+
+import innovation.store.leases as leases
+from innovation.domain.recorded import Recorded
+from innovation.store.database import Database
+from innovation.store.leases import Lease, LeaseLostError
+from innovation.store.log import Clock, Recorder, utcnow
+from innovation.store.mapper import Mapper
+from innovation.store.records import RecordedEvent
+
+logger = logging.getLogger(__name__)
+
+PAGE = 1000
+
+
+def replay(
+    connection: Connection, recorder: Recorder, *, up_to: int, after: int = 0, page_size: int = PAGE
+) -> Iterator[RecordedEvent]:
+    """Every event in ``(after, up_to]`` in position order, read a page at a time.
+
+    ``up_to`` must be settled: from ``Log.settled_position``, or the log's end inside a
+    transaction whose locks keep every writer out (the projection rebuild).
+    """
+    while after < up_to:
+        page = recorder.read_range(connection, after, page_size, upto=up_to)
+        if not page:
+            return
+        yield from page
+        after = page[-1].position
+
+
+class Log:
+    """The log on one database, as its readers see it: settled, replayed, in order."""
+
+    def __init__(
+        self,
+        database: Database,
+        mapper: Mapper,
+        *,
+        clock: Clock = utcnow,
+        guard_gaps: bool = True,
+        settle_seconds: float = 5.0,
+    ) -> None:
+        self.database = database
+        self.mapper = mapper
+        self.recorder = database.recorder(clock)
+        self.guard_gaps = guard_gaps
+        """Off only to show, in a test, what the guard prevents."""
+        self.settle_seconds = settle_seconds
+        self._settled = 0
+
+    async def last_position(self) -> int:
+        return await self.database.read(self.recorder.last_position)
+
+    async def settled_position(self) -> int:
+        """A position below which nothing can still commit; raises ``TimeoutError`` when
+        transactions older than the question stay open longer than ``settle_seconds``."""
+        if not self.guard_gaps:
+            return await self.last_position()
+        high_water, xid = await self.database.read(
+            partial(self.recorder.settle, after=self._settled)
+        )
+        if xid is not None:
+            await self._wait_for_transactions(xid)
+        self._settled = max(self._settled, high_water)
+        return high_water
+
+    async def _wait_for_transactions(self, xid: int) -> None:
+        """Wait until every transaction with an id below ``xid`` has ended (PostgreSQL)."""
+        deadline = time.monotonic() + self.settle_seconds
+        pause = 0.0005
+        while await self.database.read(self.recorder.oldest_running_xid) < xid:
+            if time.monotonic() >= deadline:
+                raise TimeoutError("transactions older than the read are still open")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.02)
+
+    async def replay(
+        self, after: int = 0, up_to: int | None = None, *, page_size: int = PAGE
+    ) -> AsyncIterator[RecordedEvent]:
+        """Every event after ``after``, up to ``up_to`` or the settled position if lower.
+
+        Rows as stored, for tails that pass them on; ``recorded`` makes one a ``Recorded``.
+        """
+        settled = await self.settled_position()
+        end = settled if up_to is None else min(up_to, settled)
+        if after >= end:
+            return
+        async with self.database.session() as session:
+
+            def fetch(after: int) -> asyncio.Future[list[RecordedEvent]]:
+                # Asked for at once, so the database works on it while the caller consumes
+                # the page before (a reader thread for SQLite, the server for PostgreSQL).
+                job = partial(self.read_page, after=after, up_to=end, size=page_size)
+                return asyncio.ensure_future(session.run(job))
+
+            upcoming: asyncio.Future[list[RecordedEvent]] | None = fetch(after)
+            try:
+                while upcoming is not None:
+                    page = await upcoming
+                    upcoming = None
+                    if len(page) == page_size and page[-1].position < end:
+                        upcoming = fetch(page[-1].position)
+                        await asyncio.sleep(0)  # let the request go out before consuming
+                    for event in page:
+                        yield event
+            finally:
+                if upcoming is not None:
+                    upcoming.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await upcoming
+
+    def read_page(
+        self, connection: Connection, *, after: int, up_to: int, size: int
+    ) -> list[RecordedEvent]:
+        """A job: up to ``size`` events in ``(after, up_to]``, ``up_to`` being settled."""
+        pages = replay(connection, self.recorder, after=after, up_to=up_to, page_size=size)
+        return list(islice(pages, size))
+
+    def recorded(self, record: RecordedEvent) -> Recorded[msgspec.Struct]:
+        return self.mapper.recorded(record)
+
+
+Handle = Callable[[Connection, list[Recorded[msgspec.Struct]]], None]
+"""``handle(connection, batch)``: a reader's work, in the transaction that moves its checkpoint.
+
+Writes to the database belong on ``connection``. Anything sent out of the process must be
+idempotent by the event's position, since a batch whose transaction fails is handled again.
+"""
+
+
+@dataclass(frozen=True)
+class CheckpointedReader:
+    """A named reader of the log; the name keys its checkpoint and lease."""
+
+    name: str
+    handle: Handle
+    batch_size: int = 500
+
+
+class Readers:
+    """Runs checkpointed readers: in any number of processes, one holder per reader at a time.
+
+    ``run(reader)`` polls forever; ``run_until(reader, position)`` stops once the reader has
+    read that far (tests, catch-ups). A holder renews its lease with every batch and while
+    idle; when it dies, another process takes over once the lease has run out.
+    """
+
+    def __init__(
+        self,
+        log: Log,
+        *,
+        holder: str | None = None,
+        lease_seconds: float = 10.0,
+        poll_seconds: float = 0.5,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.log = log
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.clock = clock
+        self._leases: dict[str, Lease] = {}
+
+    @property
+    def database(self) -> Database:
+        return self.log.database
+
+    async def claim(self, reader: CheckpointedReader) -> Lease | None:
+        """This process's lease on ``reader``, renewed or newly taken; ``None`` if not."""
+        held = self._leases.get(reader.name)
+        now = self.clock()
+        # Renew once half the lease is gone: a busy reader renews by advancing anyway.
+        if held is not None and (held.expires_at - now).total_seconds() > self.lease_seconds / 2:
+            return held
+        job = partial(
+            leases.claim,
+            reader=reader.name,
+            holder=self.holder,
+            now=now,
+            seconds=self.lease_seconds,
+            held=held,
+        )
+        lease = await self.database.write(job)
+        self._remember(reader, lease)
+        return lease
+
+    async def read_batch(
+        self, reader: CheckpointedReader, lease: Lease
+    ) -> list[Recorded[msgspec.Struct]]:
+        """The next events after the lease's checkpoint, never past the settled position."""
+        settled = await self.log.settled_position()
+        rows = await self.database.read(
+            partial(self.log.read_page, after=lease.position, up_to=settled, size=reader.batch_size)
+        )
+        return [self.log.recorded(row) for row in rows]
+
+    async def apply(
+        self, reader: CheckpointedReader, lease: Lease, batch: list[Recorded[msgspec.Struct]]
+    ) -> Lease:
+        """Handle ``batch`` and move the checkpoint in one transaction, or raise
+        ``LeaseLostError`` (nothing of the batch is kept) when another holder took over."""
+        if not batch:
+            return lease
+        last = batch[-1].position
+
+        def job(connection: Connection) -> Lease:
+            reader.handle(connection, batch)
+            return leases.advance(
+                connection, lease, last, now=self.clock(), seconds=self.lease_seconds
+            )
+
+        try:
+            advanced = await self.database.write(job)
+        except LeaseLostError:
+            self._remember(reader, None)
+            raise
+        self._remember(reader, advanced)
+        return advanced
+
+    async def step(self, reader: CheckpointedReader) -> int:
+        """Handle one batch if this process holds the reader; return how many events."""
+        lease = await self.claim(reader)
+        if lease is None:
+            return 0
+        batch = await self.read_batch(reader, lease)
+        try:
+            await self.apply(reader, lease, batch)
+        except LeaseLostError:
+            logger.warning("reader %s: lease lost to another process", reader.name)
+            return 0
+        return len(batch)
+
+    async def run(self, reader: CheckpointedReader) -> None:
+        """Step forever: at once while batches come back full, every ``poll_seconds`` if not."""
+        try:
+            while True:
+                try:
+                    handled = await self.step(reader)
+                except Exception:  # the database hiccuped: keep the lease, try again
+                    logger.exception("reader %s failed; retrying", reader.name)
+                    handled = 0
+                if handled < reader.batch_size:
+                    await asyncio.sleep(self.poll_seconds)
+        finally:
+            await asyncio.shield(self.release(reader))
+
+    async def run_until(self, reader: CheckpointedReader, position: int) -> None:
+        """Step until the reader's checkpoint has reached ``position``, whoever holds it.
+
+        Bound it with ``asyncio.timeout``: a reader held elsewhere and stuck never gets there.
+        """
+        while await self.checkpoint(reader.name) < position:
+            if await self.step(reader) == 0:
+                await asyncio.sleep(self.poll_seconds)
+
+    async def checkpoint(self, name: str) -> int:
+        return await self.database.read(partial(leases.checkpoint, reader=name))
+
+    async def release(self, reader: CheckpointedReader) -> None:
+        """Give the lease up, so that another process takes over without waiting it out."""
+        lease = self._leases.pop(reader.name, None)
+        if lease is not None:
+            await self.database.write(partial(leases.release, lease=lease, now=self.clock()))
+
+    def _remember(self, reader: CheckpointedReader, lease: Lease | None) -> None:
+        if lease is None:
+            self._leases.pop(reader.name, None)
+        else:
+            self._leases[reader.name] = lease

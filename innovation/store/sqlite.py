@@ -1,0 +1,363 @@
+"""SQLite: the embedded backend, one file in WAL mode, written by one thread and read by a few.
+
+``SQLiteDatabase`` runs jobs on the standard ``sqlite3`` module in a dedicated writer thread
+(plus a small pool of reader threads), one thread hop per transaction; ``SQLiteRecorder``
+holds the log's SQL for this backend. One writer at a time holds the write lock, so positions
+commit in order and reading by position needs no guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from innovation.store.database import (
+    STOP,
+    Database,
+    DatabaseClosedError,
+    Job,
+    Pending,
+    ReadSession,
+    T,
+    settle_batch,
+)
+from innovation.store.log import (
+    AppendRaceError,
+    Clock,
+    Recorder,
+    check_batch,
+    check_expected,
+    utcnow,
+)
+from innovation.store.records import AppendResult, RecordedEvent, StoredEvent
+from innovation.store.tables import events
+
+
+class SQLiteDatabase(Database):
+    """An SQLite file in WAL mode, written by one thread and read by a few."""
+
+    dialect = "sqlite"
+
+    def __init__(
+        self,
+        url: str | sa.URL,
+        *,
+        synchronous: str = "FULL",
+        readers: int = 4,
+        max_batch: int = 256,
+        busy_timeout_ms: int = 30_000,
+    ) -> None:
+        self.url = make_url(url).set(drivername="sqlite+pysqlite")
+        database = self.url.database
+        if not database or database == ":memory:":
+            raise ValueError("the SQLite store needs a file; an in-memory database is not shared")
+        if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"INNOVATION_SQLITE_SYNCHRONOUS: unknown level {synchronous!r}")
+        self.synchronous = synchronous.upper()
+        self.max_batch = max_batch
+        self.engine: Engine = sa.create_engine(
+            self.url,
+            pool_size=readers + 1,
+            max_overflow=readers,
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        )
+        event.listen(self.engine, "connect", self._on_connect)
+        event.listen(self.engine, "begin", self._on_begin)
+        self._readers = ThreadPoolExecutor(readers, thread_name_prefix="innovation-sqlite-read")
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
+        self._closed = False
+
+    def recorder(self, clock: Clock = utcnow) -> Recorder:
+        return SQLiteRecorder(clock)
+
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (the driver's implicit
+        # transactions would begin too late and never as IMMEDIATE).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={self.synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @staticmethod
+    def _on_begin(connection: Connection) -> None:
+        # A writer takes the write lock up front, so its reads and writes see one state and
+        # another process can never make it fail half-way with SQLITE_BUSY on upgrade.
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    async def write(self, job: Job[T]) -> T:
+        if self._closed:
+            raise DatabaseClosedError("the database is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        # Queue first, then make sure a writer runs: a writer that could not open the file
+        # fails what it finds queued and steps aside, and this job then starts a fresh one.
+        self._queue.put(Pending(job, loop, future))
+        self._ensure_writer()
+        return await future
+
+    async def read(self, job: Job[T]) -> T:
+        if self._closed:
+            raise DatabaseClosedError("the database is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._read_now, job)
+
+    def _read_now(self, job: Job[T]) -> T:
+        with self.engine.connect() as connection, connection.begin():
+            return job(connection)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[ReadSession]:
+        loop = asyncio.get_running_loop()
+        connection = await loop.run_in_executor(self._readers, self.engine.connect)
+        try:
+            yield _SQLiteSession(self, connection)
+        finally:
+            await loop.run_in_executor(self._readers, connection.close)
+
+    def _ensure_writer(self) -> None:
+        if self._writer is not None:
+            return
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="innovation-sqlite-write", daemon=True
+                )
+                self._writer.start()
+
+    def _write_loop(self) -> None:
+        try:
+            connection = self.engine.connect().execution_options(sqlite_immediate=True)
+        except Exception as exc:
+            self._give_up(exc)
+            return
+        try:
+            while True:
+                first = self._queue.get()
+                if first is STOP:
+                    return
+                batch = [first]
+                stop = False
+                while len(batch) < self.max_batch:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is STOP:
+                        stop = True
+                        break
+                    batch.append(item)
+                self._run_batch(connection, batch)
+                if stop:
+                    return
+        finally:
+            connection.close()
+
+    def _give_up(self, exc: Exception) -> None:
+        """The file cannot be opened (missing folder, permissions): fail every waiting job."""
+        with self._writer_lock:
+            self._writer = None
+            waiting = []
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not STOP:
+                    waiting.append(item)
+        settle_batch(waiting, [(False, exc)] * len(waiting))
+
+    def _run_batch(self, connection: Connection, batch: list[Pending[Any]]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        try:
+            with connection.begin():
+                if len(batch) == 1:
+                    outcomes = [(True, batch[0].job(connection))]
+                else:
+                    for pending in batch:
+                        # A plain SAVEPOINT per job: a failing job never takes its neighbours
+                        # with it (SQLAlchemy's nested transactions cost more).
+                        driver.execute("SAVEPOINT job")
+                        try:
+                            result = pending.job(connection)
+                        except Exception as exc:
+                            driver.execute("ROLLBACK TO job")
+                            driver.execute("RELEASE job")
+                            outcomes.append((False, exc))
+                        else:
+                            driver.execute("RELEASE job")
+                            outcomes.append((True, result))
+        except Exception as exc:
+            # The only job of the batch failed, or the commit itself did: nothing is durable.
+            outcomes = [(False, exc)] * len(batch)
+        except BaseException as exc:  # pragma: no cover - interpreter shutting down
+            outcomes = [(False, DatabaseClosedError(str(exc)))] * len(batch)
+            raise
+        finally:
+            settle_batch(batch, outcomes)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        writer = self._writer
+        if writer is not None:
+            self._queue.put(STOP)
+            await asyncio.get_running_loop().run_in_executor(None, writer.join)
+        self._readers.shutdown(wait=True)
+        self.engine.dispose()
+
+
+class _SQLiteSession(ReadSession):
+    def __init__(self, database: SQLiteDatabase, connection: Connection) -> None:
+        self.database = database
+        self.connection = connection
+
+    async def run(self, job: Job[T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.database._readers, self._run_now, job)
+
+    def _run_now(self, job: Job[T]) -> T:
+        with self.connection.begin():
+            return job(self.connection)
+
+
+class SQLiteRecorder(Recorder):
+    """SQLite: one writer at a time holds the write lock, so positions commit in order.
+
+    Positions are rowids handed out under the write lock (``BEGIN IMMEDIATE``) and become
+    visible only when that writer commits, after every lower position; reading by position is
+    gapless with no further work.
+
+    The hot paths (append, reading a stream, reading a page of the log) run their SQL, written
+    from the Core table, on the driver's own cursor. They store exactly what SQLAlchemy stores
+    (UUIDs as 32 hex digits, instants as naive UTC text), and msgspec turns a page of rows
+    into ``RecordedEvent``s in one call. That skips SQLAlchemy's per-row type processing,
+    which cost more than the queries themselves.
+    """
+
+    dialect = "sqlite"
+    _SELECT = (
+        "SELECT position, stream_id, version, type, schema_version, data, metadata, "
+        f"recorded_at, event_id FROM {events.name}"
+    )
+    _INSERT = (
+        f"INSERT INTO {events.name} (stream_id, version, type, schema_version, data, "
+        "metadata, recorded_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+
+    def append(
+        self,
+        connection: Connection,
+        stream_id: str,
+        records: Sequence[StoredEvent],
+        expected_version: int,
+    ) -> AppendResult:
+        check_batch(stream_id, records)
+        cursor = _driver(connection).cursor()
+        ids = [record.event_id.hex for record in records]
+        marks = ", ".join("?" * len(ids)) or "NULL"
+        current, repeated = cursor.execute(
+            f"SELECT (SELECT coalesce(max(version), 0) FROM {events.name} WHERE stream_id = ?), "
+            f"(SELECT count(*) FROM {events.name} WHERE event_id IN ({marks}))",
+            (stream_id, *ids),
+        ).fetchone()
+        if repeated:
+            return self._acknowledge(connection, stream_id, records)
+        check_expected(stream_id, expected_version, current)
+        if not records:
+            return AppendResult(current, ())
+        moment = self.clock()
+        now = _sqlite_instant(moment)
+        try:
+            cursor.executemany(
+                self._INSERT,
+                [
+                    (
+                        stream_id,
+                        current + offset,
+                        record.type,
+                        record.schema_version,
+                        record.data,
+                        record.metadata,
+                        now,
+                        event_id,
+                    )
+                    for offset, (record, event_id) in enumerate(zip(records, ids, strict=True), 1)
+                ],
+            )
+        except sqlite3.IntegrityError as exc:  # another process won between check and insert
+            raise AppendRaceError(stream_id) from exc
+        last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
+        count = len(records)
+        return AppendResult(
+            current + count, tuple(range(last - count + 1, last + 1)), recorded_at=moment
+        )
+
+    def read_stream(
+        self,
+        connection: Connection,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+    ) -> list[RecordedEvent]:
+        rows = (
+            _driver(connection)
+            .execute(
+                f"{self._SELECT} WHERE stream_id = ? AND version >= ? AND version <= ? "
+                "ORDER BY version",
+                (stream_id, from_version, 2**31 - 1 if to_version is None else to_version),
+            )
+            .fetchall()
+        )
+        return _recorded(rows)
+
+    def read_range(
+        self, connection: Connection, after: int, limit: int, upto: int | None = None
+    ) -> list[RecordedEvent]:
+        rows = (
+            _driver(connection)
+            .execute(
+                f"{self._SELECT} WHERE position > ? AND position <= ? ORDER BY position LIMIT ?",
+                (after, 2**62 if upto is None else upto, limit),
+            )
+            .fetchall()
+        )
+        return _recorded(rows)
+
+
+def _driver(connection: Connection) -> Any:
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    return driver
+
+
+def _sqlite_instant(moment: datetime) -> str:
+    """An instant as SQLAlchemy's SQLite DateTime stores it: naive UTC, microseconds."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_PAGE = list[RecordedEvent]
+
+
+def _recorded(rows: list[Any]) -> list[RecordedEvent]:
+    """Driver rows (columns in ``_COLUMNS`` order) as events, converted in one call."""
+    return msgspec.convert(rows, _PAGE, strict=False)

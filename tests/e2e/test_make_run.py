@@ -1,0 +1,83 @@
+"""The first five minutes, as ``make run`` does them: migrate, seed, print tokens, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import sys
+
+import httpx
+import pytest
+
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.slow
+
+FIRST_LOOK = "{ pipeline { ideas } releases(first: 1) { edges { node { period } } } }"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def read_until(stream: asyncio.StreamReader, pattern: str, seen: list[str]) -> re.Match:
+    while True:
+        line = (await stream.readline()).decode()
+        if not line:
+            raise AssertionError("the service stopped:\n" + "".join(seen))
+        seen.append(line)
+        if found := re.search(pattern, line):
+            return found
+
+
+async def test_make_run_serves_the_demo_with_working_tokens_and_feed_key(database_url: str):
+    port = free_port()
+    env = {
+        **os.environ,
+        "INNOVATION_DATABASE_URL": database_url,
+        "INNOVATION_PORT": str(port),
+        "INNOVATION_SCHEDULER": "off",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "innovation.cli",
+        "demo",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+    try:
+        async with asyncio.timeout(240):
+            lead = (await read_until(process.stdout, r"^\s+lead\s+\S+\s+(inv_\S+)", seen))[1]
+            key = (await read_until(process.stdout, r"^Releases: \S+\?key=(fk_\S+)", seen))[1]
+            await read_until(process.stdout, r"Application startup complete", seen)
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            health = await client.get("/health")
+            answer = await client.post(
+                "/graphql",
+                json={"query": FIRST_LOOK},
+                headers={"Authorization": f"Bearer {lead}"},
+            )
+            page = await client.get("/releases", params={"key": key})
+            feed = await client.get("/releases.atom", params={"key": key})
+    finally:
+        process.terminate()
+        await process.wait()
+
+    assert health.status_code == 200, "".join(seen)
+    data = answer.json()["data"]
+    assert data["pipeline"]["ideas"] >= 60
+    assert data["releases"]["edges"][0]["node"]["period"] == "2026-H1"
+    assert page.status_code == 200
+    assert "2023-H2" in page.text
+    assert feed.status_code == 200
+    assert feed.text.count("<entry>") >= 6

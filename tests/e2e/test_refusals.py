@@ -1,0 +1,154 @@
+"""Each refusal code, as a client meets it: the payload's errors name it, and nothing is written."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from innovation.api.ids import global_id
+from innovation.domain.ideas import ReviseIdea
+from tests.e2e.conftest import Api
+from tests.integration.world import World
+
+ADVANCE = """
+mutation($input: AdvanceIdeaInput!) {
+  advanceIdea(input: $input) { idea { stage } errors { code message field } }
+}"""
+
+REVISE = """
+mutation($input: ReviseIdeaInput!) {
+  reviseIdea(input: $input) { idea { title } errors { code message field } }
+}"""
+
+IDEA = "query($id: ID!) { idea(id: $id) { title stage version } }"
+
+
+def refusal(payload: dict[str, Any]) -> tuple[str, str | None]:
+    [error] = payload["errors"]
+    assert error["message"]
+    return error["code"], error["field"]
+
+
+async def idea(api: Api, idea_id: str) -> dict[str, Any]:
+    return (await api.data(IDEA, {"id": global_id("Idea", idea_id)}))["idea"]
+
+
+async def test_a_theme_outside_the_list_is_refused_as_validation(api: Api):
+    submit = """
+    mutation($input: SubmitIdeaInput!) {
+      submitIdea(input: $input) { idea { id } similarIdeas { score } errors { code message field } }
+    }"""
+    data = await api.data(
+        submit,
+        {
+            "input": {
+                "title": "Drones that inspect antenna masts",
+                "summary": "Fly a drone up the mast instead of a technician.",
+                "provenance": {
+                    "sourceKind": "STARTUP",
+                    "organisation": "SkyCheck",
+                    "country": "FR",
+                },
+                "themes": ["space-tourism"],
+            }
+        },
+        as_="scout",
+    )
+
+    assert data["submitIdea"]["idea"] is None
+    assert data["submitIdea"]["similarIdeas"] == []
+    assert refusal(data["submitIdea"]) == ("VALIDATION", "themes")
+    ideas = await api.data("{ ideas { totalCount } }")
+    assert ideas["ideas"]["totalCount"] == 0
+
+
+async def test_an_idea_never_submitted_is_refused_as_not_found(api: Api):
+    missing = str(uuid.uuid4())
+
+    data = await api.data(
+        ADVANCE, {"input": {"ideaId": global_id("Idea", missing), "toStage": "SCREENING"}}
+    )
+
+    assert data["advanceIdea"]["idea"] is None
+    assert refusal(data["advanceIdea"])[0] == "NOT_FOUND"
+
+
+async def test_a_scout_moving_an_idea_is_refused_as_forbidden(api: Api, world: World):
+    idea_id = await world.submit()
+
+    data = await api.data(
+        ADVANCE,
+        {"input": {"ideaId": global_id("Idea", idea_id), "toStage": "SCREENING"}},
+        as_="scout",
+    )
+
+    assert data["advanceIdea"]["idea"] is None
+    assert refusal(data["advanceIdea"])[0] == "FORBIDDEN"
+    assert (await idea(api, idea_id))["stage"] == "SCOUTED"
+
+
+async def test_skipping_screening_is_refused_as_an_invalid_transition(api: Api, world: World):
+    idea_id = await world.submit()
+
+    data = await api.data(
+        ADVANCE, {"input": {"ideaId": global_id("Idea", idea_id), "toStage": "EXPERIMENTING"}}
+    )
+
+    assert data["advanceIdea"]["idea"] is None
+    assert refusal(data["advanceIdea"])[0] == "INVALID_TRANSITION"
+    assert (await idea(api, idea_id))["stage"] == "SCOUTED"
+
+
+async def test_a_revision_on_a_stale_version_is_refused_as_a_conflict(api: Api, world: World):
+    idea_id = await world.submit(title="Alarm triage for the operations centre")
+    read = await idea(api, idea_id)
+    await world.run(ReviseIdea(idea_id=idea_id, title="Someone else's sharper title"))
+
+    data = await api.data(
+        REVISE,
+        {
+            "input": {
+                "ideaId": global_id("Idea", idea_id),
+                "expectedVersion": read["version"],
+                "title": "My title, written on what I read",
+            }
+        },
+    )
+
+    assert data["reviseIdea"]["idea"] is None
+    assert refusal(data["reviseIdea"]) == ("CONFLICT", "expectedVersion")
+    assert (await idea(api, idea_id))["title"] == "Someone else's sharper title"
+
+
+async def test_an_idea_and_the_pipeline_as_of_a_past_moment_are_replayed(api: Api, world: World):
+    idea_id = await world.submit(title="Alarm triage for the operations centre")
+    submitted_at = await world.services.store.last_position()
+    then = world.clock.now
+    world.clock.jump(days=30)
+    await world.run(ReviseIdea(idea_id=idea_id, title="Alarm triage, now with root causes"))
+    await world.screen(idea_id)
+    await world.submit(title="A second idea, scouted later")
+
+    data = await api.data(
+        """
+        query($id: ID!, $asOf: DateTime!) {
+          then: idea(id: $id, asOf: $asOf) {
+            title stage version asOfPosition ethics { passesGate }
+          }
+          now: idea(id: $id) { title stage version asOfPosition }
+          pipeline(asOf: $asOf) { ideas byStage { key count } }
+        }""",
+        {"id": global_id("Idea", idea_id), "asOf": then.isoformat()},
+    )
+
+    assert data["then"] == {
+        "title": "Alarm triage for the operations centre",
+        "stage": "SCOUTED",
+        "version": 1,
+        "asOfPosition": submitted_at,
+        "ethics": {"passesGate": True},
+    }
+    assert data["now"]["title"] == "Alarm triage, now with root causes"
+    assert data["now"]["stage"] == "SCREENING"
+    assert data["now"]["asOfPosition"] is None
+    assert data["pipeline"] == {"ideas": 1, "byStage": [{"key": "SCOUTED", "count": 1}]}

@@ -1,0 +1,167 @@
+"""Releases as executives and leads reach them: GraphQL, pages, the Atom feed, feed keys."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from functools import partial
+
+import httpx
+import pytest
+
+from innovation.domain.ideas import OverrideValidation, RecordEthicsReview, RequestEthicsReview
+from innovation.domain.values import Verdict
+from innovation.store import Database
+from innovation.tokens import authenticate, feed_key_of, revoke_token
+from tests.e2e.conftest import Api
+from tests.integration.world import ETHICS, FakeClock, World
+
+AFTER_H1 = datetime(2024, 7, 2, 9, 0, tzinfo=UTC)
+ASSEMBLE = """
+mutation($period: String!) {
+  assembleRelease(input: {period: $period}) {
+    release { period items { title metrics { name } } figures { scouted externalShare } }
+    errors { code message field }
+  }
+}
+"""
+
+
+async def validated(world: World, title: str, **submit: object) -> str:
+    idea_id = await world.submit(title=title, **submit)
+    await world.screen(idea_id)
+    await world.run(OverrideValidation(idea_id=idea_id, reason="Proven at an affiliate already."))
+    return idea_id
+
+
+@pytest.fixture
+async def semester(world: World, clock: FakeClock) -> dict[str, str]:
+    shipped = await validated(world, "Alarm triage for the network centre")
+    blocked = await validated(world, "Voice bot that answers customers", uses_ai=True)
+    clock.now = AFTER_H1
+    return {"shipped": shipped, "blocked": blocked}
+
+
+async def feed_key(database: Database, secret: str) -> str:
+    principal = await database.read(partial(authenticate, secret=secret))
+    key = await database.read(partial(feed_key_of, token_id=principal.token_id))
+    assert key is not None
+    return key
+
+
+async def test_a_lead_assembles_a_period_and_again_changes_nothing(api: Api, semester):
+    first = await api.data(ASSEMBLE, {"period": "2024-H1"})
+    again = await api.data(ASSEMBLE, {"period": "2024-H1"})
+
+    release = first["assembleRelease"]["release"]
+    assert [item["title"] for item in release["items"]] == ["Alarm triage for the network centre"]
+    assert first["assembleRelease"]["errors"] == []
+    assert again["assembleRelease"] == first["assembleRelease"]
+
+
+@pytest.mark.parametrize(
+    ("period", "says"),
+    [("2024-H2", "not over yet"), ("2024-Q1", "not a period of this cadence"), ("H1", "like")],
+)
+async def test_a_period_not_over_or_not_well_named_is_refused_naming_the_field(
+    api: Api, semester, period: str, says: str
+):
+    payload = (await api.data(ASSEMBLE, {"period": period}))["assembleRelease"]
+
+    assert payload["release"] is None
+    [error] = payload["errors"]
+    assert (error["code"], error["field"]) == ("VALIDATION", "period")
+    assert says in error["message"]
+
+
+async def test_an_executive_reads_the_last_release_with_its_figures_and_digest(api: Api, semester):
+    await api.data(ASSEMBLE, {"period": "2024-H1"})
+
+    data = await api.data(
+        """{ releases(first: 1) { edges { cursor node { period
+               figures { scouted external reached { key count } conversion { fromStage rate } }
+               stopped { title } digest { headline markdown html } } } } }""",
+        as_="executive",
+    )
+
+    [edge] = data["releases"]["edges"]
+    release = edge["node"]
+    assert edge["cursor"] == release["period"] == "2024-H1"
+    assert release["figures"]["scouted"] == 2
+    assert release["digest"]["headline"].startswith("1 idea shipped in 2024-H1")
+    assert "Alarm triage" in release["digest"]["markdown"]
+    assert release["digest"]["html"].count("<svg") == 3
+
+
+async def test_next_release_says_what_blocks_each_idea(api: Api, world: World, semester):
+    data = await api.data(
+        "{ nextRelease { period daysLeft candidates { title } blocked { title reason } } }"
+    )
+
+    upcoming = data["nextRelease"]
+    assert upcoming["period"] == "2024-H2"
+    assert upcoming["daysLeft"] > 150
+    assert [c["title"] for c in upcoming["candidates"]] == ["Alarm triage for the network centre"]
+    assert upcoming["blocked"] == [
+        {"title": "Voice bot that answers customers", "reason": "REQUIRED"}
+    ]
+
+    await world.run(RequestEthicsReview(idea_id=semester["blocked"]))
+    await world.run(
+        RecordEthicsReview(
+            idea_id=semester["blocked"], verdict=Verdict.APPROVED, reviewers=("council",)
+        ),
+        ETHICS,
+    )
+    after = await api.data("{ nextRelease { candidates { title } blocked { title } } }")
+    assert len(after["nextRelease"]["candidates"]) == 2
+    assert after["nextRelease"]["blocked"] == []
+
+
+async def test_pages_and_feed_open_with_a_token_or_its_feed_key_and_nothing_else(
+    api: Api, client: httpx.AsyncClient, tokens: dict[str, str], database: Database, semester
+):
+    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    key = await feed_key(database, tokens["executive"])
+    bearer = {"Authorization": f"Bearer {tokens['executive']}"}
+
+    index = await client.get("/releases", params={"key": key})
+    page = await client.get("/releases/2024-H1", params={"key": key})
+    feed = await client.get("/releases.atom", params={"key": key})
+    with_token = await client.get("/releases/2024-H1", headers=bearer)
+
+    assert index.status_code == page.status_code == feed.status_code == 200
+    assert f"/releases/2024-H1?key={key}" in index.text
+    assert "Alarm triage for the network centre" in page.text
+    assert page.text.count("<svg") == 3
+    assert with_token.status_code == 200
+    assert feed.headers["content-type"].startswith("application/atom+xml")
+    entries = ET.fromstring(feed.content).findall("{http://www.w3.org/2005/Atom}entry")
+    assert len(entries) == 1
+    # the key opens these pages and nothing else
+    graphql = await client.post(
+        "/graphql", json={"query": "{ me { name } }"}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert graphql.status_code == 401
+    assert (await client.get("/releases")).status_code == 401
+    assert (await client.get("/releases", params={"key": key + "x"})).status_code == 401
+
+
+async def test_revoking_a_token_revokes_its_feed_key(
+    api: Api, client: httpx.AsyncClient, tokens: dict[str, str], database: Database, semester
+):
+    key = await feed_key(database, tokens["executive"])
+    assert (await client.get("/releases", params={"key": key})).status_code == 200
+
+    await database.write(partial(revoke_token, which="executive", now=AFTER_H1))
+
+    assert (await client.get("/releases", params={"key": key})).status_code == 401
+
+
+async def test_an_unknown_or_malformed_period_page_is_404_or_400(
+    client: httpx.AsyncClient, tokens: dict[str, str], semester
+):
+    bearer = {"Authorization": f"Bearer {tokens['lead']}"}
+
+    assert (await client.get("/releases/2030-H1", headers=bearer)).status_code == 404
+    assert (await client.get("/releases/2030-X9", headers=bearer)).status_code == 400

@@ -1,0 +1,66 @@
+"""``innovation release …`` from a terminal: clear answers, clear refusals naming the period."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from innovation.cli import main
+from innovation.config import get_settings
+from innovation.domain.periods import Cadence
+from tests.integration.world import World
+
+
+@pytest.fixture
+async def validated(world: World) -> str:
+    idea_id, _ = await world.validated_idea(title="Alarm triage for the network centre")
+    return idea_id
+
+
+def invoke(database_url: str, monkeypatch: pytest.MonkeyPatch, *args: str):
+    monkeypatch.setenv("INNOVATION_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(main, list(args))
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_release_is_assembled_shown_and_previewed_from_the_command_line(
+    validated: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    assembled = invoke(database_url, monkeypatch, "release", "assemble", "--period", "2024-H1")
+    shown = invoke(database_url, monkeypatch, "release", "show", "2024-H1")
+    preview = invoke(database_url, monkeypatch, "release", "preview")
+    delivered = invoke(database_url, monkeypatch, "release", "deliver")
+
+    assert assembled.exit_code == 0, assembled.output
+    assert "release 2024-H1: 1 shipped, 0 stopped" in assembled.output
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("# Release 2024-H1")
+    assert "Alarm triage for the network centre" in shown.stdout
+    assert preview.exit_code == 0, preview.output
+    assert Cadence().period_of(datetime.now(UTC)).label in preview.output
+    assert delivered.exit_code == 0, delivered.output
+    assert "sent 0 digest(s)" in delivered.output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("release", "assemble", "--period", "2099-H1"), "not over yet"),
+        (("release", "assemble", "--period", "2024-X1"), "not a period of this cadence"),
+        (("release", "show", "2023-H1"), "no release for 2023-H1"),
+        (("release", "show", "first-half"), "not a period of this cadence"),
+    ],
+)
+def test_an_unknown_or_future_period_is_refused_naming_the_period(
+    validated: str, database_url: str, monkeypatch: pytest.MonkeyPatch, args, says: str
+):
+    result = invoke(database_url, monkeypatch, *args)
+
+    assert result.exit_code == 2, result.output
+    assert "period" in result.output
+    assert says in result.output

@@ -1,0 +1,174 @@
+"""Semester releases on both backends: assembled once, recomputable, shipped, delivered once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import pytest
+import sqlalchemy as sa
+
+from innovation.bootstrap import Services, bootstrap
+from innovation.config import Settings
+from innovation.domain.assembly import assemble
+from innovation.domain.ideas import OverrideValidation
+from innovation.domain.releases import PeriodNotOverError
+from innovation.outbound.digest import SENDER_LEASE
+from innovation.projections import releases as release_views
+from innovation.projections import views
+from innovation.releases.shipping import shipping_reader
+from innovation.store import Database
+from innovation.store.tables import events
+from innovation.tokens import create_token
+from tests.integration.world import LEAD, FakeClock, World
+from tests.smtp_server import Mailbox, SmtpServer
+
+H1_END = datetime(2024, 6, 30, 22, 0, tzinfo=UTC)  # 2024-07-01 00:00 in Paris
+AFTER_H1 = H1_END + timedelta(hours=1)
+
+
+async def override(world: World, **submit: object) -> str:
+    idea_id = await world.submit(**submit)
+    await world.screen(idea_id)
+    await world.run(
+        OverrideValidation(idea_id=idea_id, reason="Proven at a sister affiliate for years.")
+    )
+    return idea_id
+
+
+async def count_events(database: Database, type_name: str) -> int:
+    query = sa.select(sa.func.count()).select_from(events).where(events.c.type == type_name)
+    return await database.read(lambda connection: connection.execute(query).scalar_one())
+
+
+async def test_a_period_is_assembled_once_with_what_passed_validation_and_the_ethics_gate(
+    world: World, services: Services
+) -> None:
+    shipped, _ = await world.validated_idea()
+    ai_without_review = await override(world, uses_ai=True, title="Voice bot for support calls")
+    await world.screen(await world.submit(title="Still being screened"))
+
+    release = await services.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
+    again = await services.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1 + timedelta(1))
+
+    assert [item.idea_id for item in release.bundle.items] == [shipped]
+    assert ai_without_review not in {item.idea_id for item in release.bundle.items}
+    assert again == release
+    assert await count_events(services.database, "release.published") == 1
+    [metric, alarms] = release.bundle.items[0].metrics
+    assert (metric.baseline, metric.observed, metric.met) == (50.0, 64.0, True)
+    assert alarms.change_pct == pytest.approx((290 - 900) / 900 * 100)
+
+
+async def test_recomputing_a_published_release_from_the_log_at_its_cutoff_gives_the_same_bundle(
+    world: World, services: Services
+) -> None:
+    await world.everything()
+    release = await services.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
+    await world.validated_idea()  # more work after the cut-off changes nothing of it
+
+    log = services.store
+    history = [log.recorded(record) async for record in log.replay(up_to=release.bundle.cutoff)]
+    period = services.releases.cadence.parse("2024-H1")
+
+    assert assemble(period, release.bundle.cutoff, history).bundle == release.bundle
+
+
+async def test_a_period_that_has_not_ended_is_refused_naming_the_period(
+    services: Services,
+) -> None:
+    with pytest.raises(PeriodNotOverError) as refused:
+        await services.releases.assemble("2024-H1", actor=LEAD, now=H1_END - timedelta(1))
+
+    assert refused.value.field == "period"
+
+
+async def test_catching_up_assembles_every_elapsed_period_in_order_and_an_idea_ships_once(
+    world: World, services: Services, clock: FakeClock
+) -> None:
+    first = await override(world, title="Alarm triage for the network centre")
+    clock.now = datetime(2024, 9, 2, tzinfo=UTC)
+    second = await override(world, title="Managers certified on responsible AI")
+
+    assembled = await services.releases.catch_up(now=datetime(2025, 1, 5, tzinfo=UTC))
+    h1 = await services.releases.release("2024-H1")
+    h2 = await services.releases.release("2024-H2")
+
+    assert assembled == ["2024-H1", "2024-H2"]
+    assert [item.idea_id for item in h1.bundle.items] == [first]
+    assert [item.idea_id for item in h2.bundle.items] == [second]
+    assert h1.position < h2.position
+    assert await services.releases.catch_up(now=datetime(2025, 1, 6, tzinfo=UTC)) == []
+
+
+async def test_publishing_ships_each_idea_once_and_queues_the_digest_per_recipient(
+    world: World, services: Services, database: Database
+) -> None:
+    shipped = await override(world)
+    await database.write(
+        partial(create_token, name="cfo", role="executive", email="CFO@example.org", now=AFTER_H1)
+    )
+    shipping = shipping_reader(services.pipeline, lambda: ("board@example.org",))
+    await services.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
+    end = await services.store.last_position()
+
+    async with asyncio.timeout(20):
+        await services.readers.run_until(shipping, end)
+        await services.readers.run_until(shipping, end)  # again: nothing more
+
+    idea = await database.read(lambda connection: views.idea(connection, shipped))
+    deliveries = await database.read(release_views.deliveries)
+    assert idea.stage == "RELEASED"
+    assert await count_events(database, "idea.released") == 1
+    assert sorted(d.recipient for d in deliveries) == ["board@example.org", "cfo@example.org"]
+    assert {d.status for d in deliveries} == {"PENDING"}
+
+
+async def test_the_digest_is_delivered_once_per_recipient_through_refusals_and_a_restart(
+    world: World, services: Services, database_url: str, clock: FakeClock
+) -> None:
+    await override(world)
+    mailbox = Mailbox(refusals=3)
+    with SmtpServer(mailbox) as server:
+        env = {
+            "INNOVATION_DATABASE_URL": database_url,
+            "INNOVATION_SMTP_HOST": "127.0.0.1",
+            "INNOVATION_SMTP_PORT": str(server.port),
+            "INNOVATION_DIGEST_RECIPIENTS": "ceo@example.org,board@example.org",
+        }
+        first = _process(env, clock)
+        await first.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
+        end = await first.store.last_position()
+        async with asyncio.timeout(20):
+            await first.readers.run_until(first.shipping, end)
+        clock.now = AFTER_H1 + timedelta(hours=1)
+        await first.outbox.send_due()  # refused twice (both recipients)
+        clock.jump(seconds=1)
+        await first.outbox.send_due()  # not due yet: nothing tried
+        assert mailbox.attempts == 2
+        await first.readers.release(first.shipping)
+        await first.outbox.readers.release(SENDER_LEASE)
+        await first.close()
+
+        second = _process(env, clock)  # the service restarted during retries
+        for _ in range(6):
+            clock.jump(hours=1)
+            await second.outbox.send_due()
+        deliveries = await second.database.read(release_views.deliveries)
+        await second.close()
+
+    assert sorted(str(m["To"]) for m in mailbox.received) == [
+        "board@example.org",
+        "ceo@example.org",
+    ]
+    assert {d.status for d in deliveries} == {"SENT"}
+    assert mailbox.attempts == 5  # three refusals, then one message each
+    assert sum(d.attempts for d in deliveries) == 5
+    assert mailbox.received[0]["Subject"].startswith("Release 2024-H1")
+
+
+def _process(env: dict[str, str], clock: FakeClock) -> Services:
+    services = bootstrap(Settings.from_env(env), clock=clock)
+    services.outbox.first_retry = timedelta(minutes=5)
+    return services

@@ -1,0 +1,229 @@
+"""Assembling a period's release is a pure decision over the recorded events up to a cut-off."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from innovation.domain import ideas as idea
+from innovation.domain import releases
+from innovation.domain.values import SourceKind, ValidationRoute, Verdict
+from tests.unit.domain.release_history import H1, H2, Log, assembled, day
+
+
+def test_a_validated_idea_ships_with_its_metrics_baseline_observed_and_change() -> None:
+    log = Log()
+    log.submit("alarms", day(1, 10))
+    log.screen("alarms", day(1, 20))
+    log.validate_by_experiment("alarms", day(2, 1), day(4, 1), observed=290.0)
+
+    bundle = assembled(log).bundle
+
+    assert [item.idea_id for item in bundle.items] == ["alarms"]
+    item = bundle.items[0]
+    assert (item.experiment_id, item.pilot_site) == ("exp-alarms", "Orange Belgium")
+    assert item.validated_via is ValidationRoute.EXPERIMENT
+    [metric] = item.metrics
+    assert (metric.baseline, metric.observed, metric.met) == (900.0, 290.0, True)
+    assert metric.change_pct == pytest.approx(-67.78, abs=0.01)
+    assert bundle.cutoff == log.position
+    assert (bundle.starts_at, bundle.ends_at) == (H1.start, H1.end)
+
+
+def test_ideas_not_validated_do_not_ship_and_are_listed_as_blocked() -> None:
+    log = Log()
+    log.submit("screening", day(1, 10))
+    log.screen("screening", day(1, 11))
+    log.submit("scouted", day(1, 12))
+
+    result = assembled(log)
+
+    assert result.bundle.items == ()
+    assert [(b.idea_id, b.reason) for b in result.blocked] == [("screening", "NOT_VALIDATED")]
+
+
+def test_an_ai_idea_needs_an_approval_newer_than_its_last_material_revision() -> None:
+    log = Log()
+    log.submit("bot", day(1, 10), uses_ai=True)
+    log.screen("bot", day(1, 11))
+    log.add(
+        "idea-bot",
+        day(2, 1),
+        idea.EthicsReviewRequested(idea_id="bot"),
+        idea.EthicsReviewRecorded(idea_id="bot", verdict=Verdict.APPROVED, reviewers=("council",)),
+    )
+    log.override("bot", day(3, 1))
+    approved = assembled(log)
+    log.add("idea-bot", day(3, 2), idea.IdeaRevised(idea_id="bot", title="Bot v2", material=True))
+
+    stale = assembled(log)
+
+    assert [item.idea_id for item in approved.bundle.items] == ["bot"]
+    assert stale.bundle.items == ()
+    assert [(b.idea_id, b.reason) for b in stale.blocked] == [("bot", "STALE")]
+
+
+def test_an_idea_in_an_earlier_release_does_not_ship_again() -> None:
+    log = Log()
+    log.submit("alarms", day(1, 10))
+    log.screen("alarms", day(1, 20))
+    log.override("alarms", day(3, 1))
+    first = assembled(log).bundle
+    log.add("release-2026-H1", day(7, 1), releases.ReleasePublished(bundle=first))
+    log.submit("second", day(8, 1))
+    log.screen("second", day(8, 2))
+    log.override("second", day(9, 1))
+
+    later = assembled(log, H2).bundle
+
+    assert [item.idea_id for item in first.items] == ["alarms"]
+    assert [item.idea_id for item in later.items] == ["second"]
+
+
+def test_an_earlier_release_published_late_still_counts_as_shipped() -> None:
+    log = Log()
+    log.submit("alarms", day(1, 10))
+    log.screen("alarms", day(1, 20))
+    log.override("alarms", day(3, 1))
+    first = assembled(log).bundle
+    log.add("release-2026-H1", day(2, 3, 2027), releases.ReleasePublished(bundle=first))
+
+    later = assembled(log, H2).bundle
+
+    assert later.items == ()
+
+
+def test_events_after_the_period_closed_or_past_the_cutoff_do_not_count() -> None:
+    log = Log()
+    log.submit("early", day(1, 10))
+    log.screen("early", day(1, 11))
+    cutoff = log.position
+    log.override("early", day(3, 1))  # past the cut-off position
+    log.submit("late", day(7, 2))
+    log.screen("late", day(7, 3))
+    log.override("late", day(7, 4))  # after the period closed
+
+    result = assembled(log, cutoff=cutoff)
+    on_time = assembled(log)
+
+    assert result.bundle.items == ()
+    assert [item.idea_id for item in on_time.bundle.items] == ["early"]
+    assert on_time.bundle.figures.scouted == 1
+
+
+def test_stopped_ideas_are_listed_with_their_reasons_when_stopped_during_the_period() -> None:
+    log = Log()
+    log.submit("speaker", day(11, 10, 2025))
+    log.screen("speaker", day(11, 11, 2025))
+    log.add(
+        "idea-speaker",
+        day(2, 14),
+        idea.IdeaRejected(idea_id="speaker", reason="Customers did not use the voice assistant."),
+    )
+    log.submit("old", day(10, 1, 2025))
+    log.add("idea-old", day(12, 1, 2025), idea.IdeaRejected(idea_id="old", reason="Before."))
+
+    stopped = assembled(log).bundle.stopped
+
+    assert [(s.idea_id, s.reason, s.stopped_at) for s in stopped] == [
+        ("speaker", "Customers did not use the voice assistant.", day(2, 14))
+    ]
+
+
+def test_figures_count_the_period_scouting_sources_themes_countries_and_funnel() -> None:
+    log = Log()
+    log.submit("a", day(1, 5), kind=SourceKind.STARTUP, country="SN", themes=("generative-ai",))
+    log.submit("b", day(1, 6), kind=SourceKind.PARTNER, country="BE")
+    log.submit("c", day(1, 7), kind=SourceKind.EMPLOYEE, country="FR", external=False)
+    log.submit("before", day(12, 7, 2025))
+    for name in ("a", "b", "before"):
+        log.screen(name, day(2, 1))
+    log.validate_by_experiment("a", day(2, 10), day(5, 10), observed=250.0)
+    log.validate_by_experiment("b", day(2, 11), day(5, 11), observed=500.0)  # missed, yet SCALE
+
+    figures = assembled(log).bundle.figures
+
+    assert (figures.scouted, figures.external) == (3, 2)
+    assert figures.external_share == pytest.approx(2 / 3)
+    assert figures.by_source_kind == {"EMPLOYEE": 1, "PARTNER": 1, "STARTUP": 1}
+    assert figures.by_theme == {"customer-experience": 2, "generative-ai": 1}
+    assert list(figures.by_country) == ["BE", "FR", "SN"]
+    assert (figures.experiments_started, figures.experiments_concluded) == (2, 2)
+    assert figures.reached == {
+        "SCOUTED": 3,
+        "SCREENING": 3,
+        "EXPERIMENTING": 2,
+        "VALIDATED": 2,
+        "RELEASED": 2,
+    }
+    assert figures.conversion["SCOUTED->SCREENING"] == 1.0
+    assert figures.conversion["SCREENING->EXPERIMENTING"] == pytest.approx(2 / 3)
+    assert figures.median_days_to_validation == pytest.approx(
+        ((day(5, 10) - day(1, 5)).days + (day(5, 11) - day(1, 6)).days) / 2
+    )
+    to_release = [(H1.end - day(1, 5)), (H1.end - day(1, 6))]
+    assert figures.median_days_to_release == pytest.approx(
+        sum(t.total_seconds() for t in to_release) / 2 / 86400, abs=0.05
+    )
+
+
+def test_an_empty_period_has_no_items_and_no_lead_times() -> None:
+    bundle = assembled(Log()).bundle
+
+    assert (bundle.items, bundle.stopped) == ((), ())
+    assert bundle.figures.scouted == 0
+    assert bundle.figures.external_share is None
+    assert bundle.figures.median_days_to_release is None
+    assert bundle.figures.conversion["SCOUTED->SCREENING"] is None
+
+
+def test_assembling_twice_from_the_same_log_gives_the_same_bundle() -> None:
+    log = Log()
+    log.submit("alarms", day(1, 10))
+    log.screen("alarms", day(1, 20))
+    log.validate_by_experiment("alarms", day(2, 1), day(4, 1), observed=290.0)
+
+    assert assembled(log) == assembled(log)
+
+
+# -- the release aggregate ------------------------------------------------------------------------
+
+
+def publish(bundle, at: datetime) -> releases.PublishRelease:
+    return releases.PublishRelease(bundle=bundle, at=at)
+
+
+def test_a_period_is_published_once_and_publishing_it_again_changes_nothing() -> None:
+    bundle = assembled(Log()).bundle
+    state = releases.initial_state()
+
+    first = releases.decide(publish(bundle, H1.end), state)
+    again = releases.decide(publish(bundle, H1.end + timedelta(days=3)), releases.fold(first))
+
+    assert first == [releases.ReleasePublished(bundle=bundle)]
+    assert again == []
+    assert releases.fold(first).bundle == bundle
+
+
+def test_a_period_that_has_not_closed_is_not_published() -> None:
+    bundle = assembled(Log()).bundle
+
+    with pytest.raises(releases.PeriodNotOverError) as refused:
+        releases.decide(publish(bundle, H1.end - timedelta(seconds=1)), releases.initial_state())
+
+    assert refused.value.field == "period"
+
+
+def test_a_release_stream_holds_one_period_only() -> None:
+    published = releases.fold([releases.ReleasePublished(bundle=assembled(Log()).bundle)])
+    other = assembled(Log(), H2).bundle
+
+    with pytest.raises(releases.ReleaseAlreadyPublishedError):
+        releases.decide(publish(other, H2.end), published)
+
+
+def test_unrelated_events_leave_a_release_as_it_was() -> None:
+    state = releases.initial_state()
+
+    assert releases.evolve(state, idea.IdeaRejected(idea_id="x", reason="no")) is state

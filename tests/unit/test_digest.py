@@ -1,0 +1,180 @@
+"""The digest: a pure rendering of a bundle, with charts, and user text always escaped."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from innovation.domain import ideas as idea
+from innovation.releases.charts import draw
+from innovation.releases.digest import headline, render
+from tests.unit.domain.release_history import Log, assembled, day
+
+
+def semester() -> Log:
+    log = Log()
+    log.submit("alarms", day(1, 10), country="BE")
+    log.screen("alarms", day(1, 20))
+    log.validate_by_experiment("alarms", day(2, 1), day(4, 1), observed=290.0)
+    log.submit("speaker", day(1, 12), country="FR")
+    log.screen("speaker", day(1, 22))
+    log.add(
+        "idea-speaker",
+        day(3, 3),
+        idea.IdeaRejected(idea_id="speaker", reason="Few customers talked to the speaker."),
+    )
+    return log
+
+
+def test_the_headline_says_how_many_shipped_the_biggest_change_and_the_external_share():
+    bundle = assembled(semester()).bundle
+
+    sentence = headline(bundle).sentence(bundle.period)
+
+    assert sentence.startswith("1 idea shipped in 2026-H1")
+    assert "-67.8% in daily alarms (Idea alarms)" in sentence
+    assert "100% of the period's ideas came from outside" in sentence
+
+
+def test_the_digest_lists_shipped_items_with_metrics_and_stopped_ideas_with_reasons():
+    digest = render(assembled(semester()).bundle, page_url="https://example.org/releases/2026-H1")
+
+    for text in (digest.markdown, digest.html):
+        assert "Idea alarms" in text
+        assert "900" in text
+        assert "290" in text
+        assert "-67.8%" in text
+        assert "Few customers talked to the speaker" in text
+        assert "Pipeline health" in text
+    assert "(https://example.org/releases/2026-H1)" in digest.markdown
+    assert digest.html.count("<svg") == 3
+    assert digest.email_html.count('src="cid:') == 3
+    assert "<svg" not in digest.email_html
+
+
+def test_text_from_users_is_escaped_in_html_and_markdown():
+    log = Log()
+    log.submit("x", day(1, 10))
+    log.add(
+        "idea-x",
+        day(2, 1),
+        idea.IdeaRejected(idea_id="x", reason='"><script>alert(1)</script> [link](javascript:x)'),
+    )
+
+    digest = render(assembled(log).bundle)
+
+    assert "<script>" not in digest.html
+    assert "&lt;script&gt;" in digest.html
+    assert "<script>" not in digest.markdown
+    assert "\\[link\\](javascript:x)" in digest.markdown
+
+
+def test_charts_are_svg_and_png_with_labelled_axes_and_render_the_same_twice():
+    bundle = assembled(semester()).bundle
+
+    charts = draw(bundle)
+    again = draw(bundle)
+
+    assert [chart.name for chart in charts] == ["funnel", "sources", "metrics"]
+    for chart, twin in zip(charts, again, strict=True):
+        assert chart.png.startswith(b"\x89PNG")
+        ET.fromstring(chart.svg)  # well-formed
+        assert chart.svg == twin.svg
+    assert "ideas that reached the stage during the period" in charts[0].svg
+    assert "change from baseline (%)" in charts[2].svg
+    assert re.search(r"external share: 100%", charts[1].svg)
+
+
+def test_an_empty_period_still_renders_a_digest():
+    digest = render(assembled(Log()).bundle)
+
+    assert "Nothing shipped this period." in digest.markdown
+    assert "Nothing was stopped this period." in digest.html
+
+
+def test_the_email_is_text_and_html_alternatives_with_the_charts_inline():
+    from datetime import UTC, datetime
+    from email import message_from_bytes, policy
+
+    from innovation.releases.mail import compose
+
+    digest = render(assembled(semester()).bundle, page_url="https://example.org/r?key=k1")
+    message = compose(
+        digest,
+        sender="pipeline@example.org",
+        recipient="ceo@example.org",
+        delivery_id="42-ceo",
+        at=datetime(2026, 7, 1, 6, 0, tzinfo=UTC),
+    )
+
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/alternative"
+    text, related = parsed.get_payload()
+    assert text.get_content_type() == "text/plain"
+    assert "https://example.org/r?key=k1" in text.get_content()
+    assert related.get_content_type() == "multipart/related"
+    html, *images = related.get_payload()
+    assert html.get_content_type() == "text/html"
+    assert {image["Content-ID"] for image in images} == {"<funnel>", "<sources>", "<metrics>"}
+    assert all(image.get_content_type() == "image/png" for image in images)
+    for name in ("funnel", "sources", "metrics"):
+        assert f'src="cid:{name}"' in html.get_content()
+    assert parsed["Message-ID"] == "<42-ceo@innovation.digest>"
+    assert parsed["Subject"].startswith("Release 2026-H1: 1 idea shipped")
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_the_atom_feed_has_what_rfc_4287_requires_and_links_carry_the_key():
+    from datetime import UTC, datetime
+
+    from innovation.releases.feed import FeedEntry, entry_id, render_feed
+
+    entries = [
+        FeedEntry("2026-H1", datetime(2026, 7, 1, tzinfo=UTC), "2 ideas <shipped>", "<p>a</p>"),
+        FeedEntry("2025-H2", datetime(2026, 1, 1, tzinfo=UTC), "1 idea shipped", "<p>b</p>"),
+    ]
+
+    document = ET.fromstring(render_feed(entries, base_url="http://h:8000", key="fk_1"))
+
+    assert document.tag == f"{ATOM}feed"
+    for required in ("id", "title", "updated", "author"):
+        assert document.find(f"{ATOM}{required}") is not None, required
+    self_link = document.find(f"{ATOM}link[@rel='self']")
+    assert self_link.get("href") == "http://h:8000/releases.atom?key=fk_1"
+    items = document.findall(f"{ATOM}entry")
+    assert [item.find(f"{ATOM}title").text for item in items] == [
+        "Release 2026-H1",
+        "Release 2025-H2",
+    ]
+    first = items[0]
+    assert first.find(f"{ATOM}id").text == entry_id("2026-H1")
+    assert first.find(f"{ATOM}updated").text.startswith("2026-07-01T00:00:00")
+    [link] = [
+        link for link in first.findall(f"{ATOM}link") if link.get("rel", "alternate") == "alternate"
+    ]
+    assert link.get("href") == "http://h:8000/releases/2026-H1?key=fk_1"
+    assert first.find(f"{ATOM}summary").text == "2 ideas <shipped>"
+    assert first.find(f"{ATOM}content").get("type") == "html"
+    assert len({item.find(f"{ATOM}id").text for item in items}) == 2
+
+
+def test_the_releases_page_lists_releases_newest_first_with_links_that_carry_the_key():
+    from datetime import UTC, datetime
+
+    from innovation.releases.pages import releases_page
+
+    html = releases_page(
+        [
+            ("2026-H1", datetime(2026, 7, 1, tzinfo=UTC), "3 ideas <b>shipped</b>"),
+            ("2025-H2", datetime(2026, 1, 1, tzinfo=UTC), "1 idea shipped"),
+        ],
+        base_url="http://h:8000",
+        key="fk_1",
+    )
+
+    assert html.index("2026-H1") < html.index("2025-H2")
+    assert 'href="http://h:8000/releases/2026-H1?key=fk_1"' in html
+    assert 'href="http://h:8000/releases.atom?key=fk_1"' in html
+    assert "&lt;b&gt;shipped&lt;/b&gt;" in html

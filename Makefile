@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-integration test-e2e install browser bench lint format schema clean graphiql-assets screenshots
+.PHONY: run test test-unit test-integration test-e2e install browser bench mutation lint format schema clean graphiql-assets screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,16 @@ browser:
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	.ci/with-postgres $(BIN)/python -m bench.store $(BENCH_ARGS)
+
+## Mutation testing of the pure domain against the fast tests: the score and every survivor.
+mutation: install
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut export-cicd-stats
+	@echo "Surviving mutants (\`.venv/bin/mutmut show NAME\` shows one):"
+	@$(BIN)/mutmut results
+	$(BIN)/python -m tests.mutation_constants --jobs 2 --mutmut-stats mutants/mutmut-cicd-stats.json
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -15,6 +15,7 @@ from typing import TypeAlias, assert_never
 import msgspec
 from msgspec.structs import replace
 
+from innovation.domain.bounds import HYPOTHESIS_LENGTH, NOTE_LENGTH, PILOT_SITE_LENGTH
 from innovation.domain.decider import Decider
 from innovation.domain.decider import fold as fold_events
 from innovation.domain.errors import (
@@ -37,11 +38,6 @@ from innovation.domain.values import (
     validate_optional_text,
     validate_text,
 )
-
-HYPOTHESIS_LENGTH = (10, 2_000)
-PILOT_SITE_LENGTH = (1, 200)
-NOTE_MAX_LENGTH = 5_000
-
 
 # Commands
 
@@ -251,7 +247,7 @@ def _record_measurement(command: RecordMeasurement, state: Experiment) -> list[E
 
 
 def _conclude(command: ConcludeExperiment, state: Experiment) -> list[ExperimentEvent]:
-    note = validate_optional_text(command.note, "note", NOTE_MAX_LENGTH)
+    note = validate_optional_text(command.note, "note", NOTE_LENGTH)
     outcome = validate_choice(Outcome, command.outcome, "outcome")
     decision = validate_choice(Decision, command.decision, "decision")
     if state.concluded:

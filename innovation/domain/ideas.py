@@ -14,6 +14,15 @@ from typing import TypeAlias, TypeVar, assert_never
 import msgspec
 from msgspec.structs import replace
 
+from innovation.domain.bounds import (
+    ADVANCE_REASON_LENGTH,
+    NOTE_LENGTH,
+    OVERRIDE_REASON_LENGTH,
+    REJECT_REASON_LENGTH,
+    REVIEWER_LENGTH,
+    REVIEWERS_COUNT,
+    SCOUT_LENGTH,
+)
 from innovation.domain.decider import Decider
 from innovation.domain.decider import fold as fold_events
 from innovation.domain.errors import (
@@ -56,12 +65,6 @@ from innovation.domain.values import (
 
 T = TypeVar("T")
 
-REASON_LENGTH = (3, 2_000)
-OVERRIDE_REASON_LENGTH = (20, 2_000)
-NOTE_MAX_LENGTH = 5_000
-SCOUT_LENGTH = (1, 200)
-REVIEWERS_COUNT = (1, 20)
-REVIEWER_LENGTH = (1, 200)
 STOPPED_AFTER_EXPERIMENT = "stopped after experiment"
 
 MANUAL_MOVES: frozenset[tuple[Stage, Stage]] = frozenset(
@@ -503,7 +506,7 @@ def _score(command: ScoreIdea, state: Idea) -> list[IdeaEvent]:
 
 
 def _advance(command: AdvanceIdea, state: Idea) -> list[IdeaEvent]:
-    reason = validate_optional_text(command.reason, "reason", REASON_LENGTH[1])
+    reason = validate_optional_text(command.reason, "reason", ADVANCE_REASON_LENGTH)
     to_stage = validate_choice(Stage, command.to_stage, "toStage")
     _refuse_if_closed(state)
     if state.stage is to_stage:
@@ -516,7 +519,7 @@ def _advance(command: AdvanceIdea, state: Idea) -> list[IdeaEvent]:
 
 
 def _reject(command: RejectIdea, state: Idea) -> list[IdeaEvent]:
-    reason = validate_text(command.reason, "reason", REASON_LENGTH)
+    reason = validate_text(command.reason, "reason", REJECT_REASON_LENGTH)
     if state.stage is Stage.REJECTED:
         return []
     _refuse_if_closed(state)
@@ -565,7 +568,7 @@ def _begin_experiment(command: BeginExperiment, state: Idea) -> list[IdeaEvent]:
 
 
 def _apply_conclusion(command: ApplyConclusion, state: Idea) -> list[IdeaEvent]:
-    note = validate_optional_text(command.note, "note", NOTE_MAX_LENGTH)
+    note = validate_optional_text(command.note, "note", NOTE_LENGTH)
     experiment_id = command.experiment_id
     if experiment_id in state.experiments and experiment_id != state.running_experiment:
         return []
@@ -640,9 +643,11 @@ def _request_ethics_review(command: RequestEthicsReview, state: Idea) -> list[Id
 
 
 def _validate_reviewers(reviewers: Sequence[str], field: str = "reviewers") -> tuple[str, ...]:
-    fewest, most = REVIEWERS_COUNT
-    if not fewest <= len(reviewers) <= most:
-        raise InvalidInputError(field, f"{field} must name {fewest} to {most} reviewers")
+    if not REVIEWERS_COUNT.admits(len(reviewers)):
+        raise InvalidInputError(
+            field,
+            f"{field} must name {REVIEWERS_COUNT.least} to {REVIEWERS_COUNT.most} reviewers",
+        )
     names: list[str] = []
     for index, reviewer in enumerate(reviewers):
         where = f"{field}[{index}]"
@@ -655,7 +660,7 @@ def _validate_reviewers(reviewers: Sequence[str], field: str = "reviewers") -> t
 
 def _record_ethics_review(command: RecordEthicsReview, state: Idea) -> list[IdeaEvent]:
     reviewers = _validate_reviewers(command.reviewers)
-    note = validate_optional_text(command.note, "note", NOTE_MAX_LENGTH)
+    note = validate_optional_text(command.note, "note", NOTE_LENGTH)
     verdict = validate_choice(Verdict, command.verdict, "verdict")
     _refuse_if_closed(state)
     if not needs_ethics_review(state):

@@ -15,6 +15,22 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from innovation.domain.bounds import (
+    CONFIDENCE,
+    EFFORT,
+    METRIC_NAME_LENGTH,
+    METRIC_UNIT_LENGTH,
+    METRICS_COUNT,
+    ORGANISATION_LENGTH,
+    REACH,
+    STRATEGIC_FIT,
+    SUMMARY_LENGTH,
+    THEME_LENGTH,
+    THEMES_COUNT,
+    TITLE_LENGTH,
+    URL_LENGTH,
+    Bound,
+)
 from innovation.domain.countries import COUNTRY_CODES
 from innovation.domain.errors import InvalidInputError
 
@@ -131,18 +147,7 @@ class MetricDefinition(msgspec.Struct, frozen=True, kw_only=True):
     direction: Direction
 
 
-TITLE_LENGTH = (3, 200)
-SUMMARY_LENGTH = (1, 5_000)
-ORGANISATION_LENGTH = (1, 200)
-URL_MAX_LENGTH = 2_000
-MAX_THEMES = 5
-THEME_MAX_LENGTH = 50
 IMPACT_LEVELS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 3.0)
-MAX_REACH = 1_000_000_000_000
-STRATEGIC_FIT_RANGE = (0, 5)
-METRICS_COUNT = (1, 10)
-METRIC_NAME_LENGTH = (1, 100)
-METRIC_UNIT_LENGTH = (1, 50)
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
 
@@ -158,25 +163,24 @@ def validate_choice(kind: type[Choice], value: str, field: str) -> Choice:
         raise InvalidInputError(field, f"{field} must be one of {allowed}, not {value!r}") from None
 
 
-def validate_text(value: str, field: str, bounds: tuple[int, int]) -> str:
-    """Trim ``value`` and check its length lies within ``bounds`` (inclusive)."""
-    shortest, longest = bounds
+def validate_text(value: str, field: str, bound: Bound) -> str:
+    """Trim ``value`` and check its length lies within ``bound``."""
     text = value.strip()
-    if not text and shortest > 0:
+    if not text and bound.least > 0:
         raise InvalidInputError(field, f"{field} must not be empty")
-    if not shortest <= len(text) <= longest:
+    if not bound.admits(len(text)):
         raise InvalidInputError(
             field,
-            f"{field} must have {shortest} to {longest} characters (it has {len(text)})",
+            f"{field} must have {bound.least} to {bound.most} characters (it has {len(text)})",
         )
     return text
 
 
-def validate_optional_text(value: str | None, field: str, longest: int) -> str | None:
+def validate_optional_text(value: str | None, field: str, bound: Bound) -> str | None:
     """Trim ``value``; blank means absent."""
     if value is None or not value.strip():
         return None
-    return validate_text(value, field, (1, longest))
+    return validate_text(value, field, bound)
 
 
 def validate_title(title: str, field: str = "title") -> str:
@@ -203,8 +207,8 @@ def validate_url(url: str | None, field: str = "provenance.url") -> str | None:
         return None
     text = url.strip()
     problem = f"{field} must be an http:// or https:// address with a host"
-    if len(text) > URL_MAX_LENGTH:
-        raise InvalidInputError(field, f"{field} must have at most {URL_MAX_LENGTH} characters")
+    if not URL_LENGTH.admits(len(text)):
+        raise InvalidInputError(field, f"{field} must have at most {URL_LENGTH.most} characters")
     if any(character.isspace() for character in text):
         raise InvalidInputError(field, problem)
     try:
@@ -231,14 +235,14 @@ def validate_provenance(provenance: Provenance, field: str = "provenance") -> Pr
 
 def validate_themes(themes: Sequence[str], field: str = "themes") -> tuple[str, ...]:
     """One to five distinct lowercase slugs; whether each is configured is checked elsewhere."""
-    if not themes:
-        raise InvalidInputError(field, f"{field} must name at least one theme")
-    if len(themes) > MAX_THEMES:
-        raise InvalidInputError(field, f"{field} may name at most {MAX_THEMES} themes")
+    if not THEMES_COUNT.admits(len(themes)):
+        raise InvalidInputError(
+            field, f"{field} must name {THEMES_COUNT.least} to {THEMES_COUNT.most} themes"
+        )
     seen: set[str] = set()
     for index, theme in enumerate(themes):
         where = f"{field}[{index}]"
-        if len(theme) > THEME_MAX_LENGTH or not _SLUG.fullmatch(theme):
+        if not THEME_LENGTH.admits(len(theme)) or not _SLUG.fullmatch(theme):
             raise InvalidInputError(
                 where, f"{where} must be a lowercase slug such as 'generative-ai', not {theme!r}"
             )
@@ -254,26 +258,28 @@ def _is_whole(value: object) -> bool:
 
 def validate_score(score: Score, field: str = "score") -> Score:
     """RICE inputs within their scales: impact on the 0.25 to 3 ladder, confidence a share."""
-    if not _is_whole(score.reach) or not 0 <= score.reach <= MAX_REACH:
+    if not _is_whole(score.reach) or not REACH.admits(score.reach):
         raise InvalidInputError(
-            f"{field}.reach", f"{field}.reach must be a whole number from 0 to {MAX_REACH:,}"
+            f"{field}.reach",
+            f"{field}.reach must be a whole number from {REACH.least} to {REACH.most:,}",
         )
     if score.impact not in IMPACT_LEVELS:
         levels = ", ".join(f"{level:g}" for level in IMPACT_LEVELS)
         raise InvalidInputError(f"{field}.impact", f"{field}.impact must be one of {levels}")
-    if not 0 <= score.confidence <= 1:
+    if not CONFIDENCE.admits(score.confidence):
         raise InvalidInputError(
-            f"{field}.confidence", f"{field}.confidence must be between 0 and 1"
+            f"{field}.confidence",
+            f"{field}.confidence must be between {CONFIDENCE.least} and {CONFIDENCE.most}",
         )
-    if not (math.isfinite(score.effort) and score.effort > 0):
+    if not EFFORT.admits(score.effort):
         raise InvalidInputError(
             f"{field}.effort", f"{field}.effort must be a positive number of person-months"
         )
-    lowest, highest = STRATEGIC_FIT_RANGE
-    if not _is_whole(score.strategic_fit) or not lowest <= score.strategic_fit <= highest:
+    if not _is_whole(score.strategic_fit) or not STRATEGIC_FIT.admits(score.strategic_fit):
         raise InvalidInputError(
             f"{field}.strategicFit",
-            f"{field}.strategicFit must be a whole number from {lowest} to {highest}",
+            f"{field}.strategicFit must be a whole number from {STRATEGIC_FIT.least} to "
+            f"{STRATEGIC_FIT.most}",
         )
     valid = Score(
         reach=score.reach,
@@ -324,9 +330,10 @@ def validate_metrics(
     metrics: Sequence[MetricDefinition], field: str = "metrics"
 ) -> tuple[MetricDefinition, ...]:
     """One to ten metrics with distinct names."""
-    fewest, most = METRICS_COUNT
-    if not fewest <= len(metrics) <= most:
-        raise InvalidInputError(field, f"{field} must hold {fewest} to {most} metrics")
+    if not METRICS_COUNT.admits(len(metrics)):
+        raise InvalidInputError(
+            field, f"{field} must hold {METRICS_COUNT.least} to {METRICS_COUNT.most} metrics"
+        )
     checked: list[MetricDefinition] = []
     for index, metric in enumerate(metrics):
         valid = validate_metric(metric, f"{field}[{index}]")

@@ -15,6 +15,7 @@ from innovation.domain import (
     Event,
     ExperimentCommand,
     IdeaCommand,
+    InvalidInputError,
     experiments,
     ideas,
 )
@@ -60,6 +61,35 @@ class When:
             decider.decide(self.command, state)
         error = caught.value
         assert error.code in set(ErrorCode)
+        assert_describes(error, self.command, state)
         for name, value in attributes.items():
             assert getattr(error, name) == value, f"{name}: {getattr(error, name)!r} != {value!r}"
         return error
+
+
+STATE_ATTRIBUTES = {
+    "stage": "stage",
+    "from_stage": "stage",
+    "running": "running_experiment",
+    "release_id": "release_id",
+}
+"""Attributes of a refusal that report where the aggregate stood, and the state field they copy."""
+
+
+def assert_describes(error: DomainError, command: Any, state: Any) -> None:
+    """A refusal has a message, names the field it blames, and reports the ids it was about and
+    where the aggregate stood, as the command and the state say."""
+    assert isinstance(error.message, str)
+    assert error.message
+    assert str(error) == error.message
+    if isinstance(error, InvalidInputError):
+        assert error.field
+        assert error.field in error.message
+    for name in ("idea_id", "experiment_id"):
+        if hasattr(error, name) and hasattr(command, name):
+            assert getattr(error, name) == getattr(command, name), name
+    for name, field in STATE_ATTRIBUTES.items():
+        if hasattr(error, name):
+            assert getattr(error, name) == getattr(state, field), name
+    if hasattr(error, "status"):
+        assert error.status == ideas.ethics_status(state)

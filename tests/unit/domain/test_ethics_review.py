@@ -34,6 +34,7 @@ from tests.unit.domain.examples import (
     History,
     released,
     scouted,
+    unlisted,
     validated,
 )
 from tests.unit.domain.scenario import given
@@ -261,3 +262,9 @@ def test_an_idea_that_starts_using_personal_data_must_be_reviewed() -> None:
 
 def test_a_validated_idea_needing_review_waits_at_the_gate() -> None:
     assert not passes_ethics_gate(ideas.fold(validated(uses_ai=True)))
+
+
+def test_a_verdict_outside_the_list_is_refused_naming_the_field() -> None:
+    given(uses_ai(), REQUESTED).when(record(unlisted("MAYBE"))).then(
+        InvalidInputError, field="verdict"
+    )

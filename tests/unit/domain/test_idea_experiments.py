@@ -36,6 +36,7 @@ from tests.unit.domain.examples import (
     released,
     scouted,
     screening,
+    unlisted,
     validated,
 )
 from tests.unit.domain.scenario import given
@@ -228,3 +229,17 @@ def test_a_conclusion_note_has_a_length_limit() -> None:
     given(experimenting()).when(conclusion(Decision.ITERATE, note="x" * 5_001)).then(
         InvalidInputError, field="note"
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "field"),
+    [
+        (conclusion(Decision.ITERATE, outcome=unlisted("MAYBE")), "outcome"),
+        (conclusion(unlisted("PAUSE")), "decision"),
+    ],
+    ids=["outcome", "decision"],
+)
+def test_a_conclusion_outside_the_lists_is_refused_naming_the_field(
+    command: ApplyConclusion, field: str
+) -> None:
+    given(experimenting()).when(command).then(InvalidInputError, field=field)

@@ -101,5 +101,5 @@ def test_a_closed_idea_cannot_survive_a_duplicate(history: History) -> None:
 
 def test_an_idea_cannot_absorb_itself() -> None:
     given(scouted()).when(AbsorbDuplicate(idea_id=IDEA, duplicate_id=IDEA)).then(
-        CannotMergeIntoItselfError
+        CannotMergeIntoItselfError, field="intoIdeaId"
     )

@@ -35,6 +35,7 @@ from tests.unit.domain.examples import (
     scouted,
     submit,
     submitted,
+    unlisted,
 )
 from tests.unit.domain.scenario import given
 
@@ -112,6 +113,11 @@ def test_an_idea_without_a_url_is_accepted() -> None:
             {"provenance": provenance(organisation="x" * 201)},
             "provenance.organisation",
             id="organisation too long",
+        ),
+        pytest.param(
+            {"provenance": provenance(source_kind=unlisted("BLOG"))},
+            "provenance.sourceKind",
+            id="source kind outside the list",
         ),
         pytest.param(
             {"provenance": provenance(country="XX")}, "provenance.country", id="unknown country"

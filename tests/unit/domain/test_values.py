@@ -63,3 +63,9 @@ def test_rejected_and_merged_are_the_terminal_stages() -> None:
 def test_the_enumerations_read_as_their_names() -> None:
     assert SourceKind.OPEN_SOURCE == "OPEN_SOURCE"
     assert Score(reach=10, impact=1.0, confidence=1.0, effort=2.0, strategic_fit=3).rice == 5.0
+
+
+def test_an_address_is_blamed_on_the_provenance_url_unless_told_otherwise() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        validate_url("mailto:someone@example.org")
+    assert caught.value.field == "provenance.url"

@@ -1,0 +1,83 @@
+"""Every limit on a length, a count or a number in the domain, declared once.
+
+The rules check values against these bounds and the tests probe each one from both sides:
+accepted exactly at the limit, refused just past it. Two rules that could be read either way:
+
+- a metric's target must be *strictly* better than its baseline: a target equal to the baseline
+  would be met by changing nothing, so the experiment would test no hypothesis;
+- effort is a positive number of person-months and fractions are welcome (a two-week spike is
+  0.5); zero is refused because RICE divides by it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NamedTuple
+
+
+class Bound(NamedTuple):
+    """A range ``least <= n <= most``, or ``least < n <= most`` when the least is excluded."""
+
+    least: float
+    most: float
+    least_included: bool = True
+
+    def admits(self, value: float) -> bool:
+        """Whether ``value`` lies within the range; NaN never does."""
+        above = self.least <= value if self.least_included else self.least < value
+        return above and value <= self.most
+
+
+# Lengths of text, in characters once trimmed; a least of 0 is an optional text (blank = absent).
+TITLE_LENGTH = Bound(3, 200)
+SUMMARY_LENGTH = Bound(1, 5_000)
+ORGANISATION_LENGTH = Bound(1, 200)
+URL_LENGTH = Bound(0, 2_000)
+THEME_LENGTH = Bound(1, 50)
+SCOUT_LENGTH = Bound(1, 200)
+ADVANCE_REASON_LENGTH = Bound(0, 2_000)
+REJECT_REASON_LENGTH = Bound(3, 2_000)
+OVERRIDE_REASON_LENGTH = Bound(20, 2_000)
+NOTE_LENGTH = Bound(0, 5_000)
+REVIEWER_LENGTH = Bound(1, 200)
+HYPOTHESIS_LENGTH = Bound(10, 2_000)
+PILOT_SITE_LENGTH = Bound(1, 200)
+METRIC_NAME_LENGTH = Bound(1, 100)
+METRIC_UNIT_LENGTH = Bound(1, 50)
+
+# Counts of items.
+THEMES_COUNT = Bound(1, 5)
+REVIEWERS_COUNT = Bound(1, 20)
+METRICS_COUNT = Bound(1, 10)
+
+# Numbers.
+REACH = Bound(0, 1_000_000_000_000)
+CONFIDENCE = Bound(0, 1)
+EFFORT = Bound(0, sys.float_info.max, least_included=False)
+STRATEGIC_FIT = Bound(0, 5)
+
+BOUNDS: dict[str, Bound] = {
+    "title length": TITLE_LENGTH,
+    "summary length": SUMMARY_LENGTH,
+    "organisation length": ORGANISATION_LENGTH,
+    "url length": URL_LENGTH,
+    "theme length": THEME_LENGTH,
+    "scout length": SCOUT_LENGTH,
+    "advance reason length": ADVANCE_REASON_LENGTH,
+    "reject reason length": REJECT_REASON_LENGTH,
+    "override reason length": OVERRIDE_REASON_LENGTH,
+    "note length": NOTE_LENGTH,
+    "reviewer length": REVIEWER_LENGTH,
+    "hypothesis length": HYPOTHESIS_LENGTH,
+    "pilot site length": PILOT_SITE_LENGTH,
+    "metric name length": METRIC_NAME_LENGTH,
+    "metric unit length": METRIC_UNIT_LENGTH,
+    "themes count": THEMES_COUNT,
+    "reviewers count": REVIEWERS_COUNT,
+    "metrics count": METRICS_COUNT,
+    "reach": REACH,
+    "confidence": CONFIDENCE,
+    "effort": EFFORT,
+    "strategic fit": STRATEGIC_FIT,
+}
+"""Every bound by name, for the tests that probe each one from both sides."""

@@ -1,0 +1,318 @@
+"""Every bound of the domain, probed from both sides through the commands that use it: a value
+exactly at the limit is accepted, one just past it is refused naming the field."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from innovation.domain import (
+    AdvanceIdea,
+    ApplyConclusion,
+    ConcludeExperiment,
+    Decision,
+    Direction,
+    EthicsReviewRequested,
+    Event,
+    InvalidInputError,
+    Outcome,
+    OverrideValidation,
+    RecordEthicsReview,
+    RejectIdea,
+    ReviseIdea,
+    ScoreIdea,
+    Stage,
+    Verdict,
+)
+from innovation.domain.bounds import BOUNDS, Bound
+from tests.unit.domain.examples import (
+    EXPERIMENT,
+    IDEA,
+    experimenting,
+    metric,
+    on_target,
+    provenance,
+    score,
+    scouted,
+    screening,
+    start,
+    submit,
+)
+from tests.unit.domain.scenario import DECIDERS, given
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One command that checks a bound: ``build`` puts a value of the given size in it."""
+
+    field: str
+    build: Callable[[Any], tuple[list[Event], Any]]
+    continuous: bool = False
+    """A real number: the value just past a limit is the next float, not the next integer."""
+    signed: bool = False
+    """A number that can go below zero, unlike a length or a count."""
+
+
+def text(size: int) -> str:
+    return "x" * size
+
+
+def url(size: int) -> str:
+    """An address of exactly ``size`` characters; none at all is an absent address."""
+    return "" if size == 0 else "https://example.org/" + "a" * (size - len("https://example.org/"))
+
+
+def names(prefix: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{prefix}{n}" for n in range(count))
+
+
+def nothing_before(command: Any) -> tuple[list[Event], Any]:
+    return [], command
+
+
+def after(history: list[Event]) -> Callable[[Any], tuple[list[Event], Any]]:
+    return lambda command: (history, command)
+
+
+on_scouted = after(scouted())
+on_screening = after(screening())
+on_experimenting = after(experimenting())
+on_measured = after(on_target())
+on_requested = after([*scouted(uses_ai=True), EthicsReviewRequested(idea_id=IDEA)])
+
+
+def scored(**changes: Any) -> tuple[list[Event], Any]:
+    return on_scouted(ScoreIdea(idea_id=IDEA, score=score(**changes)))
+
+
+def review(**changes: Any) -> tuple[list[Event], Any]:
+    fields: dict[str, Any] = {"verdict": Verdict.APPROVED, "reviewers": ("Ines",), "note": None}
+    return on_requested(RecordEthicsReview(idea_id=IDEA, **(fields | changes)))
+
+
+def apply_note(size: int) -> tuple[list[Event], Any]:
+    return on_experimenting(
+        ApplyConclusion(
+            idea_id=IDEA,
+            experiment_id=EXPERIMENT,
+            outcome=Outcome.INCONCLUSIVE,
+            decision=Decision.ITERATE,
+            targets_met=False,
+            note=text(size),
+        )
+    )
+
+
+def conclude_note(size: int) -> tuple[list[Event], Any]:
+    return on_measured(
+        ConcludeExperiment(
+            experiment_id=EXPERIMENT,
+            outcome=Outcome.INCONCLUSIVE,
+            decision=Decision.ITERATE,
+            note=text(size),
+        )
+    )
+
+
+PROBES: dict[str, list[Probe]] = {
+    "title length": [
+        Probe("title", lambda n: nothing_before(submit(title=text(n)))),
+        Probe("title", lambda n: on_scouted(ReviseIdea(idea_id=IDEA, title=text(n)))),
+    ],
+    "summary length": [
+        Probe("summary", lambda n: nothing_before(submit(summary=text(n)))),
+        Probe("summary", lambda n: on_scouted(ReviseIdea(idea_id=IDEA, summary=text(n)))),
+    ],
+    "organisation length": [
+        Probe(
+            "provenance.organisation",
+            lambda n: nothing_before(submit(provenance=provenance(organisation=text(n)))),
+        ),
+        Probe(
+            "provenance.organisation",
+            lambda n: on_scouted(
+                ReviseIdea(idea_id=IDEA, provenance=provenance(organisation=text(n)))
+            ),
+        ),
+    ],
+    "url length": [
+        Probe(
+            "provenance.url", lambda n: nothing_before(submit(provenance=provenance(url=url(n))))
+        ),
+    ],
+    "theme length": [
+        Probe("themes[0]", lambda n: nothing_before(submit(themes=("a" * n,)))),
+        Probe("themes[1]", lambda n: on_scouted(ReviseIdea(idea_id=IDEA, themes=("ai", "a" * n)))),
+    ],
+    "scout length": [Probe("scout", lambda n: nothing_before(submit(scout=text(n))))],
+    "advance reason length": [
+        Probe(
+            "reason",
+            lambda n: on_scouted(
+                AdvanceIdea(idea_id=IDEA, to_stage=Stage.SCREENING, reason=text(n))
+            ),
+        )
+    ],
+    "reject reason length": [
+        Probe("reason", lambda n: on_screening(RejectIdea(idea_id=IDEA, reason=text(n))))
+    ],
+    "override reason length": [
+        Probe("reason", lambda n: on_screening(OverrideValidation(idea_id=IDEA, reason=text(n))))
+    ],
+    "note length": [
+        Probe("note", apply_note),
+        Probe("note", lambda n: review(note=text(n))),
+        Probe("note", conclude_note),
+    ],
+    "reviewer length": [Probe("reviewers[0]", lambda n: review(reviewers=(text(n),)))],
+    "hypothesis length": [Probe("hypothesis", lambda n: nothing_before(start(hypothesis=text(n))))],
+    "pilot site length": [Probe("pilotSite", lambda n: nothing_before(start(pilot_site=text(n))))],
+    "metric name length": [
+        Probe("metrics[0].name", lambda n: nothing_before(start(metrics=(metric(name=text(n)),))))
+    ],
+    "metric unit length": [
+        Probe("metrics[0].unit", lambda n: nothing_before(start(metrics=(metric(unit=text(n)),))))
+    ],
+    "themes count": [
+        Probe("themes", lambda n: nothing_before(submit(themes=names("t", n)))),
+        Probe("themes", lambda n: on_scouted(ReviseIdea(idea_id=IDEA, themes=names("t", n)))),
+    ],
+    "reviewers count": [Probe("reviewers", lambda n: review(reviewers=names("reviewer ", n)))],
+    "metrics count": [
+        Probe(
+            "metrics",
+            lambda n: nothing_before(
+                start(metrics=tuple(metric(name=name) for name in names("metric ", n)))
+            ),
+        )
+    ],
+    "reach": [Probe("score.reach", lambda n: scored(reach=n), signed=True)],
+    "confidence": [
+        Probe("score.confidence", lambda v: scored(confidence=v), continuous=True, signed=True)
+    ],
+    "effort": [
+        # no reach: the smallest efforts would otherwise give an infinite RICE score
+        Probe("score.effort", lambda v: scored(effort=v, reach=0), continuous=True, signed=True)
+    ],
+    "strategic fit": [Probe("score.strategicFit", lambda n: scored(strategic_fit=n), signed=True)],
+}
+
+
+def just_past(limit: float, probe: Probe, upwards: bool) -> float:
+    if probe.continuous:
+        return math.nextafter(limit, math.inf if upwards else -math.inf)
+    return limit + 1 if upwards else limit - 1
+
+
+def cases(accepted: bool) -> list[Any]:
+    """(bound, probe, value) for every value on the accepted or refused side of every bound."""
+    found = []
+    for name, bound in BOUNDS.items():
+        for index, probe in enumerate(PROBES[name]):
+            limits: list[tuple[float, bool]] = [
+                (bound.most, True),
+                (just_past(bound.most, probe, upwards=True), False),
+            ]
+            if bound.least_included:
+                limits.append((bound.least, True))
+                if bound.least > 0 or probe.signed:
+                    limits.append((just_past(bound.least, probe, upwards=False), False))
+            else:
+                limits.append((bound.least, False))
+                limits.append((just_past(bound.least, probe, upwards=True), True))
+            found.extend(
+                pytest.param(probe, value, id=f"{name} #{index} = {value:g}")
+                for value, ok in limits
+                if ok is accepted
+            )
+    return found
+
+
+def run(history: list[Event], command: Any) -> list[Event]:
+    decider = DECIDERS[type(command)]
+    return decider.decide(command, decider.fold(history))
+
+
+def built(probe: Probe, value: float) -> tuple[list[Event], Any]:
+    """The probe's history and command with ``value`` in it; integers for lengths and counts."""
+    return probe.build(value if probe.continuous else int(value))
+
+
+def test_every_bound_is_probed_through_a_command() -> None:
+    assert PROBES.keys() == BOUNDS.keys()
+
+
+def test_the_bounds_are_the_documented_ones() -> None:
+    assert {
+        "title length": Bound(3, 200),
+        "summary length": Bound(1, 5_000),
+        "organisation length": Bound(1, 200),
+        "url length": Bound(0, 2_000),
+        "theme length": Bound(1, 50),
+        "scout length": Bound(1, 200),
+        "advance reason length": Bound(0, 2_000),
+        "reject reason length": Bound(3, 2_000),
+        "override reason length": Bound(20, 2_000),
+        "note length": Bound(0, 5_000),
+        "reviewer length": Bound(1, 200),
+        "hypothesis length": Bound(10, 2_000),
+        "pilot site length": Bound(1, 200),
+        "metric name length": Bound(1, 100),
+        "metric unit length": Bound(1, 50),
+        "themes count": Bound(1, 5),
+        "reviewers count": Bound(1, 20),
+        "metrics count": Bound(1, 10),
+        "reach": Bound(0, 10**12),
+        "confidence": Bound(0, 1),
+        "effort": Bound(0, sys.float_info.max, least_included=False),
+        "strategic fit": Bound(0, 5),
+    } == BOUNDS
+
+
+@pytest.mark.parametrize(("probe", "value"), cases(accepted=True))
+def test_a_value_exactly_at_a_limit_is_accepted(probe: Probe, value: float) -> None:
+    run(*built(probe, value))
+
+
+@pytest.mark.parametrize(("probe", "value"), cases(accepted=False))
+def test_a_value_just_past_a_limit_is_refused_naming_the_field(probe: Probe, value: float) -> None:
+    history, command = built(probe, value)
+
+    given(history).when(command).then(InvalidInputError, field=probe.field)
+
+
+def test_a_fractional_effort_below_one_person_month_is_accepted() -> None:
+    assert run(*scored(effort=0.5))
+
+
+@pytest.mark.parametrize("direction", list(Direction))
+def test_a_target_equal_to_its_baseline_is_refused(direction: Direction) -> None:
+    given().when(start(metrics=(metric(baseline=7.0, target=7.0, direction=direction),))).then(
+        InvalidInputError, field="metrics[0].target"
+    )
+
+
+@pytest.mark.parametrize(
+    ("direction", "towards"),
+    [(Direction.LOWER_IS_BETTER, -math.inf), (Direction.HIGHER_IS_BETTER, math.inf)],
+)
+def test_a_target_the_smallest_step_better_than_its_baseline_is_accepted(
+    direction: Direction, towards: float
+) -> None:
+    target = math.nextafter(7.0, towards)
+
+    assert run([], start(metrics=(metric(baseline=7.0, target=target, direction=direction),)))
+
+
+@pytest.mark.parametrize("bound", BOUNDS.values(), ids=BOUNDS.keys())
+def test_a_bound_admits_its_limits_and_nothing_past_them(bound: Bound) -> None:
+    assert bound.admits(bound.most)
+    assert not bound.admits(math.nextafter(bound.most, math.inf))
+    assert bound.admits(bound.least) is bound.least_included
+    assert not bound.admits(math.nextafter(bound.least, -math.inf))
+    assert not bound.admits(math.nan)

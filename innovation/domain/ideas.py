@@ -8,11 +8,8 @@ needs an ethics approval recorded after its last material revision before it can
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TypeAlias, TypeVar, assert_never
-
-import msgspec
-from msgspec.structs import replace
+from collections.abc import Sequence
+from typing import assert_never
 
 from innovation.domain.bounds import (
     ADVANCE_REASON_LENGTH,
@@ -24,7 +21,6 @@ from innovation.domain.bounds import (
     SCOUT_LENGTH,
 )
 from innovation.domain.decider import Decider
-from innovation.domain.decider import fold as fold_events
 from innovation.domain.errors import (
     CannotMergeIntoItselfError,
     EthicsApprovalRequiredError,
@@ -42,14 +38,50 @@ from innovation.domain.errors import (
     ScaleRequiresValidationError,
     TargetsNotMetError,
 )
-from innovation.domain.messages import Command, Event
+from innovation.domain.idea_messages import (
+    AbsorbDuplicate,
+    AdvanceIdea,
+    ApplyConclusion,
+    BeginExperiment,
+    DuplicateAbsorbed,
+    EthicsReviewRecorded,
+    EthicsReviewRequested,
+    ExperimentAttached,
+    IdeaAdvanced,
+    IdeaCommand,
+    IdeaEvent,
+    IdeaMerged,
+    IdeaRejected,
+    IdeaReleased,
+    IdeaReturnedToScreening,
+    IdeaRevised,
+    IdeaScored,
+    IdeaSubmitted,
+    IdeaValidated,
+    MarkReleased,
+    MergeIdea,
+    OverrideValidation,
+    RecordEthicsReview,
+    RejectIdea,
+    RequestEthicsReview,
+    ReviseIdea,
+    ScoreIdea,
+    SubmitIdea,
+)
+from innovation.domain.idea_state import (
+    Idea,
+    ethics_status,
+    evolve,
+    fold,
+    initial_state,
+    is_closed,
+    needs_ethics_review,
+    passes_ethics_gate,
+)
 from innovation.domain.values import (
-    TERMINAL_STAGES,
     Decision,
-    EthicsStatus,
     Outcome,
     Provenance,
-    Score,
     Stage,
     ValidationRoute,
     Verdict,
@@ -63,318 +95,12 @@ from innovation.domain.values import (
     validate_title,
 )
 
-T = TypeVar("T")
-
 STOPPED_AFTER_EXPERIMENT = "stopped after experiment"
 
 MANUAL_MOVES: frozenset[tuple[Stage, Stage]] = frozenset(
     {(Stage.SCOUTED, Stage.SCREENING), (Stage.SCREENING, Stage.EXPERIMENTING)}
 )
 """The moves a lead makes by hand; every other stage change follows from another event."""
-
-
-# Commands
-
-
-class SubmitIdea(Command, frozen=True, kw_only=True):
-    """A scout brings in an idea; when it happened is the command's time, given by the caller."""
-
-    idea_id: str
-    title: str
-    summary: str
-    provenance: Provenance
-    themes: tuple[str, ...]
-    uses_ai: bool
-    uses_personal_data: bool
-    scout: str
-
-
-class ReviseIdea(Command, frozen=True, kw_only=True):
-    """Change what the idea says; a field left as None stays as it is."""
-
-    idea_id: str
-    title: str | None = None
-    summary: str | None = None
-    provenance: Provenance | None = None
-    themes: tuple[str, ...] | None = None
-    uses_ai: bool | None = None
-    uses_personal_data: bool | None = None
-
-
-class ScoreIdea(Command, frozen=True, kw_only=True):
-    idea_id: str
-    score: Score
-
-
-class AdvanceIdea(Command, frozen=True, kw_only=True):
-    """A lead moves an idea one step by hand: into screening, or into experimenting."""
-
-    idea_id: str
-    to_stage: Stage
-    reason: str | None = None
-
-
-class RejectIdea(Command, frozen=True, kw_only=True):
-    idea_id: str
-    reason: str
-
-
-class MergeIdea(Command, frozen=True, kw_only=True):
-    """Close a duplicate into the idea that survives it."""
-
-    idea_id: str
-    into_idea_id: str
-
-
-class AbsorbDuplicate(Command, frozen=True, kw_only=True):
-    """Record on the survivor that a duplicate was merged into it."""
-
-    idea_id: str
-    duplicate_id: str
-
-
-class BeginExperiment(Command, frozen=True, kw_only=True):
-    """Attach a newly started experiment to the idea, which then experiments."""
-
-    idea_id: str
-    experiment_id: str
-
-
-class ApplyConclusion(Command, frozen=True, kw_only=True):
-    """Carry a concluded experiment's outcome and decision over to its idea."""
-
-    idea_id: str
-    experiment_id: str
-    outcome: Outcome
-    decision: Decision
-    targets_met: bool
-    note: str | None = None
-
-
-class OverrideValidation(Command, frozen=True, kw_only=True):
-    """A lead validates an idea without an experiment, and writes down why."""
-
-    idea_id: str
-    reason: str
-
-
-class MarkReleased(Command, frozen=True, kw_only=True):
-    idea_id: str
-    release_id: str
-
-
-class RequestEthicsReview(Command, frozen=True, kw_only=True):
-    idea_id: str
-
-
-class RecordEthicsReview(Command, frozen=True, kw_only=True):
-    """The ethics council's verdict, with the names of those who reviewed."""
-
-    idea_id: str
-    verdict: Verdict
-    reviewers: tuple[str, ...]
-    note: str | None = None
-
-
-IdeaCommand: TypeAlias = (
-    SubmitIdea
-    | ReviseIdea
-    | ScoreIdea
-    | AdvanceIdea
-    | RejectIdea
-    | MergeIdea
-    | AbsorbDuplicate
-    | BeginExperiment
-    | ApplyConclusion
-    | OverrideValidation
-    | MarkReleased
-    | RequestEthicsReview
-    | RecordEthicsReview
-)
-
-
-# Events
-
-
-class IdeaSubmitted(Event, frozen=True, kw_only=True, tag="idea.submitted"):
-    idea_id: str
-    title: str
-    summary: str
-    provenance: Provenance
-    themes: tuple[str, ...]
-    uses_ai: bool
-    uses_personal_data: bool
-    scout: str
-
-
-class IdeaRevised(Event, frozen=True, kw_only=True, tag="idea.revised"):
-    """Only the changed fields are set; ``material`` changes call for a new ethics review."""
-
-    idea_id: str
-    title: str | None = None
-    summary: str | None = None
-    provenance: Provenance | None = None
-    themes: tuple[str, ...] | None = None
-    uses_ai: bool | None = None
-    uses_personal_data: bool | None = None
-    material: bool
-
-
-class IdeaScored(Event, frozen=True, kw_only=True, tag="idea.scored"):
-    """One entry of the score history; ``rice`` as computed when scored."""
-
-    idea_id: str
-    score: Score
-    rice: float
-
-
-class IdeaAdvanced(Event, frozen=True, kw_only=True, tag="idea.advanced"):
-    idea_id: str
-    from_stage: Stage
-    to_stage: Stage
-    reason: str | None = None
-
-
-class IdeaRejected(Event, frozen=True, kw_only=True, tag="idea.rejected"):
-    """Out of the pipeline, with the reason; ``experiment_id`` when an experiment stopped it."""
-
-    idea_id: str
-    reason: str
-    experiment_id: str | None = None
-
-
-class IdeaMerged(Event, frozen=True, kw_only=True, tag="idea.merged"):
-    idea_id: str
-    into_idea_id: str
-
-
-class DuplicateAbsorbed(Event, frozen=True, kw_only=True, tag="idea.duplicate_absorbed"):
-    idea_id: str
-    duplicate_id: str
-
-
-class ExperimentAttached(Event, frozen=True, kw_only=True, tag="idea.experiment_attached"):
-    idea_id: str
-    experiment_id: str
-
-
-class IdeaValidated(Event, frozen=True, kw_only=True, tag="idea.validated"):
-    """Proven by ``experiment_id`` (via EXPERIMENT), or by a lead's override with a reason."""
-
-    idea_id: str
-    experiment_id: str | None
-    via: ValidationRoute
-    reason: str | None = None
-
-
-class IdeaReturnedToScreening(Event, frozen=True, kw_only=True, tag="idea.returned_to_screening"):
-    """An experiment said "iterate": back to screening for another try."""
-
-    idea_id: str
-    experiment_id: str
-    reason: str | None = None
-
-
-class IdeaReleased(Event, frozen=True, kw_only=True, tag="idea.released"):
-    idea_id: str
-    release_id: str
-
-
-class EthicsReviewRequested(Event, frozen=True, kw_only=True, tag="idea.ethics_review_requested"):
-    idea_id: str
-
-
-class EthicsReviewRecorded(Event, frozen=True, kw_only=True, tag="idea.ethics_review_recorded"):
-    idea_id: str
-    verdict: Verdict
-    reviewers: tuple[str, ...]
-    note: str | None = None
-
-
-IdeaEvent: TypeAlias = (
-    IdeaSubmitted
-    | IdeaRevised
-    | IdeaScored
-    | IdeaAdvanced
-    | IdeaRejected
-    | IdeaMerged
-    | DuplicateAbsorbed
-    | ExperimentAttached
-    | IdeaValidated
-    | IdeaReturnedToScreening
-    | IdeaReleased
-    | EthicsReviewRequested
-    | EthicsReviewRecorded
-)
-
-
-# State
-
-
-class Idea(msgspec.Struct, frozen=True, kw_only=True):
-    """An idea as its events left it; ``version`` counts them."""
-
-    id: str = ""
-    exists: bool = False
-    stage: Stage = Stage.SCOUTED
-    title: str = ""
-    summary: str = ""
-    provenance: Provenance | None = None
-    themes: tuple[str, ...] = ()
-    uses_ai: bool = False
-    uses_personal_data: bool = False
-    scout: str = ""
-    score: Score | None = None
-    running_experiment: str | None = None
-    experiments: tuple[str, ...] = ()
-    merged_into: str | None = None
-    absorbed: tuple[str, ...] = ()
-    rejection_reason: str | None = None
-    validated_via: ValidationRoute | None = None
-    release_id: str | None = None
-    version: int = 0
-    last_material_version: int = 0
-    ethics_requested: bool = False
-    ethics_verdict: Verdict | None = None
-    ethics_verdict_version: int = 0
-
-
-def initial_state() -> Idea:
-    return Idea()
-
-
-def is_closed(idea: Idea) -> bool:
-    """Rejected and merged ideas have left the pipeline for good."""
-    return idea.stage in TERMINAL_STAGES
-
-
-def needs_ethics_review(idea: Idea) -> bool:
-    return idea.uses_ai or idea.uses_personal_data
-
-
-def _approval_is_current(idea: Idea) -> bool:
-    return (
-        idea.ethics_verdict == Verdict.APPROVED
-        and idea.ethics_verdict_version > idea.last_material_version
-    )
-
-
-def ethics_status(idea: Idea) -> EthicsStatus:
-    """A pending request shows first; an approval older than the last material change is STALE."""
-    if not needs_ethics_review(idea):
-        return EthicsStatus.NOT_REQUIRED
-    if idea.ethics_requested:
-        return EthicsStatus.REQUESTED
-    if idea.ethics_verdict is None:
-        return EthicsStatus.REQUIRED
-    if idea.ethics_verdict == Verdict.APPROVED and not _approval_is_current(idea):
-        return EthicsStatus.STALE
-    return EthicsStatus(idea.ethics_verdict)
-
-
-def passes_ethics_gate(idea: Idea) -> bool:
-    """Whether the idea may enter a release as far as ethics goes."""
-    return not needs_ethics_review(idea) or _approval_is_current(idea)
 
 
 # Decisions
@@ -670,94 +396,47 @@ def _record_ethics_review(command: RecordEthicsReview, state: Idea) -> list[Idea
     return [EthicsReviewRecorded(idea_id=state.id, verdict=verdict, reviewers=reviewers, note=note)]
 
 
-# Evolution
-
-
-def _next(state: Idea, **changes: object) -> Idea:
-    """The state one event later."""
-    return replace(state, version=state.version + 1, **changes)
-
-
-def evolve(state: Idea, event: object) -> Idea:
-    """Apply one event; events of other aggregates leave the idea as it is."""
-    match event:
-        case IdeaSubmitted():
-            return _next(
-                state,
-                id=event.idea_id,
-                exists=True,
-                stage=Stage.SCOUTED,
-                title=event.title,
-                summary=event.summary,
-                provenance=event.provenance,
-                themes=event.themes,
-                uses_ai=event.uses_ai,
-                uses_personal_data=event.uses_personal_data,
-                scout=event.scout,
-                last_material_version=state.version + 1,
-            )
-        case IdeaRevised():
-            return _next(
-                state,
-                title=_either(event.title, state.title),
-                summary=_either(event.summary, state.summary),
-                provenance=_either(event.provenance, state.provenance),
-                themes=_either(event.themes, state.themes),
-                uses_ai=_either(event.uses_ai, state.uses_ai),
-                uses_personal_data=_either(event.uses_personal_data, state.uses_personal_data),
-                last_material_version=(
-                    state.version + 1 if event.material else state.last_material_version
-                ),
-            )
-        case IdeaScored():
-            return _next(state, score=event.score)
-        case IdeaAdvanced():
-            return _next(state, stage=event.to_stage)
-        case IdeaRejected():
-            return _next(
-                state,
-                stage=Stage.REJECTED,
-                rejection_reason=event.reason,
-                running_experiment=None,
-            )
-        case IdeaMerged():
-            return _next(state, stage=Stage.MERGED, merged_into=event.into_idea_id)
-        case DuplicateAbsorbed():
-            return _next(state, absorbed=(*state.absorbed, event.duplicate_id))
-        case ExperimentAttached():
-            return _next(
-                state,
-                running_experiment=event.experiment_id,
-                experiments=(*state.experiments, event.experiment_id),
-            )
-        case IdeaValidated():
-            return _next(
-                state, stage=Stage.VALIDATED, validated_via=event.via, running_experiment=None
-            )
-        case IdeaReturnedToScreening():
-            return _next(state, stage=Stage.SCREENING, running_experiment=None)
-        case IdeaReleased():
-            return _next(state, stage=Stage.RELEASED, release_id=event.release_id)
-        case EthicsReviewRequested():
-            return _next(state, ethics_requested=True)
-        case EthicsReviewRecorded():
-            return _next(
-                state,
-                ethics_requested=False,
-                ethics_verdict=event.verdict,
-                ethics_verdict_version=state.version + 1,
-            )
-        case _:
-            return state
-
-
-def _either(new: T | None, old: T) -> T:
-    return old if new is None else new
-
-
-def fold(events: Iterable[object], state: Idea | None = None) -> Idea:
-    """Replay an idea's events, from scratch or from a snapshot ``state``."""
-    return fold_events(evolve, events, initial_state() if state is None else state)
-
-
 decider: Decider[IdeaCommand, IdeaEvent, Idea] = Decider(initial_state, decide, evolve)
+
+__all__ = [
+    "MANUAL_MOVES",
+    "STOPPED_AFTER_EXPERIMENT",
+    "AbsorbDuplicate",
+    "AdvanceIdea",
+    "ApplyConclusion",
+    "BeginExperiment",
+    "DuplicateAbsorbed",
+    "EthicsReviewRecorded",
+    "EthicsReviewRequested",
+    "ExperimentAttached",
+    "Idea",
+    "IdeaAdvanced",
+    "IdeaCommand",
+    "IdeaEvent",
+    "IdeaMerged",
+    "IdeaRejected",
+    "IdeaReleased",
+    "IdeaReturnedToScreening",
+    "IdeaRevised",
+    "IdeaScored",
+    "IdeaSubmitted",
+    "IdeaValidated",
+    "MarkReleased",
+    "MergeIdea",
+    "OverrideValidation",
+    "RecordEthicsReview",
+    "RejectIdea",
+    "RequestEthicsReview",
+    "ReviseIdea",
+    "ScoreIdea",
+    "SubmitIdea",
+    "decide",
+    "decider",
+    "ethics_status",
+    "evolve",
+    "fold",
+    "initial_state",
+    "is_closed",
+    "needs_ethics_review",
+    "passes_ethics_gate",
+]

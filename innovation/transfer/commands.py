@@ -5,15 +5,18 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from innovation.config import get_settings
 from innovation.tokens import ROLES
 
+if TYPE_CHECKING:
+    from innovation.services import Actor
 
-def _actor(text: str) -> Any:
+
+def _actor(text: str) -> Actor:
     from innovation.services import Actor
 
     role, _, name = text.partition(":")

@@ -22,9 +22,6 @@ from innovation.projections.ideas import ideas_view
 from innovation.projections.releases import releases_view
 from innovation.store import Log, RecordedEvent
 
-KINDS = ("events", "ideas", "releases")
-FORMATS = ("jsonl", "csv")
-
 
 class ExportedEvent(msgspec.Struct, frozen=True, kw_only=True):
     """One event of the log as exported: everything the log stored about it."""

@@ -41,7 +41,6 @@ REQUIRED = (
 OPTIONAL = ("url", "uses_ai", "uses_personal_data", "scout", "scouted_at")
 COLUMNS = (*REQUIRED, *OPTIONAL)
 EXTERNAL_REF_MAX = 200
-FORMATS = ("csv", "jsonl")
 
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
@@ -52,7 +51,7 @@ class ImportFileError(ValueError):
     """The file as a whole cannot be read (no header, an unknown column): nothing is imported."""
 
     def __init__(self, line: int, field: str, reason: str) -> None:
-        super().__init__(f"line {line}, {field}: {reason}")
+        super().__init__(f"line {line}, {field}: {reason}" if line else reason)
         self.problem = RowProblem(line, field, reason)
 
 
@@ -177,8 +176,8 @@ def _unknown(name: str) -> str:
 
 def _broken_quote(text: str, start: int, end: int, header: list[str], error: str) -> RowProblem:
     """Name the column whose quote never closes: the last cell of its line, read leniently."""
-    line = text.splitlines()[start - 1] if start <= len(text.splitlines()) else ""
-    cells = next(csv.reader([line]), [""])
+    lines = text.splitlines()
+    cells = next(csv.reader([lines[start - 1] if start <= len(lines) else ""]), [""])
     field = header[len(cells) - 1] if 0 < len(cells) <= len(header) else "row"
     if "end of data" in error:
         reason = f"a quote opened here is never closed (lines {start} to {end} were not read)"

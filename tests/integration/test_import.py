@@ -200,3 +200,24 @@ async def test_a_json_lines_file_reports_broken_lines_and_unknown_keys(
     assert lines[2] == "scouting.jsonl: line 4, row: must be a JSON object"
     assert lines[3] == "scouting.jsonl: 4 rows: 1 imported, 0 already imported, 3 refused"
     assert list(await imported(database)) == [idea_id_of("mwc-2025-031")]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("scouting.csv", (HEADER + GOOD).encode("utf-16"), "line 1, header: is not UTF-8 text"),
+        ("scouting.txt", (HEADER + GOOD).encode(), "name it .csv or .jsonl"),
+    ],
+    ids=["a UTF-16 file", "an unknown extension"],
+)
+async def test_a_file_in_another_encoding_or_format_imports_nothing(
+    database_url: str, database: Database, tmp_path: Path, name: str, content: bytes, says: str
+):
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    result = await asyncio.to_thread(invoke, database_url, "import", str(path))
+
+    assert result.exit_code == 2
+    assert says in " ".join(result.output.split())
+    assert await log_end(database) == 0

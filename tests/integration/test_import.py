@@ -221,3 +221,22 @@ async def test_a_file_in_another_encoding_or_format_imports_nothing(
     assert result.exit_code == 2
     assert says in " ".join(result.output.split())
     assert await log_end(database) == 0
+
+
+async def test_the_importer_is_a_role_and_a_name_and_a_bare_scout_name_is_a_scout(
+    database_url: str, database: Database, tmp_path: Path
+):
+    path = tmp_path / "scouting.csv"
+    path.write_text(
+        HEADER.replace("uses_ai", "scout") + GOOD.replace(",no\n", ",kofi\n"), encoding="utf-8"
+    )
+
+    refused = await asyncio.to_thread(invoke, database_url, "import", str(path), "--as", "amina")
+    done = await asyncio.to_thread(invoke, database_url, "import", str(path), "--as", "lead:lea")
+
+    assert refused.exit_code == 2
+    assert "must read role:name" in refused.output
+    assert done.exit_code == 0, done.output
+    idea = await database.read(lambda c: views.idea(c, idea_id_of("lab-1")))
+    assert idea is not None
+    assert (idea.scout, idea.submitted_by) == ("scout:kofi", "lead:lea")

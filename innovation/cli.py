@@ -393,6 +393,9 @@ def _release_commands() -> None:
 
     main.add_command(release)
     main.add_command(scheduler)
+    from innovation.transfer.commands import add_to
+
+    add_to(main)
 
 
 _release_commands()

@@ -1,0 +1,199 @@
+"""``innovation import``, ``export`` and ``restore`` (README: "Importing and exporting")."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from innovation.config import get_settings
+from innovation.tokens import ROLES
+
+if TYPE_CHECKING:
+    from innovation.services import Actor
+
+
+def _actor(text: str) -> Actor:
+    from innovation.services import Actor
+
+    role, _, name = text.partition(":")
+    if role not in ROLES or not name:
+        raise click.BadParameter(f"must read role:name with a role of {', '.join(ROLES)}")
+    return Actor(text, role)
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--as",
+    "actor",
+    default="scout:import",
+    show_default=True,
+    help="Who imports (role:name); the scout of rows that name none.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("csv", "jsonl")),
+    default=None,
+    help="The file's format (default: by its extension).",
+)
+def import_ideas(path: Path, actor: str, fmt: str | None) -> None:
+    """Submit the ideas of a CSV or JSON Lines file; report every row that is refused.
+
+    Rows already imported (same external_ref, same content) are not written again.
+    """
+    from innovation.bootstrap import bootstrap
+    from innovation.cli import _now, _progress, _run, console
+    from innovation.transfer.importer import import_rows
+    from innovation.transfer.rows import ImportFileError, format_of, read_rows
+
+    who = _actor(actor)
+    now = _now()
+    try:
+        rows = list(read_rows(path.read_bytes(), format_of(path.name, fmt), who.name, now))
+    except ImportFileError as error:
+        console.print(f"[red]{path.name}: nothing imported:[/red] {error}")
+        sys.exit(2)
+
+    async def run() -> Any:
+        services = bootstrap(get_settings())
+        try:
+            with _progress() as bar:
+                task = bar.add_task(f"importing {path.name}", total=len(rows))
+                return await import_rows(
+                    services.pipeline,
+                    rows,
+                    who,
+                    now,
+                    progress=lambda done: bar.update(task, completed=done),
+                )
+        finally:
+            await services.close()
+
+    report = _run(run())
+    for problem in report.problems:
+        click.echo(f"{path.name}: {problem}")
+    summary = (
+        f"{path.name}: {report.rows} rows: {len(report.written)} imported, "
+        f"{len(report.already)} already imported, {len(report.problems)} refused"
+    )
+    if not report.written:
+        summary += "; nothing new was written"
+    click.echo(summary)
+    if report.problems:
+        sys.exit(1)
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(("events", "ideas", "releases")))
+@click.option(
+    "--format", "fmt", type=click.Choice(("jsonl", "csv")), default="jsonl", show_default=True
+)
+@click.option(
+    "--since",
+    default=None,
+    metavar="DATE",
+    help="Only what was recorded (events), changed (ideas) or published (releases) "
+    "at or after DATE (ISO date or date-time, UTC unless it names a zone).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default stdout).",
+)
+def export(kind: str, fmt: str, since: str | None, output: Path | None) -> None:
+    """Write the log (events), the ideas or the releases out as JSON Lines or CSV."""
+    from innovation.bootstrap import bootstrap
+    from innovation.cli import _run, console
+    from innovation.transfer import exports
+
+    try:
+        moment = None if since is None else exports.parse_moment(since)
+    except ValueError:
+        raise click.BadParameter(
+            f"{since!r} is not an ISO date or date-time", param_hint="--since"
+        ) from None
+
+    async def run(out: IO[str]) -> int:
+        services = bootstrap(get_settings())
+        try:
+            writer = exports.Writer(out, fmt, exports.columns_of(kind))
+            if kind == "events":
+                async for row in exports.events(services.store, moment):
+                    writer.write(row)
+            else:
+                read = exports.ideas if kind == "ideas" else exports.releases
+                writer.write_all(await services.database.read(lambda c: read(c, moment)))
+            return writer.count
+        finally:
+            await services.close()
+
+    target = (
+        nullcontext(sys.stdout)
+        if output is None
+        else output.open("w", encoding="utf-8", newline="")
+    )
+    with target as out:
+        count = _run(run(out))
+    console.print(f"exported {count} {kind}" + (f" to {output}" if output else ""))
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("jsonl", "csv")),
+    default=None,
+    help="The export's format (default: by its extension).",
+)
+def restore(path: Path, fmt: str | None) -> None:
+    """Load an events export into an empty database, as it was, and project it."""
+    from innovation.bootstrap import bootstrap
+    from innovation.cli import _progress, _run, console
+    from innovation.seed import SeedClock
+    from innovation.transfer.exports import ExportReadError, read_events
+    from innovation.transfer.restore import RestoreError
+    from innovation.transfer.restore import restore as restore_events
+    from innovation.transfer.rows import ImportFileError, format_of
+
+    try:
+        kind = format_of(path.name, fmt)
+    except ImportFileError as error:
+        raise click.BadParameter(error.problem.reason, param_hint="PATH") from None
+
+    async def run() -> Any:
+        clock = SeedClock()
+        services = bootstrap(get_settings(), clock=clock)
+        try:
+            with path.open(encoding="utf-8", newline="") as lines, _progress() as bar:
+                task = bar.add_task(f"restoring {path.name}", total=None)
+                return await restore_events(
+                    services,
+                    clock,
+                    read_events(lines, kind),
+                    progress=lambda done: bar.update(task, completed=done),
+                )
+        finally:
+            await services.close()
+
+    try:
+        report = _run(run())
+    except (RestoreError, ExportReadError) as error:
+        console.print(f"[red]{path.name}: restore stopped:[/red] {error}")
+        sys.exit(1)
+    console.print(f"restored {report.events} events from {path.name} and projected them")
+    if report.renumbered:
+        console.print(f"{report.renumbered} events have new positions: the exported log had gaps")
+
+
+def add_to(group: click.Group) -> None:
+    """Give the ``innovation`` command its import, export and restore."""
+    for command in (import_ideas, export, restore):
+        group.add_command(command)

@@ -1,0 +1,173 @@
+"""Write the log, the ideas or the releases out, as JSON Lines or CSV.
+
+The log goes out as stored: every event with its id, stream, version, type, schema version,
+recording time, and its data and metadata byte for byte (JSON embedded as it is in JSON Lines,
+as text in CSV), so ``restore`` can load it into an empty database as it was. Ideas and
+releases are their read models' rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import IO, Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from innovation.projections.ideas import ideas_view
+from innovation.projections.releases import releases_view
+from innovation.store import Log, RecordedEvent
+
+
+class ExportedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One event of the log as exported: everything the log stored about it."""
+
+    position: int
+    event_id: uuid.UUID
+    stream_id: str
+    version: int
+    type: str
+    schema_version: int
+    recorded_at: datetime
+    data: msgspec.Raw
+    metadata: msgspec.Raw
+
+    @classmethod
+    def of(cls, record: RecordedEvent) -> ExportedEvent:
+        return cls(
+            position=record.position,
+            event_id=record.event_id,
+            stream_id=record.stream_id,
+            version=record.version,
+            type=record.type,
+            schema_version=record.schema_version,
+            recorded_at=record.recorded_at,
+            data=msgspec.Raw(record.data),
+            metadata=msgspec.Raw(record.metadata),
+        )
+
+
+EVENT_COLUMNS = ExportedEvent.__struct_fields__
+
+
+def parse_moment(text: str) -> datetime:
+    """A date (midnight UTC) or an ISO date-time (UTC when it names no zone)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+async def events(log: Log, since: datetime | None = None) -> AsyncIterator[dict[str, Any]]:
+    """The settled log in position order, from events recorded at ``since`` or later."""
+    async for record in log.replay():
+        if since is None or record.recorded_at >= since:
+            yield msgspec.structs.asdict(ExportedEvent.of(record))
+
+
+def ideas(connection: Connection, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Every idea as its read model holds it; with ``since``, those changed at or after it."""
+    query = sa.select(ideas_view).order_by(ideas_view.c.submitted_at, ideas_view.c.idea_id)
+    if since is not None:
+        query = query.where(ideas_view.c.updated_at >= since)
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def releases(connection: Connection, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Every release with its frozen bundle; with ``since``, those published at or after it."""
+    query = sa.select(releases_view).order_by(releases_view.c.starts_at)
+    if since is not None:
+        query = query.where(releases_view.c.published_at >= since)
+    return [
+        {**row, "bundle": msgspec.Raw(row["bundle"])}
+        for row in connection.execute(query).mappings()
+    ]
+
+
+def columns_of(kind: str) -> tuple[str, ...]:
+    table = {"ideas": ideas_view, "releases": releases_view}.get(kind)
+    return EVENT_COLUMNS if table is None else tuple(table.c.keys())
+
+
+class Writer:
+    """Writes rows as JSON Lines or CSV (with a header) to ``out``."""
+
+    def __init__(self, out: IO[str], fmt: str, columns: Iterable[str]) -> None:
+        self.out = out
+        self.columns = tuple(columns)
+        self.count = 0
+        self._csv = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
+        if self._csv is not None:
+            self._csv.writerow(self.columns)
+
+    def write(self, row: dict[str, Any]) -> None:
+        if self._csv is None:
+            self.out.write(msgspec.json.encode(row).decode())
+            self.out.write("\n")
+        else:
+            self._csv.writerow([cell(row[name]) for name in self.columns])
+        self.count += 1
+
+    def write_all(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
+            self.write(row)
+
+
+def cell(value: object) -> str:
+    """A value as a spreadsheet cell: lists joined by ';', JSON as text, times in ISO 8601."""
+    match value:
+        case None:
+            return ""
+        case bool():
+            return "true" if value else "false"
+        case msgspec.Raw():
+            return bytes(value).decode()
+        case datetime():
+            return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        case list() | tuple():
+            return ";".join(str(item) for item in value)
+        case _:
+            return str(value)
+
+
+class ExportReadError(ValueError):
+    """A line of an events export that is not an exported event; the message names the line."""
+
+
+def read_events(lines: Iterable[str], fmt: str) -> Iterator[tuple[int, ExportedEvent]]:
+    """An events export read back, with the line each event starts on."""
+    line = 0
+    try:
+        if fmt == "csv":
+            reader = csv.DictReader(lines, strict=True)
+            for row in reader:
+                yield reader.line_num, _event_of_cells(row)
+                line = reader.line_num
+            return
+        decoder = msgspec.json.Decoder(ExportedEvent)
+        for line, text in enumerate(lines, start=1):
+            if text.strip():
+                yield line, decoder.decode(text)
+    except (msgspec.DecodeError, csv.Error, KeyError, ValueError) as error:
+        raise ExportReadError(
+            f"line {line + (fmt == 'csv')}: not an exported event ({error})"
+        ) from None
+
+
+def _event_of_cells(row: dict[str, str]) -> ExportedEvent:
+    return ExportedEvent(
+        position=int(row["position"]),
+        event_id=uuid.UUID(row["event_id"]),
+        stream_id=row["stream_id"],
+        version=int(row["version"]),
+        type=row["type"],
+        schema_version=int(row["schema_version"]),
+        recorded_at=parse_moment(row["recorded_at"]),
+        data=msgspec.Raw(row["data"].encode()),
+        metadata=msgspec.Raw(row["metadata"].encode()),
+    )

@@ -1,0 +1,80 @@
+"""Run the good rows of a scout's file through the pipeline, one command (and transaction) each.
+
+A row the domain refuses writes nothing and is reported with its column, as the scout's file
+names it; a row imported before (same reference, same content) is acknowledged, not repeated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from innovation.domain.errors import DomainError, IdeaAlreadyExistsError
+from innovation.services import Actor, Pipeline, ServiceError
+from innovation.transfer.rows import IdeaRow, Row, RowProblem
+
+_API_FIELD = re.compile(r"^(?:provenance\.)?(\w+)(?:\[\d+\])?$")
+
+
+@dataclass
+class ImportReport:
+    """What became of each row: written now, already in the log, or refused (and why)."""
+
+    written: list[int] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.written) + len(self.already) + len(self.problems)
+
+
+async def import_rows(
+    pipeline: Pipeline,
+    rows: Iterable[Row],
+    actor: Actor,
+    now: datetime,
+    progress: Callable[[int], None] = lambda done: None,
+) -> ImportReport:
+    """Submit each good row as ``actor``, at its ``scouted_at`` or ``now``; report the rest."""
+    report = ImportReport()
+    for done, row in enumerate(rows, start=1):
+        if isinstance(row, RowProblem):
+            report.problems.append(row)
+        else:
+            await _submit(pipeline, row, actor, now, report)
+        progress(done)
+    report.problems.sort(key=lambda problem: problem.line)
+    return report
+
+
+async def _submit(
+    pipeline: Pipeline, row: IdeaRow, actor: Actor, now: datetime, report: ImportReport
+) -> None:
+    try:
+        outcome = await pipeline.execute(
+            row.command, actor, at=row.scouted_at or now, command_id=row.command_id
+        )
+    except IdeaAlreadyExistsError:
+        reason = (
+            f"{row.external_ref!r} was imported before with different content; "
+            "change the idea through reviseIdea, or give the row a new reference"
+        )
+        report.problems.append(RowProblem(row.line, "external_ref", reason))
+    except (DomainError, ServiceError) as error:
+        report.problems.append(RowProblem(row.line, *_in_file_terms(error.field, error.message)))
+    else:
+        (report.written if outcome.envelopes else report.already).append(row.line)
+
+
+def _in_file_terms(api_field: str | None, message: str) -> tuple[str, str]:
+    """The domain names fields as the API does (``provenance.sourceKind``); name the column."""
+    if api_field is None:
+        return "row", message
+    match = _API_FIELD.match(api_field)
+    if match is None:
+        return api_field, message
+    column = re.sub(r"(?<!^)([A-Z])", r"_\1", match.group(1)).lower()
+    return column, message.replace(api_field, column)

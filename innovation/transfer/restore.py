@@ -1,0 +1,95 @@
+"""Load an events export into an empty database: the same events, then the same read models.
+
+Each event is appended as it was stored (its id, stream, version, type, schema version, data,
+metadata and recording time) through the store's append, the path a command's unit of work
+takes, and projected, all in one transaction: a restore that stops writes nothing. The log must
+be empty, so positions come out as they were in a log without gaps; where the source had gaps
+(a rolled-back PostgreSQL append), the report says how many events were renumbered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import msgspec
+from sqlalchemy.engine import Connection
+
+from innovation.bootstrap import Services
+from innovation.seed import SeedClock
+from innovation.store import NO_STREAM, RecordedEvent, StoredEvent, StoreError
+from innovation.transfer.exports import ExportedEvent
+
+PROGRESS_EVERY = 100
+
+
+class RestoreError(ValueError):
+    """The export cannot be restored here; nothing of it was written."""
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    events: int
+    renumbered: int
+    """Events whose position differs from the export's (the source's log had gaps)."""
+
+
+async def restore(
+    services: Services,
+    clock: SeedClock,
+    events: Iterable[tuple[int, ExportedEvent]],
+    progress: Callable[[int], None] = lambda done: None,
+) -> RestoreReport:
+    """Append ``events`` (line, event) to the empty log of ``services``, built with ``clock``."""
+    existing = await services.store.last_position()
+    if existing:
+        raise RestoreError(
+            f"the database already holds {existing} events: restore needs an empty one"
+        )
+
+    def job(connection: Connection) -> RestoreReport:
+        done = renumbered = 0
+        for line, event in events:
+            renumbered += _append(services, clock, connection, line, event)
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                progress(done)
+        progress(done)
+        return RestoreReport(events=done, renumbered=renumbered)
+
+    return await services.database.write(job)
+
+
+def _append(
+    services: Services, clock: SeedClock, connection: Connection, line: int, event: ExportedEvent
+) -> bool:
+    """Append and project one event; true when the log gave it another position."""
+    clock.now = event.recorded_at
+    stored = StoredEvent(
+        event_id=event.event_id,
+        type=event.type,
+        schema_version=event.schema_version,
+        data=bytes(event.data),
+        metadata=bytes(event.metadata),
+    )
+    expected = event.version - 1 if event.version > 1 else NO_STREAM
+    try:
+        result = services.store.recorder.append(connection, event.stream_id, [stored], expected)
+        if not result.written:
+            raise RestoreError(f"line {line}: event {event.event_id} appears twice")
+        [position] = result.positions
+        record = RecordedEvent(
+            position=position,
+            stream_id=event.stream_id,
+            version=event.version,
+            type=event.type,
+            schema_version=event.schema_version,
+            data=stored.data,
+            metadata=stored.metadata,
+            raw_recorded_at=event.recorded_at,
+            raw_event_id=event.event_id,
+        )
+        services.projector.apply(connection, [services.store.recorded(record)])
+    except (StoreError, msgspec.DecodeError) as error:
+        raise RestoreError(f"line {line}: {error}") from error
+    return position != event.position

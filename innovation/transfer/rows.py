@@ -1,0 +1,317 @@
+"""A scout's file of ideas, one row at a time: each row becomes a ``SubmitIdea`` or a problem.
+
+Nothing here writes: rows are read and checked first, so the importer can run the good ones and
+report the bad ones with their line, column and reason. The idea's id and the command's id are
+derived from the row's ``external_ref`` (and the command's from its content too): importing the
+same row again is recognised as a repeat and writes nothing, and a row changed since its first
+import is refused instead of silently dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from innovation.domain.ideas import SubmitIdea
+from innovation.domain.values import Provenance, SourceKind
+
+IMPORT_NAMESPACE = uuid.UUID("9b0b7c52-3f0e-4c63-9d43-58a4f7e1c2d6")
+"""Fixed, so that an external reference maps to the same idea id on every machine."""
+
+REQUIRED = (
+    "external_ref",
+    "title",
+    "summary",
+    "source_kind",
+    "organisation",
+    "country",
+    "external",
+    "themes",
+)
+OPTIONAL = ("url", "uses_ai", "uses_personal_data", "scout", "scouted_at")
+COLUMNS = (*REQUIRED, *OPTIONAL)
+EXTERNAL_REF_MAX = 200
+
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (no header, an unknown column): nothing is imported."""
+
+    def __init__(self, line: int, field: str, reason: str) -> None:
+        super().__init__(f"line {line}, {field}: {reason}" if line else reason)
+        self.problem = RowProblem(line, field, reason)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why the row starting on ``line`` is not imported; ``field`` is its column."""
+
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.field}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class IdeaRow:
+    """A good row: the command it stands for, and when the idea was scouted (None: now)."""
+
+    line: int
+    external_ref: str
+    command: SubmitIdea
+    scouted_at: datetime | None
+
+    @property
+    def command_id(self) -> uuid.UUID:
+        """Same reference and content, same id: a second import is acknowledged, not repeated."""
+        digest = hashlib.sha256(msgspec.json.encode(self.command)).hexdigest()
+        return uuid.uuid5(IMPORT_NAMESPACE, f"{self.command.idea_id}:{digest}")
+
+
+Row = IdeaRow | RowProblem
+
+
+def idea_id_of(external_ref: str) -> str:
+    """The idea id an external reference stands for, the same on every import."""
+    return str(uuid.uuid5(IMPORT_NAMESPACE, external_ref.strip()))
+
+
+def format_of(name: str, given: str | None = None) -> str:
+    """The file's format: as given, or by its extension (.csv, .jsonl or .ndjson)."""
+    if given:
+        return given
+    lowered = name.lower()
+    if lowered.endswith(".csv"):
+        return "csv"
+    if lowered.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    raise ImportFileError(0, "file", "name it .csv or .jsonl, or say --format csv|jsonl")
+
+
+def read_rows(data: bytes, fmt: str, scout: str, now: datetime) -> Iterator[Row]:
+    """Every row of the file, good or bad, in order; ``scout`` stands in for a blank scout."""
+    # Undecodable bytes survive as lone surrogates, so the row and column holding them are named.
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    raw = _csv_rows(text) if fmt == "csv" else _jsonl_rows(text)
+    first_seen: dict[str, int] = {}
+    for line, fields in raw:
+        if isinstance(fields, RowProblem):
+            yield fields
+            continue
+        row = _idea_row(line, fields, scout, now)
+        if isinstance(row, IdeaRow):
+            earlier = first_seen.setdefault(row.external_ref, line)
+            if earlier != line:
+                yield RowProblem(
+                    line, "external_ref", f"{row.external_ref!r} repeats line {earlier}"
+                )
+                continue
+        yield row
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header = _header(reader)
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield start, _broken_quote(text, start, reader.line_num, header, str(error))
+            return  # what follows a broken quote cannot be told apart from it
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(header):
+            reason = f"has {len(cells)} cells, the header names {len(header)} columns"
+            yield start, RowProblem(start, "row", reason)
+            continue
+        yield start, dict(zip(header, cells, strict=False))
+
+
+def _header(reader: Any) -> list[str]:
+    try:
+        names = [name.strip() for name in next(reader)]
+    except (StopIteration, csv.Error):
+        names = []
+    if _SURROGATE.search("".join(names)):
+        raise ImportFileError(1, "header", "is not UTF-8 text: save the file as UTF-8")
+    if "external_ref" not in names:
+        raise ImportFileError(
+            1,
+            "header",
+            "the first line must name the columns (" + ", ".join(COLUMNS) + ")",
+        )
+    for name in names:
+        if name not in COLUMNS:
+            raise ImportFileError(1, name or "header", _unknown(name))
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise ImportFileError(1, "header", "misses the columns " + ", ".join(missing))
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ImportFileError(1, repeated[0], "is named twice in the header")
+    return names
+
+
+def _unknown(name: str) -> str:
+    return f"unknown column {name!r}: the columns are " + ", ".join(COLUMNS)
+
+
+def _broken_quote(text: str, start: int, end: int, header: list[str], error: str) -> RowProblem:
+    """Name the column whose quote never closes: the last cell of its line, read leniently."""
+    lines = text.splitlines()
+    cells = next(csv.reader([lines[start - 1] if start <= len(lines) else ""]), [""])
+    field = header[len(cells) - 1] if 0 < len(cells) <= len(header) else "row"
+    if "end of data" in error:
+        reason = f"a quote opened here is never closed (lines {start} to {end} were not read)"
+    else:
+        reason = f"is not valid CSV ({error}); the lines after it were not read"
+    return RowProblem(start, field, reason)
+
+
+def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            fields = json.loads(line)
+        except json.JSONDecodeError as error:
+            reason = f"is not JSON ({error.msg} at column {error.colno})"
+            yield number, RowProblem(number, "row", reason)
+            continue
+        if not isinstance(fields, dict):
+            yield number, RowProblem(number, "row", "must be a JSON object")
+            continue
+        unknown = [key for key in fields if key not in COLUMNS]
+        if unknown:
+            yield number, RowProblem(number, str(unknown[0]), _unknown(str(unknown[0])))
+            continue
+        yield number, fields
+
+
+class _Bad(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def _idea_row(line: int, fields: dict[str, Any], scout: str, now: datetime) -> Row:
+    try:
+        for name, value in fields.items():
+            if isinstance(value, str) and _SURROGATE.search(value):
+                byte = ord(_SURROGATE.search(value).group()) - 0xDC00  # type: ignore[union-attr]
+                raise _Bad(name, f"is not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8")
+        external_ref = _text(fields, "external_ref")
+        if not external_ref:
+            raise _Bad("external_ref", "is required: a reference unique within its source")
+        if len(external_ref) > EXTERNAL_REF_MAX:
+            raise _Bad("external_ref", f"must have at most {EXTERNAL_REF_MAX} characters")
+        command = SubmitIdea(
+            idea_id=idea_id_of(external_ref),
+            title=_text(fields, "title"),
+            summary=_text(fields, "summary"),
+            provenance=Provenance(
+                source_kind=_source_kind(fields),
+                organisation=_text(fields, "organisation"),
+                country=_text(fields, "country"),
+                external=_flag(fields, "external", None),
+                url=_text(fields, "url") or None,
+            ),
+            themes=_themes(fields),
+            uses_ai=_flag(fields, "uses_ai", False),
+            uses_personal_data=_flag(fields, "uses_personal_data", False),
+            scout=_scout(fields, scout),
+        )
+        return IdeaRow(line, external_ref, command, _scouted_at(fields, now))
+    except _Bad as bad:
+        return RowProblem(line, bad.field, bad.reason)
+
+
+def _text(fields: dict[str, Any], name: str) -> str:
+    value = fields.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _Bad(name, f"must be text, not {json.dumps(value)}")
+    return value.strip()
+
+
+def _source_kind(fields: dict[str, Any]) -> SourceKind:
+    text = _text(fields, "source_kind")
+    try:
+        return SourceKind(text.upper().replace("-", "_").replace(" ", "_"))
+    except ValueError:
+        allowed = ", ".join(SourceKind)
+        raise _Bad("source_kind", f"must be one of {allowed}, not {text!r}") from None
+
+
+def _flag(fields: dict[str, Any], name: str, blank: bool | None) -> bool:
+    value = fields.get(name)
+    if isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if not text and blank is not None:
+        return blank
+    raise _Bad(name, f"must be true or false, not {value!r}")
+
+
+def _themes(fields: dict[str, Any]) -> tuple[str, ...]:
+    value = fields.get("themes")
+    items: Sequence[object]
+    if isinstance(value, list):
+        items = value
+    elif isinstance(value, str):
+        items = value.split(";")
+    elif value is None:
+        items = []
+    else:
+        raise _Bad("themes", "must be a list of themes (in CSV: separated by ';')")
+    if not all(isinstance(item, str) for item in items):
+        raise _Bad("themes", "must hold theme names only")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _scout(fields: dict[str, Any], default: str) -> str:
+    name = _text(fields, "scout")
+    if not name:
+        return default
+    return name if ":" in name else f"scout:{name}"
+
+
+def _scouted_at(fields: dict[str, Any], now: datetime) -> datetime | None:
+    text = _text(fields, "scouted_at")
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _Bad(
+            "scouted_at",
+            f"must be an ISO date or date-time such as 2025-03-14T09:30Z, not {text!r}",
+        ) from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment > now:
+        raise _Bad("scouted_at", f"lies in the future ({moment:%Y-%m-%d %H:%M} UTC)")
+    return moment

@@ -1,0 +1,191 @@
+"""The log, the ideas and the releases out; the log back into an empty database as it was."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import shutil
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from innovation.all_tables import metadata
+from innovation.bootstrap import Services
+from innovation.projections.projector import snapshot_tables
+from innovation.releases.shipping import shipping_reader
+from innovation.store import Database, open_database
+from innovation.store.tables import events
+from tests.integration.test_import import invoke
+from tests.integration.world import LEAD, World
+
+H1_END = datetime(2024, 6, 30, 22, 0, tzinfo=UTC)  # 2024-07-01 00:00 in Paris
+
+
+async def history(world: World, services: Services) -> None:
+    """Every kind of event: ideas through each exit, an ethics review, a release shipped."""
+    await world.everything()
+    await services.releases.assemble("2024-H1", actor=LEAD, now=H1_END + timedelta(hours=1))
+    end = await services.store.last_position()
+    await services.readers.run_until(shipping_reader(services.pipeline, lambda: ()), end)
+
+
+async def stored_log(database: Database) -> list[tuple[object, ...]]:
+    query = sa.select(events).order_by(events.c.position)
+    return await database.read(
+        lambda c: [
+            (*row[:7], row.recorded_at, str(row.event_id).replace("-", ""))
+            for row in c.execute(query)
+        ]
+    )
+
+
+@pytest.fixture
+def empty_database(
+    backend: str, database: Database, tmp_path: Path, request: pytest.FixtureRequest
+) -> Callable[[], Awaitable[str]]:
+    """Makes a migrated database with nothing in it: a new file, or the test's PostgreSQL
+    emptied (after the test has read what it needs from it)."""
+
+    async def make() -> str:
+        if backend == "sqlite":
+            target = tmp_path / "restored.db"
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+            return f"sqlite:///{target}"
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
+        await database.write(
+            lambda c: c.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        )
+        return str(database.engine.url.render_as_string(hide_password=False))
+
+    return make
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+async def test_an_events_export_restores_into_an_empty_database_to_the_same_read_models(
+    world: World,
+    services: Services,
+    database: Database,
+    database_url: str,
+    empty_database: Callable[[], Awaitable[str]],
+    tmp_path: Path,
+    fmt: str,
+):
+    await history(world, services)
+    source_models = await database.read(snapshot_tables)
+    source_log = await stored_log(database)
+    exported = tmp_path / f"events.{fmt}"
+
+    export = await asyncio.to_thread(
+        invoke, database_url, "export", "events", "--format", fmt, "--output", str(exported)
+    )
+    target_url = await empty_database()
+    restore = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
+    again = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
+
+    assert export.exit_code == 0, export.output
+    assert restore.exit_code == 0, restore.output
+    assert f"restored {len(source_log)} events" in restore.output
+    assert again.exit_code == 1
+    assert "restore needs an empty one" in " ".join(again.output.split())
+    target = open_database(target_url)
+    try:
+        assert await stored_log(target) == source_log
+        assert await target.read(snapshot_tables) == source_models
+    finally:
+        await target.close()
+    assert {row[3] for row in source_log} >= {
+        "idea.submitted",
+        "idea.merged",
+        "idea.released",
+        "release.published",
+        "experiment.concluded",
+    }
+
+
+def parsed(text: str, fmt: str) -> list[dict[str, object]]:
+    if fmt == "csv":
+        return list(csv.DictReader(io.StringIO(text)))
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+async def test_ideas_events_and_releases_are_exported_since_a_date_in_either_format(
+    world: World, services: Services, database_url: str, fmt: str
+):
+    early = await world.submit(title="Alarm triage for the network centre")
+    await services.releases.assemble("2024-H1", actor=LEAD, now=H1_END + timedelta(hours=1))
+    world.clock.now = datetime(2024, 9, 2, tzinfo=UTC)
+    late = await world.submit(title="Fraud calls flagged before the ring", country="SN")
+    await services.releases.assemble("2024-H2", actor=LEAD, now=datetime(2025, 1, 2, tzinfo=UTC))
+
+    def export(kind: str, *since: str) -> list[dict[str, object]]:
+        result = invoke(database_url, "export", kind, "--format", fmt, *since)
+        assert result.exit_code == 0, result.output
+        return parsed(result.stdout, fmt)
+
+    all_ideas = await asyncio.to_thread(export, "ideas")
+    recent_ideas = await asyncio.to_thread(export, "ideas", "--since", "2024-09-01")
+    recent_events = await asyncio.to_thread(
+        export, "events", "--since", "2024-09-01T00:00:00+02:00"
+    )
+    recent_releases = await asyncio.to_thread(export, "releases", "--since", "2024-12-01")
+    all_releases = await asyncio.to_thread(export, "releases")
+
+    assert [idea["idea_id"] for idea in all_ideas] == [early, late]
+    assert [idea["idea_id"] for idea in recent_ideas] == [late]
+    assert recent_ideas[0]["country"] == "SN"
+    assert recent_ideas[0]["themes"] == (
+        "customer-experience" if fmt == "csv" else ["customer-experience"]
+    )
+    assert [event["type"] for event in recent_events] == ["idea.submitted", "release.published"]
+    first = recent_events[0]
+    data = json.loads(first["data"]) if fmt == "csv" else first["data"]
+    assert data["idea_id"] == late
+    assert str(first["recorded_at"]).startswith("2024-09-02T00:0")
+    assert [release["period"] for release in all_releases] == ["2024-H1", "2024-H2"]
+    assert [release["period"] for release in recent_releases] == ["2024-H2"]
+    bundle = recent_releases[0]["bundle"]
+    assert (json.loads(bundle) if fmt == "csv" else bundle)["period"] == "2024-H2"
+
+
+def test_a_since_that_is_not_a_date_is_refused(database_url: str):
+    result = invoke(database_url, "export", "ideas", "--since", "last week")
+
+    assert result.exit_code == 2
+    assert "'last week' is not an ISO date or date-time" in result.output
+
+
+async def test_a_partial_export_is_refused_by_restore_and_leaves_the_database_empty(
+    world: World,
+    database_url: str,
+    empty_database: Callable[[], Awaitable[str]],
+    tmp_path: Path,
+):
+    await world.validated_idea()
+    exported = tmp_path / "events.jsonl"
+    await asyncio.to_thread(
+        invoke,
+        database_url,
+        "export",
+        "events",
+        "--since",
+        "2024-01-08T09:02Z",
+        "-o",
+        str(exported),
+    )
+    target_url = await empty_database()
+
+    restore = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
+
+    assert restore.exit_code == 1
+    assert "restore stopped: line 1:" in restore.output
+    target = open_database(target_url)
+    try:
+        assert await stored_log(target) == []
+    finally:
+        await target.close()

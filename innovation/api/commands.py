@@ -10,6 +10,7 @@ is answered again, not applied twice.
 from __future__ import annotations
 
 import inspect
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -29,6 +30,8 @@ from innovation.domain.errors import DomainError, ErrorCode
 from innovation.projections import views
 from innovation.services import Actor, ServiceError
 
+log = logging.getLogger("innovation.api")
+
 CLIENT_IDS = uuid.UUID("6f1c3c4e-55a4-4c1e-9c0b-2b8a8f6d5e10")
 
 C = TypeVar("C", bound=msgspec.Struct)
@@ -41,6 +44,7 @@ class Refused(Exception):
 
     def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
         super().__init__(message)
+        self.code = code
         self.error = UserError(code=code, message=message, field=field)
 
 
@@ -119,6 +123,7 @@ async def mutate(
     try:
         command = await _run(info, input, build)
     except Refused as refused:
+        log.info("refused %s: %s: %s", info.field_name, refused.code.name, refused)
         return payload(errors=[refused.error], client_mutation_id=client_mutation_id)
     return payload(**await answer(command), client_mutation_id=client_mutation_id)
 

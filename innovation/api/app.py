@@ -9,12 +9,12 @@ from typing import Any
 
 from litestar import Litestar, Request, get
 from litestar.datastructures import State
-from litestar.response import Response
+from litestar.response import Redirect, Response
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from innovation.api.graphiql import GRAPHIQL_STATIC_DIR
-from innovation.api.graphql import STATIC_PATH, graphql_controller
+from innovation.api.graphql import GRAPHQL_PATH, STATIC_PATH, graphql_controller
 from innovation.api.pages import ROUTES
 from innovation.api.schema import build_schema
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
@@ -31,6 +31,12 @@ def internal_error(request: Request[Any, Any, Any], error: Exception) -> Respons
         {"status_code": HTTP_500_INTERNAL_SERVER_ERROR, "detail": "Internal Server Error"},
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+@get("/", include_in_schema=False)
+async def home() -> Redirect:
+    """The service's front door is GraphiQL: a browser opening the bare address lands there."""
+    return Redirect(GRAPHQL_PATH)
 
 
 @get("/health", include_in_schema=False)
@@ -77,6 +83,7 @@ def create_app(
 
     return Litestar(
         route_handlers=[
+            home,
             health,
             *ROUTES,
             graphql_controller(build_schema(settings.api)),

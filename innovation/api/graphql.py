@@ -80,14 +80,23 @@ def graphql_controller(schema: BaseSchema) -> type:
     )
 
     class GraphQLController(base):  # type: ignore[misc,valid-type]
-        def decode_json(self, data: str | bytes) -> object:
+        def parse_json(self, data: str | bytes) -> Any:
             """Only an object (or a list, which batching refuses by name) is a GraphQL request."""
             try:
                 decoded = json.loads(data)
             except UnicodeDecodeError:
                 raise HTTPException(400, "the request body is not valid UTF-8") from None
+            except json.JSONDecodeError:
+                raise HTTPException(400, "Unable to parse request body as JSON") from None
             if not isinstance(decoded, dict | list):
-                raise HTTPException(400, "the request body must be a JSON object")
+                raise HTTPException(400, "expected a JSON object")
+            return decoded
+
+        def decode_json(self, data: str | bytes) -> object:
+            """A websocket frame that is not an object is refused as bad JSON (closed with 4400)."""
+            decoded = json.loads(data)
+            if not isinstance(decoded, dict):
+                raise json.JSONDecodeError("expected a JSON object", str(data), 0)
             return decoded
 
         async def execute_single(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
+import websockets
 
 from tests.e2e.conftest import Api
 
@@ -59,3 +61,25 @@ async def test_a_server_failure_is_logged_with_its_traceback_and_not_shown(
     assert record.exc_info is not None
     assert "token table is on fire" in str(record.exc_info[1])
     assert "POST /graphql" in record.getMessage()
+
+
+async def test_a_websocket_frame_that_is_not_an_object_is_refused_by_the_protocol(
+    live_server: str, tokens: dict[str, str]
+):
+    url = live_server.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket_:
+        await socket_.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {"Authorization": f"Bearer {tokens['lead']}"},
+                }
+            )
+        )
+        assert json.loads(await socket_.recv())["type"] == "connection_ack"
+        await socket_.send("123")
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket_.recv()
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4400

@@ -56,7 +56,8 @@ class Package:
     licences_from: tuple[LicenceFrom, ...] = ()
 
 
-# The versions strawberry 0.341's graphiql.html asks for.
+# The versions strawberry 0.341's graphiql.html asks for, and the websocket client the page uses
+# for subscriptions (the version graphiql 3.8.3 bundles for its own, unreachable, use).
 PACKAGES: tuple[Package, ...] = (
     Package("react", "18.2.0", ("umd/react.production.min.js",)),
     Package("react-dom", "18.2.0", ("umd/react-dom.production.min.js",)),
@@ -74,6 +75,7 @@ PACKAGES: tuple[Package, ...] = (
             LicenceFrom("graphiql-explorer", "0.9.0", "LICENSE", "LICENSE.graphiql-explorer"),
         ),
     ),
+    Package("graphql-ws", "5.16.0", ("umd/graphql-ws.min.js",)),
 )
 
 

@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.datastructures import State
-from litestar.response import Response
+from litestar.response import Redirect, Response
 from litestar.static_files import create_static_files_router
-from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from innovation.api.graphiql import GRAPHIQL_STATIC_DIR
-from innovation.api.graphql import STATIC_PATH, graphql_controller
+from innovation.api.graphql import GRAPHQL_PATH, STATIC_PATH, graphql_controller
 from innovation.api.pages import ROUTES
 from innovation.api.schema import build_schema
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
 from innovation.config import Settings, get_settings
 from innovation.releases.workers import ReleaseWorkers
+
+log = logging.getLogger("innovation.api")
+
+
+def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    """A failure no one meant: its traceback goes to the log, the client only learns it was ours."""
+    log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    return Response(
+        {"status_code": HTTP_500_INTERNAL_SERVER_ERROR, "detail": "Internal Server Error"},
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+@get("/", include_in_schema=False)
+async def home() -> Redirect:
+    """The service's front door is GraphiQL: a browser opening the bare address lands there."""
+    return Redirect(GRAPHQL_PATH)
 
 
 @get("/health", include_in_schema=False)
@@ -65,12 +83,14 @@ def create_app(
 
     return Litestar(
         route_handlers=[
+            home,
             health,
             *ROUTES,
             graphql_controller(build_schema(settings.api)),
             create_static_files_router(path=STATIC_PATH, directories=[GRAPHIQL_STATIC_DIR]),
         ],
         lifespan=[lifespan],
+        exception_handlers={HTTP_500_INTERNAL_SERVER_ERROR: internal_error},
         state=State({"services": services} if services is not None else {}),
         request_max_body_size=settings.api.max_body_bytes,
         openapi_config=None,

@@ -9,7 +9,11 @@ is answered again, not applied twice.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import inspect
+import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -27,7 +31,9 @@ from innovation.api.permissions import PERMISSIONS, allowed, grant
 from innovation.api.types import Experiment, Idea, UserError
 from innovation.domain.errors import DomainError, ErrorCode
 from innovation.projections import views
-from innovation.services import Actor, ServiceError
+from innovation.services import Actor, CommandIdReusedError, ServiceError
+
+log = logging.getLogger("innovation.api")
 
 CLIENT_IDS = uuid.UUID("6f1c3c4e-55a4-4c1e-9c0b-2b8a8f6d5e10")
 
@@ -41,6 +47,7 @@ class Refused(Exception):
 
     def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
         super().__init__(message)
+        self.code = code
         self.error = UserError(code=code, message=message, field=field)
 
 
@@ -119,6 +126,7 @@ async def mutate(
     try:
         command = await _run(info, input, build)
     except Refused as refused:
+        log.info("refused %s: %s: %s", info.field_name, refused.code.name, refused)
         return payload(errors=[refused.error], client_mutation_id=client_mutation_id)
     return payload(**await answer(command), client_mutation_id=client_mutation_id)
 
@@ -139,10 +147,29 @@ async def _run(info: Info[Context, None], input: Any, build: Callable[[datetime]
             at=now,
             expected_version=getattr(input, "expected_version", None),
             command_id=_command_id(principal.token_id, input.client_mutation_id),
+            request_digest=request_digest(operation, input),
         )
+    except CommandIdReusedError:
+        raise Refused(
+            ErrorCode.VALIDATION,
+            f"clientMutationId {input.client_mutation_id!r} was already used for a different "
+            f"{operation} input; send a new clientMutationId for this one",
+            "clientMutationId",
+        ) from None
     except (DomainError, ServiceError) as refusal:
         raise Refused(refusal.code, refusal.message, refusal.field) from refusal
     return command
+
+
+def request_digest(operation: str, input: Any) -> str:
+    """What the client asked, as a short digest: an identical resend has the same one.
+
+    Taken from the input as sent, not from the command, which carries the moment it was built.
+    """
+    text = json.dumps(
+        [operation, dataclasses.asdict(input)], sort_keys=True, default=str, separators=(",", ":")
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _command_id(token_id: object, client_mutation_id: str | None) -> uuid.UUID | None:

@@ -40,10 +40,11 @@ works as well, for a page that depends on the request.
 from __future__ import annotations
 
 import html
+import json
 from functools import cache
 from pathlib import Path
 
-__all__ = ["GRAPHIQL_STATIC_DIR", "GRAPHIQL_TEMPLATE", "render_graphiql"]
+__all__ = ["EXAMPLES", "GRAPHIQL_STATIC_DIR", "GRAPHIQL_TEMPLATE", "WELCOME", "render_graphiql"]
 
 GRAPHIQL_STATIC_DIR: Path = Path(__file__).parent / "static" / "graphiql"
 """The vendored npm files, one folder per package, with ``manifest.json`` listing them."""
@@ -51,6 +52,72 @@ GRAPHIQL_STATIC_DIR: Path = Path(__file__).parent / "static" / "graphiql"
 GRAPHIQL_TEMPLATE: Path = Path(__file__).parent / "templates" / "graphiql.html"
 
 STATIC_PATH_PLACEHOLDER = "{{ static_path }}"
+EXAMPLES_PLACEHOLDER = "{{ examples }}"
+
+WELCOME = """\
+# innovation: the pipeline's GraphQL API.
+#
+# Put your token in the Headers tab below:
+#
+#   {"Authorization": "Bearer <token>"}
+#
+# The schema and the docs load as soon as it is there, and this tab becomes
+# an example for your role. Run with Ctrl-Enter; Ctrl-Space completes.
+{
+  me {
+    name
+    role
+  }
+}
+"""
+"""What the page opens with before it knows who is calling (it is served without a token)."""
+
+_LEAD = """\
+# A lead's queue: ideas to screen, then running experiments.
+# Decide with scoreIdea, advanceIdea, rejectIdea, startExperiment.
+query LeadQueue {
+  ideas(filter: {stages: [SCOUTED, SCREENING]}, first: 10) {
+    totalCount
+    edges { node { id title stage scout score { rice strategicFit } } }
+  }
+  experiments(first: 5) {
+    edges { node { id hypothesis pilotSite status } }
+  }
+}
+"""
+
+EXAMPLES: dict[str, str] = {
+    "SCOUT": """\
+# Ideas as a scout sees them; submit one with submitIdea, reword it with reviseIdea.
+query Ideas {
+  me { name role }
+  ideas(first: 10) {
+    totalCount
+    edges { node { id title stage scout provenance { organisation country } } }
+  }
+}
+""",
+    "LEAD": _LEAD,
+    "ADMIN": _LEAD,
+    "ETHICS": """\
+# Ideas that use AI or personal data, and where their ethics review stands.
+# Record the council's verdict with recordEthicsReview.
+query EthicsQueue {
+  ideas(filter: {stages: [SCREENING, EXPERIMENTING, VALIDATED]}, first: 20) {
+    edges { node { id title usesAi usesPersonalData ethics { status passesGate } } }
+  }
+}
+""",
+    "EXECUTIVE": """\
+# The pipeline today and the next release.
+query Overview {
+  pipeline { ideas externalShare byStage { key count } }
+  nextRelease { period daysLeft candidates { title organisation country } }
+  releases(first: 2) { edges { node { period publishedAt } } }
+}
+""",
+}
+"""The tab the page opens with once it knows the caller's role (``me.role``): one that works."""
 
 
 @cache
@@ -63,9 +130,11 @@ def _template() -> str:
 def render_graphiql(*, static_path: str = "/static/graphiql") -> str:
     """The GraphiQL page with its assets served from ``static_path`` (where the router mounts).
 
-    strawberry 0.341 serves its ``graphiql.html`` as it is, with no placeholder of its own
-    (the GraphQL and subscription URLs are derived in the browser from ``location``), so the
-    static path is the only value to fill in.
+    The GraphQL and subscription URLs are derived in the browser from ``location``; the static
+    path and the example tabs (JSON, safe inside a ``<script>``) are the values filled in.
     """
     prefix = html.escape(static_path.rstrip("/"), quote=True)
-    return _template().replace(STATIC_PATH_PLACEHOLDER, prefix)
+    examples = json.dumps({"welcome": WELCOME, "byRole": EXAMPLES}).replace("</", "<\\/")
+    return (
+        _template().replace(STATIC_PATH_PLACEHOLDER, prefix).replace(EXAMPLES_PLACEHOLDER, examples)
+    )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any
 
+from cross_web import HTTPException
+from graphql import OperationType, get_operation_ast, parse
+from graphql.error import GraphQLError
 from litestar import Request
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
 from litestar.types import Scope
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.litestar import make_graphql_controller
 from strawberry.schema import BaseSchema
 from strawberry.types.unset import UNSET, UnsetType
@@ -21,6 +26,10 @@ from innovation.tokens import Principal, authenticate
 
 GRAPHQL_PATH = "/graphql"
 STATIC_PATH = "/static/graphiql"
+SUBSCRIBE_OVER_WEBSOCKET = (
+    f"subscriptions run over a websocket: connect to {GRAPHQL_PATH} with the "
+    "graphql-transport-ws protocol and send the token in connection_init"
+)
 
 
 def bearer(value: str | None) -> str | None:
@@ -71,6 +80,40 @@ def graphql_controller(schema: BaseSchema) -> type:
     )
 
     class GraphQLController(base):  # type: ignore[misc,valid-type]
+        def parse_json(self, data: str | bytes) -> Any:
+            """Only an object (or a list, which batching refuses by name) is a GraphQL request."""
+            try:
+                decoded = json.loads(data)
+            except UnicodeDecodeError:
+                raise HTTPException(400, "the request body is not valid UTF-8") from None
+            except json.JSONDecodeError:
+                raise HTTPException(400, "Unable to parse request body as JSON") from None
+            if not isinstance(decoded, dict | list):
+                raise HTTPException(400, "expected a JSON object")
+            return decoded
+
+        def decode_json(self, data: str | bytes) -> object:
+            """A websocket frame that is not an object is refused as bad JSON (closed with 4400)."""
+            decoded = json.loads(data)
+            if not isinstance(decoded, dict):
+                raise json.JSONDecodeError("expected a JSON object", str(data), 0)
+            return decoded
+
+        async def execute_single(
+            self,
+            request: Any,
+            request_adapter: Any,
+            sub_response: Any,
+            context: Context,
+            root_value: Any,
+            request_data: GraphQLRequestData,
+        ) -> Any:
+            if request_data.protocol == "http" and _is_subscription(request_data):
+                raise HTTPException(400, SUBSCRIBE_OVER_WEBSOCKET)
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+
         @property
         def graphql_ide_html(self) -> str:
             return render_graphiql(static_path=STATIC_PATH)
@@ -87,6 +130,18 @@ def graphql_controller(schema: BaseSchema) -> type:
             return UNSET
 
     return GraphQLController
+
+
+def _is_subscription(request: GraphQLRequestData) -> bool:
+    """Whether a plain HTTP request asks to subscribe; most documents never say the word."""
+    query = request.query
+    if not query or "subscription" not in query:
+        return False
+    try:
+        operation = get_operation_ast(parse(query), request.operation_name)
+    except GraphQLError:
+        return False  # strawberry reports the syntax error itself
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
 
 
 async def _any_context_getter(state: State, scope: Scope) -> Context:

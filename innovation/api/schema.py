@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from innovation.api.mutations import Mutation
 from innovation.api.queries import Query as PipelineQueries
@@ -23,27 +24,91 @@ Query = merge_types("Query", (PipelineQueries, ReleaseQueries))
 
 
 def unexpected(error: GraphQLError) -> bool:
-    """Mask what no one meant a client to read (a bug, a database error) and log it here.
+    """Mask what no one meant a client to read (a bug, a database error).
 
     Refusals meant for the client (a missing role, a bad argument, a query over a limit) are
     GraphQL errors of their own and pass unmasked.
     """
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        return False
-    log.error("unexpected error in %s", error.path, exc_info=original)
-    return True
+    return original is not None and not isinstance(original, GraphQLError)
 
 
-def build_schema(limits: ApiSettings) -> strawberry.Schema:
+OUR_CODE = "errorCode"
+"""The extensions key of this API's own code (``VALIDATION``, ``FORBIDDEN``), beside ``code``."""
+
+TOOLING_CODES = {"VALIDATION": "BAD_USER_INPUT", "FORBIDDEN": "FORBIDDEN"}
+"""Our codes as Apollo names them, the names generic GraphQL clients and dashboards know."""
+
+
+def tooling_code(message: str, ours: object) -> str:
+    """The Apollo-style ``code`` of a client's error: what was wrong, in words tooling reads."""
+    if isinstance(ours, str) and ours in TOOLING_CODES:
+        return TOOLING_CODES[ours]
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+class PublicErrors(MaskErrors):
+    """Errors as clients read them: unexpected ones masked, every one with a ``code``.
+
+    Our own code moves to ``errorCode``, and ``code`` says, in Apollo's words, whether the
+    request was at fault (``BAD_USER_INPUT``, ``GRAPHQL_VALIDATION_FAILED``, ``FORBIDDEN``) or
+    the server was (``INTERNAL_SERVER_ERROR``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=unexpected)
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._public(error) for error in errors]
+
+    def _public(self, error: GraphQLError) -> GraphQLError:
+        if unexpected(error):
+            masked = self.anonymise_error(error)
+            masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+            return masked
+        extensions = dict(error.extensions or {})
+        if OUR_CODE in extensions:
+            return error  # already made public (a streamed result passes twice)
+        ours = extensions.pop("code", None)
+        error.extensions = {"code": tooling_code(error.message, ours), **extensions}
+        if ours is not None:
+            error.extensions[OUR_CODE] = ours
+        return error
+
+
+class InnovationSchema(strawberry.Schema):
+    """The schema, logging a client's mistake in one line and only a failure of ours in full."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        operation = execution_context.operation_name if execution_context else None
+        for error in errors:
+            if unexpected(error):
+                log.error(
+                    "unexpected error in %s at %s",
+                    operation or "an anonymous operation",
+                    error.path,
+                    exc_info=error.original_error,
+                )
+            else:
+                code = (error.extensions or {}).get("code", "GRAPHQL")
+                log.info("refused %s: %s: %s", operation or "an operation", code, error.message)
+
+
+def build_schema(limits: ApiSettings) -> InnovationSchema:
     # Factories, so every request gets fresh extension state.
     extensions: list[Any] = [
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: MaskErrors(should_mask_error=unexpected),
+        PublicErrors,
     ]
-    return strawberry.Schema(
+    return InnovationSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

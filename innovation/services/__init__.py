@@ -1,7 +1,12 @@
 """Command handling: the only place that writes events (see ``pipeline.py``)."""
 
 from innovation.domain import EXPERIMENT, IDEA
-from innovation.services.errors import ConflictError, ForbiddenError, ServiceError
+from innovation.services.errors import (
+    CommandIdReusedError,
+    ConflictError,
+    ForbiddenError,
+    ServiceError,
+)
 from innovation.services.pipeline import Outcome, Pipeline
 from innovation.services.unit_of_work import Actor
 
@@ -9,6 +14,7 @@ __all__ = [
     "EXPERIMENT",
     "IDEA",
     "Actor",
+    "CommandIdReusedError",
     "ConflictError",
     "ForbiddenError",
     "Outcome",

@@ -34,6 +34,12 @@ class ConflictError(ServiceError):
         self.actual = actual
 
 
+class CommandIdReusedError(ServiceError):
+    """A caller-chosen command id sent again with a different request: neither is applied."""
+
+    code = ErrorCode.VALIDATION
+
+
 class UnknownThemeError(ServiceError):
     """A theme outside the configured list (INNOVATION_THEMES)."""
 

@@ -86,8 +86,13 @@ class Pipeline:
         command_id: uuid.UUID | None = None,
         correlation_id: uuid.UUID | None = None,
         causation_id: uuid.UUID | None = None,
+        request_digest: str | None = None,
     ) -> Outcome:
-        """Run ``command`` as ``actor`` at ``at``: the caller's clock is the only time it has."""
+        """Run ``command`` as ``actor`` at ``at``: the caller's clock is the only time it has.
+
+        ``request_digest`` says what a caller-chosen ``command_id`` stands for: a repeat with
+        another digest is refused (``CommandIdReusedError``) instead of answered.
+        """
         handler = HANDLERS[type(command)]
         ident = command_id or new_event_id()  # time-ordered: see store/ids.py
         context = CommandContext(
@@ -97,6 +102,7 @@ class Pipeline:
             correlation_id=correlation_id or ident,
             causation_id=causation_id,
             repeatable=command_id is not None,
+            request_digest=request_digest if command_id is not None else None,
         )
         outcome = await self._execute(
             partial(self._run, handler, command, context, expected_version), expected_version

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from innovation.domain import Aggregate
 from innovation.domain.recorded import Recorded
 from innovation.projections import Projector
-from innovation.services.errors import ConflictError
+from innovation.services.errors import CommandIdReusedError, ConflictError
 from innovation.store import (
     NO_STREAM,
     Loaded,
@@ -58,6 +58,12 @@ class CommandContext:
     causation_id: uuid.UUID | None = None
     repeatable: bool = False
     """True when the caller chose ``command_id``: a repeat of it is answered, not re-applied."""
+    request_digest: str | None = None
+    """A digest of what the caller asked, kept in the events' metadata; a repeat must match it.
+
+    Kept in the log rather than in a process's memory, so any process that later receives the
+    same ``command_id`` sees what it was first used for.
+    """
 
 
 @dataclass
@@ -120,7 +126,17 @@ class UnitOfWork:
         return events
 
     def _already_applied(self, stream_id: str) -> bool:
-        return self.recorder.event_by_id(self.connection, self._event_id(stream_id, 0)) is not None
+        """The command's first event on this stream is in the log: the same request, or refused."""
+        first = self.recorder.event_by_id(self.connection, self._event_id(stream_id, 0))
+        if first is None:
+            return False
+        recorded = self.mapper.metadata(first).request_digest
+        asked = self.context.request_digest
+        if recorded is not None and asked is not None and recorded != asked:
+            raise CommandIdReusedError(
+                f"command {self.context.command_id} was applied to a different request"
+            )
+        return True
 
     def _event_id(self, stream_id: str, index: int) -> uuid.UUID:
         """Derived from the command, so the same command appended twice is the same events."""
@@ -140,6 +156,7 @@ class UnitOfWork:
             occurred_at=self.at,
             correlation_id=self.context.correlation_id,
             causation_id=self.context.causation_id or self.context.command_id,
+            request_digest=self.context.request_digest,
         )
         new = [
             NewEvent(event=event, metadata=metadata, event_id=self._event_id(stream_id, index))

@@ -21,6 +21,8 @@ class Metadata(msgspec.Struct, frozen=True, kw_only=True):
     occurred_at: datetime
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
+    request_digest: str | None = None
+    """What a caller-chosen command id was first used for, so a reuse for another is refused."""
 
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True):

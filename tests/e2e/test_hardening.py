@@ -157,5 +157,9 @@ async def test_a_bad_argument_is_named(api: Api):
     cursor = await api('{ ideas(after: "bm90IGEgY3Vyc29y") { edges { node { id } } } }')
 
     [error] = body["errors"]
-    assert error["extensions"] == {"code": "VALIDATION", "field": "first"}
+    assert error["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "errorCode": "VALIDATION",
+        "field": "first",
+    }
     assert cursor["errors"][0]["extensions"]["field"] == "after"

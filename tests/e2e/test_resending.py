@@ -74,3 +74,41 @@ async def test_a_resent_experiment_start_returns_the_same_experiment_once(api: A
     experiment = first["startExperiment"]["experiment"]
     assert again["startExperiment"]["experiment"] == experiment
     assert again["startExperiment"]["idea"]["experiments"] == [experiment]
+
+
+async def test_a_clientmutationid_resent_with_a_different_input_is_refused(api: Api):
+    first = await api.data(SUBMIT, submission("submit-3"), as_="scout")
+    changed = submission("submit-3")
+    changed["input"]["title"] = "Alarm triage for every operations centre"
+
+    refused = await api.data(SUBMIT, changed, as_="scout")
+    identical = await api.data(SUBMIT, submission("submit-3"), as_="scout")
+    ideas = await api.data("{ ideas { totalCount edges { node { title } } } }")
+
+    [error] = refused["submitIdea"]["errors"]
+    assert error["code"] == "VALIDATION"
+    assert error["field"] == "clientMutationId"
+    assert refused["submitIdea"]["idea"] is None
+    assert identical["submitIdea"]["idea"] == first["submitIdea"]["idea"]
+    assert ideas["ideas"]["totalCount"] == 1
+    assert ideas["ideas"]["edges"][0]["node"]["title"] == submission("submit-3")["input"]["title"]
+
+
+async def test_a_rejection_resent_with_another_reason_is_refused_and_an_identical_one_answered(
+    api: Api, world: World
+):
+    reject = """
+    mutation($input: RejectIdeaInput!) {
+      rejectIdea(input: $input) { idea { stage } errors { code message field } }
+    }"""
+    idea_id = await world.submit()
+    ask = {"ideaId": global_id("Idea", idea_id), "reason": "Too costly", "clientMutationId": "r1"}
+
+    first = await api.data(reject, {"input": ask})
+    reworded = await api.data(reject, {"input": {**ask, "reason": "Out of scope"}})
+    resent = await api.data(reject, {"input": ask})
+
+    assert first["rejectIdea"]["errors"] == resent["rejectIdea"]["errors"] == []
+    [error] = reworded["rejectIdea"]["errors"]
+    assert error["field"] == "clientMutationId"
+    assert "clientMutationId" in error["message"]

@@ -12,8 +12,12 @@ from typing import Any
 
 import pytest
 import strawberry
+from graphql import parse, validate
 
-from innovation.api.graphiql import GRAPHIQL_STATIC_DIR, render_graphiql
+from innovation.api.graphiql import EXAMPLES, GRAPHIQL_STATIC_DIR, WELCOME, render_graphiql
+from innovation.api.schema import build_schema
+from innovation.config import ApiSettings
+from innovation.tokens import ROLES
 
 STATIC_PATH = "/static/graphiql"
 LICENCE = re.compile(r"^(licen[cs]e|copying)", re.IGNORECASE)
@@ -64,7 +68,7 @@ def test_every_asset_the_page_loads_is_shipped_and_matches_the_manifest(
     manifest: dict[str, Any], local_urls: list[str]
 ) -> None:
     hashes = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
-    assert len(local_urls) == 7
+    assert len(local_urls) == 8
     for url in local_urls:
         assert url.startswith(f"{STATIC_PATH}/"), url
         relative = url.removeprefix(f"{STATIC_PATH}/")
@@ -98,6 +102,7 @@ def test_every_package_folder_keeps_a_licence_file(manifest: dict[str, Any]) -> 
         "js-cookie",
         "graphiql",
         "@graphiql/plugin-explorer",
+        "graphql-ws",
     }
     for name in packages:
         folder = GRAPHIQL_STATIC_DIR / name
@@ -146,3 +151,19 @@ def test_the_vendored_files_are_byte_for_byte_those_strawberry_pins() -> None:
         assert versions.get(name) == version, f"strawberry now asks for {name}@{version}; {hint}"
         content = (GRAPHIQL_STATIC_DIR / name / path).read_bytes()
         assert base64.b64encode(hashlib.sha384(content).digest()).decode() == sha384, path
+
+
+def test_every_role_has_an_example_tab_that_is_valid_against_the_schema() -> None:
+    schema = build_schema(ApiSettings())
+    assert set(EXAMPLES) == {role.upper() for role in ROLES}
+    for role, document in {"welcome": WELCOME, **EXAMPLES}.items():
+        assert validate(schema._schema, parse(document)) == [], role
+
+
+def test_the_examples_are_in_the_page_as_json_a_script_cannot_break_out_of() -> None:
+    page = render_graphiql(static_path=STATIC_PATH)
+    start = page.index('<script id="examples" type="application/json">') + len(
+        '<script id="examples" type="application/json">'
+    )
+    embedded = json.loads(page[start : page.index("</script>", start)])
+    assert embedded == {"welcome": WELCOME, "byRole": EXAMPLES}

@@ -1,0 +1,90 @@
+"""GraphiQL runs a subscription over the websocket, with the token typed in its Headers tab."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page
+
+from tests.e2e.browser import EXECUTE_BUTTON, QUERY_EDITOR, RESPONSE_EDITOR, UI_TIMEOUT_MS
+
+pytestmark = pytest.mark.browser
+
+HEADERS_EDITOR = ".graphiql-editor-tool .CodeMirror:visible"
+POSITION = "{ pipeline { position } }"
+SUBSCRIBE = "subscription { events(after: %d) { type actor position } }"
+IDEA = {
+    "title": "Self-service eSIM activation",
+    "summary": "Activate a line from the app.",
+    "provenance": {"sourceKind": "CUSTOMER", "organisation": "Customers", "country": "FR"},
+    "themes": ["customer-experience"],
+}
+SUBMIT = """
+mutation($input: SubmitIdeaInput!) { submitIdea(input: $input) { idea { id } errors { code } } }
+"""
+
+
+async def set_editor(page: Page, selector: str, text: str) -> None:
+    """Replace an editor's text through its CodeMirror instance, as typing would end up."""
+    editor = page.locator(selector).first
+    await editor.wait_for(state="attached", timeout=UI_TIMEOUT_MS)
+    await editor.evaluate("(element, text) => element.CodeMirror.setValue(text)", text)
+
+
+async def open_with_token(page: Page, base_url: str, token: str) -> None:
+    await page.goto(f"{base_url}/graphql", wait_until="domcontentloaded")
+    await page.locator(QUERY_EDITOR).first.wait_for(state="visible", timeout=UI_TIMEOUT_MS)
+    await page.get_by_text("Headers", exact=True).click()
+    await set_editor(page, HEADERS_EDITOR, json.dumps({"Authorization": f"Bearer {token}"}))
+
+
+async def response_containing(page: Page, text: str) -> str:
+    handle = await page.wait_for_function(
+        """([selector, text]) => {
+            const element = document.querySelector(selector);
+            const value = element && element.CodeMirror ? element.CodeMirror.getValue() : "";
+            return value.includes(text) ? value : null;
+        }""",
+        arg=[RESPONSE_EDITOR, text],
+        timeout=UI_TIMEOUT_MS,
+    )
+    value: str = await handle.json_value()
+    return value
+
+
+async def test_a_lead_subscribes_in_graphiql_and_sees_an_event_another_request_appends(
+    browser: Browser, live_server: str, tokens: dict[str, str]
+):
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        lead = {"Authorization": f"Bearer {tokens['lead']}"}
+        read = await client.post("/graphql", json={"query": POSITION}, headers=lead)
+        position = read.json()["data"]["pipeline"]["position"]
+        context = await browser.new_context()
+        page = await context.new_page()
+        frames: list[str] = []
+        page.on(
+            "websocket", lambda socket: socket.on("framesent", lambda frame: frames.append(frame))
+        )
+        await open_with_token(page, live_server, tokens["lead"])
+        await set_editor(page, QUERY_EDITOR, SUBSCRIBE % position)
+        await page.locator(EXECUTE_BUTTON).first.click()
+
+        submitted = await client.post(
+            "/graphql",
+            json={"query": SUBMIT, "variables": {"input": IDEA}},
+            headers={"Authorization": f"Bearer {tokens['scout']}"},
+        )
+        answer = await response_containing(page, "idea.submitted")
+        await context.close()
+
+    assert submitted.json()["data"]["submitIdea"]["errors"] == []
+    event = json.loads(answer)["data"]["events"]
+    assert event == {"type": "idea.submitted", "actor": "scout:scout", "position": position + 1}
+    init = json.loads(frames[0])
+    assert init == {
+        "type": "connection_init",
+        "payload": {"Authorization": f"Bearer {tokens['lead']}"},
+    }
+    assert json.loads(frames[1])["type"] == "subscribe"

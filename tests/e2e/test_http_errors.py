@@ -1,0 +1,85 @@
+"""What the HTTP layer answers to bodies it cannot use, and what it writes to the log."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import websockets
+
+from tests.e2e.conftest import Api
+
+ME = "{ me { name } }"
+
+
+def headers(api: Api) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api.tokens['lead']}", "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("body", [b'"hello"', b"null", b"123", b"true"])
+async def test_a_json_body_that_is_not_an_object_is_a_bad_request(api: Api, body: bytes):
+    response = await api.client.post("/graphql", content=body, headers=headers(api))
+
+    assert response.status_code == 400, response.text
+    assert "JSON object" in response.text
+
+
+async def test_a_body_that_is_not_utf8_is_a_bad_request(api: Api):
+    body = b'{"query": "{ me { name } }", "x": "\xff\xfe"}'
+
+    response = await api.client.post("/graphql", content=body, headers=headers(api))
+
+    assert response.status_code == 400, response.text
+    assert "UTF-8" in response.text
+
+
+async def test_a_subscription_over_http_is_refused_with_the_way_to_subscribe(api: Api):
+    response = await api.post("subscription { events { position } }")
+
+    assert response.status_code == 400, response.text
+    assert "websocket" in response.text
+    assert "graphql-transport-ws" in response.text
+
+
+async def test_a_server_failure_is_logged_with_its_traceback_and_not_shown(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    from innovation.api import graphql
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("token table is on fire")
+
+    monkeypatch.setattr(graphql, "principal_for", broken)
+
+    with caplog.at_level(logging.INFO):
+        response = await api.post(ME)
+
+    assert response.status_code == 500
+    assert "fire" not in response.text
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.exc_info is not None
+    assert "token table is on fire" in str(record.exc_info[1])
+    assert "POST /graphql" in record.getMessage()
+
+
+async def test_a_websocket_frame_that_is_not_an_object_is_refused_by_the_protocol(
+    live_server: str, tokens: dict[str, str]
+):
+    url = live_server.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket_:
+        await socket_.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {"Authorization": f"Bearer {tokens['lead']}"},
+                }
+            )
+        )
+        assert json.loads(await socket_.recv())["type"] == "connection_ack"
+        await socket_.send("123")
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket_.recv()
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4400

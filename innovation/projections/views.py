@@ -309,25 +309,52 @@ def _matches_all(connection: Connection, text: str) -> sa.ColumnElement[bool]:
     return SEARCH_DOCUMENT.op("@@")(sa.func.to_tsquery(sa.literal_column("'english'"), query))
 
 
-def score_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[ScoreEntry]]:
-    return _per_idea(connection, idea_scores_view, idea_ids, _score_entry)
+def score_history(
+    connection: Connection, idea_ids: Sequence[str], up_to: int | None = None
+) -> dict[str, list[ScoreEntry]]:
+    return _per_idea(connection, idea_scores_view, idea_ids, _score_entry, up_to)
 
 
-def stage_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[StageChange]]:
-    return _per_idea(connection, stage_history_view, idea_ids, _stage_change)
+def stage_history(
+    connection: Connection, idea_ids: Sequence[str], up_to: int | None = None
+) -> dict[str, list[StageChange]]:
+    return _per_idea(connection, stage_history_view, idea_ids, _stage_change, up_to)
 
 
 def ethics_reviews(
-    connection: Connection, idea_ids: Sequence[str]
+    connection: Connection, idea_ids: Sequence[str], up_to: int | None = None
 ) -> dict[str, list[EthicsReview]]:
-    return _per_idea(connection, ethics_reviews_view, idea_ids, _ethics_review)
+    return _per_idea(connection, ethics_reviews_view, idea_ids, _ethics_review, up_to)
+
+
+class Histories(msgspec.Struct, frozen=True, kw_only=True):
+    """An idea's scorings, stage changes and ethics reviews, oldest first."""
+
+    scores: list[ScoreEntry]
+    stages: list[StageChange]
+    ethics: list[EthicsReview]
+
+
+def histories(connection: Connection, idea_id: str, up_to: int | None = None) -> Histories:
+    """The idea's histories, up to a log position when given (for as-of answers)."""
+    return Histories(
+        scores=score_history(connection, [idea_id], up_to).get(idea_id, []),
+        stages=stage_history(connection, [idea_id], up_to).get(idea_id, []),
+        ethics=ethics_reviews(connection, [idea_id], up_to).get(idea_id, []),
+    )
 
 
 def _per_idea(
-    connection: Connection, table: sa.Table, idea_ids: Sequence[str], view: Callable[[Row], V]
+    connection: Connection,
+    table: sa.Table,
+    idea_ids: Sequence[str],
+    view: Callable[[Row], V],
+    up_to: int | None = None,
 ) -> dict[str, list[V]]:
     """The rows of a per-idea history table for these ideas, oldest first, by idea."""
     query = sa.select(table).where(table.c.idea_id.in_(idea_ids)).order_by(table.c.version)
+    if up_to is not None:
+        query = query.where(table.c.position <= up_to)
     return _grouped(connection, query, "idea_id", view)
 
 

@@ -12,19 +12,16 @@ from strawberry.types import Info
 
 from innovation.api.context import Context
 from innovation.api.ids import raw_id
+from innovation.api.log_types import HistoryConnection, HistoryEdge, HistoryEntry, Pipeline
 from innovation.api.permissions import can
 from innovation.api.types import (
     Experiment,
     ExperimentConnection,
     ExperimentStatus,
-    HistoryConnection,
-    HistoryEdge,
-    HistoryEntry,
     Idea,
     IdeaConnection,
     Me,
     OutcomeType,
-    Pipeline,
     Role,
     SimilarIdea,
     SourceKindType,

@@ -13,10 +13,10 @@ from strawberry.types import Info
 from innovation.api.commands import Refused, command_input, payload
 from innovation.api.context import Context
 from innovation.api.ids import global_id
+from innovation.api.log_types import Count
 from innovation.api.permissions import EVERYONE, LEADS, PERMISSIONS, allowed, can, grant
 from innovation.api.queries import invalid, page_size
 from innovation.api.types import (
-    Count,
     DirectionType,
     Idea,
     SourceKindType,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import msgspec
 import strawberry
 from strawberry import relay
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from innovation.api.context import Context
@@ -26,7 +25,7 @@ from innovation.domain.values import (
     ValidationRoute,
     Verdict,
 )
-from innovation.projections import history, views
+from innovation.projections import views
 from innovation.projections.as_of import (
     ExperimentThen,
     experiments_at,
@@ -34,7 +33,6 @@ from innovation.projections.as_of import (
     idea_at_position,
 )
 from innovation.projections.search import Similar
-from innovation.projections.timetravel import PipelineSummary
 
 T = TypeVar("T")
 
@@ -397,43 +395,6 @@ class Experiment(relay.Node):
         return [Metric.of(view) for view in await info.context.loaders.metrics.load(self.id)]
 
 
-@strawberry.type(description="A count of ideas under one key.")
-class Count:
-    key: str
-    count: int
-
-
-def _counts(values: dict[str, int]) -> list[Count]:
-    return [Count(key=key, count=count) for key, count in values.items()]
-
-
-@strawberry.type(description="The pipeline's figures; merged duplicates count only by stage.")
-class Pipeline:
-    as_of: datetime | None
-    position: int = strawberry.field(description="The log position the figures stand at.")
-    ideas: int
-    external: int
-    external_share: float = strawberry.field(description="External ideas / ideas, 0 to 1.")
-    by_stage: list[Count]
-    by_theme: list[Count]
-    by_source_kind: list[Count]
-    by_country: list[Count]
-
-    @classmethod
-    def of(cls, summary: PipelineSummary, as_of: datetime | None) -> Pipeline:
-        return cls(
-            as_of=as_of,
-            position=summary.position,
-            ideas=summary.ideas,
-            external=summary.external,
-            external_share=round(summary.external_share, 4),
-            by_stage=_counts(summary.by_stage),
-            by_theme=_counts(summary.by_theme),
-            by_source_kind=_counts(summary.by_source_kind),
-            by_country=_counts(summary.by_country),
-        )
-
-
 @strawberry.type(description="An idea that reads like the given text, with how closely (0 to 1).")
 class SimilarIdea:
     idea: Idea
@@ -448,54 +409,6 @@ class SimilarIdea:
             for hint, view in zip(hints, found, strict=True)
             if view is not None
         ]
-
-
-@strawberry.type(description="One event of an idea's history (or of one of its experiments).")
-class HistoryEntry:
-    position: int
-    stream_id: str
-    version: int
-    type: str = strawberry.field(description="The event's stable name, e.g. idea.advanced.")
-    description: str = strawberry.field(description="The event in one plain sentence.")
-    actor: str
-    occurred_at: datetime
-    correlation_id: str
-    data: JSON = strawberry.field(description="The event's own fields.")
-
-    @classmethod
-    def of(cls, entry: history.HistoryEntry) -> HistoryEntry:
-        return built(
-            cls,
-            entry,
-            correlation_id=str(entry.metadata.correlation_id),
-            **_event_fields(entry),
-        )
-
-
-@strawberry.type(description="An event of the log, as subscribers receive it.")
-class LogEvent:
-    position: int
-    stream_id: str
-    version: int
-    type: str
-    actor: str
-    occurred_at: datetime
-    data: JSON
-
-    @classmethod
-    def of(cls, entry: history.HistoryEntry) -> LogEvent:
-        return built(cls, entry, **_event_fields(entry))
-
-
-def _event_fields(entry: history.HistoryEntry) -> dict[str, Any]:
-    """Who and when from the metadata, and the event's own fields as JSON (without its type)."""
-    data = msgspec.to_builtins(entry.event)
-    data.pop("type", None)
-    return {
-        "actor": entry.metadata.actor,
-        "occurred_at": entry.metadata.occurred_at,
-        "data": cast(JSON, data),
-    }
 
 
 @strawberry.type
@@ -513,18 +426,6 @@ class IdeaConnection(relay.Connection[Idea]):
 @strawberry.type
 class ExperimentConnection(relay.Connection[Experiment]):
     pass
-
-
-@strawberry.type(description="An edge in the history (the cursor is the log position).")
-class HistoryEdge:
-    cursor: str
-    node: HistoryEntry
-
-
-@strawberry.type(description="A page of an idea's history, in the Relay connection shape.")
-class HistoryConnection:
-    page_info: relay.PageInfo
-    edges: list[HistoryEdge]
 
 
 def page_info(cursors: list[str], has_next: bool) -> relay.PageInfo:

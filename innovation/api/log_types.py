@@ -29,7 +29,10 @@ def _counts(values: dict[str, int]) -> list[Count]:
 class Pipeline:
     as_of: datetime | None
     position: int = strawberry.field(description="The log position the figures stand at.")
-    ideas: int
+    ideas: int = strawberry.field(
+        description="Ideas in the pipeline, merged duplicates left out: the same count as "
+        "ideas(filter: {includeMerged: false}).totalCount. byStage counts them too, under MERGED."
+    )
     external: int
     external_share: float = strawberry.field(description="External ideas / ideas, 0 to 1.")
     by_stage: list[Count]

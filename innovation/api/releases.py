@@ -15,7 +15,7 @@ from innovation.api.context import Context
 from innovation.api.ids import global_id
 from innovation.api.log_types import Count
 from innovation.api.permissions import EVERYONE, LEADS, PERMISSIONS, allowed, can, grant
-from innovation.api.queries import invalid, page_size
+from innovation.api.queues import invalid, page_size
 from innovation.api.types import (
     DirectionType,
     Idea,

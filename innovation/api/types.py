@@ -25,7 +25,7 @@ from innovation.domain.values import (
     ValidationRoute,
     Verdict,
 )
-from innovation.projections import views
+from innovation.projections import queues, views
 from innovation.projections.as_of import (
     ExperimentThen,
     experiments_at,
@@ -415,11 +415,15 @@ class SimilarIdea:
 class IdeaConnection(relay.Connection[Idea]):
     count_filter: strawberry.Private[Any] = None
 
-    @strawberry.field(description="Ideas matching the filter, in all pages (one more query).")
+    @strawberry.field(
+        description="Ideas matching the filter, in all pages (one more query); merged "
+        "duplicates count unless the filter has includeMerged: false, so with no filter it is "
+        "the sum of pipeline.byStage."
+    )
     async def total_count(self, info: Info[Context, None]) -> int:
-        where = self.count_filter or views.IdeaFilter()
+        where = self.count_filter or queues.IdeaFilter()
         return await info.context.services.database.read(
-            lambda connection: views.count_ideas(connection, where)
+            lambda connection: queues.count_ideas(connection, where)
         )
 
 
@@ -428,10 +432,10 @@ class ExperimentConnection(relay.Connection[Experiment]):
     pass
 
 
-def page_info(cursors: list[str], has_next: bool) -> relay.PageInfo:
+def page_info(cursors: list[str], has_next: bool, has_previous: bool = False) -> relay.PageInfo:
     return relay.PageInfo(
         has_next_page=has_next,
-        has_previous_page=False,
+        has_previous_page=has_previous,
         start_cursor=cursors[0] if cursors else None,
         end_cursor=cursors[-1] if cursors else None,
     )

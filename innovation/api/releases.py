@@ -298,7 +298,7 @@ async def assemble_release(info: Info[Context, None], input: AssembleReleaseInpu
             now=services.clock(),
         )
     except DomainError as refusal:
-        error = Refused(refusal.code, refusal.message, refusal.field).error
+        error = Refused.of(refusal).error
         return AssembleReleasePayload(errors=[error], client_mutation_id=client_mutation_id)
     return AssembleReleasePayload(release=Release.of(view), client_mutation_id=client_mutation_id)
 

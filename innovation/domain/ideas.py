@@ -32,6 +32,7 @@ from innovation.domain.errors import (
     NoEthicsReviewRequestedError,
     ScaleRequiresValidationError,
     TargetsNotMetError,
+    checked,
 )
 from innovation.domain.messages import Command, Event
 from innovation.domain.values import (
@@ -427,15 +428,22 @@ def _content(
 
 
 def _submit(command: SubmitIdea, state: Idea) -> list[IdeaEvent]:
+    title, summary, provenance, themes, scout = checked(
+        lambda: validate_title(command.title),
+        lambda: validate_summary(command.summary),
+        lambda: validate_provenance(command.provenance),
+        lambda: validate_themes(command.themes),
+        lambda: validate_text(command.scout, "scout", SCOUT_LENGTH),
+    )
     submitted = IdeaSubmitted(
         idea_id=command.idea_id,
-        title=validate_title(command.title),
-        summary=validate_summary(command.summary),
-        provenance=validate_provenance(command.provenance),
-        themes=validate_themes(command.themes),
+        title=title,
+        summary=summary,
+        provenance=provenance,
+        themes=themes,
         uses_ai=command.uses_ai,
         uses_personal_data=command.uses_personal_data,
-        scout=validate_text(command.scout, "scout", SCOUT_LENGTH),
+        scout=scout,
     )
     if state.exists:
         if _content(state) == _content(submitted):

@@ -22,7 +22,6 @@ from innovation.api.queues import (
     SortDirection,
     aware,
     invalid,
-    page_size,
     window,
 )
 from innovation.api.types import (
@@ -60,6 +59,8 @@ class ExperimentFilter:
 
 
 PAGE_HELP = "How many from the start (or after `after`); 20 unless `last` is given. 0 to 100."
+HISTORY_PAGE = 50
+HISTORY_HELP = "How many from the start (or after `after`); 50 unless `last` is given. 0 to 100."
 
 
 @strawberry.type
@@ -216,25 +217,41 @@ class Query:
         self,
         info: Info[Context, None],
         idea_id: strawberry.ID,
-        first: int = 50,
+        first: Annotated[int | None, strawberry.argument(description=HISTORY_HELP)] = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> HistoryConnection:
         target = idea_id_arg(idea_id, "ideaId")
-        size = page_size(first)
-        position = 0
-        if after is not None:
-            try:
-                position = int(decode_cursor(after, 1)[0])
-            except (InvalidCursorError, ValueError):
-                raise invalid("not a cursor of this history", "after") from None
+        slice_ = window(first, after, last, before, default=HISTORY_PAGE)
+        backwards = slice_.last is not None
+        size = slice_.last if backwards else slice_.first
+        assert size is not None  # a window has one of them
         mapper = info.context.services.store.mapper
+        after_position, before_position = _position(after, "after"), _position(before, "before")
         entries, more = await info.context.services.database.read(
-            lambda c: read_history(c, mapper, target, size, position)
+            lambda c: read_history(
+                c, mapper, target, size, after_position or 0, before_position, backwards
+            )
         )
         edges = [
             HistoryEdge(cursor=encode_cursor(entry.position), node=HistoryEntry.of(entry))
             for entry in entries
         ]
-        return HistoryConnection(
-            page_info=page_info([edge.cursor for edge in edges], more), edges=edges
+        has_next, has_previous = (
+            (before is not None, more) if backwards else (more, after is not None)
         )
+        return HistoryConnection(
+            page_info=page_info([edge.cursor for edge in edges], has_next, has_previous),
+            edges=edges,
+        )
+
+
+def _position(cursor: str | None, field: str) -> int | None:
+    """The log position a history cursor stands for."""
+    if cursor is None:
+        return None
+    try:
+        return int(decode_cursor(cursor, 1)[0])
+    except (InvalidCursorError, ValueError):
+        raise invalid("not a cursor of this history", field) from None

@@ -29,13 +29,19 @@ def page_size(first: int, field: str = "first") -> int:
     return first
 
 
-def window(first: int | None, after: str | None, last: int | None, before: str | None) -> Window:
-    """The slice asked for: ``first`` after a cursor (20 by default) or ``last`` before one."""
+def window(
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    default: int = DEFAULT_PAGE,
+) -> Window:
+    """The slice asked for: ``first`` after a cursor (``default``) or ``last`` before one."""
     if first is not None and last is not None:
         raise invalid("give first or last, not both", "last")
     if last is not None:
         return Window(last=page_size(last, "last"), after=after, before=before)
-    size = DEFAULT_PAGE if first is None else page_size(first)
+    size = default if first is None else page_size(first)
     return Window(first=size, after=after, before=before)
 
 

@@ -141,9 +141,15 @@ class StageChange:
     at: datetime
 
 
+@strawberry.enum(description="Whether an ethics review entry asks for a review or records one.")
+class EthicsReviewKind(Enum):
+    REQUESTED = "REQUESTED"
+    RECORDED = "RECORDED"
+
+
 @strawberry.type(description="A request for an ethics review, or a verdict on one.")
 class EthicsReviewEntry:
-    kind: str = strawberry.field(description="REQUESTED or RECORDED.")
+    kind: EthicsReviewKind
     verdict: VerdictType | None  # type: ignore[valid-type]
     reviewers: list[str]
     note: str | None
@@ -152,7 +158,14 @@ class EthicsReviewEntry:
 
     @classmethod
     def of(cls, view: views.EthicsReview) -> EthicsReviewEntry:
-        return built(cls, view, reviewers=list(view.reviewers))
+        return cls(
+            kind=EthicsReviewKind(view.kind),
+            verdict=view.verdict,
+            reviewers=list(view.reviewers),
+            note=view.note,
+            actor=view.actor,
+            at=view.at,
+        )
 
 
 @strawberry.type(description="The ethics gate for ideas that use AI or personal data.")

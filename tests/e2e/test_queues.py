@@ -9,7 +9,7 @@ from innovation.domain.ideas import MergeIdea, RequestEthicsReview, ScoreIdea
 from innovation.domain.values import Score
 from innovation.services import Actor
 from tests.e2e.conftest import Api
-from tests.integration.world import World
+from tests.integration.world import LEAD, World
 
 QUEUE = """
 query($filter: IdeaFilter, $orderBy: IdeaOrder, $first: Int, $after: String,
@@ -201,3 +201,65 @@ async def test_the_pipeline_and_the_ideas_list_count_the_same_ideas(api: Api, wo
 
     assert data["pipeline"]["ideas"] == data["live"]["totalCount"] == 2
     assert data["all"]["totalCount"] == sum(s["count"] for s in data["pipeline"]["byStage"]) == 3
+
+
+async def test_an_ideas_history_pages_backwards_from_its_latest_event(api: Api, world: World):
+    idea_id = await world.submit()
+    await world.screen(idea_id)
+    await world.score(idea_id)
+    query = """query($id: ID!, $last: Int, $before: String) {
+      history(ideaId: $id, last: $last, before: $before) {
+        edges { cursor node { type } }
+        pageInfo { hasPreviousPage startCursor }
+      }
+    }"""
+
+    latest = (await api.data(query, {"id": global_id("Idea", idea_id), "last": 2}))["history"]
+    earlier = (
+        await api.data(
+            query,
+            {
+                "id": global_id("Idea", idea_id),
+                "last": 2,
+                "before": latest["pageInfo"]["startCursor"],
+            },
+        )
+    )["history"]
+
+    assert [edge["node"]["type"] for edge in latest["edges"]] == ["idea.advanced", "idea.scored"]
+    assert latest["pageInfo"]["hasPreviousPage"] is True
+    assert [edge["node"]["type"] for edge in earlier["edges"]] == ["idea.submitted"]
+    assert earlier["pageInfo"]["hasPreviousPage"] is False
+
+
+async def test_releases_page_backwards_too(api: Api, world: World):
+    for period in ("2022-H2", "2023-H1", "2023-H2"):
+        await world.services.releases.assemble(period, actor=LEAD, now=world.clock.now)
+    query = """query($last: Int, $before: String) {
+      releases(last: $last, before: $before) {
+        edges { node { period } } pageInfo { hasPreviousPage hasNextPage }
+      }
+    }"""
+
+    oldest = (await api.data(query, {"last": 2}))["releases"]
+    newer = (await api.data(query, {"last": 1, "before": "2023-H1"}))["releases"]
+
+    assert [edge["node"]["period"] for edge in oldest["edges"]] == ["2023-H1", "2022-H2"]
+    assert oldest["pageInfo"]["hasPreviousPage"] is True
+    assert [edge["node"]["period"] for edge in newer["edges"]] == ["2023-H2"]
+    assert newer["pageInfo"] == {"hasPreviousPage": False, "hasNextPage": True}
+
+
+async def test_the_kinds_of_ethics_review_entries_are_an_enum_of_the_schema(api: Api):
+    data = await api.data(
+        """{
+          entry: __type(name: "EthicsReviewEntry") {
+            fields { name type { kind ofType { name } } }
+          }
+          kind: __type(name: "EthicsReviewKind") { enumValues { name } }
+        }"""
+    )
+
+    kind = next(field for field in data["entry"]["fields"] if field["name"] == "kind")
+    assert kind["type"] == {"kind": "NON_NULL", "ofType": {"name": "EthicsReviewKind"}}
+    assert [value["name"] for value in data["kind"]["enumValues"]] == ["REQUESTED", "RECORDED"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from innovation.api.ids import global_id
@@ -263,3 +264,15 @@ async def test_the_kinds_of_ethics_review_entries_are_an_enum_of_the_schema(api:
     kind = next(field for field in data["entry"]["fields"] if field["name"] == "kind")
     assert kind["type"] == {"kind": "NON_NULL", "ofType": {"name": "EthicsReviewKind"}}
     assert [value["name"] for value in data["kind"]["enumValues"]] == ["REQUESTED", "RECORDED"]
+
+
+async def test_the_leads_queue_query_in_the_readme_runs_as_printed(api: Api, world: World):
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("A lead's working queue") :]
+    query = section[section.index("```graphql") + len("```graphql") : section.index("```\n")]
+    await world.submit(title="Waiting to be scored")
+
+    data = await api.data(query)
+
+    assert [edge["node"]["title"] for edge in data["toScore"]["edges"]] == ["Waiting to be scored"]
+    assert data["themes"]

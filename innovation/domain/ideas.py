@@ -470,10 +470,12 @@ def _changed(new: object, old: object) -> bool:
 
 
 def _revise(command: ReviseIdea, state: Idea) -> list[IdeaEvent]:
-    title = None if command.title is None else validate_title(command.title)
-    summary = None if command.summary is None else validate_summary(command.summary)
-    provenance = None if command.provenance is None else validate_provenance(command.provenance)
-    themes = None if command.themes is None else validate_themes(command.themes)
+    title, summary, provenance, themes = checked(
+        lambda: None if command.title is None else validate_title(command.title),
+        lambda: None if command.summary is None else validate_summary(command.summary),
+        lambda: None if command.provenance is None else validate_provenance(command.provenance),
+        lambda: None if command.themes is None else validate_themes(command.themes),
+    )
     _refuse_unless_open(state)
     changed_title = title if _changed(title, state.title) else None
     changed_summary = summary if _changed(summary, state.summary) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from innovation.api.ids import global_id
 from innovation.domain.values import Decision, Outcome
@@ -23,6 +24,26 @@ MEASURE = """
 mutation($input: RecordMeasurementInput!) {
   recordMeasurement(input: $input) { experiment { id } errors { code message field } }
 }"""
+
+
+def pilot(idea_id: str, **fields: Any) -> dict[str, Any]:
+    """A startExperiment input for the idea, with ``fields`` changed."""
+    metric = {
+        "name": "calls",
+        "unit": "calls",
+        "baseline": 1,
+        "target": 2,
+        "direction": "HIGHER_IS_BETTER",
+    }
+    pilot = {
+        "ideaId": global_id("Idea", idea_id),
+        "hypothesis": "More calls are solved at once.",
+        "pilotSite": "Lyon",
+        "startsOn": "2024-03-01",
+        "endsOn": "2024-04-01",
+        "metrics": [metric],
+    }
+    return {"input": {**pilot, **fields}}
 
 
 async def test_a_submission_with_three_bad_fields_is_answered_with_three_errors_with_their_paths(
@@ -58,27 +79,7 @@ async def test_a_refusal_names_ideas_and_experiments_by_the_ids_the_api_hands_ou
     await world.screen(idea_id)
     running = await world.start(idea_id)
 
-    data = await api.data(
-        START,
-        {
-            "input": {
-                "ideaId": global_id("Idea", idea_id),
-                "hypothesis": "A second pilot at the same time.",
-                "pilotSite": "Lyon",
-                "startsOn": "2024-03-01",
-                "endsOn": "2024-04-01",
-                "metrics": [
-                    {
-                        "name": "calls",
-                        "unit": "calls",
-                        "baseline": 1,
-                        "target": 2,
-                        "direction": "HIGHER_IS_BETTER",
-                    }
-                ],
-            }
-        },
-    )
+    data = await api.data(START, pilot(idea_id, hypothesis="A second pilot at the same time."))
 
     [error] = data["startExperiment"]["errors"]
     assert global_id("Idea", idea_id) in error["message"]
@@ -120,3 +121,17 @@ async def test_an_id_of_the_wrong_kind_is_refused_in_plain_english(api: Api):
     assert error["message"] == "expected the id of an idea, not of an experiment"
     [error] = made_up["errors"]
     assert error["message"] == "'nonsense' is not the id of an idea"
+
+
+async def test_a_pilot_with_three_bad_fields_is_answered_with_three_errors(api: Api, world: World):
+    idea_id = await world.submit()
+    await world.screen(idea_id)
+
+    data = await api.data(START, pilot(idea_id, hypothesis=" ", pilotSite=" ", endsOn="2024-02-01"))
+
+    assert data["startExperiment"]["experiment"] is None
+    assert [error["field"] for error in data["startExperiment"]["errors"]] == [
+        "hypothesis",
+        "pilotSite",
+        "endsOn",
+    ]

@@ -26,10 +26,10 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from innovation.api.context import Context
-from innovation.api.ids import raw_id
+from innovation.api.ids import raw_id, shown_ids
 from innovation.api.permissions import PERMISSIONS, allowed, grant
 from innovation.api.types import Experiment, Idea, UserError
-from innovation.domain.errors import DomainError, ErrorCode
+from innovation.domain.errors import DomainError, ErrorCode, InvalidInputsError
 from innovation.projections import views
 from innovation.services import Actor, CommandIdReusedError, ServiceError
 
@@ -43,12 +43,21 @@ Answer = dict[str, object]
 
 
 class Refused(Exception):
-    """A mutation that will not go through, and the error its payload carries."""
+    """A mutation that will not go through, and the errors its payload carries."""
 
     def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
-        self.error = UserError(code=code, message=message, field=field)
+        self.error = UserError(code=code, message=shown_ids(message), field=field)
+        self.errors = [self.error]
+
+    @classmethod
+    def of(cls, refusal: DomainError | ServiceError) -> Refused:
+        """The refusal in the API's words; several invalid values give one error each."""
+        refused = cls(refusal.code, refusal.message, refusal.field)
+        if isinstance(refusal, InvalidInputsError):
+            refused.errors = [cls.of(each).error for each in refusal.errors]
+        return refused
 
 
 def command_input(
@@ -127,7 +136,7 @@ async def mutate(
         command = await _run(info, input, build)
     except Refused as refused:
         log.info("refused %s: %s: %s", info.field_name, refused.code.name, refused)
-        return payload(errors=[refused.error], client_mutation_id=client_mutation_id)
+        return payload(errors=refused.errors, client_mutation_id=client_mutation_id)
     return payload(**await answer(command), client_mutation_id=client_mutation_id)
 
 
@@ -157,7 +166,7 @@ async def _run(info: Info[Context, None], input: Any, build: Callable[[datetime]
             "clientMutationId",
         ) from None
     except (DomainError, ServiceError) as refusal:
-        raise Refused(refusal.code, refusal.message, refusal.field) from refusal
+        raise Refused.of(refusal) from refusal
     return command
 
 

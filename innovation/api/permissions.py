@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pipeline": EVERYONE,
     "similarIdeas": EVERYONE,
     "history": EVERYONE,
+    "node": EVERYONE,
+    "themes": EVERYONE,
     # subscriptions
     "events": EVERYONE,
     # mutations: each declares its roles where it is listed (``commands.command``)

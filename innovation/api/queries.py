@@ -2,59 +2,46 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
 from functools import partial
+from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 from strawberry import relay
+from strawberry.relay.types import GlobalIDValueError
 from strawberry.types import Info
 
 from innovation.api.context import Context
 from innovation.api.ids import raw_id
+from innovation.api.log_types import HistoryConnection, HistoryEdge, HistoryEntry, Pipeline
 from innovation.api.permissions import can
+from innovation.api.queues import (
+    IdeaFilter,
+    IdeaOrder,
+    SortDirection,
+    aware,
+    invalid,
+    window,
+)
 from innovation.api.types import (
     Experiment,
     ExperimentConnection,
     ExperimentStatus,
-    HistoryConnection,
-    HistoryEdge,
-    HistoryEntry,
     Idea,
     IdeaConnection,
     Me,
     OutcomeType,
-    Pipeline,
     Role,
     SimilarIdea,
-    SourceKindType,
-    StageType,
     page_info,
 )
-from innovation.domain.errors import ErrorCode, InvalidInputError
-from innovation.projections import views
+from innovation.domain.errors import InvalidInputError
+from innovation.projections import queues, views
 from innovation.projections.as_of import idea_at, pipeline_at
 from innovation.projections.history import history as read_history
+from innovation.projections.paging import InvalidCursorError, decode_cursor, encode_cursor
 from innovation.projections.search import similar_ideas
-from innovation.projections.views import InvalidCursorError
-
-MAX_PAGE = 100
-
-
-def invalid(message: str, field: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": ErrorCode.VALIDATION, "field": field})
-
-
-def page_size(first: int) -> int:
-    if first < 1 or first > MAX_PAGE:
-        raise invalid(f"first must be between 1 and {MAX_PAGE}", "first")
-    return first
-
-
-def aware(moment: datetime | None, field: str) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        raise invalid("give a time zone, e.g. 2025-06-30T23:59:59+02:00 or ...Z", field)
-    return moment
 
 
 def idea_id_arg(value: str, field: str = "id") -> str:
@@ -64,32 +51,6 @@ def idea_id_arg(value: str, field: str = "id") -> str:
         raise invalid(error.message, field) from None
 
 
-@strawberry.input(description="Every field narrows the list; leave out what does not matter.")
-class IdeaFilter:
-    stages: list[StageType] | None = None  # type: ignore[valid-type]
-    theme: str | None = None
-    source_kind: SourceKindType | None = None  # type: ignore[valid-type]
-    external: bool | None = None
-    country: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-2.")
-    text: str | None = strawberry.field(
-        default=None, description="Ideas whose title or summary holds every word (stemmed)."
-    )
-    scouted_from: datetime | None = None
-    scouted_to: datetime | None = None
-
-    def to_query(self) -> views.IdeaFilter:
-        return views.IdeaFilter(
-            stages=tuple(str(stage) for stage in self.stages or ()),
-            theme=self.theme,
-            source_kind=str(self.source_kind) if self.source_kind else None,
-            external=self.external,
-            country=self.country,
-            text=self.text,
-            scouted_from=aware(self.scouted_from, "filter.scoutedFrom"),
-            scouted_to=aware(self.scouted_to, "filter.scoutedTo"),
-        )
-
-
 @strawberry.input
 class ExperimentFilter:
     idea_id: strawberry.ID | None = None
@@ -97,8 +58,32 @@ class ExperimentFilter:
     outcome: OutcomeType | None = None  # type: ignore[valid-type]
 
 
+PAGE_HELP = "How many from the start (or after `after`); 20 unless `last` is given. 0 to 100."
+HISTORY_PAGE = 50
+HISTORY_HELP = "How many from the start (or after `after`); 50 unless `last` is given. 0 to 100."
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(
+        permission_classes=[can("node")],
+        description="Any object by its global id (an idea or an experiment); null if none.",
+    )
+    async def node(self, info: Info[Context, None], id: relay.GlobalID) -> relay.Node | None:
+        # A resolver of our own: relay.node() cannot be built into more than one schema.
+        try:
+            found = id.resolve_node(info, required=False)
+        except GlobalIDValueError:
+            raise invalid(f"{id.type_name} is not a type with ids", "id") from None
+        return await found if inspect.isawaitable(found) else found
+
+    @strawberry.field(
+        permission_classes=[can("themes")],
+        description="The themes an idea may carry, as configured (INNOVATION_THEMES).",
+    )
+    def themes(self, info: Info[Context, None]) -> list[str]:
+        return list(info.context.services.settings.pipeline.themes)
+
     @strawberry.field(permission_classes=[can("me")], description="Who is calling.")
     def me(self, info: Info[Context, None]) -> Me:
         principal = info.context.principal
@@ -118,26 +103,42 @@ class Query:
             return Idea.maybe(await info.context.loaders.idea.load(idea_id))
         return Idea.maybe(await idea_at(info.context.services.store, idea_id, moment))
 
-    @strawberry.field(permission_classes=[can("ideas")], description="Ideas, newest scouted first.")
+    @strawberry.field(
+        permission_classes=[can("ideas")],
+        description="Ideas, newest scouted first unless orderBy says otherwise; merged "
+        "duplicates included unless the filter leaves them out.",
+    )
     async def ideas(
         self,
         info: Info[Context, None],
         filter: IdeaFilter | None = None,
-        first: int = 20,
+        order_by: IdeaOrder | None = None,
+        first: Annotated[int | None, strawberry.argument(description=PAGE_HELP)] = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> IdeaConnection:
-        where = (filter or IdeaFilter()).to_query()
-        size = page_size(first)
+        where = (filter or IdeaFilter()).to_query(info)
+        order = order_by or IdeaOrder()
+        slice_ = window(first, after, last, before)
         try:
             page = await info.context.services.database.read(
-                partial(views.idea_page, where=where, first=size, after=after)
+                partial(
+                    queues.idea_page,
+                    where=where,
+                    window=slice_,
+                    order=order.field.value,
+                    descending=order.direction is SortDirection.DESC,
+                )
             )
         except InvalidCursorError as error:
-            raise invalid(str(error), "after") from None
+            raise invalid(str(error), "before" if before and not after else "after") from None
         for _, view in page.rows:
             info.context.loaders.idea.prime(view.idea_id, view)
         connection = IdeaConnection(
-            page_info=page_info([cursor for cursor, _ in page.rows], page.has_next),
+            page_info=page_info(
+                [cursor for cursor, _ in page.rows], page.has_next, page.has_previous
+            ),
             edges=[relay.Edge(cursor=cursor, node=Idea.of(view)) for cursor, view in page.rows],
         )
         connection.count_filter = where
@@ -158,8 +159,10 @@ class Query:
         self,
         info: Info[Context, None],
         filter: ExperimentFilter | None = None,
-        first: int = 20,
+        first: Annotated[int | None, strawberry.argument(description=PAGE_HELP)] = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> ExperimentConnection:
         given = filter or ExperimentFilter()
         where = views.ExperimentFilter(
@@ -167,15 +170,17 @@ class Query:
             status=given.status.value if given.status else None,
             outcome=str(given.outcome) if given.outcome else None,
         )
-        size = page_size(first)
+        slice_ = window(first, after, last, before)
         try:
             page = await info.context.services.database.read(
-                partial(views.experiment_page, where=where, first=size, after=after)
+                partial(views.experiment_page, where=where, window=slice_)
             )
         except InvalidCursorError as error:
-            raise invalid(str(error), "after") from None
+            raise invalid(str(error), "before" if before and not after else "after") from None
         return ExperimentConnection(
-            page_info=page_info([cursor for cursor, _ in page.rows], page.has_next),
+            page_info=page_info(
+                [cursor for cursor, _ in page.rows], page.has_next, page.has_previous
+            ),
             edges=[
                 relay.Edge(cursor=cursor, node=Experiment.of(view)) for cursor, view in page.rows
             ],
@@ -212,25 +217,41 @@ class Query:
         self,
         info: Info[Context, None],
         idea_id: strawberry.ID,
-        first: int = 50,
+        first: Annotated[int | None, strawberry.argument(description=HISTORY_HELP)] = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> HistoryConnection:
         target = idea_id_arg(idea_id, "ideaId")
-        size = page_size(first)
-        position = 0
-        if after is not None:
-            try:
-                position = int(views.decode_cursor(after, 1)[0])
-            except (InvalidCursorError, ValueError):
-                raise invalid("not a cursor of this history", "after") from None
+        slice_ = window(first, after, last, before, default=HISTORY_PAGE)
+        backwards = slice_.last is not None
+        size = slice_.last if backwards else slice_.first
+        assert size is not None  # a window has one of them
         mapper = info.context.services.store.mapper
+        after_position, before_position = _position(after, "after"), _position(before, "before")
         entries, more = await info.context.services.database.read(
-            lambda c: read_history(c, mapper, target, size, position)
+            lambda c: read_history(
+                c, mapper, target, size, after_position or 0, before_position, backwards
+            )
         )
         edges = [
-            HistoryEdge(cursor=views.encode_cursor(entry.position), node=HistoryEntry.of(entry))
+            HistoryEdge(cursor=encode_cursor(entry.position), node=HistoryEntry.of(entry))
             for entry in entries
         ]
-        return HistoryConnection(
-            page_info=page_info([edge.cursor for edge in edges], more), edges=edges
+        has_next, has_previous = (
+            (before is not None, more) if backwards else (more, after is not None)
         )
+        return HistoryConnection(
+            page_info=page_info([edge.cursor for edge in edges], has_next, has_previous),
+            edges=edges,
+        )
+
+
+def _position(cursor: str | None, field: str) -> int | None:
+    """The log position a history cursor stands for."""
+    if cursor is None:
+        return None
+    try:
+        return int(decode_cursor(cursor, 1)[0])
+    except (InvalidCursorError, ValueError):
+        raise invalid("not a cursor of this history", field) from None

@@ -13,10 +13,10 @@ from strawberry.types import Info
 from innovation.api.commands import Refused, command_input, payload
 from innovation.api.context import Context
 from innovation.api.ids import global_id
+from innovation.api.log_types import Count
 from innovation.api.permissions import EVERYONE, LEADS, PERMISSIONS, allowed, can, grant
-from innovation.api.queries import invalid, page_size
+from innovation.api.queues import invalid, window
 from innovation.api.types import (
-    Count,
     DirectionType,
     Idea,
     SourceKindType,
@@ -221,22 +221,43 @@ class ReleaseQueries:
         permission_classes=[can("releases")], description="Every release, newest first."
     )
     async def releases(
-        self, info: Info[Context, None], first: int = 20, after: str | None = None
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> ReleaseConnection:
-        size = page_size(first)
+        slice_ = window(first, after, last, before)
+        backwards = slice_.last is not None
+        size = slice_.last if backwards else slice_.first
+        assert size is not None  # a window has one of them
         services = info.context.services
-        before = None
-        if after is not None:
+
+        def start(cursor: str | None, field: str) -> datetime | None:
             try:
-                before = services.releases.cadence.parse(after).start
+                return None if cursor is None else services.releases.cadence.parse(cursor).start
             except DomainError as error:
-                raise invalid(error.message, "after") from None
+                raise invalid(error.message, field) from None
+
+        # Newest first: after a period come older ones, before it newer ones.
+        older_than, newer_than = start(after, "after"), start(before, "before")
         found = await services.database.read(
-            lambda connection: views.releases(connection, first=size + 1, before_start=before)
+            lambda connection: views.releases(
+                connection,
+                first=size + 1,
+                before_start=older_than,
+                after_start=newer_than,
+                backwards=backwards,
+            )
         )
-        rows = found[:size]
+        rows = found[1:] if backwards and len(found) > size else found[:size]
+        more = len(found) > size
+        has_next, has_previous = (
+            (before is not None, more) if backwards else (more, after is not None)
+        )
         return ReleaseConnection(
-            page_info=page_info([view.period for view in rows], len(found) > size),
+            page_info=page_info([view.period for view in rows], has_next, has_previous),
             edges=[ReleaseEdge(cursor=view.period, node=Release.of(view)) for view in rows],
         )
 
@@ -298,7 +319,7 @@ async def assemble_release(info: Info[Context, None], input: AssembleReleaseInpu
             now=services.clock(),
         )
     except DomainError as refusal:
-        error = Refused(refusal.code, refusal.message, refusal.field).error
+        error = Refused.of(refusal).error
         return AssembleReleasePayload(errors=[error], client_mutation_id=client_mutation_id)
     return AssembleReleasePayload(release=Release.of(view), client_mutation_id=client_mutation_id)
 

@@ -9,8 +9,8 @@ import strawberry
 from strawberry.types import Info
 
 from innovation.api.context import Context
+from innovation.api.log_types import LogEvent
 from innovation.api.permissions import can
-from innovation.api.types import LogEvent
 from innovation.projections.history import entry
 
 

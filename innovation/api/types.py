@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import msgspec
 import strawberry
 from strawberry import relay
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from innovation.api.context import Context
+from innovation.api.loaders import LATEST_MEASUREMENTS
 from innovation.domain.errors import ErrorCode
 from innovation.domain.values import (
     Decision,
@@ -25,9 +25,14 @@ from innovation.domain.values import (
     ValidationRoute,
     Verdict,
 )
-from innovation.projections import history, views
+from innovation.projections import queues, views
+from innovation.projections.as_of import (
+    ExperimentThen,
+    experiments_at,
+    histories_at,
+    idea_at_position,
+)
 from innovation.projections.search import Similar
-from innovation.projections.timetravel import PipelineSummary
 
 T = TypeVar("T")
 
@@ -136,9 +141,15 @@ class StageChange:
     at: datetime
 
 
+@strawberry.enum(description="Whether an ethics review entry asks for a review or records one.")
+class EthicsReviewKind(Enum):
+    REQUESTED = "REQUESTED"
+    RECORDED = "RECORDED"
+
+
 @strawberry.type(description="A request for an ethics review, or a verdict on one.")
 class EthicsReviewEntry:
-    kind: str = strawberry.field(description="REQUESTED or RECORDED.")
+    kind: EthicsReviewKind
     verdict: VerdictType | None  # type: ignore[valid-type]
     reviewers: list[str]
     note: str | None
@@ -147,7 +158,14 @@ class EthicsReviewEntry:
 
     @classmethod
     def of(cls, view: views.EthicsReview) -> EthicsReviewEntry:
-        return built(cls, view, reviewers=list(view.reviewers))
+        return cls(
+            kind=EthicsReviewKind(view.kind),
+            verdict=view.verdict,
+            reviewers=list(view.reviewers),
+            note=view.note,
+            actor=view.actor,
+            at=view.at,
+        )
 
 
 @strawberry.type(description="The ethics gate for ideas that use AI or personal data.")
@@ -156,14 +174,24 @@ class Ethics:
     verdict: VerdictType | None  # type: ignore[valid-type]
     passes_gate: bool = strawberry.field(description="May enter a release as far as ethics goes.")
     idea_id: strawberry.Private[str]
+    as_of_position: strawberry.Private[int | None] = None
 
     @strawberry.field(description="Every request and verdict, oldest first.")
     async def reviews(self, info: Info[Context, None]) -> list[EthicsReviewEntry]:
+        if self.as_of_position is not None:
+            then = await histories_at(
+                info.context.services.store, self.idea_id, self.as_of_position
+            )
+            return [EthicsReviewEntry.of(view) for view in then.ethics]
         found = await info.context.loaders.ethics.load(self.idea_id)
         return [EthicsReviewEntry.of(view) for view in found]
 
 
-@strawberry.type(description="An idea in the pipeline.")
+@strawberry.type(
+    description="An idea in the pipeline. Asked for with asOf, every field and every nested "
+    "one (experiments, their metrics and measurements, the histories, ethics reviews, the idea "
+    "merged into) is as it stood at asOfPosition."
+)
 class Idea(relay.Node):
     id: relay.NodeID[str]
     title: str
@@ -184,7 +212,8 @@ class Idea(relay.Node):
     validation_reason: str | None
     ethics: Ethics
     as_of_position: int | None = strawberry.field(
-        description="The log position this view was replayed to, when asked for asOf."
+        description="The log position this view and everything nested in it was replayed to, "
+        "when asked for asOf."
     )
     view: strawberry.Private[views.IdeaView]
 
@@ -202,6 +231,7 @@ class Idea(relay.Node):
                 verdict=view.ethics_verdict,
                 passes_gate=view.passes_ethics_gate,
                 idea_id=view.idea_id,
+                as_of_position=view.as_of_position,
             ),
             view=view,
         )
@@ -220,34 +250,51 @@ class Idea(relay.Node):
     async def merged_into(self, info: Info[Context, None]) -> Idea | None:
         if self.view.merged_into is None:
             return None
+        if self.view.as_of_position is not None:
+            store = info.context.services.store
+            return Idea.maybe(
+                await idea_at_position(store, self.view.merged_into, self.view.as_of_position)
+            )
         return Idea.maybe(await info.context.loaders.idea.load(self.view.merged_into))
 
     @strawberry.field(description="Experiments on this idea, oldest first.")
     async def experiments(self, info: Info[Context, None]) -> list[Experiment]:
+        position = self.view.as_of_position
+        if position is not None:
+            store = info.context.services.store
+            then = await experiments_at(store, self.view.experiment_ids or (), position)
+            return [Experiment.at(experiment, position) for experiment in then]
         found = await info.context.loaders.experiments.load(self.id)
-        attached = self.view.experiment_ids  # as of a past position: those attached by then
-        return [
-            Experiment.of(view)
-            for view in found
-            if attached is None or view.experiment_id in attached
-        ]
+        return [Experiment.of(view) for view in found]
 
     @strawberry.field(description="The experiment running now, if any.")
     async def running_experiment(self, info: Info[Context, None]) -> Experiment | None:
         running = self.view.running_experiment_id
         if running is None:
             return None
+        if self.view.as_of_position is not None:
+            store = info.context.services.store
+            then = await experiments_at(store, [running], self.view.as_of_position)
+            return next((Experiment.at(each, self.view.as_of_position) for each in then), None)
         found = await info.context.loaders.experiments.load(self.id)
         return next((Experiment.of(view) for view in found if view.experiment_id == running), None)
 
     @strawberry.field(description="Every scoring, oldest first.")
     async def score_history(self, info: Info[Context, None]) -> list[ScoreEntry]:
-        found = await info.context.loaders.scores.load(self.id)
+        if self.view.as_of_position is None:
+            found = await info.context.loaders.scores.load(self.id)
+        else:
+            store = info.context.services.store
+            found = (await histories_at(store, self.id, self.view.as_of_position)).scores
         return [built(ScoreEntry, entry, score=Score.of(entry.score)) for entry in found]
 
     @strawberry.field(description="Every stage change, oldest first.")
     async def stage_history(self, info: Info[Context, None]) -> list[StageChange]:
-        found = await info.context.loaders.stages.load(self.id)
+        if self.view.as_of_position is None:
+            found = await info.context.loaders.stages.load(self.id)
+        else:
+            store = info.context.services.store
+            found = (await histories_at(store, self.id, self.view.as_of_position)).stages
         return [built(StageChange, change) for change in found]
 
 
@@ -271,13 +318,20 @@ class Metric:
     target_met: bool
     measurement_count: int
     experiment_id: strawberry.Private[str]
+    measured_then: strawberry.Private[tuple[views.MeasurementView, ...] | None] = None
 
     @classmethod
-    def of(cls, view: views.MetricView) -> Metric:
-        return built(cls, view)
+    def of(
+        cls,
+        view: views.MetricView,
+        measured_then: tuple[views.MeasurementView, ...] | None = None,
+    ) -> Metric:
+        return built(cls, view, measured_then=measured_then)
 
     @strawberry.field(description="The latest measurements, newest first (at most 5).")
     async def latest_measurements(self, info: Info[Context, None]) -> list[Measurement]:
+        if self.measured_then is not None:
+            return [built(Measurement, each) for each in self.measured_then[:LATEST_MEASUREMENTS]]
         found = await info.context.loaders.measurements.load((self.experiment_id, self.name))
         return [built(Measurement, measurement) for measurement in found]
 
@@ -298,10 +352,32 @@ class Experiment(relay.Node):
     concluded_at: datetime | None
     version: int = strawberry.field(description="Pass as expectedVersion to change it safely.")
     idea_id: strawberry.Private[str]
+    then: strawberry.Private[ExperimentThen | None] = None
+    as_of_position: strawberry.Private[int | None] = None
 
     @classmethod
     def of(cls, view: views.ExperimentView) -> Experiment:
-        return built(cls, view, id=view.experiment_id, status=ExperimentStatus(view.status))
+        return built(
+            cls,
+            view,
+            id=view.experiment_id,
+            status=ExperimentStatus(view.status),
+            then=None,
+            as_of_position=None,
+        )
+
+    @classmethod
+    def at(cls, experiment: ExperimentThen, position: int) -> Experiment:
+        """The experiment as it stood at ``position``: its metrics and idea as of then too."""
+        view = experiment.view
+        return built(
+            cls,
+            view,
+            id=view.experiment_id,
+            status=ExperimentStatus(view.status),
+            then=experiment,
+            as_of_position=position,
+        )
 
     @classmethod
     def maybe(cls, view: views.ExperimentView | None) -> Experiment | None:
@@ -316,50 +392,20 @@ class Experiment(relay.Node):
 
     @strawberry.field(description="The idea this experiment tries out.")
     async def idea(self, info: Info[Context, None]) -> Idea:
-        view = await info.context.loaders.idea.load(self.idea_id)
+        if self.as_of_position is not None:
+            store = info.context.services.store
+            view = await idea_at_position(store, self.idea_id, self.as_of_position)
+        else:
+            view = await info.context.loaders.idea.load(self.idea_id)
         assert view is not None  # an experiment is started only on an existing idea
         return Idea.of(view)
 
     @strawberry.field(description="The metrics, in the order they were defined.")
     async def metrics(self, info: Info[Context, None]) -> list[Metric]:
+        if self.then is not None:
+            measured = self.then.measurements
+            return [Metric.of(view, measured.get(view.name, ())) for view in self.then.metrics]
         return [Metric.of(view) for view in await info.context.loaders.metrics.load(self.id)]
-
-
-@strawberry.type(description="A count of ideas under one key.")
-class Count:
-    key: str
-    count: int
-
-
-def _counts(values: dict[str, int]) -> list[Count]:
-    return [Count(key=key, count=count) for key, count in values.items()]
-
-
-@strawberry.type(description="The pipeline's figures; merged duplicates count only by stage.")
-class Pipeline:
-    as_of: datetime | None
-    position: int = strawberry.field(description="The log position the figures stand at.")
-    ideas: int
-    external: int
-    external_share: float = strawberry.field(description="External ideas / ideas, 0 to 1.")
-    by_stage: list[Count]
-    by_theme: list[Count]
-    by_source_kind: list[Count]
-    by_country: list[Count]
-
-    @classmethod
-    def of(cls, summary: PipelineSummary, as_of: datetime | None) -> Pipeline:
-        return cls(
-            as_of=as_of,
-            position=summary.position,
-            ideas=summary.ideas,
-            external=summary.external,
-            external_share=round(summary.external_share, 4),
-            by_stage=_counts(summary.by_stage),
-            by_theme=_counts(summary.by_theme),
-            by_source_kind=_counts(summary.by_source_kind),
-            by_country=_counts(summary.by_country),
-        )
 
 
 @strawberry.type(description="An idea that reads like the given text, with how closely (0 to 1).")
@@ -378,63 +424,19 @@ class SimilarIdea:
         ]
 
 
-@strawberry.type(description="One event of an idea's history (or of one of its experiments).")
-class HistoryEntry:
-    position: int
-    stream_id: str
-    version: int
-    type: str = strawberry.field(description="The event's stable name, e.g. idea.advanced.")
-    description: str = strawberry.field(description="The event in one plain sentence.")
-    actor: str
-    occurred_at: datetime
-    correlation_id: str
-    data: JSON = strawberry.field(description="The event's own fields.")
-
-    @classmethod
-    def of(cls, entry: history.HistoryEntry) -> HistoryEntry:
-        return built(
-            cls,
-            entry,
-            correlation_id=str(entry.metadata.correlation_id),
-            **_event_fields(entry),
-        )
-
-
-@strawberry.type(description="An event of the log, as subscribers receive it.")
-class LogEvent:
-    position: int
-    stream_id: str
-    version: int
-    type: str
-    actor: str
-    occurred_at: datetime
-    data: JSON
-
-    @classmethod
-    def of(cls, entry: history.HistoryEntry) -> LogEvent:
-        return built(cls, entry, **_event_fields(entry))
-
-
-def _event_fields(entry: history.HistoryEntry) -> dict[str, Any]:
-    """Who and when from the metadata, and the event's own fields as JSON (without its type)."""
-    data = msgspec.to_builtins(entry.event)
-    data.pop("type", None)
-    return {
-        "actor": entry.metadata.actor,
-        "occurred_at": entry.metadata.occurred_at,
-        "data": cast(JSON, data),
-    }
-
-
 @strawberry.type
 class IdeaConnection(relay.Connection[Idea]):
     count_filter: strawberry.Private[Any] = None
 
-    @strawberry.field(description="Ideas matching the filter, in all pages (one more query).")
+    @strawberry.field(
+        description="Ideas matching the filter, in all pages (one more query); merged "
+        "duplicates count unless the filter has includeMerged: false, so with no filter it is "
+        "the sum of pipeline.byStage."
+    )
     async def total_count(self, info: Info[Context, None]) -> int:
-        where = self.count_filter or views.IdeaFilter()
+        where = self.count_filter or queues.IdeaFilter()
         return await info.context.services.database.read(
-            lambda connection: views.count_ideas(connection, where)
+            lambda connection: queues.count_ideas(connection, where)
         )
 
 
@@ -443,22 +445,10 @@ class ExperimentConnection(relay.Connection[Experiment]):
     pass
 
 
-@strawberry.type(description="An edge in the history (the cursor is the log position).")
-class HistoryEdge:
-    cursor: str
-    node: HistoryEntry
-
-
-@strawberry.type(description="A page of an idea's history, in the Relay connection shape.")
-class HistoryConnection:
-    page_info: relay.PageInfo
-    edges: list[HistoryEdge]
-
-
-def page_info(cursors: list[str], has_next: bool) -> relay.PageInfo:
+def page_info(cursors: list[str], has_next: bool, has_previous: bool = False) -> relay.PageInfo:
     return relay.PageInfo(
         has_next_page=has_next,
-        has_previous_page=False,
+        has_previous_page=has_previous,
         start_cursor=cursors[0] if cursors else None,
         end_cursor=cursors[-1] if cursors else None,
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class ErrorCode(StrEnum):
@@ -35,6 +35,34 @@ class InvalidInputError(DomainError):
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message, field)
+
+
+class InvalidInputsError(DomainError):
+    """Several values of one command break their rules: each is reported with its own path."""
+
+    code = ErrorCode.VALIDATION
+
+    def __init__(self, errors: Iterable[InvalidInputError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("; ".join(error.message for error in self.errors), self.errors[0].field)
+
+
+def checked(*checks: Callable[[], Any]) -> list[Any]:
+    """The result of every check, or a refusal naming every value that failed, not the first."""
+    results: list[Any] = []
+    failed: list[InvalidInputError] = []
+    for check in checks:
+        try:
+            results.append(check())
+        except InvalidInputsError as several:
+            failed.extend(several.errors)
+        except InvalidInputError as one:
+            failed.append(one)
+    if len(failed) == 1:
+        raise failed[0]
+    if failed:
+        raise InvalidInputsError(failed)
+    return results
 
 
 class IdeaNotFoundError(DomainError):

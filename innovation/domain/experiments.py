@@ -26,6 +26,7 @@ from innovation.domain.errors import (
     ScaleRequiresValidationError,
     TargetsNotMetError,
     UnknownMetricError,
+    checked,
 )
 from innovation.domain.messages import Command, Event
 from innovation.domain.metrics import MetricResult, metric_result
@@ -185,10 +186,12 @@ def decide(command: ExperimentCommand, state: Experiment) -> list[ExperimentEven
 
 
 def _start(command: StartExperiment, state: Experiment) -> list[ExperimentEvent]:
-    hypothesis = validate_text(command.hypothesis, "hypothesis", HYPOTHESIS_LENGTH)
-    pilot_site = validate_text(command.pilot_site, "pilotSite", PILOT_SITE_LENGTH)
-    if command.ends_on < command.starts_on:
-        raise InvalidInputError("endsOn", "endsOn must not be before startsOn")
+    hypothesis, pilot_site, _, metrics = checked(
+        lambda: validate_text(command.hypothesis, "hypothesis", HYPOTHESIS_LENGTH),
+        lambda: validate_text(command.pilot_site, "pilotSite", PILOT_SITE_LENGTH),
+        lambda: _validate_dates(command.starts_on, command.ends_on),
+        lambda: validate_metrics(command.metrics),
+    )
     started = ExperimentStarted(
         experiment_id=command.experiment_id,
         idea_id=command.idea_id,
@@ -196,13 +199,18 @@ def _start(command: StartExperiment, state: Experiment) -> list[ExperimentEvent]
         pilot_site=pilot_site,
         starts_on=command.starts_on,
         ends_on=command.ends_on,
-        metrics=validate_metrics(command.metrics),
+        metrics=metrics,
     )
     if state.exists:
         if _as_started(state) == started:
             return []
         raise ExperimentAlreadyExistsError(command.experiment_id)
     return [started]
+
+
+def _validate_dates(starts_on: date, ends_on: date) -> None:
+    if ends_on < starts_on:
+        raise InvalidInputError("endsOn", "endsOn must not be before startsOn")
 
 
 def _as_started(state: Experiment) -> ExperimentStarted | None:

@@ -37,6 +37,7 @@ from innovation.domain.errors import (
     NoEthicsReviewRequestedError,
     ScaleRequiresValidationError,
     TargetsNotMetError,
+    checked,
 )
 from innovation.domain.idea_messages import (
     AbsorbDuplicate,
@@ -156,15 +157,22 @@ def _content(
 
 
 def _submit(command: SubmitIdea, state: Idea) -> list[IdeaEvent]:
+    title, summary, provenance, themes, scout = checked(
+        lambda: validate_title(command.title),
+        lambda: validate_summary(command.summary),
+        lambda: validate_provenance(command.provenance),
+        lambda: validate_themes(command.themes),
+        lambda: validate_text(command.scout, "scout", SCOUT_LENGTH),
+    )
     submitted = IdeaSubmitted(
         idea_id=command.idea_id,
-        title=validate_title(command.title),
-        summary=validate_summary(command.summary),
-        provenance=validate_provenance(command.provenance),
-        themes=validate_themes(command.themes),
+        title=title,
+        summary=summary,
+        provenance=provenance,
+        themes=themes,
         uses_ai=command.uses_ai,
         uses_personal_data=command.uses_personal_data,
-        scout=validate_text(command.scout, "scout", SCOUT_LENGTH),
+        scout=scout,
     )
     if state.exists:
         if _content(state) == _content(submitted):
@@ -191,10 +199,12 @@ def _changed(new: object, old: object) -> bool:
 
 
 def _revise(command: ReviseIdea, state: Idea) -> list[IdeaEvent]:
-    title = None if command.title is None else validate_title(command.title)
-    summary = None if command.summary is None else validate_summary(command.summary)
-    provenance = None if command.provenance is None else validate_provenance(command.provenance)
-    themes = None if command.themes is None else validate_themes(command.themes)
+    title, summary, provenance, themes = checked(
+        lambda: None if command.title is None else validate_title(command.title),
+        lambda: None if command.summary is None else validate_summary(command.summary),
+        lambda: None if command.provenance is None else validate_provenance(command.provenance),
+        lambda: None if command.themes is None else validate_themes(command.themes),
+    )
     _refuse_unless_open(state)
     changed_title = title if _changed(title, state.title) else None
     changed_summary = summary if _changed(summary, state.summary) else None

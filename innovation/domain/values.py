@@ -32,7 +32,7 @@ from innovation.domain.bounds import (
     Bound,
 )
 from innovation.domain.countries import COUNTRY_CODES
-from innovation.domain.errors import InvalidInputError
+from innovation.domain.errors import InvalidInputError, checked
 
 
 class Stage(StrEnum):
@@ -222,13 +222,19 @@ def validate_url(url: str | None, field: str = "provenance.url") -> str | None:
 
 
 def validate_provenance(provenance: Provenance, field: str = "provenance") -> Provenance:
-    return Provenance(
-        source_kind=validate_choice(SourceKind, provenance.source_kind, f"{field}.sourceKind"),
-        organisation=validate_text(
+    source_kind, organisation, country, url = checked(
+        lambda: validate_choice(SourceKind, provenance.source_kind, f"{field}.sourceKind"),
+        lambda: validate_text(
             provenance.organisation, f"{field}.organisation", ORGANISATION_LENGTH
         ),
-        country=validate_country(provenance.country, f"{field}.country"),
-        url=validate_url(provenance.url, f"{field}.url"),
+        lambda: validate_country(provenance.country, f"{field}.country"),
+        lambda: validate_url(provenance.url, f"{field}.url"),
+    )
+    return Provenance(
+        source_kind=source_kind,
+        organisation=organisation,
+        country=country,
+        url=url,
         external=provenance.external,
     )
 

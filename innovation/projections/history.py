@@ -33,9 +33,16 @@ class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def history(
-    connection: Connection, mapper: Mapper, idea_id: str, first: int, after_position: int = 0
+    connection: Connection,
+    mapper: Mapper,
+    idea_id: str,
+    first: int,
+    after_position: int = 0,
+    before_position: int | None = None,
+    backwards: bool = False,
 ) -> tuple[list[HistoryEntry], bool]:
-    """Up to ``first`` entries after a position, and whether more follow."""
+    """Up to ``first`` entries between two positions, oldest first, and whether more follow
+    (backwards: the last ones before ``before_position``, and whether earlier ones exist)."""
     experiment_streams = sa.select(
         sa.literal(EXPERIMENT_PREFIX) + experiments_view.c.experiment_id
     ).where(experiments_view.c.idea_id == idea_id)
@@ -58,10 +65,14 @@ def history(
             )
         )
         .where(events.c.position > after_position)
-        .order_by(events.c.position)
+        .where(sa.true() if before_position is None else events.c.position < before_position)
+        .order_by(events.c.position.desc() if backwards else events.c.position)
         .limit(first + 1)
     ).all()
-    return [entry(mapper, to_recorded(row)) for row in rows[:first]], len(rows) > first
+    found = [entry(mapper, to_recorded(row)) for row in rows[:first]]
+    if backwards:
+        found.reverse()
+    return found, len(rows) > first
 
 
 def entry(mapper: Mapper, record: RecordedEvent) -> HistoryEntry:

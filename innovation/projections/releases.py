@@ -172,13 +172,23 @@ def released_periods(connection: Connection) -> set[str]:
 
 
 def releases(
-    connection: Connection, *, first: int, before_start: datetime | None = None
+    connection: Connection,
+    *,
+    first: int,
+    before_start: datetime | None = None,
+    after_start: datetime | None = None,
+    backwards: bool = False,
 ) -> list[ReleaseView]:
-    """Newest first; ``before_start`` pages on (the start of the last period seen)."""
-    query = sa.select(releases_view).order_by(releases_view.c.starts_at.desc()).limit(first)
+    """Newest first, between two periods' starts (exclusive); ``backwards`` takes the oldest
+    of them first (the ones just newer than ``after_start``), still answered newest first."""
+    starts = releases_view.c.starts_at
+    query = sa.select(releases_view).order_by(starts.asc() if backwards else starts.desc())
     if before_start is not None:
-        query = query.where(releases_view.c.starts_at < before_start)
-    return [_release(row) for row in connection.execute(query)]
+        query = query.where(starts < before_start)
+    if after_start is not None:
+        query = query.where(starts > after_start)
+    found = [_release(row) for row in connection.execute(query.limit(first))]
+    return found[::-1] if backwards else found
 
 
 def count_releases(connection: Connection) -> int:

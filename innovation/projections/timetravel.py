@@ -12,15 +12,18 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
+from typing import cast
 
 import msgspec
 import sqlalchemy as sa
 from msgspec.structs import replace
 from sqlalchemy.engine import Connection
 
+from innovation.domain import experiments as trials
 from innovation.domain import ideas as rules
+from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
-from innovation.projections.history import IDEA_PREFIX
+from innovation.projections.history import EXPERIMENT_PREFIX, IDEA_PREFIX
 from innovation.projections.ideas import idea_themes_view, ideas_view
 from innovation.store import Log, Mapper, Recorder, replay
 
@@ -31,6 +34,17 @@ class IdeaAsOf(msgspec.Struct, frozen=True, kw_only=True):
     submitted_at: datetime
     updated_at: datetime
     submitted_by: str
+    validation_reason: str | None = None
+
+
+class ExperimentAsOf(msgspec.Struct, frozen=True, kw_only=True):
+    """An experiment replayed up to a position, with every measurement recorded by then."""
+
+    state: trials.Experiment
+    started_by: str
+    started_at: datetime
+    concluded_at: datetime | None
+    measurements: tuple[Recorded[trials.MeasurementRecorded], ...]
 
 
 class PipelineSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,13 +98,51 @@ def idea_as_of(
     if not recorded:
         return None
     first, last = recorded[0], recorded[-1]
+    validations = [item.event for item in recorded if isinstance(item.event, rules.IdeaValidated)]
     return IdeaAsOf(
         state=rules.fold(item.event for item in recorded),
         position=last.position,
         submitted_at=first.occurred_at,
         updated_at=last.occurred_at,
         submitted_by=first.actor,
+        validation_reason=validations[-1].reason if validations else None,
     )
+
+
+def experiments_as_of(
+    connection: Connection,
+    recorder: Recorder,
+    mapper: Mapper,
+    experiment_ids: Iterable[str],
+    position: int,
+) -> list[ExperimentAsOf]:
+    """Each experiment's stream replayed up to ``position``; one not started by then is left out."""
+    found: list[ExperimentAsOf] = []
+    for experiment_id in experiment_ids:
+        recorded = [
+            mapper.recorded(record)
+            for record in recorder.read_stream(connection, EXPERIMENT_PREFIX + experiment_id)
+            if record.position <= position
+        ]
+        if not recorded:
+            continue
+        concluded = [
+            item for item in recorded if isinstance(item.event, trials.ExperimentConcluded)
+        ]
+        found.append(
+            ExperimentAsOf(
+                state=trials.fold(item.event for item in recorded),
+                started_by=recorded[0].actor,
+                started_at=recorded[0].occurred_at,
+                concluded_at=concluded[-1].occurred_at if concluded else None,
+                measurements=tuple(
+                    cast(Recorded[trials.MeasurementRecorded], item)
+                    for item in recorded
+                    if isinstance(item.event, trials.MeasurementRecorded)
+                ),
+            )
+        )
+    return found
 
 
 def summary_as_of(

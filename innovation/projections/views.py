@@ -5,7 +5,6 @@ Callers get the structs below, never rows: the tables' column names stay in ``pr
 
 from __future__ import annotations
 
-import base64
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -29,11 +28,15 @@ from innovation.projections.ethics import ethics_reviews_view
 from innovation.projections.experiments import experiments_view, measurements_view, metrics_view
 from innovation.projections.ideas import (
     idea_scores_view,
-    idea_themes_view,
     ideas_view,
     stage_history_view,
 )
-from innovation.projections.search import SEARCH_DOCUMENT, terms
+from innovation.projections.paging import (
+    Ordering,
+    Page,
+    Window,
+    keyset_page,
+)
 
 Row = RowMapping
 V = TypeVar("V")
@@ -179,49 +182,10 @@ def _measurement(row: Row) -> MeasurementView:
     return _view(MeasurementView, row)
 
 
-class InvalidCursorError(ValueError):
-    """A pagination cursor this service did not hand out."""
-
-
-class IdeaFilter(msgspec.Struct, frozen=True, kw_only=True):
-    stages: tuple[str, ...] = ()
-    theme: str | None = None
-    source_kind: str | None = None
-    external: bool | None = None
-    country: str | None = None
-    text: str | None = None
-    scouted_from: datetime | None = None
-    scouted_to: datetime | None = None
-
-
 class ExperimentFilter(msgspec.Struct, frozen=True, kw_only=True):
     idea_id: str | None = None
     status: str | None = None
     outcome: str | None = None
-
-
-class Page(msgspec.Struct, frozen=True):
-    """The views of one page, each with its cursor, and whether more follow."""
-
-    rows: list[tuple[str, Any]]
-    has_next: bool
-    total: int | None = None
-
-
-def encode_cursor(*parts: object) -> str:
-    raw = "\x1f".join("" if part is None else str(part) for part in parts)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, arity: int) -> list[str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        parts = base64.urlsafe_b64decode(padded.encode()).decode().split("\x1f")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidCursorError(f"not a cursor of this list: {cursor!r}") from None
-    if len(parts) != arity:
-        raise InvalidCursorError(f"not a cursor of this list: {cursor!r}")
-    return parts
 
 
 # -- ideas ---------------------------------------------------------------------------------
@@ -236,98 +200,52 @@ def ideas_by_id(connection: Connection, idea_ids: Sequence[str]) -> dict[str, Id
     return {row["idea_id"]: idea_view(row) for row in rows.mappings()}
 
 
-def idea_page(connection: Connection, where: IdeaFilter, first: int, after: str | None) -> Page:
-    """Newest scouted first, then by id; the cursor is (submitted_at, idea_id)."""
-    query = sa.select(ideas_view)
-    for condition in _idea_conditions(connection, where):
-        query = query.where(condition)
-    if after is not None:
-        at, idea_id = decode_cursor(after, 2)
-        moment = _parse_moment(at)
-        query = query.where(
-            sa.or_(
-                ideas_view.c.submitted_at < moment,
-                sa.and_(ideas_view.c.submitted_at == moment, ideas_view.c.idea_id < idea_id),
-            )
-        )
-    query = query.order_by(ideas_view.c.submitted_at.desc(), ideas_view.c.idea_id.desc())
-    rows = list(connection.execute(query.limit(first + 1)).mappings())
-    return Page(
-        [
-            (encode_cursor(row["submitted_at"].isoformat(), row["idea_id"]), idea_view(row))
-            for row in rows[:first]
-        ],
-        has_next=len(rows) > first,
-    )
+def score_history(
+    connection: Connection, idea_ids: Sequence[str], up_to: int | None = None
+) -> dict[str, list[ScoreEntry]]:
+    return _per_idea(connection, idea_scores_view, idea_ids, _score_entry, up_to)
 
 
-def count_ideas(connection: Connection, where: IdeaFilter) -> int:
-    query = sa.select(sa.func.count()).select_from(ideas_view)
-    for condition in _idea_conditions(connection, where):
-        query = query.where(condition)
-    return int(connection.execute(query).scalar_one())
-
-
-def _idea_conditions(connection: Connection, where: IdeaFilter) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = []
-    if where.stages:
-        conditions.append(ideas_view.c.stage.in_(where.stages))
-    if where.theme:
-        conditions.append(
-            ideas_view.c.idea_id.in_(
-                sa.select(idea_themes_view.c.idea_id).where(idea_themes_view.c.theme == where.theme)
-            )
-        )
-    if where.source_kind:
-        conditions.append(ideas_view.c.source_kind == where.source_kind)
-    if where.external is not None:
-        conditions.append(ideas_view.c.external == where.external)
-    if where.country:
-        conditions.append(ideas_view.c.country == where.country.upper())
-    if where.scouted_from:
-        conditions.append(ideas_view.c.submitted_at >= where.scouted_from)
-    if where.scouted_to:
-        conditions.append(ideas_view.c.submitted_at <= where.scouted_to)
-    if where.text:
-        conditions.append(_matches_all(connection, where.text))
-    return conditions
-
-
-def _matches_all(connection: Connection, text: str) -> sa.ColumnElement[bool]:
-    """Ideas whose title or summary holds every word of ``text`` (stemmed)."""
-    words = terms(text)
-    if not words:
-        return sa.true()
-    if connection.dialect.name == "sqlite":
-        match = " AND ".join(f'"{word}"' for word in words)
-        return ideas_view.c.idea_id.in_(
-            sa.select(sa.literal_column("idea_id"))
-            .select_from(sa.text("ideas_fts"))
-            .where(sa.text("ideas_fts MATCH :match").bindparams(match=match))
-        )
-    query = " & ".join("'" + word.replace("'", "''").replace("\\", "") + "'" for word in words)
-    return SEARCH_DOCUMENT.op("@@")(sa.func.to_tsquery(sa.literal_column("'english'"), query))
-
-
-def score_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[ScoreEntry]]:
-    return _per_idea(connection, idea_scores_view, idea_ids, _score_entry)
-
-
-def stage_history(connection: Connection, idea_ids: Sequence[str]) -> dict[str, list[StageChange]]:
-    return _per_idea(connection, stage_history_view, idea_ids, _stage_change)
+def stage_history(
+    connection: Connection, idea_ids: Sequence[str], up_to: int | None = None
+) -> dict[str, list[StageChange]]:
+    return _per_idea(connection, stage_history_view, idea_ids, _stage_change, up_to)
 
 
 def ethics_reviews(
-    connection: Connection, idea_ids: Sequence[str]
+    connection: Connection, idea_ids: Sequence[str], up_to: int | None = None
 ) -> dict[str, list[EthicsReview]]:
-    return _per_idea(connection, ethics_reviews_view, idea_ids, _ethics_review)
+    return _per_idea(connection, ethics_reviews_view, idea_ids, _ethics_review, up_to)
+
+
+class Histories(msgspec.Struct, frozen=True, kw_only=True):
+    """An idea's scorings, stage changes and ethics reviews, oldest first."""
+
+    scores: list[ScoreEntry]
+    stages: list[StageChange]
+    ethics: list[EthicsReview]
+
+
+def histories(connection: Connection, idea_id: str, up_to: int | None = None) -> Histories:
+    """The idea's histories, up to a log position when given (for as-of answers)."""
+    return Histories(
+        scores=score_history(connection, [idea_id], up_to).get(idea_id, []),
+        stages=stage_history(connection, [idea_id], up_to).get(idea_id, []),
+        ethics=ethics_reviews(connection, [idea_id], up_to).get(idea_id, []),
+    )
 
 
 def _per_idea(
-    connection: Connection, table: sa.Table, idea_ids: Sequence[str], view: Callable[[Row], V]
+    connection: Connection,
+    table: sa.Table,
+    idea_ids: Sequence[str],
+    view: Callable[[Row], V],
+    up_to: int | None = None,
 ) -> dict[str, list[V]]:
     """The rows of a per-idea history table for these ideas, oldest first, by idea."""
     query = sa.select(table).where(table.c.idea_id.in_(idea_ids)).order_by(table.c.version)
+    if up_to is not None:
+        query = query.where(table.c.position <= up_to)
     return _grouped(connection, query, "idea_id", view)
 
 
@@ -412,10 +330,8 @@ def measurements_of(
     return found
 
 
-def experiment_page(
-    connection: Connection, where: ExperimentFilter, first: int, after: str | None
-) -> Page:
-    """Newest started first, then by id; the cursor is (started_at, experiment_id)."""
+def experiment_page(connection: Connection, where: ExperimentFilter, window: Window) -> Page:
+    """Newest started first, then by id."""
     query = sa.select(experiments_view)
     if where.idea_id:
         query = query.where(experiments_view.c.idea_id == where.idea_id)
@@ -423,32 +339,14 @@ def experiment_page(
         query = query.where(experiments_view.c.status == where.status)
     if where.outcome:
         query = query.where(experiments_view.c.outcome == where.outcome)
-    if after is not None:
-        at, experiment_id = decode_cursor(after, 2)
-        moment = _parse_moment(at)
-        query = query.where(
-            sa.or_(
-                experiments_view.c.started_at < moment,
-                sa.and_(
-                    experiments_view.c.started_at == moment,
-                    experiments_view.c.experiment_id < experiment_id,
-                ),
-            )
-        )
-    query = query.order_by(
-        experiments_view.c.started_at.desc(), experiments_view.c.experiment_id.desc()
+    started = Ordering(
+        name="STARTED_AT",
+        key=experiments_view.c.started_at,
+        parse=datetime.fromisoformat,
+        show=datetime.isoformat,
     )
-    rows = list(connection.execute(query.limit(first + 1)).mappings())
-    return Page(
-        [
-            (
-                encode_cursor(row["started_at"].isoformat(), row["experiment_id"]),
-                experiment_view(row),
-            )
-            for row in rows[:first]
-        ],
-        has_next=len(rows) > first,
-    )
+    c = experiments_view.c
+    return keyset_page(connection, query, started, c.experiment_id, True, window, experiment_view)
 
 
 def _grouped(
@@ -458,10 +356,3 @@ def _grouped(
     for row in connection.execute(query).mappings():
         found[row[key]].append(view(row))
     return found
-
-
-def _parse_moment(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidCursorError("not a cursor of this list") from None

@@ -136,12 +136,12 @@ async def test_introspection_needs_a_token(api: Api):
 async def test_an_unexpected_failure_reaches_the_client_without_details(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ):
-    from innovation.projections import views
+    from innovation.projections import queues
 
     def broken(*args, **kwargs):
-        raise RuntimeError('SELECT secret FROM "events" -- at innovation/projections/views.py')
+        raise RuntimeError('SELECT secret FROM "events" -- at innovation/projections/queues.py')
 
-    monkeypatch.setattr(views, "idea_page", broken)
+    monkeypatch.setattr(queues, "idea_page", broken)
 
     body = await api("{ ideas { edges { node { id } } } }")
 

@@ -24,7 +24,18 @@ LEADS = {"lead", "admin"}
 # The policy, written out here on its own, so a wrong entry in the code's table is caught.
 POLICY: dict[str, set[str]] = {
     **dict.fromkeys(
-        ["me", "idea", "ideas", "experiment", "experiments", "pipeline", "similarIdeas", "history"],
+        [
+            "me",
+            "idea",
+            "ideas",
+            "experiment",
+            "experiments",
+            "pipeline",
+            "similarIdeas",
+            "history",
+            "node",
+            "themes",
+        ],
         EVERY_ROLE,
     ),
     "submitIdea": {"scout", "lead", "admin"},
@@ -212,6 +223,8 @@ OPERATIONS = [
     Operation("idea", "query($id: ID!) { idea(id: $id) { id title } }", an_idea),
     Operation("ideas", "{ ideas(first: 5) { edges { node { id title } } } }", an_idea),
     Operation("experiment", "query($id: ID!) { experiment(id: $id) { id } }", an_experiment),
+    Operation("node", "query($id: ID!) { node(id: $id) { id } }", an_idea),
+    Operation("themes", "{ themes }", nothing),
     Operation("experiments", "{ experiments(first: 5) { edges { node { id } } } }", an_experiment),
     Operation("pipeline", "{ pipeline { ideas byStage { key count } } }", an_idea),
     Operation("similarIdeas", '{ similarIdeas(text: "call centre analytics") { score } }', an_idea),

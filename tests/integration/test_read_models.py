@@ -13,8 +13,9 @@ from innovation.domain.ideas import (
     ReviseIdea,
 )
 from innovation.domain.values import Stage, Verdict
-from innovation.projections import views
+from innovation.projections import queues, views
 from innovation.projections.history import history
+from innovation.projections.paging import Window
 from innovation.projections.projector import snapshot_tables
 from innovation.projections.timetravel import (
     cutoff,
@@ -86,7 +87,11 @@ async def test_the_ethics_gate_is_stored_with_the_idea_and_follows_approval_and_
 async def test_a_material_revision_makes_an_ethics_approval_stale(world: World):
     await world.everything()
     rows = await world.services.database.read(
-        lambda c: [r for r in views.idea_page(c, views.IdeaFilter(), 50, None).rows if r[1].uses_ai]
+        lambda c: [
+            r
+            for r in queues.idea_page(c, queues.IdeaFilter(), Window(first=50)).rows
+            if r[1].uses_ai
+        ]
     )
 
     [(_, row)] = rows

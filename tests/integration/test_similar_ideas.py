@@ -6,7 +6,8 @@ import uuid
 
 from innovation.domain.ideas import SubmitIdea
 from innovation.domain.values import Provenance, SourceKind
-from innovation.projections import views
+from innovation.projections import queues
+from innovation.projections.paging import Window
 from innovation.projections.search import similar_ideas, similar_to_idea
 from tests.integration.world import SCOUT, World
 
@@ -85,7 +86,7 @@ async def test_the_text_filter_finds_ideas_holding_every_word(world: World):
     await world.submit(title="Network slicing for factories", summary="Private 5G.")
 
     page = await world.services.database.read(
-        lambda c: views.idea_page(c, views.IdeaFilter(text="network alarm"), 10, None)
+        lambda c: queues.idea_page(c, queues.IdeaFilter(text="network alarm"), Window(first=10))
     )
 
     assert [row.idea_id for _, row in page.rows] == [wanted]

@@ -14,6 +14,7 @@ from innovation.domain import (
     IdeaNotFoundError,
     IdeaSubmitted,
     InvalidInputError,
+    InvalidInputsError,
     MarkReleased,
     MergeIdea,
     Outcome,
@@ -47,6 +48,22 @@ def test_a_scout_submits_an_idea() -> None:
     assert idea.stage is Stage.SCOUTED
     assert idea.version == 1
     assert idea.last_material_version == 1
+
+
+def test_a_submission_with_several_bad_values_is_refused_naming_each_of_them() -> None:
+    command = submit(title="x", provenance=provenance(organisation=" ", country="XX"))
+
+    error = given().when(command).then(InvalidInputsError)
+
+    assert [each.field for each in error.errors] == [
+        "title",
+        "provenance.organisation",
+        "provenance.country",
+    ]
+
+
+def test_a_submission_with_one_bad_value_is_refused_naming_that_one() -> None:
+    given().when(submit(title="x")).then(InvalidInputError, field="title")
 
 
 def test_a_submission_is_trimmed_and_its_country_upper_cased() -> None:

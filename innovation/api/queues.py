@@ -1,0 +1,128 @@
+"""A lead's queues: the ideas list's filter and ordering inputs; Relay windows for lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from innovation.api.context import Context
+from innovation.api.types import EthicsStatusType, SourceKindType, StageType
+from innovation.domain.errors import ErrorCode
+from innovation.projections import queues
+from innovation.projections.paging import Window
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+def invalid(message: str, field: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": ErrorCode.VALIDATION, "field": field})
+
+
+def page_size(first: int, field: str = "first") -> int:
+    if first < 0 or first > MAX_PAGE:
+        raise invalid(f"{field} must be between 0 and {MAX_PAGE}", field)
+    return first
+
+
+def window(
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    default: int = DEFAULT_PAGE,
+) -> Window:
+    """The slice asked for: ``first`` after a cursor (``default``) or ``last`` before one."""
+    if first is not None and last is not None:
+        raise invalid("give first or last, not both", "last")
+    if last is not None:
+        return Window(last=page_size(last, "last"), after=after, before=before)
+    size = default if first is None else page_size(first)
+    return Window(first=size, after=after, before=before)
+
+
+def aware(moment: datetime | None, field: str) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        raise invalid("give a time zone, e.g. 2025-06-30T23:59:59+02:00 or ...Z", field)
+    return moment
+
+
+@strawberry.enum(description="What the ideas list is sorted by; ties are broken by id.")
+class IdeaOrderField(Enum):
+    SCOUTED_AT = "SCOUTED_AT"
+    UPDATED_AT = strawberry.enum_value("UPDATED_AT", description="The last change of any kind.")
+    SCORE = strawberry.enum_value(
+        "SCORE", description="The latest RICE score; ideas not yet scored sort below every score."
+    )
+    STRATEGIC_FIT = strawberry.enum_value(
+        "STRATEGIC_FIT", description="0 to 5; ideas not yet scored sort below every fit."
+    )
+
+
+@strawberry.enum(description="Which way a list is sorted.")
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input(description="How to sort the ideas list; newest scouted first by default.")
+class IdeaOrder:
+    field: IdeaOrderField = IdeaOrderField.SCOUTED_AT
+    direction: SortDirection = SortDirection.DESC
+
+
+@strawberry.input(description="Every field narrows the list; leave out what does not matter.")
+class IdeaFilter:
+    stages: list[StageType] | None = None  # type: ignore[valid-type]
+    theme: str | None = None
+    source_kind: SourceKindType | None = None  # type: ignore[valid-type]
+    external: bool | None = None
+    country: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-2.")
+    text: str | None = strawberry.field(
+        default=None, description="Ideas whose title or summary holds every word (stemmed)."
+    )
+    scouted_from: datetime | None = None
+    scouted_to: datetime | None = None
+    scout: str | None = strawberry.field(
+        default=None, description="Ideas brought in by this scout (as Idea.scout shows them)."
+    )
+    mine: bool | None = strawberry.field(
+        default=None, description="true: only the caller's own ideas (those they scouted)."
+    )
+    ethics_status: EthicsStatusType | None = None  # type: ignore[valid-type]
+    scored: bool | None = strawberry.field(
+        default=None, description="false: ideas not yet scored; true: ideas with a score."
+    )
+    has_running_experiment: bool | None = None
+    include_merged: bool = strawberry.field(
+        default=True,
+        description="false leaves out duplicates merged into another idea, as pipeline.ideas does.",
+    )
+
+    def to_query(self, info: Info[Context, None]) -> queues.IdeaFilter:
+        scout = self.scout
+        if self.mine:
+            principal = info.context.principal
+            assert principal is not None  # the list's permission lets no anonymous caller in
+            if scout is not None and scout != principal.actor:
+                raise invalid("give scout or mine, not both", "filter.mine")
+            scout = principal.actor
+        return queues.IdeaFilter(
+            stages=tuple(str(stage) for stage in self.stages or ()),
+            theme=self.theme,
+            source_kind=str(self.source_kind) if self.source_kind else None,
+            external=self.external,
+            country=self.country,
+            text=self.text,
+            scouted_from=aware(self.scouted_from, "filter.scoutedFrom"),
+            scouted_to=aware(self.scouted_to, "filter.scoutedTo"),
+            scout=scout,
+            ethics_status=str(self.ethics_status) if self.ethics_status else None,
+            scored=self.scored,
+            has_running_experiment=self.has_running_experiment,
+            include_merged=self.include_merged,
+        )

@@ -1,0 +1,120 @@
+"""Keyset pages in both directions: ``first``/``after`` forwards, ``last``/``before`` backwards.
+
+A page is ordered by one sort key and then by id, so ties keep a stable order and a cursor
+(the key, the id, and the ordering's name) points at exactly one place, however rows move.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+V = TypeVar("V")
+Row = RowMapping
+
+
+class InvalidCursorError(ValueError):
+    """A pagination cursor this service did not hand out."""
+
+
+class Page(msgspec.Struct, frozen=True):
+    """The views of one page, each with its cursor, and whether more follow."""
+
+    rows: list[tuple[str, Any]]
+    has_next: bool
+    total: int | None = None
+    has_previous: bool = False
+
+
+def encode_cursor(*parts: object) -> str:
+    raw = "\x1f".join("" if part is None else str(part) for part in parts)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        parts = base64.urlsafe_b64decode(padded.encode()).decode().split("\x1f")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursorError(f"not a cursor of this list: {cursor!r}") from None
+    if len(parts) != arity:
+        raise InvalidCursorError(f"not a cursor of this list: {cursor!r}")
+    return parts
+
+
+class Window(msgspec.Struct, frozen=True, kw_only=True):
+    """Which slice of a list: the ``first`` after a cursor, or the ``last`` before one."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+class Ordering(msgspec.Struct, frozen=True, kw_only=True):
+    """A sort key with its name (kept in cursors) and how its value reads back from a cursor."""
+
+    name: str
+    key: Any  # a SQL expression
+    parse: Callable[[str], Any]
+    show: Callable[[Any], str] = str
+
+
+def keyset_page(
+    connection: Connection,
+    query: sa.Select[Any],
+    ordering: Ordering,
+    id_column: Any,
+    descending: bool,
+    window: Window,
+    view: Callable[[Row], V],
+) -> Page:
+    """One page of ``query`` in the given order; rows come back in that order either way."""
+    key = ordering.key.label("sort_key")
+    query = query.add_columns(key)
+    backwards = window.last is not None
+    size = window.last if backwards else window.first
+    assert size is not None  # the API asks for one of them
+    for cursor, later in ((window.after, True), (window.before, False)):
+        if cursor is not None:
+            query = query.where(_beyond(ordering, id_column, cursor, descending == later))
+    # Backwards: walk the other way from ``before``, then turn the rows round.
+    walk_descending = descending != backwards
+    query = query.order_by(
+        ordering.key.desc() if walk_descending else ordering.key.asc(),
+        id_column.desc() if walk_descending else id_column.asc(),
+    )
+    rows = list(connection.execute(query.limit(size + 1)).mappings())
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    page = [
+        (
+            encode_cursor(ordering.name, ordering.show(row["sort_key"]), row[id_column.name]),
+            view(row),
+        )
+        for row in rows
+    ]
+    if backwards:
+        return Page(page, has_next=window.before is not None, has_previous=more)
+    return Page(page, has_next=more, has_previous=window.after is not None)
+
+
+def _beyond(ordering: Ordering, id_column: Any, cursor: str, below: bool) -> sa.ColumnElement[bool]:
+    """Rows past the cursor: below it (smaller key, then smaller id) or above it."""
+    name, raw, row_id = decode_cursor(cursor, 3)
+    if name != ordering.name:
+        raise InvalidCursorError(f"a cursor of the {name} ordering, not of {ordering.name}")
+    try:
+        value = ordering.parse(raw)
+    except ValueError:
+        raise InvalidCursorError(f"not a cursor of this list: {cursor!r}") from None
+    if below:
+        return sa.or_(ordering.key < value, sa.and_(ordering.key == value, id_column < row_id))
+    return sa.or_(ordering.key > value, sa.and_(ordering.key == value, id_column > row_id))

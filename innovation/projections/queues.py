@@ -1,0 +1,129 @@
+"""A lead's queues: ideas filtered and ordered by what needs attention, a page at a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from innovation.domain.values import Stage
+from innovation.projections.ideas import idea_themes_view, ideas_view
+from innovation.projections.paging import Ordering, Page, Window, keyset_page
+from innovation.projections.search import SEARCH_DOCUMENT, terms
+from innovation.projections.views import idea_view
+
+UNSCORED = -1
+"""Where an idea without a score sorts: below every score (RICE and fit are never negative)."""
+
+
+class IdeaFilter(msgspec.Struct, frozen=True, kw_only=True):
+    stages: tuple[str, ...] = ()
+    theme: str | None = None
+    source_kind: str | None = None
+    external: bool | None = None
+    country: str | None = None
+    text: str | None = None
+    scouted_from: datetime | None = None
+    scouted_to: datetime | None = None
+    scout: str | None = None
+    ethics_status: str | None = None
+    scored: bool | None = None
+    has_running_experiment: bool | None = None
+    include_merged: bool = True
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _isoformat(value: datetime) -> str:
+    return value.isoformat()
+
+
+v = ideas_view.c
+ORDERINGS = {
+    ordering.name: ordering
+    for ordering in (
+        Ordering(name="SCOUTED_AT", key=v.submitted_at, parse=_moment, show=_isoformat),
+        Ordering(name="UPDATED_AT", key=v.updated_at, parse=_moment, show=_isoformat),
+        Ordering(
+            name="SCORE", key=sa.func.coalesce(v.rice, float(UNSCORED)), parse=float, show=repr
+        ),
+        Ordering(name="STRATEGIC_FIT", key=sa.func.coalesce(v.strategic_fit, UNSCORED), parse=int),
+    )
+}
+
+
+def idea_page(
+    connection: Connection,
+    where: IdeaFilter,
+    window: Window,
+    order: str = "SCOUTED_AT",
+    descending: bool = True,
+) -> Page:
+    """One page of the ideas matching ``where``, in the order asked for, ties by id."""
+    query = sa.select(ideas_view).where(*_idea_conditions(connection, where))
+    return keyset_page(
+        connection, query, ORDERINGS[order], v.idea_id, descending, window, idea_view
+    )
+
+
+def count_ideas(connection: Connection, where: IdeaFilter) -> int:
+    query = sa.select(sa.func.count()).select_from(ideas_view)
+    return int(connection.execute(query.where(*_idea_conditions(connection, where))).scalar_one())
+
+
+def _idea_conditions(connection: Connection, where: IdeaFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if where.stages:
+        conditions.append(v.stage.in_(where.stages))
+    if not where.include_merged:
+        conditions.append(v.stage != str(Stage.MERGED))
+    if where.theme:
+        conditions.append(
+            v.idea_id.in_(
+                sa.select(idea_themes_view.c.idea_id).where(idea_themes_view.c.theme == where.theme)
+            )
+        )
+    if where.source_kind:
+        conditions.append(v.source_kind == where.source_kind)
+    if where.external is not None:
+        conditions.append(v.external == where.external)
+    if where.country:
+        conditions.append(v.country == where.country.upper())
+    if where.scouted_from:
+        conditions.append(v.submitted_at >= where.scouted_from)
+    if where.scouted_to:
+        conditions.append(v.submitted_at <= where.scouted_to)
+    if where.scout is not None:
+        conditions.append(v.scout == where.scout)
+    if where.ethics_status:
+        conditions.append(v.ethics_status == where.ethics_status)
+    if where.scored is not None:
+        conditions.append(v.reach.is_not(None) if where.scored else v.reach.is_(None))
+    if where.has_running_experiment is not None:
+        running = v.running_experiment_id
+        conditions.append(
+            running.is_not(None) if where.has_running_experiment else running.is_(None)
+        )
+    if where.text:
+        conditions.append(_matches_all(connection, where.text))
+    return conditions
+
+
+def _matches_all(connection: Connection, text: str) -> sa.ColumnElement[bool]:
+    """Ideas whose title or summary holds every word of ``text`` (stemmed)."""
+    words = terms(text)
+    if not words:
+        return sa.true()
+    if connection.dialect.name == "sqlite":
+        match = " AND ".join(f'"{word}"' for word in words)
+        return v.idea_id.in_(
+            sa.select(sa.literal_column("idea_id"))
+            .select_from(sa.text("ideas_fts"))
+            .where(sa.text("ideas_fts MATCH :match").bindparams(match=match))
+        )
+    query = " & ".join("'" + word.replace("'", "''").replace("\\", "") + "'" for word in words)
+    return SEARCH_DOCUMENT.op("@@")(sa.func.to_tsquery(sa.literal_column("'english'"), query))

@@ -165,7 +165,6 @@ class ReleaseAlreadyPublishedError(DomainError):
 class Release(msgspec.Struct, frozen=True, kw_only=True):
     exists: bool = False
     bundle: Bundle | None = None
-    published_at: datetime | None = None
     version: int = 0
 
 

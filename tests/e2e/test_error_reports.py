@@ -79,12 +79,12 @@ async def test_a_forbidden_mutation_is_logged_as_one_line_at_info(
 async def test_an_unexpected_error_is_logged_once_with_its_traceback_and_marked_internal(
     api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
-    from innovation.projections import views
+    from innovation.projections import queues
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the read model is gone")
 
-    monkeypatch.setattr(views, "idea_page", broken)
+    monkeypatch.setattr(queues, "idea_page", broken)
 
     with caplog.at_level(logging.INFO):
         body = await api("{ ideas { edges { node { id } } } }")

@@ -94,7 +94,11 @@ async def test_a_cursor_of_one_ordering_is_refused_by_another(api: Api, world: W
     body = await api(QUEUE, {"first": 1, "after": page["pageInfo"]["endCursor"]})
 
     [error] = body["errors"]
-    assert error["extensions"] == {"code": "VALIDATION", "field": "after"}
+    assert error["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "errorCode": "VALIDATION",
+        "field": "after",
+    }
 
 
 async def test_a_leads_filters_find_unscored_running_and_under_review_ideas(api: Api, world: World):

@@ -16,6 +16,12 @@ from tests.helpers import ROOT
 pytestmark = pytest.mark.slow
 
 FIRST_LOOK = "{ pipeline { ideas } releases(first: 1) { edges { node { period } } } }"
+ROLE_BLOCK = re.compile(r"```graphql\n# as: (\w+)\n(.*?)```", re.S)
+
+
+def readme_operations() -> list[tuple[str, str]]:
+    """The README's GraphQL operations marked ``# as: role``, in the order printed."""
+    return ROLE_BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
 
 
 def free_port() -> int:
@@ -56,7 +62,11 @@ async def test_make_run_serves_the_demo_with_working_tokens_and_feed_key(databas
     seen: list[str] = []
     try:
         async with asyncio.timeout(240):
-            lead = (await read_until(process.stdout, r"^\s+lead\s+\S+\s+(inv_\S+)", seen))[1]
+            tokens = {}
+            for role in ("scout", "lead", "ethics", "executive", "admin"):
+                pattern = rf"^\s+{role}\s+\S+\s+(inv_\S+)"
+                tokens[role] = (await read_until(process.stdout, pattern, seen))[1]
+            lead = tokens["lead"]
             key = (await read_until(process.stdout, r"^Releases: \S+\?key=(fk_\S+)", seen))[1]
             await read_until(process.stdout, r"Application startup complete", seen)
         base = f"http://127.0.0.1:{port}"
@@ -69,6 +79,14 @@ async def test_make_run_serves_the_demo_with_working_tokens_and_feed_key(databas
             )
             page = await client.get("/releases", params={"key": key})
             feed = await client.get("/releases.atom", params={"key": key})
+            printed = []
+            for role, document in readme_operations():
+                reply = await client.post(
+                    "/graphql",
+                    json={"query": document},
+                    headers={"Authorization": f"Bearer {tokens[role]}"},
+                )
+                printed.append((role, document, reply.json()))
     finally:
         process.terminate()
         await process.wait()
@@ -81,3 +99,10 @@ async def test_make_run_serves_the_demo_with_working_tokens_and_feed_key(databas
     assert "2023-H2" in page.text
     assert feed.status_code == 200
     assert feed.text.count("<entry>") >= 6
+    assert len(printed) >= 8
+    for role, document, body in printed:
+        assert "errors" not in body, (role, document, body)
+        for field in body["data"].values():
+            if isinstance(field, dict) and "errors" in field:
+                assert field["errors"] == [], (role, document, field)
+        assert body["data"], (role, document)

@@ -8,18 +8,26 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from innovation.bootstrap import bootstrap
+from innovation.config import Settings
 from innovation.domain.errors import IdeaClosedError, InvalidTransitionError, TargetsNotMetError
 from innovation.domain.ideas import AdvanceIdea, MergeIdea, RejectIdea, ReviseIdea
 from innovation.domain.values import Decision, Outcome, Stage
 from innovation.projections import views
 from innovation.projections.experiments import experiments_view
-from innovation.services import EXPERIMENT, IDEA, ConflictError, ForbiddenError
+from innovation.services import (
+    EXPERIMENT,
+    IDEA,
+    CommandIdReusedError,
+    ConflictError,
+    ForbiddenError,
+)
 from innovation.services.errors import UnknownThemeError
 from innovation.services.unit_of_work import snapshot_spec
-from innovation.store import ConcurrencyError
+from innovation.store import ConcurrencyError, Database
 from tests.helpers import collect
 from tests.integration.command_path import CommandPath
-from tests.integration.world import LEAD, SCOUT, World
+from tests.integration.world import LEAD, SCOUT, FakeClock, World
 
 
 async def read_idea(world: World, idea_id: str):
@@ -249,6 +257,30 @@ async def test_a_repeated_command_id_is_answered_without_being_applied_again(wor
     assert len(first.envelopes) == 1
     assert again.replayed
     assert again.envelopes == []
+    assert await CommandPath(world.services.store).stream_version(f"idea-{idea_id}") == 2
+
+
+async def test_a_command_id_reused_for_another_request_is_refused_by_any_process(
+    world: World, database: Database, clock: FakeClock
+):
+    # Given a command applied by one process, with the digest of what its caller asked
+    idea_id = await world.submit()
+    command_id = uuid.uuid4()
+    move = AdvanceIdea(idea_id=idea_id, to_stage=Stage.SCREENING)
+    await world.run(move, command_id=command_id, request_digest="asked-first")
+    other = World(bootstrap(Settings.from_env({}), clock=clock, database=database), clock)
+
+    # When another process receives the same command id, for a different and for the same request
+    with pytest.raises(CommandIdReusedError):
+        await other.run(
+            RejectIdea(idea_id=idea_id, reason="Out of scope"),
+            command_id=command_id,
+            request_digest="asked-second",
+        )
+    again = await other.run(move, command_id=command_id, request_digest="asked-first")
+
+    # Then the different one is refused, the same one answered, and nothing is written twice
+    assert again.replayed
     assert await CommandPath(world.services.store).stream_version(f"idea-{idea_id}") == 2
 
 

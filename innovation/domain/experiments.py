@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import date, datetime
-from typing import TypeAlias, assert_never
+from datetime import date, datetime, timedelta
+from typing import assert_never
 
 import msgspec
 from msgspec.structs import replace
 
-from innovation.domain.bounds import HYPOTHESIS_LENGTH, NOTE_LENGTH, PILOT_SITE_LENGTH
+from innovation.domain.bounds import (
+    CORRECTION_REASON_LENGTH,
+    HYPOTHESIS_LENGTH,
+    NOTE_LENGTH,
+    PILOT_SITE_LENGTH,
+)
 from innovation.domain.decider import Decider
 from innovation.domain.decider import fold as fold_events
 from innovation.domain.errors import (
@@ -27,7 +32,18 @@ from innovation.domain.errors import (
     TargetsNotMetError,
     UnknownMetricError,
 )
-from innovation.domain.messages import Command, Event
+from innovation.domain.experiment_messages import (
+    ConcludeExperiment,
+    CorrectMeasurement,
+    ExperimentCommand,
+    ExperimentConcluded,
+    ExperimentEvent,
+    ExperimentStarted,
+    MeasurementCorrected,
+    MeasurementRecorded,
+    RecordMeasurement,
+    StartExperiment,
+)
 from innovation.domain.metrics import MetricResult, metric_result
 from innovation.domain.values import (
     Decision,
@@ -39,82 +55,35 @@ from innovation.domain.values import (
     validate_text,
 )
 
-# Commands
-
-
-class StartExperiment(Command, frozen=True, kw_only=True):
-    """A lead starts a pilot of an idea with a hypothesis, dates and the metrics that judge it."""
-
-    experiment_id: str
-    idea_id: str
-    hypothesis: str
-    pilot_site: str
-    starts_on: date
-    ends_on: date
-    metrics: tuple[MetricDefinition, ...]
-
-
-class RecordMeasurement(Command, frozen=True, kw_only=True):
-    experiment_id: str
-    metric: str
-    value: float
-    measured_at: datetime
-
-
-class ConcludeExperiment(Command, frozen=True, kw_only=True):
-    experiment_id: str
-    outcome: Outcome
-    decision: Decision
-    note: str | None = None
-
-
-ExperimentCommand: TypeAlias = StartExperiment | RecordMeasurement | ConcludeExperiment
-
-
-# Events
-
-
-class ExperimentStarted(Event, frozen=True, kw_only=True, tag="experiment.started"):
-    experiment_id: str
-    idea_id: str
-    hypothesis: str
-    pilot_site: str
-    starts_on: date
-    ends_on: date
-    metrics: tuple[MetricDefinition, ...]
-
-
-class MeasurementRecorded(Event, frozen=True, kw_only=True, tag="experiment.measurement_recorded"):
-    experiment_id: str
-    metric: str
-    value: float
-    measured_at: datetime
-
-
-class ExperimentConcluded(Event, frozen=True, kw_only=True, tag="experiment.concluded"):
-    """The conclusion with each metric's result as it stood; ``idea_id`` says whose it was."""
-
-    experiment_id: str
-    idea_id: str
-    outcome: Outcome
-    decision: Decision
-    note: str | None
-    results: tuple[MetricResult, ...]
-
-
-ExperimentEvent: TypeAlias = ExperimentStarted | MeasurementRecorded | ExperimentConcluded
-
+__all__ = [
+    "ConcludeExperiment",
+    "CorrectMeasurement",
+    "ExperimentCommand",
+    "ExperimentConcluded",
+    "ExperimentEvent",
+    "ExperimentStarted",
+    "MeasurementCorrected",
+    "MeasurementRecorded",
+    "RecordMeasurement",
+    "StartExperiment",
+]
 
 # State
 
 
-class MeasurementSummary(msgspec.Struct, frozen=True, kw_only=True):
-    """What an experiment keeps of a metric's measurements: the latest, and how many there were."""
+MEASUREMENT_CLOCK_SKEW = timedelta(minutes=5)
+"""How far after the command's own time a measurement may be dated: clocks of the devices that
+take measurements drift a little, but a value from the future would stay "latest" for good."""
 
+
+class Reading(msgspec.Struct, frozen=True, kw_only=True):
+    """One measurement as it stands (corrected, if it was); ``number`` is the experiment's
+    version that recorded it, the name a correction uses."""
+
+    number: int
     metric: str
     value: float
     measured_at: datetime
-    count: int
 
 
 class Experiment(msgspec.Struct, frozen=True, kw_only=True):
@@ -128,7 +97,7 @@ class Experiment(msgspec.Struct, frozen=True, kw_only=True):
     starts_on: date | None = None
     ends_on: date | None = None
     metrics: tuple[MetricDefinition, ...] = ()
-    measurements: tuple[MeasurementSummary, ...] = ()
+    readings: tuple[Reading, ...] = ()
     concluded: bool = False
     outcome: Outcome | None = None
     decision: Decision | None = None
@@ -140,8 +109,10 @@ def initial_state() -> Experiment:
     return Experiment()
 
 
-def latest_measurement(experiment: Experiment, metric: str) -> MeasurementSummary | None:
-    return next((m for m in experiment.measurements if m.metric == metric), None)
+def latest_measurement(experiment: Experiment, metric: str) -> Reading | None:
+    """The metric's measurement with the latest date; of two on the same date, the later one."""
+    readings = [reading for reading in experiment.readings if reading.metric == metric]
+    return max(readings, key=lambda r: (r.measured_at, r.number), default=None)
 
 
 def latest_value(experiment: Experiment, metric: str) -> float | None:
@@ -178,6 +149,8 @@ def decide(command: ExperimentCommand, state: Experiment) -> list[ExperimentEven
     match command:
         case RecordMeasurement():
             return _record_measurement(command, state)
+        case CorrectMeasurement():
+            return _correct_measurement(command, state)
         case ConcludeExperiment():
             return _conclude(command, state)
         case _:
@@ -219,11 +192,31 @@ def _as_started(state: Experiment) -> ExperimentStarted | None:
     )
 
 
-def _record_measurement(command: RecordMeasurement, state: Experiment) -> list[ExperimentEvent]:
-    if not math.isfinite(command.value):
-        raise InvalidInputError("value", "value must be a finite number")
-    if command.measured_at.utcoffset() is None:
+def _check_measured_at(measured_at: datetime, now: datetime, state: Experiment) -> None:
+    """A measurement is dated within the pilot's life so far: not before the day it started
+    (as the measurement's own offset reads it), not after now plus a small skew."""
+    if measured_at.utcoffset() is None:
         raise InvalidInputError("measuredAt", "measuredAt must carry a time zone")
+    if state.starts_on is not None and measured_at.date() < state.starts_on:
+        raise InvalidInputError(
+            "measuredAt",
+            f"measuredAt must not be before the experiment started on {state.starts_on}",
+        )
+    if measured_at > now + MEASUREMENT_CLOCK_SKEW:
+        minutes = int(MEASUREMENT_CLOCK_SKEW.total_seconds() // 60)
+        raise InvalidInputError(
+            "measuredAt", f"measuredAt must not be more than {minutes} minutes in the future"
+        )
+
+
+def _check_value(value: float) -> None:
+    if not math.isfinite(value):
+        raise InvalidInputError("value", "value must be a finite number")
+
+
+def _record_measurement(command: RecordMeasurement, state: Experiment) -> list[ExperimentEvent]:
+    _check_value(command.value)
+    _check_measured_at(command.measured_at, command.now, state)
     metric = command.metric.strip()
     known = [definition.name for definition in state.metrics]
     if metric not in known:
@@ -242,6 +235,36 @@ def _record_measurement(command: RecordMeasurement, state: Experiment) -> list[E
             metric=metric,
             value=float(command.value),
             measured_at=command.measured_at,
+        )
+    ]
+
+
+def _correct_measurement(command: CorrectMeasurement, state: Experiment) -> list[ExperimentEvent]:
+    """Replace a running experiment's measurement; a concluded one's results are final."""
+    _check_value(command.value)
+    reason = validate_text(command.reason, "reason", CORRECTION_REASON_LENGTH)
+    wrong = next((r for r in state.readings if r.number == command.measurement), None)
+    if wrong is None:
+        numbers = ", ".join(str(r.number) for r in state.readings) or "none"
+        raise InvalidInputError(
+            "measurement",
+            f"experiment {state.id!r} has no measurement {command.measurement}"
+            f" (its measurements: {numbers})",
+        )
+    measured_at = wrong.measured_at if command.measured_at is None else command.measured_at
+    _check_measured_at(measured_at, command.now, state)
+    if (wrong.value, wrong.measured_at) == (command.value, measured_at):
+        return []
+    if state.concluded:
+        raise ExperimentAlreadyConcludedError(state.id)
+    return [
+        MeasurementCorrected(
+            experiment_id=state.id,
+            measurement=wrong.number,
+            metric=wrong.metric,
+            value=float(command.value),
+            measured_at=measured_at,
+            reason=reason,
         )
     ]
 
@@ -278,25 +301,13 @@ def _next(state: Experiment, **changes: object) -> Experiment:
     return replace(state, version=state.version + 1, **changes)
 
 
-def _measured(state: Experiment, event: MeasurementRecorded) -> tuple[MeasurementSummary, ...]:
-    """The summaries with ``event`` counted; a measurement taken earlier than the latest one
-    (a late back-fill) is counted but does not replace it."""
-    latest = latest_measurement(state, event.metric)
-    if latest is None:
-        first = MeasurementSummary(
-            metric=event.metric, value=event.value, measured_at=event.measured_at, count=1
-        )
-        return (*state.measurements, first)
-    if event.measured_at >= latest.measured_at:
-        updated = MeasurementSummary(
-            metric=event.metric,
-            value=event.value,
-            measured_at=event.measured_at,
-            count=latest.count + 1,
-        )
-    else:
-        updated = replace(latest, count=latest.count + 1)
-    return tuple(updated if m.metric == event.metric else m for m in state.measurements)
+def _corrected(state: Experiment, event: MeasurementCorrected) -> tuple[Reading, ...]:
+    return tuple(
+        replace(r, value=event.value, measured_at=event.measured_at)
+        if r.number == event.measurement
+        else r
+        for r in state.readings
+    )
 
 
 def evolve(state: Experiment, event: object) -> Experiment:
@@ -315,7 +326,15 @@ def evolve(state: Experiment, event: object) -> Experiment:
                 metrics=event.metrics,
             )
         case MeasurementRecorded():
-            return _next(state, measurements=_measured(state, event))
+            reading = Reading(
+                number=state.version + 1,
+                metric=event.metric,
+                value=event.value,
+                measured_at=event.measured_at,
+            )
+            return _next(state, readings=(*state.readings, reading))
+        case MeasurementCorrected():
+            return _next(state, readings=_corrected(state, event))
         case ExperimentConcluded():
             return _next(
                 state,

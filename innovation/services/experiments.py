@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from innovation.domain import EXPERIMENT, IDEA
 from innovation.domain import experiments as rules
-from innovation.domain.experiments import ConcludeExperiment, RecordMeasurement, StartExperiment
+from innovation.domain.experiments import (
+    ConcludeExperiment,
+    CorrectMeasurement,
+    RecordMeasurement,
+    StartExperiment,
+)
 from innovation.domain.ideas import ApplyConclusion, BeginExperiment
 from innovation.services.unit_of_work import Handler, UnitOfWork
 
@@ -17,6 +22,10 @@ def start_experiment(uow: UnitOfWork, command: StartExperiment, expected: int | 
 
 
 def record_measurement(uow: UnitOfWork, command: RecordMeasurement, expected: int | None) -> None:
+    uow.decide(EXPERIMENT, command.experiment_id, command, expected)
+
+
+def correct_measurement(uow: UnitOfWork, command: CorrectMeasurement, expected: int | None) -> None:
     uow.decide(EXPERIMENT, command.experiment_id, command, expected)
 
 
@@ -40,5 +49,6 @@ def conclude_experiment(uow: UnitOfWork, command: ConcludeExperiment, expected: 
 HANDLERS: dict[type, Handler] = {
     StartExperiment: start_experiment,
     RecordMeasurement: record_measurement,
+    CorrectMeasurement: correct_measurement,
     ConcludeExperiment: conclude_experiment,
 }

@@ -37,6 +37,7 @@ POLICY: dict[str, set[str]] = {
             "mergeIdea",
             "startExperiment",
             "recordMeasurement",
+            "correctMeasurement",
             "concludeExperiment",
             "overrideValidation",
             "requestEthicsReview",
@@ -166,6 +167,21 @@ async def measure_input(world: World, role: str) -> dict[str, Any]:
     return {"input": {"experimentId": reference, "metric": "first-call resolution", "value": 58}}
 
 
+async def correct_input(world: World, role: str) -> dict[str, Any]:
+    idea_id = await world.submit()
+    await world.screen(idea_id)
+    experiment_id = await world.start(idea_id)
+    await world.measure(experiment_id, "first-call resolution", 58)
+    return {
+        "input": {
+            "experimentId": experiment_ref(experiment_id),
+            "measurement": 2,
+            "value": 57,
+            "reason": "The dashboard rounded up.",
+        }
+    }
+
+
 async def conclude_input(world: World, role: str) -> dict[str, Any]:
     reference = (await an_experiment(world, role))["id"]
     return {"input": {"experimentId": reference, "outcome": "INCONCLUSIVE", "decision": "ITERATE"}}
@@ -228,6 +244,7 @@ OPERATIONS = [
     mutation("mergeIdea", "idea", merge_input),
     mutation("startExperiment", "experiment", start_input),
     mutation("recordMeasurement", "experiment", measure_input),
+    mutation("correctMeasurement", "experiment", correct_input),
     mutation("concludeExperiment", "experiment", conclude_input),
     mutation("overrideValidation", "idea", override_input),
     mutation("requestEthicsReview", "idea", request_review_input),

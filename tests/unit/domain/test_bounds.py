@@ -7,6 +7,7 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from innovation.domain import (
     AdvanceIdea,
     ApplyConclusion,
     ConcludeExperiment,
+    CorrectMeasurement,
     Decision,
     Direction,
     EthicsReviewRequested,
@@ -161,6 +163,20 @@ PROBES: dict[str, list[Probe]] = {
     "reject reason length": [
         Probe("reason", lambda n: on_screening(RejectIdea(idea_id=IDEA, reason=text(n))))
     ],
+    "correction reason length": [
+        Probe(
+            "reason",
+            lambda n: on_measured(
+                CorrectMeasurement(
+                    experiment_id=EXPERIMENT,
+                    measurement=2,
+                    value=1.0,
+                    reason=text(n),
+                    now=datetime(2026, 5, 1, tzinfo=UTC),
+                )
+            ),
+        )
+    ],
     "override reason length": [
         Probe("reason", lambda n: on_screening(OverrideValidation(idea_id=IDEA, reason=text(n))))
     ],
@@ -257,6 +273,7 @@ def test_the_bounds_are_the_documented_ones() -> None:
         "scout length": Bound(1, 200),
         "advance reason length": Bound(0, 2_000),
         "reject reason length": Bound(3, 2_000),
+        "correction reason length": Bound(3, 2_000),
         "override reason length": Bound(20, 2_000),
         "note length": Bound(0, 5_000),
         "reviewer length": Bound(1, 200),

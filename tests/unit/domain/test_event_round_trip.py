@@ -76,6 +76,14 @@ EXAMPLES: list[Event] = [
     ),
     started(),
     measured("network alarms per day", 300.5),
+    experiments.MeasurementCorrected(
+        experiment_id=EXPERIMENT,
+        measurement=2,
+        metric="network alarms per day",
+        value=310.0,
+        measured_at=datetime(2026, 4, 16, 9, 30, tzinfo=UTC),
+        reason="The probe double-counted one router.",
+    ),
     experiments.decide(
         experiments.ConcludeExperiment(
             experiment_id=EXPERIMENT, outcome=Outcome.VALIDATED, decision=Decision.SCALE

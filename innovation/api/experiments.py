@@ -84,6 +84,22 @@ class CorrectMeasurementInput:
 
 
 @command_input()
+class AmendExperimentInput:
+    experiment_id: strawberry.ID
+    hypothesis: str | None = strawberry.field(default=None, description="Default: unchanged.")
+    pilot_site: str | None = strawberry.field(default=None, description="Default: unchanged.")
+    starts_on: date | None = strawberry.field(default=None, description="Default: unchanged.")
+    ends_on: date | None = strawberry.field(default=None, description="Default: unchanged.")
+    reason: str = strawberry.field(description="Why the pilot changes; kept in the history.")
+
+
+@command_input()
+class AddMetricInput:
+    experiment_id: strawberry.ID
+    metric: MetricInput
+
+
+@command_input()
 class ConcludeExperimentInput:
     experiment_id: strawberry.ID
     outcome: OutcomeType  # type: ignore[valid-type]
@@ -104,6 +120,8 @@ RecordMeasurementPayload = payload("RecordMeasurementPayload", experiment=Experi
 CorrectMeasurementPayload = payload(
     "CorrectMeasurementPayload", experiment=Experiment, metric=Metric
 )
+AmendExperimentPayload = payload("AmendExperimentPayload", experiment=Experiment)
+AddMetricPayload = payload("AddMetricPayload", experiment=Experiment)
 ConcludeExperimentPayload = payload("ConcludeExperimentPayload", experiment=Experiment, idea=Idea)
 OverrideValidationPayload = payload("OverrideValidationPayload", idea=Idea)
 
@@ -185,6 +203,40 @@ async def correct_measurement(info: Info[Context, None], input: CorrectMeasureme
     return await mutate(info, input, CorrectMeasurementPayload, build, answer_with_metric(info))
 
 
+async def amend_experiment(info: Info[Context, None], input: AmendExperimentInput) -> Any:
+    def build(now: datetime) -> rules.AmendExperiment:
+        return rules.AmendExperiment(
+            experiment_id=experiment_id(input.experiment_id),
+            hypothesis=input.hypothesis,
+            pilot_site=input.pilot_site,
+            starts_on=input.starts_on,
+            ends_on=input.ends_on,
+            reason=input.reason,
+        )
+
+    return await mutate(info, input, AmendExperimentPayload, build, answer_with_experiment(info))
+
+
+async def add_metric(info: Info[Context, None], input: AddMetricInput) -> Any:
+    def build(now: datetime) -> rules.AddMetric:
+        return rules.AddMetric(
+            experiment_id=experiment_id(input.experiment_id), metric=input.metric.to_domain()
+        )
+
+    return await mutate(info, input, AddMetricPayload, build, answer_with_experiment(info))
+
+
+def answer_with_experiment(
+    info: Info[Context, None],
+) -> Callable[[rules.AmendExperiment | rules.AddMetric], Awaitable[Answer]]:
+    """The payload of a change to a pilot: the experiment as it stands now."""
+
+    async def answer(command: rules.AmendExperiment | rules.AddMetric) -> Answer:
+        return {"experiment": await read_experiment(info, command.experiment_id)}
+
+    return answer
+
+
 async def conclude_experiment(info: Info[Context, None], input: ConcludeExperimentInput) -> Any:
     def build(now: datetime) -> rules.ConcludeExperiment:
         return rules.ConcludeExperiment(
@@ -230,6 +282,18 @@ class ExperimentMutations:
         CorrectMeasurementPayload,
         LEADS,
         "Correct a wrong measurement, with a reason; the history keeps both.",
+    )
+    amend_experiment = command(
+        amend_experiment,
+        AmendExperimentPayload,
+        LEADS,
+        "Change a running pilot's hypothesis, site or dates, saying why.",
+    )
+    add_metric = command(
+        add_metric,
+        AddMetricPayload,
+        LEADS,
+        "Add a metric to a running pilot before its first measurement.",
     )
     conclude_experiment = command(
         conclude_experiment,

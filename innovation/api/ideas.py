@@ -95,6 +95,12 @@ class RejectIdeaInput:
 
 
 @command_input()
+class ReopenIdeaInput:
+    idea_id: strawberry.ID
+    reason: str = strawberry.field(description="Why the rejection is undone; kept in the history.")
+
+
+@command_input()
 class MergeIdeaInput:
     idea_id: strawberry.ID = strawberry.field(description="The duplicate.")
     into_idea_id: strawberry.ID = strawberry.field(description="The idea that lives on.")
@@ -112,6 +118,7 @@ ReviseIdeaPayload = payload("ReviseIdeaPayload", idea=Idea)
 ScoreIdeaPayload = payload("ScoreIdeaPayload", idea=Idea)
 AdvanceIdeaPayload = payload("AdvanceIdeaPayload", idea=Idea)
 RejectIdeaPayload = payload("RejectIdeaPayload", idea=Idea)
+ReopenIdeaPayload = payload("ReopenIdeaPayload", idea=Idea)
 MergeIdeaPayload = payload(
     "MergeIdeaPayload",
     idea=(Idea, "The duplicate, now MERGED."),
@@ -195,6 +202,13 @@ async def reject_idea(info: Info[Context, None], input: RejectIdeaInput) -> Any:
     return await mutate(info, input, RejectIdeaPayload, build, answer_with_idea(info))
 
 
+async def reopen_idea(info: Info[Context, None], input: ReopenIdeaInput) -> Any:
+    def build(now: datetime) -> rules.ReopenIdea:
+        return rules.ReopenIdea(idea_id=idea_id(input.idea_id), reason=input.reason)
+
+    return await mutate(info, input, ReopenIdeaPayload, build, answer_with_idea(info))
+
+
 async def merge_idea(info: Info[Context, None], input: MergeIdeaInput) -> Any:
     def build(now: datetime) -> rules.MergeIdea:
         return rules.MergeIdea(
@@ -237,6 +251,12 @@ class IdeaMutations:
     )
     reject_idea = command(
         reject_idea, RejectIdeaPayload, LEADS, "Take an idea out of the pipeline, saying why."
+    )
+    reopen_idea = command(
+        reopen_idea,
+        ReopenIdeaPayload,
+        LEADS,
+        "Take a rejected idea back into screening, saying why; the rejection stays in the history.",
     )
     merge_idea = command(
         merge_idea, MergeIdeaPayload, LEADS, "Merge a duplicate into the idea that lives on."

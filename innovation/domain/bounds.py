@@ -38,6 +38,8 @@ SCOUT_LENGTH = Bound(1, 200)
 ADVANCE_REASON_LENGTH = Bound(0, 2_000)
 REJECT_REASON_LENGTH = Bound(3, 2_000)
 CORRECTION_REASON_LENGTH = Bound(3, 2_000)
+REOPEN_REASON_LENGTH = Bound(3, 2_000)
+AMEND_REASON_LENGTH = Bound(3, 2_000)
 OVERRIDE_REASON_LENGTH = Bound(20, 2_000)
 NOTE_LENGTH = Bound(0, 5_000)
 REVIEWER_LENGTH = Bound(1, 200)
@@ -67,6 +69,8 @@ BOUNDS: dict[str, Bound] = {
     "advance reason length": ADVANCE_REASON_LENGTH,
     "reject reason length": REJECT_REASON_LENGTH,
     "correction reason length": CORRECTION_REASON_LENGTH,
+    "reopen reason length": REOPEN_REASON_LENGTH,
+    "amend reason length": AMEND_REASON_LENGTH,
     "override reason length": OVERRIDE_REASON_LENGTH,
     "note length": NOTE_LENGTH,
     "reviewer length": REVIEWER_LENGTH,

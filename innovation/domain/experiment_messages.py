@@ -47,6 +47,24 @@ class CorrectMeasurement(Command, frozen=True, kw_only=True):
     now: datetime
 
 
+class AmendExperiment(Command, frozen=True, kw_only=True):
+    """A lead changes a running pilot's hypothesis, site or dates; None keeps a value."""
+
+    experiment_id: str
+    hypothesis: str | None = None
+    pilot_site: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    reason: str
+
+
+class AddMetric(Command, frozen=True, kw_only=True):
+    """A lead adds a metric to a running pilot that has measured nothing yet."""
+
+    experiment_id: str
+    metric: MetricDefinition
+
+
 class ConcludeExperiment(Command, frozen=True, kw_only=True):
     experiment_id: str
     outcome: Outcome
@@ -55,7 +73,12 @@ class ConcludeExperiment(Command, frozen=True, kw_only=True):
 
 
 ExperimentCommand: TypeAlias = (
-    StartExperiment | RecordMeasurement | CorrectMeasurement | ConcludeExperiment
+    StartExperiment
+    | RecordMeasurement
+    | CorrectMeasurement
+    | AmendExperiment
+    | AddMetric
+    | ConcludeExperiment
 )
 
 
@@ -93,6 +116,22 @@ class MeasurementCorrected(
     reason: str
 
 
+class ExperimentAmended(Event, frozen=True, kw_only=True, tag="experiment.amended"):
+    """The pilot's hypothesis, site and dates from now on, and why they changed."""
+
+    experiment_id: str
+    hypothesis: str
+    pilot_site: str
+    starts_on: date
+    ends_on: date
+    reason: str
+
+
+class MetricAdded(Event, frozen=True, kw_only=True, tag="experiment.metric_added"):
+    experiment_id: str
+    metric: MetricDefinition
+
+
 class ExperimentConcluded(Event, frozen=True, kw_only=True, tag="experiment.concluded"):
     """The conclusion with each metric's result as it stood; ``idea_id`` says whose it was."""
 
@@ -105,5 +144,10 @@ class ExperimentConcluded(Event, frozen=True, kw_only=True, tag="experiment.conc
 
 
 ExperimentEvent: TypeAlias = (
-    ExperimentStarted | MeasurementRecorded | MeasurementCorrected | ExperimentConcluded
+    ExperimentStarted
+    | MeasurementRecorded
+    | MeasurementCorrected
+    | ExperimentAmended
+    | MetricAdded
+    | ExperimentConcluded
 )

@@ -16,16 +16,20 @@ import msgspec
 from msgspec.structs import replace
 
 from innovation.domain.bounds import (
+    AMEND_REASON_LENGTH,
     CORRECTION_REASON_LENGTH,
     HYPOTHESIS_LENGTH,
+    METRICS_COUNT,
     NOTE_LENGTH,
     PILOT_SITE_LENGTH,
+    Bound,
 )
 from innovation.domain.decider import Decider
 from innovation.domain.decider import fold as fold_events
 from innovation.domain.errors import (
     ExperimentAlreadyConcludedError,
     ExperimentAlreadyExistsError,
+    ExperimentAlreadyMeasuredError,
     ExperimentNotFoundError,
     InvalidInputError,
     ScaleRequiresValidationError,
@@ -33,14 +37,18 @@ from innovation.domain.errors import (
     UnknownMetricError,
 )
 from innovation.domain.experiment_messages import (
+    AddMetric,
+    AmendExperiment,
     ConcludeExperiment,
     CorrectMeasurement,
+    ExperimentAmended,
     ExperimentCommand,
     ExperimentConcluded,
     ExperimentEvent,
     ExperimentStarted,
     MeasurementCorrected,
     MeasurementRecorded,
+    MetricAdded,
     RecordMeasurement,
     StartExperiment,
 )
@@ -50,20 +58,25 @@ from innovation.domain.values import (
     MetricDefinition,
     Outcome,
     validate_choice,
+    validate_metric,
     validate_metrics,
     validate_optional_text,
     validate_text,
 )
 
 __all__ = [
+    "AddMetric",
+    "AmendExperiment",
     "ConcludeExperiment",
     "CorrectMeasurement",
+    "ExperimentAmended",
     "ExperimentCommand",
     "ExperimentConcluded",
     "ExperimentEvent",
     "ExperimentStarted",
     "MeasurementCorrected",
     "MeasurementRecorded",
+    "MetricAdded",
     "RecordMeasurement",
     "StartExperiment",
 ]
@@ -151,6 +164,10 @@ def decide(command: ExperimentCommand, state: Experiment) -> list[ExperimentEven
             return _record_measurement(command, state)
         case CorrectMeasurement():
             return _correct_measurement(command, state)
+        case AmendExperiment():
+            return _amend(command, state)
+        case AddMetric():
+            return _add_metric(command, state)
         case ConcludeExperiment():
             return _conclude(command, state)
         case _:
@@ -269,6 +286,54 @@ def _correct_measurement(command: CorrectMeasurement, state: Experiment) -> list
     ]
 
 
+def _amend(command: AmendExperiment, state: Experiment) -> list[ExperimentEvent]:
+    """New values for what a running pilot may change; its measurements stay within its dates."""
+    reason = validate_text(command.reason, "reason", AMEND_REASON_LENGTH)
+    amended = ExperimentAmended(
+        experiment_id=state.id,
+        hypothesis=_either(command.hypothesis, state.hypothesis, "hypothesis", HYPOTHESIS_LENGTH),
+        pilot_site=_either(command.pilot_site, state.pilot_site, "pilotSite", PILOT_SITE_LENGTH),
+        starts_on=command.starts_on or state.starts_on or date.min,
+        ends_on=command.ends_on or state.ends_on or date.max,
+        reason=reason,
+    )
+    if amended.ends_on < amended.starts_on:
+        raise InvalidInputError("endsOn", "endsOn must not be before startsOn")
+    first = min((r.measured_at.date() for r in state.readings), default=None)
+    if first is not None and first < amended.starts_on:
+        raise InvalidInputError(
+            "startsOn", f"startsOn must not be after the first measurement, on {first}"
+        )
+    unchanged = (state.hypothesis, state.pilot_site, state.starts_on, state.ends_on)
+    if unchanged == (amended.hypothesis, amended.pilot_site, amended.starts_on, amended.ends_on):
+        return []
+    if state.concluded:
+        raise ExperimentAlreadyConcludedError(state.id)
+    return [amended]
+
+
+def _either(new: str | None, old: str, field: str, bound: Bound) -> str:
+    return old if new is None else validate_text(new, field, bound)
+
+
+def _add_metric(command: AddMetric, state: Experiment) -> list[ExperimentEvent]:
+    """A new metric while nothing is measured yet; the same one again changes nothing."""
+    added = validate_metric(command.metric, "metric")
+    if added in state.metrics:
+        return []
+    if any(metric.name == added.name for metric in state.metrics):
+        raise InvalidInputError("metric.name", f"metric.name repeats the metric {added.name!r}")
+    if not METRICS_COUNT.admits(len(state.metrics) + 1):
+        raise InvalidInputError(
+            "metric", f"metric would make more than {METRICS_COUNT.most:g} metrics"
+        )
+    if state.concluded:
+        raise ExperimentAlreadyConcludedError(state.id)
+    if state.readings:
+        raise ExperimentAlreadyMeasuredError(state.id)
+    return [MetricAdded(experiment_id=state.id, metric=added)]
+
+
 def _conclude(command: ConcludeExperiment, state: Experiment) -> list[ExperimentEvent]:
     note = validate_optional_text(command.note, "note", NOTE_LENGTH)
     outcome = validate_choice(Outcome, command.outcome, "outcome")
@@ -335,6 +400,16 @@ def evolve(state: Experiment, event: object) -> Experiment:
             return _next(state, readings=(*state.readings, reading))
         case MeasurementCorrected():
             return _next(state, readings=_corrected(state, event))
+        case ExperimentAmended():
+            return _next(
+                state,
+                hypothesis=event.hypothesis,
+                pilot_site=event.pilot_site,
+                starts_on=event.starts_on,
+                ends_on=event.ends_on,
+            )
+        case MetricAdded():
+            return _next(state, metrics=(*state.metrics, event.metric))
         case ExperimentConcluded():
             return _next(
                 state,

@@ -6,10 +6,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from innovation.domain.experiments import (
+    ExperimentAmended,
     ExperimentConcluded,
     ExperimentStarted,
     MeasurementCorrected,
     MeasurementRecorded,
+    MetricAdded,
 )
 from innovation.domain.metrics import change_pct, target_met
 from innovation.domain.recorded import Recorded
@@ -91,6 +93,28 @@ def apply(connection: Connection, envelope: Recorded) -> None:
             )
             _summarise(connection, event.experiment_id, event.metric)
             _touch(connection, envelope, event.experiment_id)
+        case ExperimentAmended():
+            _touch(
+                connection,
+                envelope,
+                event.experiment_id,
+                hypothesis=event.hypothesis,
+                pilot_site=event.pilot_site,
+                starts_on=event.starts_on,
+                ends_on=event.ends_on,
+            )
+        case MetricAdded():
+            ordinal = sa.select(sa.func.count()).where(
+                metrics_view.c.experiment_id == event.experiment_id
+            )
+            connection.execute(
+                metrics_view.insert().values(
+                    _metric_row(
+                        event.experiment_id, connection.execute(ordinal).scalar_one(), event.metric
+                    )
+                )
+            )
+            _touch(connection, envelope, event.experiment_id)
         case ExperimentConcluded():
             _touch(
                 connection,
@@ -125,20 +149,25 @@ def _started(connection: Connection, envelope: Recorded, event: ExperimentStarte
     connection.execute(
         metrics_view.insert(),
         [
-            {
-                "experiment_id": event.experiment_id,
-                "name": metric.name,
-                "ordinal": ordinal,
-                "unit": metric.unit,
-                "baseline": metric.baseline,
-                "target": metric.target,
-                "direction": str(metric.direction),
-                "target_met": False,
-                "measurement_count": 0,
-            }
+            _metric_row(event.experiment_id, ordinal, metric)
             for ordinal, metric in enumerate(event.metrics)
         ],
     )
+
+
+def _metric_row(experiment_id: str, ordinal: int, metric: MetricDefinition) -> dict[str, object]:
+    """A metric's row before any measurement."""
+    return {
+        "experiment_id": experiment_id,
+        "name": metric.name,
+        "ordinal": ordinal,
+        "unit": metric.unit,
+        "baseline": metric.baseline,
+        "target": metric.target,
+        "direction": str(metric.direction),
+        "target_met": False,
+        "measurement_count": 0,
+    }
 
 
 def _measured(connection: Connection, envelope: Recorded, event: MeasurementRecorded) -> None:
@@ -214,6 +243,14 @@ def describe(event: object) -> str | None:
                 f"corrected measurement {event.measurement} of {event.metric} to"
                 f" {event.value:g} at {event.measured_at.isoformat()}: {event.reason}"
             )
+        case ExperimentAmended():
+            return (
+                f"pilot changed to {event.pilot_site} from {event.starts_on} to {event.ends_on},"
+                f" hypothesis: {event.hypothesis} ({event.reason})"
+            )
+        case MetricAdded():
+            added = event.metric
+            return f"metric added: {added.name}, {added.baseline:g} → {added.target:g} {added.unit}"
         case ExperimentConcluded():
             return f"concluded {event.outcome}, decision {event.decision}"
         case _:

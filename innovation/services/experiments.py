@@ -5,6 +5,8 @@ from __future__ import annotations
 from innovation.domain import EXPERIMENT, IDEA
 from innovation.domain import experiments as rules
 from innovation.domain.experiments import (
+    AddMetric,
+    AmendExperiment,
     ConcludeExperiment,
     CorrectMeasurement,
     RecordMeasurement,
@@ -25,7 +27,12 @@ def record_measurement(uow: UnitOfWork, command: RecordMeasurement, expected: in
     uow.decide(EXPERIMENT, command.experiment_id, command, expected)
 
 
-def correct_measurement(uow: UnitOfWork, command: CorrectMeasurement, expected: int | None) -> None:
+def decide_on_experiment(
+    uow: UnitOfWork,
+    command: CorrectMeasurement | AmendExperiment | AddMetric,
+    expected: int | None,
+) -> None:
+    """Commands that concern the experiment alone."""
     uow.decide(EXPERIMENT, command.experiment_id, command, expected)
 
 
@@ -49,6 +56,8 @@ def conclude_experiment(uow: UnitOfWork, command: ConcludeExperiment, expected: 
 HANDLERS: dict[type, Handler] = {
     StartExperiment: start_experiment,
     RecordMeasurement: record_measurement,
-    CorrectMeasurement: correct_measurement,
+    CorrectMeasurement: decide_on_experiment,
+    AmendExperiment: decide_on_experiment,
+    AddMetric: decide_on_experiment,
     ConcludeExperiment: conclude_experiment,
 }

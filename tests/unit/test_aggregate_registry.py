@@ -40,6 +40,7 @@ def test_every_command_a_caller_sends_has_a_handler():
     sent = {"SubmitIdea", "ReviseIdea", "ScoreIdea", "AdvanceIdea", "RejectIdea", "MergeIdea"}
     sent |= {"OverrideValidation", "RequestEthicsReview", "RecordEthicsReview"}
     sent |= {"StartExperiment", "RecordMeasurement", "CorrectMeasurement", "ConcludeExperiment"}
+    sent |= {"ReopenIdea", "AmendExperiment", "AddMetric"}
     sent |= {"PublishRelease", "MarkReleased", "QueueDigest", "RecordSent", "RecordFailure"}
 
     assert {command.__name__ for command in HANDLERS} == sent

@@ -14,6 +14,7 @@ import pytest
 
 from innovation.domain import (
     AdvanceIdea,
+    AmendExperiment,
     ApplyConclusion,
     ConcludeExperiment,
     CorrectMeasurement,
@@ -26,6 +27,7 @@ from innovation.domain import (
     OverrideValidation,
     RecordEthicsReview,
     RejectIdea,
+    ReopenIdea,
     ReviseIdea,
     ScoreIdea,
     Stage,
@@ -39,10 +41,12 @@ from tests.unit.domain.examples import (
     metric,
     on_target,
     provenance,
+    rejected,
     score,
     scouted,
     screening,
     start,
+    started,
     submit,
 )
 from tests.unit.domain.scenario import DECIDERS, given
@@ -177,6 +181,17 @@ PROBES: dict[str, list[Probe]] = {
             ),
         )
     ],
+    "reopen reason length": [
+        Probe("reason", lambda n: after(rejected())(ReopenIdea(idea_id=IDEA, reason=text(n))))
+    ],
+    "amend reason length": [
+        Probe(
+            "reason",
+            lambda n: after([started()])(
+                AmendExperiment(experiment_id=EXPERIMENT, pilot_site="Brussels", reason=text(n))
+            ),
+        )
+    ],
     "override reason length": [
         Probe("reason", lambda n: on_screening(OverrideValidation(idea_id=IDEA, reason=text(n))))
     ],
@@ -274,6 +289,8 @@ def test_the_bounds_are_the_documented_ones() -> None:
         "advance reason length": Bound(0, 2_000),
         "reject reason length": Bound(3, 2_000),
         "correction reason length": Bound(3, 2_000),
+        "reopen reason length": Bound(3, 2_000),
+        "amend reason length": Bound(3, 2_000),
         "override reason length": Bound(20, 2_000),
         "note length": Bound(0, 5_000),
         "reviewer length": Bound(1, 200),

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from innovation.api.commands import (
     Answer,
+    Refused,
     answer_with_idea,
     command,
     command_input,
@@ -25,6 +26,7 @@ from innovation.api.context import Context
 from innovation.api.permissions import AUTHORS, LEADS
 from innovation.api.types import Idea, SimilarIdea, SourceKindType, StageType, built
 from innovation.domain import ideas as rules
+from innovation.domain.errors import ErrorCode
 from innovation.domain.values import Provenance, Score
 from innovation.projections.search import similar_to_idea
 
@@ -131,8 +133,15 @@ async def submit_idea(info: Info[Context, None], input: SubmitIdeaInput) -> Any:
         principal = info.context.principal
         assert principal is not None  # built only once the caller's role was checked
         scout = principal.actor
-        if input.scout and principal.role != "scout":
-            scout = input.scout.strip()
+        named = (input.scout or "").strip()
+        if named and principal.role == "scout" and named != principal.actor:
+            raise Refused(
+                ErrorCode.FORBIDDEN,
+                f"scout: a scout submits as themselves ({principal.actor}), not as {named!r}",
+                "scout",
+            )
+        if named:
+            scout = named
         return rules.SubmitIdea(
             idea_id=new_id(info, "idea", input.client_mutation_id),
             title=input.title,

@@ -7,7 +7,6 @@ experiment may be scaled. Carrying the decision over to the idea is the idea's o
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import assert_never
@@ -59,6 +58,7 @@ from innovation.domain.values import (
     Outcome,
     validate_choice,
     validate_metric,
+    validate_metric_value,
     validate_metrics,
     validate_optional_text,
     validate_text,
@@ -226,13 +226,8 @@ def _check_measured_at(measured_at: datetime, now: datetime, state: Experiment) 
         )
 
 
-def _check_value(value: float) -> None:
-    if not math.isfinite(value):
-        raise InvalidInputError("value", "value must be a finite number")
-
-
 def _record_measurement(command: RecordMeasurement, state: Experiment) -> list[ExperimentEvent]:
-    _check_value(command.value)
+    validate_metric_value(command.value, "value")
     _check_measured_at(command.measured_at, command.now, state)
     metric = command.metric.strip()
     known = [definition.name for definition in state.metrics]
@@ -258,7 +253,7 @@ def _record_measurement(command: RecordMeasurement, state: Experiment) -> list[E
 
 def _correct_measurement(command: CorrectMeasurement, state: Experiment) -> list[ExperimentEvent]:
     """Replace a running experiment's measurement; a concluded one's results are final."""
-    _check_value(command.value)
+    validate_metric_value(command.value, "value")
     reason = validate_text(command.reason, "reason", CORRECTION_REASON_LENGTH)
     wrong = next((r for r in state.readings if r.number == command.measurement), None)
     if wrong is None:

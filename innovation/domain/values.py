@@ -6,7 +6,6 @@ The ``validate_*`` functions return the value normalised (trimmed, upper-cased c
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from enum import StrEnum
@@ -20,6 +19,7 @@ from innovation.domain.bounds import (
     EFFORT,
     METRIC_NAME_LENGTH,
     METRIC_UNIT_LENGTH,
+    METRIC_VALUE,
     METRICS_COUNT,
     ORGANISATION_LENGTH,
     REACH,
@@ -273,7 +273,8 @@ def validate_score(score: Score, field: str = "score") -> Score:
         )
     if not EFFORT.admits(score.effort):
         raise InvalidInputError(
-            f"{field}.effort", f"{field}.effort must be a positive number of person-months"
+            f"{field}.effort",
+            f"{field}.effort must be from {EFFORT.least:g} to {EFFORT.most:,g} person-months",
         )
     if not _is_whole(score.strategic_fit) or not STRATEGIC_FIT.admits(score.strategic_fit):
         raise InvalidInputError(
@@ -281,18 +282,13 @@ def validate_score(score: Score, field: str = "score") -> Score:
             f"{field}.strategicFit must be a whole number from {STRATEGIC_FIT.least} to "
             f"{STRATEGIC_FIT.most}",
         )
-    valid = Score(
+    return Score(
         reach=score.reach,
         impact=float(score.impact),
         confidence=float(score.confidence),
         effort=float(score.effort),
         strategic_fit=score.strategic_fit,
     )
-    if not math.isfinite(valid.rice):
-        raise InvalidInputError(
-            f"{field}.effort", f"{field}.effort is too small to give this reach a RICE score"
-        )
-    return valid
 
 
 def is_better(direction: Direction, value: float, than: float) -> bool:
@@ -302,9 +298,13 @@ def is_better(direction: Direction, value: float, than: float) -> bool:
     return value > than
 
 
-def _finite(value: float, field: str) -> float:
-    if not math.isfinite(value):
-        raise InvalidInputError(field, f"{field} must be a finite number")
+def validate_metric_value(value: float, field: str) -> float:
+    """A baseline, target or measurement: a number within the metric values' range."""
+    if not METRIC_VALUE.admits(value):
+        raise InvalidInputError(
+            field,
+            f"{field} must be a number from {METRIC_VALUE.least:,} to {METRIC_VALUE.most:,}",
+        )
     return float(value)
 
 
@@ -312,8 +312,8 @@ def validate_metric(metric: MetricDefinition, field: str) -> MetricDefinition:
     """A named, unit-bearing metric whose target improves on its baseline."""
     name = validate_text(metric.name, f"{field}.name", METRIC_NAME_LENGTH)
     unit = validate_text(metric.unit, f"{field}.unit", METRIC_UNIT_LENGTH)
-    baseline = _finite(metric.baseline, f"{field}.baseline")
-    target = _finite(metric.target, f"{field}.target")
+    baseline = validate_metric_value(metric.baseline, f"{field}.baseline")
+    target = validate_metric_value(metric.target, f"{field}.target")
     direction = validate_choice(Direction, metric.direction, f"{field}.direction")
     if not is_better(direction, target, baseline):
         way = "below" if direction is Direction.LOWER_IS_BETTER else "above"

@@ -4,7 +4,6 @@ exactly at the limit is accepted, one just past it is refused naming the field."
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,9 +22,11 @@ from innovation.domain import (
     EthicsReviewRequested,
     Event,
     InvalidInputError,
+    MetricDefinition,
     Outcome,
     OverrideValidation,
     RecordEthicsReview,
+    RecordMeasurement,
     RejectIdea,
     ReopenIdea,
     ReviseIdea,
@@ -122,6 +123,44 @@ def conclude_note(size: int) -> tuple[list[Event], Any]:
             decision=Decision.ITERATE,
             note=text(size),
         )
+    )
+
+
+def baseline_at(value: float) -> MetricDefinition:
+    """A metric whose baseline is ``value``, with a target one better on the side that exists."""
+    lower = Direction.LOWER_IS_BETTER
+    if value > 0:
+        return metric(baseline=value, target=value - 1, direction=lower)
+    return metric(baseline=value, target=value + 1, direction=Direction.HIGHER_IS_BETTER)
+
+
+def target_at(value: float) -> MetricDefinition:
+    """A metric from a baseline of zero to a target of ``value``, in whichever direction."""
+    direction = Direction.HIGHER_IS_BETTER if value > 0 else Direction.LOWER_IS_BETTER
+    return metric(baseline=0.0, target=value, direction=direction)
+
+
+def started_with(definition: MetricDefinition) -> tuple[list[Event], Any]:
+    return nothing_before(start(metrics=(definition,)))
+
+
+def measuring(value: float) -> RecordMeasurement:
+    return RecordMeasurement(
+        experiment_id=EXPERIMENT,
+        metric=metric().name,
+        value=value,
+        measured_at=datetime(2026, 4, 15, tzinfo=UTC),
+        now=datetime(2026, 5, 1, tzinfo=UTC),
+    )
+
+
+def correcting(value: float) -> CorrectMeasurement:
+    return CorrectMeasurement(
+        experiment_id=EXPERIMENT,
+        measurement=2,
+        value=value,
+        reason="A slip of the keyboard.",
+        now=datetime(2026, 5, 1, tzinfo=UTC),
     )
 
 
@@ -231,6 +270,12 @@ PROBES: dict[str, list[Probe]] = {
         Probe("score.effort", lambda v: scored(effort=v, reach=0), continuous=True, signed=True)
     ],
     "strategic fit": [Probe("score.strategicFit", lambda n: scored(strategic_fit=n), signed=True)],
+    "metric value": [
+        Probe("metrics[0].baseline", lambda v: started_with(baseline_at(v)), True, True),
+        Probe("metrics[0].target", lambda v: started_with(target_at(v)), True, True),
+        Probe("value", lambda v: after([started()])(measuring(v)), True, True),
+        Probe("value", lambda v: on_measured(correcting(v)), True, True),
+    ],
 }
 
 
@@ -301,10 +346,11 @@ def test_the_bounds_are_the_documented_ones() -> None:
         "themes count": Bound(1, 5),
         "reviewers count": Bound(1, 20),
         "metrics count": Bound(1, 10),
-        "reach": Bound(0, 10**12),
+        "reach": Bound(0, 10**10),
         "confidence": Bound(0, 1),
-        "effort": Bound(0, sys.float_info.max, least_included=False),
+        "effort": Bound(0.1, 1_000),
         "strategic fit": Bound(0, 5),
+        "metric value": Bound(-(10**12), 10**12),
     } == BOUNDS
 
 

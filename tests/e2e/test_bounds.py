@@ -6,6 +6,7 @@ from typing import Any
 
 from innovation.api.ids import global_id
 from tests.e2e.conftest import Api
+from tests.e2e.test_text_hygiene import submission
 from tests.integration.world import World
 
 SCORE = """
@@ -22,18 +23,6 @@ SUBMIT = """
 mutation($input: SubmitIdeaInput!) {
   submitIdea(input: $input) { idea { scout } errors { code field message } }
 }"""
-
-
-def submission(scout: str | None) -> dict[str, Any]:
-    return {
-        "input": {
-            "title": "Sovereign AI for business customers",
-            "summary": "A hosted assistant built on European models.",
-            "provenance": {"sourceKind": "STARTUP", "organisation": "Mistral AI", "country": "FR"},
-            "themes": ["generative-ai"],
-            "scout": scout,
-        }
-    }
 
 
 def scoring(idea_id: str, effort: float) -> dict[str, Any]:
@@ -78,7 +67,7 @@ async def test_a_measurement_far_beyond_any_real_value_is_refused(api: Api, worl
 
 
 async def test_a_scout_who_names_another_scout_is_refused(api: Api):
-    data = await api.data(SUBMIT, submission("scout:scout2"), as_="scout")
+    data = await api.data(SUBMIT, submission(scout="scout:scout2"), as_="scout")
 
     [error] = data["submitIdea"]["errors"]
     assert (error["code"], error["field"]) == ("FORBIDDEN", "scout")
@@ -86,8 +75,8 @@ async def test_a_scout_who_names_another_scout_is_refused(api: Api):
 
 
 async def test_a_scout_may_name_themselves_and_a_lead_may_name_a_scout(api: Api):
-    own = await api.data(SUBMIT, submission("scout:scout"), as_="scout")
-    for_them = await api.data(SUBMIT, submission("scout:scout2"), as_="lead")
+    own = await api.data(SUBMIT, submission(scout="scout:scout"), as_="scout")
+    for_them = await api.data(SUBMIT, submission(scout="scout:scout2"), as_="lead")
 
     assert own["submitIdea"]["idea"] == {"scout": "scout:scout"}
     assert for_them["submitIdea"]["idea"] == {"scout": "scout:scout2"}

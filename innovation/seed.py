@@ -183,6 +183,8 @@ def _command(line: Line, where: str) -> Any:
             fields[name] = seed_id(fields[name])
     if kind.__name__ == "SubmitIdea":
         fields.setdefault("scout", line.actor)
+    if "now" in getattr(kind, "__struct_fields__", ()):
+        fields.setdefault("now", _utc(line.at, where))  # the command's time is its line's
     try:
         return msgspec.convert(fields, kind, strict=False)
     except msgspec.ValidationError as error:

@@ -135,6 +135,12 @@ class Reject(Act):
     command, field = "RejectIdea", "reason"
 
 
+class Reopen(Act):
+    """A lead takes a rejected idea back into screening once the reason no longer holds."""
+
+    command, field = "ReopenIdea", "reason"
+
+
 class Merge(Act):
     """A duplicate closed into the idea (``text`` is its key) that survives it."""
 
@@ -194,6 +200,17 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class Fix:
+    """A lead corrects the ``reading``-th measurement (from 0) of ``metric`` of a pilot."""
+
+    at: str
+    metric: str
+    reading: int
+    value: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class Pilot:
     """An experiment, measured every ``every`` days up to ``until``; concluded if it is over."""
 
@@ -210,6 +227,7 @@ class Pilot:
     outcome: str = ""
     decision: str = ""
     note: str = ""
+    fix: Fix | None = None
 
     def measured_on(self) -> list[date]:
         days: list[date] = []
@@ -242,20 +260,24 @@ class Pilot:
         ]
         days = self.measured_on()
         noise = random.Random(self.key)
+        readings: dict[tuple[str, int], Line] = {}
         for metric in self.metrics:
-            for day, value in zip(days, metric.readings(len(days), noise), strict=True):
+            for index, (day, value) in enumerate(
+                zip(days, metric.readings(len(days), noise), strict=True)
+            ):
                 measured = datetime(day.year, day.month, day.day, 16, 0, tzinfo=UTC)
-                out.append(
-                    line(
-                        measured + timedelta(hours=1, minutes=30),
-                        lead,
-                        "RecordMeasurement",
-                        experiment_id=self.key,
-                        metric=metric.name,
-                        value=value,
-                        measured_at=measured,
-                    )
+                readings[metric.name, index] = line(
+                    measured + timedelta(hours=1, minutes=30),
+                    lead,
+                    "RecordMeasurement",
+                    experiment_id=self.key,
+                    metric=metric.name,
+                    value=value,
+                    measured_at=measured,
                 )
+        out.extend(readings.values())
+        if self.fix:
+            out.append(self.correction(readings, idea))
         if self.concluded:
             out.append(
                 line(
@@ -269,6 +291,26 @@ class Pilot:
                 )
             )
         return out
+
+    def correction(self, readings: dict[tuple[str, int], Line], idea: Idea) -> Line:
+        """The fix as a command naming the measurement by its number: the experiment's version
+        that recorded it, once the lines are sorted by time (the start is version 1)."""
+        fix = self.fix
+        assert fix is not None
+        assert not self.concluded or fix.at < self.concluded, f"{self.key}: corrected late"
+        wrong = readings[fix.metric, fix.reading]
+        assert when(fix.at) > wrong["at"], f"{self.key}: corrected before it was measured"
+        ordered = sorted(readings.values(), key=lambda out: out["at"])
+        number = 2 + next(n for n, out in enumerate(ordered) if out is wrong)
+        return line(
+            when(fix.at),
+            idea.lead,
+            "CorrectMeasurement",
+            experiment_id=self.key,
+            measurement=number,
+            value=fix.value,
+            reason=fix.reason,
+        )
 
 
 Step = Rescore | Ethics | Act | Pilot
@@ -366,7 +408,10 @@ IDEAS: tuple[Idea, ...] = (
                     Metric("average handling time", "minutes", 7.8, 7.0, 6.6)),
                    until="2023-11-14", concluded="2023-11-22", outcome="VALIDATED",
                    decision="SCALE", note="Both targets met in Luxembourg; roll out to the "
-                   "contact centres of the other affiliates."),
+                   "contact centres of the other affiliates.",
+                   fix=Fix("2023-09-29 10:15", "average handling time", 2, 7.4,
+                           "The export counted calls put on hold twice; recomputed from the "
+                           "telephony logs.")),
          )),
     Idea("home-voice-speaker", "2023-07-19 09:30", "ines", "PARTNER", "Deutsche Telekom", "DE",
          "cx", ai=True, personal=True,
@@ -1064,6 +1109,8 @@ IDEAS: tuple[Idea, ...] = (
              Screen("2025-03-17", 800_000, 1.0, 0.5, 8, 3),
              Reject("2025-06-02", "The group renews its eSIM platform in 2026 and it includes "
                     "this; a separate pilot now would be thrown away."),
+             Reopen("2026-10-05", "The group platform slipped to 2028; a pilot on today's "
+                    "platform is worth running after all."),
          )),
     Idea("green-datacentre-cooling", "2025-03-24 15:10", "marta", "STARTUP", "Immersia", "DE",
          "cloud",

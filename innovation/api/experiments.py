@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from functools import partial
 from typing import Any
@@ -72,6 +73,33 @@ class RecordMeasurementInput:
 
 
 @command_input()
+class CorrectMeasurementInput:
+    experiment_id: strawberry.ID
+    measurement: int = strawberry.field(description="The wrong measurement's `number`.")
+    value: float
+    measured_at: datetime | None = strawberry.field(
+        default=None, description="Default: the wrong measurement's own date."
+    )
+    reason: str = strawberry.field(description="Why it was wrong; kept in the history.")
+
+
+@command_input()
+class AmendExperimentInput:
+    experiment_id: strawberry.ID
+    hypothesis: str | None = strawberry.field(default=None, description="Default: unchanged.")
+    pilot_site: str | None = strawberry.field(default=None, description="Default: unchanged.")
+    starts_on: date | None = strawberry.field(default=None, description="Default: unchanged.")
+    ends_on: date | None = strawberry.field(default=None, description="Default: unchanged.")
+    reason: str = strawberry.field(description="Why the pilot changes; kept in the history.")
+
+
+@command_input()
+class AddMetricInput:
+    experiment_id: strawberry.ID
+    metric: MetricInput
+
+
+@command_input()
 class ConcludeExperimentInput:
     experiment_id: strawberry.ID
     outcome: OutcomeType  # type: ignore[valid-type]
@@ -89,6 +117,11 @@ class OverrideValidationInput:
 
 StartExperimentPayload = payload("StartExperimentPayload", experiment=Experiment, idea=Idea)
 RecordMeasurementPayload = payload("RecordMeasurementPayload", experiment=Experiment, metric=Metric)
+CorrectMeasurementPayload = payload(
+    "CorrectMeasurementPayload", experiment=Experiment, metric=Metric
+)
+AmendExperimentPayload = payload("AmendExperimentPayload", experiment=Experiment)
+AddMetricPayload = payload("AddMetricPayload", experiment=Experiment)
 ConcludeExperimentPayload = payload("ConcludeExperimentPayload", experiment=Experiment, idea=Idea)
 OverrideValidationPayload = payload("OverrideValidationPayload", idea=Idea)
 
@@ -121,18 +154,87 @@ async def record_measurement(info: Info[Context, None], input: RecordMeasurement
             metric=input.metric,
             value=input.value,
             measured_at=input.measured_at or now,
+            now=now,
         )
 
-    async def answer(command: rules.RecordMeasurement) -> Answer:
-        found = await info.context.services.database.read(
-            partial(views.metric, experiment_id=command.experiment_id, name=command.metric)
+    return await mutate(info, input, RecordMeasurementPayload, build, answer_with_metric(info))
+
+
+def answer_with_metric(
+    info: Info[Context, None],
+) -> Callable[[rules.RecordMeasurement | rules.CorrectMeasurement], Awaitable[Answer]]:
+    """The payload of a measurement: its experiment and its metric as they stand now."""
+
+    async def answer(command: rules.RecordMeasurement | rules.CorrectMeasurement) -> Answer:
+        database = info.context.services.database
+        known = command.experiment_id
+        if isinstance(command, rules.RecordMeasurement):
+            name: str | None = command.metric.strip()
+        else:
+            name = await database.read(
+                partial(
+                    views.metric_of_measurement, experiment_id=known, number=command.measurement
+                )
+            )
+        found = (
+            None
+            if name is None
+            else await database.read(partial(views.metric, experiment_id=known, name=name))
         )
         return {
-            "experiment": await read_experiment(info, command.experiment_id),
+            "experiment": await read_experiment(info, known),
             "metric": None if found is None else Metric.of(found),
         }
 
-    return await mutate(info, input, RecordMeasurementPayload, build, answer)
+    return answer
+
+
+async def correct_measurement(info: Info[Context, None], input: CorrectMeasurementInput) -> Any:
+    def build(now: datetime) -> rules.CorrectMeasurement:
+        return rules.CorrectMeasurement(
+            experiment_id=experiment_id(input.experiment_id),
+            measurement=input.measurement,
+            value=input.value,
+            measured_at=input.measured_at,
+            reason=input.reason,
+            now=now,
+        )
+
+    return await mutate(info, input, CorrectMeasurementPayload, build, answer_with_metric(info))
+
+
+async def amend_experiment(info: Info[Context, None], input: AmendExperimentInput) -> Any:
+    def build(now: datetime) -> rules.AmendExperiment:
+        return rules.AmendExperiment(
+            experiment_id=experiment_id(input.experiment_id),
+            hypothesis=input.hypothesis,
+            pilot_site=input.pilot_site,
+            starts_on=input.starts_on,
+            ends_on=input.ends_on,
+            reason=input.reason,
+        )
+
+    return await mutate(info, input, AmendExperimentPayload, build, answer_with_experiment(info))
+
+
+async def add_metric(info: Info[Context, None], input: AddMetricInput) -> Any:
+    def build(now: datetime) -> rules.AddMetric:
+        return rules.AddMetric(
+            experiment_id=experiment_id(input.experiment_id), metric=input.metric.to_domain()
+        )
+
+    return await mutate(info, input, AddMetricPayload, build, answer_with_experiment(info))
+
+
+def answer_with_experiment(
+    info: Info[Context, None],
+) -> Callable[[rules.AmendExperiment | rules.AddMetric], Awaitable[Answer]]:
+    """The payload of a change to a pilot: the experiment as it stands now."""
+
+    async def answer(command: rules.AmendExperiment | rules.AddMetric) -> Answer:
+        return {"experiment": await read_experiment(info, command.experiment_id)}
+
+    return answer
 
 
 async def conclude_experiment(info: Info[Context, None], input: ConcludeExperimentInput) -> Any:
@@ -174,6 +276,24 @@ class ExperimentMutations:
         RecordMeasurementPayload,
         LEADS,
         "Record a measurement of one of an experiment's metrics.",
+    )
+    correct_measurement = command(
+        correct_measurement,
+        CorrectMeasurementPayload,
+        LEADS,
+        "Correct a wrong measurement, with a reason; the history keeps both.",
+    )
+    amend_experiment = command(
+        amend_experiment,
+        AmendExperimentPayload,
+        LEADS,
+        "Change a running pilot's hypothesis, site or dates, saying why.",
+    )
+    add_metric = command(
+        add_metric,
+        AddMetricPayload,
+        LEADS,
+        "Add a metric to a running pilot before its first measurement.",
     )
     conclude_experiment = command(
         conclude_experiment,

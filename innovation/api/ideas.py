@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from innovation.api.commands import (
     Answer,
+    Refused,
     answer_with_idea,
     command,
     command_input,
@@ -25,6 +26,7 @@ from innovation.api.context import Context
 from innovation.api.permissions import AUTHORS, LEADS
 from innovation.api.types import Idea, SimilarIdea, SourceKindType, StageType, built
 from innovation.domain import ideas as rules
+from innovation.domain.errors import ErrorCode
 from innovation.domain.values import Provenance, Score
 from innovation.projections.search import similar_to_idea
 
@@ -95,6 +97,12 @@ class RejectIdeaInput:
 
 
 @command_input()
+class ReopenIdeaInput:
+    idea_id: strawberry.ID
+    reason: str = strawberry.field(description="Why the rejection is undone; kept in the history.")
+
+
+@command_input()
 class MergeIdeaInput:
     idea_id: strawberry.ID = strawberry.field(description="The duplicate.")
     into_idea_id: strawberry.ID = strawberry.field(description="The idea that lives on.")
@@ -112,6 +120,7 @@ ReviseIdeaPayload = payload("ReviseIdeaPayload", idea=Idea)
 ScoreIdeaPayload = payload("ScoreIdeaPayload", idea=Idea)
 AdvanceIdeaPayload = payload("AdvanceIdeaPayload", idea=Idea)
 RejectIdeaPayload = payload("RejectIdeaPayload", idea=Idea)
+ReopenIdeaPayload = payload("ReopenIdeaPayload", idea=Idea)
 MergeIdeaPayload = payload(
     "MergeIdeaPayload",
     idea=(Idea, "The duplicate, now MERGED."),
@@ -124,8 +133,15 @@ async def submit_idea(info: Info[Context, None], input: SubmitIdeaInput) -> Any:
         principal = info.context.principal
         assert principal is not None  # built only once the caller's role was checked
         scout = principal.actor
-        if input.scout and principal.role != "scout":
-            scout = input.scout.strip()
+        named = (input.scout or "").strip()
+        if named and principal.role == "scout" and named != principal.actor:
+            raise Refused(
+                ErrorCode.FORBIDDEN,
+                f"scout: a scout submits as themselves ({principal.actor}), not as {named!r}",
+                "scout",
+            )
+        if named:
+            scout = named
         return rules.SubmitIdea(
             idea_id=new_id(info, "idea", input.client_mutation_id),
             title=input.title,
@@ -195,6 +211,13 @@ async def reject_idea(info: Info[Context, None], input: RejectIdeaInput) -> Any:
     return await mutate(info, input, RejectIdeaPayload, build, answer_with_idea(info))
 
 
+async def reopen_idea(info: Info[Context, None], input: ReopenIdeaInput) -> Any:
+    def build(now: datetime) -> rules.ReopenIdea:
+        return rules.ReopenIdea(idea_id=idea_id(input.idea_id), reason=input.reason)
+
+    return await mutate(info, input, ReopenIdeaPayload, build, answer_with_idea(info))
+
+
 async def merge_idea(info: Info[Context, None], input: MergeIdeaInput) -> Any:
     def build(now: datetime) -> rules.MergeIdea:
         return rules.MergeIdea(
@@ -237,6 +260,12 @@ class IdeaMutations:
     )
     reject_idea = command(
         reject_idea, RejectIdeaPayload, LEADS, "Take an idea out of the pipeline, saying why."
+    )
+    reopen_idea = command(
+        reopen_idea,
+        ReopenIdeaPayload,
+        LEADS,
+        "Take a rejected idea back into screening, saying why; the rejection stays in the history.",
     )
     merge_idea = command(
         merge_idea, MergeIdeaPayload, LEADS, "Merge a duplicate into the idea that lives on."

@@ -298,8 +298,11 @@ class Idea(relay.Node):
         return [built(StageChange, change) for change in found]
 
 
-@strawberry.type(description="One measurement of a metric.")
+@strawberry.type(description="One measurement of a metric, as corrected if it was.")
 class Measurement:
+    number: int = strawberry.field(
+        description="The measurement's number in its experiment, which a correction names."
+    )
     value: float
     measured_at: datetime
     recorded_by: str

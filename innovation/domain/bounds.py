@@ -5,13 +5,16 @@ accepted exactly at the limit, refused just past it. Two rules that could be rea
 
 - a metric's target must be *strictly* better than its baseline: a target equal to the baseline
   would be met by changing nothing, so the experiment would test no hypothesis;
-- effort is a positive number of person-months and fractions are welcome (a two-week spike is
-  0.5); zero is refused because RICE divides by it.
+- effort is a number of person-months and fractions are welcome (a two-week spike is 0.5), from
+  a few days (0.1) to a large programme (1,000, some 80 person-years): below that RICE would
+  divide by almost nothing, above it the estimate is no longer a pilot's;
+- reach counts people or events per quarter, at most ten billion (more than the world holds);
+- a metric's baseline, target and measurements lie within plus or minus a million million: any
+  real measure fits, and a value like 1e308 is a slip that would break every average.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import NamedTuple
 
 
@@ -37,6 +40,9 @@ THEME_LENGTH = Bound(1, 50)
 SCOUT_LENGTH = Bound(1, 200)
 ADVANCE_REASON_LENGTH = Bound(0, 2_000)
 REJECT_REASON_LENGTH = Bound(3, 2_000)
+CORRECTION_REASON_LENGTH = Bound(3, 2_000)
+REOPEN_REASON_LENGTH = Bound(3, 2_000)
+AMEND_REASON_LENGTH = Bound(3, 2_000)
 OVERRIDE_REASON_LENGTH = Bound(20, 2_000)
 NOTE_LENGTH = Bound(0, 5_000)
 REVIEWER_LENGTH = Bound(1, 200)
@@ -51,10 +57,11 @@ REVIEWERS_COUNT = Bound(1, 20)
 METRICS_COUNT = Bound(1, 10)
 
 # Numbers.
-REACH = Bound(0, 1_000_000_000_000)
+REACH = Bound(0, 10_000_000_000)
 CONFIDENCE = Bound(0, 1)
-EFFORT = Bound(0, sys.float_info.max, least_included=False)
+EFFORT = Bound(0.1, 1_000)
 STRATEGIC_FIT = Bound(0, 5)
+METRIC_VALUE = Bound(-1_000_000_000_000, 1_000_000_000_000)
 
 BOUNDS: dict[str, Bound] = {
     "title length": TITLE_LENGTH,
@@ -65,6 +72,9 @@ BOUNDS: dict[str, Bound] = {
     "scout length": SCOUT_LENGTH,
     "advance reason length": ADVANCE_REASON_LENGTH,
     "reject reason length": REJECT_REASON_LENGTH,
+    "correction reason length": CORRECTION_REASON_LENGTH,
+    "reopen reason length": REOPEN_REASON_LENGTH,
+    "amend reason length": AMEND_REASON_LENGTH,
     "override reason length": OVERRIDE_REASON_LENGTH,
     "note length": NOTE_LENGTH,
     "reviewer length": REVIEWER_LENGTH,
@@ -79,5 +89,6 @@ BOUNDS: dict[str, Bound] = {
     "confidence": CONFIDENCE,
     "effort": EFFORT,
     "strategic fit": STRATEGIC_FIT,
+    "metric value": METRIC_VALUE,
 }
 """Every bound by name, for the tests that probe each one from both sides."""

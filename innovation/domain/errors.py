@@ -171,6 +171,16 @@ class ExperimentAlreadyConcludedError(DomainError):
         self.experiment_id = experiment_id
 
 
+class ExperimentAlreadyMeasuredError(DomainError):
+    """A metric is added only before the first measurement, so every metric is measured alike."""
+
+    def __init__(self, experiment_id: str) -> None:
+        super().__init__(
+            f"experiment {experiment_id!r} has measurements: metrics are added before the first"
+        )
+        self.experiment_id = experiment_id
+
+
 class UnknownMetricError(DomainError):
     """Measurements are only taken for the metrics the experiment defined."""
 

@@ -7,20 +7,28 @@ experiment may be scaled. Carrying the decision over to the idea is the idea's o
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from datetime import date, datetime
-from typing import TypeAlias, assert_never
+from datetime import date, datetime, timedelta
+from typing import assert_never
 
 import msgspec
 from msgspec.structs import replace
 
-from innovation.domain.bounds import HYPOTHESIS_LENGTH, NOTE_LENGTH, PILOT_SITE_LENGTH
+from innovation.domain.bounds import (
+    AMEND_REASON_LENGTH,
+    CORRECTION_REASON_LENGTH,
+    HYPOTHESIS_LENGTH,
+    METRICS_COUNT,
+    NOTE_LENGTH,
+    PILOT_SITE_LENGTH,
+    Bound,
+)
 from innovation.domain.decider import Decider
 from innovation.domain.decider import fold as fold_events
 from innovation.domain.errors import (
     ExperimentAlreadyConcludedError,
     ExperimentAlreadyExistsError,
+    ExperimentAlreadyMeasuredError,
     ExperimentNotFoundError,
     InvalidInputError,
     ScaleRequiresValidationError,
@@ -28,94 +36,68 @@ from innovation.domain.errors import (
     UnknownMetricError,
     checked,
 )
-from innovation.domain.messages import Command, Event
+from innovation.domain.experiment_messages import (
+    AddMetric,
+    AmendExperiment,
+    ConcludeExperiment,
+    CorrectMeasurement,
+    ExperimentAmended,
+    ExperimentCommand,
+    ExperimentConcluded,
+    ExperimentEvent,
+    ExperimentStarted,
+    MeasurementCorrected,
+    MeasurementRecorded,
+    MetricAdded,
+    RecordMeasurement,
+    StartExperiment,
+)
 from innovation.domain.metrics import MetricResult, metric_result
 from innovation.domain.values import (
     Decision,
     MetricDefinition,
     Outcome,
     validate_choice,
+    validate_metric,
+    validate_metric_value,
     validate_metrics,
     validate_optional_text,
     validate_text,
 )
 
-# Commands
-
-
-class StartExperiment(Command, frozen=True, kw_only=True):
-    """A lead starts a pilot of an idea with a hypothesis, dates and the metrics that judge it."""
-
-    experiment_id: str
-    idea_id: str
-    hypothesis: str
-    pilot_site: str
-    starts_on: date
-    ends_on: date
-    metrics: tuple[MetricDefinition, ...]
-
-
-class RecordMeasurement(Command, frozen=True, kw_only=True):
-    experiment_id: str
-    metric: str
-    value: float
-    measured_at: datetime
-
-
-class ConcludeExperiment(Command, frozen=True, kw_only=True):
-    experiment_id: str
-    outcome: Outcome
-    decision: Decision
-    note: str | None = None
-
-
-ExperimentCommand: TypeAlias = StartExperiment | RecordMeasurement | ConcludeExperiment
-
-
-# Events
-
-
-class ExperimentStarted(Event, frozen=True, kw_only=True, tag="experiment.started"):
-    experiment_id: str
-    idea_id: str
-    hypothesis: str
-    pilot_site: str
-    starts_on: date
-    ends_on: date
-    metrics: tuple[MetricDefinition, ...]
-
-
-class MeasurementRecorded(Event, frozen=True, kw_only=True, tag="experiment.measurement_recorded"):
-    experiment_id: str
-    metric: str
-    value: float
-    measured_at: datetime
-
-
-class ExperimentConcluded(Event, frozen=True, kw_only=True, tag="experiment.concluded"):
-    """The conclusion with each metric's result as it stood; ``idea_id`` says whose it was."""
-
-    experiment_id: str
-    idea_id: str
-    outcome: Outcome
-    decision: Decision
-    note: str | None
-    results: tuple[MetricResult, ...]
-
-
-ExperimentEvent: TypeAlias = ExperimentStarted | MeasurementRecorded | ExperimentConcluded
-
+__all__ = [
+    "AddMetric",
+    "AmendExperiment",
+    "ConcludeExperiment",
+    "CorrectMeasurement",
+    "ExperimentAmended",
+    "ExperimentCommand",
+    "ExperimentConcluded",
+    "ExperimentEvent",
+    "ExperimentStarted",
+    "MeasurementCorrected",
+    "MeasurementRecorded",
+    "MetricAdded",
+    "RecordMeasurement",
+    "StartExperiment",
+]
 
 # State
 
 
-class MeasurementSummary(msgspec.Struct, frozen=True, kw_only=True):
-    """What an experiment keeps of a metric's measurements: the latest, and how many there were."""
+MEASUREMENT_CLOCK_SKEW = timedelta(minutes=5)
+"""How far after the command's own time a measurement may be dated: clocks of the devices that
+take measurements drift a little, but a value from the future would stay "latest" for good."""
 
+
+class Reading(msgspec.Struct, frozen=True, kw_only=True):
+    """One measurement as it stands (corrected, if it was); ``number`` is the experiment's
+    version that recorded it, the name a correction uses."""
+
+    number: int
     metric: str
     value: float
     measured_at: datetime
-    count: int
 
 
 class Experiment(msgspec.Struct, frozen=True, kw_only=True):
@@ -129,7 +111,7 @@ class Experiment(msgspec.Struct, frozen=True, kw_only=True):
     starts_on: date | None = None
     ends_on: date | None = None
     metrics: tuple[MetricDefinition, ...] = ()
-    measurements: tuple[MeasurementSummary, ...] = ()
+    readings: tuple[Reading, ...] = ()
     concluded: bool = False
     outcome: Outcome | None = None
     decision: Decision | None = None
@@ -141,8 +123,10 @@ def initial_state() -> Experiment:
     return Experiment()
 
 
-def latest_measurement(experiment: Experiment, metric: str) -> MeasurementSummary | None:
-    return next((m for m in experiment.measurements if m.metric == metric), None)
+def latest_measurement(experiment: Experiment, metric: str) -> Reading | None:
+    """The metric's measurement with the latest date; of two on the same date, the later one."""
+    readings = [reading for reading in experiment.readings if reading.metric == metric]
+    return max(readings, key=lambda r: (r.measured_at, r.number), default=None)
 
 
 def latest_value(experiment: Experiment, metric: str) -> float | None:
@@ -179,6 +163,12 @@ def decide(command: ExperimentCommand, state: Experiment) -> list[ExperimentEven
     match command:
         case RecordMeasurement():
             return _record_measurement(command, state)
+        case CorrectMeasurement():
+            return _correct_measurement(command, state)
+        case AmendExperiment():
+            return _amend(command, state)
+        case AddMetric():
+            return _add_metric(command, state)
         case ConcludeExperiment():
             return _conclude(command, state)
         case _:
@@ -227,11 +217,26 @@ def _as_started(state: Experiment) -> ExperimentStarted | None:
     )
 
 
-def _record_measurement(command: RecordMeasurement, state: Experiment) -> list[ExperimentEvent]:
-    if not math.isfinite(command.value):
-        raise InvalidInputError("value", "value must be a finite number")
-    if command.measured_at.utcoffset() is None:
+def _check_measured_at(measured_at: datetime, now: datetime, state: Experiment) -> None:
+    """A measurement is dated within the pilot's life so far: not before the day it started
+    (as the measurement's own offset reads it), not after now plus a small skew."""
+    if measured_at.utcoffset() is None:
         raise InvalidInputError("measuredAt", "measuredAt must carry a time zone")
+    if state.starts_on is not None and measured_at.date() < state.starts_on:
+        raise InvalidInputError(
+            "measuredAt",
+            f"measuredAt must not be before the experiment started on {state.starts_on}",
+        )
+    if measured_at > now + MEASUREMENT_CLOCK_SKEW:
+        minutes = int(MEASUREMENT_CLOCK_SKEW.total_seconds() // 60)
+        raise InvalidInputError(
+            "measuredAt", f"measuredAt must not be more than {minutes} minutes in the future"
+        )
+
+
+def _record_measurement(command: RecordMeasurement, state: Experiment) -> list[ExperimentEvent]:
+    validate_metric_value(command.value, "value")
+    _check_measured_at(command.measured_at, command.now, state)
     metric = command.metric.strip()
     known = [definition.name for definition in state.metrics]
     if metric not in known:
@@ -252,6 +257,84 @@ def _record_measurement(command: RecordMeasurement, state: Experiment) -> list[E
             measured_at=command.measured_at,
         )
     ]
+
+
+def _correct_measurement(command: CorrectMeasurement, state: Experiment) -> list[ExperimentEvent]:
+    """Replace a running experiment's measurement; a concluded one's results are final."""
+    validate_metric_value(command.value, "value")
+    reason = validate_text(command.reason, "reason", CORRECTION_REASON_LENGTH)
+    wrong = next((r for r in state.readings if r.number == command.measurement), None)
+    if wrong is None:
+        numbers = ", ".join(str(r.number) for r in state.readings) or "none"
+        raise InvalidInputError(
+            "measurement",
+            f"experiment {state.id!r} has no measurement {command.measurement}"
+            f" (its measurements: {numbers})",
+        )
+    measured_at = wrong.measured_at if command.measured_at is None else command.measured_at
+    _check_measured_at(measured_at, command.now, state)
+    if (wrong.value, wrong.measured_at) == (command.value, measured_at):
+        return []
+    if state.concluded:
+        raise ExperimentAlreadyConcludedError(state.id)
+    return [
+        MeasurementCorrected(
+            experiment_id=state.id,
+            measurement=wrong.number,
+            metric=wrong.metric,
+            value=float(command.value),
+            measured_at=measured_at,
+            reason=reason,
+        )
+    ]
+
+
+def _amend(command: AmendExperiment, state: Experiment) -> list[ExperimentEvent]:
+    """New values for what a running pilot may change; its measurements stay within its dates."""
+    reason = validate_text(command.reason, "reason", AMEND_REASON_LENGTH)
+    amended = ExperimentAmended(
+        experiment_id=state.id,
+        hypothesis=_either(command.hypothesis, state.hypothesis, "hypothesis", HYPOTHESIS_LENGTH),
+        pilot_site=_either(command.pilot_site, state.pilot_site, "pilotSite", PILOT_SITE_LENGTH),
+        starts_on=command.starts_on or state.starts_on or date.min,
+        ends_on=command.ends_on or state.ends_on or date.max,
+        reason=reason,
+    )
+    if amended.ends_on < amended.starts_on:
+        raise InvalidInputError("endsOn", "endsOn must not be before startsOn")
+    first = min((r.measured_at.date() for r in state.readings), default=None)
+    if first is not None and first < amended.starts_on:
+        raise InvalidInputError(
+            "startsOn", f"startsOn must not be after the first measurement, on {first}"
+        )
+    unchanged = (state.hypothesis, state.pilot_site, state.starts_on, state.ends_on)
+    if unchanged == (amended.hypothesis, amended.pilot_site, amended.starts_on, amended.ends_on):
+        return []
+    if state.concluded:
+        raise ExperimentAlreadyConcludedError(state.id)
+    return [amended]
+
+
+def _either(new: str | None, old: str, field: str, bound: Bound) -> str:
+    return old if new is None else validate_text(new, field, bound)
+
+
+def _add_metric(command: AddMetric, state: Experiment) -> list[ExperimentEvent]:
+    """A new metric while nothing is measured yet; the same one again changes nothing."""
+    added = validate_metric(command.metric, "metric")
+    if added in state.metrics:
+        return []
+    if any(metric.name == added.name for metric in state.metrics):
+        raise InvalidInputError("metric.name", f"metric.name repeats the metric {added.name!r}")
+    if not METRICS_COUNT.admits(len(state.metrics) + 1):
+        raise InvalidInputError(
+            "metric", f"metric would make more than {METRICS_COUNT.most:g} metrics"
+        )
+    if state.concluded:
+        raise ExperimentAlreadyConcludedError(state.id)
+    if state.readings:
+        raise ExperimentAlreadyMeasuredError(state.id)
+    return [MetricAdded(experiment_id=state.id, metric=added)]
 
 
 def _conclude(command: ConcludeExperiment, state: Experiment) -> list[ExperimentEvent]:
@@ -286,25 +369,13 @@ def _next(state: Experiment, **changes: object) -> Experiment:
     return replace(state, version=state.version + 1, **changes)
 
 
-def _measured(state: Experiment, event: MeasurementRecorded) -> tuple[MeasurementSummary, ...]:
-    """The summaries with ``event`` counted; a measurement taken earlier than the latest one
-    (a late back-fill) is counted but does not replace it."""
-    latest = latest_measurement(state, event.metric)
-    if latest is None:
-        first = MeasurementSummary(
-            metric=event.metric, value=event.value, measured_at=event.measured_at, count=1
-        )
-        return (*state.measurements, first)
-    if event.measured_at >= latest.measured_at:
-        updated = MeasurementSummary(
-            metric=event.metric,
-            value=event.value,
-            measured_at=event.measured_at,
-            count=latest.count + 1,
-        )
-    else:
-        updated = replace(latest, count=latest.count + 1)
-    return tuple(updated if m.metric == event.metric else m for m in state.measurements)
+def _corrected(state: Experiment, event: MeasurementCorrected) -> tuple[Reading, ...]:
+    return tuple(
+        replace(r, value=event.value, measured_at=event.measured_at)
+        if r.number == event.measurement
+        else r
+        for r in state.readings
+    )
 
 
 def evolve(state: Experiment, event: object) -> Experiment:
@@ -323,7 +394,25 @@ def evolve(state: Experiment, event: object) -> Experiment:
                 metrics=event.metrics,
             )
         case MeasurementRecorded():
-            return _next(state, measurements=_measured(state, event))
+            reading = Reading(
+                number=state.version + 1,
+                metric=event.metric,
+                value=event.value,
+                measured_at=event.measured_at,
+            )
+            return _next(state, readings=(*state.readings, reading))
+        case MeasurementCorrected():
+            return _next(state, readings=_corrected(state, event))
+        case ExperimentAmended():
+            return _next(
+                state,
+                hypothesis=event.hypothesis,
+                pilot_site=event.pilot_site,
+                starts_on=event.starts_on,
+                ends_on=event.ends_on,
+            )
+        case MetricAdded():
+            return _next(state, metrics=(*state.metrics, event.metric))
         case ExperimentConcluded():
             return _next(
                 state,

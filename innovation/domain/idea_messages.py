@@ -61,6 +61,13 @@ class RejectIdea(Command, frozen=True, kw_only=True):
     reason: str
 
 
+class ReopenIdea(Command, frozen=True, kw_only=True):
+    """A lead takes a rejected idea back into screening, saying why."""
+
+    idea_id: str
+    reason: str
+
+
 class MergeIdea(Command, frozen=True, kw_only=True):
     """Close a duplicate into the idea that survives it."""
 
@@ -124,6 +131,7 @@ IdeaCommand: TypeAlias = (
     | ScoreIdea
     | AdvanceIdea
     | RejectIdea
+    | ReopenIdea
     | MergeIdea
     | AbsorbDuplicate
     | BeginExperiment
@@ -185,6 +193,13 @@ class IdeaRejected(Event, frozen=True, kw_only=True, tag="idea.rejected"):
     experiment_id: str | None = None
 
 
+class IdeaReopened(Event, frozen=True, kw_only=True, tag="idea.reopened"):
+    """A rejected idea is back in SCREENING, with the reason; the rejection stays in the log."""
+
+    idea_id: str
+    reason: str
+
+
 class IdeaMerged(Event, frozen=True, kw_only=True, tag="idea.merged"):
     idea_id: str
     into_idea_id: str
@@ -239,6 +254,7 @@ IdeaEvent: TypeAlias = (
     | IdeaScored
     | IdeaAdvanced
     | IdeaRejected
+    | IdeaReopened
     | IdeaMerged
     | DuplicateAbsorbed
     | ExperimentAttached

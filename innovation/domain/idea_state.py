@@ -18,6 +18,7 @@ from innovation.domain.idea_messages import (
     IdeaMerged,
     IdeaRejected,
     IdeaReleased,
+    IdeaReopened,
     IdeaReturnedToScreening,
     IdeaRevised,
     IdeaScored,
@@ -156,6 +157,8 @@ def evolve(state: Idea, event: object) -> Idea:
                 rejection_reason=event.reason,
                 running_experiment=None,
             )
+        case IdeaReopened():
+            return _next(state, stage=Stage.SCREENING, rejection_reason=None)
         case IdeaMerged():
             return _next(state, stage=Stage.MERGED, merged_into=event.into_idea_id)
         case DuplicateAbsorbed():

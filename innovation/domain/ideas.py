@@ -16,6 +16,7 @@ from innovation.domain.bounds import (
     NOTE_LENGTH,
     OVERRIDE_REASON_LENGTH,
     REJECT_REASON_LENGTH,
+    REOPEN_REASON_LENGTH,
     REVIEWER_LENGTH,
     REVIEWERS_COUNT,
     SCOUT_LENGTH,
@@ -54,6 +55,7 @@ from innovation.domain.idea_messages import (
     IdeaMerged,
     IdeaRejected,
     IdeaReleased,
+    IdeaReopened,
     IdeaReturnedToScreening,
     IdeaRevised,
     IdeaScored,
@@ -64,6 +66,7 @@ from innovation.domain.idea_messages import (
     OverrideValidation,
     RecordEthicsReview,
     RejectIdea,
+    ReopenIdea,
     RequestEthicsReview,
     ReviseIdea,
     ScoreIdea,
@@ -122,6 +125,8 @@ def decide(command: IdeaCommand, state: Idea) -> list[IdeaEvent]:
             return _advance(command, state)
         case RejectIdea():
             return _reject(command, state)
+        case ReopenIdea():
+            return _reopen(command, state)
         case MergeIdea():
             return _merge(command, state)
         case AbsorbDuplicate():
@@ -266,6 +271,14 @@ def _reject(command: RejectIdea, state: Idea) -> list[IdeaEvent]:
     return [IdeaRejected(idea_id=state.id, reason=reason)]
 
 
+def _reopen(command: ReopenIdea, state: Idea) -> list[IdeaEvent]:
+    """Only a rejection is undone; a merged or released idea stays where it is."""
+    reason = validate_text(command.reason, "reason", REOPEN_REASON_LENGTH)
+    if state.stage is not Stage.REJECTED:
+        raise InvalidTransitionError(state.stage, Stage.SCREENING)
+    return [IdeaReopened(idea_id=state.id, reason=reason)]
+
+
 def _merge(command: MergeIdea, state: Idea) -> list[IdeaEvent]:
     if command.into_idea_id == state.id:
         raise CannotMergeIntoItselfError(state.id, "intoIdeaId")
@@ -408,45 +421,16 @@ def _record_ethics_review(command: RecordEthicsReview, state: Idea) -> list[Idea
 
 decider: Decider[IdeaCommand, IdeaEvent, Idea] = Decider(initial_state, decide, evolve)
 
+# fmt: off
 __all__ = [
-    "MANUAL_MOVES",
-    "STOPPED_AFTER_EXPERIMENT",
-    "AbsorbDuplicate",
-    "AdvanceIdea",
-    "ApplyConclusion",
-    "BeginExperiment",
-    "DuplicateAbsorbed",
-    "EthicsReviewRecorded",
-    "EthicsReviewRequested",
-    "ExperimentAttached",
-    "Idea",
-    "IdeaAdvanced",
-    "IdeaCommand",
-    "IdeaEvent",
-    "IdeaMerged",
-    "IdeaRejected",
-    "IdeaReleased",
-    "IdeaReturnedToScreening",
-    "IdeaRevised",
-    "IdeaScored",
-    "IdeaSubmitted",
-    "IdeaValidated",
-    "MarkReleased",
-    "MergeIdea",
-    "OverrideValidation",
-    "RecordEthicsReview",
-    "RejectIdea",
-    "RequestEthicsReview",
-    "ReviseIdea",
-    "ScoreIdea",
-    "SubmitIdea",
-    "decide",
-    "decider",
-    "ethics_status",
-    "evolve",
-    "fold",
-    "initial_state",
-    "is_closed",
-    "needs_ethics_review",
-    "passes_ethics_gate",
+    "MANUAL_MOVES", "STOPPED_AFTER_EXPERIMENT", "AbsorbDuplicate", "AdvanceIdea",
+    "ApplyConclusion", "BeginExperiment", "DuplicateAbsorbed", "EthicsReviewRecorded",
+    "EthicsReviewRequested", "ExperimentAttached", "Idea", "IdeaAdvanced", "IdeaCommand",
+    "IdeaEvent", "IdeaMerged", "IdeaRejected", "IdeaReleased", "IdeaReopened",
+    "IdeaReturnedToScreening", "IdeaRevised", "IdeaScored", "IdeaSubmitted", "IdeaValidated",
+    "MarkReleased", "MergeIdea", "OverrideValidation", "RecordEthicsReview", "RejectIdea",
+    "ReopenIdea", "RequestEthicsReview", "ReviseIdea", "ScoreIdea", "SubmitIdea", "decide",
+    "decider", "ethics_status", "evolve", "fold", "initial_state", "is_closed",
+    "needs_ethics_review", "passes_ethics_gate",
 ]
+# fmt: on

@@ -6,8 +6,8 @@ The ``validate_*`` functions return the value normalised (trimmed, upper-cased c
 
 from __future__ import annotations
 
-import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import TypeVar
@@ -20,6 +20,7 @@ from innovation.domain.bounds import (
     EFFORT,
     METRIC_NAME_LENGTH,
     METRIC_UNIT_LENGTH,
+    METRIC_VALUE,
     METRICS_COUNT,
     ORGANISATION_LENGTH,
     REACH,
@@ -163,9 +164,45 @@ def validate_choice(kind: type[Choice], value: str, field: str) -> Choice:
         raise InvalidInputError(field, f"{field} must be one of {allowed}, not {value!r}") from None
 
 
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+"""Characters that reorder the text around them when displayed, so that what a reader sees is
+not what was written (the "Trojan Source" trick); legitimate right-to-left text needs none."""
+
+LONG_TEXT = 1_000
+"""A text whose limit is this many characters or more is long text, written in paragraphs:
+newlines and tabs are welcome there (a Windows line end becomes a newline)."""
+
+
+def _refused_character(text: str, multiline: bool) -> str | None:
+    """The first character a stored text must not hold, as U+XXXX, or None."""
+    for character in text:
+        if multiline and character in "\n\t":
+            continue
+        category = unicodedata.category(character)
+        if (
+            category in {"Cc", "Cs", "Zl", "Zp"}
+            or character in BIDI_CONTROLS
+            or character == "\ufeff"
+        ):
+            return f"U+{ord(character):04X}"
+    return None
+
+
 def validate_text(value: str, field: str, bound: Bound) -> str:
-    """Trim ``value`` and check its length lies within ``bound``."""
-    text = value.strip()
+    """Normalise ``value`` (NFC, trimmed), refuse control and bidi-override characters, and
+    check its length lies within ``bound``."""
+    multiline = bound.most >= LONG_TEXT
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n") if multiline else value)
+    text = text.strip()
+    if (found := _refused_character(text, multiline)) is not None:
+        allowed = " (newlines and tabs are fine)" if multiline else ""
+        raise InvalidInputError(
+            field,
+            f"{field} must not hold control or bidirectional-override characters{allowed};"
+            f" it holds {found}",
+        )
     if not text and bound.least > 0:
         raise InvalidInputError(field, f"{field} must not be empty")
     if not bound.admits(len(text)):
@@ -201,6 +238,10 @@ def validate_country(country: str, field: str = "provenance.country") -> str:
     return code
 
 
+_NOT_IN_URLS = frozenset('"<>\\^`{|}')
+"""Characters RFC 3986 never allows in an address: one of them is an attempt at markup."""
+
+
 def validate_url(url: str | None, field: str = "provenance.url") -> str | None:
     """Absent (or blank), or an http(s) address with a host."""
     if url is None or not url.strip():
@@ -209,7 +250,9 @@ def validate_url(url: str | None, field: str = "provenance.url") -> str | None:
     problem = f"{field} must be an http:// or https:// address with a host"
     if not URL_LENGTH.admits(len(text)):
         raise InvalidInputError(field, f"{field} must have at most {URL_LENGTH.most} characters")
-    if any(character.isspace() for character in text):
+    if any(character.isspace() or character in _NOT_IN_URLS for character in text):
+        raise InvalidInputError(field, problem)
+    if _refused_character(text, multiline=False) is not None:
         raise InvalidInputError(field, problem)
     try:
         parts = urlsplit(text)
@@ -279,7 +322,8 @@ def validate_score(score: Score, field: str = "score") -> Score:
         )
     if not EFFORT.admits(score.effort):
         raise InvalidInputError(
-            f"{field}.effort", f"{field}.effort must be a positive number of person-months"
+            f"{field}.effort",
+            f"{field}.effort must be from {EFFORT.least:g} to {EFFORT.most:,g} person-months",
         )
     if not _is_whole(score.strategic_fit) or not STRATEGIC_FIT.admits(score.strategic_fit):
         raise InvalidInputError(
@@ -287,18 +331,13 @@ def validate_score(score: Score, field: str = "score") -> Score:
             f"{field}.strategicFit must be a whole number from {STRATEGIC_FIT.least} to "
             f"{STRATEGIC_FIT.most}",
         )
-    valid = Score(
+    return Score(
         reach=score.reach,
         impact=float(score.impact),
         confidence=float(score.confidence),
         effort=float(score.effort),
         strategic_fit=score.strategic_fit,
     )
-    if not math.isfinite(valid.rice):
-        raise InvalidInputError(
-            f"{field}.effort", f"{field}.effort is too small to give this reach a RICE score"
-        )
-    return valid
 
 
 def is_better(direction: Direction, value: float, than: float) -> bool:
@@ -308,9 +347,13 @@ def is_better(direction: Direction, value: float, than: float) -> bool:
     return value > than
 
 
-def _finite(value: float, field: str) -> float:
-    if not math.isfinite(value):
-        raise InvalidInputError(field, f"{field} must be a finite number")
+def validate_metric_value(value: float, field: str) -> float:
+    """A baseline, target or measurement: a number within the metric values' range."""
+    if not METRIC_VALUE.admits(value):
+        raise InvalidInputError(
+            field,
+            f"{field} must be a number from {METRIC_VALUE.least:,} to {METRIC_VALUE.most:,}",
+        )
     return float(value)
 
 
@@ -318,8 +361,8 @@ def validate_metric(metric: MetricDefinition, field: str) -> MetricDefinition:
     """A named, unit-bearing metric whose target improves on its baseline."""
     name = validate_text(metric.name, f"{field}.name", METRIC_NAME_LENGTH)
     unit = validate_text(metric.unit, f"{field}.unit", METRIC_UNIT_LENGTH)
-    baseline = _finite(metric.baseline, f"{field}.baseline")
-    target = _finite(metric.target, f"{field}.target")
+    baseline = validate_metric_value(metric.baseline, f"{field}.baseline")
+    target = validate_metric_value(metric.target, f"{field}.target")
     direction = validate_choice(Direction, metric.direction, f"{field}.direction")
     if not is_better(direction, target, baseline):
         way = "below" if direction is Direction.LOWER_IS_BETTER else "above"

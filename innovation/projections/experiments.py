@@ -6,9 +6,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from innovation.domain.experiments import (
+    ExperimentAmended,
     ExperimentConcluded,
     ExperimentStarted,
+    MeasurementCorrected,
     MeasurementRecorded,
+    MetricAdded,
 )
 from innovation.domain.metrics import change_pct, target_met
 from innovation.domain.recorded import Recorded
@@ -79,6 +82,39 @@ def apply(connection: Connection, envelope: Recorded) -> None:
             _started(connection, envelope, event)
         case MeasurementRecorded():
             _measured(connection, envelope, event)
+        case MeasurementCorrected():
+            connection.execute(
+                measurements_view.update()
+                .where(
+                    (measurements_view.c.experiment_id == event.experiment_id)
+                    & (measurements_view.c.version == event.measurement)
+                )
+                .values(value=event.value, measured_at=event.measured_at)
+            )
+            _summarise(connection, event.experiment_id, event.metric)
+            _touch(connection, envelope, event.experiment_id)
+        case ExperimentAmended():
+            _touch(
+                connection,
+                envelope,
+                event.experiment_id,
+                hypothesis=event.hypothesis,
+                pilot_site=event.pilot_site,
+                starts_on=event.starts_on,
+                ends_on=event.ends_on,
+            )
+        case MetricAdded():
+            ordinal = sa.select(sa.func.count()).where(
+                metrics_view.c.experiment_id == event.experiment_id
+            )
+            connection.execute(
+                metrics_view.insert().values(
+                    _metric_row(
+                        event.experiment_id, connection.execute(ordinal).scalar_one(), event.metric
+                    )
+                )
+            )
+            _touch(connection, envelope, event.experiment_id)
         case ExperimentConcluded():
             _touch(
                 connection,
@@ -113,20 +149,25 @@ def _started(connection: Connection, envelope: Recorded, event: ExperimentStarte
     connection.execute(
         metrics_view.insert(),
         [
-            {
-                "experiment_id": event.experiment_id,
-                "name": metric.name,
-                "ordinal": ordinal,
-                "unit": metric.unit,
-                "baseline": metric.baseline,
-                "target": metric.target,
-                "direction": str(metric.direction),
-                "target_met": False,
-                "measurement_count": 0,
-            }
+            _metric_row(event.experiment_id, ordinal, metric)
             for ordinal, metric in enumerate(event.metrics)
         ],
     )
+
+
+def _metric_row(experiment_id: str, ordinal: int, metric: MetricDefinition) -> dict[str, object]:
+    """A metric's row before any measurement."""
+    return {
+        "experiment_id": experiment_id,
+        "name": metric.name,
+        "ordinal": ordinal,
+        "unit": metric.unit,
+        "baseline": metric.baseline,
+        "target": metric.target,
+        "direction": str(metric.direction),
+        "target_met": False,
+        "measurement_count": 0,
+    }
 
 
 def _measured(connection: Connection, envelope: Recorded, event: MeasurementRecorded) -> None:
@@ -142,28 +183,42 @@ def _measured(connection: Connection, envelope: Recorded, event: MeasurementReco
             recorded_at=envelope.at,
         )
     )
-    where = (metrics_view.c.experiment_id == event.experiment_id) & (
-        metrics_view.c.name == event.metric
-    )
-    metric = connection.execute(sa.select(metrics_view).where(where)).one()
-    changes: dict[str, object] = {"measurement_count": metric.measurement_count + 1}
-    # The latest measurement by its own date is the one that counts, as in the domain.
-    if metric.latest_measured_at is None or event.measured_at >= metric.latest_measured_at:
-        definition = MetricDefinition(
-            name=metric.name,
-            unit=metric.unit,
-            baseline=metric.baseline,
-            target=metric.target,
-            direction=Direction(metric.direction),
-        )
-        changes.update(
-            latest_value=event.value,
-            latest_measured_at=event.measured_at,
-            change_pct=change_pct(metric.baseline, event.value),
-            target_met=target_met(definition, event.value),
-        )
-    connection.execute(metrics_view.update().where(where).values(**changes))
+    _summarise(connection, event.experiment_id, event.metric)
     _touch(connection, envelope, event.experiment_id)
+
+
+def _summarise(connection: Connection, experiment_id: str, name: str) -> None:
+    """Bring a metric's summary up to date with its measurements: the latest by its own date
+    (of two on the same date, the later recorded) is the one that counts, as in the domain."""
+    where = (metrics_view.c.experiment_id == experiment_id) & (metrics_view.c.name == name)
+    metric = connection.execute(sa.select(metrics_view).where(where)).one()
+    m = measurements_view.c
+    mine = (m.experiment_id == experiment_id) & (m.metric == name)
+    count = connection.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
+    latest = connection.execute(
+        sa.select(m.value, m.measured_at)
+        .where(mine)
+        .order_by(m.measured_at.desc(), m.version.desc())
+        .limit(1)
+    ).one()
+    definition = MetricDefinition(
+        name=metric.name,
+        unit=metric.unit,
+        baseline=metric.baseline,
+        target=metric.target,
+        direction=Direction(metric.direction),
+    )
+    connection.execute(
+        metrics_view.update()
+        .where(where)
+        .values(
+            measurement_count=count,
+            latest_value=latest.value,
+            latest_measured_at=latest.measured_at,
+            change_pct=change_pct(metric.baseline, latest.value),
+            target_met=target_met(definition, latest.value),
+        )
+    )
 
 
 def _touch(
@@ -183,6 +238,19 @@ def describe(event: object) -> str | None:
             return f"pilot at {event.pilot_site} from {event.starts_on} to {event.ends_on}"
         case MeasurementRecorded():
             return f"measured {event.metric} = {event.value:g}"
+        case MeasurementCorrected():
+            return (
+                f"corrected measurement {event.measurement} of {event.metric} to"
+                f" {event.value:g} at {event.measured_at.isoformat()}: {event.reason}"
+            )
+        case ExperimentAmended():
+            return (
+                f"pilot changed to {event.pilot_site} from {event.starts_on} to {event.ends_on},"
+                f" hypothesis: {event.hypothesis} ({event.reason})"
+            )
+        case MetricAdded():
+            added = event.metric
+            return f"metric added: {added.name}, {added.baseline:g} → {added.target:g} {added.unit}"
         case ExperimentConcluded():
             return f"concluded {event.outcome}, decision {event.decision}"
         case _:

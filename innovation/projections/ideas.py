@@ -15,6 +15,7 @@ from innovation.domain.ideas import (
     IdeaMerged,
     IdeaRejected,
     IdeaReleased,
+    IdeaReopened,
     IdeaReturnedToScreening,
     IdeaRevised,
     IdeaScored,
@@ -143,6 +144,9 @@ def apply(connection: Connection, envelope: Recorded) -> None:
                 rejection_reason=event.reason,
                 running_experiment_id=None,
             )
+        case IdeaReopened():
+            back = (Stage.REJECTED, Stage.SCREENING, event.reason)
+            _moved(connection, envelope, event.idea_id, *back, rejection_reason=None)
         case IdeaMerged():
             _moved(
                 connection,
@@ -416,6 +420,8 @@ def describe(event: object) -> str | None:
             return f"moved from {event.from_stage} to {event.to_stage}"
         case IdeaRejected():
             return f"rejected: {event.reason}"
+        case IdeaReopened():
+            return f"reopened, back to screening: {event.reason}"
         case IdeaMerged():
             return f"merged into idea {event.into_idea_id}"
         case DuplicateAbsorbed():

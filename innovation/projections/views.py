@@ -137,6 +137,7 @@ class MetricView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MeasurementView(msgspec.Struct, frozen=True, kw_only=True):
+    number: int
     value: float
     measured_at: datetime
     recorded_by: str
@@ -179,7 +180,8 @@ def _metric(row: Row) -> MetricView:
 
 
 def _measurement(row: Row) -> MeasurementView:
-    return _view(MeasurementView, row)
+    """A measurement, numbered by the experiment's version that recorded it."""
+    return _view(MeasurementView, row, number=row["version"])
 
 
 class ExperimentFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -295,6 +297,14 @@ def metric(connection: Connection, experiment_id: str, name: str) -> MetricView 
     """One metric of an experiment, as it stands now."""
     found = metrics_of_experiments(connection, [experiment_id]).get(experiment_id, [])
     return next((metric for metric in found if metric.name == name), None)
+
+
+def metric_of_measurement(connection: Connection, experiment_id: str, number: int) -> str | None:
+    """The name of the metric that measurement ``number`` of an experiment measured."""
+    m = measurements_view.c
+    return connection.execute(
+        sa.select(m.metric).where((m.experiment_id == experiment_id) & (m.version == number))
+    ).scalar_one_or_none()
 
 
 def measurements_of(

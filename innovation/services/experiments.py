@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from innovation.domain import EXPERIMENT, IDEA
 from innovation.domain import experiments as rules
-from innovation.domain.experiments import ConcludeExperiment, RecordMeasurement, StartExperiment
+from innovation.domain.experiments import (
+    AddMetric,
+    AmendExperiment,
+    ConcludeExperiment,
+    CorrectMeasurement,
+    RecordMeasurement,
+    StartExperiment,
+)
 from innovation.domain.ideas import ApplyConclusion, BeginExperiment
 from innovation.services.unit_of_work import Handler, UnitOfWork
 
@@ -17,6 +24,15 @@ def start_experiment(uow: UnitOfWork, command: StartExperiment, expected: int | 
 
 
 def record_measurement(uow: UnitOfWork, command: RecordMeasurement, expected: int | None) -> None:
+    uow.decide(EXPERIMENT, command.experiment_id, command, expected)
+
+
+def decide_on_experiment(
+    uow: UnitOfWork,
+    command: CorrectMeasurement | AmendExperiment | AddMetric,
+    expected: int | None,
+) -> None:
+    """Commands that concern the experiment alone."""
     uow.decide(EXPERIMENT, command.experiment_id, command, expected)
 
 
@@ -40,5 +56,8 @@ def conclude_experiment(uow: UnitOfWork, command: ConcludeExperiment, expected: 
 HANDLERS: dict[type, Handler] = {
     StartExperiment: start_experiment,
     RecordMeasurement: record_measurement,
+    CorrectMeasurement: decide_on_experiment,
+    AmendExperiment: decide_on_experiment,
+    AddMetric: decide_on_experiment,
     ConcludeExperiment: conclude_experiment,
 }

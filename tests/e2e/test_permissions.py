@@ -12,7 +12,7 @@ from typing import Any
 
 from innovation.api.ids import global_id
 from innovation.api.permissions import PERMISSIONS
-from innovation.domain.ideas import RequestEthicsReview
+from innovation.domain.ideas import RejectIdea, RequestEthicsReview
 from innovation.services import Actor
 from innovation.tokens import ROLES
 from tests.e2e.conftest import Api
@@ -45,9 +45,13 @@ POLICY: dict[str, set[str]] = {
             "scoreIdea",
             "advanceIdea",
             "rejectIdea",
+            "reopenIdea",
+            "amendExperiment",
+            "addMetric",
             "mergeIdea",
             "startExperiment",
             "recordMeasurement",
+            "correctMeasurement",
             "concludeExperiment",
             "overrideValidation",
             "requestEthicsReview",
@@ -177,6 +181,44 @@ async def measure_input(world: World, role: str) -> dict[str, Any]:
     return {"input": {"experimentId": reference, "metric": "first-call resolution", "value": 58}}
 
 
+async def correct_input(world: World, role: str) -> dict[str, Any]:
+    idea_id = await world.submit()
+    await world.screen(idea_id)
+    experiment_id = await world.start(idea_id)
+    await world.measure(experiment_id, "first-call resolution", 58)
+    return {
+        "input": {
+            "experimentId": experiment_ref(experiment_id),
+            "measurement": 2,
+            "value": 57,
+            "reason": "The dashboard rounded up.",
+        }
+    }
+
+
+async def reopen_input(world: World, role: str) -> dict[str, Any]:
+    idea_id = await world.submit()
+    await world.run(RejectIdea(idea_id=idea_id, reason="Out of scope this year."))
+    return {"input": {"ideaId": idea_ref(idea_id), "reason": "Back in scope after the review."}}
+
+
+async def amend_input(world: World, role: str) -> dict[str, Any]:
+    reference = (await an_experiment(world, role))["id"]
+    return {"input": {"experimentId": reference, "pilotSite": "Brussels", "reason": "Site closed."}}
+
+
+async def add_metric_input(world: World, role: str) -> dict[str, Any]:
+    reference = (await an_experiment(world, role))["id"]
+    handling = {
+        "name": "handling time",
+        "unit": "s",
+        "baseline": 300,
+        "target": 240,
+        "direction": "LOWER_IS_BETTER",
+    }
+    return {"input": {"experimentId": reference, "metric": handling}}
+
+
 async def conclude_input(world: World, role: str) -> dict[str, Any]:
     reference = (await an_experiment(world, role))["id"]
     return {"input": {"experimentId": reference, "outcome": "INCONCLUSIVE", "decision": "ITERATE"}}
@@ -239,8 +281,12 @@ OPERATIONS = [
     mutation("advanceIdea", "idea", advance_input),
     mutation("rejectIdea", "idea", reject_input),
     mutation("mergeIdea", "idea", merge_input),
+    mutation("reopenIdea", "idea", reopen_input),
+    mutation("amendExperiment", "experiment", amend_input),
+    mutation("addMetric", "experiment", add_metric_input),
     mutation("startExperiment", "experiment", start_input),
     mutation("recordMeasurement", "experiment", measure_input),
+    mutation("correctMeasurement", "experiment", correct_input),
     mutation("concludeExperiment", "experiment", conclude_input),
     mutation("overrideValidation", "idea", override_input),
     mutation("requestEthicsReview", "idea", request_review_input),

@@ -44,6 +44,10 @@ async def test_the_demo_seed_loads_through_the_handlers_once(database: Database)
     assert stages[seed_id("conversation-analytics")] == "VALIDATED"
     assert stages[seed_id("home-voice-speaker")] == "REJECTED"
     assert stages[seed_id("network-as-a-service")] == "MERGED"
+    assert stages[seed_id("esim-instant-activation")] == "SCREENING"  # rejected, then reopened
+    handling = (seed_id("conversation-analytics-pilot"), "average handling time")
+    measured = await database.read(lambda c: views.measurements_of(c, [handling], latest=50))
+    assert {m.number: m.value for m in measured[handling]}[7] == 7.4  # as corrected
     assert set(stages.values()) >= {"SCOUTED", "SCREENING", "EXPERIMENTING", "VALIDATED"}
     assert len(rows) >= 60
     assert sum(row["external"] for row in rows) > len(rows) / 2

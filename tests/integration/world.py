@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from innovation.bootstrap import Services
@@ -121,8 +121,8 @@ class World:
                 idea_id=idea_id,
                 hypothesis="Agents who see the right sheet at once solve more calls first time.",
                 pilot_site="Orange Luxembourg contact centre",
-                starts_on=date(2024, 2, 1),
-                ends_on=date(2024, 4, 30),
+                starts_on=self.clock.now.date(),
+                ends_on=self.clock.now.date() + timedelta(days=89),
                 metrics=(
                     MetricDefinition(
                         name="first-call resolution",
@@ -150,6 +150,7 @@ class World:
                 metric=metric,
                 value=value,
                 measured_at=self.clock.now,
+                now=self.clock.now,
             )
         )
 

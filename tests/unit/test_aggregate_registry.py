@@ -39,7 +39,8 @@ def test_every_event_reads_as_a_sentence_in_the_history(event: Event):
 def test_every_command_a_caller_sends_has_a_handler():
     sent = {"SubmitIdea", "ReviseIdea", "ScoreIdea", "AdvanceIdea", "RejectIdea", "MergeIdea"}
     sent |= {"OverrideValidation", "RequestEthicsReview", "RecordEthicsReview"}
-    sent |= {"StartExperiment", "RecordMeasurement", "ConcludeExperiment"}
+    sent |= {"StartExperiment", "RecordMeasurement", "CorrectMeasurement", "ConcludeExperiment"}
+    sent |= {"ReopenIdea", "AmendExperiment", "AddMetric"}
     sent |= {"PublishRelease", "MarkReleased", "QueueDigest", "RecordSent", "RecordFailure"}
 
     assert {command.__name__ for command in HANDLERS} == sent

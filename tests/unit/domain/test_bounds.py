@@ -4,26 +4,31 @@ exactly at the limit is accepted, one just past it is refused naming the field."
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from innovation.domain import (
     AdvanceIdea,
+    AmendExperiment,
     ApplyConclusion,
     ConcludeExperiment,
+    CorrectMeasurement,
     Decision,
     Direction,
     EthicsReviewRequested,
     Event,
     InvalidInputError,
+    MetricDefinition,
     Outcome,
     OverrideValidation,
     RecordEthicsReview,
+    RecordMeasurement,
     RejectIdea,
+    ReopenIdea,
     ReviseIdea,
     ScoreIdea,
     Stage,
@@ -37,10 +42,12 @@ from tests.unit.domain.examples import (
     metric,
     on_target,
     provenance,
+    rejected,
     score,
     scouted,
     screening,
     start,
+    started,
     submit,
 )
 from tests.unit.domain.scenario import DECIDERS, given
@@ -119,6 +126,44 @@ def conclude_note(size: int) -> tuple[list[Event], Any]:
     )
 
 
+def baseline_at(value: float) -> MetricDefinition:
+    """A metric whose baseline is ``value``, with a target one better on the side that exists."""
+    lower = Direction.LOWER_IS_BETTER
+    if value > 0:
+        return metric(baseline=value, target=value - 1, direction=lower)
+    return metric(baseline=value, target=value + 1, direction=Direction.HIGHER_IS_BETTER)
+
+
+def target_at(value: float) -> MetricDefinition:
+    """A metric from a baseline of zero to a target of ``value``, in whichever direction."""
+    direction = Direction.HIGHER_IS_BETTER if value > 0 else Direction.LOWER_IS_BETTER
+    return metric(baseline=0.0, target=value, direction=direction)
+
+
+def started_with(definition: MetricDefinition) -> tuple[list[Event], Any]:
+    return nothing_before(start(metrics=(definition,)))
+
+
+def measuring(value: float) -> RecordMeasurement:
+    return RecordMeasurement(
+        experiment_id=EXPERIMENT,
+        metric=metric().name,
+        value=value,
+        measured_at=datetime(2026, 4, 15, tzinfo=UTC),
+        now=datetime(2026, 5, 1, tzinfo=UTC),
+    )
+
+
+def correcting(value: float) -> CorrectMeasurement:
+    return CorrectMeasurement(
+        experiment_id=EXPERIMENT,
+        measurement=2,
+        value=value,
+        reason="A slip of the keyboard.",
+        now=datetime(2026, 5, 1, tzinfo=UTC),
+    )
+
+
 PROBES: dict[str, list[Probe]] = {
     "title length": [
         Probe("title", lambda n: nothing_before(submit(title=text(n)))),
@@ -161,6 +206,31 @@ PROBES: dict[str, list[Probe]] = {
     "reject reason length": [
         Probe("reason", lambda n: on_screening(RejectIdea(idea_id=IDEA, reason=text(n))))
     ],
+    "correction reason length": [
+        Probe(
+            "reason",
+            lambda n: on_measured(
+                CorrectMeasurement(
+                    experiment_id=EXPERIMENT,
+                    measurement=2,
+                    value=1.0,
+                    reason=text(n),
+                    now=datetime(2026, 5, 1, tzinfo=UTC),
+                )
+            ),
+        )
+    ],
+    "reopen reason length": [
+        Probe("reason", lambda n: after(rejected())(ReopenIdea(idea_id=IDEA, reason=text(n))))
+    ],
+    "amend reason length": [
+        Probe(
+            "reason",
+            lambda n: after([started()])(
+                AmendExperiment(experiment_id=EXPERIMENT, pilot_site="Brussels", reason=text(n))
+            ),
+        )
+    ],
     "override reason length": [
         Probe("reason", lambda n: on_screening(OverrideValidation(idea_id=IDEA, reason=text(n))))
     ],
@@ -200,6 +270,12 @@ PROBES: dict[str, list[Probe]] = {
         Probe("score.effort", lambda v: scored(effort=v, reach=0), continuous=True, signed=True)
     ],
     "strategic fit": [Probe("score.strategicFit", lambda n: scored(strategic_fit=n), signed=True)],
+    "metric value": [
+        Probe("metrics[0].baseline", lambda v: started_with(baseline_at(v)), True, True),
+        Probe("metrics[0].target", lambda v: started_with(target_at(v)), True, True),
+        Probe("value", lambda v: after([started()])(measuring(v)), True, True),
+        Probe("value", lambda v: on_measured(correcting(v)), True, True),
+    ],
 }
 
 
@@ -257,6 +333,9 @@ def test_the_bounds_are_the_documented_ones() -> None:
         "scout length": Bound(1, 200),
         "advance reason length": Bound(0, 2_000),
         "reject reason length": Bound(3, 2_000),
+        "correction reason length": Bound(3, 2_000),
+        "reopen reason length": Bound(3, 2_000),
+        "amend reason length": Bound(3, 2_000),
         "override reason length": Bound(20, 2_000),
         "note length": Bound(0, 5_000),
         "reviewer length": Bound(1, 200),
@@ -267,10 +346,11 @@ def test_the_bounds_are_the_documented_ones() -> None:
         "themes count": Bound(1, 5),
         "reviewers count": Bound(1, 20),
         "metrics count": Bound(1, 10),
-        "reach": Bound(0, 10**12),
+        "reach": Bound(0, 10**10),
         "confidence": Bound(0, 1),
-        "effort": Bound(0, sys.float_info.max, least_included=False),
+        "effort": Bound(0.1, 1_000),
         "strategic fit": Bound(0, 5),
+        "metric value": Bound(-(10**12), 10**12),
     } == BOUNDS
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Union, get_args
 
 import msgspec
@@ -22,6 +22,7 @@ from innovation.domain import (
     IdeaMerged,
     IdeaRejected,
     IdeaReleased,
+    IdeaReopened,
     IdeaReturnedToScreening,
     IdeaRevised,
     IdeaScored,
@@ -41,6 +42,7 @@ from tests.unit.domain.examples import (
     IDEA,
     OTHER_IDEA,
     measured,
+    metric,
     on_target,
     provenance,
     score,
@@ -76,6 +78,24 @@ EXAMPLES: list[Event] = [
     ),
     started(),
     measured("network alarms per day", 300.5),
+    IdeaReopened(idea_id=IDEA, reason="The partner cut its price by half."),
+    experiments.ExperimentAmended(
+        experiment_id=EXPERIMENT,
+        hypothesis="Advisers answer faster when the assistant suggests the procedure.",
+        pilot_site="Brussels contact centre",
+        starts_on=date(2026, 3, 1),
+        ends_on=date(2026, 7, 31),
+        reason="The Luxembourg centre closes for works.",
+    ),
+    experiments.MetricAdded(experiment_id=EXPERIMENT, metric=metric(name="handling time")),
+    experiments.MeasurementCorrected(
+        experiment_id=EXPERIMENT,
+        measurement=2,
+        metric="network alarms per day",
+        value=310.0,
+        measured_at=datetime(2026, 4, 16, 9, 30, tzinfo=UTC),
+        reason="The probe double-counted one router.",
+    ),
     experiments.decide(
         experiments.ConcludeExperiment(
             experiment_id=EXPERIMENT, outcome=Outcome.VALIDATED, decision=Decision.SCALE

@@ -41,10 +41,16 @@ from tests.unit.domain.scenario import given
 
 ALARMS = "network alarms per day"
 NOON = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+"""The command's time in these tests: a few weeks into the pilot, which started on 1 March."""
 
 
-def measure(name: str = ALARMS, value: float = 350.0, at: datetime = NOON) -> RecordMeasurement:
-    return RecordMeasurement(experiment_id=EXPERIMENT, metric=name, value=value, measured_at=at)
+def measure(
+    name: str = ALARMS, value: float = 350.0, at: datetime = NOON, now: datetime = NOW
+) -> RecordMeasurement:
+    return RecordMeasurement(
+        experiment_id=EXPERIMENT, metric=name, value=value, measured_at=at, now=now
+    )
 
 
 def conclude(
@@ -187,7 +193,7 @@ def test_a_measurement_is_recorded() -> None:
 
     latest = experiments.latest_measurement(experiment, ALARMS)
     assert latest is not None
-    assert (latest.value, latest.measured_at, latest.count) == (350.0, NOON, 1)
+    assert (latest.value, latest.measured_at, latest.number) == (350.0, NOON, 2)
 
 
 def test_only_the_experiments_metrics_are_measured() -> None:
@@ -227,7 +233,7 @@ def test_the_latest_measurement_is_the_one_taken_last() -> None:
 
     latest = experiments.latest_measurement(experiment, ALARMS)
     assert latest is not None
-    assert (latest.value, latest.count) == (500.0, 2)
+    assert (latest.value, latest.number) == (500.0, 2)
 
 
 def test_a_measurement_taken_later_replaces_the_latest() -> None:

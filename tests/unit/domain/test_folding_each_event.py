@@ -27,8 +27,9 @@ from innovation.domain import (
     IdeaRevised,
     IdeaScored,
     IdeaValidated,
-    MeasurementSummary,
+    MeasurementCorrected,
     Outcome,
+    Reading,
     Stage,
     ValidationRoute,
     Verdict,
@@ -60,12 +61,12 @@ Fold = tuple[list[Event], Event, dict[str, Any]]
 """Past events, the event folded onto them, and the fields it is expected to change."""
 
 
-def summary(metric: str, value: float, day: int, count: int) -> MeasurementSummary:
-    return MeasurementSummary(
+def reading(number: int, metric: str, value: float, day: int) -> Reading:
+    return Reading(
+        number=number,
         metric=metric,
         value=value,
         measured_at=datetime(2026, 4, day, 12, 0, tzinfo=UTC),
-        count=count,
     )
 
 
@@ -188,57 +189,35 @@ EXPERIMENT_FOLDS: dict[str, Fold] = {
     "first measurement": (
         [started()],
         measured(ALARMS, 500.0, day=10),
-        {"measurements": (summary(ALARMS, 500.0, day=10, count=1),)},
+        {"readings": (reading(2, ALARMS, 500.0, day=10),)},
     ),
     "first measurement of a second metric": (
         [started(), measured(ALARMS, 500.0, day=10)],
         measured(SATISFACTION, 7.5, day=12),
-        {
-            "measurements": (
-                summary(ALARMS, 500.0, day=10, count=1),
-                summary(SATISFACTION, 7.5, day=12, count=1),
-            )
-        },
+        {"readings": (reading(2, ALARMS, 500.0, day=10), reading(3, SATISFACTION, 7.5, day=12))},
     ),
-    "newer measurement of the first metric": (
-        [
-            started(),
-            measured(ALARMS, 500.0, day=10),
-            measured(SATISFACTION, 7.5, day=12),
-            measured(ALARMS, 450.0, day=11),
-        ],
-        measured(ALARMS, 300.0, day=20),
-        {
-            "measurements": (
-                summary(ALARMS, 300.0, day=20, count=3),
-                summary(SATISFACTION, 7.5, day=12, count=1),
-            )
-        },
-    ),
-    "newer measurement of the second metric": (
-        [started(), measured(ALARMS, 500.0, day=10), measured(SATISFACTION, 7.5, day=12)],
-        measured(SATISFACTION, 8.1, day=14),
-        {
-            "measurements": (
-                summary(ALARMS, 500.0, day=10, count=1),
-                summary(SATISFACTION, 8.1, day=14, count=2),
-            )
-        },
-    ),
-    "measurement at the same instant as the latest": (
-        [started(), measured(ALARMS, 500.0, day=10)],
-        measured(ALARMS, 480.0, day=10),
-        {"measurements": (summary(ALARMS, 480.0, day=10, count=2),)},
-    ),
-    "measurement older than the latest": (
+    "measurement older than the others": (
         [started(), measured(SATISFACTION, 7.5, day=12), measured(ALARMS, 500.0, day=10)],
         measured(ALARMS, 700.0, day=5),
         {
-            "measurements": (
-                summary(SATISFACTION, 7.5, day=12, count=1),
-                summary(ALARMS, 500.0, day=10, count=2),
+            "readings": (
+                reading(2, SATISFACTION, 7.5, day=12),
+                reading(3, ALARMS, 500.0, day=10),
+                reading(4, ALARMS, 700.0, day=5),
             )
         },
+    ),
+    "correction of a measurement": (
+        [started(), measured(ALARMS, 500.0, day=10), measured(SATISFACTION, 7.5, day=12)],
+        MeasurementCorrected(
+            experiment_id=EXPERIMENT,
+            measurement=2,
+            metric=ALARMS,
+            value=450.0,
+            measured_at=datetime(2026, 4, 11, 12, 0, tzinfo=UTC),
+            reason="Counted twice.",
+        ),
+        {"readings": (reading(2, ALARMS, 450.0, day=11), reading(3, SATISFACTION, 7.5, day=12))},
     ),
     **{
         f"conclusion {'with' if note else 'without'} a note": (

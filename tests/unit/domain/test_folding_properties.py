@@ -54,6 +54,8 @@ EXPERIMENT_IDS = ("exp-1", "exp-2", "exp-3", "exp-4", "exp-5")
 METRIC_NAMES = ("alarms", "satisfaction", "handling time")
 ANY_EVENT = Union[EVENT_TYPES]  # noqa: UP007  (a union of a tuple of classes)
 DAY_ONE = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+FIRST_PILOT_DAY = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+"""Measurements are dated from the day every pilot of these tests starts."""
 
 
 def mostly(good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -320,7 +322,8 @@ class Pipeline(RuleBasedStateMachine):
                     experiment_id=experiment_id,
                     metric=metric,
                     value=value,
-                    measured_at=DAY_ONE + timedelta(hours=hours),
+                    measured_at=FIRST_PILOT_DAY + timedelta(hours=hours),
+                    now=FIRST_PILOT_DAY + timedelta(hours=hours),
                 ),
             )
         )
@@ -337,7 +340,8 @@ class Pipeline(RuleBasedStateMachine):
                         experiment_id=experiment_id,
                         metric=definition.name,
                         value=definition.target,
-                        measured_at=DAY_ONE + timedelta(hours=hours),
+                        measured_at=FIRST_PILOT_DAY + timedelta(hours=hours),
+                        now=FIRST_PILOT_DAY + timedelta(hours=hours),
                     ),
                 )
             )

@@ -126,7 +126,9 @@ RESENDS: dict[str, tuple[list[Event], Any]] = {
     "start experiment": ([], start()),
     "record measurement": (
         [started()],
-        RecordMeasurement(experiment_id=EXPERIMENT, metric=ALARMS, value=350.0, measured_at=NOON),
+        RecordMeasurement(
+            experiment_id=EXPERIMENT, metric=ALARMS, value=350.0, measured_at=NOON, now=NOON
+        ),
     ),
     **{f"conclude {name} with a note": (on_target(), conclude(name)) for name in CONCLUSIONS},
     **{

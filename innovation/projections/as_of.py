@@ -144,19 +144,23 @@ def _experiment_then(replay: ExperimentAsOf) -> ExperimentThen:
                 latest_measured_at=None if latest is None else latest.measured_at,
                 change_pct=None if value is None else change_pct(definition.baseline, value),
                 target_met=value is not None and target_met(definition, value),
-                measurement_count=0 if latest is None else latest.count,
+                measurement_count=sum(1 for r in state.readings if r.metric == definition.name),
             )
         )
+    # The readings as they stood (a correction replaces what it corrects), each with who
+    # recorded it: the event at the reading's number.
+    recorded_by = {item.version: item.actor for item in replay.measurements}
     measurements: dict[str, list[tuple[datetime, int, MeasurementView]]] = {}
-    for item in replay.measurements:
-        measurements.setdefault(item.event.metric, []).append(
+    for reading in state.readings:
+        measurements.setdefault(reading.metric, []).append(
             (
-                item.event.measured_at,
-                item.version,
+                reading.measured_at,
+                reading.number,
                 MeasurementView(
-                    value=item.event.value,
-                    measured_at=item.event.measured_at,
-                    recorded_by=item.actor,
+                    number=reading.number,
+                    value=reading.value,
+                    measured_at=reading.measured_at,
+                    recorded_by=recorded_by.get(reading.number, ""),
                 ),
             )
         )

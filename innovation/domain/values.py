@@ -306,31 +306,45 @@ def _is_whole(value: object) -> bool:
 
 
 def validate_score(score: Score, field: str = "score") -> Score:
-    """RICE inputs within their scales: impact on the 0.25 to 3 ladder, confidence a share."""
-    if not _is_whole(score.reach) or not REACH.admits(score.reach):
-        raise InvalidInputError(
-            f"{field}.reach",
-            f"{field}.reach must be a whole number from {REACH.least} to {REACH.most:,}",
-        )
-    if score.impact not in IMPACT_LEVELS:
-        levels = ", ".join(f"{level:g}" for level in IMPACT_LEVELS)
-        raise InvalidInputError(f"{field}.impact", f"{field}.impact must be one of {levels}")
-    if not CONFIDENCE.admits(score.confidence):
-        raise InvalidInputError(
-            f"{field}.confidence",
-            f"{field}.confidence must be between {CONFIDENCE.least} and {CONFIDENCE.most}",
-        )
-    if not EFFORT.admits(score.effort):
-        raise InvalidInputError(
-            f"{field}.effort",
-            f"{field}.effort must be from {EFFORT.least:g} to {EFFORT.most:,g} person-months",
-        )
-    if not _is_whole(score.strategic_fit) or not STRATEGIC_FIT.admits(score.strategic_fit):
-        raise InvalidInputError(
-            f"{field}.strategicFit",
-            f"{field}.strategicFit must be a whole number from {STRATEGIC_FIT.least} to "
-            f"{STRATEGIC_FIT.most}",
-        )
+    """RICE inputs within their scales: impact on the 0.25 to 3 ladder, confidence a share.
+
+    Every value out of its scale is reported, each with its own path, not only the first."""
+
+    def reach() -> None:
+        if not _is_whole(score.reach) or not REACH.admits(score.reach):
+            raise InvalidInputError(
+                f"{field}.reach",
+                f"{field}.reach must be a whole number from {REACH.least} to {REACH.most:,}",
+            )
+
+    def impact() -> None:
+        if score.impact not in IMPACT_LEVELS:
+            levels = ", ".join(f"{level:g}" for level in IMPACT_LEVELS)
+            raise InvalidInputError(f"{field}.impact", f"{field}.impact must be one of {levels}")
+
+    def confidence() -> None:
+        if not CONFIDENCE.admits(score.confidence):
+            raise InvalidInputError(
+                f"{field}.confidence",
+                f"{field}.confidence must be between {CONFIDENCE.least} and {CONFIDENCE.most}",
+            )
+
+    def effort() -> None:
+        if not EFFORT.admits(score.effort):
+            raise InvalidInputError(
+                f"{field}.effort",
+                f"{field}.effort must be from {EFFORT.least:g} to {EFFORT.most:,g} person-months",
+            )
+
+    def strategic_fit() -> None:
+        if not _is_whole(score.strategic_fit) or not STRATEGIC_FIT.admits(score.strategic_fit):
+            raise InvalidInputError(
+                f"{field}.strategicFit",
+                f"{field}.strategicFit must be a whole number from {STRATEGIC_FIT.least} to "
+                f"{STRATEGIC_FIT.most}",
+            )
+
+    checked(reach, impact, confidence, effort, strategic_fit)
     return Score(
         reach=score.reach,
         impact=float(score.impact),

@@ -105,3 +105,18 @@ def test_a_closed_idea_cannot_be_scored(history: History) -> None:
 
 def test_a_released_idea_cannot_be_scored() -> None:
     given(released()).when(ScoreIdea(idea_id=IDEA, score=score())).then(IdeaAlreadyReleasedError)
+
+
+def test_every_value_off_its_scale_is_reported_at_once_each_with_its_path():
+    from innovation.domain.errors import InvalidInputsError
+    from innovation.domain.ideas import ScoreIdea
+
+    bad = score(reach=-1, impact=7, effort=0)
+
+    refused = given(screening()).when(ScoreIdea(idea_id=IDEA, score=bad)).then(InvalidInputsError)
+
+    assert [error.field for error in refused.errors] == [
+        "score.reach",
+        "score.impact",
+        "score.effort",
+    ]

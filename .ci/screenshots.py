@@ -25,7 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 QUERY = """# A lead's screening queue: best score first
 {
-  ideas(first: 5, filter: { stages: [SCREENING] }) {
+  ideas(first: 5, filter: { stages: [SCREENING] }, orderBy: { field: SCORE, direction: DESC }) {
     edges {
       node {
         title

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from innovation.domain.errors import ErrorCode
+from innovation.domain.errors import ErrorCode, InvalidInputError
 
 
 class ServiceError(Exception):
@@ -40,7 +40,6 @@ class CommandIdReusedError(ServiceError):
     code = ErrorCode.VALIDATION
 
 
-class UnknownThemeError(ServiceError):
-    """A theme outside the configured list (INNOVATION_THEMES)."""
-
-    code = ErrorCode.VALIDATION
+class UnknownThemeError(InvalidInputError):
+    """A theme outside the configured list (INNOVATION_THEMES): the configuration's rule, not
+    the domain's, so the service checks it, and reports it beside the domain's refusals."""

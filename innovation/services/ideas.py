@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from innovation.domain import IDEA
+from innovation.domain.errors import InvalidInputError, InvalidInputsError
 from innovation.domain.ideas import (
     AbsorbDuplicate,
     AdvanceIdea,
@@ -22,29 +23,42 @@ from innovation.services.errors import ForbiddenError, UnknownThemeError
 from innovation.services.unit_of_work import Handler, UnitOfWork
 
 
-def _check_themes(uow: UnitOfWork, themes: tuple[str, ...] | None) -> None:
-    if themes is None:
-        return
-    unknown = [theme for theme in themes if theme not in uow.themes]
-    if unknown:
-        raise UnknownThemeError(
-            f"unknown theme {', '.join(map(repr, unknown))}: choose from {', '.join(uow.themes)}",
-            field="themes",
-        )
+def _unknown_themes(uow: UnitOfWork, themes: tuple[str, ...] | None) -> UnknownThemeError | None:
+    unknown = [theme for theme in themes or () if theme not in uow.themes]
+    if not unknown:
+        return None
+    return UnknownThemeError(
+        "themes",
+        f"unknown theme {', '.join(map(repr, unknown))}: choose from {', '.join(uow.themes)}",
+    )
+
+
+def _decide_with_themes(
+    uow: UnitOfWork, command: SubmitIdea | ReviseIdea, expected: int | None
+) -> None:
+    """Decide, reporting an unknown theme beside the domain's own refusals, all at once."""
+    unknown = _unknown_themes(uow, command.themes)
+    try:
+        uow.decide(IDEA, command.idea_id, command, expected)
+    except (InvalidInputError, InvalidInputsError) as refused:
+        if unknown is None:
+            raise
+        others = refused.errors if isinstance(refused, InvalidInputsError) else (refused,)
+        raise InvalidInputsError([unknown, *others]) from refused
+    if unknown is not None:
+        raise unknown  # nothing of the decision is kept: the transaction rolls back
 
 
 def submit_idea(uow: UnitOfWork, command: SubmitIdea, expected: int | None) -> None:
     """Only the write: duplicate hints are read after the commit, off the single writer."""
-    _check_themes(uow, command.themes)
-    uow.decide(IDEA, command.idea_id, command, expected)
+    _decide_with_themes(uow, command, expected)
 
 
 def revise_idea(uow: UnitOfWork, command: ReviseIdea, expected: int | None) -> None:
-    _check_themes(uow, command.themes)
     idea = uow.load(IDEA, command.idea_id).state
     if uow.actor.role == "scout" and idea.exists and idea.scout != uow.actor.name:
         raise ForbiddenError("scouts may revise only the ideas they submitted", field="ideaId")
-    uow.decide(IDEA, command.idea_id, command, expected)
+    _decide_with_themes(uow, command, expected)
 
 
 def decide_on_idea(uow: UnitOfWork, command: Any, expected: int | None) -> None:

@@ -246,6 +246,23 @@ async def test_a_theme_outside_the_configured_list_is_refused_naming_the_field(w
     assert "customer-experience" in refused.value.message
 
 
+async def test_an_unknown_theme_is_reported_beside_the_domain_s_refusals_and_nothing_is_written(
+    world: World,
+):
+    from innovation.domain.errors import InvalidInputsError
+
+    with pytest.raises(InvalidInputsError) as refused:
+        await world.submit(title="x", themes=("quantum-teleportation",))
+
+    assert [error.field for error in refused.value.errors] == ["themes", "title"]
+    from innovation.projections import queues
+
+    written = await world.services.database.read(
+        lambda connection: queues.count_ideas(connection, queues.IdeaFilter())
+    )
+    assert written == 0
+
+
 async def test_a_repeated_command_id_is_answered_without_being_applied_again(world: World):
     idea_id = await world.submit()
     command_id = uuid.uuid4()

@@ -74,3 +74,13 @@ def test_a_long_error_is_kept_short():
 
     assert len(failed[0].error) == d.ERROR_MAX_LENGTH
     assert failed[0].retry_at - AT == timedelta(seconds=30)
+
+
+def test_a_failure_waits_the_first_retry_the_command_asks_for() -> None:
+    wait = timedelta(minutes=5)
+
+    failed = decide(
+        d.RecordFailure(delivery_id="41", at=AT, error="451", retry=True, first_retry=wait), QUEUED
+    )
+
+    assert failed[0].retry_at == AT + wait

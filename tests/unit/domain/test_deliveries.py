@@ -74,3 +74,30 @@ def test_a_long_error_is_kept_short():
 
     assert len(failed[0].error) == d.ERROR_MAX_LENGTH
     assert failed[0].retry_at - AT == timedelta(seconds=30)
+
+
+def test_a_failure_waits_the_first_retry_the_command_asks_for() -> None:
+    wait = timedelta(minutes=5)
+
+    failed = decide(
+        d.RecordFailure(delivery_id="41", at=AT, error="451", retry=True, first_retry=wait), QUEUED
+    )
+
+    assert failed[0].retry_at == AT + wait
+
+
+def test_an_error_exactly_at_the_limit_is_kept_whole_and_one_past_it_is_cut() -> None:
+    at_limit = "x" * d.ERROR_MAX_LENGTH
+
+    kept = decide(d.RecordFailure(delivery_id="41", at=AT, error=at_limit, retry=True), QUEUED)
+    cut = decide(d.RecordFailure(delivery_id="41", at=AT, error=at_limit + "y", retry=True), QUEUED)
+
+    assert kept[0].error == at_limit
+    assert cut[0].error == at_limit
+
+
+def test_the_wait_doubles_up_to_the_longest_and_stops_there() -> None:
+    below = d.FIRST_RETRY * 2**9  # 4 h 16 min, the last doubling under six hours
+
+    assert d.backoff(10) == below < d.LONGEST_WAIT
+    assert d.backoff(11) == d.LONGEST_WAIT < below * 2

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from innovation.domain.errors import InvalidInputError
-from innovation.domain.periods import CADENCE_LETTERS, Cadence, days_left
+from innovation.domain.periods import CADENCE_LETTERS, FIRST_YEAR, LAST_YEAR, Cadence, days_left
 
 ZONES = (
     "Europe/Paris",
@@ -193,3 +193,35 @@ def test_a_period_starts_on_the_first_day_of_its_first_month_locally(
     assert local.day == 1
     assert (local.month - 1) % cadence.months == 0
     assert (period.start - timedelta(microseconds=1)).astimezone(cadence.zone).day != 1
+
+
+@pytest.mark.parametrize("year", [FIRST_YEAR, LAST_YEAR])
+def test_a_period_in_the_first_or_last_year_is_accepted(year: int) -> None:
+    assert Cadence().parse(f"{year}-H2").year == year
+
+
+@pytest.mark.parametrize("year", [FIRST_YEAR - 1, LAST_YEAR + 1])
+def test_a_period_just_outside_the_years_is_refused_naming_the_period(year: int) -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        Cadence().parse(f"{year}-H2")
+
+    assert refused.value.field == "period"
+    assert refused.value.message
+
+
+def test_a_period_holds_its_start_and_not_its_end() -> None:
+    period = Cadence().parse("2026-H1")
+
+    assert period.start in period
+    assert period.end not in period
+    assert period.start.tzinfo is UTC
+    assert period.end.tzinfo is UTC
+
+
+def test_cadences_are_equal_by_length_and_zone() -> None:
+    assert Cadence() == Cadence(6, "Europe/Paris")
+    assert hash(Cadence()) == hash(Cadence(6, "Europe/Paris"))
+    assert Cadence() != Cadence(3)
+    assert Cadence() != Cadence(6, "UTC")
+    assert Cadence() != "H"
+    assert len({Cadence(6, "UTC"), Cadence(6, "UTC"), Cadence(3, "UTC")}) == 2

@@ -227,3 +227,24 @@ def test_unrelated_events_leave_a_release_as_it_was() -> None:
     state = releases.initial_state()
 
     assert releases.evolve(state, idea.IdeaRejected(idea_id="x", reason="no")) is state
+
+
+def test_a_second_bundle_for_a_released_stream_is_refused_naming_the_period_released() -> None:
+    published = releases.fold([releases.ReleasePublished(bundle=assembled(Log()).bundle)])
+    other = assembled(Log(), H2).bundle
+
+    with pytest.raises(releases.ReleaseAlreadyPublishedError) as refused:
+        releases.decide(publish(other, H2.end), published)
+
+    assert refused.value.field == "period"
+    assert "2026-H1" in refused.value.message
+
+
+def test_a_period_not_over_is_refused_naming_it_and_when_it_closes() -> None:
+    bundle = assembled(Log()).bundle
+
+    with pytest.raises(releases.PeriodNotOverError) as refused:
+        releases.decide(publish(bundle, H1.start), releases.initial_state())
+
+    assert "2026-H1" in refused.value.message
+    assert H1.end.isoformat() in refused.value.message

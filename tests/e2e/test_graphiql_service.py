@@ -36,7 +36,10 @@ async def test_a_lead_types_a_query_in_graphiql_and_reads_the_answer(
         lambda request: leaving.append(request.url) if not _loopback(request.url) else None,
     )
 
-    await page.goto(f"{live_server}/graphql")
+    # Opened on a query of the lead's own (as a shared link would), so the role's example,
+    # which replaces only the untouched welcome text (test_graphiql_product.py), cannot land
+    # over what the lead types here.
+    await page.goto(f"{live_server}/graphql?q=%23%20my%20queue")
     await page.locator(".graphiql-query-editor .CodeMirror").first.wait_for(timeout=30_000)
     await page.get_by_text("Headers", exact=True).click()
     await type_into(

@@ -24,6 +24,7 @@ from innovation.domain.releases import Assembly, PeriodNotOverError, PublishRele
 from innovation.projections import releases as views
 from innovation.releases.charts import Chart, draw
 from innovation.releases.digest import Digest, render
+from innovation.releases.feed import with_key
 from innovation.services import Actor
 from innovation.services.pipeline import Pipeline
 from innovation.store import Log
@@ -79,8 +80,6 @@ class Releases:
 
     def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
         """The release's digest, with links for the reader's feed key; charts drawn once."""
-        from innovation.releases.feed import with_key
-
         bundle = release.bundle
         charts = self._charts(bundle.period, msgspec.json.encode(bundle))
         page = with_key(f"{self.public_url}/releases/{bundle.period}", key)

@@ -62,13 +62,18 @@ async def until(check, seconds: float = 60) -> None:
             await asyncio.sleep(0.1)
 
 
-async def shipped_through_the_last_release(database: Database) -> bool:
-    """The shipping reader's checkpoint has passed every published release."""
-    last = sa.select(sa.func.max(events.c.position)).where(events.c.type == "release.published")
+async def shipped_through_the_last_release(database: Database, releases: int = 2) -> bool:
+    """Every expected release is published and the shipping reader's checkpoint has passed it.
+
+    Waiting for the count matters: the first period's release shipped, with the second not yet
+    published, would otherwise look like the end of the work.
+    """
+    published = events.c.type == "release.published"
+    last = sa.select(sa.func.count(), sa.func.max(events.c.position)).where(published)
     checkpoint = sa.text("SELECT position FROM reader_leases WHERE reader = 'releases.ship'")
-    [(release,)] = await rows(database, last)
+    [(count, release)] = await rows(database, last)
     found = await rows(database, checkpoint)
-    return release is not None and bool(found) and found[0][0] >= release
+    return count >= releases and bool(found) and found[0][0] >= release
 
 
 async def released_events_per_idea(database: Database) -> dict[str, int]:

@@ -434,7 +434,9 @@ async def read_all(url: str, console: Console) -> dict[str, Any]:
 
 
 async def assemble(url: str, console: Console) -> dict[str, Any]:
-    """The elapsed periods' releases, assembled and published by the release service."""
+    """The elapsed periods' releases, assembled and published by the release service, and
+    shipped (the shipping reader's checkpoint brought to the end, so no service starts with
+    a million events to catch up on)."""
     from innovation.bootstrap import bootstrap
     from innovation.config import get_settings
 
@@ -444,6 +446,9 @@ async def assemble(url: str, console: Console) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         periods = await services.releases.catch_up(now=NOW)
+        # What a serving process would do first: mark the shipped ideas RELEASED.
+        last = await services.store.last_position()
+        await services.readers.run_until(services.shipping, last)
     finally:
         await services.close()
     seconds = time.perf_counter() - started

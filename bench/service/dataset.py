@@ -126,6 +126,8 @@ class Stream:
     entity_id: str
     ids: random.Random
     """Where event ids come from: the story's own generator, so every build has the same ids."""
+    born: datetime
+    """When the story began: the time prefix of its event ids."""
     state: Any = None
     events: list[NewEvent] = field(default_factory=list)
 
@@ -140,7 +142,15 @@ class Stream:
         metadata = Metadata(actor=actor, occurred_at=at, correlation_id=correlation)
         for event in self.aggregate.decider.decide(command, self.state):
             self.state = self.aggregate.decider.evolve(self.state, event)
-            self.events.append(NewEvent(event=event, metadata=metadata, event_id=_uuid(self.ids)))
+            self.events.append(NewEvent(event=event, metadata=metadata, event_id=self._id()))
+
+    def _id(self) -> uuid.UUID:
+        """A UUIDv7 as the service makes them, timed by the story's submission (the order in
+        which stories are appended), its random bits from the story's generator."""
+        milliseconds = int(self.born.timestamp() * 1000)
+        value = milliseconds << 80 | self.ids.getrandbits(80)
+        value = value & ~(0xF << 76) | 0x7 << 76
+        return uuid.UUID(int=value & ~(0x3 << 62) | 0x2 << 62)
 
 
 @dataclass
@@ -163,7 +173,7 @@ def story(number: int, ideas: int, experiments: int) -> Story:
     rng = random.Random(number)
     span = (LAST_DAY - FIRST_DAY - timedelta(days=20)).total_seconds()
     at = FIRST_DAY + timedelta(seconds=span * number / ideas)
-    idea = Stream(IDEA, str(_uuid(rng)), rng)
+    idea = Stream(IDEA, str(_uuid(rng)), rng, at)
     told = Story(number, rng, idea)
     scout = f"scout:bench-scout-{number % 400}"
     lead = f"lead:bench-lead-{number % 40}"
@@ -232,7 +242,7 @@ def story(number: int, ideas: int, experiments: int) -> Story:
         return told
     if not later(10):
         return told
-    pilot = Stream(EXPERIMENT, str(_uuid(rng)), rng)
+    pilot = Stream(EXPERIMENT, str(_uuid(rng)), rng, idea.born)
     told.experiment = pilot
     weeks = rng.randint(10, 40)
     chosen = rng.sample(METRICS, rng.randint(1, 2))

@@ -276,14 +276,27 @@ def warm(base: str, route: Route) -> None:
 
 
 def drive_all(
-    wrk: str, base: str, chosen: list[Route], seconds: int, console: Console, folder: Path
+    wrk: str,
+    base: str,
+    chosen: list[Route],
+    seconds: int,
+    console: Console,
+    folder: Path,
+    refused: list[str],
 ) -> Results:
+    """Every path at every concurrency; a run with failures is left out and listed in
+    ``refused`` (the others are still measured)."""
     results: Results = {}
     for path in chosen:
         warm(base, path)
         for level in LEVELS:
             long_enough = max(seconds, SATURATED) if level >= 64 else seconds
-            figures = drive(wrk, base, path, level, long_enough, folder)
+            try:
+                figures = drive(wrk, base, path, level, long_enough, folder)
+            except InvalidRunError as error:
+                refused.append(str(error))
+                console.print(f"  [red]{path.name} at {level} not reported:[/red] {error}")
+                continue
             results.setdefault(path.name, {})[level] = figures
             console.print(
                 f"  {path.name:<18} c={level:<3} {figures.rate:>9,.1f} req/s"
@@ -377,9 +390,10 @@ def bench_backend(
     only = os.environ.get("BENCH_PATHS")
     chosen = [p for p in paths(prepared) if not only or p.name in only.split(",")]
     console.print(f"[bold]{backend}[/bold]: one process")
+    refused: list[str] = []
     with serving(url, log) as base:
-        results = drive_all(wrk, base, chosen, seconds, console, folder)
-    found: dict[str, Any] = {"results": results}
+        results = drive_all(wrk, base, chosen, seconds, console, folder, refused)
+    found: dict[str, Any] = {"results": results, "refused": refused}
     if backend == "postgres":
         reads = [path for path in chosen if path.name in ("page", "idea", "pipeline")]
         console.print(f"[bold]{backend}[/bold]: two processes (uvicorn --workers 2)")
@@ -388,15 +402,24 @@ def bench_backend(
             for path in reads:
                 for _ in range(4):  # each process answers some of them
                     warm(base, path)
-                two[path.name] = {16: drive(wrk, base, path, 16, seconds, folder)}
+                try:
+                    two[path.name] = {16: drive(wrk, base, path, 16, seconds, folder)}
+                except InvalidRunError as error:
+                    refused.append(f"two processes: {error}")
+                    continue
                 console.print(f"  {path.name:<18} c=16  {two[path.name][16].rate:>9,.1f} req/s")
         found["two_processes"] = two
-        found["scaling"] = scaling_target({name: {16: results[name][16]} for name in two}, two)
+        one = {name: {16: results[name][16]} for name in two if 16 in results.get(name, {})}
+        found["scaling"] = scaling_target(one, two)
         console.print(f"[bold]{backend}[/bold]: submitIdea through both processes, then the log")
-        submit = next(path for path in chosen if path.name == "submitIdea")
+        submit = next(path for path in paths(prepared) if path.name == "submitIdea")
         before = check_log(url)
         with serving(url, log, workers=2) as base:
-            answered = drive(wrk, base, submit, 16, seconds, folder).requests
+            try:
+                answered = drive(wrk, base, submit, 16, seconds, folder).requests
+            except InvalidRunError as error:
+                refused.append(f"two processes: {error}")
+                answered = 0  # failed requests may or may not have written: not counted
         with serving(url, log) as first, serving(url, log) as second:
             found["subscriber_seconds"] = asyncio.run(subscriber_sees(first, second, prepared.lead))
         after = check_log(url)
@@ -444,6 +467,7 @@ def main() -> None:
     }
     per_backend: dict[str, Results] = {}
     lines: list[str] = []
+    refused_all: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-service-") as temporary:
         folder = Path(temporary)
         for backend in backends:
@@ -463,9 +487,11 @@ def main() -> None:
                         }  # fmt: skip
                         cluster._psql("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
                     figures = dataset.kept("postgres", scale)
-            except InvalidRunError as error:
+            except InvalidRunError as error:  # the service could not even be prepared
                 console.print(f"[red]not reported, the run had errors:[/red] {error}")
                 sys.exit(1)
+            refused_here = found.pop("refused")
+            refused_all += [f"{backend}: {line}" for line in refused_here]
             results: Results = found.pop("results")
             per_backend[backend] = results
             checks = targets(results, backend) + found.get("scaling", [])
@@ -483,8 +509,10 @@ def main() -> None:
                     f" still in flight when wrk stopped); a subscriber on one process saw an idea"
                     f" submitted through the other after {found['subscriber_seconds']:.2f} s"
                 )
+            lines += [f"    NOT REPORTED (failed requests): {line}" for line in refused_here]
             lines.append("")
             report["backends"][backend] = {
+                "refused": refused_here,
                 **{k: v for k, v in found.items() if k not in ("scaling", "two_processes")},
                 "results": to_json(results),
                 "two_processes": to_json(found.get("two_processes", {})),
@@ -500,6 +528,11 @@ def main() -> None:
     (results_folder / "service-latest.md").write_text("\n".join(lines))
     chart(per_backend, HERE.parent / "service-throughput.png")
     console.print(f"wrote {output} and bench/service-throughput.png in {report['seconds']:.0f} s")
+    if refused_all:
+        console.print(
+            f"[red]{len(refused_all)} runs had failed requests and are not reported[/red]"
+        )
+        sys.exit(1)
 
 
 def _target(check: Target) -> dict[str, Any]:

@@ -70,9 +70,14 @@ class Target:
         sign = "<=" if self.upper else ">="
         verdict = "PASS" if self.met else "MISS"
         return (
-            f"{self.label}: {self.measured:.2f}{self.unit} / {sign} {self.target:g}{self.unit}"
+            f"{self.label}: {_figure(self.measured)}{self.unit} / {sign} {self.target:g}{self.unit}"
             f"  {verdict}"
         )
+
+
+def _figure(value: float) -> str:
+    """Three significant digits, without an exponent for figures of a hundred or more."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 READS = ("page", "page-repeated", "idea", "pipeline", "release")
@@ -170,14 +175,24 @@ def chart(per_backend: dict[str, Results], output: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    ceilings = {"plain", "typename", "strawberry", "noop"}
+    palette = plt.get_cmap("tab20")
     backends = list(per_backend)
     figure, axes = plt.subplots(1, len(backends), figsize=(7 * len(backends), 5), squeeze=False)
     for axis, backend in zip(axes[0], backends, strict=True):
-        for path, runs in per_backend[backend].items():
+        for index, (path, runs) in enumerate(per_backend[backend].items()):
             levels = sorted(runs)
-            axis.plot(levels, [runs[level].rate for level in levels], marker="o", label=path)
+            axis.plot(
+                levels,
+                [runs[level].rate for level in levels],
+                marker="o",
+                linestyle="--" if path in ceilings else "-",
+                color=palette((2 * index) % 20 + (2 * index) // 20),  # dark shades first
+                label=f"{path} (ceiling)" if path in ceilings else path,
+            )
         axis.set_title(backend)
         axis.set_xscale("log", base=2)
+        axis.set_xticks([1, 16, 64], ["1", "16", "64"])
         axis.set_yscale("log")
         axis.set_xlabel("concurrent connections")
         axis.set_ylabel("requests/s")
@@ -186,3 +201,21 @@ def chart(per_backend: dict[str, Results], output: Path) -> None:
     figure.tight_layout()
     figure.savefig(output, dpi=110)
     plt.close(figure)
+
+
+def from_json(saved: dict[str, Any]) -> dict[str, Results]:
+    """The results of a saved run (``bench/results/service-<date>.json``), per backend."""
+    return {
+        backend: {
+            path: {int(level): Figures(f["requests"], f["seconds"], f["p50_ms"], f["p99_ms"])
+                   for level, f in runs.items()}
+            for path, runs in found["results"].items()
+        }
+        for backend, found in saved["backends"].items()
+    }  # fmt: skip
+
+
+if __name__ == "__main__":
+    import sys
+
+    chart(from_json(json.loads(Path(sys.argv[1]).read_text())), Path(sys.argv[2]))

@@ -356,6 +356,25 @@ async def subscriber_sees(listen: str, write: str, token: str) -> float:
                 return time.perf_counter() - started
 
 
+def assemble_twice(url: str, period: str) -> int:
+    """``innovation release assemble`` run by two processes at once, on yearly periods (the
+    data set's semesters are all released already, and 2025 is over); returns how many
+    releases of ``period`` the log then holds."""
+    env = {**os.environ, "INNOVATION_DATABASE_URL": url, "INNOVATION_RELEASE_CADENCE_MONTHS": "12"}
+    command = [sys.executable, "-m", "innovation.cli", "release", "assemble", "--period", period]
+    both = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
+    if any(process.wait() != 0 for process in both):
+        raise SystemExit("innovation release assemble failed")
+    engine = sa.create_engine(url.replace("+asyncpg", "+psycopg"))
+    with engine.connect() as connection:
+        count: int = connection.exec_driver_sql(
+            "SELECT count(*) FROM events WHERE type = 'release.published'"
+            f" AND stream_id = 'release-{period}'"
+        ).scalar_one()
+    engine.dispose()
+    return count
+
+
 # -- one backend --------------------------------------------------------------------------------
 
 
@@ -422,10 +441,21 @@ def bench_backend(
                 answered = 0  # failed requests may or may not have written: not counted
         with serving(url, log) as first, serving(url, log) as second:
             found["subscriber_seconds"] = asyncio.run(subscriber_sees(first, second, prepared.lead))
+        found["releases_of_2025"] = assemble_twice(url, "2025")
+        console.print(f"  two processes assembled 2025: {found['releases_of_2025']} release(s)")
         after = check_log(url)
         after["answered_submits"] = answered
         after["new_ideas"] = after["submitted"] - before["submitted"] - 1  # the subscriber's
         found["log"] = after
+        found["scaling"].append(
+            Target(
+                "releases of 2025 after two processes assembled it",
+                found["releases_of_2025"],
+                1,
+                upper=True,
+                unit="",
+            )
+        )
         found["scaling"].append(
             Target(
                 "log intact after two processes (streams with a gap, repeated positions or ids,"

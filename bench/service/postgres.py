@@ -31,7 +31,8 @@ def _bin() -> Path:
     return Path(found)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a server about to start."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -45,7 +46,7 @@ class Cluster:
         self.folder = folder
         self.data = folder / "data"
         self.bin = _bin()
-        self.port = _free_port()
+        self.port = free_port()
         self.as_owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
 
     @property
@@ -78,11 +79,12 @@ class Cluster:
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"),
             "-w", "-o", options, "start",
         )  # fmt: skip
-        if not self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"):
-            self._psql(f"CREATE DATABASE {DATABASE}")
+        if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"):
+            self.psql(f"CREATE DATABASE {DATABASE}")
         return self
 
-    def _psql(self, sql: str) -> str:
+    def psql(self, sql: str) -> str:
+        """One statement through ``psql`` as the cluster's owner (``CREATE DATABASE`` included)."""
         done = subprocess.run(
             [*self.as_owner, str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port),
              "-U", "postgres", "-d", "postgres", "-At", "-c", sql],
@@ -91,15 +93,15 @@ class Cluster:
         return done.stdout.strip()
 
     def version(self) -> str:
-        return self._psql("SHOW server_version")
+        return self.psql("SHOW server_version")
 
     def setting(self, name: str) -> str:
-        return self._psql(f"SHOW {name}")
+        return self.psql(f"SHOW {name}")
 
     def recreate_database(self) -> None:
         """An empty bench database (the data set is built again into it)."""
-        self._psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        self._psql(f"CREATE DATABASE {DATABASE}")
+        self.psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        self.psql(f"CREATE DATABASE {DATABASE}")
 
     def __exit__(
         self,

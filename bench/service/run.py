@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ import sqlalchemy as sa
 from rich.console import Console
 
 from bench.service import dataset
-from bench.service.postgres import DATABASE, Cluster
+from bench.service.postgres import DATABASE, Cluster, free_port
 from bench.service.report import (
     Figures,
     InvalidRunError,
@@ -187,13 +186,6 @@ def paths(prepared: Prepared) -> list[Route]:
 
 
 # -- the server and the load ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -394,8 +386,8 @@ def run_copy_sqlite(scale: float, console: Console) -> str:
 
 def run_copy_postgres(cluster: Cluster, scale: float, console: Console) -> str:
     dataset.ensure("postgres", scale, console, cluster)
-    cluster._psql("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
-    cluster._psql(f"CREATE DATABASE bench_run TEMPLATE {DATABASE}")
+    cluster.psql("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
+    cluster.psql(f"CREATE DATABASE bench_run TEMPLATE {DATABASE}")
     return cluster.url.rsplit("/", 1)[0] + "/bench_run"
 
 
@@ -515,7 +507,7 @@ def main() -> None:
                             for name in ("server_version", "shared_buffers", "max_connections",
                                          "synchronous_commit", "wal_buffers", "commit_delay")
                         }  # fmt: skip
-                        cluster._psql("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
+                        cluster.psql("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
                     figures = dataset.kept("postgres", scale)
             except InvalidRunError as error:  # the service could not even be prepared
                 console.print(f"[red]not reported, the run had errors:[/red] {error}")

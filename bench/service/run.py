@@ -90,10 +90,12 @@ class Route:
 
 
 def body(query: str, variables: dict[str, Any] | None = None) -> str:
+    """A GraphQL request body, one line (the Lua script reads one body a line)."""
     return json.dumps({"query": query, "variables": variables or {}})
 
 
 def submit_input(title: str) -> dict[str, Any]:
+    """``submitIdea``'s input, the same for the real mutation and the no-op."""
     return {
         "title": title,
         "summary": "A load-generated idea: a router that learns when cells sleep.",
@@ -148,6 +150,7 @@ def prepare(url: str) -> Prepared:
 
 
 def paths(prepared: Prepared) -> list[Route]:
+    """Every path the bench drives, ceilings first, then reads, then writes."""
     lead = prepared.lead
     orders = [
         {"order": field, "direction": direction}
@@ -243,6 +246,7 @@ def ensure_wrk() -> str:
 
 
 def drive(wrk: str, base: str, path: Route, level: int, seconds: int, folder: Path) -> Figures:
+    """One wrk run of ``path`` at ``level`` connections, its figures checked for failures."""
     bodies = "-"
     if path.bodies:
         bodies = str(folder / f"{path.name}.bodies")
@@ -371,6 +375,7 @@ def assemble_twice(url: str, period: str) -> int:
 
 
 def run_copy_sqlite(scale: float, console: Console) -> str:
+    """A copy of the kept SQLite data set for this run, so its writes do not pile up."""
     source = dataset.ensure("sqlite", scale, console)
     kept = dataset.folder("sqlite") / "innovation.db"
     copy = dataset.folder("sqlite") / "run.db"
@@ -385,6 +390,7 @@ def run_copy_sqlite(scale: float, console: Console) -> str:
 
 
 def run_copy_postgres(cluster: Cluster, scale: float, console: Console) -> str:
+    """A copy of the kept PostgreSQL data set for this run (``CREATE DATABASE … TEMPLATE``)."""
     dataset.ensure("postgres", scale, console, cluster)
     cluster.psql("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
     cluster.psql(f"CREATE DATABASE bench_run TEMPLATE {DATABASE}")
@@ -394,6 +400,7 @@ def run_copy_postgres(cluster: Cluster, scale: float, console: Console) -> str:
 def bench_backend(
     backend: str, url: str, seconds: int, console: Console, folder: Path
 ) -> dict[str, Any]:
+    """Every path at every concurrency; on PostgreSQL, then two processes and the checks."""
     wrk = ensure_wrk()
     log = dataset.folder(backend) / "service.log"
     log.unlink(missing_ok=True)
@@ -465,6 +472,7 @@ def bench_backend(
 
 
 def machine() -> dict[str, Any]:
+    """What the figures were taken on, for the report."""
     memory = subprocess.run(["free", "-g"], stdout=subprocess.PIPE, text=True).stdout
     return {
         "nproc": os.cpu_count(),

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-integration test-e2e install browser bench mutation lint format schema clean graphiql-assets screenshots
+.PHONY: run test test-unit test-integration test-e2e install browser bench bench-service mutation lint format schema clean graphiql-assets screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ browser:
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	.ci/with-postgres $(BIN)/python -m bench.store $(BENCH_ARGS)
+
+## The service under wrk, on SQLite and on a kept PostgreSQL, against ceilings of the same run
+## (bench/README.md). BENCH_SCALE=0.05 builds a small data set; BENCH_DURATION=8 seconds a run.
+bench-service: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.service.dataset
+	$(BIN)/python -m bench.service.run
 
 ## Mutation testing of the pure domain against the fast tests: the score and every survivor.
 mutation: install

@@ -1,0 +1,574 @@
+"""``make bench-service``: the service under wrk, on SQLite and PostgreSQL, against its ceilings.
+
+For each backend: the kept data set (``bench.service.dataset``) is copied for the run (so the
+bench's own writes never pile up in it), tokens are issued, the service is started under uvicorn
+(``bench.service.app:create``: the product plus its ceilings) and wrk drives every path at
+concurrency 1, 16 and 64 (``BENCH_DURATION`` seconds each). On PostgreSQL the reads are run
+again with two server processes, and afterwards the log is checked and a subscriber on one
+process must see an idea submitted through another. The tables, the ratio targets, a JSON file
+under ``bench/results/`` and ``bench/service-throughput.png`` are the output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from rich.console import Console
+
+from bench.service import dataset
+from bench.service.postgres import DATABASE, Cluster, free_port
+from bench.service.report import (
+    Figures,
+    InvalidRunError,
+    Results,
+    Target,
+    chart,
+    data_set_targets,
+    parse_wrk,
+    scaling_target,
+    table,
+    targets,
+    to_json,
+)
+
+HERE = Path(__file__).resolve().parent
+LEVELS = tuple(int(level) for level in os.environ.get("BENCH_LEVELS", "1,16,64").split(","))
+SATURATED = 20
+"""Seconds at least at 64 connections: a slow path must answer each of them more than once."""
+PAGE = (
+    "query Page($order: IdeaOrderField!, $direction: SortDirection!) {"
+    " ideas(first: 100, orderBy: {field: $order, direction: $direction}) { edges { node {"
+    " title provenance { organisation country external }"
+    " experiments { outcome decision metrics { name baseline latestValue changePct targetMet } }"
+    " ethics { status } } } } }"
+)
+CEILING_PAGE = PAGE.replace(
+    "query Page($order: IdeaOrderField!, $direction: SortDirection!)", "query Page"
+).replace("(first: 100, orderBy: {field: $order, direction: $direction})", "(first: 100)")
+IDEA = (
+    "query Idea($id: ID!) { idea(id: $id) { title stage summary score { rice strategicFit }"
+    " experiments { hypothesis status metrics { name latestValue targetMet } } ethics { status } } }"
+)
+PIPELINE = "{ pipeline { position ideas externalShare byStage { key count } } }"
+SUBMIT = (
+    "mutation Submit($input: SubmitIdeaInput!) { submitIdea(input: $input) {"
+    " idea { id version } errors { code message } } }"
+)
+NOOP = SUBMIT.replace("submitIdea(", "noopSubmitIdea(").replace(" idea { id version }", "")
+MEASURE = (
+    "mutation Measure($input: RecordMeasurementInput!) { recordMeasurement(input: $input) {"
+    " experiment { id version } errors { code message } } }"
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One thing the bench asks for: method, URL path, whose token, the bodies taken in turn."""
+
+    name: str
+    method: str
+    path: str
+    token: str
+    bodies: list[str]
+
+
+def body(query: str, variables: dict[str, Any] | None = None) -> str:
+    """A GraphQL request body, one line (the Lua script reads one body a line)."""
+    return json.dumps({"query": query, "variables": variables or {}})
+
+
+def submit_input(title: str) -> dict[str, Any]:
+    """``submitIdea``'s input, the same for the real mutation and the no-op."""
+    return {
+        "title": title,
+        "summary": "A load-generated idea: a router that learns when cells sleep.",
+        "provenance": {
+            "sourceKind": "STARTUP",
+            "organisation": "Bench Labs",
+            "country": "FR",
+            "external": True,
+        },
+        "themes": ["networks-cloud"],
+    }
+
+
+# -- the run's database ----------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    url: str
+    lead: str
+    feed_key: str
+    ideas: list[str]
+    running: list[tuple[str, str]]
+    """Running experiments of the data set, with one of their metrics each."""
+
+
+def prepare(url: str) -> Prepared:
+    """Tokens for the run, and ids the paths ask for, read from the data set."""
+    from innovation.tokens import create_token, feed_key_of
+
+    engine = sa.create_engine(url.replace("+asyncpg", "+psycopg"))
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        lead = create_token(connection, name="bench-lead", role="lead", email=None, now=now)
+        executive, _ = create_token(
+            connection, name="bench-executive", role="executive", email=None, now=now
+        )
+        key = feed_key_of(connection, executive.token_id)
+        ideas = connection.exec_driver_sql(
+            "SELECT idea_id FROM ideas_view ORDER BY idea_id LIMIT 500"
+        ).all()
+        running = connection.exec_driver_sql(
+            "SELECT e.experiment_id, min(m.name) FROM experiments_view e"
+            " JOIN metrics_view m ON m.experiment_id = e.experiment_id"
+            " WHERE e.status = 'RUNNING' GROUP BY e.experiment_id ORDER BY e.experiment_id"
+            " LIMIT 2000"
+        ).all()
+    engine.dispose()
+    assert key is not None
+    assert running, "the data set has no running experiment"
+    return Prepared(url, lead[1], key, [row[0] for row in ideas], [(r[0], r[1]) for r in running])
+
+
+def paths(prepared: Prepared) -> list[Route]:
+    """Every path the bench drives, ceilings first, then reads, then writes."""
+    lead = prepared.lead
+    orders = [
+        {"order": field, "direction": direction}
+        for field in ("SCOUTED_AT", "UPDATED_AT", "SCORE", "STRATEGIC_FIT")
+        for direction in ("DESC", "ASC")
+    ]
+    measurements = [
+        body(MEASURE, {"input": {"experimentId": e, "metric": m, "value": 50.5}})
+        for e, m in prepared.running
+    ]
+    return [
+        Route("plain", "GET", "/bench/plain", "-", []),
+        Route("typename", "POST", "/graphql", lead, [body("{ __typename }")]),
+        Route("strawberry", "POST", "/bench/strawberry", "-", [body(CEILING_PAGE)]),
+        Route(
+            "noop",
+            "POST",
+            "/bench/graphql",
+            lead,
+            [body(NOOP, {"input": submit_input("Bench no-op {n}")})],
+        ),
+        Route("page", "POST", "/graphql", lead, [body(PAGE, order) for order in orders]),
+        Route("page-repeated", "POST", "/graphql", lead, [body(PAGE, orders[0])]),
+        Route("idea", "POST", "/graphql", lead, [body(IDEA, {"id": i}) for i in prepared.ideas]),
+        Route("pipeline", "POST", "/graphql", lead, [body(PIPELINE)]),
+        Route("release", "GET", f"/releases/2026-H1?key={prepared.feed_key}", "-", []),
+        Route(
+            "submitIdea",
+            "POST",
+            "/graphql",
+            lead,
+            [body(SUBMIT, {"input": submit_input("Bench idea {n}")})],
+        ),
+        Route("recordMeasurement", "POST", "/graphql", lead, measurements),
+    ]
+
+
+# -- the server and the load ------------------------------------------------------------------
+
+
+@contextmanager
+def serving(url: str, log: Path, *, workers: int = 1) -> Iterator[str]:
+    """The service under uvicorn, as ``innovation serve`` runs it; yields its base URL.
+
+    Its output goes to ``log`` (wrk closing its connections at the end of a run makes the
+    service log a request cut short for each)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "INNOVATION_DATABASE_URL": url,
+        "INNOVATION_SCHEDULER": "off",
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "bench.service.app:create",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    output = log.open("a")
+    server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the service did not start, see {log}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        output.close()
+
+
+def ensure_wrk() -> str:
+    """Debian's wrk, installed when missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    prefix = [] if os.getuid() == 0 else ["sudo"]
+    subprocess.run([*prefix, "apt-get", "install", "-y", "wrk"], check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk could not be installed")
+    return found
+
+
+def drive(wrk: str, base: str, path: Route, level: int, seconds: int, folder: Path) -> Figures:
+    """One wrk run of ``path`` at ``level`` connections, its figures checked for failures."""
+    bodies = "-"
+    if path.bodies:
+        bodies = str(folder / f"{path.name}.bodies")
+        Path(bodies).write_text("\n".join(path.bodies) + "\n")
+    command = [
+        wrk, f"-t{min(level, 2)}", f"-c{level}", f"-d{seconds}s", "--timeout", "60s",
+        "-s", str(HERE / "requests.lua"), base, "--",
+        path.method, path.path, path.token, bodies,
+    ]  # fmt: skip
+    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    return parse_wrk(done.stdout, f"{path.name} at {level}")
+
+
+def warm(base: str, route: Route) -> None:
+    """One request first, so what a path draws or loads once is not part of its figures."""
+    headers = {"Content-Type": "application/json"}
+    if route.token != "-":
+        headers["Authorization"] = f"Bearer {route.token}"
+    data = route.bodies[0].replace("{n}", "0").encode() if route.bodies else None
+    request = urllib.request.Request(base + route.path, data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=120) as response:
+        response.read()
+
+
+def drive_all(
+    wrk: str,
+    base: str,
+    chosen: list[Route],
+    seconds: int,
+    console: Console,
+    folder: Path,
+    refused: list[str],
+) -> Results:
+    """Every path at every concurrency; a run with failures is left out and listed in
+    ``refused`` (the others are still measured)."""
+    results: Results = {}
+    for path in chosen:
+        warm(base, path)
+        for level in LEVELS:
+            long_enough = max(seconds, SATURATED) if level >= 64 else seconds
+            try:
+                figures = drive(wrk, base, path, level, long_enough, folder)
+            except InvalidRunError as error:
+                refused.append(str(error))
+                console.print(f"  [red]{path.name} at {level} not reported:[/red] {error}")
+                continue
+            results.setdefault(path.name, {})[level] = figures
+            console.print(
+                f"  {path.name:<18} c={level:<3} {figures.rate:>9,.1f} req/s"
+                f"  p50 {figures.p50_ms:7.1f} ms  p99 {figures.p99_ms:7.1f} ms"
+            )
+    return results
+
+
+# -- after two processes: the log, and a subscriber on the other process ----------------------
+
+
+def check_log(url: str) -> dict[str, int]:
+    """Every stream's versions run 1..n with no gap or repeat; positions and ids are unique."""
+    engine = sa.create_engine(url.replace("+asyncpg", "+psycopg"))
+    with engine.connect() as connection:
+        one = connection.exec_driver_sql
+        figures = {
+            "events": one("SELECT count(*) FROM events").scalar_one(),
+            "distinct_positions": one("SELECT count(DISTINCT position) FROM events").scalar_one(),
+            "distinct_event_ids": one("SELECT count(DISTINCT event_id) FROM events").scalar_one(),
+            "streams_with_gaps": one(
+                "SELECT count(*) FROM (SELECT stream_id FROM events GROUP BY stream_id"
+                " HAVING min(version) <> 1 OR max(version) <> count(*)"
+                " OR count(DISTINCT version) <> count(*)) broken"
+            ).scalar_one(),
+            "submitted": one("SELECT count(*) FROM events WHERE type = 'idea.submitted'").scalar_one(),
+        }  # fmt: skip
+    engine.dispose()
+    return figures
+
+
+async def subscriber_sees(listen: str, write: str, token: str) -> float:
+    """Seconds until a subscriber on ``listen`` receives an idea submitted through ``write``."""
+    import websockets
+
+    title = f"Seen across processes {uuid.uuid4().hex[:8]}"
+    uri = listen.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(uri, subprotocols=["graphql-transport-ws"]) as socket_:  # type: ignore[list-item]
+        await socket_.send(json.dumps({"type": "connection_init",
+                                       "payload": {"Authorization": f"Bearer {token}"}}))  # fmt: skip
+        assert json.loads(await socket_.recv())["type"] == "connection_ack"
+        query = 'subscription { events(streamPrefix: "idea-") { type data } }'
+        await socket_.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        )
+        await asyncio.sleep(0.5)
+        started = time.perf_counter()
+        request = urllib.request.Request(
+            write + "/graphql",
+            data=body(SUBMIT, {"input": submit_input(title)}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        await asyncio.to_thread(urllib.request.urlopen, request, timeout=30)
+        while True:
+            message = json.loads(await asyncio.wait_for(socket_.recv(), timeout=30))
+            if message.get("type") == "next" and title in json.dumps(message):
+                return time.perf_counter() - started
+
+
+def assemble_twice(url: str, period: str) -> int:
+    """``innovation release assemble`` run by two processes at once, on yearly periods (the
+    data set's semesters are all released already, and 2025 is over); returns how many
+    releases of ``period`` the log then holds."""
+    env = {**os.environ, "INNOVATION_DATABASE_URL": url, "INNOVATION_RELEASE_CADENCE_MONTHS": "12"}
+    command = [sys.executable, "-m", "innovation.cli", "release", "assemble", "--period", period]
+    both = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
+    if any(process.wait() != 0 for process in both):
+        raise SystemExit("innovation release assemble failed")
+    engine = sa.create_engine(url.replace("+asyncpg", "+psycopg"))
+    with engine.connect() as connection:
+        count: int = connection.exec_driver_sql(
+            "SELECT count(*) FROM events WHERE type = 'release.published'"
+            f" AND stream_id = 'release-{period}'"
+        ).scalar_one()
+    engine.dispose()
+    return count
+
+
+# -- one backend --------------------------------------------------------------------------------
+
+
+def run_copy_sqlite(scale: float, console: Console) -> str:
+    """A copy of the kept SQLite data set for this run, so its writes do not pile up."""
+    source = dataset.ensure("sqlite", scale, console)
+    kept = dataset.folder("sqlite") / "innovation.db"
+    copy = dataset.folder("sqlite") / "run.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    engine = sa.create_engine(source)
+    with engine.connect() as connection:  # fold the WAL into the file before copying it
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    shutil.copyfile(kept, copy)
+    return f"sqlite:///{copy}"
+
+
+def run_copy_postgres(cluster: Cluster, scale: float, console: Console) -> str:
+    """A copy of the kept PostgreSQL data set for this run (``CREATE DATABASE … TEMPLATE``)."""
+    dataset.ensure("postgres", scale, console, cluster)
+    cluster.psql("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
+    cluster.psql(f"CREATE DATABASE bench_run TEMPLATE {DATABASE}")
+    return cluster.url.rsplit("/", 1)[0] + "/bench_run"
+
+
+def bench_backend(
+    backend: str, url: str, seconds: int, console: Console, folder: Path
+) -> dict[str, Any]:
+    """Every path at every concurrency; on PostgreSQL, then two processes and the checks."""
+    wrk = ensure_wrk()
+    log = dataset.folder(backend) / "service.log"
+    log.unlink(missing_ok=True)
+    prepared = prepare(url)
+    only = os.environ.get("BENCH_PATHS")
+    chosen = [p for p in paths(prepared) if not only or p.name in only.split(",")]
+    console.print(f"[bold]{backend}[/bold]: one process")
+    refused: list[str] = []
+    with serving(url, log) as base:
+        results = drive_all(wrk, base, chosen, seconds, console, folder, refused)
+    found: dict[str, Any] = {"results": results, "refused": refused}
+    if backend == "postgres":
+        reads = [path for path in chosen if path.name in ("page", "idea", "pipeline")]
+        console.print(f"[bold]{backend}[/bold]: two processes (uvicorn --workers 2)")
+        with serving(url, log, workers=2) as base:
+            two: Results = {}
+            for path in reads:
+                for _ in range(4):  # each process answers some of them
+                    warm(base, path)
+                try:
+                    two[path.name] = {16: drive(wrk, base, path, 16, seconds, folder)}
+                except InvalidRunError as error:
+                    refused.append(f"two processes: {error}")
+                    continue
+                console.print(f"  {path.name:<18} c=16  {two[path.name][16].rate:>9,.1f} req/s")
+        found["two_processes"] = two
+        one = {name: {16: results[name][16]} for name in two if 16 in results.get(name, {})}
+        found["scaling"] = scaling_target(one, two)
+        console.print(f"[bold]{backend}[/bold]: submitIdea through both processes, then the log")
+        submit = next(path for path in paths(prepared) if path.name == "submitIdea")
+        before = check_log(url)
+        with serving(url, log, workers=2) as base:
+            try:
+                answered = drive(wrk, base, submit, 16, seconds, folder).requests
+            except InvalidRunError as error:
+                refused.append(f"two processes: {error}")
+                answered = 0  # failed requests may or may not have written: not counted
+        with serving(url, log) as first, serving(url, log) as second:
+            found["subscriber_seconds"] = asyncio.run(subscriber_sees(first, second, prepared.lead))
+        found["releases_of_2025"] = assemble_twice(url, "2025")
+        console.print(f"  two processes assembled 2025: {found['releases_of_2025']} release(s)")
+        after = check_log(url)
+        after["answered_submits"] = answered
+        after["new_ideas"] = after["submitted"] - before["submitted"] - 1  # the subscriber's
+        found["log"] = after
+        found["scaling"].append(
+            Target(
+                "releases of 2025 after two processes assembled it",
+                found["releases_of_2025"],
+                1,
+                upper=True,
+                unit="",
+            )
+        )
+        found["scaling"].append(
+            Target(
+                "log intact after two processes (streams with a gap, repeated positions or ids,"
+                " answered submits missing)",
+                after["streams_with_gaps"]
+                + (after["events"] - after["distinct_positions"])
+                + (after["events"] - after["distinct_event_ids"])
+                + max(0, answered - after["new_ideas"]),
+                0,
+                upper=True,
+                unit="",
+            )
+        )
+    return found
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were taken on, for the report."""
+    memory = subprocess.run(["free", "-g"], stdout=subprocess.PIPE, text=True).stdout
+    return {
+        "nproc": os.cpu_count(),
+        "free_g": memory.splitlines()[1].split()[1] if memory else "?",
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def main() -> None:
+    console = Console()
+    scale = dataset.scale_from_env()
+    seconds = int(os.environ.get("BENCH_DURATION", "8"))
+    backends = os.environ.get("BENCH_BACKENDS", "sqlite,postgres").split(",")
+    started = time.perf_counter()
+    report: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scale": scale,
+        "seconds_per_run": seconds,
+        "machine": machine(),
+        "backends": {},
+    }
+    per_backend: dict[str, Results] = {}
+    lines: list[str] = []
+    refused_all: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-service-") as temporary:
+        folder = Path(temporary)
+        for backend in backends:
+            try:
+                if backend == "sqlite":
+                    url = run_copy_sqlite(scale, console)
+                    found = bench_backend(backend, url, seconds, console, folder)
+                    figures = dataset.kept("sqlite", scale)
+                else:
+                    with Cluster(dataset.folder("postgres")) as cluster:
+                        url = run_copy_postgres(cluster, scale, console)
+                        found = bench_backend(backend, url, seconds, console, folder)
+                        found["postgres"] = {
+                            name: cluster.setting(name)
+                            for name in ("server_version", "shared_buffers", "max_connections",
+                                         "synchronous_commit", "wal_buffers", "commit_delay")
+                        }  # fmt: skip
+                        cluster.psql("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
+                    figures = dataset.kept("postgres", scale)
+            except InvalidRunError as error:  # the service could not even be prepared
+                console.print(f"[red]not reported, the run had errors:[/red] {error}")
+                sys.exit(1)
+            refused_here = found.pop("refused")
+            refused_all += [f"{backend}: {line}" for line in refused_here]
+            results: Results = found.pop("results")
+            per_backend[backend] = results
+            checks = targets(results, backend) + found.get("scaling", [])
+            if figures is not None and backend == "sqlite":
+                checks += data_set_targets(figures)
+            lines += [f"## {backend}", "", *table(results), ""]
+            lines += [f"    {check.line()}" for check in checks]
+            if "log" in found:
+                log = found["log"]
+                lines.append(
+                    f"    log after two processes: {log['events']} events, {log['distinct_positions']}"
+                    f" positions, {log['distinct_event_ids']} ids, {log['streams_with_gaps']} streams"
+                    f" with a gap; {log['answered_submits']} submitIdea answered through two"
+                    f" processes, {log['new_ideas']} ideas new in the log (the difference: requests"
+                    f" still in flight when wrk stopped); a subscriber on one process saw an idea"
+                    f" submitted through the other after {found['subscriber_seconds']:.2f} s"
+                )
+            lines += [f"    NOT REPORTED (failed requests): {line}" for line in refused_here]
+            lines.append("")
+            report["backends"][backend] = {
+                "refused": refused_here,
+                **{k: v for k, v in found.items() if k not in ("scaling", "two_processes")},
+                "results": to_json(results),
+                "two_processes": to_json(found.get("two_processes", {})),
+                "targets": [_target(check) for check in checks],
+                "data_set": figures,
+            }
+    report["seconds"] = time.perf_counter() - started
+    console.print("\n".join(lines), markup=False, highlight=False)
+    results_folder = HERE.parent / "results"
+    results_folder.mkdir(exist_ok=True)
+    output = results_folder / f"service-{datetime.now(UTC):%Y-%m-%d}.json"
+    output.write_text(json.dumps(report, indent=2))
+    (results_folder / "service-latest.md").write_text("\n".join(lines))
+    chart(per_backend, HERE.parent / "service-throughput.png")
+    console.print(f"wrote {output} and bench/service-throughput.png in {report['seconds']:.0f} s")
+    if refused_all:
+        console.print(
+            f"[red]{len(refused_all)} runs had failed requests and are not reported[/red]"
+        )
+        sys.exit(1)
+
+
+def _target(check: Target) -> dict[str, Any]:
+    return {"label": check.label, "measured": check.measured, "target": check.target,
+            "upper": check.upper, "met": check.met}  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import Any
 
 from cross_web import HTTPException
@@ -22,7 +21,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from innovation.api.context import Context
 from innovation.api.graphiql import render_graphiql
 from innovation.bootstrap import Services
-from innovation.tokens import Principal, authenticate
+from innovation.tokens import Principal
 
 GRAPHQL_PATH = "/graphql"
 STATIC_PATH = "/static/graphiql"
@@ -42,7 +41,7 @@ def bearer(value: str | None) -> str | None:
 async def principal_for(services: Services, token: str | None) -> Principal | None:
     if token is None:
         return None
-    return await services.database.read(partial(authenticate, secret=token))
+    return await services.tokens.principal(token)
 
 
 def _asks_for_graphiql(request: Request[Any, Any, Any]) -> bool:

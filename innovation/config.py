@@ -91,6 +91,13 @@ class ApiSettings:
     token_cache_seconds: float = 5.0
     """INNOVATION_TOKEN_CACHE_SECONDS: how long a process trusts a token it has checked (a
     revocation by another process takes effect within it; 0 checks every request)."""
+    answer_cache_mb: int = 64
+    """INNOVATION_ANSWER_CACHE_MB: memory for answers kept to serve repeated queries (0: none;
+    ``ETag`` and 304 work either way)."""
+
+    @property
+    def answer_cache_bytes(self) -> int:
+        return self.answer_cache_mb * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,9 @@ class Settings:
                 ),
                 token_cache_seconds=read.number(
                     "INNOVATION_TOKEN_CACHE_SECONDS", ApiSettings.token_cache_seconds, 0, 3600
+                ),
+                answer_cache_mb=read.integer(
+                    "INNOVATION_ANSWER_CACHE_MB", ApiSettings.answer_cache_mb, 0
                 ),
             ),
         )

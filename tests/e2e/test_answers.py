@@ -151,3 +151,27 @@ def test_kept_answers_stay_within_their_byte_budget():
     assert answers.get('"39"') is not None
     assert answers.get('"0"') is None
     assert answers.get('"large"') is None
+
+
+async def test_on_postgresql_an_end_with_a_position_still_in_flight_is_not_cached(
+    api: Api, world: World, backend: str, database_url: str
+):
+    if backend != "postgresql":
+        pytest.skip("SQLite commits positions in order: its end is always settled")
+    import asyncpg
+
+    await world.submit()
+    holder = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        in_flight = holder.transaction()
+        await in_flight.start()
+        await holder.fetchval("SELECT nextval(pg_get_serial_sequence('events', 'position'))")
+        while_open = await api.post(TITLES)
+        await in_flight.rollback()
+        after_rollback = await api.post(TITLES)
+    finally:
+        await holder.close()
+
+    assert while_open.status_code == 200
+    assert "etag" not in while_open.headers
+    assert "etag" in after_rollback.headers  # the position rolled back for good stops nothing

@@ -22,6 +22,7 @@ import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
+from enum import Enum
 from functools import lru_cache, partial
 from importlib.metadata import version
 from typing import Any
@@ -38,6 +39,10 @@ from innovation.store import Log, Recorder
 CLOCK_FIELDS = frozenset({"nextRelease"})
 """Fields whose answer follows the clock rather than the log: a document asking for one is
 never cached."""
+
+ROOTS_OUTSIDE_THE_LOG = frozenset({"__typename", "__schema", "__type", "me"})
+"""Root fields whose answer follows neither the log nor the clock: the schema, or the caller's
+own token (its name, role and e-mail never change). Only these asked: no look at the log."""
 
 BUILD = version("innovation")
 """Part of every key, so an answer cached (or an ``ETag`` held) before an upgrade is not reused."""
@@ -58,18 +63,36 @@ def _asks_the_clock(document: DocumentNode) -> bool:
     return not found.names.isdisjoint(CLOCK_FIELDS)
 
 
+class Depends(Enum):
+    """What a request's answer is a function of, besides its document, variables and caller."""
+
+    NOT_CACHED = "not cached"
+    """The clock, or a failure: answered afresh every time."""
+    LOG = "log"
+    """The log position."""
+    NOTHING_ELSE = "nothing else"
+    """Nothing more: no look at the log is needed."""
+
+
 @lru_cache(maxsize=256)
-def cacheable(query: str, operation_name: str | None, max_tokens: int, documents: int) -> bool:
-    """Whether the operation is a query whose answer follows only the log (see the module)."""
+def depends(query: str, operation_name: str | None, max_tokens: int, documents: int) -> Depends:
+    """What the operation's answer follows (see the module docstring)."""
     parse = ParserCache(maxsize=documents).cached_parse_document  # the schema's own parses
     try:
         document = parse(query, max_tokens=max_tokens)
     except GraphQLError:
-        return False
+        return Depends.NOT_CACHED
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation != OperationType.QUERY:
-        return False
-    return not _asks_the_clock(document)
+        return Depends.NOT_CACHED
+    if _asks_the_clock(document):
+        return Depends.NOT_CACHED
+    roots = operation.selection_set.selections
+    if all(
+        isinstance(root, FieldNode) and root.name.value in ROOTS_OUTSIDE_THE_LOG for root in roots
+    ):
+        return Depends.NOTHING_ELSE
+    return Depends.LOG
 
 
 class Positions:
@@ -148,12 +171,15 @@ class Answers:
         """The request's ``ETag``, or None when its answer is not a function of the log."""
         if request.protocol != "http" or context.principal is None or not request.query:
             return None
-        if not cacheable(request.query, request.operation_name, self.max_tokens, self.documents):
+        kind = depends(request.query, request.operation_name, self.max_tokens, self.documents)
+        if kind is Depends.NOT_CACHED:
             return None
-        log = context.services.store
-        if self._positions is None or self._positions.log is not log:
-            self._positions = Positions(log)
-        position = await self._positions.current()
+        position: int | None = -1  # stands for "any": the answer follows no position
+        if kind is Depends.LOG:
+            log = context.services.store
+            if self._positions is None or self._positions.log is not log:
+                self._positions = Positions(log)
+            position = await self._positions.current()
         if position is None:
             return None
         return Question(etag_of(request, context.principal.token_id, position))

@@ -123,6 +123,20 @@ async def test_a_mutation_carries_no_etag_and_is_never_served_twice(api: Api):
     assert created[0] != created[1]
 
 
+async def test_an_answer_about_the_caller_alone_keeps_its_etag_across_writes(
+    api: Api, world: World
+):
+    before = await api.post("{ __typename me { name role } }")
+    await world.submit()
+    after = await api.post("{ __typename me { name role } }")
+    ideas = await api.post("{ __typename me { name } ideas(first: 1) { totalCount } }")
+
+    assert after.content == before.content
+    assert after.headers["etag"] == before.headers["etag"]
+    assert "etag" in ideas.headers
+    assert ideas.json()["data"]["ideas"]["totalCount"] == 1
+
+
 @pytest.mark.parametrize(
     "query",
     [

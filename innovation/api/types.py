@@ -43,14 +43,25 @@ def built(kind: type[T], source: object, **given: Any) -> T:
     ``kind`` is a GraphQL type (a dataclass) built from a view, or a domain value (a msgspec
     struct) built from a GraphQL input.
     """
-    taken = {name: getattr(source, name) for name in _field_names(kind) if name not in given}
+    names = _field_names(kind)
+    taken = {name: getattr(source, name) for name in names if name not in given}
     return kind(**taken, **given)
 
 
-def _field_names(kind: type) -> list[str]:
-    if issubclass(kind, msgspec.Struct):
-        return [field.name for field in msgspec.structs.fields(kind)]
-    return [field.name for field in dataclasses.fields(kind) if field.init]  # type: ignore[arg-type]
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    """Looked up once per type: both ``fields`` functions cost tens of microseconds a call."""
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        if issubclass(kind, msgspec.Struct):
+            names = tuple(field.name for field in msgspec.structs.fields(kind))
+        else:
+            fields = dataclasses.fields(kind)  # type: ignore[arg-type]
+            names = tuple(field.name for field in fields if field.init)
+        _FIELD_NAMES[kind] = names
+    return names
 
 
 StageType = strawberry.enum(Stage, description="Where an idea stands in the pipeline.")

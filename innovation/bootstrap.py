@@ -24,6 +24,7 @@ from innovation.store import (
     utcnow,
 )
 from innovation.store.follow import LogFollower
+from innovation.tokens import Tokens
 
 __all__ = ["Clock", "Services", "bootstrap", "event_mapper", "utcnow"]
 
@@ -45,6 +46,8 @@ class Services:
     shipping: CheckpointedReader
     """Marks shipped ideas RELEASED and queues the digest, once per published release."""
     outbox: DigestOutbox
+    tokens: Tokens
+    """Who a bearer token belongs to, remembered for INNOVATION_TOKEN_CACHE_SECONDS."""
 
     async def close(self) -> None:
         await self.follower.close()
@@ -113,4 +116,5 @@ def bootstrap(
         releases=releases,
         shipping=shipping_reader(pipeline, lambda: release_settings.recipients),
         outbox=outbox,
+        tokens=Tokens(database, seconds=settings.api.token_cache_seconds),
     )

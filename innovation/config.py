@@ -88,6 +88,16 @@ class ApiSettings:
     """INNOVATION_API_MAX_TOKENS: most lexical tokens in one GraphQL document."""
     max_body_bytes: int = 256 * 1024
     """INNOVATION_API_MAX_BODY_BYTES: largest request body accepted (413 above)."""
+    token_cache_seconds: float = 5.0
+    """INNOVATION_TOKEN_CACHE_SECONDS: how long a process trusts a token it has checked (a
+    revocation by another process takes effect within it; 0 checks every request)."""
+    answer_cache_mb: int = 64
+    """INNOVATION_ANSWER_CACHE_MB: memory for answers kept to serve repeated queries (0: none;
+    ``ETag`` and 304 work either way)."""
+
+    @property
+    def answer_cache_bytes(self) -> int:
+        return self.answer_cache_mb * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,12 @@ class Settings:
                 max_body_bytes=read.integer(
                     "INNOVATION_API_MAX_BODY_BYTES", ApiSettings.max_body_bytes, 1024
                 ),
+                token_cache_seconds=read.number(
+                    "INNOVATION_TOKEN_CACHE_SECONDS", ApiSettings.token_cache_seconds, 0, 3600
+                ),
+                answer_cache_mb=read.integer(
+                    "INNOVATION_ANSWER_CACHE_MB", ApiSettings.answer_cache_mb, 0
+                ),
             ),
         )
         return settings
@@ -188,6 +204,18 @@ class _Reader:
         if value < low or (high is not None and value > high):
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
             raise SettingsError(f"{name}: {value} must be {bound}")
+        return value
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: {raw!r} is not a number") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{name}: {value:g} must be between {low:g} and {high:g}")
         return value
 
     def months_dividing_a_year(self, name: str, default: int) -> int:

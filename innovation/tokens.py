@@ -10,14 +10,19 @@ import contextlib
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from innovation.store import Database
 from innovation.store.tables import UTCDateTime, metadata
 
 ROLES = ("scout", "lead", "ethics", "executive", "admin")
@@ -118,6 +123,7 @@ def revoke_token(connection: Connection, which: str, now: datetime) -> int:
         .where(api_tokens.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    REVOCATIONS.happened()
     return int(result.rowcount)
 
 
@@ -140,6 +146,70 @@ def authenticate(connection: Connection, secret: str) -> Principal | None:
     if row is None or not hmac.compare_digest(row.digest, wanted):
         return None
     return Principal(row.token_id, row.name, row.role, row.email)
+
+
+class Revocations:
+    """How many revocations this process has made: a change makes every remembered token stale."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def happened(self) -> None:
+        self.count += 1
+
+
+REVOCATIONS = Revocations()
+
+DEFAULT_REMEMBERED = 10_000
+"""Most valid tokens a process remembers at once (the least recently used go first)."""
+
+
+class Tokens:
+    """Who a token belongs to, remembered for a few seconds so a request skips the database.
+
+    Only valid tokens are remembered, by digest (never the secret) and at most ``size`` of them:
+    an unknown or revoked token is looked up every time and takes no memory, so a flood of made
+    up tokens cannot grow the process. A revocation in this process (``revoke_token``) forgets
+    every remembered token at once; one made by another process (the CLI, another server) takes
+    effect here within ``seconds``, when the entry expires. ``seconds=0`` remembers nothing.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        seconds: float,
+        size: int = DEFAULT_REMEMBERED,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.database = database
+        self.seconds = seconds
+        self.size = size
+        self.clock = clock
+        self._known: OrderedDict[str, tuple[Principal, float, int]] = OrderedDict()
+
+    async def principal(self, secret: str) -> Principal | None:
+        """The live token's principal, or None: from memory while fresh, else the database."""
+        if not secret.startswith(PREFIX) or len(secret) > 200:
+            return None
+        key = digest(secret)
+        remembered = self._known.get(key)
+        if remembered is not None:
+            principal, expires, generation = remembered
+            if generation == REVOCATIONS.count and self.clock() < expires:
+                self._known.move_to_end(key)
+                return principal
+            del self._known[key]
+        generation = REVOCATIONS.count  # read before the lookup: a revocation meanwhile wins
+        found = await self.database.read(partial(authenticate, secret=secret))
+        if found is not None and self.seconds > 0:
+            self._known[key] = (found, self.clock() + self.seconds, generation)
+            while len(self._known) > self.size:
+                self._known.popitem(last=False)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._known)
 
 
 FEED_PREFIX = "fk_"

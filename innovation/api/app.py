@@ -13,10 +13,11 @@ from litestar.response import Redirect, Response
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
+from innovation.api.answers import Answers
 from innovation.api.graphiql import GRAPHIQL_STATIC_DIR
 from innovation.api.graphql import GRAPHQL_PATH, STATIC_PATH, graphql_controller
 from innovation.api.pages import ROUTES
-from innovation.api.schema import build_schema
+from innovation.api.schema import DOCUMENTS_CACHED, build_schema
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
 from innovation.config import Settings, get_settings
 from innovation.releases.workers import ReleaseWorkers
@@ -86,7 +87,14 @@ def create_app(
             home,
             health,
             *ROUTES,
-            graphql_controller(build_schema(settings.api)),
+            graphql_controller(
+                build_schema(settings.api),
+                Answers(
+                    settings.api.answer_cache_bytes,
+                    max_tokens=settings.api.max_tokens,
+                    documents=DOCUMENTS_CACHED,
+                ),
+            ),
             create_static_files_router(path=STATIC_PATH, directories=[GRAPHIQL_STATIC_DIR]),
         ],
         lifespan=[lifespan],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import Any
 
 from cross_web import HTTPException
@@ -12,6 +11,8 @@ from graphql.error import GraphQLError
 from litestar import Request
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
+from litestar.response import Response
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from litestar.types import Scope
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
@@ -19,10 +20,11 @@ from strawberry.litestar import make_graphql_controller
 from strawberry.schema import BaseSchema
 from strawberry.types.unset import UNSET, UnsetType
 
+from innovation.api.answers import Answers, matches
 from innovation.api.context import Context
 from innovation.api.graphiql import render_graphiql
 from innovation.bootstrap import Services
-from innovation.tokens import Principal, authenticate
+from innovation.tokens import Principal
 
 GRAPHQL_PATH = "/graphql"
 STATIC_PATH = "/static/graphiql"
@@ -42,7 +44,7 @@ def bearer(value: str | None) -> str | None:
 async def principal_for(services: Services, token: str | None) -> Principal | None:
     if token is None:
         return None
-    return await services.database.read(partial(authenticate, secret=token))
+    return await services.tokens.principal(token)
 
 
 def _asks_for_graphiql(request: Request[Any, Any, Any]) -> bool:
@@ -69,7 +71,19 @@ async def websocket_context_getter(state: State) -> Context:
     return Context.for_request(state.services)
 
 
-def graphql_controller(schema: BaseSchema) -> type:
+REVALIDATE = "private, no-cache"
+"""Answers are per caller (private) and may be kept, but asked about again (``If-None-Match``)."""
+
+
+class Answered(Exception):
+    """A response found without running the query: a cached answer, or 304 Not Modified."""
+
+    def __init__(self, response: Response[bytes]) -> None:
+        super().__init__()
+        self.response = response
+
+
+def graphql_controller(schema: BaseSchema, answers: Answers) -> type:
     base = make_graphql_controller(
         schema,
         path=GRAPHQL_PATH,
@@ -110,9 +124,36 @@ def graphql_controller(schema: BaseSchema) -> type:
         ) -> Any:
             if request_data.protocol == "http" and _is_subscription(request_data):
                 raise HTTPException(400, SUBSCRIBE_OVER_WEBSOCKET)
-            return await super().execute_single(
+            question = await answers.question(request_data, context)
+            if question is not None:
+                headers = {"ETag": question.etag, "Cache-Control": REVALIDATE}
+                if matches(request.headers.get("if-none-match"), question.etag):
+                    raise Answered(
+                        Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+                    )
+                kept = answers.get(question.etag)
+                if kept is not None:
+                    raise Answered(Response(kept, media_type="application/json", headers=headers))
+            result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
+            if question is not None and not result.errors:
+                sub_response.headers["ETag"] = question.etag
+                sub_response.headers["Cache-Control"] = REVALIDATE
+            return result
+
+        def create_response(self, response_data: Any, sub_response: Response[bytes]) -> Any:
+            response = super().create_response(response_data, sub_response)
+            etag = sub_response.headers.get("ETag")
+            if etag is not None and response.status_code == 200:
+                answers.keep(etag, response.content)
+            return response
+
+        async def execute_request(self, request: Any, context: Any, root_value: Any) -> Any:
+            try:
+                return await super().execute_request(request, context, root_value)
+            except Answered as answered:
+                return answered.response
 
         @property
         def graphql_ide_html(self) -> str:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -74,10 +84,19 @@ class PublicErrors(MaskErrors):
         if OUR_CODE in extensions:
             return error  # already made public (a streamed result passes twice)
         ours = extensions.pop("code", None)
-        error.extensions = {"code": tooling_code(error.message, ours), **extensions}
+        public = {"code": tooling_code(error.message, ours), **extensions}
         if ours is not None:
-            error.extensions[OUR_CODE] = ours
-        return error
+            public[OUR_CODE] = ours
+        # A copy: validation errors are cached with their document and must stay as found.
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error,
+            extensions=public,
+        )
 
 
 class InnovationSchema(strawberry.Schema):
@@ -100,12 +119,38 @@ class InnovationSchema(strawberry.Schema):
                 log.info("refused %s: %s: %s", operation or "an operation", code, error.message)
 
 
+DOCUMENTS_CACHED = 256
+"""How many distinct documents keep their parse and their validation (an LRU each)."""
+
+
+class ParsedDocuments(ParserCache):
+    """strawberry's parser cache, leaving a document that does not parse to strawberry's own
+    parse, so its error is reported (and made public) like every other refusal."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):  # strawberry parses it again, and reports it
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 def build_schema(limits: ApiSettings) -> InnovationSchema:
-    # Factories, so every request gets fresh extension state.
+    # The limits' validation rules are built once: the validation cache is keyed by the rules
+    # too, so rules made afresh for each request would never hit it. Extensions stay factories,
+    # so every request gets fresh extension state. Only successes are cached (a parse over the
+    # token limit raises, and is refused again each time; a document over the depth or alias
+    # limit keeps its validation errors in the cache, and is refused from it).
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    ]
     extensions: list[Any] = [
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: AddValidationRules(rules),
+        lambda: ParsedDocuments(maxsize=DOCUMENTS_CACHED),
+        lambda: ValidationCache(maxsize=DOCUMENTS_CACHED),
         PublicErrors,
     ]
     return InnovationSchema(

@@ -6,13 +6,14 @@ Callers get the structs below, never rows: the tables' column names stay in ``pr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from innovation.domain.values import (
     Decision,
@@ -38,7 +39,8 @@ from innovation.projections.paging import (
     keyset_page,
 )
 
-Row = RowMapping
+Row = Mapping[Any, Any]
+"""A row as a mapping: a plain dict (``_rows``), or SQLAlchemy's ``RowMapping`` (paging)."""
 V = TypeVar("V")
 
 
@@ -143,15 +145,32 @@ class MeasurementView(msgspec.Struct, frozen=True, kw_only=True):
     recorded_by: str
 
 
+def _rows(connection: Connection, query: sa.Select[Any]) -> list[dict[str, Any]]:
+    """The rows of ``query`` as plain dicts: the column names are read once, not per row.
+
+    (SQLAlchemy's ``RowMapping.items()`` builds its key view again for every row.) Names are
+    made plain ``str``: SQLAlchemy's may be a subclass, which msgspec does not take as a key.
+    """
+    result = connection.execute(query)
+    names = [str(name) for name in result.keys()]  # noqa: SIM118 (a result, not a dict)
+    return [dict(zip(names, row, strict=True)) for row in result]
+
+
 def _view(kind: type[V], row: Row, **nested: object) -> V:
     """A typed view of a row: columns by the view's field names, values checked and converted."""
-    columns = {str(name): value for name, value in row.items()}  # names may be str subclasses
-    return msgspec.convert({**columns, **nested}, kind)
+    columns = row if type(row) is dict else {str(name): value for name, value in row.items()}
+    return msgspec.convert({**columns, **nested} if nested else columns, kind)
+
+
+@cache
+def _field_names(kind: type[msgspec.Struct]) -> tuple[str, ...]:
+    """A struct's field names, looked up once: ``msgspec.structs.fields`` is slow per row."""
+    return tuple(field.name for field in msgspec.structs.fields(kind))
 
 
 def _columns(row: Row, kind: type[msgspec.Struct]) -> dict[str, Any]:
     """The columns of ``row`` that a value stored flat in the table is made of."""
-    return {field.name: row[field.name] for field in msgspec.structs.fields(kind)}
+    return {name: row[name] for name in _field_names(kind)}
 
 
 def idea_view(row: Row) -> IdeaView:
@@ -198,8 +217,8 @@ def idea(connection: Connection, idea_id: str) -> IdeaView | None:
 
 
 def ideas_by_id(connection: Connection, idea_ids: Sequence[str]) -> dict[str, IdeaView]:
-    rows = connection.execute(sa.select(ideas_view).where(ideas_view.c.idea_id.in_(idea_ids)))
-    return {row["idea_id"]: idea_view(row) for row in rows.mappings()}
+    rows = _rows(connection, sa.select(ideas_view).where(ideas_view.c.idea_id.in_(idea_ids)))
+    return {row["idea_id"]: idea_view(row) for row in rows}
 
 
 def score_history(
@@ -261,10 +280,11 @@ def experiment(connection: Connection, experiment_id: str) -> ExperimentView | N
 def experiments_by_id(
     connection: Connection, experiment_ids: Sequence[str]
 ) -> dict[str, ExperimentView]:
-    rows = connection.execute(
-        sa.select(experiments_view).where(experiments_view.c.experiment_id.in_(experiment_ids))
+    rows = _rows(
+        connection,
+        sa.select(experiments_view).where(experiments_view.c.experiment_id.in_(experiment_ids)),
     )
-    return {row["experiment_id"]: experiment_view(row) for row in rows.mappings()}
+    return {row["experiment_id"]: experiment_view(row) for row in rows}
 
 
 def experiments_of_ideas(
@@ -328,9 +348,9 @@ def measurements_of(
         .where(measurements_view.c.experiment_id.in_(experiment_ids))
         .subquery()
     )
-    rows = connection.execute(
-        sa.select(ranked).where(ranked.c.rank <= latest).order_by(ranked.c.rank)
-    ).mappings()
+    rows = _rows(
+        connection, sa.select(ranked).where(ranked.c.rank <= latest).order_by(ranked.c.rank)
+    )
     wanted = set(keys)
     found: dict[tuple[str, str], list[MeasurementView]] = defaultdict(list)
     for row in rows:
@@ -363,6 +383,6 @@ def _grouped(
     connection: Connection, query: sa.Select[Any], key: str, view: Callable[[Row], V]
 ) -> dict[Any, list[V]]:
     found: dict[Any, list[V]] = defaultdict(list)
-    for row in connection.execute(query).mappings():
+    for row in _rows(connection, query):
         found[row[key]].append(view(row))
     return found

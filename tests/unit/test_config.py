@@ -37,6 +37,8 @@ def test_themes_are_a_comma_separated_list_without_repeats():
         ("INNOVATION_SCHEDULER", "sometimes", "neither on nor off"),
         ("INNOVATION_SMTP_TLS", "ssl3", "not one of"),
         ("INNOVATION_DIGEST_RECIPIENTS", "ceo@example.org, board", "not an e-mail address"),
+        ("INNOVATION_TOKEN_CACHE_SECONDS", "soon", "not a number"),
+        ("INNOVATION_TOKEN_CACHE_SECONDS", "-1", "between 0 and 3600"),
     ],
 )
 def test_a_bad_value_is_refused_with_the_variable_name(name: str, value: str, says: str):
@@ -74,3 +76,10 @@ def test_release_delivery_settings_are_read_from_the_environment():
     assert settings.recipients == ("ceo@example.org", "board@example.org")
     assert settings.public_url == "https://innovation.example.org"
     assert Settings.from_env({}).releases.scheduler is True
+
+
+def test_the_token_cache_lasts_a_few_seconds_unless_told_otherwise():
+    assert Settings.from_env({}).api.token_cache_seconds == 5
+    assert (
+        Settings.from_env({"INNOVATION_TOKEN_CACHE_SECONDS": "0.5"}).api.token_cache_seconds == 0.5
+    )

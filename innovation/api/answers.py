@@ -1,0 +1,208 @@
+"""Answers to queries as a function of the log: cached, and validated by ``ETag``, per caller.
+
+A query's answer depends on the document, the operation's name, the variables, the caller (a
+token: ``me``, and what a role may see) and the read models, which change only with the log
+(they are written in the transaction that appends the events). So the answer is a function of
+(document, operationName, variables, token id, log position), the ``ETag`` is a hash of that
+key, and a bounded LRU of encoded answers serves repeats without running the query again.
+
+What is left out, and answered afresh every time without an ``ETag``:
+
+* mutations and subscriptions (only ``query`` operations are cached);
+* answers with errors, with or without data: a failure of ours is not a function of the key;
+* documents that ask for ``nextRelease``, whose period and ``daysLeft`` follow the clock, not
+  the log (no other query reads the clock);
+* on PostgreSQL, a moment when a position below the log's end is still uncommitted: the end
+  is not settled, so a later commit below it would not change the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache, partial
+from importlib.metadata import version
+from typing import Any
+
+from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, visit
+from graphql.language import DocumentNode, Visitor
+from sqlalchemy.engine import Connection
+from strawberry.extensions import ParserCache
+from strawberry.http import GraphQLRequestData
+
+from innovation.api.context import Context
+from innovation.store import Log, Recorder
+
+CLOCK_FIELDS = frozenset({"nextRelease"})
+"""Fields whose answer follows the clock rather than the log: a document asking for one is
+never cached."""
+
+ROOTS_OUTSIDE_THE_LOG = frozenset({"__typename", "__schema", "__type", "me"})
+"""Root fields whose answer follows neither the log nor the clock: the schema, or the caller's
+own token (its name, role and e-mail never change). Only these asked: no look at the log."""
+
+BUILD = version("innovation")
+"""Part of every key, so an answer cached (or an ``ETag`` held) before an upgrade is not reused."""
+
+
+class _FieldNames(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_field(self, node: FieldNode, *_: Any) -> None:
+        self.names.add(node.name.value)
+
+
+def _asks_the_clock(document: DocumentNode) -> bool:
+    found = _FieldNames()
+    visit(document, found)
+    return not found.names.isdisjoint(CLOCK_FIELDS)
+
+
+class Depends(Enum):
+    """What a request's answer is a function of, besides its document, variables and caller."""
+
+    NOT_CACHED = "not cached"
+    """The clock, or a failure: answered afresh every time."""
+    LOG = "log"
+    """The log position."""
+    NOTHING_ELSE = "nothing else"
+    """Nothing more: no look at the log is needed."""
+
+
+@lru_cache(maxsize=256)
+def depends(query: str, operation_name: str | None, max_tokens: int, documents: int) -> Depends:
+    """What the operation's answer follows (see the module docstring)."""
+    parse = ParserCache(maxsize=documents).cached_parse_document  # the schema's own parses
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return Depends.NOT_CACHED
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation != OperationType.QUERY:
+        return Depends.NOT_CACHED
+    if _asks_the_clock(document):
+        return Depends.NOT_CACHED
+    roots = operation.selection_set.selections
+    if all(
+        isinstance(root, FieldNode) and root.name.value in ROOTS_OUTSIDE_THE_LOG for root in roots
+    ):
+        return Depends.NOTHING_ELSE
+    return Depends.LOG
+
+
+class Positions:
+    """The log position answers are keyed by: its end, when nothing below it can still commit.
+
+    SQLite commits positions in order, so its end is always settled. On PostgreSQL the end is
+    settled by the store's own test (``Recorder.settle``); when it is not, this answers None
+    (do not cache) and remembers the transaction to wait for, checked without waiting on a
+    later request, so that a position rolled back for good does not stop caching forever.
+    """
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+        self.recorder: Recorder = log.recorder
+        self.database = log.database
+        self._settled = 0
+        self._waiting: tuple[int, int] | None = None
+
+    async def current(self) -> int | None:
+        outcome = await self.database.read(
+            partial(self._look, settled=self._settled, waiting=self._waiting)
+        )
+        settled, end, xid = outcome
+        self._settled = max(self._settled, settled)
+        if xid is None:
+            self._settled = max(self._settled, end)
+            self._waiting = None
+            return end
+        self._waiting = (end, xid)
+        return None
+
+    def _look(
+        self, connection: Connection, settled: int, waiting: tuple[int, int] | None
+    ) -> tuple[int, int, int | None]:
+        if waiting is not None and self.recorder.oldest_running_xid(connection) >= waiting[1]:
+            settled = max(settled, waiting[0])  # every transaction holding a position ended
+        end, xid = self.recorder.settle(connection, settled)
+        return settled, end, xid
+
+
+@dataclass(frozen=True)
+class Question:
+    """A cacheable request, and the ``ETag`` of its answer."""
+
+    etag: str
+
+
+def etag_of(request: GraphQLRequestData, token_id: object, position: int) -> str:
+    variables = json.dumps(request.variables or {}, sort_keys=True, separators=(",", ":"))
+    parts = (request.query or "", request.operation_name or "", variables, str(token_id))
+    key = "\0".join((BUILD, *parts, str(position)))
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:40] + '"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weak or strong, among others)."""
+    if not if_none_match:
+        return False
+    return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
+
+
+class Answers:
+    """Encoded answers by ``ETag``, least recently used first out, within a byte budget."""
+
+    def __init__(self, budget: int, *, max_tokens: int, documents: int) -> None:
+        self.budget = budget
+        self.max_tokens = max_tokens
+        self.documents = documents
+        self.largest = budget // 8
+        """An answer larger than this is not kept: one page must not empty the cache."""
+        self._kept: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._positions: Positions | None = None
+
+    async def question(self, request: GraphQLRequestData, context: Context) -> Question | None:
+        """The request's ``ETag``, or None when its answer is not a function of the log."""
+        if request.protocol != "http" or context.principal is None or not request.query:
+            return None
+        kind = depends(request.query, request.operation_name, self.max_tokens, self.documents)
+        if kind is Depends.NOT_CACHED:
+            return None
+        position: int | None = -1  # stands for "any": the answer follows no position
+        if kind is Depends.LOG:
+            log = context.services.store
+            if self._positions is None or self._positions.log is not log:
+                self._positions = Positions(log)
+            position = await self._positions.current()
+        if position is None:
+            return None
+        return Question(etag_of(request, context.principal.token_id, position))
+
+    def get(self, etag: str) -> bytes | None:
+        body = self._kept.get(etag)
+        if body is not None:
+            self._kept.move_to_end(etag)
+        return body
+
+    def keep(self, etag: str, body: bytes) -> None:
+        if len(body) > self.largest or etag in self._kept:
+            return
+        self._kept[etag] = body
+        self._size += len(body)
+        while self._size > self.budget:
+            _, oldest = self._kept.popitem(last=False)
+            self._size -= len(oldest)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    @property
+    def size(self) -> int:
+        """The bytes of the answers kept."""
+        return self._size

@@ -9,9 +9,14 @@ from typing import Any
 
 from litestar import Litestar, Request, get
 from litestar.datastructures import State
+from litestar.exceptions import InternalServerException
 from litestar.response import Redirect, Response
 from litestar.static_files import create_static_files_router
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
 from innovation.api.answers import Answers
 from innovation.api.graphiql import GRAPHIQL_STATIC_DIR
@@ -25,8 +30,19 @@ from innovation.releases.workers import ReleaseWorkers
 log = logging.getLogger("innovation.api")
 
 
+CLIENT_LEFT = "client disconnected prematurely"
+"""Litestar's words when the client hangs up while sending its body: not a failure of ours."""
+
+
 def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
-    """A failure no one meant: its traceback goes to the log, the client only learns it was ours."""
+    """A failure no one meant: its traceback goes to the log, the client only learns it was ours.
+
+    A client that hung up mid-body (a load balancer's timeout, a closed tab) is one INFO line:
+    nobody is there to read the answer, and nothing on our side needs fixing.
+    """
+    if isinstance(error, InternalServerException) and error.detail == CLIENT_LEFT:
+        log.info("%s %s: the client left before sending its body", request.method, request.url.path)
+        return Response({"detail": CLIENT_LEFT}, status_code=HTTP_400_BAD_REQUEST)
     log.error("%s %s failed", request.method, request.url.path, exc_info=error)
     return Response(
         {"status_code": HTTP_500_INTERNAL_SERVER_ERROR, "detail": "Internal Server Error"},

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import pytest
 import websockets
+from litestar import Litestar
 
 from tests.e2e.conftest import Api
 
@@ -61,6 +63,52 @@ async def test_a_server_failure_is_logged_with_its_traceback_and_not_shown(
     assert record.exc_info is not None
     assert "token table is on fire" in str(record.exc_info[1])
     assert "POST /graphql" in record.getMessage()
+
+
+async def test_a_client_leaving_mid_body_is_one_info_line_not_an_error(
+    app: Litestar, tokens: dict[str, str], caplog: pytest.LogCaptureFixture
+):
+    """A closed tab or a load balancer's timeout is no failure of ours: no traceback in the log."""
+    body = json.dumps({"query": ME}).encode()
+    incoming = [
+        {"type": "http.request", "body": body[:5], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"authorization", f"Bearer {tokens['lead']}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+    with caplog.at_level(logging.INFO):
+        await app(scope, receive, send)  # type: ignore[arg-type]
+
+    [start] = [message for message in sent if message["type"] == "http.response.start"]
+    assert start["status"] == 400
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("left before sending its body" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_websocket_frame_that_is_not_an_object_is_refused_by_the_protocol(

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-integration test-e2e install browser bench mutation lint format schema clean graphiql-assets screenshots
+.PHONY: run test test-unit test-integration test-e2e install browser bench profile mutation lint format schema clean graphiql-assets screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ browser:
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	.ci/with-postgres $(BIN)/python -m bench.store $(BENCH_ARGS)
+
+## Flame graphs (py-spy) of { __typename }, submitIdea and the page of ideas under load, in .profile/.
+profile: install
+	$(BIN)/python -m pip install --quiet -e '.[profile]'
+	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
 
 ## Mutation testing of the pure domain against the fast tests: the score and every survivor.
 mutation: install

@@ -62,17 +62,15 @@ class _Tracked(msgspec.Struct, kw_only=True):
 class Assembler:
     """Assembly one recorded event at a time, so replay can stream the log through it.
 
-    Memory grows with the number of ideas and experiments and their measurements, not with
-    the rest of the log. An experiment's events are kept as they come and folded only when a
-    shipped idea names it: most experiments never need their state.
+    Memory grows with the number of ideas and experiments (and their readings), not with the
+    length of the log.
     """
 
     def __init__(self, period: Period, cutoff: int) -> None:
         self.period = period
         self.cutoff = cutoff
         self._ideas: dict[str, _Tracked] = {}
-        self._experiments: dict[str, list[Any]] = {}
-        """Each experiment's events, folded at the end only for the experiments that ship."""
+        self._experiments: dict[str, experiment_rules.Experiment] = {}
         self._released: set[str] = set()
         self._stopped: list[StoppedIdea] = []
         self._reached: dict[Stage, set[str]] = {stage: set() for stage in FUNNEL}
@@ -103,11 +101,9 @@ class Assembler:
                 self._started += 1
             elif during and kind is experiment_rules.ExperimentConcluded:
                 self._concluded += 1
-            events = self._experiments.get(event.experiment_id)
-            if events is None:
-                self._experiments[event.experiment_id] = [event]
-            else:
-                events.append(event)
+            experiments = self._experiments
+            previous = experiments.get(event.experiment_id) or experiment_rules.initial_state()
+            experiments[event.experiment_id] = experiment_rules.evolve(previous, event)
             return
         if kind is idea_rules.IdeaSubmitted:
             self._ideas[event.idea_id] = _Tracked(
@@ -147,13 +143,7 @@ class Assembler:
             self._reached[after].add(tracked.state.id)
 
     def _experiment(self, experiment_id: str | None) -> experiment_rules.Experiment | None:
-        events = self._experiments.get(experiment_id or "")
-        if events is None:
-            return None
-        state = experiment_rules.initial_state()
-        for event in events:
-            state = experiment_rules.evolve(state, event)
-        return state
+        return self._experiments.get(experiment_id or "")
 
     def result(self) -> Assembly:
         """The bundle, and the ideas that would not ship with it and why."""

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-integration test-e2e install browser bench bench-service mutation lint format schema clean graphiql-assets screenshots
+.PHONY: run test test-unit test-integration test-e2e install browser bench bench-service profile mutation lint format schema clean graphiql-assets screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ bench-service: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.service.dataset
 	$(BIN)/python -m bench.service.run
+
+## Flame graphs (py-spy) of { __typename }, submitIdea and the page of ideas under load, in .profile/.
+profile: install
+	$(BIN)/python -m pip install --quiet -e '.[profile]'
+	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
 
 ## Mutation testing of the pure domain against the fast tests: the score and every survivor.
 mutation: install

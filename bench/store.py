@@ -205,9 +205,17 @@ class Bench:
         row = self._throughput_row("append-1", "append: 1 event per call, 1 writer", mine, theirs)
         row.target, row.met = "≥ 1.5x peer", (row.ratio or 0) >= 1.5
         self.report.rows.append(row)
-        self._commit_ceiling(median(theirs), per_commit=1, wanted=1.5)
+        self._commit_ceiling(median(theirs), per_commit=1, wanted=1.5, ours=mine, mine_at_least=0.8)
 
-    def _commit_ceiling(self, peer_rate: float, *, per_commit: int, wanted: float) -> None:
+    def _commit_ceiling(
+        self,
+        peer_rate: float,
+        *,
+        per_commit: int,
+        wanted: float,
+        ours: list[float] | None = None,
+        mine_at_least: float = 0.0,
+    ) -> None:
         """The bare driver inserting ``per_commit`` events a durable commit, on a fresh database.
 
         One writer that waits for each append to be durable cannot beat this: it is the price
@@ -245,6 +253,24 @@ class Bench:
                 target=f"{wanted:g}x peer = {wanted * peer_rate:,.0f}",
                 met=None,
                 samples={raw_name: rates},
+            )
+        )
+        if ours is None:
+            return
+        vs_raw = median(ours) / ceiling
+        self.report.rows.append(
+            Row(
+                f"{key}-raw",
+                f"append: 1 event per call vs bare {raw_name}, 1 durable INSERT per event",
+                "events/s",
+                median(ours),
+                ceiling,
+                other_name=raw_name,
+                ratio=vs_raw,
+                ratio_name=f"ours/{raw_name}",
+                target=f"≥ {mine_at_least:g}x {raw_name}",
+                met=vs_raw >= mine_at_least,
+                samples={"ours": ours, raw_name: rates},
             )
         )
 
@@ -419,8 +445,8 @@ class Bench:
                 other_name=raw_name,
                 ratio=vs_raw,
                 ratio_name=f"ours/{raw_name}",
-                target=f"≥ 0.5x {raw_name}",
-                met=vs_raw >= 0.5,
+                target=f"≥ 0.7x {raw_name}",
+                met=vs_raw >= 0.7,
                 samples={"ours": mine, raw_name: raw},
             )
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import pairwise
 from typing import Any, get_args
@@ -46,6 +46,7 @@ FUNNEL = (Stage.SCOUTED, Stage.SCREENING, Stage.EXPERIMENTING, Stage.VALIDATED, 
 
 SECONDS_PER_DAY = 86_400
 EXPERIMENT_EVENTS = get_args(experiment_rules.ExperimentEvent)
+_EXPERIMENT_KINDS = frozenset(EXPERIMENT_EVENTS)
 
 
 class _Tracked(msgspec.Struct, kw_only=True):
@@ -61,7 +62,8 @@ class _Tracked(msgspec.Struct, kw_only=True):
 class Assembler:
     """Assembly one recorded event at a time, so replay can stream the log through it.
 
-    Memory grows with the number of ideas and experiments, not with the length of the log.
+    Memory grows with the number of ideas and experiments (and their readings), not with the
+    length of the log.
     """
 
     def __init__(self, period: Period, cutoff: int) -> None:
@@ -78,46 +80,52 @@ class Assembler:
 
     def add(self, recorded: Recorded[Any]) -> None:
         """Take one event into account (events past the cut-off or the period's end are not)."""
-        if recorded.position > self.cutoff:
+        self.take(recorded.position, recorded.occurred_at, recorded.event)
+
+    def take(self, position: int, occurred_at: datetime, event: Any) -> None:
+        """``add`` for a reader that decodes only what assembly looks at: the event's position,
+        when it happened and the event itself."""
+        if position > self.cutoff:
             return
-        event = recorded.event
-        if isinstance(event, ReleasePublished):
+        kind = type(event)  # events are exact classes: one lookup instead of a match per event
+        if kind is ReleasePublished:
             # An earlier period's release counts however late it was published: what it
             # shipped is shipped.
             self._released.update(item.idea_id for item in event.bundle.items)
             return
-        if recorded.occurred_at >= self.period.end:
+        if occurred_at >= self.period.end:
             return
-        during = recorded.occurred_at >= self.period.start
-        match event:
-            case idea_rules.IdeaSubmitted():
-                self._ideas[event.idea_id] = _Tracked(
-                    state=idea_rules.evolve(idea_rules.initial_state(), event),
-                    scouted_at=recorded.occurred_at,
-                )
-                if during:
-                    self._scouted.append(event)
-                    self._reached[Stage.SCOUTED].add(event.idea_id)
-                return
-            case experiment_rules.ExperimentStarted() if during:
+        during = occurred_at >= self.period.start
+        if kind in _EXPERIMENT_KINDS:
+            if during and kind is experiment_rules.ExperimentStarted:
                 self._started += 1
-            case experiment_rules.ExperimentConcluded() if during:
+            elif during and kind is experiment_rules.ExperimentConcluded:
                 self._concluded += 1
-        if isinstance(event, EXPERIMENT_EVENTS):
-            previous = self._experiments.get(event.experiment_id, experiment_rules.initial_state())
-            self._experiments[event.experiment_id] = experiment_rules.evolve(previous, event)
+            experiments = self._experiments
+            previous = experiments.get(event.experiment_id) or experiment_rules.initial_state()
+            experiments[event.experiment_id] = experiment_rules.evolve(previous, event)
+            return
+        if kind is idea_rules.IdeaSubmitted:
+            self._ideas[event.idea_id] = _Tracked(
+                state=idea_rules.evolve(idea_rules.initial_state(), event),
+                scouted_at=occurred_at,
+            )
+            if during:
+                self._scouted.append(event)
+                self._reached[Stage.SCOUTED].add(event.idea_id)
             return
         tracked = self._ideas.get(getattr(event, "idea_id", ""))
         if tracked is not None:
-            self._evolve_idea(tracked, recorded, during)
+            self._evolve_idea(tracked, event, occurred_at, during)
 
-    def _evolve_idea(self, tracked: _Tracked, recorded: Recorded[Any], during: bool) -> None:
-        event = recorded.event
+    def _evolve_idea(
+        self, tracked: _Tracked, event: Any, occurred_at: datetime, during: bool
+    ) -> None:
         before = tracked.state.stage
         tracked.state = idea_rules.evolve(tracked.state, event)
         match event:
             case idea_rules.IdeaValidated():
-                tracked.validated_at = recorded.occurred_at
+                tracked.validated_at = occurred_at
                 tracked.validated_by = event.experiment_id
                 tracked.validation_reason = event.reason
             case idea_rules.IdeaRejected() if during:
@@ -126,7 +134,7 @@ class Assembler:
                         idea_id=event.idea_id,
                         title=tracked.state.title,
                         reason=event.reason,
-                        stopped_at=recorded.occurred_at,
+                        stopped_at=occurred_at,
                         experiment_id=event.experiment_id,
                     )
                 )
@@ -134,11 +142,14 @@ class Assembler:
         if during and after is not before and after in self._reached:
             self._reached[after].add(tracked.state.id)
 
+    def _experiment(self, experiment_id: str | None) -> experiment_rules.Experiment | None:
+        return self._experiments.get(experiment_id or "")
+
     def result(self) -> Assembly:
         """The bundle, and the ideas that would not ship with it and why."""
         ideas, period = self._ideas, self.period
         items = tuple(
-            _item(tracked, self._experiments)
+            _item(tracked, self._experiment)
             for idea_id, tracked in sorted(ideas.items(), key=lambda pair: _shipping_order(pair[1]))
             if idea_id not in self._released and _ships(tracked.state)
         )
@@ -189,11 +200,13 @@ def _blocker(idea: idea_rules.Idea) -> list[Blocked]:
     return [Blocked(idea_id=idea.id, title=idea.title, stage=idea.stage, reason=reason)]
 
 
-def _item(tracked: _Tracked, experiments: dict[str, experiment_rules.Experiment]) -> ReleaseItem:
+def _item(
+    tracked: _Tracked, experiment_of: Callable[[str | None], experiment_rules.Experiment | None]
+) -> ReleaseItem:
     idea = tracked.state
     assert idea.provenance is not None
     assert tracked.validated_at is not None
-    experiment = experiments.get(tracked.validated_by or "")
+    experiment = experiment_of(tracked.validated_by)
     return ReleaseItem(
         idea_id=idea.id,
         title=idea.title,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -81,7 +85,7 @@ def apply(connection: Connection, envelope: Recorded) -> None:
         case ExperimentStarted():
             _started(connection, envelope, event)
         case MeasurementRecorded():
-            _measured(connection, envelope, event)
+            apply_measurements(connection, (envelope,))
         case MeasurementCorrected():
             connection.execute(
                 measurements_view.update()
@@ -170,21 +174,104 @@ def _metric_row(experiment_id: str, ordinal: int, metric: MetricDefinition) -> d
     }
 
 
-def _measured(connection: Connection, envelope: Recorded, event: MeasurementRecorded) -> None:
-    connection.execute(
-        measurements_view.insert().values(
-            experiment_id=event.experiment_id,
-            version=envelope.version,
-            metric=event.metric,
-            position=envelope.position,
-            value=event.value,
-            measured_at=event.measured_at,
-            recorded_by=envelope.actor,
-            recorded_at=envelope.at,
-        )
+_INSERT_MEASUREMENT = measurements_view.insert()
+_CURRENT_METRICS = sa.select(metrics_view).where(
+    metrics_view.c.experiment_id.in_(sa.bindparam("experiment_ids", expanding=True))
+)
+_UPDATE_METRIC = (
+    metrics_view.update()
+    .where(
+        (metrics_view.c.experiment_id == sa.bindparam("key_experiment"))
+        & (metrics_view.c.name == sa.bindparam("key_metric"))
     )
-    _summarise(connection, event.experiment_id, event.metric)
-    _touch(connection, envelope, event.experiment_id)
+    .values(
+        measurement_count=sa.bindparam("measurement_count"),
+        latest_value=sa.bindparam("latest_value"),
+        latest_measured_at=sa.bindparam("latest_measured_at"),
+        change_pct=sa.bindparam("change_pct"),
+        target_met=sa.bindparam("target_met"),
+    )
+)
+_TOUCH = (
+    experiments_view.update()
+    .where(experiments_view.c.experiment_id == sa.bindparam("key_experiment"))
+    .values(version=sa.bindparam("version"), last_position=sa.bindparam("last_position"))
+)
+"""Statements built once: each execution then skips SQLAlchemy's statement building."""
+
+
+def apply_measurements(connection: Connection, envelopes: Sequence[Recorded]) -> None:
+    """Project a run of ``MeasurementRecorded`` events in a handful of statements.
+
+    The result equals applying them one by one: measurements are inserted in one
+    ``executemany``; each metric's count and latest value are carried on from its current
+    summary (a later version wins a tie on the date, as in ``_summarise``), and each
+    experiment keeps the version and position of its last event.
+    """
+    if not envelopes:
+        return
+    rows: list[dict[str, object]] = []
+    latest: dict[tuple[str, str], tuple[datetime, int, float]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    touched: dict[str, dict[str, object]] = {}
+    for envelope in envelopes:
+        event: MeasurementRecorded = envelope.event
+        key = (event.experiment_id, event.metric)
+        rows.append(
+            {
+                "experiment_id": event.experiment_id,
+                "version": envelope.version,
+                "metric": event.metric,
+                "position": envelope.position,
+                "value": event.value,
+                "measured_at": event.measured_at,
+                "recorded_by": envelope.actor,
+                "recorded_at": envelope.at,
+            }
+        )
+        counts[key] = counts.get(key, 0) + 1
+        candidate = (event.measured_at, envelope.version, event.value)
+        best = latest.get(key)
+        if best is None or candidate[:2] >= best[:2]:
+            latest[key] = candidate
+        touched[event.experiment_id] = {
+            "key_experiment": event.experiment_id,
+            "version": envelope.version,
+            "last_position": envelope.position,
+        }
+    connection.execute(_INSERT_MEASUREMENT, rows)
+    current = {
+        (row.experiment_id, row.name): row
+        for row in connection.execute(_CURRENT_METRICS, {"experiment_ids": list(touched)})
+    }
+    summaries = []
+    for key, (measured_at, _version, value) in latest.items():
+        metric = current[key]
+        if metric.latest_measured_at is not None and measured_at < metric.latest_measured_at:
+            measured_at, value = metric.latest_measured_at, metric.latest_value
+        summaries.append(
+            {
+                "key_experiment": key[0],
+                "key_metric": key[1],
+                "measurement_count": metric.measurement_count + counts[key],
+                "latest_value": value,
+                "latest_measured_at": measured_at,
+                "change_pct": change_pct(metric.baseline, value),
+                "target_met": target_met(_definition(metric), value),
+            }
+        )
+    connection.execute(_UPDATE_METRIC, summaries)
+    connection.execute(_TOUCH, list(touched.values()))
+
+
+def _definition(metric: sa.Row[Any]) -> MetricDefinition:
+    return MetricDefinition(
+        name=metric.name,
+        unit=metric.unit,
+        baseline=metric.baseline,
+        target=metric.target,
+        direction=Direction(metric.direction),
+    )
 
 
 def _summarise(connection: Connection, experiment_id: str, name: str) -> None:
@@ -201,13 +288,7 @@ def _summarise(connection: Connection, experiment_id: str, name: str) -> None:
         .order_by(m.measured_at.desc(), m.version.desc())
         .limit(1)
     ).one()
-    definition = MetricDefinition(
-        name=metric.name,
-        unit=metric.unit,
-        baseline=metric.baseline,
-        target=metric.target,
-        direction=Direction(metric.direction),
-    )
+    definition = _definition(metric)
     connection.execute(
         metrics_view.update()
         .where(where)

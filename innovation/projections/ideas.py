@@ -222,33 +222,34 @@ def _submitted(connection: Connection, envelope: Recorded, event: IdeaSubmitted)
     )
     provenance = event.provenance
     connection.execute(
-        ideas_view.insert().values(
-            idea_id=event.idea_id,
-            title=event.title,
-            summary=event.summary,
-            stage=str(Stage.SCOUTED),
-            source_kind=str(provenance.source_kind),
-            organisation=provenance.organisation,
-            country=provenance.country,
-            url=provenance.url,
-            external=provenance.external,
-            themes=list(event.themes),
-            uses_ai=event.uses_ai,
-            uses_personal_data=event.uses_personal_data,
-            scout=event.scout,
-            submitted_by=envelope.actor,
-            submitted_at=envelope.at,
-            updated_at=envelope.at,
-            stage_changed_at=envelope.at,
-            version=envelope.version,
-            last_position=envelope.position,
-            experiment_count=0,
-            ethics_status=str(rules.ethics_status(facts)),
-            passes_ethics_gate=rules.passes_ethics_gate(facts),
-            ethics_requested=False,
-            ethics_verdict_version=0,
-            last_material_version=envelope.version,
-        )
+        _INSERT_IDEA,
+        {
+            "idea_id": event.idea_id,
+            "title": event.title,
+            "summary": event.summary,
+            "stage": str(Stage.SCOUTED),
+            "source_kind": str(provenance.source_kind),
+            "organisation": provenance.organisation,
+            "country": provenance.country,
+            "url": provenance.url,
+            "external": provenance.external,
+            "themes": list(event.themes),
+            "uses_ai": event.uses_ai,
+            "uses_personal_data": event.uses_personal_data,
+            "scout": event.scout,
+            "submitted_by": envelope.actor,
+            "submitted_at": envelope.at,
+            "updated_at": envelope.at,
+            "stage_changed_at": envelope.at,
+            "version": envelope.version,
+            "last_position": envelope.position,
+            "experiment_count": 0,
+            "ethics_status": str(rules.ethics_status(facts)),
+            "passes_ethics_gate": rules.passes_ethics_gate(facts),
+            "ethics_requested": False,
+            "ethics_verdict_version": 0,
+            "last_material_version": envelope.version,
+        },
     )
     _set_themes(connection, event.idea_id, event.themes)
     _history(connection, envelope, event.idea_id, None, Stage.SCOUTED, None)
@@ -287,14 +288,15 @@ def _scored(connection: Connection, envelope: Recorded, event: IdeaScored) -> No
         "rice": event.rice,
     }
     connection.execute(
-        idea_scores_view.insert().values(
-            idea_id=event.idea_id,
-            version=envelope.version,
-            position=envelope.position,
-            scored_by=envelope.actor,
-            scored_at=envelope.at,
+        _INSERT_SCORE,
+        {
+            "idea_id": event.idea_id,
+            "version": envelope.version,
+            "position": envelope.position,
+            "scored_by": envelope.actor,
+            "scored_at": envelope.at,
             **values,
-        )
+        },
     )
     _touch(connection, envelope, event.idea_id, scored_at=envelope.at, **values)
 
@@ -311,11 +313,7 @@ def _moved(
     **changes: object,
 ) -> None:
     if from_stage is None:
-        from_stage = Stage(
-            connection.execute(
-                sa.select(ideas_view.c.stage).where(ideas_view.c.idea_id == idea_id)
-            ).scalar_one()
-        )
+        from_stage = Stage(connection.execute(_STAGE, {"idea_id": idea_id}).scalar_one())
     _history(connection, envelope, idea_id, from_stage, to_stage, reason, experiment_id)
     _touch(
         connection, envelope, idea_id, stage=str(to_stage), stage_changed_at=envelope.at, **changes
@@ -324,9 +322,7 @@ def _moved(
 
 def _ethics(connection: Connection, envelope: Recorded, idea_id: str, **changes: object) -> None:
     """Apply changes that may move the ethics status and gate, recomputed by the domain's rules."""
-    row = connection.execute(
-        sa.select(*_ETHICS_COLUMNS).where(ideas_view.c.idea_id == idea_id)
-    ).one()
+    row = connection.execute(_ETHICS_ROW, {"idea_id": idea_id}).one()
     current = dict(row._mapping)
     current.update({k: v for k, v in changes.items() if k in current})
     facts = rules.Idea(
@@ -349,16 +345,28 @@ def _ethics(connection: Connection, envelope: Recorded, idea_id: str, **changes:
 
 
 def _touch(connection: Connection, envelope: Recorded, idea_id: str, **changes: object) -> None:
-    connection.execute(
-        ideas_view.update()
-        .where(ideas_view.c.idea_id == idea_id)
-        .values(
-            version=envelope.version,
-            last_position=envelope.position,
-            updated_at=envelope.at,
-            **changes,
-        )
-    )
+    values = {
+        "version": envelope.version,
+        "last_position": envelope.position,
+        "updated_at": envelope.at,
+        **changes,
+    }
+    if any(isinstance(value, sa.ColumnElement) for value in changes.values()):
+        statement = ideas_view.update().where(ideas_view.c.idea_id == idea_id).values(**values)
+        connection.execute(statement)
+        return
+    connection.execute(_UPDATE_IDEA, {"key_idea": idea_id, **values})
+
+
+_UPDATE_IDEA = ideas_view.update().where(ideas_view.c.idea_id == sa.bindparam("key_idea"))
+"""Sets the columns its parameters name. Statements are built once: building one and its
+cache key on each event cost more than running it (a rebuild replays every event here)."""
+
+_STAGE = sa.select(ideas_view.c.stage).where(ideas_view.c.idea_id == sa.bindparam("idea_id"))
+_ETHICS_ROW = sa.select(*_ETHICS_COLUMNS).where(ideas_view.c.idea_id == sa.bindparam("idea_id"))
+_INSERT_IDEA = ideas_view.insert()
+_INSERT_HISTORY = stage_history_view.insert()
+_INSERT_SCORE = idea_scores_view.insert()
 
 
 def _set_themes(connection: Connection, idea_id: str, themes: tuple[str, ...]) -> None:
@@ -379,17 +387,18 @@ def _history(
     experiment_id: str | None = None,
 ) -> None:
     connection.execute(
-        stage_history_view.insert().values(
-            idea_id=idea_id,
-            version=envelope.version,
-            position=envelope.position,
-            from_stage=None if from_stage is None else str(from_stage),
-            to_stage=str(to_stage),
-            reason=reason,
-            experiment_id=experiment_id,
-            actor=envelope.actor,
-            at=envelope.at,
-        )
+        _INSERT_HISTORY,
+        {
+            "idea_id": idea_id,
+            "version": envelope.version,
+            "position": envelope.position,
+            "from_stage": None if from_stage is None else str(from_stage),
+            "to_stage": str(to_stage),
+            "reason": reason,
+            "experiment_id": experiment_id,
+            "actor": envelope.actor,
+            "at": envelope.at,
+        },
     )
 
 

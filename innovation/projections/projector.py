@@ -21,10 +21,13 @@ import innovation.projections.experiments as experiments
 import innovation.projections.ideas as ideas
 import innovation.projections.releases as releases
 import innovation.projections.search as search
+from innovation.domain.experiments import MeasurementRecorded
 from innovation.domain.recorded import Recorded
-from innovation.store import Mapper, Recorder, replay
+from innovation.store import Mapper, Recorder
+from innovation.store.readers import replay_pages
 
 PROJECTIONS = (ideas, experiments, ethics, search, releases)
+OTHERS_OF_MEASUREMENTS = tuple(p for p in PROJECTIONS if p is not experiments)
 TABLES: tuple[sa.Table, ...] = (
     *ideas.TABLES,
     *experiments.TABLES,
@@ -41,9 +44,24 @@ class Projector:
         self.mapper = mapper
 
     def apply(self, connection: Connection, events: Iterable[Recorded[Any]]) -> None:
+        """Apply events in order; a run of measurements reaches its read model in one go.
+
+        No other read model reads the experiments' tables, so holding a run of
+        ``MeasurementRecorded`` back until the next other event changes nothing but speed.
+        """
+        measurements: list[Recorded[Any]] = []
         for envelope in events:
+            if isinstance(envelope.event, MeasurementRecorded):
+                measurements.append(envelope)
+                for projection in OTHERS_OF_MEASUREMENTS:
+                    projection.apply(connection, envelope)
+                continue
+            if measurements:
+                experiments.apply_measurements(connection, measurements)
+                measurements = []
             for projection in PROJECTIONS:
                 projection.apply(connection, envelope)
+        experiments.apply_measurements(connection, measurements)
 
     def rebuild(
         self,
@@ -56,10 +74,10 @@ class Projector:
         clear(connection)
         total = recorder.last_position(connection)
         done = 0
-        for record in replay(connection, recorder, up_to=total, page_size=page_size):
-            self.apply(connection, (self.mapper.recorded(record),))
-            done += 1
-            if progress is not None and (done % page_size == 0 or done == total):
+        for page in replay_pages(connection, recorder, up_to=total, page_size=page_size):
+            self.apply(connection, [self.mapper.recorded(record) for record in page])
+            done += len(page)
+            if progress is not None:
                 progress(done, total)
         return done
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from functools import lru_cache
 
 import msgspec
 import snowballstemmer
@@ -33,7 +35,7 @@ from innovation.projections.ideas import ideas_view
 
 MAX_TERMS = 32
 CANDIDATES = 25
-_stemmer = snowballstemmer.stemmer("english")
+_local = threading.local()
 # Words that say nothing about what an idea is about.
 _STOPWORDS = frozenset(
     (
@@ -125,7 +127,20 @@ def clear(connection: Connection) -> None:
 
 
 def stems(text: str) -> frozenset[str]:
-    return frozenset(_stemmer.stemWords(terms(text)))
+    return frozenset(map(stem, terms(text)))
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """A word's Snowball stem, each word stemmed once: ideas share most of their words.
+
+    A stemmer keeps the word it works on in itself, so each thread has its own (reads run on
+    several threads; one shared stemmer garbled words and failed under concurrent requests).
+    """
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:

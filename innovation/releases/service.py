@@ -20,18 +20,24 @@ import msgspec
 
 from innovation.domain.assembly import Assembler
 from innovation.domain.periods import Cadence, Period
-from innovation.domain.releases import Assembly, PeriodNotOverError, PublishRelease
+from innovation.domain.releases import (
+    Assembly,
+    PeriodNotOverError,
+    PublishRelease,
+    ReleasePublished,
+)
 from innovation.projections import releases as views
 from innovation.releases.charts import Chart, draw
 from innovation.releases.digest import Digest, render
 from innovation.releases.feed import with_key
 from innovation.services import Actor
 from innovation.services.pipeline import Pipeline
-from innovation.store import Log
+from innovation.store import Log, type_name
 
 log = logging.getLogger(__name__)
 
 RELEASES = uuid.UUID("3f7c2a54-9a41-4a8e-b1d2-2f1c3e8d9b10")
+RELEASE_PUBLISHED = type_name(ReleasePublished)
 SCHEDULER = Actor("system:release-scheduler", "admin")
 """Who the log says assembled a period when nobody asked by hand."""
 
@@ -95,12 +101,25 @@ class Releases:
 
     # -- assembling ---------------------------------------------------------------------------
 
-    async def _assemble_one(self, period: Period, actor: Actor, now: datetime) -> None:
+    async def _assembly(self, period: Period) -> tuple[Assembly, int]:
+        """Stream the log up to its settled position through the assembler; the cut-off.
+
+        Each row is decoded only as far as assembly looks at it: when it happened, and the
+        event unless it happened after the period (a release is always decoded, as assembly
+        counts releases published late).
+        """
         cutoff = await self.log.settled_position()
         assembler = Assembler(period, cutoff)
+        mapper, end = self.log.mapper, period.end
         async for record in self.log.replay(up_to=cutoff):
-            assembler.add(self.log.recorded(record))
-        bundle = assembler.result().bundle
+            occurred_at = mapper.occurred_at(record)
+            if occurred_at >= end and record.type != RELEASE_PUBLISHED:
+                continue
+            assembler.take(record.position, occurred_at, mapper.to_event(record))
+        return assembler.result(), cutoff
+
+    async def _assemble_one(self, period: Period, actor: Actor, now: datetime) -> None:
+        bundle = (await self._assembly(period))[0].bundle
         outcome = await self.pipeline.execute(
             PublishRelease(bundle=bundle, at=now),
             actor,
@@ -156,8 +175,5 @@ class Releases:
     async def preview(self, now: datetime) -> Preview:
         """The current period as if it closed now: candidates, and what blocks the others."""
         period = self.cadence.period_of(now)
-        cutoff = await self.log.settled_position()
-        assembler = Assembler(period, cutoff)
-        async for record in self.log.replay(up_to=cutoff):
-            assembler.add(self.log.recorded(record))
-        return Preview(period=period, assembly=assembler.result(), cutoff=cutoff)
+        assembly, cutoff = await self._assembly(period)
+        return Preview(period=period, assembly=assembly, cutoff=cutoff)

@@ -9,6 +9,7 @@ version, each lifting a decoded dict by one version) bring them up to date as th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, ClassVar
 
 import msgspec
@@ -22,6 +23,13 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 _encoder = msgspec.json.Encoder()
 _metadata_decoder = msgspec.json.Decoder(Metadata)
 _dict_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+class _Occurred(msgspec.Struct):
+    occurred_at: datetime
+
+
+_occurred_decoder = msgspec.json.Decoder(_Occurred)
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
@@ -111,6 +119,12 @@ class Mapper:
     @staticmethod
     def metadata(record: RecordedEvent) -> Metadata:
         return _metadata_decoder.decode(record.metadata)
+
+    @staticmethod
+    def occurred_at(record: RecordedEvent) -> datetime:
+        """When the event happened, and nothing else of its metadata: for readers of the whole
+        log that need only that (a third of the cost of decoding all of it)."""
+        return _occurred_decoder.decode(record.metadata).occurred_at
 
     def recorded(self, record: RecordedEvent) -> Recorded[msgspec.Struct]:
         """A row of the log as pure code sees it: the event, its place, its metadata."""

@@ -55,11 +55,19 @@ def replay(
     ``up_to`` must be settled: from ``Log.settled_position``, or the log's end inside a
     transaction whose locks keep every writer out (the projection rebuild).
     """
+    for page in replay_pages(connection, recorder, up_to=up_to, after=after, page_size=page_size):
+        yield from page
+
+
+def replay_pages(
+    connection: Connection, recorder: Recorder, *, up_to: int, after: int = 0, page_size: int = PAGE
+) -> Iterator[list[RecordedEvent]]:
+    """``replay`` a page at a time, for readers that handle a page in one go."""
     while after < up_to:
         page = recorder.read_range(connection, after, page_size, upto=up_to)
         if not page:
             return
-        yield from page
+        yield page
         after = page[-1].position
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
+from types import SimpleNamespace
 
 import pytest
 
+from innovation.domain.experiments import RecordMeasurement
 from innovation.domain.ideas import (
     AdvanceIdea,
     RecordEthicsReview,
@@ -14,6 +17,7 @@ from innovation.domain.ideas import (
 )
 from innovation.domain.values import Stage, Verdict
 from innovation.projections import queues, views
+from innovation.projections.experiments import metrics_view
 from innovation.projections.history import history
 from innovation.projections.paging import Window
 from innovation.projections.projector import snapshot_tables
@@ -47,6 +51,48 @@ async def test_rebuilt_read_models_equal_the_incrementally_built_ones(world: Wor
     assert rebuilt == incremental
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     assert seen[-1] == (replayed, replayed)
+
+
+async def test_a_page_of_measurements_summarises_each_metric_as_one_by_one_would(world: World):
+    idea_id = await world.submit()
+    await world.screen(idea_id)
+    experiment_id = await world.start(idea_id)
+    day = world.clock.now
+    # Dated out of order, and two on the same date: the later recorded counts.
+    for value, days in ((55, 2), (70, 5), (52, 1), (61, 5), (58, 3)):
+        await world.run(
+            RecordMeasurement(
+                experiment_id=experiment_id,
+                metric="first-call resolution",
+                value=value,
+                measured_at=day + timedelta(days=days),
+                now=day + timedelta(days=6),
+            )
+        )
+    await world.measure(experiment_id, "daily network alarms", 280)
+    await world.measure(experiment_id, "daily network alarms", 310)
+    database, services = world.services.database, world.services
+    incremental = await database.read(snapshot_tables)
+
+    for page_size in (1000, 3):
+        await database.write(
+            partial(
+                services.projector.rebuild, recorder=services.store.recorder, page_size=page_size
+            )
+        )
+        assert await database.read(snapshot_tables) == incremental
+
+    metrics = {row.name: row for row in incremental_metrics(incremental, experiment_id)}
+    assert metrics["first-call resolution"].latest_value == 61
+    assert metrics["first-call resolution"].measurement_count == 5
+    assert metrics["daily network alarms"].latest_value == 310
+    assert metrics["daily network alarms"].measurement_count == 2
+
+
+def incremental_metrics(snapshot: dict[str, list[tuple[object, ...]]], experiment_id: str) -> list:
+    columns = [column.name for column in metrics_view.columns]
+    rows = [dict(zip(columns, row, strict=True)) for row in snapshot["metrics_view"]]
+    return [SimpleNamespace(**row) for row in rows if row["experiment_id"] == experiment_id]
 
 
 async def test_a_rebuild_repairs_a_damaged_read_model(world: World):

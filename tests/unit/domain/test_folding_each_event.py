@@ -12,7 +12,6 @@ from msgspec.structs import replace
 
 from innovation.domain import (
     Decision,
-    Direction,
     DuplicateAbsorbed,
     EthicsReviewRecorded,
     EthicsReviewRequested,
@@ -34,9 +33,7 @@ from innovation.domain import (
     IdeaScored,
     IdeaSubmitted,
     IdeaValidated,
-    MeasurementCorrected,
     MetricAdded,
-    MetricDefinition,
     Outcome,
     Reading,
     Stage,
@@ -47,6 +44,7 @@ from innovation.domain import (
 )
 from tests.unit.domain.examples import (
     EXPERIMENT,
+    HANDLING,
     IDEA,
     OTHER_EXPERIMENT,
     OTHER_IDEA,
@@ -64,6 +62,7 @@ from tests.unit.domain.examples import (
     submitted,
     validated,
 )
+from tests.unit.domain.test_measurement_dates_and_corrections import corrected
 
 ALARMS = "network alarms per day"
 SATISFACTION = "customer satisfaction"
@@ -91,9 +90,12 @@ def concluded(note: str | None) -> ExperimentConcluded:
     )
 
 
-HANDLING = MetricDefinition(
-    name="handling time", unit="s", baseline=300, target=240, direction=Direction.LOWER_IS_BETTER
-)
+AMENDED_PILOT: dict[str, Any] = {
+    "hypothesis": "Advisers solve more calls at once with the procedure on screen.",
+    "pilot_site": "Brussels contact centre",
+    "starts_on": date(2026, 3, 2),
+    "ends_on": date(2026, 7, 31),
+}
 SCORED = [*scouted(), IdeaScored(idea_id=IDEA, score=score(), rice=score().rice)]
 MATERIAL_REVISIONS: dict[str, dict[str, Any]] = {
     "title": {"title": "Real-time call assistant"},
@@ -227,44 +229,18 @@ EXPERIMENT_FOLDS: dict[str, Fold] = {
     ),
     "correction of a measurement": (
         [started(), measured(ALARMS, 500.0, day=10), measured(SATISFACTION, 7.5, day=12)],
-        MeasurementCorrected(
-            experiment_id=EXPERIMENT,
-            measurement=2,
-            metric=ALARMS,
-            value=450.0,
-            measured_at=datetime(2026, 4, 11, 12, 0, tzinfo=UTC),
-            reason="Counted twice.",
-        ),
+        corrected(2, 450.0, day=11),
         {"readings": (reading(2, ALARMS, 450.0, day=11), reading(3, SATISFACTION, 7.5, day=12))},
     ),
     "correction of the second measurement of a metric": (
         [started(), measured(ALARMS, 500.0, day=10), measured(ALARMS, 480.0, day=11)],
-        MeasurementCorrected(
-            experiment_id=EXPERIMENT,
-            measurement=3,
-            metric=ALARMS,
-            value=470.0,
-            measured_at=datetime(2026, 4, 11, 12, 0, tzinfo=UTC),
-            reason="Counted twice.",
-        ),
+        corrected(3, 470.0, day=11),
         {"readings": (reading(2, ALARMS, 500.0, day=10), reading(3, ALARMS, 470.0, day=11))},
     ),
     "amendment": (
         [started(), measured(ALARMS, 500.0, day=10)],
-        ExperimentAmended(
-            experiment_id=EXPERIMENT,
-            hypothesis="Advisers solve more calls at once with the procedure on screen.",
-            pilot_site="Brussels contact centre",
-            starts_on=date(2026, 3, 2),
-            ends_on=date(2026, 7, 31),
-            reason="The Luxembourg centre closes for works.",
-        ),
-        {
-            "hypothesis": "Advisers solve more calls at once with the procedure on screen.",
-            "pilot_site": "Brussels contact centre",
-            "starts_on": date(2026, 3, 2),
-            "ends_on": date(2026, 7, 31),
-        },
+        ExperimentAmended(experiment_id=EXPERIMENT, reason="Works.", **AMENDED_PILOT),
+        AMENDED_PILOT,
     ),
     "added metric": (
         [started()],

@@ -24,12 +24,10 @@ from innovation.domain import (
     ConcludeExperiment,
     CorrectMeasurement,
     Decision,
-    Direction,
     Event,
     ExperimentConcluded,
     MarkReleased,
     MergeIdea,
-    MetricDefinition,
     Outcome,
     OverrideValidation,
     RecordMeasurement,
@@ -42,6 +40,7 @@ from innovation.domain import (
 )
 from tests.unit.domain.examples import (
     EXPERIMENT,
+    HANDLING,
     IDEA,
     OTHER_IDEA,
     RELEASE,
@@ -80,21 +79,16 @@ REVISIONS: dict[str, dict[str, Any]] = {
     },
 }
 
-AMENDMENTS: dict[str, dict[str, Any]] = {
-    "hypothesis": {"hypothesis": "Advisers solve more calls at once with the procedure on screen."},
-    "pilot_site": {"pilot_site": "Brussels contact centre"},
-    "starts_on": {"starts_on": date(2026, 3, 2)},
-    "ends_on": {"ends_on": date(2026, 7, 31)},
-    "everything": {
-        "hypothesis": "Advisers solve more calls at once with the procedure on screen.",
-        "pilot_site": "Brussels contact centre",
-        "starts_on": date(2026, 3, 2),
-        "ends_on": date(2026, 7, 31),
-    },
+AMENDED: dict[str, Any] = {
+    "hypothesis": "Advisers solve more calls at once with the procedure on screen.",
+    "pilot_site": "Brussels contact centre",
+    "starts_on": date(2026, 3, 2),
+    "ends_on": date(2026, 7, 31),
 }
-HANDLING = MetricDefinition(
-    name="handling time", unit="s", baseline=300, target=240, direction=Direction.LOWER_IS_BETTER
-)
+AMENDMENTS: dict[str, dict[str, Any]] = {
+    **{field: {field: value} for field, value in AMENDED.items()},
+    "everything": AMENDED,
+}
 
 CONCLUSIONS: dict[str, tuple[Outcome, Decision]] = {
     "scale": (Outcome.VALIDATED, Decision.SCALE),

@@ -11,7 +11,6 @@ import pytest
 from innovation.domain import (
     AddMetric,
     AmendExperiment,
-    Direction,
     Event,
     ExperimentAlreadyConcludedError,
     ExperimentAlreadyMeasuredError,
@@ -21,7 +20,6 @@ from innovation.domain import (
     InvalidInputError,
     InvalidTransitionError,
     MetricAdded,
-    MetricDefinition,
     RejectIdea,
     ReopenIdea,
     Stage,
@@ -29,6 +27,7 @@ from innovation.domain import (
 )
 from tests.unit.domain.examples import (
     EXPERIMENT,
+    HANDLING,
     IDEA,
     SATISFACTION,
     measured,
@@ -45,9 +44,6 @@ from tests.unit.domain.scenario import given
 from tests.unit.domain.test_experiments import ALARMS, conclude
 
 REASON = "The partner cut its price by half."
-HANDLING = MetricDefinition(
-    name="handling time", unit="s", baseline=300, target=240, direction=Direction.LOWER_IS_BETTER
-)
 
 
 def reopen(reason: str = REASON) -> ReopenIdea:

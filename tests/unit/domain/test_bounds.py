@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from innovation.domain import (
+    AddMetric,
     AdvanceIdea,
     AmendExperiment,
     ApplyConclusion,
@@ -63,6 +65,9 @@ class Probe:
     """A real number: the value just past a limit is the next float, not the next integer."""
     signed: bool = False
     """A number that can go below zero, unlike a length or a count."""
+    adds_one: bool = False
+    """A count that the command raises by one: it never comes near its least, so only the most
+    is probed (the value is the count once the command is done)."""
 
 
 def text(size: int) -> str:
@@ -144,6 +149,25 @@ def started_with(definition: MetricDefinition) -> tuple[list[Event], Any]:
     return nothing_before(start(metrics=(definition,)))
 
 
+def added(definition: MetricDefinition) -> tuple[list[Event], Any]:
+    """``definition``, under a name of its own, added to a pilot that has measured nothing."""
+    new = replace(definition, name="handling time")
+    return after([started()])(AddMetric(experiment_id=EXPERIMENT, metric=new))
+
+
+def amending(**changes: Any) -> tuple[list[Event], Any]:
+    reason = "The Luxembourg centre closes for works."
+    return after([started()])(AmendExperiment(experiment_id=EXPERIMENT, reason=reason, **changes))
+
+
+def holding(count: int) -> tuple[list[Event], Any]:
+    """A pilot of ``count - 1`` metrics, and one more added."""
+    metrics = tuple(metric(name=name) for name in names("metric ", count - 1))
+    return after([started(metrics=metrics)])(
+        AddMetric(experiment_id=EXPERIMENT, metric=metric(name="handling time"))
+    )
+
+
 def measuring(value: float) -> RecordMeasurement:
     return RecordMeasurement(
         experiment_id=EXPERIMENT,
@@ -188,6 +212,10 @@ PROBES: dict[str, list[Probe]] = {
     "url length": [
         Probe(
             "provenance.url", lambda n: nothing_before(submit(provenance=provenance(url=url(n))))
+        ),
+        Probe(
+            "provenance.url",
+            lambda n: on_scouted(ReviseIdea(idea_id=IDEA, provenance=provenance(url=url(n)))),
         ),
     ],
     "theme length": [
@@ -240,13 +268,26 @@ PROBES: dict[str, list[Probe]] = {
         Probe("note", conclude_note),
     ],
     "reviewer length": [Probe("reviewers[0]", lambda n: review(reviewers=(text(n),)))],
-    "hypothesis length": [Probe("hypothesis", lambda n: nothing_before(start(hypothesis=text(n))))],
-    "pilot site length": [Probe("pilotSite", lambda n: nothing_before(start(pilot_site=text(n))))],
+    "hypothesis length": [
+        Probe("hypothesis", lambda n: nothing_before(start(hypothesis=text(n)))),
+        Probe("hypothesis", lambda n: amending(hypothesis=text(n))),
+    ],
+    "pilot site length": [
+        Probe("pilotSite", lambda n: nothing_before(start(pilot_site=text(n)))),
+        Probe("pilotSite", lambda n: amending(pilot_site=text(n))),
+    ],
     "metric name length": [
-        Probe("metrics[0].name", lambda n: nothing_before(start(metrics=(metric(name=text(n)),))))
+        Probe("metrics[0].name", lambda n: nothing_before(start(metrics=(metric(name=text(n)),)))),
+        Probe(
+            "metric.name",
+            lambda n: after([started()])(
+                AddMetric(experiment_id=EXPERIMENT, metric=metric(name=text(n)))
+            ),
+        ),
     ],
     "metric unit length": [
-        Probe("metrics[0].unit", lambda n: nothing_before(start(metrics=(metric(unit=text(n)),))))
+        Probe("metrics[0].unit", lambda n: nothing_before(start(metrics=(metric(unit=text(n)),)))),
+        Probe("metric.unit", lambda n: added(metric(unit=text(n)))),
     ],
     "themes count": [
         Probe("themes", lambda n: nothing_before(submit(themes=names("t", n)))),
@@ -259,7 +300,8 @@ PROBES: dict[str, list[Probe]] = {
             lambda n: nothing_before(
                 start(metrics=tuple(metric(name=name) for name in names("metric ", n)))
             ),
-        )
+        ),
+        Probe("metric", holding, adds_one=True),
     ],
     "reach": [Probe("score.reach", lambda n: scored(reach=n), signed=True)],
     "confidence": [
@@ -273,6 +315,8 @@ PROBES: dict[str, list[Probe]] = {
     "metric value": [
         Probe("metrics[0].baseline", lambda v: started_with(baseline_at(v)), True, True),
         Probe("metrics[0].target", lambda v: started_with(target_at(v)), True, True),
+        Probe("metric.baseline", lambda v: added(baseline_at(v)), True, True),
+        Probe("metric.target", lambda v: added(target_at(v)), True, True),
         Probe("value", lambda v: after([started()])(measuring(v)), True, True),
         Probe("value", lambda v: on_measured(correcting(v)), True, True),
     ],
@@ -285,6 +329,15 @@ def just_past(limit: float, probe: Probe, upwards: bool) -> float:
     return limit + 1 if upwards else limit - 1
 
 
+def lower_limits(bound: Bound, probe: Probe) -> list[tuple[float, bool]]:
+    """The values at and past the least, each with whether it is accepted."""
+    if not bound.least_included:
+        return [(bound.least, False), (just_past(bound.least, probe, upwards=True), True)]
+    if bound.least > 0 or probe.signed:
+        return [(bound.least, True), (just_past(bound.least, probe, upwards=False), False)]
+    return [(bound.least, True)]
+
+
 def cases(accepted: bool) -> list[Any]:
     """(bound, probe, value) for every value on the accepted or refused side of every bound."""
     found = []
@@ -294,13 +347,8 @@ def cases(accepted: bool) -> list[Any]:
                 (bound.most, True),
                 (just_past(bound.most, probe, upwards=True), False),
             ]
-            if bound.least_included:
-                limits.append((bound.least, True))
-                if bound.least > 0 or probe.signed:
-                    limits.append((just_past(bound.least, probe, upwards=False), False))
-            else:
-                limits.append((bound.least, False))
-                limits.append((just_past(bound.least, probe, upwards=True), True))
+            if not probe.adds_one:
+                limits.extend(lower_limits(bound, probe))
             found.extend(
                 pytest.param(probe, value, id=f"{name} #{index} = {value:g}")
                 for value, ok in limits
@@ -396,3 +444,11 @@ def test_a_bound_admits_its_limits_and_nothing_past_them(bound: Bound) -> None:
     assert bound.admits(bound.least) is bound.least_included
     assert not bound.admits(math.nextafter(bound.least, -math.inf))
     assert not bound.admits(math.nan)
+
+
+def test_a_bound_that_leaves_out_its_least_refuses_it_and_admits_just_above_it() -> None:
+    bound = Bound(0, 1, least_included=False)
+
+    assert not bound.admits(0)
+    assert bound.admits(math.nextafter(0, math.inf))
+    assert bound.admits(1)

@@ -4,8 +4,8 @@ unapplied, wiped, or set when it should not be, fails."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, get_args
 
 import pytest
 from msgspec.structs import replace
@@ -17,17 +17,23 @@ from innovation.domain import (
     EthicsReviewRequested,
     Event,
     Experiment,
+    ExperimentAmended,
     ExperimentAttached,
     ExperimentConcluded,
+    ExperimentEvent,
+    ExperimentStarted,
     Idea,
+    IdeaEvent,
     IdeaMerged,
     IdeaRejected,
     IdeaReleased,
+    IdeaReopened,
     IdeaReturnedToScreening,
     IdeaRevised,
     IdeaScored,
+    IdeaSubmitted,
     IdeaValidated,
-    MeasurementCorrected,
+    MetricAdded,
     Outcome,
     Reading,
     Stage,
@@ -38,6 +44,7 @@ from innovation.domain import (
 )
 from tests.unit.domain.examples import (
     EXPERIMENT,
+    HANDLING,
     IDEA,
     OTHER_EXPERIMENT,
     OTHER_IDEA,
@@ -47,6 +54,7 @@ from tests.unit.domain.examples import (
     measured,
     on_target,
     provenance,
+    rejected,
     score,
     scouted,
     screening,
@@ -54,6 +62,7 @@ from tests.unit.domain.examples import (
     submitted,
     validated,
 )
+from tests.unit.domain.test_measurement_dates_and_corrections import corrected
 
 ALARMS = "network alarms per day"
 SATISFACTION = "customer satisfaction"
@@ -81,6 +90,12 @@ def concluded(note: str | None) -> ExperimentConcluded:
     )
 
 
+AMENDED_PILOT: dict[str, Any] = {
+    "hypothesis": "Advisers solve more calls at once with the procedure on screen.",
+    "pilot_site": "Brussels contact centre",
+    "starts_on": date(2026, 3, 2),
+    "ends_on": date(2026, 7, 31),
+}
 SCORED = [*scouted(), IdeaScored(idea_id=IDEA, score=score(), rice=score().rice)]
 MATERIAL_REVISIONS: dict[str, dict[str, Any]] = {
     "title": {"title": "Real-time call assistant"},
@@ -136,6 +151,11 @@ IDEA_FOLDS: dict[str, Fold] = {
         experimenting(),
         IdeaRejected(idea_id=IDEA, reason="Too few calls.", experiment_id=EXPERIMENT),
         {"stage": Stage.REJECTED, "rejection_reason": "Too few calls.", "running_experiment": None},
+    ),
+    "reopening": (
+        rejected(),
+        IdeaReopened(idea_id=IDEA, reason="The partner cut its price by half."),
+        {"stage": Stage.SCREENING, "rejection_reason": None},
     ),
     "merge": (
         scouted(),
@@ -209,15 +229,23 @@ EXPERIMENT_FOLDS: dict[str, Fold] = {
     ),
     "correction of a measurement": (
         [started(), measured(ALARMS, 500.0, day=10), measured(SATISFACTION, 7.5, day=12)],
-        MeasurementCorrected(
-            experiment_id=EXPERIMENT,
-            measurement=2,
-            metric=ALARMS,
-            value=450.0,
-            measured_at=datetime(2026, 4, 11, 12, 0, tzinfo=UTC),
-            reason="Counted twice.",
-        ),
+        corrected(2, 450.0, day=11),
         {"readings": (reading(2, ALARMS, 450.0, day=11), reading(3, SATISFACTION, 7.5, day=12))},
+    ),
+    "correction of the second measurement of a metric": (
+        [started(), measured(ALARMS, 500.0, day=10), measured(ALARMS, 480.0, day=11)],
+        corrected(3, 470.0, day=11),
+        {"readings": (reading(2, ALARMS, 500.0, day=10), reading(3, ALARMS, 470.0, day=11))},
+    ),
+    "amendment": (
+        [started(), measured(ALARMS, 500.0, day=10)],
+        ExperimentAmended(experiment_id=EXPERIMENT, reason="Works.", **AMENDED_PILOT),
+        AMENDED_PILOT,
+    ),
+    "added metric": (
+        [started()],
+        MetricAdded(experiment_id=EXPERIMENT, metric=HANDLING),
+        {"metrics": (*started().metrics, HANDLING)},
     ),
     **{
         f"conclusion {'with' if note else 'without'} a note": (
@@ -309,3 +337,20 @@ def test_an_experiment_folded_from_a_snapshot_is_the_one_folded_from_scratch() -
     halfway = experiments.fold(history[:2])
 
     assert experiments.fold(history[2:], halfway) == experiments.fold(history)
+
+
+@pytest.mark.parametrize(
+    ("union", "folds", "by_their_own_test"),
+    [
+        (IdeaEvent, IDEA_FOLDS, IdeaSubmitted),
+        (ExperimentEvent, EXPERIMENT_FOLDS, ExperimentStarted),
+    ],
+    ids=["idea", "experiment"],
+)
+def test_every_event_type_is_folded_by_a_case_of_its_own(
+    union: Any, folds: dict[str, Fold], by_their_own_test: type
+) -> None:
+    """A new event type needs its fold case, or the state it leaves goes unchecked."""
+    folded = {type(event) for _, event, _ in folds.values()} | {by_their_own_test}
+
+    assert folded == set(get_args(union))

@@ -151,12 +151,20 @@ def test_the_same_correction_twice_gives_no_events() -> None:
 
 def test_a_correction_names_a_measurement_the_experiment_has() -> None:
     error = (
-        given(started(), measured(ALARMS, 350.0))
+        given(started(), measured(ALARMS, 350.0), measured(ALARMS, 320.0, day=16))
         .when(correct(measurement=7))
         .then(InvalidInputError, field="measurement")
     )
 
-    assert "2" in error.message
+    assert "(its measurements: 2, 3)" in error.message
+
+
+def test_a_correction_of_an_experiment_without_measurements_says_it_has_none() -> None:
+    error = (
+        given(started()).when(correct(measurement=2)).then(InvalidInputError, field="measurement")
+    )
+
+    assert "(its measurements: none)" in error.message
 
 
 def test_a_correction_gives_its_reason() -> None:

@@ -1,23 +1,28 @@
 """A command resent unchanged, as a client retrying after a lost answer does, gives no events:
 decided once it produces its events, decided again on the state they lead to it produces none.
 
-Recording an ethics verdict is the one command that is not repeatable: a verdict answers a
-pending request, and a second verdict needs a second request (see the ethics tests).
+Two commands are not repeatable. Recording an ethics verdict: a verdict answers a pending
+request, and a second verdict needs a second request (see the ethics tests). Reopening a rejected
+idea: the idea is back in screening, where nothing is left to reopen, and a second reopening needs
+a second rejection (see the tests of undoing and upkeep).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from innovation.domain import (
     AbsorbDuplicate,
+    AddMetric,
     AdvanceIdea,
+    AmendExperiment,
     ApplyConclusion,
     BeginExperiment,
     ConcludeExperiment,
+    CorrectMeasurement,
     Decision,
     Event,
     ExperimentConcluded,
@@ -35,10 +40,12 @@ from innovation.domain import (
 )
 from tests.unit.domain.examples import (
     EXPERIMENT,
+    HANDLING,
     IDEA,
     OTHER_IDEA,
     RELEASE,
     experimenting,
+    measured,
     on_target,
     provenance,
     score,
@@ -72,11 +79,33 @@ REVISIONS: dict[str, dict[str, Any]] = {
     },
 }
 
+AMENDED: dict[str, Any] = {
+    "hypothesis": "Advisers solve more calls at once with the procedure on screen.",
+    "pilot_site": "Brussels contact centre",
+    "starts_on": date(2026, 3, 2),
+    "ends_on": date(2026, 7, 31),
+}
+AMENDMENTS: dict[str, dict[str, Any]] = {
+    **{field: {field: value} for field, value in AMENDED.items()},
+    "everything": AMENDED,
+}
+
 CONCLUSIONS: dict[str, tuple[Outcome, Decision]] = {
     "scale": (Outcome.VALIDATED, Decision.SCALE),
     "iterate": (Outcome.INCONCLUSIVE, Decision.ITERATE),
     "stop": (Outcome.INVALIDATED, Decision.STOP),
 }
+
+
+def amend(**changes: Any) -> AmendExperiment:
+    reason = "The Luxembourg centre closes for works."
+    return AmendExperiment(experiment_id=EXPERIMENT, reason=reason, **changes)
+
+
+def correct(**changes: Any) -> CorrectMeasurement:
+    reason = "The probe double-counted one router."
+    fields: dict[str, Any] = {"measurement": 2, "value": 310.0, "reason": reason, "now": NOON}
+    return CorrectMeasurement(experiment_id=EXPERIMENT, **(fields | changes))
 
 
 def apply(decision: str, note: str | None = NOTE) -> ApplyConclusion:
@@ -130,6 +159,13 @@ RESENDS: dict[str, tuple[list[Event], Any]] = {
             experiment_id=EXPERIMENT, metric=ALARMS, value=350.0, measured_at=NOON, now=NOON
         ),
     ),
+    "correct a measurement's value": ([started(), measured(ALARMS, 350.0, day=10)], correct()),
+    "correct a measurement's value and date": (
+        [started(), measured(ALARMS, 350.0, day=10)],
+        correct(measured_at=datetime(2026, 4, 11, 9, 0, tzinfo=UTC)),
+    ),
+    **{f"amend {name}": ([started()], amend(**changes)) for name, changes in AMENDMENTS.items()},
+    "add a metric": ([started()], AddMetric(experiment_id=EXPERIMENT, metric=HANDLING)),
     **{f"conclude {name} with a note": (on_target(), conclude(name)) for name in CONCLUSIONS},
     **{
         f"conclude {name} without a note": (on_target(), conclude(name, note=None))
@@ -187,3 +223,14 @@ def test_a_conclusion_resent_with_its_note_untrimmed_gives_no_events(name: str) 
     )
 
     given(on_target(), done).when(conclude(name, note=f"  {NOTE}\n")).then([])
+
+
+@pytest.mark.parametrize("field", AMENDMENTS["everything"])
+def test_amending_a_pilot_field_to_the_value_it_has_gives_no_events(field: str) -> None:
+    """After an amendment, resending any one of its fields alone changes nothing."""
+    amending = amend(**AMENDMENTS["everything"])
+    amendment = DECIDERS[AmendExperiment].decide(
+        amending, DECIDERS[AmendExperiment].fold([started()])
+    )
+
+    given(started(), amendment).when(amend(**{field: AMENDMENTS["everything"][field]})).then([])

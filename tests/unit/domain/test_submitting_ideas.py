@@ -60,6 +60,8 @@ def test_a_submission_with_several_bad_values_is_refused_naming_each_of_them() -
         "provenance.organisation",
         "provenance.country",
     ]
+    assert error.field == "title"
+    assert error.message == "; ".join(each.message for each in error.errors)
 
 
 def test_a_submission_with_one_bad_value_is_refused_naming_that_one() -> None:

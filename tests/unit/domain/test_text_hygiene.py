@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from innovation.domain import InvalidInputError, RejectIdea
-from innovation.domain.values import validate_url
+from innovation.domain.bounds import Bound
+from innovation.domain.values import LONG_TEXT, validate_text, validate_url
 from tests.unit.domain.examples import (
     IDEA,
     provenance,
@@ -28,6 +29,7 @@ HIDDEN = {
     "right-to-left mark": "\u200f",
     "byte-order mark": "\ufeff",
     "line separator": "\u2028",
+    "paragraph separator": "\u2029",
     "lone surrogate": "\ud800",
 }
 
@@ -59,6 +61,27 @@ def test_long_text_refuses_the_same_characters(character: str) -> None:
 )
 def test_every_short_text_is_checked(field: str, changes: dict[str, object]) -> None:
     given().when(submit(**changes)).then(InvalidInputError, field=field)
+
+
+@pytest.mark.parametrize("character", HIDDEN.values(), ids=HIDDEN.keys())
+def test_long_text_refuses_a_hidden_character_after_its_newlines_and_tabs(character: str) -> None:
+    given().when(submit(summary=f"Listen to calls.\n\tThen {character}help.")).then(
+        InvalidInputError, field="summary"
+    )
+
+
+def test_text_is_long_from_a_limit_of_a_thousand_characters() -> None:
+    assert validate_text("First line.\r\nSecond line.", "note", Bound(0, LONG_TEXT)) == (
+        "First line.\nSecond line."
+    )
+    with pytest.raises(InvalidInputError):
+        validate_text("First line.\nSecond line.", "note", Bound(0, LONG_TEXT - 1))
+
+
+def test_a_windows_line_end_in_a_title_is_refused_as_it_was_sent() -> None:
+    error = given().when(submit(title="Call\r\nassistant")).then(InvalidInputError, field="title")
+
+    assert "U+000D" in error.message
 
 
 def test_long_text_keeps_its_newlines_and_tabs() -> None:
@@ -109,6 +132,7 @@ def test_an_address_that_is_not_a_plain_http_url_is_refused(url: str) -> None:
         validate_url(url)
 
     assert caught.value.field == "provenance.url"
+    assert caught.value.message.startswith("provenance.url must be")
 
 
 def test_an_address_with_a_query_and_fragment_is_fine() -> None:

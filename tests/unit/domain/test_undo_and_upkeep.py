@@ -11,7 +11,6 @@ import pytest
 from innovation.domain import (
     AddMetric,
     AmendExperiment,
-    Direction,
     Event,
     ExperimentAlreadyConcludedError,
     ExperimentAlreadyMeasuredError,
@@ -21,7 +20,6 @@ from innovation.domain import (
     InvalidInputError,
     InvalidTransitionError,
     MetricAdded,
-    MetricDefinition,
     RejectIdea,
     ReopenIdea,
     Stage,
@@ -29,6 +27,7 @@ from innovation.domain import (
 )
 from tests.unit.domain.examples import (
     EXPERIMENT,
+    HANDLING,
     IDEA,
     SATISFACTION,
     measured,
@@ -45,9 +44,6 @@ from tests.unit.domain.scenario import given
 from tests.unit.domain.test_experiments import ALARMS, conclude
 
 REASON = "The partner cut its price by half."
-HANDLING = MetricDefinition(
-    name="handling time", unit="s", baseline=300, target=240, direction=Direction.LOWER_IS_BETTER
-)
 
 
 def reopen(reason: str = REASON) -> ReopenIdea:
@@ -93,7 +89,7 @@ def test_a_lead_reopens_a_rejected_idea_into_screening() -> None:
     "history", [screening(), merged(), released()], ids=["screening", "merged", "released"]
 )
 def test_only_a_rejected_idea_is_reopened(history: list[Event]) -> None:
-    given(history).when(reopen()).then(InvalidTransitionError)
+    given(history).when(reopen()).then(InvalidTransitionError, to_stage=Stage.SCREENING)
 
 
 def test_a_reopening_gives_its_reason() -> None:
@@ -155,6 +151,11 @@ def test_an_invalid_amendment_is_refused_naming_the_field(
     given(started()).when(amend(**changes)).then(InvalidInputError, field=field)
 
 
+def test_a_pilot_may_be_amended_to_last_a_single_day() -> None:
+    one_day = start().starts_on
+    given(started()).when(amend(ends_on=one_day)).then([amended(ends_on=one_day)])
+
+
 def test_a_pilot_does_not_start_after_its_first_measurement() -> None:
     given(started(), measured(ALARMS, 500.0, day=10)).when(amend(starts_on=date(2026, 4, 11))).then(
         InvalidInputError, field="startsOn"
@@ -194,6 +195,12 @@ def test_a_metric_is_not_added_once_something_was_measured() -> None:
     given(started(), measured(ALARMS, 500.0)).when(
         AddMetric(experiment_id=EXPERIMENT, metric=HANDLING)
     ).then(ExperimentAlreadyMeasuredError)
+
+
+def test_a_metric_is_not_added_to_a_concluded_pilot() -> None:
+    given(concluded_history()).when(AddMetric(experiment_id=EXPERIMENT, metric=HANDLING)).then(
+        ExperimentAlreadyConcludedError
+    )
 
 
 def test_an_added_metric_has_a_name_of_its_own() -> None:

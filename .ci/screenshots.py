@@ -70,7 +70,7 @@ async def main() -> None:
     try:
         lead = (await wait_for(service.stdout, r"^\s+lead\s+\S+\s+(inv_\S+)"))[1]
         key = (await wait_for(service.stdout, r"^Releases: \S+\?key=(fk_\S+)"))[1]
-        await wait_for(service.stdout, r"Application startup complete")
+        await wait_for(service.stdout, r"Uvicorn running on")
         base = f"http://127.0.0.1:{port}"
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)

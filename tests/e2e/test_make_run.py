@@ -68,7 +68,7 @@ async def test_make_run_serves_the_demo_with_working_tokens_and_feed_key(databas
                 tokens[role] = (await read_until(process.stdout, pattern, seen))[1]
             lead = tokens["lead"]
             key = (await read_until(process.stdout, r"^Releases: \S+\?key=(fk_\S+)", seen))[1]
-            await read_until(process.stdout, r"Application startup complete", seen)
+            await read_until(process.stdout, r"Uvicorn running on", seen)
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             health = await client.get("/health")

@@ -27,7 +27,7 @@ from strawberry.litestar import BaseContext, make_graphql_controller
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
-from innovation.api.app import create_app
+from innovation.api.app import answers_cache, create_app
 from innovation.api.context import Context
 from innovation.api.graphql import graphql_controller
 from innovation.api.ideas import SubmitIdeaInput, SubmitIdeaPayload
@@ -168,7 +168,7 @@ def bench_graphql_controller() -> type:
         config=product.config,
         extensions=product.extensions,
     )
-    controller = graphql_controller(schema)
+    controller = graphql_controller(schema, answers_cache(get_settings().api))
     return type("BenchGraphQLController", (controller,), {"path": BENCH_GRAPHQL})
 
 

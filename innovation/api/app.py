@@ -24,7 +24,7 @@ from innovation.api.graphql import GRAPHQL_PATH, STATIC_PATH, graphql_controller
 from innovation.api.pages import ROUTES
 from innovation.api.schema import DOCUMENTS_CACHED, build_schema
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
-from innovation.config import Settings, get_settings
+from innovation.config import ApiSettings, Settings, get_settings
 from innovation.releases.workers import ReleaseWorkers
 
 log = logging.getLogger("innovation.api")
@@ -70,6 +70,11 @@ async def health(state: State) -> Response[dict[str, Any]]:
     return Response({"status": "ok", "database": services.database.dialect, "position": position})
 
 
+def answers_cache(api: ApiSettings) -> Answers:
+    """The process's cache of query answers, sized by ``INNOVATION_ANSWER_CACHE_MB``."""
+    return Answers(api.answer_cache_bytes, max_tokens=api.max_tokens, documents=DOCUMENTS_CACHED)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -103,14 +108,7 @@ def create_app(
             home,
             health,
             *ROUTES,
-            graphql_controller(
-                build_schema(settings.api),
-                Answers(
-                    settings.api.answer_cache_bytes,
-                    max_tokens=settings.api.max_tokens,
-                    documents=DOCUMENTS_CACHED,
-                ),
-            ),
+            graphql_controller(build_schema(settings.api), answers_cache(settings.api)),
             create_static_files_router(path=STATIC_PATH, directories=[GRAPHIQL_STATIC_DIR]),
         ],
         lifespan=[lifespan],

@@ -150,8 +150,15 @@ class Reindex:
     def write(self, connection: Connection) -> None:
         if connection.dialect.name != "sqlite" or not self._order:
             return
-        connection.execute(_INDEX_IDEA, [{"idea_id": idea_id} for idea_id in self._order])
+        ideas = list(self._order)
         self._order.clear()
+        for start in range(0, len(ideas), _CHUNK):
+            chunk = ideas[start : start + _CHUNK]
+            connection.execute(_INDEX_IDEA, [{"idea_id": idea_id} for idea_id in chunk])
+
+
+_CHUNK = 2000
+"""Ideas indexed per ``executemany``: parameters for every idea at once cost memory, not time."""
 
 
 def clear(connection: Connection) -> None:

@@ -11,6 +11,7 @@ transaction, the log's end is settled: nothing below it can still commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +28,8 @@ from innovation.store import Mapper, Recorder
 from innovation.store.readers import replay_pages
 
 PROJECTIONS = (ideas, experiments, ethics, search, releases)
-OTHERS_OF_MEASUREMENTS = tuple(p for p in PROJECTIONS if p is not experiments)
+REBUILT = tuple(p for p in PROJECTIONS if p is not search)
+"""A rebuild writes the search index once at its end (``search.Reindex``)."""
 TABLES: tuple[sa.Table, ...] = (
     *ideas.TABLES,
     *experiments.TABLES,
@@ -35,6 +37,8 @@ TABLES: tuple[sa.Table, ...] = (
     *releases.TABLES,
 )
 
+Projection = ModuleType
+"""A read model's module: ``apply(connection, envelope)`` projects one event."""
 Progress = Callable[[int, int], None]
 """Told (events done, events in all) as a rebuild goes."""
 
@@ -44,24 +48,8 @@ class Projector:
         self.mapper = mapper
 
     def apply(self, connection: Connection, events: Iterable[Recorded[Any]]) -> None:
-        """Apply events in order; a run of measurements reaches its read model in one go.
-
-        No other read model reads the experiments' tables, so holding a run of
-        ``MeasurementRecorded`` back until the next other event changes nothing but speed.
-        """
-        measurements: list[Recorded[Any]] = []
-        for envelope in events:
-            if isinstance(envelope.event, MeasurementRecorded):
-                measurements.append(envelope)
-                for projection in OTHERS_OF_MEASUREMENTS:
-                    projection.apply(connection, envelope)
-                continue
-            if measurements:
-                experiments.apply_measurements(connection, measurements)
-                measurements = []
-            for projection in PROJECTIONS:
-                projection.apply(connection, envelope)
-        experiments.apply_measurements(connection, measurements)
+        """Apply events in order to every read model."""
+        _project(connection, events, PROJECTIONS)
 
     def rebuild(
         self,
@@ -74,12 +62,40 @@ class Projector:
         clear(connection)
         total = recorder.last_position(connection)
         done = 0
+        index = search.Reindex()
         for page in replay_pages(connection, recorder, up_to=total, page_size=page_size):
-            self.apply(connection, [self.mapper.recorded(record) for record in page])
+            envelopes = [self.mapper.recorded(record) for record in page]
+            _project(connection, envelopes, REBUILT)
+            index.note(envelopes)
             done += len(page)
             if progress is not None:
                 progress(done, total)
+        index.write(connection)
         return done
+
+
+def _project(
+    connection: Connection, events: Iterable[Recorded[Any]], projections: tuple[Projection, ...]
+) -> None:
+    """Apply events in order; a run of measurements reaches its read model in one go.
+
+    No other read model reads the experiments' tables, so holding a run of
+    ``MeasurementRecorded`` back until the next other event changes nothing but speed.
+    """
+    others = tuple(p for p in projections if p is not experiments)
+    measurements: list[Recorded[Any]] = []
+    for envelope in events:
+        if isinstance(envelope.event, MeasurementRecorded):
+            measurements.append(envelope)
+            for projection in others:
+                projection.apply(connection, envelope)
+            continue
+        if measurements:
+            experiments.apply_measurements(connection, measurements)
+            measurements = []
+        for projection in projections:
+            projection.apply(connection, envelope)
+    experiments.apply_measurements(connection, measurements)
 
 
 def clear(connection: Connection) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
 
 import msgspec
@@ -96,29 +97,68 @@ def terms(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in words if w not in _STOPWORDS))[:MAX_TERMS]
 
 
-def apply(connection: Connection, envelope: Recorded) -> None:
-    if connection.dialect.name != "sqlite":
-        return  # PostgreSQL indexes ideas_view itself
-    event = envelope.event
+def indexed_idea(event: object) -> str | None:
+    """The idea whose text in the index this event changes, if any."""
     match event:
         case IdeaSubmitted():
-            connection.exec_driver_sql(
-                "INSERT INTO ideas_fts (idea_id, title, summary) VALUES (?, ?, ?)",
-                (event.idea_id, event.title, event.summary),
-            )
+            return event.idea_id
         case IdeaRevised(title=title, summary=summary) if title or summary:
-            row = connection.execute(
-                sa.select(ideas_view.c.title, ideas_view.c.summary).where(
-                    ideas_view.c.idea_id == event.idea_id
-                )
-            ).one()
-            connection.exec_driver_sql("DELETE FROM ideas_fts WHERE idea_id = ?", (event.idea_id,))
-            connection.exec_driver_sql(
-                "INSERT INTO ideas_fts (idea_id, title, summary) VALUES (?, ?, ?)",
-                (event.idea_id, row.title, row.summary),
-            )
+            return event.idea_id
         case _:
-            pass
+            return None
+
+
+def apply(connection: Connection, envelope: Recorded) -> None:
+    """Index the idea's text as ``ideas_view`` now holds it (the ideas' projection ran first)."""
+    if connection.dialect.name != "sqlite":
+        return  # PostgreSQL indexes ideas_view itself
+    idea_id = indexed_idea(envelope.event)
+    if idea_id is None:
+        return
+    if isinstance(envelope.event, IdeaRevised):
+        # idea_id is not indexed by FTS5: this scans the index, once per revision of a text.
+        connection.exec_driver_sql("DELETE FROM ideas_fts WHERE idea_id = ?", (idea_id,))
+    connection.execute(_INDEX_IDEA, {"idea_id": idea_id})
+
+
+_INDEX_IDEA = sa.text(
+    "INSERT INTO ideas_fts (idea_id, title, summary) "
+    "SELECT idea_id, title, summary FROM ideas_view WHERE idea_id = :idea_id"
+)
+
+
+class Reindex:
+    """The index of a rebuild, written once at its end instead of event by event.
+
+    Event by event, each revision of an idea's text deletes its row from the index by
+    ``idea_id``, which FTS5 cannot look up: a scan of the whole index, so a rebuild slowed
+    down as ideas accumulated. The index only ever holds each idea's text as ``ideas_view``
+    does, so it is written from there at the end, ideas in the order event-by-event indexing
+    leaves them (last indexed last), which keeps the order of equally ranked matches.
+    """
+
+    def __init__(self) -> None:
+        self._order: dict[str, None] = {}
+
+    def note(self, envelopes: Iterable[Recorded]) -> None:
+        for envelope in envelopes:
+            idea_id = indexed_idea(envelope.event)
+            if idea_id is not None:
+                self._order.pop(idea_id, None)
+                self._order[idea_id] = None
+
+    def write(self, connection: Connection) -> None:
+        if connection.dialect.name != "sqlite" or not self._order:
+            return
+        ideas = list(self._order)
+        self._order.clear()
+        for start in range(0, len(ideas), _CHUNK):
+            chunk = ideas[start : start + _CHUNK]
+            connection.execute(_INDEX_IDEA, [{"idea_id": idea_id} for idea_id in chunk])
+
+
+_CHUNK = 2000
+"""Ideas indexed per ``executemany``: parameters for every idea at once cost memory, not time."""
 
 
 def clear(connection: Connection) -> None:

@@ -341,8 +341,8 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
         sys.exit(1)
 
 
-def _progress() -> Progress:
-    """The bar long CLI work shows on stderr: what, how far, done of total, time left."""
+def _progress(on: Console | None = None) -> Progress:
+    """The bar long CLI work shows (stderr unless told): what, how far, done of total, time left."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     return Progress(
@@ -350,7 +350,7 @@ def _progress() -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=on or console,
     )
 
 

@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import Progress
 from sqlalchemy.engine import Connection
 
 from bench.service.postgres import Cluster
+from innovation.cli import _progress
 from innovation.domain import EXPERIMENT, IDEA
 from innovation.domain.experiment_messages import (
     ConcludeExperiment,
@@ -357,13 +358,8 @@ def _peak_mb() -> float:
 
 
 def _bar(console: Console) -> Progress:
-    return Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    )
+    """The CLI's own progress bar, on the bench's console."""
+    return _progress(console)
 
 
 async def generate(url: str, scale: float, console: Console) -> dict[str, Any]:

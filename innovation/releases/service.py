@@ -42,6 +42,10 @@ SCHEDULER = Actor("system:release-scheduler", "admin")
 """Who the log says assembled a period when nobody asked by hand."""
 
 
+DIGESTS_KEPT = 64
+"""Rendered digests kept: one per release and reader's feed key (each page's links carry it)."""
+
+
 def release_command_id(period: str) -> uuid.UUID:
     """One command id per period: a second assembly of it is recognised as the same command."""
     return uuid.uuid5(RELEASES, f"release/{period}")
@@ -72,6 +76,7 @@ class Releases:
         self.public_url = public_url
         self.on_published = on_published
         self._charts = lru_cache(maxsize=32)(self._draw)
+        self._digests = lru_cache(maxsize=DIGESTS_KEPT)(self._render)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -85,10 +90,18 @@ class Releases:
         return tuple(draw(msgspec.json.decode(encoded, type=views.Bundle)))
 
     def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
-        """The release's digest, with links for the reader's feed key; charts drawn once."""
+        """The release's digest, with links for the reader's feed key.
+
+        A published bundle never changes, so each (bundle, page address) is rendered once and
+        kept: rendering the page, the e-mail and the Markdown took most of a page view.
+        """
         bundle = release.bundle
-        charts = self._charts(bundle.period, msgspec.json.encode(bundle))
         page = with_key(f"{self.public_url}/releases/{bundle.period}", key)
+        return self._digests(msgspec.json.encode(bundle), page)
+
+    def _render(self, encoded: bytes, page: str) -> Digest:
+        bundle = msgspec.json.decode(encoded, type=views.Bundle)
+        charts = self._charts(bundle.period, encoded)
         return render(bundle, page_url=page, charts=charts, zone=self.cadence.zone)
 
     async def first_event_at(self) -> datetime | None:

@@ -9,6 +9,7 @@ of the log and flushes. Both run the same fold, so a rule is written once.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -42,6 +43,9 @@ class Rows:
         self.table = table
         self.key_names = tuple(column.name for column in table.primary_key.columns)
         self.names = tuple(column.name for column in table.columns)
+        self._blank: Row = dict.fromkeys(self.names)
+        self._keys = operator.itemgetter(*self.key_names)
+        self._single = len(self.key_names) == 1
         self._known: dict[Key, Row] = {}
         self._inserted: list[Row] = []
         self._fresh: set[Key] = set()
@@ -50,7 +54,7 @@ class Rows:
         self._deleted: dict[str, dict[Any, None]] = {}
 
     def key(self, row: Mapping[str, Any]) -> Key:
-        return tuple(row[name] for name in self.key_names)
+        return (self._keys(row),) if self._single else self._keys(row)
 
     def prefetch(self, column: str, values: Iterable[Any]) -> None:
         """Load every stored row whose ``column`` is one of ``values``, in a few statements."""
@@ -99,8 +103,7 @@ class Rows:
 
     def insert(self, values: Mapping[str, Any]) -> Row:
         """Add a row; columns not given are NULL, as an INSERT that leaves them out."""
-        row: Row = dict.fromkeys(self.names)
-        row.update(values)
+        row = {**self._blank, **values}
         key = self.key(row)
         self._known[key] = row
         self._fresh.add(key)

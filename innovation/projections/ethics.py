@@ -31,6 +31,10 @@ ethics_reviews_view = sa.Table(
 TABLES = (ethics_reviews_view,)
 
 
+FOLDED_EVENTS = (EthicsReviewRequested, EthicsReviewRecorded)
+"""Every event ``fold`` takes; the projector hands it no other."""
+
+
 def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:
     """Reviews are only ever added: nothing to load."""
 

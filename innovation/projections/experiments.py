@@ -87,6 +87,8 @@ EXPERIMENT_EVENTS = (
     ExperimentConcluded,
 )
 """The events that change an experiment's rows once it exists."""
+FOLDED_EVENTS = (ExperimentStarted, *EXPERIMENT_EVENTS)
+"""Every event ``fold`` takes; the projector hands it no other."""
 
 
 def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:

@@ -127,6 +127,8 @@ IDEA_EVENTS = (
     EthicsReviewRecorded,
 )
 """The events that change an idea's row once it exists."""
+FOLDED_EVENTS = (IdeaSubmitted, *IDEA_EVENTS)
+"""Every event ``fold`` takes; the projector hands it no other."""
 
 
 def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:

@@ -41,7 +41,20 @@ TABLES: tuple[sa.Table, ...] = (
 
 Projection = ModuleType
 """A read model's module: ``prefetch(batch, envelopes)`` loads the rows the events will change,
-``fold(batch, envelope)`` applies one event to them."""
+``fold(batch, envelope)`` applies one of its ``FOLDED_EVENTS`` to them."""
+Fold = Callable[[Batch, Recorded[Any]], None]
+
+
+def _folds(projections: tuple[Projection, ...]) -> dict[type, tuple[Fold, ...]]:
+    """Each event type's folds, so an event meets only the read models it changes."""
+    folds: dict[type, tuple[Fold, ...]] = {}
+    for projection in projections:
+        for kind in projection.FOLDED_EVENTS:
+            folds[kind] = (*folds.get(kind, ()), projection.fold)
+    return folds
+
+
+FOLDS = _folds(FOLDED)
 Progress = Callable[[int, int], None]
 """Told (events done, events in all) as a rebuild goes."""
 
@@ -94,9 +107,10 @@ def fold(connection: Connection, events: Sequence[Recorded[Any]]) -> None:
     batch = Batch(connection)
     for projection in FOLDED:
         projection.prefetch(batch, events)
+    folds = FOLDS.get
     for envelope in events:
-        for projection in FOLDED:
-            projection.fold(batch, envelope)
+        for fold_one in folds(type(envelope.event), ()):
+            fold_one(batch, envelope)
     batch.flush()
 
 

@@ -72,6 +72,10 @@ class DeliveryView(msgspec.Struct, frozen=True, kw_only=True):
     queued_position: int
 
 
+FOLDED_EVENTS = (ReleasePublished, DigestQueued, DigestSent, DeliveryFailed)
+"""Every event ``fold`` takes; the projector hands it no other."""
+
+
 def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:
     """Load the deliveries these events change, in a few statements."""
     ids = touched(envelopes, (DigestSent, DeliveryFailed), "delivery_id")

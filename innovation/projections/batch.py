@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from innovation.domain.recorded import Recorded
+from innovation.store.tables import UTCDateTime
 
 Key = tuple[Any, ...]
 Row = dict[str, Any]
@@ -32,7 +34,8 @@ _DELETES: dict[tuple[sa.Table, str], sa.Delete] = {}
 
 def touched(envelopes: Iterable[Recorded[Any]], kinds: tuple[type, ...], field: str) -> list[Any]:
     """The ``field`` (an aggregate's id) of every event of these kinds: the rows to prefetch."""
-    return [getattr(e.event, field) for e in envelopes if isinstance(e.event, kinds)]
+    types = frozenset(kinds)
+    return [getattr(e.event, field) for e in envelopes if type(e.event) in types]
 
 
 class Rows:
@@ -206,11 +209,28 @@ def _plan(
         compiled = statement.compile(dialect=dialect, column_keys=list(columns))
         assert compiled.positiontup is not None, "SQLite's parameters are positional"
         steps = tuple(
-            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in compiled.positiontup
+            (name, _converter(compiled.binds[name].type, dialect)) for name in compiled.positiontup
         )
         plan = _PLANS[(statement, columns)] = (str(compiled), steps)
     return plan
+
+
+def _converter(kind: sa.types.TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """How a value of this type reaches SQLite's driver: its own bind processor, but for
+    instants, the same text as ``UTCDateTime`` and SQLite's DATETIME write, produced directly
+    (through their chain of processors it was a sixth of a rebuild's time)."""
+    if isinstance(kind, UTCDateTime):
+        return _sqlite_instant
+    return kind.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _sqlite_instant(value: datetime | None) -> str | None:
+    """An instant as SQLite's DATETIME stores it: UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given where a UTC instant is required")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _update(table: sa.Table, key_names: tuple[str, ...]) -> sa.Update:

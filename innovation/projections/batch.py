@@ -27,6 +27,7 @@ Condition = tuple[tuple[str, Any], ...]
 IN_CHUNK = 2000
 """Values per ``IN (...)`` of a prefetch: well under every backend's limit on parameters."""
 
+_INSERTS: dict[sa.Table, sa.Insert] = {}
 _UPDATES: dict[sa.Table, sa.Update] = {}
 _DELETES: dict[tuple[sa.Table, str], sa.Delete] = {}
 """Statements built once per shape: building one and its cache key costs more than running it."""
@@ -137,7 +138,7 @@ class Rows:
         for column, values in self._deleted.items():
             connection.execute(_delete(self.table, column), [{"value": v} for v in values])
         if self._inserted:
-            _executemany(connection, self.table.insert(), self.names, self._inserted)
+            _executemany(connection, _insert(self.table), self.names, self._inserted)
         groups: dict[tuple[str, ...], list[Row]] = {}
         for key, names in self._changed.items():
             row = self._known[key]
@@ -175,6 +176,7 @@ class Rows:
 
 Plan = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
 _PLANS: dict[tuple[sa.Insert | sa.Update, tuple[str, ...]], Plan] = {}
+"""Compiled once per statement (each built once per table) and set of columns: bounded."""
 
 
 def _executemany(
@@ -231,6 +233,13 @@ def _sqlite_instant(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         raise ValueError("naive datetime given where a UTC instant is required")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _insert(table: sa.Table) -> sa.Insert:
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = table.insert()
+    return statement
 
 
 def _update(table: sa.Table, key_names: tuple[str, ...]) -> sa.Update:

@@ -74,8 +74,7 @@ ideas_view = sa.Table(
     sa.Index("ix_ideas_view_pipeline", "stage", "source_kind", "country", "external"),
 )
 
-UNSCORED = -1
-"""Where an unscored idea sorts among scores: below every score."""
+UNSCORED = -1  # where an unscored idea sorts among scores: below every score
 # The orders of the idea queues, each read from an index of its own: a page of the first 100
 # ideas then reads 100 index entries, not every idea and a sort. The index and the query must
 # hold the same expression, so the stand-in for "unscored" is written into it, not bound.

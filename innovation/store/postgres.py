@@ -44,7 +44,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -201,15 +201,45 @@ class PostgresRecorder(Recorder):
         return _recorded(rows)
 
     def read_range(
-        self, connection: Connection, after: int, limit: int, upto: int | None = None
+        self,
+        connection: Connection,
+        after: int,
+        limit: int,
+        upto: int | None = None,
+        types: Collection[str] | None = None,
     ) -> list[RecordedEvent]:
+        if types is None:
+            rows = _fetch(
+                connection,
+                f"SELECT {_COLUMNS_SQL} FROM events WHERE position > $1 AND position <= $2 "
+                "ORDER BY position LIMIT $3",
+                after,
+                2**62 if upto is None else upto,
+                limit,
+            )
+        else:
+            rows = _fetch(
+                connection,
+                f"SELECT {_COLUMNS_SQL} FROM events WHERE position > $1 AND position <= $2 "
+                "AND type = ANY($4::varchar[]) ORDER BY position LIMIT $3",
+                after,
+                2**62 if upto is None else upto,
+                limit,
+                sorted(types),
+            )
+        return _recorded(rows)
+
+    def read_streams(
+        self, connection: Connection, stream_ids: Collection[str], upto: int
+    ) -> list[RecordedEvent]:
+        if not stream_ids:
+            return []
         rows = _fetch(
             connection,
-            f"SELECT {_COLUMNS_SQL} FROM events WHERE position > $1 AND position <= $2 "
-            "ORDER BY position LIMIT $3",
-            after,
-            2**62 if upto is None else upto,
-            limit,
+            f"SELECT {_COLUMNS_SQL} FROM events WHERE stream_id = ANY($1::varchar[]) "
+            "AND position <= $2 ORDER BY stream_id, version",
+            sorted(stream_ids),
+            upto,
         )
         return _recorded(rows)
 

@@ -26,7 +26,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
@@ -48,23 +48,39 @@ PAGE = 1000
 
 
 def replay(
-    connection: Connection, recorder: Recorder, *, up_to: int, after: int = 0, page_size: int = PAGE
+    connection: Connection,
+    recorder: Recorder,
+    *,
+    up_to: int,
+    after: int = 0,
+    page_size: int = PAGE,
+    types: Collection[str] | None = None,
 ) -> Iterator[RecordedEvent]:
-    """Every event in ``(after, up_to]`` in position order, read a page at a time.
+    """Every event in ``(after, up_to]`` in position order, read a page at a time; only
+    those of ``types`` (stored names) when given.
 
     ``up_to`` must be settled: from ``Log.settled_position``, or the log's end inside a
     transaction whose locks keep every writer out (the projection rebuild).
     """
-    for page in replay_pages(connection, recorder, up_to=up_to, after=after, page_size=page_size):
+    pages = replay_pages(
+        connection, recorder, up_to=up_to, after=after, page_size=page_size, types=types
+    )
+    for page in pages:
         yield from page
 
 
 def replay_pages(
-    connection: Connection, recorder: Recorder, *, up_to: int, after: int = 0, page_size: int = PAGE
+    connection: Connection,
+    recorder: Recorder,
+    *,
+    up_to: int,
+    after: int = 0,
+    page_size: int = PAGE,
+    types: Collection[str] | None = None,
 ) -> Iterator[list[RecordedEvent]]:
     """``replay`` a page at a time, for readers that handle a page in one go."""
     while after < up_to:
-        page = recorder.read_range(connection, after, page_size, upto=up_to)
+        page = recorder.read_range(connection, after, page_size, upto=up_to, types=types)
         if not page:
             return
         yield page
@@ -118,9 +134,15 @@ class Log:
             pause = min(pause * 2, 0.02)
 
     async def replay(
-        self, after: int = 0, up_to: int | None = None, *, page_size: int = PAGE
+        self,
+        after: int = 0,
+        up_to: int | None = None,
+        *,
+        page_size: int = PAGE,
+        types: Collection[str] | None = None,
     ) -> AsyncIterator[RecordedEvent]:
-        """Every event after ``after``, up to ``up_to`` or the settled position if lower.
+        """Every event after ``after``, up to ``up_to`` or the settled position if lower;
+        only those of ``types`` (stored names) when given, filtered by the database.
 
         Rows as stored, for tails that pass them on; ``recorded`` makes one a ``Recorded``.
         """
@@ -133,7 +155,7 @@ class Log:
             def fetch(after: int) -> asyncio.Future[list[RecordedEvent]]:
                 # Asked for at once, so the database works on it while the caller consumes
                 # the page before (a reader thread for SQLite, the server for PostgreSQL).
-                job = partial(self.read_page, after=after, up_to=end, size=page_size)
+                job = partial(self.read_page, after=after, up_to=end, size=page_size, types=types)
                 return asyncio.ensure_future(session.run(job))
 
             upcoming: asyncio.Future[list[RecordedEvent]] | None = fetch(after)
@@ -153,10 +175,18 @@ class Log:
                         await upcoming
 
     def read_page(
-        self, connection: Connection, *, after: int, up_to: int, size: int
+        self,
+        connection: Connection,
+        *,
+        after: int,
+        up_to: int,
+        size: int,
+        types: Collection[str] | None = None,
     ) -> list[RecordedEvent]:
         """A job: up to ``size`` events in ``(after, up_to]``, ``up_to`` being settled."""
-        pages = replay(connection, self.recorder, after=after, up_to=up_to, page_size=size)
+        pages = replay(
+            connection, self.recorder, after=after, up_to=up_to, page_size=size, types=types
+        )
         return list(islice(pages, size))
 
     def recorded(self, record: RecordedEvent) -> Recorded[msgspec.Struct]:

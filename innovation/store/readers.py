@@ -208,6 +208,19 @@ class CheckpointedReader:
     name: str
     handle: Handle
     batch_size: int = 500
+    types: frozenset[str] | None = None
+    """Only events of these stored types reach ``handle`` (the database filters them); the
+    checkpoint still moves past the others. ``None``: every event."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Events for a reader, and the position they were read through: past the last of them
+    when the reader reads some types only and the rest of the log up to the settled
+    position held none of those."""
+
+    events: list[Recorded[msgspec.Struct]]
+    through: int
 
 
 class Readers:
@@ -257,27 +270,32 @@ class Readers:
         self._remember(reader, lease)
         return lease
 
-    async def read_batch(
-        self, reader: CheckpointedReader, lease: Lease
-    ) -> list[Recorded[msgspec.Struct]]:
+    async def read_batch(self, reader: CheckpointedReader, lease: Lease) -> Batch:
         """The next events after the lease's checkpoint, never past the settled position."""
         settled = await self.log.settled_position()
-        rows = await self.database.read(
-            partial(self.log.read_page, after=lease.position, up_to=settled, size=reader.batch_size)
+        job = partial(
+            self.log.read_page,
+            after=lease.position,
+            up_to=settled,
+            size=reader.batch_size,
+            types=reader.types,
         )
-        return [self.log.recorded(row) for row in rows]
+        rows = await self.database.read(job)
+        events = [self.log.recorded(row) for row in rows]
+        if len(rows) == reader.batch_size or reader.types is None:
+            return Batch(events, rows[-1].position if rows else lease.position)
+        return Batch(events, max(settled, lease.position))  # nothing else of its types there
 
-    async def apply(
-        self, reader: CheckpointedReader, lease: Lease, batch: list[Recorded[msgspec.Struct]]
-    ) -> Lease:
+    async def apply(self, reader: CheckpointedReader, lease: Lease, batch: Batch) -> Lease:
         """Handle ``batch`` and move the checkpoint in one transaction, or raise
         ``LeaseLostError`` (nothing of the batch is kept) when another holder took over."""
-        if not batch:
+        if batch.through <= lease.position:
             return lease
-        last = batch[-1].position
+        events, last = batch.events, batch.through
 
         def job(connection: Connection) -> Lease:
-            reader.handle(connection, batch)
+            if events:
+                reader.handle(connection, events)
             return leases.advance(
                 connection, lease, last, now=self.clock(), seconds=self.lease_seconds
             )
@@ -292,16 +310,20 @@ class Readers:
 
     async def step(self, reader: CheckpointedReader) -> int:
         """Handle one batch if this process holds the reader; return how many events."""
+        return (await self._step(reader))[0]
+
+    async def _step(self, reader: CheckpointedReader) -> tuple[int, bool]:
+        """``step``, and whether the checkpoint moved (it can without any event handled)."""
         lease = await self.claim(reader)
         if lease is None:
-            return 0
+            return 0, False
         batch = await self.read_batch(reader, lease)
         try:
-            await self.apply(reader, lease, batch)
+            advanced = await self.apply(reader, lease, batch)
         except LeaseLostError:
             logger.warning("reader %s: lease lost to another process", reader.name)
-            return 0
-        return len(batch)
+            return 0, False
+        return len(batch.events), advanced.position != lease.position
 
     async def run(self, reader: CheckpointedReader) -> None:
         """Step forever: at once while batches come back full, every ``poll_seconds`` if not."""
@@ -323,7 +345,8 @@ class Readers:
         Bound it with ``asyncio.timeout``: a reader held elsewhere and stuck never gets there.
         """
         while await self.checkpoint(reader.name) < position:
-            if await self.step(reader) == 0:
+            _, moved = await self._step(reader)
+            if not moved:
                 await asyncio.sleep(self.poll_seconds)
 
     async def checkpoint(self, name: str) -> int:

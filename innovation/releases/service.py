@@ -41,6 +41,8 @@ RELEASES = uuid.UUID("3f7c2a54-9a41-4a8e-b1d2-2f1c3e8d9b10")
 RELEASE_PUBLISHED = type_name(ReleasePublished)
 FOLDED_NAMES = frozenset(type_name(kind) for kind in FOLDED)
 """What the pass over the log reads for assembly; ``MEASURED`` events are read per experiment."""
+STREAMS_PER_READ = 200
+"""Experiments whose streams assembly reads in one query: memory stays flat however many ship."""
 SCHEDULER = Actor("system:release-scheduler", "admin")
 """Who the log says assembled a period when nobody asked by hand."""
 
@@ -122,18 +124,18 @@ class Releases:
             if occurred_at >= end and record.type != RELEASE_PUBLISHED:
                 continue
             assembler.take(record.position, occurred_at, mapper.to_event(record))
-        measured = {EXPERIMENT.stream_id(id): id for id in assembler.measured_experiments()}
-        if measured:
-            recorder = self.log.recorder
+        measured = [EXPERIMENT.stream_id(id) for id in assembler.measured_experiments()]
+        for first in range(0, len(measured), STREAMS_PER_READ):
+            chunk = measured[first : first + STREAMS_PER_READ]
             rows = await self.log.database.read(
-                partial(recorder.read_streams, stream_ids=list(measured), upto=cutoff)
+                partial(self.log.recorder.read_streams, stream_ids=chunk, upto=cutoff)
             )
-            streams: dict[str, list[RecordedEvent]] = {stream: [] for stream in measured}
+            streams: dict[str, list[RecordedEvent]] = {stream: [] for stream in chunk}
             for row in rows:
                 streams[row.stream_id].append(row)
             for stream, records in streams.items():
                 assembler.refold(
-                    measured[stream],
+                    EXPERIMENT.entity_id(stream) or "",
                     (
                         (row.position, mapper.occurred_at(row), mapper.to_event(row))
                         for row in records

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from innovation.bootstrap import Services
 from innovation.domain.assembly import MEASURED, assemble
 from innovation.domain.experiments import AddMetric, AmendExperiment, CorrectMeasurement
 from innovation.domain.values import Decision, Direction, MetricDefinition, Outcome
+from innovation.releases import service as release_service
 from innovation.store import type_name
 from tests.integration.world import LEAD, World
 
@@ -54,9 +57,11 @@ async def piloted_with_every_experiment_event(world: World) -> str:
 
 
 async def test_a_release_read_narrowly_is_the_bundle_of_the_whole_log(
-    world: World, services: Services
+    world: World, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(release_service, "STREAMS_PER_READ", 1)  # a query per experiment
     await world.everything()
+    await world.validated_idea(title="Self-install kits for fibre")
     piloted = await piloted_with_every_experiment_event(world)
 
     release = await services.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
@@ -68,6 +73,7 @@ async def test_a_release_read_narrowly_is_the_bundle_of_the_whole_log(
     shown = next(item for item in release.bundle.items if item.idea_id == piloted)
     assert shown.pilot_site == "Orange Romania"
     assert [metric.observed for metric in shown.metrics] == [66.0, 280.0, 75.0]
+    assert len([item for item in release.bundle.items if item.metrics]) >= 2
     assert {type_name(kind) for kind in MEASURED} <= {
         type_name(type(recorded.event)) for recorded in whole
     }

@@ -45,7 +45,7 @@ ideas_view = sa.Table(
     sa.Column("uses_personal_data", sa.Boolean, nullable=False),
     sa.Column("scout", sa.String(200), nullable=False),
     sa.Column("submitted_by", sa.String(200), nullable=False),
-    sa.Column("submitted_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("submitted_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("stage_changed_at", UTCDateTime, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),

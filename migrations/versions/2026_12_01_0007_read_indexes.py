@@ -6,7 +6,8 @@
 * One index per order of the idea queues (scouted, updated, score, strategic fit; ties by id),
   so a page of the first 100 reads 100 index entries instead of sorting every idea. Score and
   fit sort unscored ideas last through ``coalesce(…, -1)``, written into the index as the
-  queries write it (``projections/ideas.py``).
+  queries write it (``projections/ideas.py``). The scouted order's index also serves the
+  filters on when an idea was scouted, so it replaces the index on ``submitted_at`` alone.
 
 Revision ID: 0007_read_indexes
 Revises: 0006_releases
@@ -35,8 +36,10 @@ INDEXES: dict[str, list[str | sa.TextClause]] = {
 def upgrade() -> None:
     for name, columns in INDEXES.items():
         op.create_index(name, "ideas_view", columns)
+    op.drop_index("ix_ideas_view_submitted_at", table_name="ideas_view")
 
 
 def downgrade() -> None:
+    op.create_index("ix_ideas_view_submitted_at", "ideas_view", ["submitted_at"])
     for name in INDEXES:
         op.drop_index(name, table_name="ideas_view")

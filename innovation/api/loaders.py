@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
@@ -31,32 +32,44 @@ def _loader(
 
 
 class Loaders:
-    """Built for each request, so nothing cached outlives it."""
+    """Built for each request, so nothing cached outlives it; each loader made when first used
+    (most requests use one or two of them, and every request builds the set)."""
 
     def __init__(self, database: Database) -> None:
-        self.idea: DataLoader[str, views.IdeaView | None] = _loader(
-            database, views.ideas_by_id, lambda: None
-        )
-        self.experiment: DataLoader[str, views.ExperimentView | None] = _loader(
-            database, views.experiments_by_id, lambda: None
-        )
-        self.experiments: DataLoader[str, list[views.ExperimentView]] = _loader(
-            database, views.experiments_of_ideas, list
-        )
-        self.metrics: DataLoader[str, list[views.MetricView]] = _loader(
-            database, views.metrics_of_experiments, list
-        )
-        self.measurements: DataLoader[tuple[str, str], list[views.MeasurementView]] = _loader(
-            database,
+        self.database = database
+
+    @cached_property
+    def idea(self) -> DataLoader[str, views.IdeaView | None]:
+        return _loader(self.database, views.ideas_by_id, lambda: None)
+
+    @cached_property
+    def experiment(self) -> DataLoader[str, views.ExperimentView | None]:
+        return _loader(self.database, views.experiments_by_id, lambda: None)
+
+    @cached_property
+    def experiments(self) -> DataLoader[str, list[views.ExperimentView]]:
+        return _loader(self.database, views.experiments_of_ideas, list)
+
+    @cached_property
+    def metrics(self) -> DataLoader[str, list[views.MetricView]]:
+        return _loader(self.database, views.metrics_of_experiments, list)
+
+    @cached_property
+    def measurements(self) -> DataLoader[tuple[str, str], list[views.MeasurementView]]:
+        return _loader(
+            self.database,
             lambda connection, keys: views.measurements_of(connection, keys, LATEST_MEASUREMENTS),
             list,
         )
-        self.scores: DataLoader[str, list[views.ScoreEntry]] = _loader(
-            database, views.score_history, list
-        )
-        self.stages: DataLoader[str, list[views.StageChange]] = _loader(
-            database, views.stage_history, list
-        )
-        self.ethics: DataLoader[str, list[views.EthicsReview]] = _loader(
-            database, views.ethics_reviews, list
-        )
+
+    @cached_property
+    def scores(self) -> DataLoader[str, list[views.ScoreEntry]]:
+        return _loader(self.database, views.score_history, list)
+
+    @cached_property
+    def stages(self) -> DataLoader[str, list[views.StageChange]]:
+        return _loader(self.database, views.stage_history, list)
+
+    @cached_property
+    def ethics(self) -> DataLoader[str, list[views.EthicsReview]]:
+        return _loader(self.database, views.ethics_reviews, list)

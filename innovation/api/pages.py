@@ -74,10 +74,10 @@ async def release_page(request: Request[Any, Any, Any], state: State) -> Respons
         services.releases.cadence.parse(period)
     except DomainError as error:
         raise ValidationException(error.message) from None
-    view = await services.releases.release(period)
-    if view is None:
+    digest = await services.releases.page(period, key=key)
+    if digest is None:
         raise NotFoundException(f"no release for {period} (yet)")
-    return Response(services.releases.digest(view, key=key).html, media_type=HTML)
+    return Response(digest.html, media_type=HTML)
 
 
 @get("/releases.atom", include_in_schema=False)

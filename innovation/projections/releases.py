@@ -173,6 +173,14 @@ def release(connection: Connection, period: str) -> ReleaseView | None:
     return None if row is None else _release(row)
 
 
+def release_position(connection: Connection, period: str) -> int | None:
+    """Where ``period``'s release was published, which names it (None: not released)."""
+    found = connection.execute(
+        sa.select(releases_view.c.position).where(releases_view.c.period == period)
+    ).scalar()
+    return None if found is None else int(found)
+
+
 def released_periods(connection: Connection) -> set[str]:
     return {row[0] for row in connection.execute(sa.select(releases_view.c.period))}
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache, partial
-
-import msgspec
+from functools import partial
+from typing import Generic, TypeVar
 
 from innovation.domain import EXPERIMENT
 from innovation.domain.assembly import FOLDED, Assembler
@@ -47,8 +47,29 @@ SCHEDULER = Actor("system:release-scheduler", "admin")
 """Who the log says assembled a period when nobody asked by hand."""
 
 
+K = TypeVar("K")
+V = TypeVar("V")
 DIGESTS_KEPT = 64
 """Rendered digests kept: one per release and reader's feed key (each page's links carry it)."""
+
+
+class Kept(Generic[K, V]):
+    """At most ``size`` values by key, the least recently used first out."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._values.get(key)
+        if value is not None:
+            self._values.move_to_end(key)
+        return value
+
+    def keep(self, key: K, value: V) -> None:
+        self._values[key] = value
+        while len(self._values) > self.size:
+            self._values.popitem(last=False)
 
 
 def release_command_id(period: str) -> uuid.UUID:
@@ -80,8 +101,8 @@ class Releases:
         self.cadence = cadence
         self.public_url = public_url
         self.on_published = on_published
-        self._charts = lru_cache(maxsize=32)(self._draw)
-        self._digests = lru_cache(maxsize=DIGESTS_KEPT)(self._render)
+        self._charts: Kept[tuple[str, int], tuple[Chart, ...]] = Kept(DIGESTS_KEPT)
+        self._digests: Kept[tuple[str, int, str], Digest] = Kept(DIGESTS_KEPT)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -91,23 +112,38 @@ class Releases:
     async def released(self) -> set[str]:
         return await self.log.database.read(views.released_periods)
 
-    def _draw(self, period: str, encoded: bytes) -> tuple[Chart, ...]:
-        return tuple(draw(msgspec.json.decode(encoded, type=views.Bundle)))
-
     def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
         """The release's digest, with links for the reader's feed key.
 
-        A published bundle never changes, so each (bundle, page address) is rendered once and
-        kept: rendering the page, the e-mail and the Markdown took most of a page view.
+        A release never changes once published (one per period, at one position of the log),
+        so its charts are drawn once and its digest rendered once per page address (the reader's
+        feed key): rendering the page, the e-mail and the Markdown took most of a page view.
         """
-        bundle = release.bundle
-        page = with_key(f"{self.public_url}/releases/{bundle.period}", key)
-        return self._digests(msgspec.json.encode(bundle), page)
+        page = with_key(f"{self.public_url}/releases/{release.period}", key)
+        rendered = self._digests.get((release.period, release.position, page))
+        if rendered is not None:
+            return rendered
+        charts = self._charts.get((release.period, release.position))
+        if charts is None:
+            charts = tuple(draw(release.bundle))
+            self._charts.keep((release.period, release.position), charts)
+        rendered = render(release.bundle, page_url=page, charts=charts, zone=self.cadence.zone)
+        self._digests.keep((release.period, release.position, page), rendered)
+        return rendered
 
-    def _render(self, encoded: bytes, page: str) -> Digest:
-        bundle = msgspec.json.decode(encoded, type=views.Bundle)
-        charts = self._charts(bundle.period, encoded)
-        return render(bundle, page_url=page, charts=charts, zone=self.cadence.zone)
+    async def page(self, period: str, *, key: str | None = None) -> Digest | None:
+        """A reader's digest of ``period``'s release, or None: while it is kept, found by the
+        release's position alone, without reading and decoding its bundle again (megabytes for
+        a semester of thousands of ideas)."""
+        position = await self.log.database.read(partial(views.release_position, period=period))
+        if position is None:
+            return None
+        page = with_key(f"{self.public_url}/releases/{period}", key)
+        rendered = self._digests.get((period, position, page))
+        if rendered is not None:
+            return rendered
+        release = await self.release(period)
+        return None if release is None else self.digest(release, key=key)
 
     async def first_event_at(self) -> datetime | None:
         """When the first event of the log happened: the first period to release is its."""

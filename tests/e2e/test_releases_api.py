@@ -190,6 +190,14 @@ async def test_a_release_page_is_rendered_once_per_reader_and_kept(
         return render(bundle, **options)
 
     monkeypatch.setattr(service, "render", counting)
+    bundles_read: list[str] = []
+    read_release = service.views.release
+
+    def counting_reads(connection, period):  # noqa: ANN001, ANN202
+        bundles_read.append(period)
+        return read_release(connection, period)
+
+    monkeypatch.setattr(service.views, "release", counting_reads)
     executive = await feed_key(database, tokens["executive"])
     lead = await feed_key(database, tokens["lead"])
 
@@ -201,5 +209,6 @@ async def test_a_release_page_is_rendered_once_per_reader_and_kept(
     assert [page.status_code for page in pages] == [200] * 4
     assert pages[0].text == pages[1].text == pages[2].text == pages[3].text
     assert len(rendered) == 2, "once for each reader's links (the e-mail's link carries the key)"
+    assert bundles_read == ["2024-H1", "2024-H1"], "a kept page is found by position alone"
     assert rendered[0] is not None
     assert rendered[0].endswith(f"?key={executive}")

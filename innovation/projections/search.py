@@ -1,11 +1,18 @@
 """Finding ideas like a given text: the database's full-text index finds, a stem overlap scores.
 
-Candidates come from each database's own full-text facility, matching any of the text's words
-after stemming (so "networks" finds "network" and the wording may differ):
+Candidates come from each database's own full-text facility, matching any of the text's most
+telling words after stemming (so "networks" finds "network" and the wording may differ):
 
 * SQLite: an FTS5 index (``ideas_fts``, Porter stemming) kept by this projection, ranked by BM25.
 * PostgreSQL: an expression GIN index on ``to_tsvector('english', title || ' ' || summary)``,
   created by the migration and ranked by ``ts_rank_cd``.
+
+Which words are telling, as Lucene's MoreLikeThis picks them: the rarest in the corpus that
+still occur in some other idea. This projection counts, per Snowball stem, the ideas whose text
+holds it (``search_terms_view``) and keeps each idea's stems (``search_ideas_view``), so that a
+revision can take back what its old text counted. Matching only the rarest few words keeps the
+candidates few: a common word such as "customer" matches a large share of all ideas, and ranking
+every match made each hint cost time in proportion to the corpus.
 
 The similarity score is then the same on both: the Ochiai coefficient of the two texts' sets of
 Snowball stems, ``|A ∩ B| / sqrt(|A| |B|)``, from 0 to 1. Ranking scores such as BM25 depend on
@@ -18,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -27,15 +35,21 @@ import sqlalchemy as sa
 
 # Registers PostgreSQL's typed full-text functions, which SQLAlchemy then requires to be used.
 import sqlalchemy.dialects.postgresql
+import sqlalchemy.dialects.sqlite
 from sqlalchemy.engine import Connection
 
 from innovation.domain.ideas import IdeaRevised, IdeaSubmitted
 from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
 from innovation.projections.ideas import ideas_view
+from innovation.store.tables import metadata
 
 MAX_TERMS = 32
 CANDIDATES = 25
+TELLING_TERMS = 8
+"""How many of a text's rarest words are matched, at most (Lucene's MoreLikeThis: 25)."""
+POOL = 1000
+"""About how many matching ideas are ranked: rarer words are added while their ideas fit."""
 _local = threading.local()
 # Words that say nothing about what an idea is about.
 _STOPWORDS = frozenset(
@@ -86,6 +100,23 @@ SEARCH_DOCUMENT = sa.func.to_tsvector(
 )
 
 
+search_ideas_view = sa.Table(
+    "search_ideas_view",
+    metadata,
+    sa.Column("idea_id", sa.String(64), primary_key=True),
+    # The row of ideas_fts that holds its text (SQLite only): a revision deletes that one row.
+    sa.Column("fts_row", sa.BigInteger),
+    # Its distinct Snowball stems, sorted and joined by spaces: what it adds to the counts.
+    sa.Column("stems", sa.Text, nullable=False),
+)
+search_terms_view = sa.Table(
+    "search_terms_view",
+    metadata,
+    sa.Column("stem", sa.Text, primary_key=True),
+    sa.Column("ideas", sa.Integer, nullable=False),
+)
+
+
 class Similar(msgspec.Struct, frozen=True):
     idea_id: str
     score: float
@@ -110,31 +141,69 @@ def indexed_idea(event: object) -> str | None:
 
 def apply(connection: Connection, envelope: Recorded) -> None:
     """Index the idea's text as ``ideas_view`` now holds it (the ideas' projection ran first)."""
-    if connection.dialect.name != "sqlite":
-        return  # PostgreSQL indexes ideas_view itself
     idea_id = indexed_idea(envelope.event)
     if idea_id is None:
         return
-    if isinstance(envelope.event, IdeaRevised):
-        # idea_id is not indexed by FTS5: this scans the index, once per revision of a text.
-        connection.exec_driver_sql("DELETE FROM ideas_fts WHERE idea_id = ?", (idea_id,))
-    connection.execute(_INDEX_IDEA, {"idea_id": idea_id})
+    text = connection.execute(
+        sa.select(ideas_view.c.title, ideas_view.c.summary).where(ideas_view.c.idea_id == idea_id)
+    ).one()
+    new = stems(f"{text.title} {text.summary}")
+    before = connection.execute(
+        sa.select(search_ideas_view.c.fts_row, search_ideas_view.c.stems).where(
+            search_ideas_view.c.idea_id == idea_id
+        )
+    ).first()
+    old = _split(before.stems) if before is not None else frozenset()
+    _count(connection, dict.fromkeys(new - old, 1) | dict.fromkeys(old - new, -1))
+    row = None
+    if connection.dialect.name == "sqlite":
+        if before is not None and before.fts_row is not None:
+            connection.exec_driver_sql("DELETE FROM ideas_fts WHERE rowid = ?", (before.fts_row,))
+        row = connection.exec_driver_sql(
+            "INSERT INTO ideas_fts (idea_id, title, summary) VALUES (?, ?, ?)",
+            (idea_id, text.title, text.summary),
+        ).lastrowid
+    values = {"idea_id": idea_id, "fts_row": row, "stems": _join(new)}
+    if before is None:
+        connection.execute(search_ideas_view.insert(), values)
+    else:
+        connection.execute(
+            search_ideas_view.update().where(search_ideas_view.c.idea_id == idea_id), values
+        )
 
 
-_INDEX_IDEA = sa.text(
-    "INSERT INTO ideas_fts (idea_id, title, summary) "
-    "SELECT idea_id, title, summary FROM ideas_view WHERE idea_id = :idea_id"
-)
+def _count(connection: Connection, changes: dict[str, int]) -> None:
+    """Add each change to its stem's count of ideas; a stem no idea holds any more goes.
+
+    Stems are written in sorted order, so two writers lock the rows they share in the same order.
+    """
+    if not changes:
+        return
+    table = search_terms_view
+    insert = (
+        sqlalchemy.dialects.postgresql.insert(table)
+        if connection.dialect.name == "postgresql"
+        else sqlalchemy.dialects.sqlite.insert(table)
+    )
+    rows = [{"stem": stem, "ideas": change} for stem, change in sorted(changes.items())]
+    upsert = insert.values(rows)
+    connection.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[table.c.stem], set_={"ideas": table.c.ideas + upsert.excluded.ideas}
+        )
+    )
+    gone = [stem for stem, change in changes.items() if change < 0]
+    if gone:
+        connection.execute(table.delete().where(table.c.stem.in_(gone), table.c.ideas <= 0))
 
 
 class Reindex:
     """The index of a rebuild, written once at its end instead of event by event.
 
-    Event by event, each revision of an idea's text deletes its row from the index by
-    ``idea_id``, which FTS5 cannot look up: a scan of the whole index, so a rebuild slowed
-    down as ideas accumulated. The index only ever holds each idea's text as ``ideas_view``
-    does, so it is written from there at the end, ideas in the order event-by-event indexing
-    leaves them (last indexed last), which keeps the order of equally ranked matches.
+    Event by event, each revision of an idea's text takes its old text back out of the index
+    and its stems' counts. The index only ever holds each idea's text as ``ideas_view`` does,
+    so it is written from there at the end, ideas in the order event-by-event indexing leaves
+    them (last indexed last), which keeps the order of equally ranked matches.
     """
 
     def __init__(self) -> None:
@@ -148,13 +217,39 @@ class Reindex:
                 self._order[idea_id] = None
 
     def write(self, connection: Connection) -> None:
-        if connection.dialect.name != "sqlite" or not self._order:
-            return
         ideas = list(self._order)
         self._order.clear()
+        sqlite = connection.dialect.name == "sqlite"
+        counts: Counter[str] = Counter()
         for start in range(0, len(ideas), _CHUNK):
             chunk = ideas[start : start + _CHUNK]
-            connection.execute(_INDEX_IDEA, [{"idea_id": idea_id} for idea_id in chunk])
+            texts = {
+                row.idea_id: (row.title, row.summary)
+                for row in connection.execute(
+                    sa.select(ideas_view.c.idea_id, ideas_view.c.title, ideas_view.c.summary).where(
+                        ideas_view.c.idea_id.in_(chunk)
+                    )
+                )
+            }
+            rows = []
+            for number, idea_id in enumerate(chunk, start=start + 1):
+                title, summary = texts[idea_id]
+                found = stems(f"{title} {summary}")
+                counts.update(found)
+                fts_row = number if sqlite else None
+                rows.append({"idea_id": idea_id, "fts_row": fts_row, "stems": _join(found)})
+            if sqlite:
+                connection.exec_driver_sql(
+                    "INSERT INTO ideas_fts (rowid, idea_id, title, summary) VALUES (?, ?, ?, ?)",
+                    [(row["fts_row"], row["idea_id"], *texts[row["idea_id"]]) for row in rows],
+                )
+            connection.execute(search_ideas_view.insert(), rows)
+        terms = sorted(counts.items())
+        for start in range(0, len(terms), _CHUNK):
+            connection.execute(
+                search_terms_view.insert(),
+                [{"stem": stem, "ideas": ideas} for stem, ideas in terms[start : start + _CHUNK]],
+            )
 
 
 _CHUNK = 2000
@@ -164,6 +259,8 @@ _CHUNK = 2000
 def clear(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("DELETE FROM ideas_fts")
+    connection.execute(search_ideas_view.delete())
+    connection.execute(search_terms_view.delete())
 
 
 def stems(text: str) -> frozenset[str]:
@@ -197,14 +294,14 @@ def similar_ideas(
 
     Merged ideas are left out: they live on in the idea they were merged into.
     """
-    words = terms(text)
+    words = telling_words(connection, terms(text), exclude)
     if not words:
         return []
     candidates = _candidates(connection, words, exclude)
     wanted = stems(text)
     scored = [
-        (round(similarity(wanted, stems(f"{title} {summary}")), 4), order, idea_id)
-        for order, (idea_id, title, summary) in enumerate(candidates)
+        (round(similarity(wanted, _split(found)), 4), order, idea_id)
+        for order, (idea_id, found) in enumerate(candidates)
     ]
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [Similar(idea_id, score) for score, _, idea_id in scored[:limit] if score > 0]
@@ -220,34 +317,97 @@ def similar_to_idea(connection: Connection, idea_id: str, limit: int = 5) -> lis
     return similar_ideas(connection, f"{row.title} {row.summary}", limit=limit, exclude=idea_id)
 
 
+def telling_words(connection: Connection, words: list[str], exclude: str | None) -> list[str]:
+    """The words of ``words`` worth matching: the rarest that some other idea holds.
+
+    Rarest first, at most ``TELLING_TERMS``, and only while the ideas holding them add up to
+    about ``POOL``: a word that most ideas hold finds them all and tells none apart. A word
+    that no other idea holds cannot find anything. One word per stem.
+    """
+    by_stem: dict[str, str] = {}
+    for word in words:
+        by_stem.setdefault(stem(word), word)
+    if not by_stem:
+        return []
+    table = search_terms_view
+    counts: dict[str, int] = dict(
+        connection.execute(
+            sa.select(table.c.stem, table.c.ideas).where(table.c.stem.in_(list(by_stem)))
+        ).all()
+    )
+    if exclude is not None:
+        own = connection.execute(
+            sa.select(search_ideas_view.c.stems).where(search_ideas_view.c.idea_id == exclude)
+        ).scalar()
+        for held in _split(own or "") & counts.keys():
+            counts[held] -= 1
+    rarest = sorted(
+        (counts[found], order, found)
+        for order, found in enumerate(by_stem)
+        if counts.get(found, 0) > 0
+    )
+    chosen: list[str] = []
+    total = 0
+    for ideas, _, found in rarest[:TELLING_TERMS]:
+        if chosen and total + ideas > POOL:
+            break
+        chosen.append(by_stem[found])
+        total += ideas
+    return chosen
+
+
 def _candidates(
     connection: Connection, words: list[str], exclude: str | None
-) -> list[tuple[str, str, str]]:
-    """Ideas sharing any word with the text, best ranked first by the database's own index."""
+) -> list[tuple[str, str]]:
+    """Ideas holding any of ``words``, with their stems, best ranked first by the database.
+
+    Only about ``POOL`` matches are ranked: when even the rarest word is held by more ideas,
+    the most recently indexed ``POOL`` of them on SQLite, any ``POOL`` of them on PostgreSQL.
+    """
     if connection.dialect.name == "sqlite":
         query = " OR ".join(f'"{word}"' for word in words)
         rows = connection.exec_driver_sql(
-            "SELECT v.idea_id, v.title, v.summary "
+            "SELECT v.idea_id, d.stems "
             "FROM ideas_fts AS f JOIN ideas_view AS v ON v.idea_id = f.idea_id "
-            "WHERE ideas_fts MATCH ? AND v.stage != ? AND f.idea_id != ? "
+            "JOIN search_ideas_view AS d ON d.idea_id = f.idea_id "
+            "WHERE ideas_fts MATCH ? AND v.stage != ? AND f.idea_id != ? AND f.rowid >= "
+            "coalesce((SELECT rowid FROM ideas_fts WHERE ideas_fts MATCH ? "
+            "ORDER BY rowid DESC LIMIT 1 OFFSET ?), 0) "
             "ORDER BY bm25(ideas_fts, 0.0, 2.0, 1.0) LIMIT ?",
-            (query, str(Stage.MERGED), exclude or "", CANDIDATES),
+            (query, str(Stage.MERGED), exclude or "", query, POOL - 1, CANDIDATES),
         )
-        return [tuple(row) for row in rows]
+        return [(row[0], row[1]) for row in rows]
     query_text = " | ".join(_quote(word) for word in words)
     tsquery = sa.func.to_tsquery(sa.literal_column("'english'"), query_text)
-    rank = sa.func.ts_rank_cd(SEARCH_DOCUMENT, tsquery)
-    statement = (
+    pool = (
         sa.select(ideas_view.c.idea_id, ideas_view.c.title, ideas_view.c.summary)
         .where(SEARCH_DOCUMENT.op("@@")(tsquery))
         .where(ideas_view.c.stage != str(Stage.MERGED))
         .where(ideas_view.c.idea_id != (exclude or ""))
-        .order_by(rank.desc(), ideas_view.c.idea_id)
+        .limit(POOL)
+        .subquery()
+    )
+    document = sa.func.to_tsvector(
+        sa.literal_column("'english'"),
+        pool.c.title.op("||")(sa.literal_column("' '")).op("||")(pool.c.summary),
+    )
+    statement = (
+        sa.select(pool.c.idea_id, search_ideas_view.c.stems)
+        .join(search_ideas_view, search_ideas_view.c.idea_id == pool.c.idea_id)
+        .order_by(sa.func.ts_rank_cd(document, tsquery).desc(), pool.c.idea_id)
         .limit(CANDIDATES)
     )
-    return [tuple(row) for row in connection.execute(statement)]
+    return [(row[0], row[1]) for row in connection.execute(statement)]
 
 
 def _quote(word: str) -> str:
     """A single lexeme for ``to_tsquery``; quoting keeps operators in the text inert."""
     return "'" + word.replace("'", "''").replace("\\", "") + "'"
+
+
+def _join(found: frozenset[str]) -> str:
+    return " ".join(sorted(found))
+
+
+def _split(stored: str) -> frozenset[str]:
+    return frozenset(stored.split())

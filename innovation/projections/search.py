@@ -5,7 +5,7 @@ telling words after stemming (so "networks" finds "network" and the wording may 
 
 * SQLite: an FTS5 index (``ideas_fts``, Porter stemming) kept by this projection, ranked by BM25.
 * PostgreSQL: an expression GIN index on ``to_tsvector('english', title || ' ' || summary)``,
-  created by the migration and ranked by ``ts_rank_cd``.
+  created by the migration; the matches are ranked by how many of the words each holds.
 
 Which words are telling, as Lucene's MoreLikeThis picks them: the rarest in the corpus that
 still occur in some other idea. This projection counts, per Snowball stem, the ideas whose text
@@ -28,6 +28,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import combinations
+from typing import NamedTuple
 
 import msgspec
 import snowballstemmer
@@ -48,8 +50,10 @@ MAX_TERMS = 32
 CANDIDATES = 25
 TELLING_TERMS = 8
 """How many of a text's rarest words are matched, at most (Lucene's MoreLikeThis: 25)."""
-POOL = 1000
-"""About how many matching ideas are ranked: rarer words are added while their ideas fit."""
+POOL = 200
+"""About how many matching ideas are ranked at most (see ``matching``)."""
+PAIRED = 5
+"""How many of the rarest words held by many ideas are matched two at a time."""
 _local = threading.local()
 # Words that say nothing about what an idea is about.
 _STOPWORDS = frozenset(
@@ -109,6 +113,8 @@ search_ideas_view = sa.Table(
     # Its distinct Snowball stems, sorted and joined by spaces: what it adds to the counts.
     sa.Column("stems", sa.Text, nullable=False),
 )
+ALL = ""
+"""The stem under which ``search_terms_view`` counts every idea indexed: no word stems to it."""
 search_terms_view = sa.Table(
     "search_terms_view",
     metadata,
@@ -154,7 +160,10 @@ def apply(connection: Connection, envelope: Recorded) -> None:
         )
     ).first()
     old = _split(before.stems) if before is not None else frozenset()
-    _count(connection, dict.fromkeys(new - old, 1) | dict.fromkeys(old - new, -1))
+    changes = dict.fromkeys(new - old, 1) | dict.fromkeys(old - new, -1)
+    if before is None:
+        changes[ALL] = 1
+    _count(connection, changes)
     row = None
     if connection.dialect.name == "sqlite":
         if before is not None and before.fts_row is not None:
@@ -244,6 +253,8 @@ class Reindex:
                     [(row["fts_row"], row["idea_id"], *texts[row["idea_id"]]) for row in rows],
                 )
             connection.execute(search_ideas_view.insert(), rows)
+        if ideas:
+            counts[ALL] = len(ideas)
         terms = sorted(counts.items())
         for start in range(0, len(terms), _CHUNK):
             connection.execute(
@@ -294,10 +305,10 @@ def similar_ideas(
 
     Merged ideas are left out: they live on in the idea they were merged into.
     """
-    words = telling_words(connection, terms(text), exclude)
-    if not words:
+    telling = telling_words(connection, terms(text), exclude)
+    if not telling.words:
         return []
-    candidates = _candidates(connection, words, exclude)
+    candidates = _candidates(connection, telling, exclude)
     wanted = stems(text)
     scored = [
         (round(similarity(wanted, _split(found)), 4), order, idea_id)
@@ -317,87 +328,153 @@ def similar_to_idea(connection: Connection, idea_id: str, limit: int = 5) -> lis
     return similar_ideas(connection, f"{row.title} {row.summary}", limit=limit, exclude=idea_id)
 
 
-def telling_words(connection: Connection, words: list[str], exclude: str | None) -> list[str]:
-    """The words of ``words`` worth matching: the rarest that some other idea holds.
+class Telling(NamedTuple):
+    """A text's words worth matching, rarest first, each with the other ideas holding it."""
 
-    Rarest first, at most ``TELLING_TERMS``, and only while the ideas holding them add up to
-    about ``POOL``: a word that most ideas hold finds them all and tells none apart. A word
-    that no other idea holds cannot find anything. One word per stem.
+    words: dict[str, int]
+    ideas: int
+    """Other ideas in the index, all told."""
+
+
+def telling_words(connection: Connection, words: list[str], exclude: str | None) -> Telling:
+    """The rarest ``TELLING_TERMS`` of ``words`` that some other idea holds, one per stem.
+
+    A word that most ideas hold finds them all and tells none apart, and a word that no other
+    idea holds cannot find anything.
     """
     by_stem: dict[str, str] = {}
     for word in words:
         by_stem.setdefault(stem(word), word)
     if not by_stem:
-        return []
+        return Telling({}, 0)
     table = search_terms_view
     counts: dict[str, int] = dict(
         connection.execute(
-            sa.select(table.c.stem, table.c.ideas).where(table.c.stem.in_(list(by_stem)))
+            sa.select(table.c.stem, table.c.ideas).where(table.c.stem.in_([*by_stem, ALL]))
         ).all()
     )
     if exclude is not None:
         own = connection.execute(
             sa.select(search_ideas_view.c.stems).where(search_ideas_view.c.idea_id == exclude)
         ).scalar()
-        for held in _split(own or "") & counts.keys():
-            counts[held] -= 1
+        if own is not None:
+            for held in (*_split(own), ALL):
+                if held in counts:
+                    counts[held] -= 1
     rarest = sorted(
         (counts[found], order, found)
         for order, found in enumerate(by_stem)
         if counts.get(found, 0) > 0
     )
-    chosen: list[str] = []
-    total = 0
-    for ideas, _, found in rarest[:TELLING_TERMS]:
-        if chosen and total + ideas > POOL:
+    chosen = {by_stem[found]: ideas for ideas, _, found in rarest[:TELLING_TERMS]}
+    return Telling(chosen, counts.get(ALL, 0))
+
+
+def matching(telling: Telling) -> tuple[list[str], list[tuple[str, str]], bool]:
+    """What a candidate must hold, and whether more than about ``POOL`` ideas may hold it.
+
+    Any one of the rarest words, while the ideas holding them add up to at most a quarter of
+    ``POOL``: few enough to rank them all. Or two of the next ``PAIRED`` words, the pairs that
+    fewest ideas may hold first (about ``a * b / ideas`` for words that ``a`` and ``b`` ideas
+    hold), while the matches expected stay within ``POOL``: a near-duplicate holds most of
+    them. BM25 ranks the ideas holding more of them first. When nothing fits, the rarest word
+    alone, its matches cut before ranking.
+    """
+    words = telling.words
+    singles: list[str] = []
+    expected = 0.0
+    for word, ideas in words.items():
+        if expected + ideas > POOL // 4:
             break
-        chosen.append(by_stem[found])
-        total += ideas
-    return chosen
+        singles.append(word)
+        expected += ideas
+    others = list(words)[len(singles) : len(singles) + PAIRED]
+
+    def shared(pair: tuple[str, str]) -> float:
+        return words[pair[0]] * words[pair[1]] / max(telling.ideas, 1)
+
+    pairs: list[tuple[str, str]] = []
+    for pair in sorted(combinations(others, 2), key=shared):
+        if expected + shared(pair) > POOL:
+            break
+        pairs.append(pair)
+        expected += shared(pair)
+    if singles or pairs or not words:
+        return singles, pairs, False
+    rarest, ideas = next(iter(words.items()))
+    return [rarest], [], ideas > POOL
 
 
 def _candidates(
-    connection: Connection, words: list[str], exclude: str | None
+    connection: Connection, telling: Telling, exclude: str | None
 ) -> list[tuple[str, str]]:
-    """Ideas holding any of ``words``, with their stems, best ranked first by the database.
+    """Ideas holding any of ``words``, with their stems, best ranked first.
 
-    Only about ``POOL`` matches are ranked: when even the rarest word is held by more ideas,
-    the most recently indexed ``POOL`` of them on SQLite, any ``POOL`` of them on PostgreSQL.
+    At most about ``POOL`` matches are ranked: when more may match (``matching``), they are cut
+    before ranking, to the most recently indexed ``POOL`` on SQLite, to any ``POOL`` on
+    PostgreSQL. On SQLite,
+    merged ideas are left out of the best ``2 * CANDIDATES`` ranked, so a text whose best
+    matches are mostly merged gets fewer.
     """
+    singles, pairs, many = matching(telling)
     if connection.dialect.name == "sqlite":
-        query = " OR ".join(f'"{word}"' for word in words)
-        rows = connection.exec_driver_sql(
-            "SELECT v.idea_id, d.stems "
-            "FROM ideas_fts AS f JOIN ideas_view AS v ON v.idea_id = f.idea_id "
-            "JOIN search_ideas_view AS d ON d.idea_id = f.idea_id "
-            "WHERE ideas_fts MATCH ? AND v.stage != ? AND f.idea_id != ? AND f.rowid >= "
-            "coalesce((SELECT rowid FROM ideas_fts WHERE ideas_fts MATCH ? "
-            "ORDER BY rowid DESC LIMIT 1 OFFSET ?), 0) "
-            "ORDER BY bm25(ideas_fts, 0.0, 2.0, 1.0) LIMIT ?",
-            (query, str(Stage.MERGED), exclude or "", query, POOL - 1, CANDIDATES),
+        query = " OR ".join(
+            [f'"{word}"' for word in singles] + [f'("{a}" AND "{b}")' for a, b in pairs]
+        )
+        recent = (
+            "AND rowid >= coalesce((SELECT rowid FROM ideas_fts WHERE ideas_fts MATCH :query "
+            "ORDER BY rowid DESC LIMIT 1 OFFSET :last), 0) "
+            if many
+            else ""
+        )
+        # Ranked in the index alone, then joined: each join costs two lookups per row.
+        rows = connection.execute(
+            sa.text(
+                "SELECT f.idea_id, d.stems FROM ("
+                "SELECT rowid AS fts_row, idea_id, bm25(ideas_fts, 0.0, 2.0, 1.0) AS rank "
+                f"FROM ideas_fts WHERE ideas_fts MATCH :query AND idea_id != :exclude {recent}"
+                "ORDER BY rank, rowid LIMIT :ranked) AS f "
+                "JOIN ideas_view AS v ON v.idea_id = f.idea_id "
+                "JOIN search_ideas_view AS d ON d.idea_id = f.idea_id "
+                "WHERE v.stage != :merged ORDER BY f.rank, f.fts_row LIMIT :candidates"
+            ),
+            {
+                "query": query,
+                "merged": str(Stage.MERGED),
+                "exclude": exclude or "",
+                "last": POOL - 1,
+                "ranked": 2 * CANDIDATES,
+                "candidates": CANDIDATES,
+            },
         )
         return [(row[0], row[1]) for row in rows]
-    query_text = " | ".join(_quote(word) for word in words)
+    # Ranking by ts_rank_cd would parse each match's text again (to_tsvector: the index keeps
+    # no document): instead, matches are ranked by how many of the words they hold, which is
+    # what cover density comes to for a query of single words, from the stems kept here.
+    query_text = " | ".join(
+        [_quote(word) for word in singles] + [f"({_quote(a)} & {_quote(b)})" for a, b in pairs]
+    )
     tsquery = sa.func.to_tsquery(sa.literal_column("'english'"), query_text)
-    pool = (
-        sa.select(ideas_view.c.idea_id, ideas_view.c.title, ideas_view.c.summary)
+    held = (
+        sa.select(search_ideas_view.c.stems)
+        .where(search_ideas_view.c.idea_id == ideas_view.c.idea_id)
+        .scalar_subquery()
+    )
+    statement = (
+        sa.select(ideas_view.c.idea_id, held)
         .where(SEARCH_DOCUMENT.op("@@")(tsquery))
         .where(ideas_view.c.stage != str(Stage.MERGED))
         .where(ideas_view.c.idea_id != (exclude or ""))
-        .limit(POOL)
-        .subquery()
     )
-    document = sa.func.to_tsvector(
-        sa.literal_column("'english'"),
-        pool.c.title.op("||")(sa.literal_column("' '")).op("||")(pool.c.summary),
-    )
-    statement = (
-        sa.select(pool.c.idea_id, search_ideas_view.c.stems)
-        .join(search_ideas_view, search_ideas_view.c.idea_id == pool.c.idea_id)
-        .order_by(sa.func.ts_rank_cd(document, tsquery).desc(), pool.c.idea_id)
-        .limit(CANDIDATES)
-    )
-    return [(row[0], row[1]) for row in connection.execute(statement)]
+    if many:
+        statement = statement.limit(POOL)
+    wanted = frozenset(map(stem, telling.words))
+    matches = [
+        (len(wanted & _split(found)), idea_id, found)
+        for idea_id, found in connection.execute(statement)
+    ]
+    matches.sort(key=lambda match: (-match[0], match[1]))
+    return [(idea_id, found) for _, idea_id, found in matches[:CANDIDATES]]
 
 
 def _quote(word: str) -> str:

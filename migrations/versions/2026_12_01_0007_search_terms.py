@@ -1,5 +1,6 @@
 """Duplicate hints' word counts: each idea's stems, and how many ideas hold each stem.
 
+Under the empty stem, the count of all ideas indexed.
 Filled from the ideas already indexed, so hints keep working without a rebuild; on SQLite each
 idea also learns the row of ``ideas_fts`` that holds its text.
 
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from innovation.projections.search import stems
+from innovation.projections.search import ALL, stems
 
 revision: str = "0007_search_terms"
 down_revision: str | None = "0006_releases"
@@ -52,6 +53,7 @@ def _fill(connection: sa.Connection, ideas: sa.Table, terms: sa.Table) -> None:
     counts: Counter[str] = Counter()
     result = connection.exec_driver_sql(texts)
     while chunk := result.fetchmany(CHUNK):
+        counts[ALL] += len(chunk)
         rows = []
         for fts_row, idea_id, title, summary in chunk:
             found = stems(f"{title} {summary}")

@@ -140,12 +140,14 @@ async def test_the_telling_words_are_the_rarest_held_by_another_idea(world: Worl
     await world.submit(title="Rural shops selling solar lamps", summary="Prepaid by phone.")
     words = search.terms("rural towers satellite zebra")
 
-    def telling(exclude: str | None) -> Callable[[Connection], list[str]]:
-        return lambda connection: search.telling_words(connection, words, exclude)
+    def telling(exclude: str | None) -> Callable[[Connection], list[tuple[str, int]]]:
+        return lambda connection: list(
+            search.telling_words(connection, words, exclude).words.items()
+        )
 
     database = world.services.database
-    assert await database.read(telling(None)) == ["satellite", "towers", "rural"]
-    assert await database.read(telling(satellite)) == ["towers", "rural"]
+    assert await database.read(telling(None)) == [("satellite", 1), ("towers", 2), ("rural", 3)]
+    assert await database.read(telling(satellite)) == [("towers", 1), ("rural", 2)]
 
 
 async def test_a_revised_text_is_counted_and_found_as_it_now_reads(world: World):
@@ -176,7 +178,9 @@ async def test_a_revised_text_is_counted_and_found_as_it_now_reads(world: World)
     counts, held, rows = await database.read(index)
 
     assert held[idea_id] == "fibr get rural tower villag"
-    assert counts == Counter(stem for stems in held.values() for stem in stems.split())
+    assert counts == Counter(stem for stems in held.values() for stem in stems.split()) + Counter(
+        {search.ALL: 2}
+    )
     assert counts["tower"] == 2
     assert "satellit" not in counts
     assert rows in ([], ["Solar panels on rural towers", "Fibre to rural towers"])

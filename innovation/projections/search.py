@@ -38,6 +38,7 @@ import sqlalchemy as sa
 # Registers PostgreSQL's typed full-text functions, which SQLAlchemy then requires to be used.
 import sqlalchemy.dialects.postgresql
 import sqlalchemy.dialects.sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from innovation.domain.ideas import IdeaRevised, IdeaSubmitted
@@ -52,7 +53,7 @@ TELLING_TERMS = 8
 """How many of a text's rarest words are matched, at most (Lucene's MoreLikeThis: 25)."""
 POOL = 200
 """About how many matching ideas are ranked at most (see ``matching``)."""
-PAIRED = 5
+PAIRED = 4
 """How many of the rarest words held by many ideas are matched two at a time."""
 _local = threading.local()
 # Words that say nothing about what an idea is about.
@@ -305,7 +306,31 @@ def similar_ideas(
 
     Merged ideas are left out: they live on in the idea they were merged into.
     """
-    telling = telling_words(connection, terms(text), exclude)
+    own = None
+    if exclude is not None:
+        own = connection.execute(
+            sa.select(search_ideas_view.c.stems).where(search_ideas_view.c.idea_id == exclude)
+        ).scalar()
+    return _similar(connection, text, limit, exclude, own)
+
+
+def similar_to_idea(connection: Connection, idea_id: str, limit: int = 5) -> list[Similar]:
+    """Other ideas that read like this one: the duplicate hints a scout sees after submitting."""
+    row = connection.execute(
+        sa.select(ideas_view.c.title, ideas_view.c.summary, search_ideas_view.c.stems)
+        .outerjoin(search_ideas_view, search_ideas_view.c.idea_id == ideas_view.c.idea_id)
+        .where(ideas_view.c.idea_id == idea_id)
+    ).first()
+    if row is None:
+        return []
+    return _similar(connection, f"{row.title} {row.summary}", limit, idea_id, row.stems)
+
+
+def _similar(
+    connection: Connection, text: str, limit: int, exclude: str | None, own: str | None
+) -> list[Similar]:
+    """``similar_ideas``, told the stems of the idea left out (counted among those holding)."""
+    telling = telling_words(connection, terms(text), own)
     if not telling.words:
         return []
     candidates = _candidates(connection, telling, exclude)
@@ -318,16 +343,6 @@ def similar_ideas(
     return [Similar(idea_id, score) for score, _, idea_id in scored[:limit] if score > 0]
 
 
-def similar_to_idea(connection: Connection, idea_id: str, limit: int = 5) -> list[Similar]:
-    """Other ideas that read like this one: the duplicate hints a scout sees after submitting."""
-    row = connection.execute(
-        sa.select(ideas_view.c.title, ideas_view.c.summary).where(ideas_view.c.idea_id == idea_id)
-    ).first()
-    if row is None:
-        return []
-    return similar_ideas(connection, f"{row.title} {row.summary}", limit=limit, exclude=idea_id)
-
-
 class Telling(NamedTuple):
     """A text's words worth matching, rarest first, each with the other ideas holding it."""
 
@@ -336,11 +351,11 @@ class Telling(NamedTuple):
     """Other ideas in the index, all told."""
 
 
-def telling_words(connection: Connection, words: list[str], exclude: str | None) -> Telling:
+def telling_words(connection: Connection, words: list[str], own: str | None = None) -> Telling:
     """The rarest ``TELLING_TERMS`` of ``words`` that some other idea holds, one per stem.
 
     A word that most ideas hold finds them all and tells none apart, and a word that no other
-    idea holds cannot find anything.
+    idea holds cannot find anything. ``own``: the stems of an idea left out, as stored.
     """
     by_stem: dict[str, str] = {}
     for word in words:
@@ -348,19 +363,19 @@ def telling_words(connection: Connection, words: list[str], exclude: str | None)
     if not by_stem:
         return Telling({}, 0)
     table = search_terms_view
+    wanted = [*by_stem, ALL]
+    if connection.dialect.name == "postgresql":
+        # One statement whatever the number of words, so it is prepared once per connection.
+        among = table.c.stem == sa.any_(sa.literal(wanted, ARRAY(sa.Text)))
+    else:
+        among = table.c.stem.in_(wanted)
     counts: dict[str, int] = dict(
-        connection.execute(
-            sa.select(table.c.stem, table.c.ideas).where(table.c.stem.in_([*by_stem, ALL]))
-        ).all()
+        connection.execute(sa.select(table.c.stem, table.c.ideas).where(among)).all()
     )
-    if exclude is not None:
-        own = connection.execute(
-            sa.select(search_ideas_view.c.stems).where(search_ideas_view.c.idea_id == exclude)
-        ).scalar()
-        if own is not None:
-            for held in (*_split(own), ALL):
-                if held in counts:
-                    counts[held] -= 1
+    if own is not None:
+        for held in (*_split(own), ALL):
+            if held in counts:
+                counts[held] -= 1
     rarest = sorted(
         (counts[found], order, found)
         for order, found in enumerate(by_stem)

@@ -139,15 +139,24 @@ async def test_the_telling_words_are_the_rarest_held_by_another_idea(world: Worl
     await world.submit(title="Rural towers powered by solar panels", summary="No diesel.")
     await world.submit(title="Rural shops selling solar lamps", summary="Prepaid by phone.")
     words = search.terms("rural towers satellite zebra")
+    own = await world.services.database.read(
+        lambda connection: connection.execute(
+            sa.select(search.search_ideas_view.c.stems).where(
+                search.search_ideas_view.c.idea_id == satellite
+            )
+        ).scalar_one()
+    )
 
-    def telling(exclude: str | None) -> Callable[[Connection], list[tuple[str, int]]]:
-        return lambda connection: list(
-            search.telling_words(connection, words, exclude).words.items()
-        )
+    def telling(own: str | None) -> Callable[[Connection], search.Telling]:
+        return lambda connection: search.telling_words(connection, words, own)
 
     database = world.services.database
-    assert await database.read(telling(None)) == [("satellite", 1), ("towers", 2), ("rural", 3)]
-    assert await database.read(telling(satellite)) == [("towers", 1), ("rural", 2)]
+    everyone = await database.read(telling(None))
+    assert list(everyone.words.items()) == [("satellite", 1), ("towers", 2), ("rural", 3)]
+    assert everyone.ideas == 3
+    others = await database.read(telling(own))
+    assert list(others.words.items()) == [("towers", 1), ("rural", 2)]
+    assert others.ideas == 2
 
 
 async def test_a_revised_text_is_counted_and_found_as_it_now_reads(world: World):

@@ -38,7 +38,7 @@ import sqlalchemy as sa
 # Registers PostgreSQL's typed full-text functions, which SQLAlchemy then requires to be used.
 import sqlalchemy.dialects.postgresql
 import sqlalchemy.dialects.sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, REGCLASS
 from sqlalchemy.engine import Connection
 
 from innovation.domain.ideas import IdeaRevised, IdeaSubmitted
@@ -115,7 +115,9 @@ search_ideas_view = sa.Table(
     sa.Column("stems", sa.Text, nullable=False),
 )
 ALL = ""
-"""The stem under which ``search_terms_view`` counts every idea indexed: no word stems to it."""
+"""The stem under which SQLite's ``search_terms_view`` counts every idea indexed (no word stems
+to it). PostgreSQL estimates that count instead: with a row of their own to add to, all
+writers would wait on each other for it."""
 search_terms_view = sa.Table(
     "search_terms_view",
     metadata,
@@ -162,7 +164,7 @@ def apply(connection: Connection, envelope: Recorded) -> None:
     ).first()
     old = _split(before.stems) if before is not None else frozenset()
     changes = dict.fromkeys(new - old, 1) | dict.fromkeys(old - new, -1)
-    if before is None:
+    if before is None and connection.dialect.name == "sqlite":
         changes[ALL] = 1
     _count(connection, changes)
     row = None
@@ -254,7 +256,7 @@ class Reindex:
                     [(row["fts_row"], row["idea_id"], *texts[row["idea_id"]]) for row in rows],
                 )
             connection.execute(search_ideas_view.insert(), rows)
-        if ideas:
+        if ideas and sqlite:
             counts[ALL] = len(ideas)
         terms = sorted(counts.items())
         for start in range(0, len(terms), _CHUNK):
@@ -367,11 +369,19 @@ def telling_words(connection: Connection, words: list[str], own: str | None = No
     if connection.dialect.name == "postgresql":
         # One statement whatever the number of words, so it is prepared once per connection.
         among = table.c.stem == sa.any_(sa.literal(wanted, ARRAY(sa.Text)))
+        estimate = (
+            sa.select(
+                sa.literal(ALL), sa.cast(sa.func.greatest(sa.column("reltuples"), 0), sa.Integer)
+            )
+            .select_from(sa.table("pg_class"))
+            .where(sa.column("oid") == sa.cast(sa.literal(search_ideas_view.name), REGCLASS))
+        )
+        statement: sa.Select[tuple[str, int]] | sa.CompoundSelect = (
+            sa.select(table.c.stem, table.c.ideas).where(among).union_all(estimate)
+        )
     else:
-        among = table.c.stem.in_(wanted)
-    counts: dict[str, int] = dict(
-        connection.execute(sa.select(table.c.stem, table.c.ideas).where(among)).all()
-    )
+        statement = sa.select(table.c.stem, table.c.ideas).where(table.c.stem.in_(wanted))
+    counts: dict[str, int] = dict(connection.execute(statement).all())
     if own is not None:
         for held in (*_split(own), ALL):
             if held in counts:
@@ -382,7 +392,8 @@ def telling_words(connection: Connection, words: list[str], own: str | None = No
         if counts.get(found, 0) > 0
     )
     chosen = {by_stem[found]: ideas for ideas, _, found in rarest[:TELLING_TERMS]}
-    return Telling(chosen, counts.get(ALL, 0))
+    # An estimate may lag behind (PostgreSQL's before its first ANALYZE): no fewer than hold a word.
+    return Telling(chosen, max(counts.values(), default=0))
 
 
 def matching(telling: Telling) -> tuple[list[str], list[tuple[str, str]], bool]:

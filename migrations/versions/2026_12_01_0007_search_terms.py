@@ -1,6 +1,6 @@
 """Duplicate hints' word counts: each idea's stems, and how many ideas hold each stem.
 
-Under the empty stem, the count of all ideas indexed.
+Under the empty stem, on SQLite, the count of all ideas indexed.
 Filled from the ideas already indexed, so hints keep working without a rebuild; on SQLite each
 idea also learns the row of ``ideas_fts`` that holds its text.
 
@@ -53,7 +53,8 @@ def _fill(connection: sa.Connection, ideas: sa.Table, terms: sa.Table) -> None:
     counts: Counter[str] = Counter()
     result = connection.exec_driver_sql(texts)
     while chunk := result.fetchmany(CHUNK):
-        counts[ALL] += len(chunk)
+        if connection.dialect.name == "sqlite":
+            counts[ALL] += len(chunk)
         rows = []
         for fts_row, idea_id, title, summary in chunk:
             found = stems(f"{title} {summary}")

@@ -187,9 +187,8 @@ async def test_a_revised_text_is_counted_and_found_as_it_now_reads(world: World)
     counts, held, rows = await database.read(index)
 
     assert held[idea_id] == "fibr get rural tower villag"
-    assert counts == Counter(stem for stems in held.values() for stem in stems.split()) + Counter(
-        {search.ALL: 2}
-    )
+    all_ideas = Counter({search.ALL: 2}) if rows else Counter()
+    assert counts == Counter(stem for stems in held.values() for stem in stems.split()) + all_ideas
     assert counts["tower"] == 2
     assert "satellit" not in counts
     assert rows in ([], ["Solar panels on rural towers", "Fibre to rural towers"])

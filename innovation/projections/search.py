@@ -28,8 +28,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
-from itertools import combinations
-from typing import NamedTuple
 
 import msgspec
 import snowballstemmer
@@ -37,24 +35,25 @@ import sqlalchemy as sa
 
 # Registers PostgreSQL's typed full-text functions, which SQLAlchemy then requires to be used.
 import sqlalchemy.dialects.postgresql
-import sqlalchemy.dialects.sqlite
-from sqlalchemy.dialects.postgresql import ARRAY, REGCLASS
 from sqlalchemy.engine import Connection
 
 from innovation.domain.ideas import IdeaRevised, IdeaSubmitted
 from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
 from innovation.projections.ideas import ideas_view
-from innovation.store.tables import metadata
+from innovation.projections.telling import (
+    ALL,
+    POOL,
+    Telling,
+    matching,
+    search_ideas_view,
+    search_terms_view,
+    telling_words,
+    write_counts,
+)
 
 MAX_TERMS = 32
 CANDIDATES = 25
-TELLING_TERMS = 8
-"""How many of a text's rarest words are matched, at most (Lucene's MoreLikeThis: 25)."""
-POOL = 200
-"""About how many matching ideas are ranked at most (see ``matching``)."""
-PAIRED = 4
-"""How many of the rarest words held by many ideas are matched two at a time."""
 _local = threading.local()
 # Words that say nothing about what an idea is about.
 _STOPWORDS = frozenset(
@@ -105,27 +104,6 @@ SEARCH_DOCUMENT = sa.func.to_tsvector(
 )
 
 
-search_ideas_view = sa.Table(
-    "search_ideas_view",
-    metadata,
-    sa.Column("idea_id", sa.String(64), primary_key=True),
-    # The row of ideas_fts that holds its text (SQLite only): a revision deletes that one row.
-    sa.Column("fts_row", sa.BigInteger),
-    # Its distinct Snowball stems, sorted and joined by spaces: what it adds to the counts.
-    sa.Column("stems", sa.Text, nullable=False),
-)
-ALL = ""
-"""The stem under which SQLite's ``search_terms_view`` counts every idea indexed (no word stems
-to it). PostgreSQL estimates that count instead: with a row of their own to add to, all
-writers would wait on each other for it."""
-search_terms_view = sa.Table(
-    "search_terms_view",
-    metadata,
-    sa.Column("stem", sa.Text, primary_key=True),
-    sa.Column("ideas", sa.Integer, nullable=False),
-)
-
-
 class Similar(msgspec.Struct, frozen=True):
     idea_id: str
     score: float
@@ -166,7 +144,7 @@ def apply(connection: Connection, envelope: Recorded) -> None:
     changes = dict.fromkeys(new - old, 1) | dict.fromkeys(old - new, -1)
     if before is None and connection.dialect.name == "sqlite":
         changes[ALL] = 1
-    _count(connection, changes)
+    write_counts(connection, changes)
     row = None
     if connection.dialect.name == "sqlite":
         if before is not None and before.fts_row is not None:
@@ -182,31 +160,6 @@ def apply(connection: Connection, envelope: Recorded) -> None:
         connection.execute(
             search_ideas_view.update().where(search_ideas_view.c.idea_id == idea_id), values
         )
-
-
-def _count(connection: Connection, changes: dict[str, int]) -> None:
-    """Add each change to its stem's count of ideas; a stem no idea holds any more goes.
-
-    Stems are written in sorted order, so two writers lock the rows they share in the same order.
-    """
-    if not changes:
-        return
-    table = search_terms_view
-    insert = (
-        sqlalchemy.dialects.postgresql.insert(table)
-        if connection.dialect.name == "postgresql"
-        else sqlalchemy.dialects.sqlite.insert(table)
-    )
-    rows = [{"stem": stem, "ideas": change} for stem, change in sorted(changes.items())]
-    upsert = insert.values(rows)
-    connection.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[table.c.stem], set_={"ideas": table.c.ideas + upsert.excluded.ideas}
-        )
-    )
-    gone = [stem for stem, change in changes.items() if change < 0]
-    if gone:
-        connection.execute(table.delete().where(table.c.stem.in_(gone), table.c.ideas <= 0))
 
 
 class Reindex:
@@ -332,7 +285,10 @@ def _similar(
     connection: Connection, text: str, limit: int, exclude: str | None, own: str | None
 ) -> list[Similar]:
     """``similar_ideas``, told the stems of the idea left out (counted among those holding)."""
-    telling = telling_words(connection, terms(text), own)
+    by_stem: dict[str, str] = {}
+    for word in terms(text):
+        by_stem.setdefault(stem(word), word)
+    telling = telling_words(connection, by_stem, own)
     if not telling.words:
         return []
     candidates = _candidates(connection, telling, exclude)
@@ -345,92 +301,6 @@ def _similar(
     return [Similar(idea_id, score) for score, _, idea_id in scored[:limit] if score > 0]
 
 
-class Telling(NamedTuple):
-    """A text's words worth matching, rarest first, each with the other ideas holding it."""
-
-    words: dict[str, int]
-    ideas: int
-    """Other ideas in the index, all told."""
-
-
-def telling_words(connection: Connection, words: list[str], own: str | None = None) -> Telling:
-    """The rarest ``TELLING_TERMS`` of ``words`` that some other idea holds, one per stem.
-
-    A word that most ideas hold finds them all and tells none apart, and a word that no other
-    idea holds cannot find anything. ``own``: the stems of an idea left out, as stored.
-    """
-    by_stem: dict[str, str] = {}
-    for word in words:
-        by_stem.setdefault(stem(word), word)
-    if not by_stem:
-        return Telling({}, 0)
-    table = search_terms_view
-    wanted = [*by_stem, ALL]
-    if connection.dialect.name == "postgresql":
-        # One statement whatever the number of words, so it is prepared once per connection.
-        among = table.c.stem == sa.any_(sa.literal(wanted, ARRAY(sa.Text)))
-        estimate = (
-            sa.select(
-                sa.literal(ALL), sa.cast(sa.func.greatest(sa.column("reltuples"), 0), sa.Integer)
-            )
-            .select_from(sa.table("pg_class"))
-            .where(sa.column("oid") == sa.cast(sa.literal(search_ideas_view.name), REGCLASS))
-        )
-        statement: sa.Select[tuple[str, int]] | sa.CompoundSelect = (
-            sa.select(table.c.stem, table.c.ideas).where(among).union_all(estimate)
-        )
-    else:
-        statement = sa.select(table.c.stem, table.c.ideas).where(table.c.stem.in_(wanted))
-    counts: dict[str, int] = dict(connection.execute(statement).all())
-    if own is not None:
-        for held in (*_split(own), ALL):
-            if held in counts:
-                counts[held] -= 1
-    rarest = sorted(
-        (counts[found], order, found)
-        for order, found in enumerate(by_stem)
-        if counts.get(found, 0) > 0
-    )
-    chosen = {by_stem[found]: ideas for ideas, _, found in rarest[:TELLING_TERMS]}
-    # An estimate may lag behind (PostgreSQL's before its first ANALYZE): no fewer than hold a word.
-    return Telling(chosen, max(counts.values(), default=0))
-
-
-def matching(telling: Telling) -> tuple[list[str], list[tuple[str, str]], bool]:
-    """What a candidate must hold, and whether more than about ``POOL`` ideas may hold it.
-
-    Any one of the rarest words, while the ideas holding them add up to at most a quarter of
-    ``POOL``: few enough to rank them all. Or two of the next ``PAIRED`` words, the pairs that
-    fewest ideas may hold first (about ``a * b / ideas`` for words that ``a`` and ``b`` ideas
-    hold), while the matches expected stay within ``POOL``: a near-duplicate holds most of
-    them. BM25 ranks the ideas holding more of them first. When nothing fits, the rarest word
-    alone, its matches cut before ranking.
-    """
-    words = telling.words
-    singles: list[str] = []
-    expected = 0.0
-    for word, ideas in words.items():
-        if expected + ideas > POOL // 4:
-            break
-        singles.append(word)
-        expected += ideas
-    others = list(words)[len(singles) : len(singles) + PAIRED]
-
-    def shared(pair: tuple[str, str]) -> float:
-        return words[pair[0]] * words[pair[1]] / max(telling.ideas, 1)
-
-    pairs: list[tuple[str, str]] = []
-    for pair in sorted(combinations(others, 2), key=shared):
-        if expected + shared(pair) > POOL:
-            break
-        pairs.append(pair)
-        expected += shared(pair)
-    if singles or pairs or not words:
-        return singles, pairs, False
-    rarest, ideas = next(iter(words.items()))
-    return [rarest], [], ideas > POOL
-
-
 def _candidates(
     connection: Connection, telling: Telling, exclude: str | None
 ) -> list[tuple[str, str]]:
@@ -438,9 +308,8 @@ def _candidates(
 
     At most about ``POOL`` matches are ranked: when more may match (``matching``), they are cut
     before ranking, to the most recently indexed ``POOL`` on SQLite, to any ``POOL`` on
-    PostgreSQL. On SQLite,
-    merged ideas are left out of the best ``2 * CANDIDATES`` ranked, so a text whose best
-    matches are mostly merged gets fewer.
+    PostgreSQL. On SQLite, merged ideas are left out of the best ``2 * CANDIDATES`` ranked,
+    so a text whose best matches are mostly merged gets fewer.
     """
     singles, pairs, many = matching(telling)
     if connection.dialect.name == "sqlite":

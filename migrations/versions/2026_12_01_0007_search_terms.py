@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from innovation.projections.search import ALL, stems
+from innovation.projections.search import stems
+from innovation.projections.telling import ALL
 
 revision: str = "0007_search_terms"
 down_revision: str | None = "0006_releases"

@@ -138,7 +138,7 @@ async def test_the_telling_words_are_the_rarest_held_by_another_idea(world: Worl
     )
     await world.submit(title="Rural towers powered by solar panels", summary="No diesel.")
     await world.submit(title="Rural shops selling solar lamps", summary="Prepaid by phone.")
-    words = search.terms("rural towers satellite zebra")
+    words = {search.stem(word): word for word in search.terms("rural towers satellite zebra")}
     own = await world.services.database.read(
         lambda connection: connection.execute(
             sa.select(search.search_ideas_view.c.stems).where(

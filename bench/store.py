@@ -147,17 +147,25 @@ class Bench:
         self, name: str, ours_round: Callable[[int], float], peer_round: Callable[[int], float]
     ) -> tuple[list[float], list[float]]:
         """Run both sides ``rounds`` times, changing who goes first each round."""
-        ours_samples: list[float] = []
-        peer_samples: list[float] = []
+        samples = self._rounds(name, {"ours": ours_round, "peer": peer_round})
+        return samples["ours"], samples["peer"]
+
+    def _rounds(
+        self, name: str, sides: dict[str, Callable[[int], float]]
+    ) -> dict[str, list[float]]:
+        """Run every side once a round, ``rounds`` times, a different side first each round.
+
+        Sides compared by a ratio are measured side by side, so that on a machine shared with
+        other work both meet the same load, rather than one in a quiet minute and one not.
+        """
+        samples: dict[str, list[float]] = {side: [] for side in sides}
+        order = list(sides)
         for number in range(self.sizes.rounds):
             self._step(f"{name}, round {number + 1}/{self.sizes.rounds}")
-            if number % 2 == 0:
-                ours_samples.append(ours_round(number))
-                peer_samples.append(peer_round(number))
-            else:
-                peer_samples.append(peer_round(number))
-                ours_samples.append(ours_round(number))
-        return ours_samples, peer_samples
+            shift = number % len(order)
+            for side in order[shift:] + order[:shift]:
+                samples[side].append(sides[side](number))
+        return samples
 
     def _throughput_row(
         self, key: str, label: str, ours_rates: list[float], peer_rates: list[float]
@@ -200,12 +208,44 @@ class Bench:
                 batches = [[e] for _ in range(size // 100) for e in peer_stream(100)]
                 return size / peer.append(app, batches)
 
-            mine, theirs = self._alternate("append-1", ours_round, peer_round)
+            raw_url, raw_round = self._bare_append(per_commit=1, runner=runner)
+            samples = self._rounds(
+                "append-1", {"ours": ours_round, "peer": peer_round, "raw": raw_round}
+            )
+            self.databases.drop(raw_url)
+        mine, theirs = samples["ours"], samples["peer"]
         self._single = median(mine), median(theirs)
         row = self._throughput_row("append-1", "append: 1 event per call, 1 writer", mine, theirs)
         row.target, row.met = "≥ 1.5x peer", (row.ratio or 0) >= 1.5
         self.report.rows.append(row)
-        self._commit_ceiling(median(theirs), per_commit=1, wanted=1.5, ours=mine, mine_at_least=0.8)
+        self._commit_ceiling(
+            median(theirs),
+            per_commit=1,
+            wanted=1.5,
+            ours=mine,
+            mine_at_least=0.8,
+            rates=samples["raw"],
+        )
+
+    def _bare_append(
+        self, *, per_commit: int, runner: asyncio.Runner | None = None
+    ) -> tuple[str, Callable[[int], float]]:
+        """A fresh database, and a round of the bare driver appending to it, events/s (on
+        ``runner``'s loop when a side's store already has one)."""
+        run = asyncio.run if runner is None else runner.run
+        size = self.sizes.appends if per_commit == 1 else self.sizes.batches * per_commit
+        mapper = our_mapper()
+        url = self._ours_target(f"append-{per_commit}-driver")
+
+        def raw_round(number: int) -> float:
+            streams = [(f"warm-{number}", our_stream(200)), (f"idea-{number}", our_stream(size))]
+            if self.backend == "sqlite":
+                seconds = baseline.append_plain_sqlite(url, mapper, streams, per_commit)
+            else:
+                seconds = run(baseline.append_plain_postgres(url, mapper, streams, per_commit))
+            return size / sum(seconds)
+
+        return url, raw_round
 
     def _commit_ceiling(
         self,
@@ -215,30 +255,24 @@ class Bench:
         wanted: float,
         ours: list[float] | None = None,
         mine_at_least: float = 0.0,
+        rates: list[float] | None = None,
     ) -> None:
         """The bare driver inserting ``per_commit`` events a durable commit, on a fresh database.
 
         One writer that waits for each append to be durable cannot beat this: it is the price
         of the commit and the insert themselves, with no checks at all. Shown beside the peer,
-        it says how far above the peer any store could possibly go on this machine.
+        it says how far above the peer any store could possibly go on this machine. ``rates``
+        are its rounds when they were taken beside ours already (``_bare_append``).
         """
         key = f"append-{per_commit}"
-        size = self.sizes.appends if per_commit == 1 else self.sizes.batches * per_commit
-        mapper = our_mapper()
-        url = self._ours_target(f"{key}-driver")
         raw_name = "sqlite3" if self.backend == "sqlite" else "asyncpg"
-        rates: list[float] = []
-        for number in range(self.sizes.rounds):
-            self._step(f"{key}, bare {raw_name}, round {number + 1}/{self.sizes.rounds}")
-            streams = [(f"warm-{number}", our_stream(200)), (f"idea-{number}", our_stream(size))]
-            if self.backend == "sqlite":
-                seconds = baseline.append_plain_sqlite(url, mapper, streams, per_commit)
-            else:
-                seconds = asyncio.run(
-                    baseline.append_plain_postgres(url, mapper, streams, per_commit)
-                )
-            rates += [size / s for s in seconds]
-        self.databases.drop(url)
+        if rates is None:
+            url, raw_round = self._bare_append(per_commit=per_commit)
+            rates = []
+            for number in range(self.sizes.rounds):
+                self._step(f"{key}, bare {raw_name}, round {number + 1}/{self.sizes.rounds}")
+                rates.append(raw_round(number))
+            self.databases.drop(url)
         ceiling = median(rates)
         what = "1 durable INSERT per event" if per_commit == 1 else f"{per_commit} events a commit"
         self.report.rows.append(
@@ -397,7 +431,6 @@ class Bench:
         datasets.fill_ours(self.databases, url, events)
         datasets.fill_peer(self.databases, env, events)
         raw_name = "sqlite3" if self.backend == "sqlite" else "asyncpg"
-        raw: list[float] = []
         with asyncio.Runner() as runner:
             store = ours.open_store(url)
             app = peer.open_app(env)
@@ -413,7 +446,7 @@ class Bench:
                     assert count == events, count
                     return count / seconds
 
-                def raw_round() -> float:
+                def raw_round(_number: int) -> float:
                     if self.backend == "sqlite":
                         count, seconds = baseline.read_all_sqlite(url)
                     else:
@@ -421,11 +454,11 @@ class Bench:
                     assert count == events, count
                     return count / seconds
 
-                raw_round()  # the same warm page cache for all three
-                mine, theirs = self._alternate("read-all", ours_round, peer_round)
-                for number in range(self.sizes.rounds):
-                    self._step(f"read-all, raw {raw_name}, round {number + 1}/{self.sizes.rounds}")
-                    raw.append(raw_round())
+                raw_round(0)  # the same warm page cache for all three
+                samples = self._rounds(
+                    "read-all", {"ours": ours_round, "peer": peer_round, "raw": raw_round}
+                )
+                mine, theirs, raw = samples["ours"], samples["peer"], samples["raw"]
             finally:
                 runner.run(store.database.close())
                 app.close()

@@ -192,7 +192,17 @@ class Tokens:
         """The live token's principal, or None: from memory while fresh, else the database."""
         if not secret.startswith(PREFIX) or len(secret) > 200:
             return None
-        key = digest(secret)
+        return await self._remembered(digest(secret), partial(authenticate, secret=secret))
+
+    async def feed_reader(self, key: str) -> Principal | None:
+        """The principal of a live token's feed key, or None, remembered like tokens are."""
+        if not key.startswith(FEED_PREFIX) or len(key) > 100:
+            return None
+        return await self._remembered(digest(key), partial(authenticate_feed_key, key=key))
+
+    async def _remembered(
+        self, key: str, lookup: Callable[[Connection], Principal | None]
+    ) -> Principal | None:
         remembered = self._known.get(key)
         if remembered is not None:
             principal, expires, generation = remembered
@@ -201,7 +211,7 @@ class Tokens:
                 return principal
             del self._known[key]
         generation = REVOCATIONS.count  # read before the lookup: a revocation meanwhile wins
-        found = await self.database.read(partial(authenticate, secret=secret))
+        found = await self.database.read(lookup)
         if found is not None and self.seconds > 0:
             self._known[key] = (found, self.clock() + self.seconds, generation)
             while len(self._known) > self.size:

@@ -382,6 +382,14 @@ def assemble_twice(url: str, period: str) -> int:
 # -- one backend --------------------------------------------------------------------------------
 
 
+def upgrade(url: str) -> None:
+    """Bring a run's copy to the code's schema: a data set kept from before a migration is
+    migrated as a deployment's database would be, its read models by the migration itself."""
+    from innovation.store.migrate import upgrade as migrate
+
+    migrate(url)
+
+
 def run_copy_sqlite(scale: float, console: Console) -> str:
     """A copy of the kept SQLite data set for this run, so its writes do not pile up."""
     source = dataset.ensure("sqlite", scale, console)
@@ -394,7 +402,9 @@ def run_copy_sqlite(scale: float, console: Console) -> str:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     shutil.copyfile(kept, copy)
-    return f"sqlite:///{copy}"
+    url = f"sqlite:///{copy}"
+    upgrade(url)
+    return url
 
 
 def run_copy_postgres(cluster: Cluster, scale: float, console: Console) -> str:
@@ -402,7 +412,9 @@ def run_copy_postgres(cluster: Cluster, scale: float, console: Console) -> str:
     dataset.ensure("postgres", scale, console, cluster)
     cluster.psql("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
     cluster.psql(f"CREATE DATABASE bench_run TEMPLATE {DATABASE}")
-    return cluster.url.rsplit("/", 1)[0] + "/bench_run"
+    url = cluster.url.rsplit("/", 1)[0] + "/bench_run"
+    upgrade(url)
+    return url
 
 
 def bench_backend(

@@ -18,6 +18,7 @@ What is left out, and answered afresh every time without an ``ETag``:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections import OrderedDict
@@ -102,6 +103,11 @@ class Positions:
     settled by the store's own test (``Recorder.settle``); when it is not, this answers None
     (do not cache) and remembers the transaction to wait for, checked without waiting on a
     later request, so that a position rolled back for good does not stop caching forever.
+
+    Requests share lookups, as writers share a commit: a request waits for the next lookup
+    that *starts* after it arrived, so it sees every write acknowledged before it came in (in
+    any process), and under load one lookup answers everyone who arrived while the previous
+    one ran, instead of one database round trip per request.
     """
 
     def __init__(self, log: Log) -> None:
@@ -110,8 +116,36 @@ class Positions:
         self.database = log.database
         self._settled = 0
         self._waiting: tuple[int, int] | None = None
+        self._next: asyncio.Future[int | None] | None = None
+        """The lookup the requests that came in since the last one started are waiting for."""
+        self._runner: asyncio.Task[None] | None = None
+        self.lookups = 0
+        """Lookups made (tests and the bench read it)."""
 
     async def current(self) -> int | None:
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+        waited = self._next
+        if self._runner is None:
+            self._runner = asyncio.create_task(self._run())
+        # Shielded: one caller giving up (a client gone) must not cancel the others' answer.
+        return await asyncio.shield(waited)
+
+    async def _run(self) -> None:
+        try:
+            while self._next is not None:
+                answering, self._next = self._next, None  # later arrivals wait for the next one
+                try:
+                    position = await self._lookup()
+                except Exception as error:  # every waiter fails as its own lookup would have
+                    answering.set_exception(error)
+                else:
+                    answering.set_result(position)
+        finally:
+            self._runner = None
+
+    async def _lookup(self) -> int | None:
+        self.lookups += 1
         outcome = await self.database.read(
             partial(self._look, settled=self._settled, waiting=self._waiting)
         )

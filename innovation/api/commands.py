@@ -15,7 +15,7 @@ import inspect
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar, get_origin
@@ -23,6 +23,7 @@ from typing import Any, TypeVar, get_origin
 import msgspec
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 from strawberry.utils.str_converters import to_camel_case
 
 from innovation.api.context import Context
@@ -223,6 +224,23 @@ async def read_experiment(info: Info[Context, None], experiment_id: str) -> Expe
     return Experiment.maybe(
         await database.read(partial(views.experiment, experiment_id=experiment_id))
     )
+
+
+def asks_for(info: Info[Context, None], field: str) -> bool:
+    """Whether the mutation's selection names payload ``field`` (also through fragments).
+
+    Some answers cost a read of their own (the duplicate hints of a submission): a client
+    that does not ask for them does not wait for them.
+    """
+
+    def names(selections: list[Selection]) -> Iterator[str]:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                yield selection.name
+            else:
+                yield from names(selection.selections)
+
+    return any(field in names(root.selections) for root in info.selected_fields)
 
 
 def answer_with_idea(info: Info[Context, None]) -> Callable[[Any], Awaitable[Answer]]:

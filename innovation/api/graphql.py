@@ -8,11 +8,12 @@ from typing import Any
 from cross_web import HTTPException
 from graphql import OperationType, get_operation_ast, parse
 from graphql.error import GraphQLError
-from litestar import Request
+from litestar import Request, get, post
+from litestar.background_tasks import BackgroundTasks
 from litestar.datastructures import State
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException, ValidationException
 from litestar.response import Response
-from litestar.status_codes import HTTP_304_NOT_MODIFIED
+from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 from litestar.types import Scope
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
@@ -94,6 +95,24 @@ def graphql_controller(schema: BaseSchema, answers: Answers) -> type:
     )
 
     class GraphQLController(base):  # type: ignore[misc,valid-type]
+        @get(raises=[ValidationException, NotFoundException])
+        async def handle_http_get(self, request: Request[Any, Any, Any], state: State) -> Any:
+            return await self.execute_request(request, await context_getter(request, state), None)
+
+        @post(status_code=HTTP_200_OK)
+        async def handle_http_post(self, request: Request[Any, Any, Any], state: State) -> Any:
+            return await self.execute_request(request, await context_getter(request, state), None)
+
+        async def get_sub_response(self, request: Request[Any, Any, Any]) -> Response[Any]:
+            """A fresh response for strawberry to fill in (headers, status), per request.
+
+            strawberry's own handlers take it, the context and the root value as Litestar
+            dependencies: one task each, and the response built in Litestar's thread pool, which
+            together cost more than answering ``{ __typename }``. These handlers make them
+            inline; websockets keep strawberry's handler and its dependencies.
+            """
+            return Response({}, background=BackgroundTasks([]))
+
         def parse_json(self, data: str | bytes) -> Any:
             """Only an object (or a list, which batching refuses by name) is a GraphQL request."""
             try:

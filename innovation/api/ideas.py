@@ -13,6 +13,7 @@ from innovation.api.commands import (
     Answer,
     Refused,
     answer_with_idea,
+    asks_for,
     command,
     command_input,
     idea_id,
@@ -154,14 +155,14 @@ async def submit_idea(info: Info[Context, None], input: SubmitIdeaInput) -> Any:
         )
 
     async def answer(command: rules.SubmitIdea) -> Answer:
-        """The idea, and the hints at duplicates, read after the commit off the writer."""
-        hints = await info.context.services.database.read(
-            partial(similar_to_idea, idea_id=command.idea_id, limit=SIMILAR_ON_SUBMIT)
-        )
-        return {
-            "idea": await read_idea(info, command.idea_id),
-            "similar_ideas": await SimilarIdea.of(info, hints),
-        }
+        """The idea, and the hints at duplicates when asked, read after the commit."""
+        answer: Answer = {"idea": await read_idea(info, command.idea_id)}
+        if asks_for(info, "similarIdeas"):
+            hints = await info.context.services.database.read(
+                partial(similar_to_idea, idea_id=command.idea_id, limit=SIMILAR_ON_SUBMIT)
+            )
+            answer["similar_ideas"] = await SimilarIdea.of(info, hints)
+        return answer
 
     return await mutate(info, input, SubmitIdeaPayload, build, answer)
 

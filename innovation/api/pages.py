@@ -22,7 +22,7 @@ from innovation.domain.errors import DomainError
 from innovation.projections import releases as views
 from innovation.releases.feed import FeedEntry, render_feed, summary_html
 from innovation.releases.pages import releases_page
-from innovation.tokens import Principal, authenticate_feed_key, feed_key_of
+from innovation.tokens import Principal, digest, feed_key
 
 HTML = "text/html; charset=utf-8"
 
@@ -30,18 +30,22 @@ HTML = "text/html; charset=utf-8"
 async def reader(
     request: Request[Any, Any, Any], services: Services
 ) -> tuple[Principal, str | None]:
-    """Who reads, and the feed key their links carry; 401 without a valid token or key."""
-    principal = await principal_for(services, bearer(request.headers.get("authorization")))
-    if principal is None:
-        key = request.query_params.get("key")
-        if key:
-            principal = await services.database.read(partial(authenticate_feed_key, key=key))
+    """Who reads, and the feed key their links carry; 401 without a valid token or key.
+
+    Both are found without the database while the token cache remembers the caller: a feed
+    key is its own reader's key, and a bearer's key derives from the token it sent.
+    """
+    secret = bearer(request.headers.get("authorization"))
+    principal = await principal_for(services, secret)
+    if principal is not None and secret is not None:
+        return principal, feed_key(principal.token_id, digest(secret))
+    key = request.query_params.get("key")
+    principal = await services.tokens.feed_reader(key) if key else None
     if principal is None:
         raise NotAuthorizedException(
             "a valid token (Authorization: Bearer) or feed key (?key=) is required",
             headers={"WWW-Authenticate": 'Bearer realm="innovation"'},
         )
-    key = await services.database.read(partial(feed_key_of, token_id=principal.token_id))
     return principal, key
 
 

@@ -28,6 +28,8 @@ import msgspec
 
 from innovation.domain import experiments as experiment_rules
 from innovation.domain import ideas as idea_rules
+from innovation.domain.deliveries import DeliveryEvent
+from innovation.domain.messages import Event
 from innovation.domain.periods import Period
 from innovation.domain.recorded import Recorded
 from innovation.domain.releases import (
@@ -47,6 +49,21 @@ FUNNEL = (Stage.SCOUTED, Stage.SCREENING, Stage.EXPERIMENTING, Stage.VALIDATED, 
 SECONDS_PER_DAY = 86_400
 EXPERIMENT_EVENTS = get_args(experiment_rules.ExperimentEvent)
 _EXPERIMENT_KINDS = frozenset(EXPERIMENT_EVENTS)
+
+MEASURED: tuple[type[Event], ...] = (
+    experiment_rules.MeasurementRecorded,
+    experiment_rules.MeasurementCorrected,
+)
+"""Events that matter only to the readings a bundle shows: read for the experiments that
+validated the shipping ideas (``measured_experiments``), not in the pass over the log."""
+FOLDED: tuple[type[Event], ...] = (
+    *get_args(idea_rules.IdeaEvent),
+    *(kind for kind in EXPERIMENT_EVENTS if kind not in MEASURED),
+    ReleasePublished,
+)
+"""Events ``take`` folds in the pass over the log."""
+IGNORED: tuple[type[Event], ...] = get_args(DeliveryEvent)
+"""Events no bundle depends on (``take`` passes them by)."""
 
 
 class _Tracked(msgspec.Struct, kw_only=True):
@@ -117,6 +134,32 @@ class Assembler:
         tracked = self._ideas.get(getattr(event, "idea_id", ""))
         if tracked is not None:
             self._evolve_idea(tracked, event, occurred_at, during)
+
+    def measured_experiments(self) -> list[str]:
+        """The experiments whose readings the bundle shows: those that validated the ideas
+        that ship. A reader that skipped ``MEASURED`` events refolds these (``refold``)."""
+        return sorted(
+            {
+                tracked.validated_by
+                for idea_id, tracked in self._ideas.items()
+                if tracked.validated_by is not None
+                and idea_id not in self._released
+                and _ships(tracked.state)
+            }
+        )
+
+    def refold(self, experiment_id: str, history: Iterable[tuple[int, datetime, Any]]) -> None:
+        """Fold one experiment again from every event of its stream, ``(position,
+        occurred_at, event)`` in order, with the cut-off and period end ``take`` applies;
+        started and concluded experiments were counted by ``take`` already."""
+        state: experiment_rules.Experiment | None = None
+        for position, occurred_at, event in history:
+            if position <= self.cutoff and occurred_at < self.period.end:
+                state = experiment_rules.evolve(state or experiment_rules.initial_state(), event)
+        if state is None:  # as ``take`` leaves it: never seen
+            self._experiments.pop(experiment_id, None)
+        else:
+            self._experiments[experiment_id] = state
 
     def _evolve_idea(
         self, tracked: _Tracked, event: Any, occurred_at: datetime, during: bool

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from innovation.domain.ideas import EthicsReviewRecorded, EthicsReviewRequested
 from innovation.domain.recorded import Recorded
+from innovation.projections.batch import Batch
 from innovation.store.tables import UTCDateTime, metadata
 
 REQUESTED = "REQUESTED"
@@ -29,14 +31,22 @@ ethics_reviews_view = sa.Table(
 TABLES = (ethics_reviews_view,)
 
 
-def apply(connection: Connection, envelope: Recorded) -> None:
+FOLDED_EVENTS = (EthicsReviewRequested, EthicsReviewRecorded)
+"""Every event ``fold`` takes; the projector hands it no other."""
+
+
+def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:
+    """Reviews are only ever added: nothing to load."""
+
+
+def fold(batch: Batch, envelope: Recorded) -> None:
     event = envelope.event
     match event:
         case EthicsReviewRequested():
-            _row(connection, envelope, event.idea_id, REQUESTED)
+            _row(batch, envelope, event.idea_id, REQUESTED)
         case EthicsReviewRecorded():
             _row(
-                connection,
+                batch,
                 envelope,
                 event.idea_id,
                 RECORDED,
@@ -48,18 +58,16 @@ def apply(connection: Connection, envelope: Recorded) -> None:
             pass
 
 
-def _row(
-    connection: Connection, envelope: Recorded, idea_id: str, kind: str, **values: object
-) -> None:
+def _row(batch: Batch, envelope: Recorded, idea_id: str, kind: str, **values: object) -> None:
     values.setdefault("reviewers", [])
-    connection.execute(
-        ethics_reviews_view.insert().values(
-            idea_id=idea_id,
-            version=envelope.version,
-            position=envelope.position,
-            kind=kind,
-            actor=envelope.actor,
-            at=envelope.at,
+    batch[ethics_reviews_view].insert(
+        {
+            "idea_id": idea_id,
+            "version": envelope.version,
+            "position": envelope.position,
+            "kind": kind,
+            "actor": envelope.actor,
+            "at": envelope.at,
             **values,
-        )
+        }
     )

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from innovation.domain.experiments import (
     ExperimentAmended,
@@ -20,6 +19,7 @@ from innovation.domain.experiments import (
 from innovation.domain.metrics import change_pct, target_met
 from innovation.domain.recorded import Recorded
 from innovation.domain.values import Direction, MetricDefinition
+from innovation.projections.batch import Batch, touched
 from innovation.store.tables import UTCDateTime, metadata
 
 RUNNING = "RUNNING"
@@ -79,27 +79,41 @@ measurements_view = sa.Table(
 TABLES = (experiments_view, metrics_view, measurements_view)
 
 
-def apply(connection: Connection, envelope: Recorded) -> None:
+EXPERIMENT_EVENTS = (
+    MeasurementRecorded,
+    MeasurementCorrected,
+    ExperimentAmended,
+    MetricAdded,
+    ExperimentConcluded,
+)
+"""The events that change an experiment's rows once it exists."""
+FOLDED_EVENTS = (ExperimentStarted, *EXPERIMENT_EVENTS)
+"""Every event ``fold`` takes; the projector hands it no other."""
+
+
+def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:
+    """Load the experiments these events change and their metrics, in a few statements."""
+    ids = touched(envelopes, EXPERIMENT_EVENTS, "experiment_id")
+    batch[experiments_view].prefetch("experiment_id", ids)
+    batch[metrics_view].prefetch("experiment_id", ids)
+
+
+def fold(batch: Batch, envelope: Recorded) -> None:
     event = envelope.event
     match event:
-        case ExperimentStarted():
-            _started(connection, envelope, event)
         case MeasurementRecorded():
-            apply_measurements(connection, (envelope,))
+            _measured(batch, envelope, event)
+        case ExperimentStarted():
+            _started(batch, envelope, event)
         case MeasurementCorrected():
-            connection.execute(
-                measurements_view.update()
-                .where(
-                    (measurements_view.c.experiment_id == event.experiment_id)
-                    & (measurements_view.c.version == event.measurement)
-                )
-                .values(value=event.value, measured_at=event.measured_at)
-            )
-            _summarise(connection, event.experiment_id, event.metric)
-            _touch(connection, envelope, event.experiment_id)
+            key = (event.experiment_id, event.measurement)
+            changes = {"value": event.value, "measured_at": event.measured_at}
+            batch[measurements_view].update(key, changes)
+            _summarise(batch, event.experiment_id, event.metric)
+            _touch(batch, envelope, event.experiment_id)
         case ExperimentAmended():
             _touch(
-                connection,
+                batch,
                 envelope,
                 event.experiment_id,
                 hypothesis=event.hypothesis,
@@ -108,20 +122,12 @@ def apply(connection: Connection, envelope: Recorded) -> None:
                 ends_on=event.ends_on,
             )
         case MetricAdded():
-            ordinal = sa.select(sa.func.count()).where(
-                metrics_view.c.experiment_id == event.experiment_id
-            )
-            connection.execute(
-                metrics_view.insert().values(
-                    _metric_row(
-                        event.experiment_id, connection.execute(ordinal).scalar_one(), event.metric
-                    )
-                )
-            )
-            _touch(connection, envelope, event.experiment_id)
+            ordinal = len(batch[metrics_view].where(experiment_id=event.experiment_id))
+            batch[metrics_view].insert(_metric_row(event.experiment_id, ordinal, event.metric))
+            _touch(batch, envelope, event.experiment_id)
         case ExperimentConcluded():
             _touch(
-                connection,
+                batch,
                 envelope,
                 event.experiment_id,
                 status=CONCLUDED,
@@ -134,29 +140,25 @@ def apply(connection: Connection, envelope: Recorded) -> None:
             pass
 
 
-def _started(connection: Connection, envelope: Recorded, event: ExperimentStarted) -> None:
-    connection.execute(
-        experiments_view.insert().values(
-            experiment_id=event.experiment_id,
-            idea_id=event.idea_id,
-            hypothesis=event.hypothesis,
-            pilot_site=event.pilot_site,
-            starts_on=event.starts_on,
-            ends_on=event.ends_on,
-            status=RUNNING,
-            started_by=envelope.actor,
-            started_at=envelope.at,
-            version=envelope.version,
-            last_position=envelope.position,
-        )
+def _started(batch: Batch, envelope: Recorded, event: ExperimentStarted) -> None:
+    batch[experiments_view].insert(
+        {
+            "experiment_id": event.experiment_id,
+            "idea_id": event.idea_id,
+            "hypothesis": event.hypothesis,
+            "pilot_site": event.pilot_site,
+            "starts_on": event.starts_on,
+            "ends_on": event.ends_on,
+            "status": RUNNING,
+            "started_by": envelope.actor,
+            "started_at": envelope.at,
+            "version": envelope.version,
+            "last_position": envelope.position,
+        }
     )
-    connection.execute(
-        metrics_view.insert(),
-        [
-            _metric_row(event.experiment_id, ordinal, metric)
-            for ordinal, metric in enumerate(event.metrics)
-        ],
-    )
+    metrics = batch[metrics_view]
+    for ordinal, metric in enumerate(event.metrics):
+        metrics.insert(_metric_row(event.experiment_id, ordinal, metric))
 
 
 def _metric_row(experiment_id: str, ordinal: int, metric: MetricDefinition) -> dict[str, object]:
@@ -174,142 +176,66 @@ def _metric_row(experiment_id: str, ordinal: int, metric: MetricDefinition) -> d
     }
 
 
-_INSERT_MEASUREMENT = measurements_view.insert()
-_CURRENT_METRICS = sa.select(metrics_view).where(
-    metrics_view.c.experiment_id.in_(sa.bindparam("experiment_ids", expanding=True))
-)
-_UPDATE_METRIC = (
-    metrics_view.update()
-    .where(
-        (metrics_view.c.experiment_id == sa.bindparam("key_experiment"))
-        & (metrics_view.c.name == sa.bindparam("key_metric"))
-    )
-    .values(
-        measurement_count=sa.bindparam("measurement_count"),
-        latest_value=sa.bindparam("latest_value"),
-        latest_measured_at=sa.bindparam("latest_measured_at"),
-        change_pct=sa.bindparam("change_pct"),
-        target_met=sa.bindparam("target_met"),
-    )
-)
-_TOUCH = (
-    experiments_view.update()
-    .where(experiments_view.c.experiment_id == sa.bindparam("key_experiment"))
-    .values(version=sa.bindparam("version"), last_position=sa.bindparam("last_position"))
-)
-"""Statements built once: each execution then skips SQLAlchemy's statement building."""
-
-
-def apply_measurements(connection: Connection, envelopes: Sequence[Recorded]) -> None:
-    """Project a run of ``MeasurementRecorded`` events in a handful of statements.
-
-    The result equals applying them one by one: measurements are inserted in one
-    ``executemany``; each metric's count and latest value are carried on from its current
-    summary (a later version wins a tie on the date, as in ``_summarise``), and each
-    experiment keeps the version and position of its last event.
-    """
-    if not envelopes:
-        return
-    rows: list[dict[str, object]] = []
-    latest: dict[tuple[str, str], tuple[datetime, int, float]] = {}
-    counts: dict[tuple[str, str], int] = {}
-    touched: dict[str, dict[str, object]] = {}
-    for envelope in envelopes:
-        event: MeasurementRecorded = envelope.event
-        key = (event.experiment_id, event.metric)
-        rows.append(
-            {
-                "experiment_id": event.experiment_id,
-                "version": envelope.version,
-                "metric": event.metric,
-                "position": envelope.position,
-                "value": event.value,
-                "measured_at": event.measured_at,
-                "recorded_by": envelope.actor,
-                "recorded_at": envelope.at,
-            }
-        )
-        counts[key] = counts.get(key, 0) + 1
-        candidate = (event.measured_at, envelope.version, event.value)
-        best = latest.get(key)
-        if best is None or candidate[:2] >= best[:2]:
-            latest[key] = candidate
-        touched[event.experiment_id] = {
-            "key_experiment": event.experiment_id,
+def _measured(batch: Batch, envelope: Recorded, event: MeasurementRecorded) -> None:
+    """Keep the measurement, count it, and make it its metric's latest unless an earlier
+    recorded one has a later date (of two on the same date, the later recorded counts)."""
+    batch[measurements_view].insert(
+        {
+            "experiment_id": event.experiment_id,
             "version": envelope.version,
-            "last_position": envelope.position,
+            "metric": event.metric,
+            "position": envelope.position,
+            "value": event.value,
+            "measured_at": event.measured_at,
+            "recorded_by": envelope.actor,
+            "recorded_at": envelope.at,
         }
-    connection.execute(_INSERT_MEASUREMENT, rows)
-    current = {
-        (row.experiment_id, row.name): row
-        for row in connection.execute(_CURRENT_METRICS, {"experiment_ids": list(touched)})
+    )
+    metrics = batch[metrics_view]
+    key = (event.experiment_id, event.metric)
+    metric = metrics.row(key)
+    changes: dict[str, object] = {"measurement_count": metric["measurement_count"] + 1}
+    latest = metric["latest_measured_at"]
+    if latest is None or event.measured_at >= latest:
+        changes.update(_latest(metric, event.value, event.measured_at))
+    metrics.update(key, changes)
+    _touch(batch, envelope, event.experiment_id)
+
+
+def _latest(metric: dict[str, Any], value: float, measured_at: datetime) -> dict[str, object]:
+    """A metric's summary columns with ``value`` as its latest measurement."""
+    return {
+        "latest_value": value,
+        "latest_measured_at": measured_at,
+        "change_pct": change_pct(metric["baseline"], value),
+        "target_met": target_met(_definition(metric), value),
     }
-    summaries = []
-    for key, (measured_at, _version, value) in latest.items():
-        metric = current[key]
-        if metric.latest_measured_at is not None and measured_at < metric.latest_measured_at:
-            measured_at, value = metric.latest_measured_at, metric.latest_value
-        summaries.append(
-            {
-                "key_experiment": key[0],
-                "key_metric": key[1],
-                "measurement_count": metric.measurement_count + counts[key],
-                "latest_value": value,
-                "latest_measured_at": measured_at,
-                "change_pct": change_pct(metric.baseline, value),
-                "target_met": target_met(_definition(metric), value),
-            }
-        )
-    connection.execute(_UPDATE_METRIC, summaries)
-    connection.execute(_TOUCH, list(touched.values()))
 
 
-def _definition(metric: sa.Row[Any]) -> MetricDefinition:
+def _definition(metric: dict[str, Any]) -> MetricDefinition:
     return MetricDefinition(
-        name=metric.name,
-        unit=metric.unit,
-        baseline=metric.baseline,
-        target=metric.target,
-        direction=Direction(metric.direction),
+        name=metric["name"],
+        unit=metric["unit"],
+        baseline=metric["baseline"],
+        target=metric["target"],
+        direction=Direction(metric["direction"]),
     )
 
 
-def _summarise(connection: Connection, experiment_id: str, name: str) -> None:
+def _summarise(batch: Batch, experiment_id: str, name: str) -> None:
     """Bring a metric's summary up to date with its measurements: the latest by its own date
     (of two on the same date, the later recorded) is the one that counts, as in the domain."""
-    where = (metrics_view.c.experiment_id == experiment_id) & (metrics_view.c.name == name)
-    metric = connection.execute(sa.select(metrics_view).where(where)).one()
-    m = measurements_view.c
-    mine = (m.experiment_id == experiment_id) & (m.metric == name)
-    count = connection.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
-    latest = connection.execute(
-        sa.select(m.value, m.measured_at)
-        .where(mine)
-        .order_by(m.measured_at.desc(), m.version.desc())
-        .limit(1)
-    ).one()
-    definition = _definition(metric)
-    connection.execute(
-        metrics_view.update()
-        .where(where)
-        .values(
-            measurement_count=count,
-            latest_value=latest.value,
-            latest_measured_at=latest.measured_at,
-            change_pct=change_pct(metric.baseline, latest.value),
-            target_met=target_met(definition, latest.value),
-        )
-    )
+    mine = batch[measurements_view].where(experiment_id=experiment_id, metric=name)
+    latest = max(mine, key=lambda row: (row["measured_at"], row["version"]))
+    metrics = batch[metrics_view]
+    key = (experiment_id, name)
+    summary = _latest(metrics.row(key), latest["value"], latest["measured_at"])
+    metrics.update(key, {"measurement_count": len(mine), **summary})
 
 
-def _touch(
-    connection: Connection, envelope: Recorded, experiment_id: str, **changes: object
-) -> None:
-    connection.execute(
-        experiments_view.update()
-        .where(experiments_view.c.experiment_id == experiment_id)
-        .values(version=envelope.version, last_position=envelope.position, **changes)
-    )
+def _touch(batch: Batch, envelope: Recorded, experiment_id: str, **changes: object) -> None:
+    values = {"version": envelope.version, "last_position": envelope.position, **changes}
+    batch[experiments_view].update((experiment_id,), values)
 
 
 def describe(event: object) -> str | None:

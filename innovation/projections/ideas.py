@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from innovation.domain import ideas as rules
 from innovation.domain.ideas import (
@@ -24,6 +25,7 @@ from innovation.domain.ideas import (
 )
 from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
+from innovation.projections.batch import Batch, touched
 from innovation.store.tables import UTCDateTime, metadata
 
 ideas_view = sa.Table(
@@ -43,7 +45,7 @@ ideas_view = sa.Table(
     sa.Column("uses_personal_data", sa.Boolean, nullable=False),
     sa.Column("scout", sa.String(200), nullable=False),
     sa.Column("submitted_by", sa.String(200), nullable=False),
-    sa.Column("submitted_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("submitted_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("stage_changed_at", UTCDateTime, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
@@ -68,7 +70,21 @@ ideas_view = sa.Table(
     sa.Column("ethics_verdict_version", sa.Integer, nullable=False),
     sa.Column("last_material_version", sa.Integer, nullable=False),
     sa.Column("passes_ethics_gate", sa.Boolean, nullable=False),
+    # The pipeline's figures, read from the index alone (``timetravel.summary_now``).
+    sa.Index("ix_ideas_view_pipeline", "stage", "source_kind", "country", "external"),
 )
+
+UNSCORED = -1  # where an unscored idea sorts among scores: below every score
+# The orders of the idea queues, each read from an index of its own: a page of the first 100
+# ideas then reads 100 index entries, not every idea and a sort. The index and the query must
+# hold the same expression, so the stand-in for "unscored" is written into it, not bound.
+UPDATED_ORDER = ideas_view.c.updated_at
+SCORE_ORDER = sa.func.coalesce(ideas_view.c.rice, sa.literal_column(f"{float(UNSCORED)}"))
+FIT_ORDER = sa.func.coalesce(ideas_view.c.strategic_fit, sa.literal_column(f"{UNSCORED}"))
+sa.Index("ix_ideas_view_submitted_order", ideas_view.c.submitted_at, ideas_view.c.idea_id)
+sa.Index("ix_ideas_view_updated_order", UPDATED_ORDER, ideas_view.c.idea_id)
+sa.Index("ix_ideas_view_score_order", SCORE_ORDER, ideas_view.c.idea_id)
+sa.Index("ix_ideas_view_fit_order", FIT_ORDER, ideas_view.c.idea_id)
 
 idea_themes_view = sa.Table(
     "idea_themes_view",
@@ -109,32 +125,45 @@ stage_history_view = sa.Table(
 
 TABLES = (ideas_view, idea_themes_view, idea_scores_view, stage_history_view)
 
-_ETHICS_COLUMNS = (
-    ideas_view.c.uses_ai,
-    ideas_view.c.uses_personal_data,
-    ideas_view.c.ethics_requested,
-    ideas_view.c.ethics_verdict,
-    ideas_view.c.ethics_verdict_version,
-    ideas_view.c.last_material_version,
+IDEA_EVENTS = (
+    IdeaRevised,
+    IdeaScored,
+    IdeaAdvanced,
+    IdeaRejected,
+    IdeaReopened,
+    IdeaMerged,
+    IdeaValidated,
+    IdeaReturnedToScreening,
+    IdeaReleased,
+    ExperimentAttached,
+    DuplicateAbsorbed,
+    EthicsReviewRequested,
+    EthicsReviewRecorded,
 )
+"""The events that change an idea's row once it exists."""
+FOLDED_EVENTS = (IdeaSubmitted, *IDEA_EVENTS)
+"""Every event ``fold`` takes; the projector hands it no other."""
 
 
-def apply(connection: Connection, envelope: Recorded) -> None:
+def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:
+    """Load the rows of the ideas these events change, in a few statements."""
+    batch[ideas_view].prefetch("idea_id", touched(envelopes, IDEA_EVENTS, "idea_id"))
+
+
+def fold(batch: Batch, envelope: Recorded) -> None:
     event = envelope.event
     match event:
         case IdeaSubmitted():
-            _submitted(connection, envelope, event)
+            _submitted(batch, envelope, event)
         case IdeaRevised():
-            _revised(connection, envelope, event)
+            _revised(batch, envelope, event)
         case IdeaScored():
-            _scored(connection, envelope, event)
+            _scored(batch, envelope, event)
         case IdeaAdvanced():
-            _moved(
-                connection, envelope, event.idea_id, event.from_stage, event.to_stage, event.reason
-            )
+            _moved(batch, envelope, event.idea_id, event.from_stage, event.to_stage, event.reason)
         case IdeaRejected():
             _moved(
-                connection,
+                batch,
                 envelope,
                 event.idea_id,
                 None,
@@ -146,10 +175,10 @@ def apply(connection: Connection, envelope: Recorded) -> None:
             )
         case IdeaReopened():
             back = (Stage.REJECTED, Stage.SCREENING, event.reason)
-            _moved(connection, envelope, event.idea_id, *back, rejection_reason=None)
+            _moved(batch, envelope, event.idea_id, *back, rejection_reason=None)
         case IdeaMerged():
             _moved(
-                connection,
+                batch,
                 envelope,
                 event.idea_id,
                 None,
@@ -159,7 +188,7 @@ def apply(connection: Connection, envelope: Recorded) -> None:
             )
         case IdeaValidated():
             _moved(
-                connection,
+                batch,
                 envelope,
                 event.idea_id,
                 None,
@@ -172,7 +201,7 @@ def apply(connection: Connection, envelope: Recorded) -> None:
             )
         case IdeaReturnedToScreening():
             _moved(
-                connection,
+                batch,
                 envelope,
                 event.idea_id,
                 None,
@@ -183,7 +212,7 @@ def apply(connection: Connection, envelope: Recorded) -> None:
             )
         case IdeaReleased():
             _moved(
-                connection,
+                batch,
                 envelope,
                 event.idea_id,
                 None,
@@ -192,20 +221,21 @@ def apply(connection: Connection, envelope: Recorded) -> None:
                 release_id=event.release_id,
             )
         case ExperimentAttached():
+            count = batch[ideas_view].row((event.idea_id,))["experiment_count"]
             _touch(
-                connection,
+                batch,
                 envelope,
                 event.idea_id,
                 running_experiment_id=event.experiment_id,
-                experiment_count=ideas_view.c.experiment_count + 1,
+                experiment_count=count + 1,
             )
         case DuplicateAbsorbed():
-            _touch(connection, envelope, event.idea_id)
+            _touch(batch, envelope, event.idea_id)
         case EthicsReviewRequested():
-            _ethics(connection, envelope, event.idea_id, ethics_requested=True)
+            _ethics(batch, envelope, event.idea_id, ethics_requested=True)
         case EthicsReviewRecorded():
             _ethics(
-                connection,
+                batch,
                 envelope,
                 event.idea_id,
                 ethics_requested=False,
@@ -216,13 +246,12 @@ def apply(connection: Connection, envelope: Recorded) -> None:
             pass
 
 
-def _submitted(connection: Connection, envelope: Recorded, event: IdeaSubmitted) -> None:
+def _submitted(batch: Batch, envelope: Recorded, event: IdeaSubmitted) -> None:
     facts = rules.Idea(
         exists=True, uses_ai=event.uses_ai, uses_personal_data=event.uses_personal_data
     )
     provenance = event.provenance
-    connection.execute(
-        _INSERT_IDEA,
+    batch[ideas_view].insert(
         {
             "idea_id": event.idea_id,
             "title": event.title,
@@ -251,11 +280,11 @@ def _submitted(connection: Connection, envelope: Recorded, event: IdeaSubmitted)
             "last_material_version": envelope.version,
         },
     )
-    _set_themes(connection, event.idea_id, event.themes)
-    _history(connection, envelope, event.idea_id, None, Stage.SCOUTED, None)
+    _add_themes(batch, event.idea_id, event.themes)
+    _history(batch, envelope, event.idea_id, None, Stage.SCOUTED, None)
 
 
-def _revised(connection: Connection, envelope: Recorded, event: IdeaRevised) -> None:
+def _revised(batch: Batch, envelope: Recorded, event: IdeaRevised) -> None:
     changes: dict[str, object] = {}
     for name in ("title", "summary", "uses_ai", "uses_personal_data"):
         value = getattr(event, name)
@@ -271,13 +300,14 @@ def _revised(connection: Connection, envelope: Recorded, event: IdeaRevised) -> 
         )
     if event.themes is not None:
         changes["themes"] = list(event.themes)
-        _set_themes(connection, event.idea_id, event.themes)
+        batch[idea_themes_view].delete_where("idea_id", event.idea_id)
+        _add_themes(batch, event.idea_id, event.themes)
     if event.material:
         changes["last_material_version"] = envelope.version
-    _ethics(connection, envelope, event.idea_id, **changes)
+    _ethics(batch, envelope, event.idea_id, **changes)
 
 
-def _scored(connection: Connection, envelope: Recorded, event: IdeaScored) -> None:
+def _scored(batch: Batch, envelope: Recorded, event: IdeaScored) -> None:
     score = event.score
     values = {
         "reach": score.reach,
@@ -287,8 +317,7 @@ def _scored(connection: Connection, envelope: Recorded, event: IdeaScored) -> No
         "strategic_fit": score.strategic_fit,
         "rice": event.rice,
     }
-    connection.execute(
-        _INSERT_SCORE,
+    batch[idea_scores_view].insert(
         {
             "idea_id": event.idea_id,
             "version": envelope.version,
@@ -298,11 +327,11 @@ def _scored(connection: Connection, envelope: Recorded, event: IdeaScored) -> No
             **values,
         },
     )
-    _touch(connection, envelope, event.idea_id, scored_at=envelope.at, **values)
+    _touch(batch, envelope, event.idea_id, scored_at=envelope.at, **values)
 
 
 def _moved(
-    connection: Connection,
+    batch: Batch,
     envelope: Recorded,
     idea_id: str,
     from_stage: Stage | None,
@@ -313,18 +342,14 @@ def _moved(
     **changes: object,
 ) -> None:
     if from_stage is None:
-        from_stage = Stage(connection.execute(_STAGE, {"idea_id": idea_id}).scalar_one())
-    _history(connection, envelope, idea_id, from_stage, to_stage, reason, experiment_id)
-    _touch(
-        connection, envelope, idea_id, stage=str(to_stage), stage_changed_at=envelope.at, **changes
-    )
+        from_stage = Stage(batch[ideas_view].row((idea_id,))["stage"])
+    _history(batch, envelope, idea_id, from_stage, to_stage, reason, experiment_id)
+    _touch(batch, envelope, idea_id, stage=str(to_stage), stage_changed_at=envelope.at, **changes)
 
 
-def _ethics(connection: Connection, envelope: Recorded, idea_id: str, **changes: object) -> None:
+def _ethics(batch: Batch, envelope: Recorded, idea_id: str, **changes: object) -> None:
     """Apply changes that may move the ethics status and gate, recomputed by the domain's rules."""
-    row = connection.execute(_ETHICS_ROW, {"idea_id": idea_id}).one()
-    current = dict(row._mapping)
-    current.update({k: v for k, v in changes.items() if k in current})
+    current = {**batch[ideas_view].row((idea_id,)), **changes}
     facts = rules.Idea(
         exists=True,
         uses_ai=bool(current["uses_ai"]),
@@ -335,7 +360,7 @@ def _ethics(connection: Connection, envelope: Recorded, idea_id: str, **changes:
         last_material_version=int(current["last_material_version"]),
     )
     _touch(
-        connection,
+        batch,
         envelope,
         idea_id,
         ethics_status=str(rules.ethics_status(facts)),
@@ -344,41 +369,24 @@ def _ethics(connection: Connection, envelope: Recorded, idea_id: str, **changes:
     )
 
 
-def _touch(connection: Connection, envelope: Recorded, idea_id: str, **changes: object) -> None:
+def _touch(batch: Batch, envelope: Recorded, idea_id: str, **changes: object) -> None:
     values = {
         "version": envelope.version,
         "last_position": envelope.position,
         "updated_at": envelope.at,
         **changes,
     }
-    if any(isinstance(value, sa.ColumnElement) for value in changes.values()):
-        statement = ideas_view.update().where(ideas_view.c.idea_id == idea_id).values(**values)
-        connection.execute(statement)
-        return
-    connection.execute(_UPDATE_IDEA, {"key_idea": idea_id, **values})
+    batch[ideas_view].update((idea_id,), values)
 
 
-_UPDATE_IDEA = ideas_view.update().where(ideas_view.c.idea_id == sa.bindparam("key_idea"))
-"""Sets the columns its parameters name. Statements are built once: building one and its
-cache key on each event cost more than running it (a rebuild replays every event here)."""
-
-_STAGE = sa.select(ideas_view.c.stage).where(ideas_view.c.idea_id == sa.bindparam("idea_id"))
-_ETHICS_ROW = sa.select(*_ETHICS_COLUMNS).where(ideas_view.c.idea_id == sa.bindparam("idea_id"))
-_INSERT_IDEA = ideas_view.insert()
-_INSERT_HISTORY = stage_history_view.insert()
-_INSERT_SCORE = idea_scores_view.insert()
-
-
-def _set_themes(connection: Connection, idea_id: str, themes: tuple[str, ...]) -> None:
-    connection.execute(idea_themes_view.delete().where(idea_themes_view.c.idea_id == idea_id))
-    if themes:
-        connection.execute(
-            idea_themes_view.insert(), [{"idea_id": idea_id, "theme": theme} for theme in themes]
-        )
+def _add_themes(batch: Batch, idea_id: str, themes: tuple[str, ...]) -> None:
+    rows = batch[idea_themes_view]
+    for theme in themes:
+        rows.insert({"idea_id": idea_id, "theme": theme})
 
 
 def _history(
-    connection: Connection,
+    batch: Batch,
     envelope: Recorded,
     idea_id: str,
     from_stage: Stage | None,
@@ -386,8 +394,7 @@ def _history(
     reason: str | None,
     experiment_id: str | None = None,
 ) -> None:
-    connection.execute(
-        _INSERT_HISTORY,
+    batch[stage_history_view].insert(
         {
             "idea_id": idea_id,
             "version": envelope.version,

@@ -10,7 +10,8 @@ transaction, the log's end is settled: nothing below it can still commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -22,14 +23,15 @@ import innovation.projections.experiments as experiments
 import innovation.projections.ideas as ideas
 import innovation.projections.releases as releases
 import innovation.projections.search as search
-from innovation.domain.experiments import MeasurementRecorded
 from innovation.domain.recorded import Recorded
+from innovation.projections.batch import Batch
 from innovation.store import Mapper, Recorder
 from innovation.store.readers import replay_pages
 
 PROJECTIONS = (ideas, experiments, ethics, search, releases)
-REBUILT = tuple(p for p in PROJECTIONS if p is not search)
-"""A rebuild writes the search index once at its end (``search.Reindex``)."""
+FOLDED = (ideas, experiments, ethics, releases)
+"""The read models kept by folding events into a ``Batch``; the search index reads
+``ideas_view`` once a batch is written (event by event live, once at a rebuild's end)."""
 TABLES: tuple[sa.Table, ...] = (
     *ideas.TABLES,
     *experiments.TABLES,
@@ -38,64 +40,92 @@ TABLES: tuple[sa.Table, ...] = (
 )
 
 Projection = ModuleType
-"""A read model's module: ``apply(connection, envelope)`` projects one event."""
+"""A read model's module: ``prefetch(batch, envelopes)`` loads the rows the events will change,
+``fold(batch, envelope)`` applies one of its ``FOLDED_EVENTS`` to them."""
+Fold = Callable[[Batch, Recorded[Any]], None]
+
+
+def _folds(projections: tuple[Projection, ...]) -> dict[type, tuple[Fold, ...]]:
+    """Each event type's folds, so an event meets only the read models it changes."""
+    folds: dict[type, tuple[Fold, ...]] = {}
+    for projection in projections:
+        for kind in projection.FOLDED_EVENTS:
+            folds[kind] = (*folds.get(kind, ()), projection.fold)
+    return folds
+
+
+FOLDS = _folds(FOLDED)
 Progress = Callable[[int, int], None]
 """Told (events done, events in all) as a rebuild goes."""
+
+REBUILD_CACHE_KIB = 64 * 1024
+"""SQLite's page cache during a rebuild: the views' indexes are written all over, and the
+default 2 MB makes each page of events read back pages it has just evicted."""
 
 
 class Projector:
     def __init__(self, mapper: Mapper) -> None:
         self.mapper = mapper
 
-    def apply(self, connection: Connection, events: Iterable[Recorded[Any]]) -> None:
-        """Apply events in order to every read model."""
-        _project(connection, events, PROJECTIONS)
+    def apply(self, connection: Connection, events: Sequence[Recorded[Any]]) -> None:
+        """Apply events in order to every read model: one command's events are one batch."""
+        fold(connection, events)
+        for envelope in events:
+            search.apply(connection, envelope)
 
     def rebuild(
         self,
         connection: Connection,
         recorder: Recorder,
         progress: Progress | None = None,
-        page_size: int = 2000,
+        page_size: int = 5000,
     ) -> int:
-        """Clear every read model and replay the log into it; return the events replayed."""
+        """Clear every read model and replay the log into it, a page per batch; return the
+        events replayed."""
         clear(connection)
         total = recorder.last_position(connection)
         done = 0
         index = search.Reindex()
-        for page in replay_pages(connection, recorder, up_to=total, page_size=page_size):
-            envelopes = [self.mapper.recorded(record) for record in page]
-            _project(connection, envelopes, REBUILT)
-            index.note(envelopes)
-            done += len(page)
-            if progress is not None:
-                progress(done, total)
-        index.write(connection)
+        with _page_cache(connection, REBUILD_CACHE_KIB):
+            for page in replay_pages(connection, recorder, up_to=total, page_size=page_size):
+                envelopes = [self.mapper.recorded(record) for record in page]
+                fold(connection, envelopes)
+                index.note(envelopes)
+                done += len(page)
+                if progress is not None:
+                    progress(done, total)
+            index.write(connection)
         return done
 
 
-def _project(
-    connection: Connection, events: Iterable[Recorded[Any]], projections: tuple[Projection, ...]
-) -> None:
-    """Apply events in order; a run of measurements reaches its read model in one go.
+def fold(connection: Connection, events: Sequence[Recorded[Any]]) -> None:
+    """Fold events in order into every folded read model, then write them a table at a time.
 
-    No other read model reads the experiments' tables, so holding a run of
-    ``MeasurementRecorded`` back until the next other event changes nothing but speed.
+    Each projection first loads the rows the events will change (a statement or two per
+    table), so folding itself reads nothing row by row.
     """
-    others = tuple(p for p in projections if p is not experiments)
-    measurements: list[Recorded[Any]] = []
+    batch = Batch(connection)
+    for projection in FOLDED:
+        projection.prefetch(batch, events)
+    folds = FOLDS.get
     for envelope in events:
-        if isinstance(envelope.event, MeasurementRecorded):
-            measurements.append(envelope)
-            for projection in others:
-                projection.apply(connection, envelope)
-            continue
-        if measurements:
-            experiments.apply_measurements(connection, measurements)
-            measurements = []
-        for projection in projections:
-            projection.apply(connection, envelope)
-    experiments.apply_measurements(connection, measurements)
+        for fold_one in folds(type(envelope.event), ()):
+            fold_one(batch, envelope)
+    batch.flush()
+
+
+@contextmanager
+def _page_cache(connection: Connection, kib: int) -> Iterator[None]:
+    """A larger SQLite page cache for the work inside, the connection's own restored after."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{int(kib)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
 def clear(connection: Connection) -> None:

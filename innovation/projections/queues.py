@@ -9,12 +9,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from innovation.domain.values import Stage
-from innovation.projections.ideas import idea_themes_view, ideas_view
+from innovation.projections.ideas import (
+    FIT_ORDER,
+    SCORE_ORDER,
+    UPDATED_ORDER,
+    idea_themes_view,
+    ideas_view,
+)
 from innovation.projections.paging import Ordering, Page, Window, keyset_page
 from innovation.projections.search import SEARCH_DOCUMENT, terms
 from innovation.projections.views import idea_view
 
-UNSCORED = -1
 """Where an idea without a score sorts: below every score (RICE and fit are never negative)."""
 
 
@@ -47,11 +52,9 @@ ORDERINGS = {
     ordering.name: ordering
     for ordering in (
         Ordering(name="SCOUTED_AT", key=v.submitted_at, parse=_moment, show=_isoformat),
-        Ordering(name="UPDATED_AT", key=v.updated_at, parse=_moment, show=_isoformat),
-        Ordering(
-            name="SCORE", key=sa.func.coalesce(v.rice, float(UNSCORED)), parse=float, show=repr
-        ),
-        Ordering(name="STRATEGIC_FIT", key=sa.func.coalesce(v.strategic_fit, UNSCORED), parse=int),
+        Ordering(name="UPDATED_AT", key=UPDATED_ORDER, parse=_moment, show=_isoformat),
+        Ordering(name="SCORE", key=SCORE_ORDER, parse=float, show=repr),
+        Ordering(name="STRATEGIC_FIT", key=FIT_ORDER, parse=int),
     )
 }
 

@@ -7,6 +7,7 @@ what is pending and when it is due, what was sent, what was given up and why.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection
 from innovation.domain.deliveries import DeliveryFailed, DigestQueued, DigestSent
 from innovation.domain.recorded import Recorded
 from innovation.domain.releases import Bundle, ReleasePublished
+from innovation.projections.batch import Batch, touched
 from innovation.store.tables import UTCDateTime, metadata
 
 releases_view = sa.Table(
@@ -70,39 +72,49 @@ class DeliveryView(msgspec.Struct, frozen=True, kw_only=True):
     queued_position: int
 
 
-def apply(connection: Connection, recorded: Recorded) -> None:
+FOLDED_EVENTS = (ReleasePublished, DigestQueued, DigestSent, DeliveryFailed)
+"""Every event ``fold`` takes; the projector hands it no other."""
+
+
+def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:
+    """Load the deliveries these events change, in a few statements."""
+    ids = touched(envelopes, (DigestSent, DeliveryFailed), "delivery_id")
+    batch[deliveries_view].prefetch("delivery_id", ids)
+
+
+def fold(batch: Batch, recorded: Recorded) -> None:
     event = recorded.event
     match event:
         case ReleasePublished():
             bundle = event.bundle
-            connection.execute(
-                releases_view.insert().values(
-                    period=bundle.period,
-                    starts_at=bundle.starts_at,
-                    ends_at=bundle.ends_at,
-                    cutoff=bundle.cutoff,
-                    position=recorded.position,
-                    published_at=recorded.occurred_at,
-                    published_by=recorded.actor,
-                    items=len(bundle.items),
-                    bundle=msgspec.json.encode(bundle),
-                )
+            batch[releases_view].insert(
+                {
+                    "period": bundle.period,
+                    "starts_at": bundle.starts_at,
+                    "ends_at": bundle.ends_at,
+                    "cutoff": bundle.cutoff,
+                    "position": recorded.position,
+                    "published_at": recorded.occurred_at,
+                    "published_by": recorded.actor,
+                    "items": len(bundle.items),
+                    "bundle": msgspec.json.encode(bundle),
+                }
             )
         case DigestQueued():
-            connection.execute(
-                deliveries_view.insert().values(
-                    delivery_id=event.delivery_id,
-                    period=event.period,
-                    recipient=event.recipient,
-                    status="PENDING",
-                    attempts=0,
-                    queued_position=recorded.position,
-                    updated_at=recorded.occurred_at,
-                )
+            batch[deliveries_view].insert(
+                {
+                    "delivery_id": event.delivery_id,
+                    "period": event.period,
+                    "recipient": event.recipient,
+                    "status": "PENDING",
+                    "attempts": 0,
+                    "queued_position": recorded.position,
+                    "updated_at": recorded.occurred_at,
+                }
             )
         case DigestSent():
             _delivery(
-                connection,
+                batch,
                 recorded,
                 event.delivery_id,
                 status="SENT",
@@ -111,7 +123,7 @@ def apply(connection: Connection, recorded: Recorded) -> None:
             )
         case DeliveryFailed():
             _delivery(
-                connection,
+                batch,
                 recorded,
                 event.delivery_id,
                 status="PENDING" if event.retry_at is not None else "FAILED",
@@ -139,14 +151,8 @@ def describe(event: object) -> str | None:
             return None
 
 
-def _delivery(
-    connection: Connection, recorded: Recorded, delivery_id: str, **values: object
-) -> None:
-    connection.execute(
-        deliveries_view.update()
-        .where(deliveries_view.c.delivery_id == delivery_id)
-        .values(updated_at=recorded.occurred_at, **values)
-    )
+def _delivery(batch: Batch, recorded: Recorded, delivery_id: str, **values: object) -> None:
+    batch[deliveries_view].update((delivery_id,), {"updated_at": recorded.occurred_at, **values})
 
 
 def _release(row: sa.Row[tuple[object, ...]]) -> ReleaseView:

@@ -189,31 +189,41 @@ def summarise(states: Iterable[rules.Idea], position: int) -> PipelineSummary:
 
 
 def summary_now(connection: Connection, recorder: Recorder) -> PipelineSummary:
-    """The same figures from the read models, without replaying anything."""
-    v = ideas_view.c
-    live = v.stage != str(Stage.MERGED)
+    """The same figures from the read models, without replaying anything.
 
-    def counts(column: sa.ColumnElement[str], *where: sa.ColumnElement[bool]) -> dict[str, int]:
-        query = sa.select(column, sa.func.count()).where(*where).group_by(column)
-        return {str(key): int(n) for key, n in connection.execute(query)}
-
-    themes = (
-        sa.select(idea_themes_view.c.theme, sa.func.count())
-        .join(ideas_view, ideas_view.c.idea_id == idea_themes_view.c.idea_id)
-        .where(live)
-        .group_by(idea_themes_view.c.theme)
+    Two index-only passes whatever the pipeline's size: one over ``ix_ideas_view_pipeline``
+    (every idea's stage, source, country and flag, so one grouping gives all four counts), one
+    over the themes' index, less the themes of merged ideas (few, found by stage). Counting
+    each figure on its own, and the themes by joining every theme row to its idea, took
+    seconds at 100,000 ideas.
+    """
+    v, t = ideas_view.c, idea_themes_view.c
+    merged = str(Stage.MERGED)
+    by_stage: Counter[str] = Counter()
+    by_source: Counter[str] = Counter()
+    by_country: Counter[str] = Counter()
+    total = external = 0
+    facets = sa.select(v.stage, v.source_kind, v.country, v.external, sa.func.count()).group_by(
+        v.stage, v.source_kind, v.country, v.external
     )
-    total, external = connection.execute(
-        sa.select(
-            sa.func.count(), sa.func.coalesce(sa.func.sum(sa.cast(v.external, sa.Integer)), 0)
-        ).where(live)
-    ).one()
+    for stage, source_kind, country, is_external, n in connection.execute(facets):
+        by_stage[stage] += n
+        if stage == merged:
+            continue
+        total += n
+        external += n if is_external else 0
+        by_source[source_kind] += n
+        by_country[country] += n
+    themes = sa.select(t.theme, sa.func.count()).group_by(t.theme)
+    by_theme: Counter[str] = Counter({str(theme): n for theme, n in connection.execute(themes)})
+    of_merged = themes.join(ideas_view, v.idea_id == t.idea_id).where(v.stage == merged)
+    by_theme.subtract({str(theme): n for theme, n in connection.execute(of_merged)})
     return PipelineSummary(
         position=recorder.last_position(connection),
-        ideas=int(total),
-        by_stage=dict(sorted(counts(v.stage).items())),
-        by_theme=dict(sorted((str(t), int(n)) for t, n in connection.execute(themes))),
-        by_source_kind=dict(sorted(counts(v.source_kind, live).items())),
-        by_country=dict(sorted(counts(v.country, live).items())),
-        external=int(external),
+        ideas=total,
+        by_stage=dict(sorted(by_stage.items())),
+        by_theme=dict(sorted((theme, n) for theme, n in by_theme.items() if n > 0)),
+        by_source_kind=dict(sorted(by_source.items())),
+        by_country=dict(sorted(by_country.items())),
+        external=external,
     )

@@ -18,7 +18,8 @@ from functools import lru_cache, partial
 
 import msgspec
 
-from innovation.domain.assembly import Assembler
+from innovation.domain import EXPERIMENT
+from innovation.domain.assembly import FOLDED, Assembler
 from innovation.domain.periods import Cadence, Period
 from innovation.domain.releases import (
     Assembly,
@@ -32,14 +33,22 @@ from innovation.releases.digest import Digest, render
 from innovation.releases.feed import with_key
 from innovation.services import Actor
 from innovation.services.pipeline import Pipeline
-from innovation.store import Log, type_name
+from innovation.store import Log, RecordedEvent, type_name
 
 log = logging.getLogger(__name__)
 
 RELEASES = uuid.UUID("3f7c2a54-9a41-4a8e-b1d2-2f1c3e8d9b10")
 RELEASE_PUBLISHED = type_name(ReleasePublished)
+FOLDED_NAMES = frozenset(type_name(kind) for kind in FOLDED)
+"""What the pass over the log reads for assembly; ``MEASURED`` events are read per experiment."""
+STREAMS_PER_READ = 200
+"""Experiments whose streams assembly reads in one query: memory stays flat however many ship."""
 SCHEDULER = Actor("system:release-scheduler", "admin")
 """Who the log says assembled a period when nobody asked by hand."""
+
+
+DIGESTS_KEPT = 64
+"""Rendered digests kept: one per release and reader's feed key (each page's links carry it)."""
 
 
 def release_command_id(period: str) -> uuid.UUID:
@@ -72,6 +81,7 @@ class Releases:
         self.public_url = public_url
         self.on_published = on_published
         self._charts = lru_cache(maxsize=32)(self._draw)
+        self._digests = lru_cache(maxsize=DIGESTS_KEPT)(self._render)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -85,10 +95,18 @@ class Releases:
         return tuple(draw(msgspec.json.decode(encoded, type=views.Bundle)))
 
     def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
-        """The release's digest, with links for the reader's feed key; charts drawn once."""
+        """The release's digest, with links for the reader's feed key.
+
+        A published bundle never changes, so each (bundle, page address) is rendered once and
+        kept: rendering the page, the e-mail and the Markdown took most of a page view.
+        """
         bundle = release.bundle
-        charts = self._charts(bundle.period, msgspec.json.encode(bundle))
         page = with_key(f"{self.public_url}/releases/{bundle.period}", key)
+        return self._digests(msgspec.json.encode(bundle), page)
+
+    def _render(self, encoded: bytes, page: str) -> Digest:
+        bundle = msgspec.json.decode(encoded, type=views.Bundle)
+        charts = self._charts(bundle.period, encoded)
         return render(bundle, page_url=page, charts=charts, zone=self.cadence.zone)
 
     async def first_event_at(self) -> datetime | None:
@@ -104,18 +122,38 @@ class Releases:
     async def _assembly(self, period: Period) -> tuple[Assembly, int]:
         """Stream the log up to its settled position through the assembler; the cut-off.
 
-        Each row is decoded only as far as assembly looks at it: when it happened, and the
-        event unless it happened after the period (a release is always decoded, as assembly
-        counts releases published late).
+        Two reads, so that the log's commonest events (measurements) are fetched only where
+        the bundle shows them: one pass over the event types the assembler folds (the
+        database filters them), then every event of the experiments that validated the
+        shipping ideas, which the assembler folds again. Each row is decoded only as far as
+        assembly looks at it: when it happened, and the event unless it happened after the
+        period (a release is always decoded, as assembly counts releases published late).
         """
         cutoff = await self.log.settled_position()
         assembler = Assembler(period, cutoff)
         mapper, end = self.log.mapper, period.end
-        async for record in self.log.replay(up_to=cutoff):
+        async for record in self.log.replay(up_to=cutoff, types=FOLDED_NAMES):
             occurred_at = mapper.occurred_at(record)
             if occurred_at >= end and record.type != RELEASE_PUBLISHED:
                 continue
             assembler.take(record.position, occurred_at, mapper.to_event(record))
+        measured = [EXPERIMENT.stream_id(id) for id in assembler.measured_experiments()]
+        for first in range(0, len(measured), STREAMS_PER_READ):
+            chunk = measured[first : first + STREAMS_PER_READ]
+            rows = await self.log.database.read(
+                partial(self.log.recorder.read_streams, stream_ids=chunk, upto=cutoff)
+            )
+            streams: dict[str, list[RecordedEvent]] = {stream: [] for stream in chunk}
+            for row in rows:
+                streams[row.stream_id].append(row)
+            for stream, records in streams.items():
+                assembler.refold(
+                    EXPERIMENT.entity_id(stream) or "",
+                    (
+                        (row.position, mapper.occurred_at(row), mapper.to_event(row))
+                        for row in records
+                    ),
+                )
         return assembler.result(), cutoff
 
     async def _assemble_one(self, period: Period, actor: Actor, now: datetime) -> None:

@@ -23,7 +23,7 @@ from innovation.domain.recorded import Recorded
 from innovation.domain.releases import ReleasePublished
 from innovation.services import Actor
 from innovation.services.pipeline import Pipeline
-from innovation.store import CheckpointedReader
+from innovation.store import CheckpointedReader, type_name
 from innovation.tokens import executive_addresses
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def shipping_reader(
             if isinstance(recorded.event, ReleasePublished):
                 ship(connection, pipeline, recorded, configured_recipients())
 
-    return CheckpointedReader(NAME, handle)
+    return CheckpointedReader(NAME, handle, types=frozenset({type_name(ReleasePublished)}))
 
 
 def ship(

@@ -44,13 +44,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import await_only
@@ -74,42 +74,34 @@ from innovation.store.log import (
     utcnow,
 )
 from innovation.store.records import ANY, NO_STREAM, AppendResult, RecordedEvent, StoredEvent
-from innovation.store.tables import UTCDateTime, events
+from innovation.store.tables import events
 
 log = logging.getLogger(__name__)
 
-_APPEND = sa.text(
-    """
+_APPEND = """
     INSERT INTO events
         (stream_id, version, type, schema_version, data, metadata, recorded_at, event_id)
-    SELECT :stream_id, head.version + batch.ord, batch.type, batch.schema_version,
-           batch.data, batch.metadata, :recorded_at, batch.event_id
+    SELECT $1::varchar, head.version + batch.ord, batch.type, batch.schema_version,
+           batch.data, batch.metadata, $2::timestamptz, batch.event_id
     FROM (
         SELECT pg_current_xact_id() AS xid, coalesce(max(version), 0) AS version
-        FROM events WHERE stream_id = :stream_id
+        FROM events WHERE stream_id = $1::varchar
     ) AS head
-    CROSS JOIN unnest(:types, :schema_versions, :datas, :metadatas, :event_ids)
+    CROSS JOIN unnest($3::varchar[], $4::integer[], $5::bytea[], $6::bytea[], $7::uuid[])
         WITH ORDINALITY AS batch(type, schema_version, data, metadata, event_id, ord)
     WHERE head.xid IS NOT NULL
-      AND (CAST(:expected AS integer) = -2 OR head.version = CAST(:expected AS integer))
+      AND ($8::integer = -2 OR head.version = $8::integer)
       AND NOT EXISTS (
-          SELECT 1 FROM unnest(:event_ids) AS mine(event_id)
+          SELECT 1 FROM unnest($7::uuid[]) AS mine(event_id)
           CROSS JOIN LATERAL (
               SELECT 1 FROM events AS seen WHERE seen.event_id = mine.event_id LIMIT 1
           ) AS hit
       )
     RETURNING position, version
     """
-).bindparams(
-    sa.bindparam("stream_id", type_=sa.String),
-    sa.bindparam("recorded_at", type_=UTCDateTime),
-    sa.bindparam("types", type_=ARRAY(sa.String)),
-    sa.bindparam("schema_versions", type_=ARRAY(sa.Integer)),
-    sa.bindparam("datas", type_=ARRAY(sa.LargeBinary)),
-    sa.bindparam("metadatas", type_=ARRAY(sa.LargeBinary)),
-    sa.bindparam("event_ids", type_=ARRAY(sa.Uuid)),
-    sa.bindparam("expected", type_=sa.Integer),
-)
+"""The append, run as the driver's own SQL (``exec_driver_sql``): positional parameters cast
+in the statement, so no SQLAlchemy compiling or per-element bind processing on the hot path;
+still through SQLAlchemy's connection, so it joins the job's transaction."""
 
 _COLUMNS_SQL = (
     "position, stream_id, version, type, schema_version, data, metadata, recorded_at, event_id"
@@ -144,18 +136,20 @@ class PostgresRecorder(Recorder):
             check_expected(stream_id, expected_version, 0)  # raises: not a valid expectation
         moment = self.clock()
         try:
-            rows = connection.execute(
+            if moment.tzinfo is None:
+                raise ValueError("naive datetime given where a UTC instant is required")
+            rows = connection.exec_driver_sql(
                 _APPEND,
-                {
-                    "stream_id": stream_id,
-                    "recorded_at": moment,
-                    "types": [record.type for record in records],
-                    "schema_versions": [record.schema_version for record in records],
-                    "datas": [record.data for record in records],
-                    "metadatas": [record.metadata for record in records],
-                    "event_ids": [record.event_id for record in records],
-                    "expected": 0 if expected_version == NO_STREAM else expected_version,
-                },
+                (
+                    stream_id,
+                    moment.astimezone(UTC),
+                    [record.type for record in records],
+                    [record.schema_version for record in records],
+                    [record.data for record in records],
+                    [record.metadata for record in records],
+                    [record.event_id for record in records],
+                    0 if expected_version == NO_STREAM else expected_version,
+                ),
             ).all()
             rows = list(rows)
         except sa.exc.IntegrityError as exc:  # another process won between check and insert
@@ -201,15 +195,45 @@ class PostgresRecorder(Recorder):
         return _recorded(rows)
 
     def read_range(
-        self, connection: Connection, after: int, limit: int, upto: int | None = None
+        self,
+        connection: Connection,
+        after: int,
+        limit: int,
+        upto: int | None = None,
+        types: Collection[str] | None = None,
     ) -> list[RecordedEvent]:
+        if types is None:
+            rows = _fetch(
+                connection,
+                f"SELECT {_COLUMNS_SQL} FROM events WHERE position > $1 AND position <= $2 "
+                "ORDER BY position LIMIT $3",
+                after,
+                2**62 if upto is None else upto,
+                limit,
+            )
+        else:
+            rows = _fetch(
+                connection,
+                f"SELECT {_COLUMNS_SQL} FROM events WHERE position > $1 AND position <= $2 "
+                "AND type = ANY($4::varchar[]) ORDER BY position LIMIT $3",
+                after,
+                2**62 if upto is None else upto,
+                limit,
+                sorted(types),
+            )
+        return _recorded(rows)
+
+    def read_streams(
+        self, connection: Connection, stream_ids: Collection[str], upto: int
+    ) -> list[RecordedEvent]:
+        if not stream_ids:
+            return []
         rows = _fetch(
             connection,
-            f"SELECT {_COLUMNS_SQL} FROM events WHERE position > $1 AND position <= $2 "
-            "ORDER BY position LIMIT $3",
-            after,
-            2**62 if upto is None else upto,
-            limit,
+            f"SELECT {_COLUMNS_SQL} FROM events WHERE stream_id = ANY($1::varchar[]) "
+            "AND position <= $2 ORDER BY stream_id, version",
+            sorted(stream_ids),
+            upto,
         )
         return _recorded(rows)
 

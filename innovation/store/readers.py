@@ -26,10 +26,9 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice
 
 import msgspec
 from sqlalchemy.engine import Connection
@@ -48,23 +47,39 @@ PAGE = 1000
 
 
 def replay(
-    connection: Connection, recorder: Recorder, *, up_to: int, after: int = 0, page_size: int = PAGE
+    connection: Connection,
+    recorder: Recorder,
+    *,
+    up_to: int,
+    after: int = 0,
+    page_size: int = PAGE,
+    types: Collection[str] | None = None,
 ) -> Iterator[RecordedEvent]:
-    """Every event in ``(after, up_to]`` in position order, read a page at a time.
+    """Every event in ``(after, up_to]`` in position order, read a page at a time; only
+    those of ``types`` (stored names) when given.
 
     ``up_to`` must be settled: from ``Log.settled_position``, or the log's end inside a
     transaction whose locks keep every writer out (the projection rebuild).
     """
-    for page in replay_pages(connection, recorder, up_to=up_to, after=after, page_size=page_size):
+    pages = replay_pages(
+        connection, recorder, up_to=up_to, after=after, page_size=page_size, types=types
+    )
+    for page in pages:
         yield from page
 
 
 def replay_pages(
-    connection: Connection, recorder: Recorder, *, up_to: int, after: int = 0, page_size: int = PAGE
+    connection: Connection,
+    recorder: Recorder,
+    *,
+    up_to: int,
+    after: int = 0,
+    page_size: int = PAGE,
+    types: Collection[str] | None = None,
 ) -> Iterator[list[RecordedEvent]]:
     """``replay`` a page at a time, for readers that handle a page in one go."""
     while after < up_to:
-        page = recorder.read_range(connection, after, page_size, upto=up_to)
+        page = recorder.read_range(connection, after, page_size, upto=up_to, types=types)
         if not page:
             return
         yield page
@@ -118,9 +133,15 @@ class Log:
             pause = min(pause * 2, 0.02)
 
     async def replay(
-        self, after: int = 0, up_to: int | None = None, *, page_size: int = PAGE
+        self,
+        after: int = 0,
+        up_to: int | None = None,
+        *,
+        page_size: int = PAGE,
+        types: Collection[str] | None = None,
     ) -> AsyncIterator[RecordedEvent]:
-        """Every event after ``after``, up to ``up_to`` or the settled position if lower.
+        """Every event after ``after``, up to ``up_to`` or the settled position if lower;
+        only those of ``types`` (stored names) when given, filtered by the database.
 
         Rows as stored, for tails that pass them on; ``recorded`` makes one a ``Recorded``.
         """
@@ -133,7 +154,7 @@ class Log:
             def fetch(after: int) -> asyncio.Future[list[RecordedEvent]]:
                 # Asked for at once, so the database works on it while the caller consumes
                 # the page before (a reader thread for SQLite, the server for PostgreSQL).
-                job = partial(self.read_page, after=after, up_to=end, size=page_size)
+                job = partial(self.read_page, after=after, up_to=end, size=page_size, types=types)
                 return asyncio.ensure_future(session.run(job))
 
             upcoming: asyncio.Future[list[RecordedEvent]] | None = fetch(after)
@@ -153,11 +174,20 @@ class Log:
                         await upcoming
 
     def read_page(
-        self, connection: Connection, *, after: int, up_to: int, size: int
+        self,
+        connection: Connection,
+        *,
+        after: int,
+        up_to: int,
+        size: int,
+        types: Collection[str] | None = None,
     ) -> list[RecordedEvent]:
-        """A job: up to ``size`` events in ``(after, up_to]``, ``up_to`` being settled."""
-        pages = replay(connection, self.recorder, after=after, up_to=up_to, page_size=size)
-        return list(islice(pages, size))
+        """A job: up to ``size`` events in ``(after, up_to]``, ``up_to`` being settled.
+
+        One query, its rows handed on as they come: no generator step per event."""
+        if after >= up_to:
+            return []
+        return self.recorder.read_range(connection, after, size, upto=up_to, types=types)
 
     def recorded(self, record: RecordedEvent) -> Recorded[msgspec.Struct]:
         return self.mapper.recorded(record)
@@ -178,6 +208,19 @@ class CheckpointedReader:
     name: str
     handle: Handle
     batch_size: int = 500
+    types: frozenset[str] | None = None
+    """Only events of these stored types reach ``handle`` (the database filters them); the
+    checkpoint still moves past the others. ``None``: every event."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Events for a reader, and the position they were read through: past the last of them
+    when the reader reads some types only and the rest of the log up to the settled
+    position held none of those."""
+
+    events: list[Recorded[msgspec.Struct]]
+    through: int
 
 
 class Readers:
@@ -227,27 +270,32 @@ class Readers:
         self._remember(reader, lease)
         return lease
 
-    async def read_batch(
-        self, reader: CheckpointedReader, lease: Lease
-    ) -> list[Recorded[msgspec.Struct]]:
+    async def read_batch(self, reader: CheckpointedReader, lease: Lease) -> Batch:
         """The next events after the lease's checkpoint, never past the settled position."""
         settled = await self.log.settled_position()
-        rows = await self.database.read(
-            partial(self.log.read_page, after=lease.position, up_to=settled, size=reader.batch_size)
+        job = partial(
+            self.log.read_page,
+            after=lease.position,
+            up_to=settled,
+            size=reader.batch_size,
+            types=reader.types,
         )
-        return [self.log.recorded(row) for row in rows]
+        rows = await self.database.read(job)
+        events = [self.log.recorded(row) for row in rows]
+        if len(rows) == reader.batch_size or reader.types is None:
+            return Batch(events, rows[-1].position if rows else lease.position)
+        return Batch(events, max(settled, lease.position))  # nothing else of its types there
 
-    async def apply(
-        self, reader: CheckpointedReader, lease: Lease, batch: list[Recorded[msgspec.Struct]]
-    ) -> Lease:
+    async def apply(self, reader: CheckpointedReader, lease: Lease, batch: Batch) -> Lease:
         """Handle ``batch`` and move the checkpoint in one transaction, or raise
         ``LeaseLostError`` (nothing of the batch is kept) when another holder took over."""
-        if not batch:
+        if batch.through <= lease.position:
             return lease
-        last = batch[-1].position
+        events, last = batch.events, batch.through
 
         def job(connection: Connection) -> Lease:
-            reader.handle(connection, batch)
+            if events:
+                reader.handle(connection, events)
             return leases.advance(
                 connection, lease, last, now=self.clock(), seconds=self.lease_seconds
             )
@@ -262,16 +310,20 @@ class Readers:
 
     async def step(self, reader: CheckpointedReader) -> int:
         """Handle one batch if this process holds the reader; return how many events."""
+        return (await self._step(reader))[0]
+
+    async def _step(self, reader: CheckpointedReader) -> tuple[int, bool]:
+        """``step``, and whether the checkpoint moved (it can without any event handled)."""
         lease = await self.claim(reader)
         if lease is None:
-            return 0
+            return 0, False
         batch = await self.read_batch(reader, lease)
         try:
-            await self.apply(reader, lease, batch)
+            advanced = await self.apply(reader, lease, batch)
         except LeaseLostError:
             logger.warning("reader %s: lease lost to another process", reader.name)
-            return 0
-        return len(batch)
+            return 0, False
+        return len(batch.events), advanced.position != lease.position
 
     async def run(self, reader: CheckpointedReader) -> None:
         """Step forever: at once while batches come back full, every ``poll_seconds`` if not."""
@@ -293,7 +345,8 @@ class Readers:
         Bound it with ``asyncio.timeout``: a reader held elsewhere and stuck never gets there.
         """
         while await self.checkpoint(reader.name) < position:
-            if await self.step(reader) == 0:
+            _, moved = await self._step(reader)
+            if not moved:
                 await asyncio.sleep(self.poll_seconds)
 
     async def checkpoint(self, name: str) -> int:

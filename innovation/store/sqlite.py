@@ -12,7 +12,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -331,13 +331,40 @@ class SQLiteRecorder(Recorder):
         return _recorded(rows)
 
     def read_range(
-        self, connection: Connection, after: int, limit: int, upto: int | None = None
+        self,
+        connection: Connection,
+        after: int,
+        limit: int,
+        upto: int | None = None,
+        types: Collection[str] | None = None,
     ) -> list[RecordedEvent]:
+        names = () if types is None else tuple(sorted(types))
+        only = (
+            f" AND type IN ({', '.join('?' * len(names)) or 'NULL'})" if types is not None else ""
+        )
         rows = (
             _driver(connection)
             .execute(
-                f"{self._SELECT} WHERE position > ? AND position <= ? ORDER BY position LIMIT ?",
-                (after, 2**62 if upto is None else upto, limit),
+                f"{self._SELECT} WHERE position > ? AND position <= ?{only} "
+                "ORDER BY position LIMIT ?",
+                (after, 2**62 if upto is None else upto, *names, limit),
+            )
+            .fetchall()
+        )
+        return _recorded(rows)
+
+    def read_streams(
+        self, connection: Connection, stream_ids: Collection[str], upto: int
+    ) -> list[RecordedEvent]:
+        if not stream_ids:
+            return []
+        ids = tuple(sorted(stream_ids))
+        rows = (
+            _driver(connection)
+            .execute(
+                f"{self._SELECT} WHERE stream_id IN ({', '.join('?' * len(ids))}) "
+                "AND position <= ? ORDER BY stream_id, version",
+                (*ids, upto),
             )
             .fetchall()
         )

@@ -9,6 +9,7 @@ from functools import partial
 import httpx
 import pytest
 
+import innovation.releases.service as service
 from innovation.domain.ideas import OverrideValidation, RecordEthicsReview, RequestEthicsReview
 from innovation.domain.values import Verdict
 from innovation.store import Database
@@ -135,6 +136,10 @@ async def test_pages_and_feed_open_with_a_token_or_its_feed_key_and_nothing_else
     assert "Alarm triage for the network centre" in page.text
     assert page.text.count("<svg") == 3
     assert with_token.status_code == 200
+    listed_for_bearer = await client.get("/releases", headers=bearer)
+    assert f"/releases/2024-H1?key={key}" in listed_for_bearer.text, (
+        "a bearer's links carry its key"
+    )
     assert feed.headers["content-type"].startswith("application/atom+xml")
     entries = ET.fromstring(feed.content).findall("{http://www.w3.org/2005/Atom}entry")
     assert len(entries) == 1
@@ -165,3 +170,36 @@ async def test_an_unknown_or_malformed_period_page_is_404_or_400(
 
     assert (await client.get("/releases/2030-H1", headers=bearer)).status_code == 404
     assert (await client.get("/releases/2030-X9", headers=bearer)).status_code == 400
+
+
+async def test_a_release_page_is_rendered_once_per_reader_and_kept(
+    api: Api,
+    client: httpx.AsyncClient,
+    tokens: dict[str, str],
+    database: Database,
+    semester,
+    app_services,
+    monkeypatch,
+):
+    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    rendered: list[str | None] = []
+    render = service.render
+
+    def counting(bundle, **options):  # noqa: ANN001, ANN003, ANN202
+        rendered.append(options.get("page_url"))
+        return render(bundle, **options)
+
+    monkeypatch.setattr(service, "render", counting)
+    executive = await feed_key(database, tokens["executive"])
+    lead = await feed_key(database, tokens["lead"])
+
+    pages = [
+        await client.get("/releases/2024-H1", params={"key": key})
+        for key in (executive, executive, lead, executive)
+    ]
+
+    assert [page.status_code for page in pages] == [200] * 4
+    assert pages[0].text == pages[1].text == pages[2].text == pages[3].text
+    assert len(rendered) == 2, "once for each reader's links (the e-mail's link carries the key)"
+    assert rendered[0] is not None
+    assert rendered[0].endswith(f"?key={executive}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 import msgspec
 import pytest
@@ -179,6 +180,45 @@ class TestTheLogOnTheCommandPath:
         assert [e.position for e in everything] == list(range(1, 36))
         assert [e.position for e in after_ten] == list(range(11, 36))
         assert [e.position for e in between] == list(range(6, 12))
+
+    async def test_replay_of_some_types_reads_only_those_in_position_order_across_pages(
+        self, store: CommandPath
+    ):
+        for i in range(6):
+            events = [new(Noted(text=str(i))), new(Counted(amount=i)), new(Counted(amount=-i))]
+            await store.append(f"s-{i % 2}", events, ANY)
+
+        counted = await collect(store.log.replay(page_size=2, types={"test.counted"}))
+        bounded = await collect(store.log.replay(4, 13, page_size=3, types=["test.noted"]))
+        nothing = await collect(store.log.replay(types=()))
+
+        assert [e.position for e in counted] == [p for p in range(1, 19) if p % 3 != 1]
+        assert {e.type for e in counted} == {"test.counted"}
+        assert [e.position for e in bounded] == [7, 10, 13]
+        assert nothing == []
+
+    async def test_reading_streams_gives_each_in_version_order_up_to_a_position(
+        self, store: CommandPath
+    ):
+        for i in range(6):
+            await store.append(f"s-{i % 3}", notes(f"{i}-a", f"{i}-b"), ANY)
+
+        rows = await store.database.read(
+            partial(store.recorder.read_streams, stream_ids=["s-2", "s-0"], upto=9)
+        )
+        nothing = await store.database.read(
+            partial(store.recorder.read_streams, stream_ids=[], upto=9)
+        )
+
+        assert [(e.stream_id, e.version, e.position) for e in rows] == [
+            ("s-0", 1, 1),
+            ("s-0", 2, 2),
+            ("s-0", 3, 7),
+            ("s-0", 4, 8),
+            ("s-2", 1, 5),
+            ("s-2", 2, 6),
+        ]
+        assert nothing == []
 
     async def test_an_old_schema_version_is_upcast_on_read(self, store: CommandPath):
         old_row = StoredEvent(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,7 +27,7 @@ from innovation.store.tables import reader_leases
 from tests.helpers import collect, start_module
 from tests.integration.command_path import CommandPath
 from tests.integration.reader_process import handled, handled_metadata, tally
-from tests.integration.store_events import Noted, notes
+from tests.integration.store_events import Counted, Noted, new, notes
 from tests.integration.world import FakeClock
 
 
@@ -111,6 +112,26 @@ async def test_a_checkpointed_reader_handles_each_event_once_and_resumes_after_a
     rows = sorted(await handled_rows(store.database))
     assert rows == [(p, "first") for p in range(1, 6)] + [(p, "second") for p in range(6, 9)]
     assert await second.checkpoint("tally") == 8
+
+
+async def test_a_reader_of_some_types_handles_only_those_and_its_checkpoint_passes_the_rest(
+    store: CommandPath, handled_table: None
+):
+    counted = dataclasses.replace(tally("typed"), batch_size=2, types=frozenset({"test.counted"}))
+    await store.append("s-1", [new(Counted(amount=1)), *notes(*"abc"), new(Counted(amount=2))], ANY)
+    await store.append("s-2", [new(Counted(amount=3)), *notes(*"defg")], ANY)
+    readers = Readers(store.log, holder="typed", poll_seconds=60)
+
+    async with asyncio.timeout(20):  # a step that moved nothing would wait out the poll
+        await readers.run_until(counted, 10)
+        first = await readers.checkpoint("tally")
+        await store.append("s-3", notes("h"), ANY)
+        await readers.run_until(counted, 11)
+
+    assert sorted(await handled_rows(store.database)) == [(1, "typed"), (5, "typed"), (6, "typed")]
+    assert first == 10
+    assert await readers.checkpoint("tally") == 11
+    assert await readers.step(counted) == 0
 
 
 async def test_only_one_process_holds_a_reader_until_its_lease_runs_out(

@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 import pytest
 
 from innovation.store import Database, open_database
-from innovation.tokens import PREFIX, Tokens, api_tokens, create_token, revoke_token
+from innovation.tokens import (
+    PREFIX,
+    Tokens,
+    api_tokens,
+    create_token,
+    feed_key_of,
+    revoke_token,
+)
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -149,3 +156,24 @@ async def test_with_no_seconds_every_request_is_checked(database: Database):
 
     assert counting.reads == 2
     assert len(tokens) == 0
+
+
+async def test_a_feed_key_is_remembered_like_its_token_and_dies_with_it(database: Database):
+    secret = await issue(database)
+    counting, clock = CountingDatabase(database), Ticks()
+    tokens = tokens_of(counting, clock)
+    principal = await tokens.principal(secret)
+    assert principal is not None
+    key = await database.read(lambda c: feed_key_of(c, principal.token_id))
+    assert key is not None
+
+    first = await tokens.feed_reader(key)
+    again = await tokens.feed_reader(key)
+    forged = await tokens.feed_reader(key[:-1] + ("0" if key[-1] != "0" else "1"))
+    await database.write(lambda c: revoke_token(c, which="ada", now=NOW))
+    revoked = await tokens.feed_reader(key)
+
+    assert first == again == principal
+    assert forged is None
+    assert revoked is None
+    assert counting.reads == 1 + 1 + 1 + 1, "token, key once, the forged key, after revoking"

@@ -1,0 +1,202 @@
+"""Assembly from two narrow reads (the folded types, then the shown experiments' streams)
+gives the bundle the whole log gives, and every event type is read or declared irrelevant."""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import groupby
+
+import msgspec
+
+from innovation.domain import EVENT_TYPES
+from innovation.domain import experiments as exp
+from innovation.domain import ideas as idea
+from innovation.domain.assembly import EXPERIMENT_EVENTS, FOLDED, IGNORED, MEASURED, Assembler
+from innovation.domain.deliveries import DeliveryFailed, DigestQueued, DigestSent
+from innovation.domain.periods import Period
+from innovation.domain.releases import Assembly
+from innovation.domain.values import (
+    Decision,
+    Direction,
+    MetricDefinition,
+    Outcome,
+    Stage,
+    ValidationRoute,
+)
+from tests.unit.domain.release_history import H1, Log, assembled, day
+
+
+def narrowly(log: Log, period: Period = H1) -> Assembly:
+    """What the release service does: a pass over ``FOLDED`` events, then every event of the
+    experiments the bundle shows, stream by stream."""
+    assembler = Assembler(period, log.position)
+    for recorded in log.records:
+        if type(recorded.event) in FOLDED:
+            assembler.take(recorded.position, recorded.occurred_at, recorded.event)
+    shown = {f"experiment-{experiment_id}" for experiment_id in assembler.measured_experiments()}
+    streams = sorted(
+        (r for r in log.records if r.stream_id in shown), key=lambda r: (r.stream_id, r.version)
+    )
+    for stream, records in groupby(streams, key=lambda r: r.stream_id):
+        assembler.refold(
+            stream.removeprefix("experiment-"),
+            ((r.position, r.occurred_at, r.event) for r in records),
+        )
+    return assembler.result()
+
+
+def corrected_and_amended(log: Log) -> None:
+    """Ideas validated through experiments that were amended, given a metric, measured,
+    corrected and measured again after the period: every event an experiment has."""
+    log.submit("a", day(1, 10))
+    log.screen("a", day(1, 11))
+    log.validate_by_experiment("a", day(2, 1), day(3, 1), observed=310.0)
+    log.add(
+        "experiment-exp-a",
+        day(3, 2),
+        exp.MeasurementCorrected(
+            experiment_id="exp-a",
+            measurement=2,
+            metric="daily alarms",
+            value=280.0,
+            measured_at=day(3, 1),
+            reason="counted twice",
+        ),
+    )
+    log.add(
+        "experiment-exp-a",
+        day(7, 2),  # after the period: not in its bundle
+        exp.MeasurementRecorded(
+            experiment_id="exp-a", metric="daily alarms", value=900.0, measured_at=day(7, 2)
+        ),
+    )
+    log.submit("b", day(1, 12))
+    log.screen("b", day(1, 13))
+    log.add(
+        "idea-b",
+        day(2, 3),
+        idea.ExperimentAttached(idea_id="b", experiment_id="exp-b"),
+        idea.IdeaAdvanced(idea_id="b", from_stage=Stage.SCREENING, to_stage=Stage.EXPERIMENTING),
+    )
+    log.add(
+        "experiment-exp-b",
+        day(2, 3),
+        exp.ExperimentStarted(
+            experiment_id="exp-b",
+            idea_id="b",
+            hypothesis="Fewer truck rolls.",
+            pilot_site="Orange Slovakia",
+            starts_on=date(2026, 2, 3),
+            ends_on=date(2026, 4, 3),
+            metrics=(),
+        ),
+        exp.MetricAdded(
+            experiment_id="exp-b",
+            metric=MetricDefinition(
+                name="truck rolls",
+                unit="rolls",
+                baseline=100.0,
+                target=80.0,
+                direction=Direction.LOWER_IS_BETTER,
+            ),
+        ),
+        exp.ExperimentAmended(
+            experiment_id="exp-b",
+            hypothesis="Fewer truck rolls in the east.",
+            pilot_site="Orange Slovakia, Košice",
+            starts_on=date(2026, 2, 3),
+            ends_on=date(2026, 5, 3),
+            reason="moved east",
+        ),
+        exp.MeasurementRecorded(
+            experiment_id="exp-b", metric="truck rolls", value=70.0, measured_at=day(3, 3)
+        ),
+    )
+    log.add(
+        "experiment-exp-b",
+        day(4, 1),
+        exp.ExperimentConcluded(
+            experiment_id="exp-b",
+            idea_id="b",
+            outcome=Outcome.VALIDATED,
+            decision=Decision.SCALE,
+            note=None,
+            results=(),
+        ),
+    )
+    log.add(
+        "idea-b",
+        day(4, 1),
+        idea.IdeaValidated(idea_id="b", experiment_id="exp-b", via=ValidationRoute.EXPERIMENT),
+    )
+    log.submit("c", day(2, 1))  # piloted, not validated: its readings are never shown
+    log.screen("c", day(2, 2))
+    log.validate_by_experiment("c", day(2, 3), day(6, 1), observed=800.0)
+    log.override("c", day(6, 2))
+
+
+def test_every_event_type_of_the_domain_is_folded_measured_or_declared_irrelevant() -> None:
+    declared = [*FOLDED, *MEASURED, *IGNORED]
+
+    assert len(declared) == len(set(declared)), "a type is declared twice"
+    assert set(declared) == set(EVENT_TYPES)
+
+
+def test_two_narrow_reads_give_the_bundle_of_the_whole_log() -> None:
+    log = Log()
+    corrected_and_amended(log)
+
+    narrow, whole = narrowly(log), assembled(log)
+
+    assert narrow == whole
+    assert [item.idea_id for item in whole.bundle.items] == ["a", "b", "c"]
+    assert [m.observed for m in whole.bundle.items[0].metrics] == [280.0]
+    assert whole.bundle.items[1].pilot_site == "Orange Slovakia, Košice"
+    assert {type(r.event) for r in log.records} >= set(EXPERIMENT_EVENTS)
+
+
+def test_every_folded_type_in_the_history_is_needed_for_its_bundle() -> None:
+    """Leaving any type the history holds out of the narrow read changes the bundle, so the
+    history above checks what ``FOLDED`` declares rather than agreeing by chance."""
+    log = Log()
+    corrected_and_amended(log)
+    whole = assembled(log)
+    held = {type(r.event) for r in log.records} & set(FOLDED)
+
+    for kind in held - {exp.MeasurementRecorded}:
+        without = Log()
+        without.records = [r for r in log.records if type(r.event) is not kind]
+        assert assembled(without) != whole, kind.__name__
+
+
+def test_events_declared_irrelevant_leave_the_bundle_as_it_was() -> None:
+    log = Log()
+    corrected_and_amended(log)
+    before = assembled(log)
+    for event in (
+        DigestQueued(delivery_id="1-ab", period="2026-H1", recipient="ceo@example.org"),
+        DigestSent(delivery_id="1-ab", attempt=1),
+        DeliveryFailed(delivery_id="1-ab", attempt=1, error="refused", retry_at=None),
+    ):
+        log.add("delivery-1-ab", day(5, 1), event)
+
+    after = assembled(log).bundle
+
+    assert {type(r.event) for r in log.records} >= set(IGNORED)
+    assert after.cutoff > before.bundle.cutoff
+    assert msgspec.structs.replace(after, cutoff=before.bundle.cutoff) == before.bundle
+
+
+def test_an_experiment_whose_events_all_come_after_the_period_stays_unseen_when_refolded() -> None:
+    log = Log()
+    log.submit("d", day(1, 10))
+    log.screen("d", day(1, 11))
+    log.validate_by_experiment("d", day(7, 1), day(7, 20), observed=250.0)
+    validated = log.records[-1]
+    log.records[-1] = msgspec.structs.replace(validated, occurred_at=day(3, 1))
+
+    narrow, whole = narrowly(log), assembled(log)
+
+    assert narrow == whole
+    [item] = whole.bundle.items
+    assert (item.experiment_id, item.metrics) == (None, ())

@@ -1,0 +1,60 @@
+"""A batch on SQLite: instants stored as SQLAlchemy would store them, statements compiled once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
+
+from innovation.projections import batch
+from innovation.projections.batch import Batch, _converter
+from innovation.projections.ethics import ethics_reviews_view
+from innovation.store.tables import UTCDateTime, metadata
+
+DIALECT = sqlite.dialect()
+OFFSETS = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+
+
+@given(moment=st.datetimes(min_value=datetime(1000, 1, 2), timezones=OFFSETS))
+def test_an_instant_is_stored_as_the_same_text_as_through_sqlalchemys_processors(
+    moment: datetime,
+):
+    direct = _converter(UTCDateTime(), DIALECT)
+    through_sqlalchemy = UTCDateTime().dialect_impl(DIALECT).bind_processor(DIALECT)
+
+    assert direct is not None
+    assert through_sqlalchemy is not None
+    assert direct(moment) == through_sqlalchemy(moment)
+    assert direct(None) is None
+
+
+def test_a_naive_instant_is_refused_as_sqlalchemys_processors_refuse_it():
+    direct = _converter(UTCDateTime(), DIALECT)
+
+    assert direct is not None
+    with pytest.raises(ValueError, match="naive"):
+        direct(datetime(2026, 1, 1))
+    assert direct(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01 00:00:00.000000"
+
+
+def test_flushing_batch_after_batch_compiles_each_statement_once():
+    engine = sa.create_engine("sqlite://")
+    metadata.create_all(engine, tables=[ethics_reviews_view])
+    review = {"kind": "REQUESTED", "reviewers": [], "actor": "ethics:council"}
+
+    def flush(count: int) -> int:
+        with engine.begin() as connection:
+            for number in range(count):
+                rows = Batch(connection)
+                at = datetime(2026, 1, 1, tzinfo=UTC)
+                row = {"idea_id": f"idea-{number}", "version": 1, "position": number, "at": at}
+                rows[ethics_reviews_view].insert({**review, **row})
+                rows.flush()
+            connection.execute(ethics_reviews_view.delete())
+        return len(batch._PLANS)
+
+    assert flush(3) == flush(30)

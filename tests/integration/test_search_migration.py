@@ -1,4 +1,4 @@
-"""Upgrading to 0007 counts the words of the ideas already indexed, as the projection would."""
+"""Upgrading to 0008 counts the words of the ideas already indexed, as the projection would."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def index(connection: Connection) -> Index:
     return [tuple(row) for row in held], [tuple(row) for row in counts], hints
 
 
-async def test_upgrading_from_0006_counts_the_words_of_the_ideas_already_there(empty_url: str):
+async def test_upgrading_from_0007_counts_the_words_of_the_ideas_already_there(empty_url: str):
     await in_thread(upgrade, empty_url)
     database = open_database(empty_url)
     try:
@@ -50,7 +50,7 @@ async def test_upgrading_from_0006_counts_the_words_of_the_ideas_already_there(e
     finally:
         await database.close()
 
-    await in_thread(downgrade, empty_url, "0006_releases")
+    await in_thread(downgrade, empty_url, "0007_read_indexes")
     assert not {"search_ideas_view", "search_terms_view"} & await table_names(empty_url)
     await in_thread(upgrade, empty_url)
 

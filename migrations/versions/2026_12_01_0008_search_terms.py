@@ -4,8 +4,8 @@ Under the empty stem, on SQLite, the count of all ideas indexed.
 Filled from the ideas already indexed, so hints keep working without a rebuild; on SQLite each
 idea also learns the row of ``ideas_fts`` that holds its text.
 
-Revision ID: 0007_search_terms
-Revises: 0006_releases
+Revision ID: 0008_search_terms
+Revises: 0007_read_indexes
 Create Date: 2026-12-01 22:40:00.000000
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 from innovation.projections.search import stems
 from innovation.projections.telling import ALL
 
-revision: str = "0007_search_terms"
-down_revision: str | None = "0006_releases"
+revision: str = "0008_search_terms"
+down_revision: str | None = "0007_read_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

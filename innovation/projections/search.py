@@ -8,11 +8,11 @@ telling words after stemming (so "networks" finds "network" and the wording may 
   created by the migration; the matches are ranked by how many of the words each holds.
 
 Which words are telling, as Lucene's MoreLikeThis picks them: the rarest in the corpus that
-still occur in some other idea. This projection counts, per Snowball stem, the ideas whose text
-holds it (``search_terms_view``) and keeps each idea's stems (``search_ideas_view``), so that a
-revision can take back what its old text counted. Matching only the rarest few words keeps the
-candidates few: a common word such as "customer" matches a large share of all ideas, and ranking
-every match made each hint cost time in proportion to the corpus.
+still occur in some other idea (``telling.py``: counted exactly on SQLite, from the statistics
+and the index on PostgreSQL, where a command writes nothing that other ideas' commands write
+too). This projection keeps each idea's stems (``search_ideas_view``). Matching only the rarest
+few words keeps the candidates few: a common word such as "customer" matches a large share of
+all ideas, and ranking every match made each hint cost time in proportion to the corpus.
 
 The similarity score is then the same on both: the Ochiai coefficient of the two texts' sets of
 Snowball stems, ``|A ∩ B| / sqrt(|A| |B|)``, from 0 to 1. Ranking scores such as BM25 depend on
@@ -140,13 +140,13 @@ def apply(connection: Connection, envelope: Recorded) -> None:
             search_ideas_view.c.idea_id == idea_id
         )
     ).first()
-    old = _split(before.stems) if before is not None else frozenset()
-    changes = dict.fromkeys(new - old, 1) | dict.fromkeys(old - new, -1)
-    if before is None and connection.dialect.name == "sqlite":
-        changes[ALL] = 1
-    write_counts(connection, changes)
     row = None
     if connection.dialect.name == "sqlite":
+        old = _split(before.stems) if before is not None else frozenset()
+        changes = dict.fromkeys(new - old, 1) | dict.fromkeys(old - new, -1)
+        if before is None:
+            changes[ALL] = 1
+        write_counts(connection, changes)
         if before is not None and before.fts_row is not None:
             connection.exec_driver_sql("DELETE FROM ideas_fts WHERE rowid = ?", (before.fts_row,))
         row = connection.exec_driver_sql(
@@ -200,7 +200,8 @@ class Reindex:
             for number, idea_id in enumerate(chunk, start=start + 1):
                 title, summary = texts[idea_id]
                 found = stems(f"{title} {summary}")
-                counts.update(found)
+                if sqlite:
+                    counts.update(found)
                 fts_row = number if sqlite else None
                 rows.append({"idea_id": idea_id, "fts_row": fts_row, "stems": _join(found)})
             if sqlite:
@@ -288,7 +289,7 @@ def _similar(
     by_stem: dict[str, str] = {}
     for word in terms(text):
         by_stem.setdefault(stem(word), word)
-    telling = telling_words(connection, by_stem, own)
+    telling = telling_words(connection, by_stem, own, exclude)
     if not telling.words:
         return []
     candidates = _candidates(connection, telling, exclude)

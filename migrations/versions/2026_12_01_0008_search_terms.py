@@ -1,6 +1,7 @@
-"""Duplicate hints' word counts: each idea's stems, and how many ideas hold each stem.
+"""Duplicate hints' word counts: each idea's stems, and (SQLite) how many ideas hold each stem.
 
-Under the empty stem, on SQLite, the count of all ideas indexed.
+Under the empty stem, the count of all ideas indexed. PostgreSQL estimates its counts from its
+own statistics, so its ``search_terms_view`` stays empty (see projections/telling.py).
 Filled from the ideas already indexed, so hints keep working without a rebuild; on SQLite each
 idea also learns the row of ``ideas_fts`` that holds its text.
 
@@ -59,7 +60,8 @@ def _fill(connection: sa.Connection, ideas: sa.Table, terms: sa.Table) -> None:
         rows = []
         for fts_row, idea_id, title, summary in chunk:
             found = stems(f"{title} {summary}")
-            counts.update(found)
+            if connection.dialect.name == "sqlite":
+                counts.update(found)
             rows.append({"idea_id": idea_id, "fts_row": fts_row, "stems": " ".join(sorted(found))})
         connection.execute(ideas.insert(), rows)
     ordered = sorted(counts.items())

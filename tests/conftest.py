@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from innovation.all_tables import metadata
 from innovation.bootstrap import Services, bootstrap
 from innovation.config import Settings
+from innovation.projections.telling import forget_statistics
 from innovation.store import Database, Log, Mapper, open_database
 from innovation.store.migrate import upgrade
 from tests.integration.command_path import CommandPath
@@ -95,6 +96,8 @@ async def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: P
         )
     finally:
         await scratch.close()
+    # Hints keep PostgreSQL's statistics for a while; this database's are of the last test's ideas.
+    forget_statistics()
     return url
 
 

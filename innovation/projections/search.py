@@ -1,11 +1,18 @@
 """Finding ideas like a given text: the database's full-text index finds, a stem overlap scores.
 
-Candidates come from each database's own full-text facility, matching any of the text's words
-after stemming (so "networks" finds "network" and the wording may differ):
+Candidates come from each database's own full-text facility, matching any of the text's most
+telling words after stemming (so "networks" finds "network" and the wording may differ):
 
 * SQLite: an FTS5 index (``ideas_fts``, Porter stemming) kept by this projection, ranked by BM25.
 * PostgreSQL: an expression GIN index on ``to_tsvector('english', title || ' ' || summary)``,
-  created by the migration and ranked by ``ts_rank_cd``.
+  created by the migration; the matches are ranked by how many of the words each holds.
+
+Which words are telling, as Lucene's MoreLikeThis picks them: the rarest in the corpus that
+still occur in some other idea (``telling.py``: counted exactly on SQLite, from the statistics
+and the index on PostgreSQL, where a command writes nothing that other ideas' commands write
+too). This projection keeps each idea's stems (``search_ideas_view``). Matching only the rarest
+few words keeps the candidates few: a common word such as "customer" matches a large share of
+all ideas, and ranking every match made each hint cost time in proportion to the corpus.
 
 The similarity score is then the same on both: the Ochiai coefficient of the two texts' sets of
 Snowball stems, ``|A ∩ B| / sqrt(|A| |B|)``, from 0 to 1. Ranking scores such as BM25 depend on
@@ -18,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -33,6 +41,16 @@ from innovation.domain.ideas import IdeaRevised, IdeaSubmitted
 from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
 from innovation.projections.ideas import ideas_view
+from innovation.projections.telling import (
+    ALL,
+    POOL,
+    Telling,
+    matching,
+    search_ideas_view,
+    search_terms_view,
+    telling_words,
+    write_counts,
+)
 
 MAX_TERMS = 32
 CANDIDATES = 25
@@ -110,31 +128,47 @@ def indexed_idea(event: object) -> str | None:
 
 def apply(connection: Connection, envelope: Recorded) -> None:
     """Index the idea's text as ``ideas_view`` now holds it (the ideas' projection ran first)."""
-    if connection.dialect.name != "sqlite":
-        return  # PostgreSQL indexes ideas_view itself
     idea_id = indexed_idea(envelope.event)
     if idea_id is None:
         return
-    if isinstance(envelope.event, IdeaRevised):
-        # idea_id is not indexed by FTS5: this scans the index, once per revision of a text.
-        connection.exec_driver_sql("DELETE FROM ideas_fts WHERE idea_id = ?", (idea_id,))
-    connection.execute(_INDEX_IDEA, {"idea_id": idea_id})
-
-
-_INDEX_IDEA = sa.text(
-    "INSERT INTO ideas_fts (idea_id, title, summary) "
-    "SELECT idea_id, title, summary FROM ideas_view WHERE idea_id = :idea_id"
-)
+    text = connection.execute(
+        sa.select(ideas_view.c.title, ideas_view.c.summary).where(ideas_view.c.idea_id == idea_id)
+    ).one()
+    new = stems(f"{text.title} {text.summary}")
+    before = connection.execute(
+        sa.select(search_ideas_view.c.fts_row, search_ideas_view.c.stems).where(
+            search_ideas_view.c.idea_id == idea_id
+        )
+    ).first()
+    row = None
+    if connection.dialect.name == "sqlite":
+        old = _split(before.stems) if before is not None else frozenset()
+        changes = dict.fromkeys(new - old, 1) | dict.fromkeys(old - new, -1)
+        if before is None:
+            changes[ALL] = 1
+        write_counts(connection, changes)
+        if before is not None and before.fts_row is not None:
+            connection.exec_driver_sql("DELETE FROM ideas_fts WHERE rowid = ?", (before.fts_row,))
+        row = connection.exec_driver_sql(
+            "INSERT INTO ideas_fts (idea_id, title, summary) VALUES (?, ?, ?)",
+            (idea_id, text.title, text.summary),
+        ).lastrowid
+    values = {"idea_id": idea_id, "fts_row": row, "stems": _join(new)}
+    if before is None:
+        connection.execute(search_ideas_view.insert(), values)
+    else:
+        connection.execute(
+            search_ideas_view.update().where(search_ideas_view.c.idea_id == idea_id), values
+        )
 
 
 class Reindex:
     """The index of a rebuild, written once at its end instead of event by event.
 
-    Event by event, each revision of an idea's text deletes its row from the index by
-    ``idea_id``, which FTS5 cannot look up: a scan of the whole index, so a rebuild slowed
-    down as ideas accumulated. The index only ever holds each idea's text as ``ideas_view``
-    does, so it is written from there at the end, ideas in the order event-by-event indexing
-    leaves them (last indexed last), which keeps the order of equally ranked matches.
+    Event by event, each revision of an idea's text takes its old text back out of the index
+    and its stems' counts. The index only ever holds each idea's text as ``ideas_view`` does,
+    so it is written from there at the end, ideas in the order event-by-event indexing leaves
+    them (last indexed last), which keeps the order of equally ranked matches.
     """
 
     def __init__(self) -> None:
@@ -148,13 +182,42 @@ class Reindex:
                 self._order[idea_id] = None
 
     def write(self, connection: Connection) -> None:
-        if connection.dialect.name != "sqlite" or not self._order:
-            return
         ideas = list(self._order)
         self._order.clear()
+        sqlite = connection.dialect.name == "sqlite"
+        counts: Counter[str] = Counter()
         for start in range(0, len(ideas), _CHUNK):
             chunk = ideas[start : start + _CHUNK]
-            connection.execute(_INDEX_IDEA, [{"idea_id": idea_id} for idea_id in chunk])
+            texts = {
+                row.idea_id: (row.title, row.summary)
+                for row in connection.execute(
+                    sa.select(ideas_view.c.idea_id, ideas_view.c.title, ideas_view.c.summary).where(
+                        ideas_view.c.idea_id.in_(chunk)
+                    )
+                )
+            }
+            rows = []
+            for number, idea_id in enumerate(chunk, start=start + 1):
+                title, summary = texts[idea_id]
+                found = stems(f"{title} {summary}")
+                if sqlite:
+                    counts.update(found)
+                fts_row = number if sqlite else None
+                rows.append({"idea_id": idea_id, "fts_row": fts_row, "stems": _join(found)})
+            if sqlite:
+                connection.exec_driver_sql(
+                    "INSERT INTO ideas_fts (rowid, idea_id, title, summary) VALUES (?, ?, ?, ?)",
+                    [(row["fts_row"], row["idea_id"], *texts[row["idea_id"]]) for row in rows],
+                )
+            connection.execute(search_ideas_view.insert(), rows)
+        if ideas and sqlite:
+            counts[ALL] = len(ideas)
+        terms = sorted(counts.items())
+        for start in range(0, len(terms), _CHUNK):
+            connection.execute(
+                search_terms_view.insert(),
+                [{"stem": stem, "ideas": ideas} for stem, ideas in terms[start : start + _CHUNK]],
+            )
 
 
 _CHUNK = 2000
@@ -164,6 +227,8 @@ _CHUNK = 2000
 def clear(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("DELETE FROM ideas_fts")
+    connection.execute(search_ideas_view.delete())
+    connection.execute(search_terms_view.delete())
 
 
 def stems(text: str) -> frozenset[str]:
@@ -197,57 +262,125 @@ def similar_ideas(
 
     Merged ideas are left out: they live on in the idea they were merged into.
     """
-    words = terms(text)
-    if not words:
-        return []
-    candidates = _candidates(connection, words, exclude)
-    wanted = stems(text)
-    scored = [
-        (round(similarity(wanted, stems(f"{title} {summary}")), 4), order, idea_id)
-        for order, (idea_id, title, summary) in enumerate(candidates)
-    ]
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    return [Similar(idea_id, score) for score, _, idea_id in scored[:limit] if score > 0]
+    own = None
+    if exclude is not None:
+        own = connection.execute(
+            sa.select(search_ideas_view.c.stems).where(search_ideas_view.c.idea_id == exclude)
+        ).scalar()
+    return _similar(connection, text, limit, exclude, own)
 
 
 def similar_to_idea(connection: Connection, idea_id: str, limit: int = 5) -> list[Similar]:
     """Other ideas that read like this one: the duplicate hints a scout sees after submitting."""
     row = connection.execute(
-        sa.select(ideas_view.c.title, ideas_view.c.summary).where(ideas_view.c.idea_id == idea_id)
+        sa.select(ideas_view.c.title, ideas_view.c.summary, search_ideas_view.c.stems)
+        .outerjoin(search_ideas_view, search_ideas_view.c.idea_id == ideas_view.c.idea_id)
+        .where(ideas_view.c.idea_id == idea_id)
     ).first()
     if row is None:
         return []
-    return similar_ideas(connection, f"{row.title} {row.summary}", limit=limit, exclude=idea_id)
+    return _similar(connection, f"{row.title} {row.summary}", limit, idea_id, row.stems)
+
+
+def _similar(
+    connection: Connection, text: str, limit: int, exclude: str | None, own: str | None
+) -> list[Similar]:
+    """``similar_ideas``, told the stems of the idea left out (counted among those holding)."""
+    by_stem: dict[str, str] = {}
+    for word in terms(text):
+        by_stem.setdefault(stem(word), word)
+    telling = telling_words(connection, by_stem, own, exclude)
+    if not telling.words:
+        return []
+    candidates = _candidates(connection, telling, exclude)
+    wanted = stems(text)
+    scored = [
+        (round(similarity(wanted, _split(found)), 4), order, idea_id)
+        for order, (idea_id, found) in enumerate(candidates)
+    ]
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [Similar(idea_id, score) for score, _, idea_id in scored[:limit] if score > 0]
 
 
 def _candidates(
-    connection: Connection, words: list[str], exclude: str | None
-) -> list[tuple[str, str, str]]:
-    """Ideas sharing any word with the text, best ranked first by the database's own index."""
+    connection: Connection, telling: Telling, exclude: str | None
+) -> list[tuple[str, str]]:
+    """Ideas holding any of ``words``, with their stems, best ranked first.
+
+    At most about ``POOL`` matches are ranked: when more may match (``matching``), they are cut
+    before ranking, to the most recently indexed ``POOL`` on SQLite, to any ``POOL`` on
+    PostgreSQL. On SQLite, merged ideas are left out of the best ``2 * CANDIDATES`` ranked,
+    so a text whose best matches are mostly merged gets fewer.
+    """
+    singles, pairs, many = matching(telling)
     if connection.dialect.name == "sqlite":
-        query = " OR ".join(f'"{word}"' for word in words)
-        rows = connection.exec_driver_sql(
-            "SELECT v.idea_id, v.title, v.summary "
-            "FROM ideas_fts AS f JOIN ideas_view AS v ON v.idea_id = f.idea_id "
-            "WHERE ideas_fts MATCH ? AND v.stage != ? AND f.idea_id != ? "
-            "ORDER BY bm25(ideas_fts, 0.0, 2.0, 1.0) LIMIT ?",
-            (query, str(Stage.MERGED), exclude or "", CANDIDATES),
+        query = " OR ".join(
+            [f'"{word}"' for word in singles] + [f'("{a}" AND "{b}")' for a, b in pairs]
         )
-        return [tuple(row) for row in rows]
-    query_text = " | ".join(_quote(word) for word in words)
+        recent = (
+            "AND rowid >= coalesce((SELECT rowid FROM ideas_fts WHERE ideas_fts MATCH :query "
+            "ORDER BY rowid DESC LIMIT 1 OFFSET :last), 0) "
+            if many
+            else ""
+        )
+        # Ranked in the index alone, then joined: each join costs two lookups per row.
+        rows = connection.execute(
+            sa.text(
+                "SELECT f.idea_id, d.stems FROM ("
+                "SELECT rowid AS fts_row, idea_id, bm25(ideas_fts, 0.0, 2.0, 1.0) AS rank "
+                f"FROM ideas_fts WHERE ideas_fts MATCH :query AND idea_id != :exclude {recent}"
+                "ORDER BY rank, rowid LIMIT :ranked) AS f "
+                "JOIN ideas_view AS v ON v.idea_id = f.idea_id "
+                "JOIN search_ideas_view AS d ON d.idea_id = f.idea_id "
+                "WHERE v.stage != :merged ORDER BY f.rank, f.fts_row LIMIT :candidates"
+            ),
+            {
+                "query": query,
+                "merged": str(Stage.MERGED),
+                "exclude": exclude or "",
+                "last": POOL - 1,
+                "ranked": 2 * CANDIDATES,
+                "candidates": CANDIDATES,
+            },
+        )
+        return [(row[0], row[1]) for row in rows]
+    # Ranking by ts_rank_cd would parse each match's text again (to_tsvector: the index keeps
+    # no document): instead, matches are ranked by how many of the words they hold, which is
+    # what cover density comes to for a query of single words, from the stems kept here.
+    query_text = " | ".join(
+        [_quote(word) for word in singles] + [f"({_quote(a)} & {_quote(b)})" for a, b in pairs]
+    )
     tsquery = sa.func.to_tsquery(sa.literal_column("'english'"), query_text)
-    rank = sa.func.ts_rank_cd(SEARCH_DOCUMENT, tsquery)
+    held = (
+        sa.select(search_ideas_view.c.stems)
+        .where(search_ideas_view.c.idea_id == ideas_view.c.idea_id)
+        .scalar_subquery()
+    )
     statement = (
-        sa.select(ideas_view.c.idea_id, ideas_view.c.title, ideas_view.c.summary)
+        sa.select(ideas_view.c.idea_id, held)
         .where(SEARCH_DOCUMENT.op("@@")(tsquery))
         .where(ideas_view.c.stage != str(Stage.MERGED))
         .where(ideas_view.c.idea_id != (exclude or ""))
-        .order_by(rank.desc(), ideas_view.c.idea_id)
-        .limit(CANDIDATES)
     )
-    return [tuple(row) for row in connection.execute(statement)]
+    if many:
+        statement = statement.limit(POOL)
+    wanted = frozenset(map(stem, telling.words))
+    matches = [
+        (len(wanted & _split(found)), idea_id, found)
+        for idea_id, found in connection.execute(statement)
+    ]
+    matches.sort(key=lambda match: (-match[0], match[1]))
+    return [(idea_id, found) for _, idea_id, found in matches[:CANDIDATES]]
 
 
 def _quote(word: str) -> str:
     """A single lexeme for ``to_tsquery``; quoting keeps operators in the text inert."""
     return "'" + word.replace("'", "''").replace("\\", "") + "'"
+
+
+def _join(found: frozenset[str]) -> str:
+    return " ".join(sorted(found))
+
+
+def _split(stored: str) -> frozenset[str]:
+    return frozenset(stored.split())

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
 
-from innovation.domain.ideas import SubmitIdea
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from innovation.domain.ideas import ReviseIdea, SubmitIdea
 from innovation.domain.values import Provenance, SourceKind
-from innovation.projections import queues
+from innovation.projections import queues, search
 from innovation.projections.paging import Window
 from innovation.projections.search import similar_ideas, similar_to_idea
 from tests.integration.world import SCOUT, World
@@ -90,3 +97,114 @@ async def test_the_text_filter_finds_ideas_holding_every_word(world: World):
     )
 
     assert [row.idea_id for _, row in page.rows] == [wanted]
+
+
+COMMON = "Customer network platform"
+"""Words that every idea of the crowd below holds, and the near-duplicate's original too."""
+
+
+async def crowd(world: World, size: int) -> None:
+    """Ideas unrelated to drones, each holding the common words several times."""
+    for number in range(size):
+        await world.submit(
+            title=f"{COMMON} {number} for customers",
+            summary=f"A mobile network platform serving customers, customer care item {number}.",
+        )
+
+
+@pytest.mark.parametrize("pool", [search.POOL, 10], ids=["default-pool", "small-pool"])
+async def test_a_near_duplicate_is_found_first_among_many_ideas_sharing_its_common_words(
+    world: World, monkeypatch: pytest.MonkeyPatch, pool: int
+):
+    monkeypatch.setattr(search, "POOL", pool)
+    original = await world.submit(
+        title="Drones inspecting rooftop antennas",
+        summary=f"{COMMON} teams fly drones to inspect rooftop antennas and masts.",
+    )
+    await crowd(world, 40)
+    near = await world.submit(
+        title="Rooftop antenna inspection by drone",
+        summary="Drones check the antennas on rooftops for our customer network platform.",
+    )
+
+    hints = await world.services.database.read(lambda c: similar_to_idea(c, near))
+
+    assert [hint.idea_id for hint in hints][:1] == [original]
+
+
+async def test_the_telling_words_are_the_rarest_held_by_another_idea(world: World):
+    satellite = await world.submit(
+        title="Rural towers fed by satellite backhaul", summary="Villages get coverage."
+    )
+    await world.submit(title="Rural towers powered by solar panels", summary="No diesel.")
+    await world.submit(title="Rural shops selling solar lamps", summary="Prepaid by phone.")
+    words = {search.stem(word): word for word in search.terms("rural towers satellite zebra")}
+    own = await world.services.database.read(
+        lambda connection: connection.execute(
+            sa.select(search.search_ideas_view.c.stems).where(
+                search.search_ideas_view.c.idea_id == satellite
+            )
+        ).scalar_one()
+    )
+
+    def telling(own: str | None) -> Callable[[Connection], search.Telling]:
+        left_out = satellite if own is not None else None
+        return lambda connection: search.telling_words(connection, words, own, left_out)
+
+    database = world.services.database
+    everyone = await database.read(telling(None))
+    assert list(everyone.words.items()) == [("satellite", 1), ("towers", 2), ("rural", 3)]
+    assert everyone.ideas == 3
+    others = await database.read(telling(own))
+    assert list(others.words.items()) == [("towers", 1), ("rural", 2)]
+    assert others.ideas == 2
+
+
+async def test_a_revised_text_is_counted_and_found_as_it_now_reads(world: World):
+    idea_id = await world.submit(
+        title="Satellite backhaul for rural towers", summary="Villages get coverage."
+    )
+    other = await world.submit(title="Solar panels on rural towers", summary="No diesel.")
+    await world.run(
+        ReviseIdea(idea_id=idea_id, title="Fibre to rural towers", summary="Villages get fibre.")
+    )
+    database = world.services.database
+
+    def index(connection: Connection) -> tuple[dict[str, int], dict[str, str], list[str]]:
+        counts = dict(connection.execute(sa.select(search.search_terms_view)).all())
+        held = dict(
+            connection.execute(
+                sa.select(search.search_ideas_view.c.idea_id, search.search_ideas_view.c.stems)
+            ).all()
+        )
+        rows: list[str] = []
+        if connection.dialect.name == "sqlite":
+            rows = [
+                row[0]
+                for row in connection.exec_driver_sql("SELECT title FROM ideas_fts ORDER BY rowid")
+            ]
+        return counts, held, rows
+
+    counts, held, rows = await database.read(index)
+
+    assert held[idea_id] == "fibr get rural tower villag"
+    if rows:
+        all_ideas = Counter({search.ALL: 2})
+        assert counts == Counter(s for stems in held.values() for s in stems.split()) + all_ideas
+        assert counts["tower"] == 2
+        assert "satellit" not in counts
+    else:
+        assert counts == {}
+    assert rows in ([], ["Solar panels on rural towers", "Fibre to rural towers"])
+    assert await database.read(lambda c: similar_ideas(c, "satellite backhaul")) == []
+    found = await database.read(lambda c: similar_ideas(c, "fibre for villages"))
+    assert [hint.idea_id for hint in found] == [idea_id]
+
+    await database.write(
+        partial(world.services.projector.rebuild, recorder=world.services.store.recorder)
+    )
+
+    assert await database.read(index) == (counts, held, rows)
+    assert [hint.idea_id for hint in await database.read(lambda c: similar_to_idea(c, other))] == [
+        idea_id
+    ]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from innovation.domain.ideas import ReviseIdea, SubmitIdea
 from innovation.domain.values import Provenance, SourceKind
-from innovation.projections import queues, search
+from innovation.projections import queues, search, telling
 from innovation.projections.paging import Window
 from innovation.projections.search import similar_ideas, similar_to_idea
 from tests.integration.world import SCOUT, World
@@ -116,7 +116,8 @@ async def crowd(world: World, size: int) -> None:
 async def test_a_near_duplicate_is_found_first_among_many_ideas_sharing_its_common_words(
     world: World, monkeypatch: pytest.MonkeyPatch, pool: int
 ):
-    monkeypatch.setattr(search, "POOL", pool)
+    monkeypatch.setattr(search, "POOL", pool)  # how many matches are ranked
+    monkeypatch.setattr(telling, "POOL", pool)  # how many matches the chosen words may reach
     original = await world.submit(
         title="Drones inspecting rooftop antennas",
         summary=f"{COMMON} teams fly drones to inspect rooftop antennas and masts.",

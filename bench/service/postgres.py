@@ -83,11 +83,11 @@ class Cluster:
             self.psql(f"CREATE DATABASE {DATABASE}")
         return self
 
-    def psql(self, sql: str) -> str:
+    def psql(self, sql: str, database: str = "postgres") -> str:
         """One statement through ``psql`` as the cluster's owner (``CREATE DATABASE`` included)."""
         done = subprocess.run(
             [*self.as_owner, str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port),
-             "-U", "postgres", "-d", "postgres", "-At", "-c", sql],
+             "-U", "postgres", "-d", database, "-At", "-c", sql],
             check=True, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         return done.stdout.strip()

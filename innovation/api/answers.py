@@ -120,7 +120,7 @@ class Positions:
         """The lookup the requests that came in since the last one started are waiting for."""
         self._runner: asyncio.Task[None] | None = None
         self.lookups = 0
-        """Lookups made (tests and the bench read it)."""
+        """Lookups made, for tests to see how many requests shared one."""
 
     async def current(self) -> int | None:
         if self._next is None:

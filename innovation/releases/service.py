@@ -119,7 +119,7 @@ class Releases:
         so its charts are drawn once and its digest rendered once per page address (the reader's
         feed key): rendering the page, the e-mail and the Markdown took most of a page view.
         """
-        page = with_key(f"{self.public_url}/releases/{release.period}", key)
+        page = self._address(release.period, key)
         rendered = self._digests.get((release.period, release.position, page))
         if rendered is not None:
             return rendered
@@ -131,6 +131,10 @@ class Releases:
         self._digests.keep((release.period, release.position, page), rendered)
         return rendered
 
+    def _address(self, period: str, key: str | None) -> str:
+        """Where a reader finds ``period``'s page: its links carry the reader's feed key."""
+        return with_key(f"{self.public_url}/releases/{period}", key)
+
     async def page(self, period: str, *, key: str | None = None) -> Digest | None:
         """A reader's digest of ``period``'s release, or None: while it is kept, found by the
         release's position alone, without reading and decoding its bundle again (megabytes for
@@ -138,7 +142,7 @@ class Releases:
         position = await self.log.database.read(partial(views.release_position, period=period))
         if position is None:
             return None
-        page = with_key(f"{self.public_url}/releases/{period}", key)
+        page = self._address(period, key)
         rendered = self._digests.get((period, position, page))
         if rendered is not None:
             return rendered

@@ -168,6 +168,7 @@ def bench_graphql_controller() -> type:
         config=product.config,
         extensions=product.extensions,
     )
+    schema.limit_rules = product.limit_rules
     controller = graphql_controller(schema, answers_cache(get_settings().api))
     return type("BenchGraphQLController", (controller,), {"path": BENCH_GRAPHQL})
 

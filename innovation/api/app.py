@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -97,6 +98,10 @@ def create_app(
         app.state.services = opened
         workers = ReleaseWorkers(opened, scheduler=settings.releases.scheduler)
         workers.start()
+        # What start-up made (the schema, the mappers, the modules) lives as long as the process:
+        # frozen, a full collection no longer walks it (about 100 ms, a stall for every request
+        # in flight, every few thousand requests).
+        gc.freeze()
         try:
             yield
         finally:

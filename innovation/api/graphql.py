@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 from cross_web import HTTPException
 from graphql import OperationType, get_operation_ast, parse
 from graphql.error import GraphQLError
@@ -16,14 +17,15 @@ from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 from litestar.types import Scope
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLRequestData, process_result
 from strawberry.litestar import make_graphql_controller
-from strawberry.schema import BaseSchema
 from strawberry.types.unset import UNSET, UnsetType
 
 from innovation.api.answers import Answers, matches
 from innovation.api.context import Context
+from innovation.api.direct import Direct
 from innovation.api.graphiql import render_graphiql
+from innovation.api.schema import InnovationSchema
 from innovation.bootstrap import Services
 from innovation.tokens import Principal
 
@@ -84,7 +86,8 @@ class Answered(Exception):
         self.response = response
 
 
-def graphql_controller(schema: BaseSchema, answers: Answers) -> type:
+def graphql_controller(schema: InnovationSchema, answers: Answers) -> type:
+    direct = Direct(schema, max_tokens=answers.max_tokens, documents=answers.documents)
     base = make_graphql_controller(
         schema,
         path=GRAPHQL_PATH,
@@ -101,7 +104,80 @@ def graphql_controller(schema: BaseSchema, answers: Answers) -> type:
 
         @post(status_code=HTTP_200_OK)
         async def handle_http_post(self, request: Request[Any, Any, Any], state: State) -> Any:
-            return await self.execute_request(request, await context_getter(request, state), None)
+            context = await context_getter(request, state)
+            try:
+                answer = await self.answer_directly(request, context)
+            except Answered as answered:
+                return answered.response
+            if answer is not None:
+                return answer
+            return await self.execute_request(request, context, None)
+
+        async def answer_directly(
+            self, request: Request[Any, Any, Any], context: Context
+        ) -> Response[bytes] | None:
+            """A JSON POST of one document that validates, run by ``Direct``; None otherwise.
+
+            Everything else (GET, uploads, batches, streaming, a document with errors, a body
+            strawberry would refuse) goes on to strawberry, which answers it as it always has.
+            """
+            headers = request.headers
+            kind = headers.get("content-type", "").partition(";")[0].strip().lower()
+            if kind != "application/json" or (
+                "accept" in headers and self._get_stream_transport_from_headers(headers)
+            ):
+                return None
+            try:
+                data = msgspec.json.decode(await request.body())
+            except msgspec.DecodeError:
+                return None
+            if type(data) is not dict or data.get("extensions") is not None:
+                return None
+            query, variables = data.get("query"), data.get("variables")
+            operation_name = data.get("operationName")
+            if (
+                type(query) is not str
+                or (variables is not None and type(variables) is not dict)
+                or (operation_name is not None and type(operation_name) is not str)
+            ):
+                return None
+            prepared = direct.prepared(query, operation_name)
+            if prepared is None:
+                return None
+            request_data = GraphQLRequestData(
+                query=query,
+                variables=variables,
+                operation_name=operation_name,
+                extensions=None,
+                protocol="http",
+            )
+            sub_response = await self.get_sub_response(request)
+            if prepared.kind == "query":
+                await self.answer_from_cache(request, request_data, context, sub_response)
+            result = await direct.execute(prepared, query, variables, operation_name, context)
+            if result.errors:
+                sub_response.headers.pop("ETag", None)
+                sub_response.headers.pop("Cache-Control", None)
+            return self.create_response(process_result(result), sub_response)
+
+        async def answer_from_cache(
+            self,
+            request: Request[Any, Any, Any],
+            request_data: GraphQLRequestData,
+            context: Context,
+            sub_response: Response[bytes],
+        ) -> None:
+            """Raises ``Answered`` with 304 or the kept answer; else marks the response's ETag."""
+            question = await answers.question(request_data, context)
+            if question is None:
+                return
+            headers = {"ETag": question.etag, "Cache-Control": REVALIDATE}
+            if matches(request.headers.get("if-none-match"), question.etag):
+                raise Answered(Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers))
+            kept = answers.get(question.etag)
+            if kept is not None:
+                raise Answered(Response(kept, media_type="application/json", headers=headers))
+            sub_response.headers.update(headers)
 
         async def get_sub_response(self, request: Request[Any, Any, Any]) -> Response[Any]:
             """A fresh response for strawberry to fill in (headers, status), per request.
@@ -143,23 +219,17 @@ def graphql_controller(schema: BaseSchema, answers: Answers) -> type:
         ) -> Any:
             if request_data.protocol == "http" and _is_subscription(request_data):
                 raise HTTPException(400, SUBSCRIBE_OVER_WEBSOCKET)
-            question = await answers.question(request_data, context)
-            if question is not None:
-                headers = {"ETag": question.etag, "Cache-Control": REVALIDATE}
-                if matches(request.headers.get("if-none-match"), question.etag):
-                    raise Answered(
-                        Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
-                    )
-                kept = answers.get(question.etag)
-                if kept is not None:
-                    raise Answered(Response(kept, media_type="application/json", headers=headers))
+            await self.answer_from_cache(request, request_data, context, sub_response)
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
-            if question is not None and not result.errors:
-                sub_response.headers["ETag"] = question.etag
-                sub_response.headers["Cache-Control"] = REVALIDATE
+            if result.errors:
+                sub_response.headers.pop("ETag", None)
+                sub_response.headers.pop("Cache-Control", None)
             return result
+
+        def encode_json(self, data: object) -> bytes:
+            return msgspec.json.encode(data)
 
         def create_response(self, response_data: Any, sub_response: Response[bytes]) -> Any:
             response = super().create_response(response_data, sub_response)

@@ -102,6 +102,13 @@ class PublicErrors(MaskErrors):
 class InnovationSchema(strawberry.Schema):
     """The schema, logging a client's mistake in one line and only a failure of ours in full."""
 
+    limit_rules: tuple[Any, ...] = ()
+    """The validation rules of the limits, beside GraphQL's own (``build_schema`` sets them)."""
+
+    def public_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        """Errors as ``PublicErrors`` hands them to clients."""
+        return PublicErrors()._process_errors(errors)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -153,13 +160,15 @@ def build_schema(limits: ApiSettings) -> InnovationSchema:
         lambda: ValidationCache(maxsize=DOCUMENTS_CACHED),
         PublicErrors,
     ]
-    return InnovationSchema(
+    schema = InnovationSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,
     )
+    schema.limit_rules = tuple(rules)
+    return schema
 
 
 def sdl() -> str:

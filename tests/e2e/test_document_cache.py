@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from strawberry.extensions import ParserCache, ValidationCache
+from collections.abc import Callable
+from typing import Any
 
-from innovation.api.schema import DOCUMENTS_CACHED
+import pytest
+
+from innovation.api import direct
 from innovation.config import Settings
 from tests.e2e.conftest import Api
 from tests.e2e.test_hardening import nested, with_tokens
@@ -34,16 +36,35 @@ async def test_a_document_over_a_limit_is_refused_the_same_way_every_time(
     assert answers[2] == answers[0]
 
 
-async def test_a_repeated_document_is_parsed_and_validated_once(api: Api):
+async def test_a_repeated_document_is_parsed_and_validated_once(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+):
     document = "query Repeated($first: Int!) { ideas(first: $first) { edges { cursor } } }"
-    parsed = ParserCache(maxsize=DOCUMENTS_CACHED).cached_parse_document
-    validated = ValidationCache(maxsize=DOCUMENTS_CACHED).cached_validate_document
+    seen: list[str] = []
 
-    await api.data(document, {"first": 1})  # other variables: run again, not answered from memory
-    parses, validations = parsed.cache_info(), validated.cache_info()
-    await api.data(document, {"first": 2})
+    def counted(name: str, work: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            seen.append(name)
+            return work(*args, **kwargs)
 
-    assert parsed.cache_info().hits == parses.hits + 1
-    assert parsed.cache_info().misses == parses.misses
-    assert validated.cache_info().hits == validations.hits + 1
-    assert validated.cache_info().misses == validations.misses
+        return call
+
+    monkeypatch.setattr(direct, "parse", counted("parse", direct.parse))
+    monkeypatch.setattr(direct, "validate_document", counted("validate", direct.validate_document))
+
+    first = await api.data(document, {"first": 1})
+    # other variables: run again (not answered from memory), on the same parse and validation
+    second = await api.data(document, {"first": 2})
+
+    assert seen == ["parse", "validate"]
+    assert len(first["ideas"]["edges"]) <= 1
+    assert len(second["ideas"]["edges"]) <= 2
+
+
+async def test_a_document_that_fails_validation_is_refused_each_time_by_the_same_words(api: Api):
+    document = "{ ideas(first: 1) { edges { nosuchfield } } }"
+
+    answers = [await api(document) for _ in range(2)]
+
+    assert answers[0]["errors"][0]["message"].startswith("Cannot query field 'nosuchfield'")
+    assert answers[1] == answers[0]

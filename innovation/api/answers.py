@@ -28,6 +28,7 @@ from functools import lru_cache, partial
 from importlib.metadata import version
 from typing import Any
 
+import msgspec
 from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, visit
 from graphql.language import DocumentNode, Visitor
 from sqlalchemy.engine import Connection
@@ -94,6 +95,12 @@ def depends(query: str, operation_name: str | None, max_tokens: int, documents: 
     ):
         return Depends.NOTHING_ELSE
     return Depends.LOG
+
+
+@lru_cache(maxsize=256)
+def _keyed(query: str, operation_name: str | None) -> Any:
+    """The hash of a key's start (build, document, operation), to be copied and completed."""
+    return hashlib.sha256("\0".join((BUILD, query, operation_name or "", "")).encode())
 
 
 class Positions:
@@ -175,10 +182,14 @@ class Question:
 
 
 def etag_of(request: GraphQLRequestData, token_id: object, position: int) -> str:
-    variables = json.dumps(request.variables or {}, sort_keys=True, separators=(",", ":"))
-    parts = (request.query or "", request.operation_name or "", variables, str(token_id))
-    key = "\0".join((BUILD, *parts, str(position)))
-    return '"' + hashlib.sha256(key.encode()).hexdigest()[:40] + '"'
+    """A hash of (build, document, operation, variables, caller, position)."""
+    key = _keyed(request.query or "", request.operation_name).copy()
+    variables = msgspec.json.encode(request.variables or {}, order="sorted")
+    if b"null" in variables:  # NaN and the infinities are written null too: tell them apart
+        variables = json.dumps(request.variables, sort_keys=True, separators=(",", ":")).encode()
+    key.update(variables)
+    key.update(f"\0{token_id}\0{position}".encode())
+    return '"' + key.hexdigest()[:40] + '"'
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:

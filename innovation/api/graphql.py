@@ -52,8 +52,9 @@ async def principal_for(services: Services, token: str | None) -> Principal | No
 
 def _asks_for_graphiql(request: Request[Any, Any, Any]) -> bool:
     """A browser opening the endpoint: strawberry answers with the IDE, which needs no token."""
-    accept = request.headers.get("accept", "")
-    return request.method == "GET" and "text/html" in accept and "query" not in request.query_params
+    if request.method != "GET":
+        return False
+    return "text/html" in request.headers.get("accept", "") and "query" not in request.query_params
 
 
 async def context_getter(request: Request[Any, Any, Any], state: State) -> Context:
@@ -151,13 +152,13 @@ def graphql_controller(schema: InnovationSchema, answers: Answers) -> type:
                 extensions=None,
                 protocol="http",
             )
-            sub_response = await self.get_sub_response(request)
+            tagged = None
             if prepared.kind == "query":
-                await self.answer_from_cache(request, request_data, context, sub_response)
+                tagged = await self.answer_from_cache(request, request_data, context)
             result = await direct.execute(prepared, query, variables, operation_name, context)
-            if result.errors:
-                sub_response.headers.pop("ETag", None)
-                sub_response.headers.pop("Cache-Control", None)
+            sub_response = await self.get_sub_response(request)
+            if tagged and not result.errors:
+                sub_response.headers.update(tagged)
             return self.create_response(process_result(result), sub_response)
 
         async def answer_from_cache(
@@ -165,19 +166,19 @@ def graphql_controller(schema: InnovationSchema, answers: Answers) -> type:
             request: Request[Any, Any, Any],
             request_data: GraphQLRequestData,
             context: Context,
-            sub_response: Response[bytes],
-        ) -> None:
-            """Raises ``Answered`` with 304 or the kept answer; else marks the response's ETag."""
+        ) -> dict[str, str] | None:
+            """Raises ``Answered`` with 304 or the kept answer; else the headers of a cacheable
+            answer (its ``ETag``), for an answer without errors, or None."""
             question = await answers.question(request_data, context)
             if question is None:
-                return
+                return None
             headers = {"ETag": question.etag, "Cache-Control": REVALIDATE}
             if matches(request.headers.get("if-none-match"), question.etag):
                 raise Answered(Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers))
             kept = answers.get(question.etag)
             if kept is not None:
                 raise Answered(Response(kept, media_type="application/json", headers=headers))
-            sub_response.headers.update(headers)
+            return headers
 
         async def get_sub_response(self, request: Request[Any, Any, Any]) -> Response[Any]:
             """A fresh response for strawberry to fill in (headers, status), per request.
@@ -219,13 +220,12 @@ def graphql_controller(schema: InnovationSchema, answers: Answers) -> type:
         ) -> Any:
             if request_data.protocol == "http" and _is_subscription(request_data):
                 raise HTTPException(400, SUBSCRIBE_OVER_WEBSOCKET)
-            await self.answer_from_cache(request, request_data, context, sub_response)
+            tagged = await self.answer_from_cache(request, request_data, context)
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
-            if result.errors:
-                sub_response.headers.pop("ETag", None)
-                sub_response.headers.pop("Cache-Control", None)
+            if tagged and not result.errors:
+                sub_response.headers.update(tagged)
             return result
 
         def encode_json(self, data: object) -> bytes:

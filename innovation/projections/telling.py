@@ -23,7 +23,6 @@ from itertools import combinations
 from typing import NamedTuple
 
 import sqlalchemy as sa
-import sqlalchemy.dialects.sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
@@ -57,21 +56,24 @@ search_terms_view = sa.Table(
 )
 
 
+ADD_TO_COUNT = (
+    "INSERT INTO search_terms_view (stem, ideas) VALUES (?, ?) ON CONFLICT (stem)"
+    " DO UPDATE SET ideas = search_terms_view.ideas + excluded.ideas"
+)
+DROP_UNHELD = "DELETE FROM search_terms_view WHERE stem = ? AND ideas <= 0"
+
+
 def write_counts(connection: Connection, changes: dict[str, int]) -> None:
-    """Add each change to its stem's count of ideas (SQLite); a stem no idea holds any more goes."""
+    """Add each change to its stem's count of ideas (SQLite); a stem no idea holds any more goes.
+
+    One statement run for every stem (a statement of as many rows as stems would be compiled
+    afresh for each idea, in the single writer)."""
     if not changes:
         return
-    table = search_terms_view
-    rows = [{"stem": stem, "ideas": change} for stem, change in sorted(changes.items())]
-    upsert = sqlalchemy.dialects.sqlite.insert(table).values(rows)
-    connection.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[table.c.stem], set_={"ideas": table.c.ideas + upsert.excluded.ideas}
-        )
-    )
-    gone = [stem for stem, change in changes.items() if change < 0]
+    connection.exec_driver_sql(ADD_TO_COUNT, sorted(changes.items()))
+    gone = [(stem,) for stem, change in sorted(changes.items()) if change < 0]
     if gone:
-        connection.execute(table.delete().where(table.c.stem.in_(gone), table.c.ideas <= 0))
+        connection.exec_driver_sql(DROP_UNHELD, gone)
 
 
 class Telling(NamedTuple):

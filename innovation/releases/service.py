@@ -159,7 +159,7 @@ class Releases:
 
     # -- assembling ---------------------------------------------------------------------------
 
-    async def _assembly(self, period: Period) -> tuple[Assembly, int]:
+    async def assembly(self, period: Period) -> tuple[Assembly, int]:
         """Stream the log up to its settled position through the assembler; the cut-off.
 
         Two reads, so that the log's commonest events (measurements) are fetched only where
@@ -197,7 +197,7 @@ class Releases:
         return assembler.result(), cutoff
 
     async def _assemble_one(self, period: Period, actor: Actor, now: datetime) -> None:
-        bundle = (await self._assembly(period))[0].bundle
+        bundle = (await self.assembly(period))[0].bundle
         outcome = await self.pipeline.execute(
             PublishRelease(bundle=bundle, at=now),
             actor,
@@ -253,5 +253,5 @@ class Releases:
     async def preview(self, now: datetime) -> Preview:
         """The current period as if it closed now: candidates, and what blocks the others."""
         period = self.cadence.period_of(now)
-        assembly, cutoff = await self._assembly(period)
+        assembly, cutoff = await self.assembly(period)
         return Preview(period=period, assembly=assembly, cutoff=cutoff)

@@ -464,29 +464,36 @@ async def assemble(url: str, console: Console) -> dict[str, Any]:
 
 
 async def assembly(url: str, console: Console) -> dict[str, Any]:
-    """Every elapsed period's release assembled again over the whole log, as publishing it
-    would (``Releases.assembly``: the bundle, not published, so the data set is unchanged)."""
+    """Each release of the data set assembled again as it was: over the log up to the moment
+    it was published (``Releases.assembly(period, upto=…)``, nothing written). The bundle must
+    come out as published, or the step fails: the same work was done again."""
     from innovation.bootstrap import bootstrap
     from innovation.config import get_settings
 
     services = bootstrap(get_settings())
     releases = services.releases
     try:
-        first = await releases.first_event_at()
-        assert first is not None
-        periods = list(releases.cadence.elapsed(first, NOW))
+        published = [
+            release
+            for period in sorted(await releases.released())
+            if (release := await releases.release(period)) is not None
+        ]
         started = time.perf_counter()
         shown = 0
         with _bar(console) as bar:
-            task = bar.add_task("assembling every period", total=len(periods))
-            for period in periods:
-                shown += len((await releases.assembly(period))[0].bundle.items)
+            task = bar.add_task("assembling every release again", total=len(published))
+            for release in published:
+                period = releases.cadence.parse(release.period)
+                again = (await releases.assembly(period, upto=release.position - 1))[0].bundle
+                if again != release.bundle:
+                    raise SystemExit(f"{release.period} assembled again differs from its release")
+                shown += len(again.items)
                 bar.advance(task)
         seconds = time.perf_counter() - started
     finally:
         await services.close()
     return {
-        "periods": [period.label for period in periods],
+        "periods": [release.period for release in published],
         "ideas": shown,
         "seconds": seconds,
         "peak_rss_mb": _peak_mb(),

@@ -159,8 +159,9 @@ class Releases:
 
     # -- assembling ---------------------------------------------------------------------------
 
-    async def assembly(self, period: Period) -> tuple[Assembly, int]:
-        """Stream the log up to its settled position through the assembler; the cut-off.
+    async def assembly(self, period: Period, *, upto: int | None = None) -> tuple[Assembly, int]:
+        """Stream the log up to its settled position (or ``upto``) through the assembler; the
+        cut-off.
 
         Two reads, so that the log's commonest events (measurements) are fetched only where
         the bundle shows them: one pass over the event types the assembler folds (the
@@ -169,7 +170,7 @@ class Releases:
         assembly looks at it: when it happened, and the event unless it happened after the
         period (a release is always decoded, as assembly counts releases published late).
         """
-        cutoff = await self.log.settled_position()
+        cutoff = await self.log.settled_position() if upto is None else upto
         assembler = Assembler(period, cutoff)
         mapper, end = self.log.mapper, period.end
         async for record in self.log.replay(up_to=cutoff, types=FOLDED_NAMES):

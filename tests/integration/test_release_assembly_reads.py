@@ -92,3 +92,24 @@ async def test_a_preview_read_narrowly_is_the_assembly_of_the_whole_log(
 
     assert assemble(preview.period, preview.cutoff, whole) == preview.assembly
     assert preview.assembly.bundle.items
+
+
+async def test_a_published_release_assembled_again_up_to_its_publication_is_the_same_bundle(
+    world: World, services: Services
+) -> None:
+    """What the service bench times again (``dataset --retime``): the same work, the same
+    bundle, though later writes (the shipping, another idea) stand after it in the log."""
+    await world.everything()
+    await piloted_with_every_experiment_event(world)
+    releases = services.releases
+    published = await releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
+    await world.submit(title="Spotted after the release")
+    later = (await releases.assembly(releases.cadence.parse("2024-H1")))[0].bundle
+
+    again = (
+        await releases.assembly(releases.cadence.parse("2024-H1"), upto=published.position - 1)
+    )[0].bundle
+
+    assert again == published.bundle
+    assert published.bundle.items
+    assert later.items != published.bundle.items  # at the end of the log, it shows other ideas

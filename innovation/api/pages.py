@@ -77,7 +77,7 @@ async def release_page(request: Request[Any, Any, Any], state: State) -> Respons
     digest = await services.releases.page(period, key=key)
     if digest is None:
         raise NotFoundException(f"no release for {period} (yet)")
-    return Response(digest.html, media_type=HTML)
+    return Response(digest.page, media_type=HTML)
 
 
 @get("/releases.atom", include_in_schema=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
+from functools import cache, cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,12 @@ class Digest:
     email_html: str
     """The same page for e-mail: charts as ``cid:<name>`` images (see ``charts``)."""
     charts: tuple[Chart, ...]
+
+    @cached_property
+    def page(self) -> bytes:
+        """``html`` as served (UTF-8), encoded once: a semester's page is megabytes, and
+        encoding it took most of a page view once the digest was kept."""
+        return self.html.encode()
 
 
 def headline(bundle: Bundle) -> Headline:

@@ -90,6 +90,8 @@ class Route:
     cached: bool = False
     """Driven on a service whose answer cache is on; every other path runs with it off, so
     that a read measures its work rather than a copy kept from the warm-up request."""
+    script: str = "requests.lua"
+    """The wrk script: ``pages.lua`` for HTML pages, whose bodies wrk need not hand Lua."""
 
 
 def body(query: str, variables: dict[str, Any] | None = None) -> str:
@@ -179,7 +181,14 @@ def paths(prepared: Prepared) -> list[Route]:
         Route("page-repeated", "POST", "/graphql", lead, [body(PAGE, orders[0])], cached=True),
         Route("idea", "POST", "/graphql", lead, [body(IDEA, {"id": i}) for i in prepared.ideas]),
         Route("pipeline", "POST", "/graphql", lead, [body(PIPELINE)]),
-        Route("release", "GET", f"/releases/2026-H1?key={prepared.feed_key}", "-", []),
+        Route(
+            "release",
+            "GET",
+            f"/releases/2026-H1?key={prepared.feed_key}",
+            "-",
+            [],
+            script="pages.lua",
+        ),
         Route(
             "submitIdea",
             "POST",
@@ -261,7 +270,7 @@ def drive(wrk: str, base: str, path: Route, level: int, seconds: int, folder: Pa
         Path(bodies).write_text("\n".join(path.bodies) + "\n")
     command = [
         wrk, f"-t{min(level, 2)}", f"-c{level}", f"-d{seconds}s", "--timeout", "60s",
-        "-s", str(HERE / "requests.lua"), base, "--",
+        "-s", str(HERE / path.script), base, "--",
         path.method, path.path, path.token, bodies,
     ]  # fmt: skip
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)

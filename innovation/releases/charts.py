@@ -117,13 +117,25 @@ def sources(bundle: Bundle) -> Figure:
     return figure
 
 
+METRIC_BARS = 30
+"""The most changes the metrics chart shows: the largest, whichever way. A semester can ship
+thousands of measured ideas: a bar each made a figure metres tall, and took half a minute to
+draw on the first view of the page; the page's table lists every one."""
+
+
 def metric_changes(bundle: Bundle) -> Figure:
-    rows = [
+    measured = [
         (f"{_short(item.title, 26)} · {_short(metric.name, 18)}", metric)
         for item in bundle.items
         for metric in item.metrics
         if metric.change_pct is not None
-    ][::-1]
+    ]
+    rows = measured
+    if len(measured) > METRIC_BARS:
+        largest = sorted(measured, key=lambda row: -abs(row[1].change_pct or 0.0))[:METRIC_BARS]
+        kept = {id(row) for row in largest}
+        rows = [row for row in measured if id(row) in kept]  # in the bundle's order
+    rows = rows[::-1]
     figure, axes = _pyplot().subplots(figsize=(7.5, max(1.8, 0.42 * len(rows) + 1.0)))
     if not rows:
         axes.text(0.5, 0.5, "no measured change this period", ha="center", va="center")
@@ -144,7 +156,8 @@ def metric_changes(bundle: Bundle) -> Figure:
     low, high = min([*changes, 0.0]), max([*changes, 0.0])
     span = (high - low) or 1.0
     axes.set_xlim(low - span * 0.2, high + span * 0.2)
-    axes.set_xlabel("change from baseline (%); solid: target met, hatched: missed")
+    shown = "" if len(rows) == len(measured) else f"the {len(rows)} largest of {len(measured)}; "
+    axes.set_xlabel(f"change from baseline (%); {shown}solid: target met, hatched: missed")
     return figure
 
 

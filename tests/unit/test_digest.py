@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from innovation.domain import ideas as idea
+from innovation.releases import charts
 from innovation.releases.charts import draw
 from innovation.releases.digest import headline, render
 from tests.unit.domain.release_history import Log, assembled, day
@@ -83,6 +86,26 @@ def test_charts_are_svg_and_png_with_labelled_axes_and_render_the_same_twice():
     assert "ideas that reached the stage during the period" in charts[0].svg
     assert "change from baseline (%)" in charts[2].svg
     assert re.search(r"external share: 100%", charts[1].svg)
+
+
+def test_the_metrics_chart_shows_the_largest_changes_when_there_are_too_many(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(charts, "METRIC_BARS", 2)
+    log = Log()
+    for number, observed in enumerate((850.0, 100.0, 880.0, 300.0)):  # baseline 900
+        name = f"pilot{number}"
+        log.submit(name, day(1, 10 + number))
+        log.screen(name, day(1, 20 + number))
+        log.validate_by_experiment(name, day(2, 1), day(4, 1), observed=observed)
+
+    svg = draw(assembled(log).bundle)[2].svg
+
+    assert "the 2 largest of 4" in svg
+    assert "Idea pilot1" in svg  # -89%
+    assert "Idea pilot3" in svg  # -67%
+    assert "Idea pilot0" not in svg  # -6%
+    assert "Idea pilot2" not in svg  # -2%
 
 
 def test_an_empty_period_still_renders_a_digest():

@@ -661,35 +661,43 @@ def ensure(backend: str, scale: float, console: Console, cluster: Cluster | None
 RETIMED = ("rebuild", "read_all", "assembly")
 
 
-def retime(scale: float, console: Console) -> dict[str, Any]:
-    """Time rebuild, ``read_all`` and assembly again with this code, on a copy of the kept
-    SQLite data set (brought to the current schema), and keep the figures in its marker.
+def _remove(database: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
 
-    The build's own ``assemble`` step published and shipped the releases (the copy holds them
-    already), so what is timed again is their assembly, every period over the whole log."""
+
+def sqlite_copy(name: str) -> str:
+    """A copy of the kept SQLite data set beside it, migrated to the code's schema; its URL."""
     from innovation.store.migrate import upgrade
 
-    figures = kept("sqlite", scale)
-    if figures is None:
-        raise SystemExit("no SQLite data set at this scale to time again: build it first")
-    source = folder("sqlite") / "innovation.db"
-    copy = folder("sqlite") / "retime.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    source, copy = folder("sqlite") / "innovation.db", folder("sqlite") / name
+    _remove(copy)
     engine = sa.create_engine(f"sqlite:///{source}")
     with engine.connect() as connection:  # fold the WAL into the file before copying it
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     shutil.copyfile(source, copy)
     url = f"sqlite:///{copy}"
+    upgrade(url)
+    return url
+
+
+def retime(scale: float, console: Console) -> dict[str, Any]:
+    """Time rebuild, ``read_all`` and assembly again with this code, on a copy of the kept
+    SQLite data set (brought to the current schema), and keep the figures in its marker.
+
+    The build's own ``assemble`` step published and shipped the releases (the copy holds them
+    already), so what is timed again is their assembly, every period over the whole log."""
+    figures = kept("sqlite", scale)
+    if figures is None:
+        raise SystemExit("no SQLite data set at this scale to time again: build it first")
+    url = sqlite_copy("retime.db")
     try:
-        upgrade(url)
         for step in RETIMED:
             figures[step] = run_step(step, url, scale)
             _say(console, step, figures[step])
     finally:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        _remove(folder("sqlite") / "retime.db")
     figures["retimed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     marker("sqlite").write_text(json.dumps(figures, indent=2))
     return figures

@@ -401,19 +401,8 @@ def upgrade(url: str) -> None:
 
 def run_copy_sqlite(scale: float, console: Console) -> str:
     """A copy of the kept SQLite data set for this run, so its writes do not pile up."""
-    source = dataset.ensure("sqlite", scale, console)
-    kept = dataset.folder("sqlite") / "innovation.db"
-    copy = dataset.folder("sqlite") / "run.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{copy}{suffix}").unlink(missing_ok=True)
-    engine = sa.create_engine(source)
-    with engine.connect() as connection:  # fold the WAL into the file before copying it
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    shutil.copyfile(kept, copy)
-    url = f"sqlite:///{copy}"
-    upgrade(url)
-    return url
+    dataset.ensure("sqlite", scale, console)
+    return dataset.sqlite_copy("run.db")
 
 
 def run_copy_postgres(cluster: Cluster, scale: float, console: Console) -> str:

@@ -8,6 +8,7 @@ from functools import partial
 
 import httpx
 import pytest
+from markupsafe import escape
 
 import innovation.releases.service as service
 from innovation.domain.ideas import OverrideValidation, RecordEthicsReview, RequestEthicsReview
@@ -143,6 +144,12 @@ async def test_pages_and_feed_open_with_a_token_or_its_feed_key_and_nothing_else
     assert feed.headers["content-type"].startswith("application/atom+xml")
     entries = ET.fromstring(feed.content).findall("{http://www.w3.org/2005/Atom}entry")
     assert len(entries) == 1
+    # the index and the feed say what the digest's headline says
+    headline = (await api.data('{ release(period: "2024-H1") { digest { headline } } }'))[
+        "release"
+    ]["digest"]["headline"]
+    assert str(escape(headline)) in index.text  # as the page's templates escape it
+    assert entries[0].findtext("{http://www.w3.org/2005/Atom}summary") == headline
     # the key opens these pages and nothing else
     graphql = await client.post(
         "/graphql", json={"query": "{ me { name } }"}, headers={"Authorization": f"Bearer {key}"}

@@ -411,8 +411,8 @@ def run_copy_postgres(cluster: Cluster, scale: float, console: Console) -> str:
     cluster.psql("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
     cluster.psql(f"CREATE DATABASE bench_run TEMPLATE {DATABASE}")
     # What autovacuum has done by now in a database in use: the planner's statistics, and the
-    # visibility map that lets the pipeline's figures read their index alone. A data set just
-    # copied in has neither.
+    # visibility map that lets a read of an index alone (the queues' orders) skip the table. A
+    # data set just copied in has neither.
     cluster.psql("VACUUM (ANALYZE)", database="bench_run")
     url = cluster.url.rsplit("/", 1)[0] + "/bench_run"
     upgrade(url)

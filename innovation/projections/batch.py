@@ -56,6 +56,22 @@ class Rows:
         self._changed: dict[Key, set[str]] = {}
         self._loaded: set[Condition] = set()
         self._deleted: dict[str, dict[Any, None]] = {}
+        self._keep: tuple[str, ...] = ()
+        self._stored: dict[Key, Row] = {}
+
+    def keep_stored(self, columns: Sequence[str]) -> None:
+        """Remember these columns of every row loaded from now on, as stored, until the flush."""
+        self._keep = tuple(columns)
+
+    def stored_and_current(self) -> Iterator[tuple[Row | None, Row | None]]:
+        """(as stored, as now) for every row the batch added, changed or deleted, of the kept
+        columns as stored; None for a row that was not stored or is no more."""
+        for key, stored in self._stored.items():
+            now = self._known.get(key)
+            if now is None or key in self._changed:
+                yield stored, now
+        for key in self._fresh:
+            yield None, self._known[key]
 
     def key(self, row: Mapping[str, Any]) -> Key:
         return (self._keys(row),) if self._single else self._keys(row)
@@ -153,6 +169,7 @@ class Rows:
         self._changed.clear()
         self._loaded.clear()
         self._deleted.clear()
+        self._stored.clear()
 
     def _named(self, key: Key) -> Iterator[tuple[str, Any]]:
         return zip(self.key_names, key, strict=True)
@@ -172,6 +189,8 @@ class Rows:
             if any(row[column] in values for column, values in deleted.items()):
                 continue
             self._known[key] = row
+            if self._keep:
+                self._stored[key] = {name: row[name] for name in self._keep}
 
 
 Plan = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
@@ -266,6 +285,7 @@ class Batch:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._tables: dict[sa.Table, Rows] = {}
+        self._before_flush: dict[Callable[[Batch], None], None] = {}
 
     def __getitem__(self, table: sa.Table) -> Rows:
         rows = self._tables.get(table)
@@ -273,6 +293,12 @@ class Batch:
             rows = self._tables[table] = Rows(self.connection, table)
         return rows
 
+    def before_flush(self, step: Callable[[Batch], None]) -> None:
+        """Run ``step`` at each flush, before any row is written (once however often asked)."""
+        self._before_flush[step] = None
+
     def flush(self) -> None:
+        for step in self._before_flush:
+            step(self)
         for rows in self._tables.values():
             rows.flush()

@@ -70,8 +70,6 @@ ideas_view = sa.Table(
     sa.Column("ethics_verdict_version", sa.Integer, nullable=False),
     sa.Column("last_material_version", sa.Integer, nullable=False),
     sa.Column("passes_ethics_gate", sa.Boolean, nullable=False),
-    # The pipeline's figures, read from the index alone (``timetravel.summary_now``).
-    sa.Index("ix_ideas_view_pipeline", "stage", "source_kind", "country", "external"),
 )
 
 UNSCORED = -1  # where an unscored idea sorts among scores: below every score

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+import innovation.projections.counts as counts
 import innovation.projections.ethics as ethics
 import innovation.projections.experiments as experiments
 import innovation.projections.ideas as ideas
@@ -28,11 +29,13 @@ from innovation.projections.batch import Batch
 from innovation.store import Mapper, Recorder
 from innovation.store.readers import replay_pages
 
-PROJECTIONS = (ideas, experiments, ethics, search, releases)
-FOLDED = (ideas, experiments, ethics, releases)
+PROJECTIONS = (counts, ideas, experiments, ethics, search, releases)
+FOLDED = (counts, ideas, experiments, ethics, releases)
 """The read models kept by folding events into a ``Batch``; the search index reads
-``ideas_view`` once a batch is written (event by event live, once at a rebuild's end)."""
+``ideas_view`` once a batch is written (event by event live, once at a rebuild's end). The
+pipeline's counts come first: they follow the ideas' rows from the moment those are loaded."""
 TABLES: tuple[sa.Table, ...] = (
+    *counts.TABLES,
     *ideas.TABLES,
     *experiments.TABLES,
     *ethics.TABLES,
@@ -139,8 +142,13 @@ def clear(connection: Connection) -> None:
 
 
 def snapshot_tables(connection: Connection) -> dict[str, list[tuple[object, ...]]]:
-    """Every read-model row, sorted: two databases with equal snapshots have equal read models."""
+    """Every read-model row, sorted: two databases with equal snapshots have equal read models.
+
+    The pipeline's counts as their sums over slots: which slot holds what depends on which
+    transactions ran at once, the sums do not."""
     return {
-        table.name: sorted((tuple(row) for row in connection.execute(sa.select(table))), key=repr)
+        table.name: counts.snapshot(connection)
+        if table is counts.pipeline_counts_view
+        else sorted((tuple(row) for row in connection.execute(sa.select(table))), key=repr)
         for table in TABLES
     }

@@ -15,7 +15,6 @@ from functools import partial
 from typing import cast
 
 import msgspec
-import sqlalchemy as sa
 from msgspec.structs import replace
 from sqlalchemy.engine import Connection
 
@@ -23,8 +22,16 @@ from innovation.domain import experiments as trials
 from innovation.domain import ideas as rules
 from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
+from innovation.projections.counts import (
+    COUNTRY,
+    EXTERNAL,
+    IDEAS,
+    SOURCE_KIND,
+    STAGE,
+    THEME,
+    counts,
+)
 from innovation.projections.history import EXPERIMENT_PREFIX, IDEA_PREFIX
-from innovation.projections.ideas import idea_themes_view, ideas_view
 from innovation.store import Log, Mapper, Recorder, replay
 
 
@@ -189,41 +196,16 @@ def summarise(states: Iterable[rules.Idea], position: int) -> PipelineSummary:
 
 
 def summary_now(connection: Connection, recorder: Recorder) -> PipelineSummary:
-    """The same figures from the read models, without replaying anything.
-
-    Two index-only passes whatever the pipeline's size: one over ``ix_ideas_view_pipeline``
-    (every idea's stage, source, country and flag, so one grouping gives all four counts), one
-    over the themes' index, less the themes of merged ideas (few, found by stage). Counting
-    each figure on its own, and the themes by joining every theme row to its idea, took
-    seconds at 100,000 ideas.
-    """
-    v, t = ideas_view.c, idea_themes_view.c
-    merged = str(Stage.MERGED)
-    by_stage: Counter[str] = Counter()
-    by_source: Counter[str] = Counter()
-    by_country: Counter[str] = Counter()
-    total = external = 0
-    facets = sa.select(v.stage, v.source_kind, v.country, v.external, sa.func.count()).group_by(
-        v.stage, v.source_kind, v.country, v.external
-    )
-    for stage, source_kind, country, is_external, n in connection.execute(facets):
-        by_stage[stage] += n
-        if stage == merged:
-            continue
-        total += n
-        external += n if is_external else 0
-        by_source[source_kind] += n
-        by_country[country] += n
-    themes = sa.select(t.theme, sa.func.count()).group_by(t.theme)
-    by_theme: Counter[str] = Counter({str(theme): n for theme, n in connection.execute(themes)})
-    of_merged = themes.join(ideas_view, v.idea_id == t.idea_id).where(v.stage == merged)
-    by_theme.subtract({str(theme): n for theme, n in connection.execute(of_merged)})
+    """The same figures from the read models, without replaying anything: the pipeline's counts
+    (``counts.py``), a few hundred rows whatever the pipeline's size. Counting the ideas' index
+    took 50 ms at 100,000 ideas."""
+    kept = counts(connection)
     return PipelineSummary(
         position=recorder.last_position(connection),
-        ideas=total,
-        by_stage=dict(sorted(by_stage.items())),
-        by_theme=dict(sorted((theme, n) for theme, n in by_theme.items() if n > 0)),
-        by_source_kind=dict(sorted(by_source.items())),
-        by_country=dict(sorted(by_country.items())),
-        external=external,
+        ideas=kept.get(IDEAS, {}).get("", 0),
+        by_stage=dict(sorted(kept.get(STAGE, {}).items())),
+        by_theme=dict(sorted(kept.get(THEME, {}).items())),
+        by_source_kind=dict(sorted(kept.get(SOURCE_KIND, {}).items())),
+        by_country=dict(sorted(kept.get(COUNTRY, {}).items())),
+        external=kept.get(EXTERNAL, {}).get("", 0),
     )

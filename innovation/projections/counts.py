@@ -1,0 +1,165 @@
+"""The pipeline's figures kept as counts, so ``pipeline`` reads a few hundred rows, not every idea.
+
+Each idea counts under its stage; an idea not merged into another also counts once among all
+ideas, under its source kind, its country and each of its themes, and among the external ones
+when it came from outside. When a batch writes ``ideas_view``, this projection compares each
+row it changed with the row as stored and adds the difference to the counts (``contribution``
+says what one row counts for, so the rule is written once).
+
+Why the counts are kept in slots
+--------------------------------
+Every command adds to the same few counts (all ideas, the stage ``SUBMITTED``), and on
+PostgreSQL several processes write at once, each several commands per transaction. One row per
+count would make every writer wait for the others to commit and deadlock when two lock the same
+counts in different orders (``telling.py`` avoids such rows for the same reason). So each
+transaction adds to the rows of one *slot* it holds alone: it takes a transaction-scoped
+advisory lock on a free slot (``pg_try_advisory_xact_lock``), and no other transaction writes
+that slot's rows until it ends. A count is the sum over the slots; a slot a process left keeps
+its sums for the next transaction that takes it. SQLite has one writer at a time: slot 0.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from innovation.domain.recorded import Recorded
+from innovation.domain.values import Stage
+from innovation.projections.batch import Batch
+from innovation.projections.ideas import ideas_view
+from innovation.store.tables import metadata
+
+pipeline_counts_view = sa.Table(
+    "pipeline_counts_view",
+    metadata,
+    sa.Column("slot", sa.Integer, primary_key=True),
+    sa.Column("facet", sa.String(20), primary_key=True),
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("ideas", sa.Integer, nullable=False),
+)
+TABLES = (pipeline_counts_view,)
+FOLDED_EVENTS: tuple[type, ...] = ()
+"""No event of its own: it follows what the ideas' projection writes."""
+
+STAGE, IDEAS, EXTERNAL, SOURCE_KIND, COUNTRY, THEME = (
+    "stage",
+    "ideas",
+    "external",
+    "source_kind",
+    "country",
+    "theme",
+)
+COUNTED = ("stage", "source_kind", "country", "external", "themes")
+"""The columns of ``ideas_view`` an idea's counts depend on."""
+SLOTS = 64
+"""Slots PostgreSQL's writers spread over; more transactions at once wait for one."""
+LOCK_CLASS = 0x1DEA
+"""The first key of the slots' advisory locks (the second is the slot)."""
+_MERGED = str(Stage.MERGED)
+_TAKE_SLOT = sa.text(
+    "SELECT (s + :start) % :slots FROM generate_series(0, :slots - 1) AS s"
+    " WHERE pg_try_advisory_xact_lock(:lock, (s + :start) % :slots) LIMIT 1"
+)
+_WAIT_FOR_SLOT = sa.text("SELECT pg_advisory_xact_lock(:lock, :slot)")
+_ADD = sa.text(
+    "INSERT INTO pipeline_counts_view (slot, facet, key, ideas)"
+    " VALUES (:slot, :facet, :key, :ideas) ON CONFLICT (slot, facet, key)"
+    " DO UPDATE SET ideas = pipeline_counts_view.ideas + excluded.ideas"
+)
+
+
+def contribution(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The counts one ``ideas_view`` row adds one to."""
+    stage = row["stage"]
+    counted = [(STAGE, stage)]
+    if stage == _MERGED:
+        return counted
+    counted += [(IDEAS, ""), (SOURCE_KIND, row["source_kind"]), (COUNTRY, row["country"])]
+    if row["external"]:
+        counted.append((EXTERNAL, ""))
+    counted += [(THEME, theme) for theme in dict.fromkeys(row["themes"])]
+    return counted
+
+
+def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:
+    """Keep the stored rows of the ideas a batch loads, and count the difference at its flush.
+
+    Runs before the ideas' projection loads anything (it comes first in the projector)."""
+    batch[ideas_view].keep_stored(COUNTED)
+    batch.before_flush(_count_changes)
+
+
+def fold(batch: Batch, envelope: Recorded) -> None:  # pragma: no cover - takes no event
+    raise AssertionError(f"{type(envelope.event).__name__} is not counted by an event")
+
+
+def _count_changes(batch: Batch) -> None:
+    changes: Counter[tuple[str, str]] = Counter()
+    for stored, now in batch[ideas_view].stored_and_current():
+        if stored is not None:
+            changes.subtract(contribution(stored))
+        if now is not None:
+            changes.update(contribution(now))
+    add(batch.connection, changes)
+
+
+def add(connection: Connection, changes: Mapping[tuple[str, str], int]) -> None:
+    """Add these changes to the counts, in the slot this transaction holds."""
+    rows = [(facet, key, n) for (facet, key), n in sorted(changes.items()) if n]
+    if not rows:
+        return
+    slot = _slot(connection)
+    connection.execute(
+        _ADD, [{"slot": slot, "facet": facet, "key": key, "ideas": n} for facet, key, n in rows]
+    )
+
+
+def _slot(connection: Connection) -> int:
+    """A slot no other open transaction writes: 0 on SQLite; on PostgreSQL one this
+    transaction locks, found once per transaction (its later batches reuse the lock)."""
+    if connection.dialect.name != "postgresql":
+        return 0
+    transaction = connection.get_transaction()
+    held = connection.info.get("pipeline_slot")
+    if held is not None and transaction is not None and held[0] is transaction:
+        return int(held[1])
+    start = os.getpid() % SLOTS
+    slot = connection.execute(
+        _TAKE_SLOT, {"start": start, "slots": SLOTS, "lock": LOCK_CLASS}
+    ).scalar()
+    if slot is None:  # every slot taken: wait for this process's own
+        slot = start
+        connection.execute(_WAIT_FOR_SLOT, {"lock": LOCK_CLASS, "slot": slot})
+    connection.info["pipeline_slot"] = (transaction, slot)
+    return int(slot)
+
+
+def counts(connection: Connection) -> dict[str, dict[str, int]]:
+    """Every count above zero, summed over the slots, by facet."""
+    t = pipeline_counts_view.c
+    query = sa.select(t.facet, t.key, sa.func.sum(t.ideas)).group_by(t.facet, t.key)
+    found: dict[str, dict[str, int]] = {}
+    for facet, key, n in connection.execute(query):
+        if n:
+            found.setdefault(facet, {})[key] = int(n)
+    return found
+
+
+def snapshot(connection: Connection) -> list[tuple[object, ...]]:
+    """The counts as a rebuild would leave them, whatever slots wrote them (for comparisons)."""
+    return sorted(
+        (facet, key, n) for facet, by_key in counts(connection).items() for key, n in by_key.items()
+    )
+
+
+def fill(connection: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Count these ``ideas_view`` rows from nothing (a migration filling the table)."""
+    changes: Counter[tuple[str, str]] = Counter()
+    for row in rows:
+        changes.update(contribution(row))
+    add(connection, changes)

@@ -1,0 +1,124 @@
+"""The pipeline's kept counts equal a count of the ideas, however many wrote them at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from innovation.bootstrap import bootstrap
+from innovation.config import Settings
+from innovation.domain.ideas import MergeIdea, ReviseIdea
+from innovation.domain.values import SourceKind, Stage
+from innovation.projections import counts
+from innovation.projections.ideas import ideas_view
+from innovation.projections.timetravel import summary_now
+from innovation.store import Database, open_database
+from innovation.store.postgres import PostgresDatabase
+from tests.integration.test_hints_without_shared_rows import deadlocks
+from tests.integration.world import LEAD, FakeClock, World
+
+
+def recounted(connection: Connection) -> list[tuple[object, ...]]:
+    """The counts straight from every idea's row, as the kept ones must sum to."""
+    tally: Counter[tuple[str, str]] = Counter()
+    columns = [ideas_view.c[name] for name in counts.COUNTED]
+    for row in connection.execute(sa.select(*columns)):
+        tally.update(counts.contribution(row._mapping))
+    return sorted((facet, key, n) for (facet, key), n in tally.items() if n)
+
+
+async def test_counts_follow_revised_themes_merges_and_every_other_command(world: World):
+    await world.everything()
+    first = await world.submit(title="Smart meters read over LoRa", themes=("cybersecurity", "generative-ai"))
+    second = await world.submit(
+        title="Meters read by LoRa radio", themes=("generative-ai",), source=SourceKind.STARTUP
+    )
+    await world.run(ReviseIdea(idea_id=first, themes=("cybersecurity", "networks-cloud")))
+    await world.run(MergeIdea(idea_id=second, into_idea_id=first))
+    database = world.services.database
+
+    kept = await database.read(counts.snapshot)
+    summary = await database.read(lambda c: summary_now(c, world.services.store.recorder))
+
+    assert kept == await database.read(recounted)
+    assert ("theme", "generative-ai", 1) not in kept  # the merged duplicate's theme went with it
+    assert ("theme", "networks-cloud", 2) in kept
+    assert summary.by_stage[str(Stage.MERGED)] == 2
+    assert summary.by_theme["cybersecurity"] == 1
+
+
+async def test_transactions_open_at_once_add_to_slots_of_their_own(
+    database_url: str, database: Database, backend: str
+):
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time, which always counts in slot 0")
+    assert isinstance(database, PostgresDatabase)
+    submitted = {("stage", "SUBMITTED"): 1, ("ideas", ""): 1}
+
+    async with database.engine.connect() as one, database.engine.connect() as other:
+        await one.begin()
+        await other.begin()
+        # Were both to take one slot, the second would wait for the first: fail instead.
+        await other.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
+        await one.run_sync(lambda c: counts.add(c, submitted))
+        await one.run_sync(lambda c: counts.add(c, submitted))  # the same transaction's slot
+        await other.run_sync(lambda c: counts.add(c, {("stage", "SUBMITTED"): 5}))
+        await other.commit()
+        await one.commit()
+
+    slots = await database.read(
+        lambda c: c.execute(
+            sa.select(counts.pipeline_counts_view.c.slot, counts.pipeline_counts_view.c.ideas)
+            .where(counts.pipeline_counts_view.c.facet == "stage")
+            .order_by(counts.pipeline_counts_view.c.ideas)
+        ).all()
+    )
+    assert [ideas for _, ideas in slots] == [2, 5]
+    assert slots[0][0] != slots[1][0]
+    assert await database.read(counts.snapshot) == [("ideas", "", 2), ("stage", "SUBMITTED", 7)]
+
+
+async def test_two_processes_writing_at_once_keep_counts_that_sum_right(
+    database_url: str, database: Database
+):
+    def process() -> World:
+        services = bootstrap(
+            Settings.from_env({}), clock=FakeClock(), database=open_database(database_url)
+        )
+        return World(services, FakeClock())
+
+    deadlocks_before = await database.read(deadlocks)
+    first, second = process(), process()
+
+    async def work(world: World, number: int) -> None:
+        idea = await world.submit(
+            title=f"Idea {number} from the field",
+            country=("FR", "SN", "LU")[number % 3],
+            themes=(("cybersecurity",), ("generative-ai", "cybersecurity"))[number % 2],
+            external=number % 4 != 0,
+        )
+        if number % 3 == 0:
+            await world.screen(idea)
+        if number % 5 == 0:
+            await world.run(ReviseIdea(idea_id=idea, themes=("networks-cloud",)), LEAD)
+
+    try:
+        await asyncio.gather(
+            *(
+                work(world, n)
+                for world, start in ((first, 0), (second, 1))
+                for n in range(start, 60, 2)
+            )
+        )
+    finally:
+        await first.services.close()
+        await second.services.close()
+
+    kept = await database.read(counts.snapshot)
+    assert kept == await database.read(recounted)
+    assert ("ideas", "", 60) in kept
+    assert await database.read(deadlocks) == deadlocks_before

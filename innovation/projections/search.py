@@ -128,18 +128,25 @@ def indexed_idea(event: object) -> str | None:
 
 def apply(connection: Connection, envelope: Recorded) -> None:
     """Index the idea's text as ``ideas_view`` now holds it (the ideas' projection ran first)."""
-    idea_id = indexed_idea(envelope.event)
+    event = envelope.event
+    idea_id = indexed_idea(event)
     if idea_id is None:
         return
-    text = connection.execute(
-        sa.select(ideas_view.c.title, ideas_view.c.summary).where(ideas_view.c.idea_id == idea_id)
-    ).one()
-    new = stems(f"{text.title} {text.summary}")
-    before = connection.execute(
-        sa.select(search_ideas_view.c.fts_row, search_ideas_view.c.stems).where(
-            search_ideas_view.c.idea_id == idea_id
-        )
-    ).first()
+    if isinstance(event, IdeaSubmitted):  # the whole text is in the event, and nothing indexed
+        text, before = (event.title, event.summary), None
+    else:
+        text = connection.execute(
+            sa.select(ideas_view.c.title, ideas_view.c.summary).where(
+                ideas_view.c.idea_id == idea_id
+            )
+        ).one()
+        before = connection.execute(
+            sa.select(search_ideas_view.c.fts_row, search_ideas_view.c.stems).where(
+                search_ideas_view.c.idea_id == idea_id
+            )
+        ).first()
+    title, summary = text
+    new = stems(f"{title} {summary}")
     row = None
     if connection.dialect.name == "sqlite":
         old = _split(before.stems) if before is not None else frozenset()
@@ -151,7 +158,7 @@ def apply(connection: Connection, envelope: Recorded) -> None:
             connection.exec_driver_sql("DELETE FROM ideas_fts WHERE rowid = ?", (before.fts_row,))
         row = connection.exec_driver_sql(
             "INSERT INTO ideas_fts (idea_id, title, summary) VALUES (?, ?, ?)",
-            (idea_id, text.title, text.summary),
+            (idea_id, title, summary),
         ).lastrowid
     values = {"idea_id": idea_id, "fts_row": row, "stems": _join(new)}
     if before is None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy.engine import Connection
 from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from innovation.projections import views
 from innovation.store import Database
@@ -73,3 +75,63 @@ class Loaders:
     @cached_property
     def ethics(self) -> DataLoader[str, list[views.EthicsReview]]:
         return _loader(self.database, views.ethics_reviews, list)
+
+    def prime_nested(self, idea_ids: Sequence[str], nested: Nested) -> None:
+        """Hand the loaders what ``read_nested`` read along with these ideas."""
+        for idea_id in idea_ids:
+            self.experiments.prime(idea_id, nested.experiments.get(idea_id, []))
+        if nested.metrics is not None:
+            for found in nested.experiments.values():
+                for experiment in found:
+                    key = experiment.experiment_id
+                    self.metrics.prime(key, nested.metrics.get(key, []))
+
+
+class Nested(NamedTuple):
+    """Ideas' experiments, and those experiments' metrics when asked for (else None)."""
+
+    experiments: dict[str, list[views.ExperimentView]]
+    metrics: dict[str, list[views.MetricView]] | None
+
+
+def nesting(info: Info[Any, Any], path: Sequence[str]) -> int:
+    """How deep the selection at ``path`` (from the field resolved) nests what ideas hold:
+    0 without ``experiments``, 1 with them, 2 with their ``metrics`` too."""
+
+    def fields(selections: list[Selection]) -> Iterator[SelectedField]:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                yield selection
+            else:  # a fragment: its fields are the parent's
+                yield from fields(selection.selections)
+
+    def below(level: list[SelectedField], name: str) -> list[SelectedField]:
+        return [
+            child for field in level for child in fields(field.selections) if child.name == name
+        ]
+
+    level = list(fields(info.selected_fields))
+    for name in path:
+        level = below(level, name)
+    depth = 0
+    for name in ("experiments", "metrics"):
+        level = below(level, name)
+        if not level:
+            break
+        depth += 1
+    return depth
+
+
+def read_nested(connection: Connection, idea_ids: Sequence[str], depth: int) -> Nested | None:
+    """What a page of ideas nests, read with the page: experiments, then their metrics.
+
+    Loaders would read the same a level at a time, each in a read of its own; the ideas'
+    resolvers read it in the job that reads the ideas, one connection and one snapshot."""
+    if depth == 0 or not idea_ids:
+        return None
+    experiments = views.experiments_of_ideas(connection, idea_ids)
+    metrics = None
+    if depth > 1:
+        ids = [experiment.experiment_id for found in experiments.values() for experiment in found]
+        metrics = views.metrics_of_experiments(connection, ids) if ids else {}
+    return Nested(experiments, metrics)

@@ -8,12 +8,14 @@ from functools import partial
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.engine import Connection
 from strawberry import relay
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.types import Info
 
 from innovation.api.context import Context
 from innovation.api.ids import raw_id
+from innovation.api.loaders import Nested, nesting, read_nested
 from innovation.api.log_types import HistoryConnection, HistoryEdge, HistoryEntry, Pipeline
 from innovation.api.permissions import can
 from innovation.api.queues import (
@@ -40,8 +42,9 @@ from innovation.domain.errors import InvalidInputError
 from innovation.projections import queues, views
 from innovation.projections.as_of import idea_at, pipeline_at
 from innovation.projections.history import history as read_history
-from innovation.projections.paging import InvalidCursorError, decode_cursor, encode_cursor
+from innovation.projections.paging import InvalidCursorError, Page, decode_cursor, encode_cursor
 from innovation.projections.search import similar_ideas
+from innovation.projections.views import IdeaView
 
 
 def idea_id_arg(value: str, field: str = "id") -> str:
@@ -99,9 +102,22 @@ class Query:
     ) -> Idea | None:
         idea_id = idea_id_arg(id)
         moment = aware(as_of, "asOf")
-        if moment is None:
-            return Idea.maybe(await info.context.loaders.idea.load(idea_id))
-        return Idea.maybe(await idea_at(info.context.services.store, idea_id, moment))
+        if moment is not None:
+            return Idea.maybe(await idea_at(info.context.services.store, idea_id, moment))
+        loaders = info.context.loaders
+        depth = nesting(info, ())
+        if depth == 0:
+            return Idea.maybe(await loaders.idea.load(idea_id))
+
+        def read(connection: Connection) -> tuple[IdeaView | None, Nested | None]:
+            found = views.ideas_by_id(connection, [idea_id]).get(idea_id)
+            return found, read_nested(connection, [idea_id] if found else [], depth)
+
+        view, nested = await info.context.services.database.read(read)
+        loaders.idea.prime(idea_id, view)
+        if nested is not None:
+            loaders.prime_nested([idea_id], nested)
+        return Idea.maybe(view)
 
     @strawberry.field(
         permission_classes=[can("ideas")],
@@ -121,20 +137,27 @@ class Query:
         where = (filter or IdeaFilter()).to_query(info)
         order = order_by or IdeaOrder()
         slice_ = window(first, after, last, before)
-        try:
-            page = await info.context.services.database.read(
-                partial(
-                    queues.idea_page,
-                    where=where,
-                    window=slice_,
-                    order=order.field.value,
-                    descending=order.direction is SortDirection.DESC,
-                )
+        depth = nesting(info, ("edges", "node"))
+
+        def read(connection: Connection) -> tuple[Page, Nested | None]:
+            page = queues.idea_page(
+                connection,
+                where=where,
+                window=slice_,
+                order=order.field.value,
+                descending=order.direction is SortDirection.DESC,
             )
+            return page, read_nested(connection, [view.idea_id for _, view in page.rows], depth)
+
+        try:
+            page, nested = await info.context.services.database.read(read)
         except InvalidCursorError as error:
             raise invalid(str(error), "before" if before and not after else "after") from None
+        loaders = info.context.loaders
         for _, view in page.rows:
-            info.context.loaders.idea.prime(view.idea_id, view)
+            loaders.idea.prime(view.idea_id, view)
+        if nested is not None:
+            loaders.prime_nested([view.idea_id for _, view in page.rows], nested)
         connection = IdeaConnection(
             page_info=page_info(
                 [cursor for cursor, _ in page.rows], page.has_next, page.has_previous

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event
 
+from innovation.config import Settings
 from innovation.store import Database, PostgresDatabase
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import LIMITS, Api
 from tests.integration.world import World
 
 PAGE = """
@@ -26,6 +28,12 @@ query($first: Int!) {
   }
 }
 """
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """No answers kept: a query asked twice runs twice, its reads counted."""
+    return Settings.from_env({**LIMITS, "INNOVATION_ANSWER_CACHE_MB": "0"})
 
 
 @contextmanager
@@ -69,3 +77,71 @@ async def test_a_page_of_ideas_with_nested_data_takes_a_constant_number_of_queri
     assert node["experiments"][0]["metrics"][0]["latestMeasurements"][0]["value"] >= 50
     assert len(large) == len(small), (small, large)
     assert len(large) <= 6, large  # token, ideas, experiments, metrics, measurements
+
+
+IDEA = """
+query($id: ID!) {
+  idea(id: $id) {
+    title
+    experiments { pilotSite metrics { name latestValue } }
+    runningExperiment { pilotSite }
+  }
+}
+"""
+BARE_IDEA = "query($id: ID!) { idea(id: $id) { title } }"
+BARE_PAGE = "query($first: Int!) { ideas(first: $first) { edges { node { id title } } } }"
+
+
+@contextmanager
+def counting_reads(database: Database) -> Iterator[list[object]]:
+    """Every read job the database runs (each a connection and a transaction of its own)."""
+    jobs: list[object] = []
+    read = database.read
+
+    async def counted(job):  # noqa: ANN001, ANN202
+        jobs.append(job)
+        return await read(job)
+
+    database.read = counted  # type: ignore[method-assign]
+    try:
+        yield jobs
+    finally:
+        del database.read
+
+
+async def test_ideas_read_their_experiments_and_metrics_in_the_read_that_finds_them(
+    api: Api, world: World, database: Database
+):
+    ideas = []
+    for n in range(3):
+        idea_id = await world.submit(title=f"Idea number {n} with a pilot")
+        await world.screen(idea_id)
+        await world.measure(await world.start(idea_id), "first-call resolution", 60 + n)
+        ideas.append(idea_id)
+    await world.submit(title="An idea nobody tried yet")
+    edges = (await api.data(BARE_PAGE, {"first": 10}))["ideas"]["edges"]
+    node_id = next(e["node"]["id"] for e in edges if e["node"]["title"].startswith("Idea number 2"))
+    found = {}
+    for name, query, variables in (
+        ("bare idea", BARE_IDEA, {"id": node_id}),
+        ("idea", IDEA, {"id": node_id}),
+        ("bare page", BARE_PAGE, {"first": 10}),
+        ("page", PAGE, {"first": 10}),
+    ):
+        await api.data(query, variables)  # the token and the documents, known from here on
+        with counting_reads(database) as jobs:
+            found[name] = (await api.data(query, variables), len(jobs))
+
+    (idea, idea_reads), (_, bare_reads) = found["idea"], found["bare idea"]
+    assert idea_reads == bare_reads, "an idea's experiments and metrics cost reads of their own"
+    assert idea["idea"]["experiments"][0]["metrics"][0]["latestValue"] == 62
+    assert (
+        idea["idea"]["runningExperiment"]["pilotSite"]
+        == (idea["idea"]["experiments"][0]["pilotSite"])
+    )
+    page, page_reads = found["page"]
+    # The page's latest measurements still come from their loader: one read more.
+    assert page_reads == found["bare page"][1] + 1
+    nodes = {edge["node"]["title"]: edge["node"] for edge in page["ideas"]["edges"]}
+    assert nodes["An idea nobody tried yet"]["experiments"] == []
+    assert nodes["Idea number 1 with a pilot"]["experiments"][0]["metrics"][0]["latestValue"] == 61

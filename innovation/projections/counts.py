@@ -73,6 +73,10 @@ _ADD = sa.text(
 )
 
 
+_t = pipeline_counts_view.c
+_SUMS = sa.select(_t.facet, _t.key, sa.func.sum(_t.ideas)).group_by(_t.facet, _t.key)
+
+
 def contribution(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The counts one ``ideas_view`` row adds one to."""
     stage = row["stage"]
@@ -141,10 +145,8 @@ def _slot(connection: Connection) -> int:
 
 def counts(connection: Connection) -> dict[str, dict[str, int]]:
     """Every count above zero, summed over the slots, by facet."""
-    t = pipeline_counts_view.c
-    query = sa.select(t.facet, t.key, sa.func.sum(t.ideas)).group_by(t.facet, t.key)
     found: dict[str, dict[str, int]] = {}
-    for facet, key, n in connection.execute(query):
+    for facet, key, n in connection.execute(_SUMS):
         if n:
             found.setdefault(facet, {})[key] = int(n)
     return found

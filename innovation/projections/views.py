@@ -145,13 +145,15 @@ class MeasurementView(msgspec.Struct, frozen=True, kw_only=True):
     recorded_by: str
 
 
-def _rows(connection: Connection, query: sa.Select[Any]) -> list[dict[str, Any]]:
+def _rows(
+    connection: Connection, query: sa.Select[Any], params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The rows of ``query`` as plain dicts: the column names are read once, not per row.
 
     (SQLAlchemy's ``RowMapping.items()`` builds its key view again for every row.) Names are
     made plain ``str``: SQLAlchemy's may be a subclass, which msgspec does not take as a key.
     """
-    result = connection.execute(query)
+    result = connection.execute(query, params)
     names = [str(name) for name in result.keys()]  # noqa: SIM118 (a result, not a dict)
     return [dict(zip(names, row, strict=True)) for row in result]
 
@@ -216,8 +218,29 @@ def idea(connection: Connection, idea_id: str) -> IdeaView | None:
     return ideas_by_id(connection, [idea_id]).get(idea_id)
 
 
+def _among(column: sa.Column[Any]) -> sa.BinaryExpression[bool]:
+    """``column IN (:ids)``, the list given when the statement runs."""
+    return column.in_(sa.bindparam("ids", expanding=True))
+
+
+# The reads of nested fields, built once: building a statement and its cache key for every
+# read cost more than running it (``ideas_by_id``: 140 of 200 µs).
+_IDEAS_BY_ID = sa.select(ideas_view).where(_among(ideas_view.c.idea_id))
+_EXPERIMENTS_BY_ID = sa.select(experiments_view).where(_among(experiments_view.c.experiment_id))
+_EXPERIMENTS_OF_IDEAS = (
+    sa.select(experiments_view)
+    .where(_among(experiments_view.c.idea_id))
+    .order_by(experiments_view.c.started_at, experiments_view.c.experiment_id)
+)
+_METRICS_OF_EXPERIMENTS = (
+    sa.select(metrics_view)
+    .where(_among(metrics_view.c.experiment_id))
+    .order_by(metrics_view.c.ordinal)
+)
+
+
 def ideas_by_id(connection: Connection, idea_ids: Sequence[str]) -> dict[str, IdeaView]:
-    rows = _rows(connection, sa.select(ideas_view).where(ideas_view.c.idea_id.in_(idea_ids)))
+    rows = _rows(connection, _IDEAS_BY_ID, {"ids": list(idea_ids)})
     return {row["idea_id"]: idea_view(row) for row in rows}
 
 
@@ -280,10 +303,7 @@ def experiment(connection: Connection, experiment_id: str) -> ExperimentView | N
 def experiments_by_id(
     connection: Connection, experiment_ids: Sequence[str]
 ) -> dict[str, ExperimentView]:
-    rows = _rows(
-        connection,
-        sa.select(experiments_view).where(experiments_view.c.experiment_id.in_(experiment_ids)),
-    )
+    rows = _rows(connection, _EXPERIMENTS_BY_ID, {"ids": list(experiment_ids)})
     return {row["experiment_id"]: experiment_view(row) for row in rows}
 
 
@@ -291,12 +311,7 @@ def experiments_of_ideas(
     connection: Connection, idea_ids: Sequence[str]
 ) -> dict[str, list[ExperimentView]]:
     return _grouped(
-        connection,
-        sa.select(experiments_view)
-        .where(experiments_view.c.idea_id.in_(idea_ids))
-        .order_by(experiments_view.c.started_at, experiments_view.c.experiment_id),
-        "idea_id",
-        experiment_view,
+        connection, _EXPERIMENTS_OF_IDEAS, "idea_id", experiment_view, {"ids": list(idea_ids)}
     )
 
 
@@ -304,12 +319,7 @@ def metrics_of_experiments(
     connection: Connection, experiment_ids: Sequence[str]
 ) -> dict[str, list[MetricView]]:
     return _grouped(
-        connection,
-        sa.select(metrics_view)
-        .where(metrics_view.c.experiment_id.in_(experiment_ids))
-        .order_by(metrics_view.c.ordinal),
-        "experiment_id",
-        _metric,
+        connection, _METRICS_OF_EXPERIMENTS, "experiment_id", _metric, {"ids": list(experiment_ids)}
     )
 
 
@@ -327,30 +337,32 @@ def metric_of_measurement(connection: Connection, experiment_id: str, number: in
     ).scalar_one_or_none()
 
 
+_RANKED = (
+    sa.select(
+        measurements_view,
+        sa.func.row_number()
+        .over(
+            partition_by=(measurements_view.c.experiment_id, measurements_view.c.metric),
+            order_by=(measurements_view.c.measured_at.desc(), measurements_view.c.version.desc()),
+        )
+        .label("rank"),
+    )
+    .where(_among(measurements_view.c.experiment_id))
+    .subquery()
+)
+_LATEST_MEASUREMENTS = (
+    sa.select(_RANKED)
+    .where(_RANKED.c.rank <= sa.bindparam("latest", type_=sa.Integer))
+    .order_by(_RANKED.c.rank)
+)
+
+
 def measurements_of(
     connection: Connection, keys: Sequence[tuple[str, str]], latest: int
 ) -> dict[tuple[str, str], list[MeasurementView]]:
     """The ``latest`` measurements of each (experiment, metric), newest first, in one query."""
     experiment_ids = sorted({experiment_id for experiment_id, _ in keys})
-    ranked = (
-        sa.select(
-            measurements_view,
-            sa.func.row_number()
-            .over(
-                partition_by=(measurements_view.c.experiment_id, measurements_view.c.metric),
-                order_by=(
-                    measurements_view.c.measured_at.desc(),
-                    measurements_view.c.version.desc(),
-                ),
-            )
-            .label("rank"),
-        )
-        .where(measurements_view.c.experiment_id.in_(experiment_ids))
-        .subquery()
-    )
-    rows = _rows(
-        connection, sa.select(ranked).where(ranked.c.rank <= latest).order_by(ranked.c.rank)
-    )
+    rows = _rows(connection, _LATEST_MEASUREMENTS, {"ids": experiment_ids, "latest": latest})
     wanted = set(keys)
     found: dict[tuple[str, str], list[MeasurementView]] = defaultdict(list)
     for row in rows:
@@ -380,9 +392,13 @@ def experiment_page(connection: Connection, where: ExperimentFilter, window: Win
 
 
 def _grouped(
-    connection: Connection, query: sa.Select[Any], key: str, view: Callable[[Row], V]
+    connection: Connection,
+    query: sa.Select[Any],
+    key: str,
+    view: Callable[[Row], V],
+    params: dict[str, Any] | None = None,
 ) -> dict[Any, list[V]]:
     found: dict[Any, list[V]] = defaultdict(list)
-    for row in _rows(connection, query):
+    for row in _rows(connection, query, params):
         found[row[key]].append(view(row))
     return found

@@ -88,6 +88,10 @@ def check_expected(stream_id: str, expected: int, actual: int) -> None:
         raise ConcurrencyError(stream_id, expected, actual)
 
 
+_LAST_POSITION = sa.select(sa.func.max(events.c.position))
+"""Built once: every cached answer's lookup of the log's end runs it."""
+
+
 class Recorder:
     """What both backends share: reading streams, versions, positions and snapshots."""
 
@@ -212,7 +216,7 @@ class Recorder:
         raise NotImplementedError
 
     def last_position(self, connection: Connection) -> int:
-        return int(connection.execute(sa.select(sa.func.max(events.c.position))).scalar() or 0)
+        return int(connection.execute(_LAST_POSITION).scalar() or 0)
 
     def position_at(self, connection: Connection, moment: datetime) -> int:
         """The last position recorded at or before ``moment``."""

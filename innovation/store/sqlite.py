@@ -76,6 +76,9 @@ class SQLiteDatabase(Database):
         event.listen(self.engine, "connect", self._on_connect)
         event.listen(self.engine, "begin", self._on_begin)
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="innovation-sqlite-read")
+        self._reading = threading.local()
+        self._read_connections: list[Connection] = []
+        self._read_connections_lock = threading.Lock()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
@@ -119,8 +122,23 @@ class SQLiteDatabase(Database):
         return await loop.run_in_executor(self._readers, self._read_now, job)
 
     def _read_now(self, job: Job[T]) -> T:
-        with self.engine.connect() as connection, connection.begin():
-            return job(connection)
+        """Run a read in this reader thread's own connection, kept open between reads: taking
+        one from the pool and handing it back cost more than most reads (70 of 110 us)."""
+        connection: Connection | None = getattr(self._reading, "connection", None)
+        if connection is None:
+            connection = self.engine.connect()
+            with self._read_connections_lock:
+                self._read_connections.append(connection)
+            self._reading.connection = connection
+        try:
+            with connection.begin():
+                return job(connection)
+        except sa.exc.DBAPIError:
+            self._reading.connection = None  # a broken connection is not used again
+            with self._read_connections_lock:
+                self._read_connections.remove(connection)
+            connection.close()
+            raise
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[ReadSession]:
@@ -223,6 +241,8 @@ class SQLiteDatabase(Database):
             self._queue.put(STOP)
             await asyncio.get_running_loop().run_in_executor(None, writer.join)
         self._readers.shutdown(wait=True)
+        for connection in self._read_connections:
+            connection.close()
         self.engine.dispose()
 
 

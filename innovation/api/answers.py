@@ -153,7 +153,7 @@ class Positions:
 
     async def _lookup(self) -> int | None:
         self.lookups += 1
-        outcome = await self.database.read(
+        outcome = await self.database.glance(
             partial(self._look, settled=self._settled, waiting=self._waiting)
         )
         settled, end, xid = outcome

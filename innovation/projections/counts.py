@@ -98,10 +98,6 @@ def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:
     batch.before_flush(_count_changes)
 
 
-def fold(batch: Batch, envelope: Recorded) -> None:  # pragma: no cover - takes no event
-    raise AssertionError(f"{type(envelope.event).__name__} is not counted by an event")
-
-
 def _count_changes(batch: Batch) -> None:
     changes: Counter[tuple[str, str]] = Counter()
     for stored, now in batch[ideas_view].stored_and_current():

@@ -8,13 +8,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from innovation.bootstrap import bootstrap
-from innovation.config import Settings
 from innovation.projections import search, telling
 from innovation.projections.ideas import ideas_view
-from innovation.store import Database, open_database
+from innovation.store import Database
 from tests.integration.test_similar_ideas import COMMON, crowd
-from tests.integration.world import FakeClock, World
+from tests.integration.world import World, another_process
 
 
 def word_counts(connection: Connection) -> int:
@@ -82,14 +80,8 @@ async def test_rare_words_are_chosen_and_words_no_other_idea_holds_are_skipped(
 async def test_two_processes_submitting_ideas_with_common_words_in_batches_all_succeed(
     database_url: str, database: Database
 ):
-    def process() -> World:
-        services = bootstrap(
-            Settings.from_env({}), clock=FakeClock(), database=open_database(database_url)
-        )
-        return World(services, FakeClock())
-
     deadlocks_before = await database.read(deadlocks)
-    first, second = process(), process()
+    first, second = another_process(database_url), another_process(database_url)
     # Each idea has a word of its own that the other process's ideas also hold: the two
     # processes reach those words in opposite orders, and all ideas share the common ones.
     numbers = list(range(10, 50))

@@ -9,17 +9,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from innovation.bootstrap import bootstrap
-from innovation.config import Settings
 from innovation.domain.ideas import MergeIdea, ReviseIdea
 from innovation.domain.values import SourceKind, Stage
 from innovation.projections import counts
 from innovation.projections.ideas import ideas_view
 from innovation.projections.timetravel import summary_now
-from innovation.store import Database, open_database
+from innovation.store import Database
 from innovation.store.postgres import PostgresDatabase
 from tests.integration.test_hints_without_shared_rows import deadlocks
-from tests.integration.world import LEAD, FakeClock, World
+from tests.integration.world import LEAD, World, another_process
 
 
 def recounted(connection: Connection) -> list[tuple[object, ...]]:
@@ -33,7 +31,9 @@ def recounted(connection: Connection) -> list[tuple[object, ...]]:
 
 async def test_counts_follow_revised_themes_merges_and_every_other_command(world: World):
     await world.everything()
-    first = await world.submit(title="Smart meters read over LoRa", themes=("cybersecurity", "generative-ai"))
+    first = await world.submit(
+        title="Smart meters read over LoRa", themes=("cybersecurity", "generative-ai")
+    )
     second = await world.submit(
         title="Meters read by LoRa radio", themes=("generative-ai",), source=SourceKind.STARTUP
     )
@@ -85,14 +85,8 @@ async def test_transactions_open_at_once_add_to_slots_of_their_own(
 async def test_two_processes_writing_at_once_keep_counts_that_sum_right(
     database_url: str, database: Database
 ):
-    def process() -> World:
-        services = bootstrap(
-            Settings.from_env({}), clock=FakeClock(), database=open_database(database_url)
-        )
-        return World(services, FakeClock())
-
     deadlocks_before = await database.read(deadlocks)
-    first, second = process(), process()
+    first, second = another_process(database_url), another_process(database_url)
 
     async def work(world: World, number: int) -> None:
         idea = await world.submit(

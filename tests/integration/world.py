@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from innovation.bootstrap import Services
+from innovation.bootstrap import Services, bootstrap
+from innovation.config import Settings
 from innovation.domain.experiments import ConcludeExperiment, RecordMeasurement, StartExperiment
 from innovation.domain.ideas import (
     AdvanceIdea,
@@ -33,6 +34,7 @@ from innovation.domain.values import (
 )
 from innovation.services import Actor
 from innovation.services import Outcome as Done
+from innovation.store import open_database
 
 LEAD = Actor("lead:lea", "lead")
 SCOUT = Actor("scout:sam", "scout")
@@ -213,3 +215,11 @@ class World:
                 idea_id=overridden, reason="Proven in the NOC already, no pilot needed."
             )
         )
+
+
+def another_process(database_url: str) -> World:
+    """A world with services of its own on the same database, as another process has them."""
+    services = bootstrap(
+        Settings.from_env({}), clock=FakeClock(), database=open_database(database_url)
+    )
+    return World(services, FakeClock())

@@ -4,7 +4,8 @@ Everything that touches the database is a plain synchronous function of a SQLAlc
 ``Connection`` (a *job*): the log's SQL (``Recorder``), the projections, the readers and the
 command handlers are written once that way and run unchanged on both backends.
 ``Database.write(job)`` runs a job in a write transaction and returns its result once that
-transaction is durable; ``Database.read(job)`` runs it in a read transaction.
+transaction is durable; ``Database.read(job)`` runs it as a read: in a transaction on SQLite
+(one WAL snapshot), statement by statement on PostgreSQL (``store/postgres.py``).
 
 Writes are group-committed. Jobs that arrive while a commit is in progress are run one after
 the other in the next transaction and share its single fsync, so sixteen concurrent commands
@@ -107,7 +108,7 @@ class Database:
         raise NotImplementedError
 
     def session(self) -> AbstractAsyncContextManager[ReadSession]:
-        """One connection held for several read jobs (each in its own transaction).
+        """One connection held for several read jobs (each run as ``read`` runs one).
 
         For long reads such as replaying the log: no pool checkout per page.
         """

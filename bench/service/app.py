@@ -169,7 +169,8 @@ def bench_graphql_controller() -> type:
         extensions=product.extensions,
     )
     schema.limit_rules = product.limit_rules
-    controller = graphql_controller(schema, answers_cache(get_settings().api))
+    api = get_settings().api
+    controller = graphql_controller(schema, answers_cache(api), max_body=api.max_body_bytes)
     return type("BenchGraphQLController", (controller,), {"path": BENCH_GRAPHQL})
 
 

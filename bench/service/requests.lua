@@ -40,7 +40,7 @@ function request()
 end
 
 function response(status, headers, body)
-  if status < 200 or status > 299 or (body and body:find('"errors":%[{')) then
+  if status < 200 or status > 299 or (body and body:find('"errors":[{', 1, true)) then
     failed = failed + 1
     if sample == "" then sample = tostring(status) .. " " .. (body or ""):sub(1, 200) end
   end

@@ -35,8 +35,8 @@ from sqlalchemy.engine import Connection
 from strawberry.extensions import ParserCache
 from strawberry.http import GraphQLRequestData
 
-from innovation.api.context import Context
 from innovation.store import Log, Recorder
+from innovation.tokens import Principal
 
 CLOCK_FIELDS = frozenset({"nextRelease"})
 """Fields whose answer follows the clock rather than the log: a document asking for one is
@@ -212,22 +212,23 @@ class Answers:
         self._size = 0
         self._positions: Positions | None = None
 
-    async def question(self, request: GraphQLRequestData, context: Context) -> Question | None:
+    async def question(
+        self, request: GraphQLRequestData, principal: Principal | None, log: Log
+    ) -> Question | None:
         """The request's ``ETag``, or None when its answer is not a function of the log."""
-        if request.protocol != "http" or context.principal is None or not request.query:
+        if request.protocol != "http" or principal is None or not request.query:
             return None
         kind = depends(request.query, request.operation_name, self.max_tokens, self.documents)
         if kind is Depends.NOT_CACHED:
             return None
         position: int | None = -1  # stands for "any": the answer follows no position
         if kind is Depends.LOG:
-            log = context.services.store
             if self._positions is None or self._positions.log is not log:
                 self._positions = Positions(log)
             position = await self._positions.current()
         if position is None:
             return None
-        return Question(etag_of(request, context.principal.token_id, position))
+        return Question(etag_of(request, principal.token_id, position))
 
     def get(self, etag: str) -> bytes | None:
         body = self._kept.get(etag)

@@ -113,7 +113,11 @@ def create_app(
             home,
             health,
             *ROUTES,
-            graphql_controller(build_schema(settings.api), answers_cache(settings.api)),
+            graphql_controller(
+                build_schema(settings.api),
+                answers_cache(settings.api),
+                max_body=settings.api.max_body_bytes,
+            ),
             create_static_files_router(path=STATIC_PATH, directories=[GRAPHIQL_STATIC_DIR]),
         ],
         lifespan=[lifespan],

@@ -20,3 +20,17 @@ class Context(BaseContext, kw_only=True):
     @classmethod
     def for_request(cls, services: Services, principal: Principal | None = None) -> Context:
         return cls(services=services, principal=principal, loaders=Loaders(services.database))
+
+
+def bearer(value: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header's value."""
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def principal_for(services: Services, token: str | None) -> Principal | None:
+    if token is None:
+        return None
+    return await services.tokens.principal(token)

@@ -13,6 +13,7 @@ from litestar import Request, get, post
 from litestar.background_tasks import BackgroundTasks
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, NotFoundException, ValidationException
+from litestar.middleware import DefineMiddleware
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 from litestar.types import Scope
@@ -22,12 +23,12 @@ from strawberry.litestar import make_graphql_controller
 from strawberry.types.unset import UNSET, UnsetType
 
 from innovation.api.answers import Answers, matches
-from innovation.api.context import Context
+from innovation.api.context import Context, bearer, principal_for
 from innovation.api.direct import Direct
 from innovation.api.graphiql import render_graphiql
+from innovation.api.hits import KeptAnswers, answer_headers, asked, plain_request
 from innovation.api.schema import InnovationSchema
 from innovation.bootstrap import Services
-from innovation.tokens import Principal
 
 GRAPHQL_PATH = "/graphql"
 STATIC_PATH = "/static/graphiql"
@@ -35,19 +36,6 @@ SUBSCRIBE_OVER_WEBSOCKET = (
     f"subscriptions run over a websocket: connect to {GRAPHQL_PATH} with the "
     "graphql-transport-ws protocol and send the token in connection_init"
 )
-
-
-def bearer(value: str | None) -> str | None:
-    if not value:
-        return None
-    scheme, _, token = value.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-async def principal_for(services: Services, token: str | None) -> Principal | None:
-    if token is None:
-        return None
-    return await services.tokens.principal(token)
 
 
 def _asks_for_graphiql(request: Request[Any, Any, Any]) -> bool:
@@ -61,7 +49,12 @@ async def context_getter(request: Request[Any, Any, Any], state: State) -> Conte
     services: Services = state.services
     if _asks_for_graphiql(request):
         return Context.for_request(services)
-    principal = await principal_for(services, bearer(request.headers.get("authorization")))
+    found = asked(request.scope)  # by ``KeptAnswers``, for a request it did not answer
+    principal = (
+        found.principal
+        if found is not None
+        else await principal_for(services, bearer(request.headers.get("authorization")))
+    )
     if principal is None:
         raise NotAuthorizedException(
             "a valid token is required: Authorization: Bearer <token>",
@@ -75,10 +68,6 @@ async def websocket_context_getter(state: State) -> Context:
     return Context.for_request(state.services)
 
 
-REVALIDATE = "private, no-cache"
-"""Answers are per caller (private) and may be kept, but asked about again (``If-None-Match``)."""
-
-
 class Answered(Exception):
     """A response found without running the query: a cached answer, or 304 Not Modified."""
 
@@ -87,7 +76,8 @@ class Answered(Exception):
         self.response = response
 
 
-def graphql_controller(schema: InnovationSchema, answers: Answers) -> type:
+def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: int) -> type:
+    """The endpoint's controller; ``max_body`` is the app's limit on a request's body."""
     direct = Direct(schema, max_tokens=answers.max_tokens, documents=answers.documents)
     base = make_graphql_controller(
         schema,
@@ -99,6 +89,8 @@ def graphql_controller(schema: InnovationSchema, answers: Answers) -> type:
     )
 
     class GraphQLController(base):  # type: ignore[misc,valid-type]
+        middleware = [DefineMiddleware(KeptAnswers, answers=answers, max_body=max_body)]
+
         @get(raises=[ValidationException, NotFoundException])
         async def handle_http_get(self, request: Request[Any, Any, Any], state: State) -> Any:
             return await self.execute_request(request, await context_getter(request, state), None)
@@ -128,30 +120,14 @@ def graphql_controller(schema: InnovationSchema, answers: Answers) -> type:
                 "accept" in headers and self._get_stream_transport_from_headers(headers)
             ):
                 return None
-            try:
-                data = msgspec.json.decode(await request.body())
-            except msgspec.DecodeError:
+            request_data = plain_request(await request.body())
+            if request_data is None or request_data.query is None:  # never None: a str
                 return None
-            if type(data) is not dict or data.get("extensions") is not None:
-                return None
-            query, variables = data.get("query"), data.get("variables")
-            operation_name = data.get("operationName")
-            if (
-                type(query) is not str
-                or (variables is not None and type(variables) is not dict)
-                or (operation_name is not None and type(operation_name) is not str)
-            ):
-                return None
+            query, variables = request_data.query, request_data.variables
+            operation_name = request_data.operation_name
             prepared = direct.prepared(query, operation_name)
             if prepared is None:
                 return None
-            request_data = GraphQLRequestData(
-                query=query,
-                variables=variables,
-                operation_name=operation_name,
-                extensions=None,
-                protocol="http",
-            )
             tagged = None
             if prepared.kind == "query":
                 tagged = await self.answer_from_cache(request, request_data, context)
@@ -168,11 +144,19 @@ def graphql_controller(schema: InnovationSchema, answers: Answers) -> type:
             context: Context,
         ) -> dict[str, str] | None:
             """Raises ``Answered`` with 304 or the kept answer; else the headers of a cacheable
-            answer (its ``ETag``), for an answer without errors, or None."""
-            question = await answers.question(request_data, context)
+            answer (its ``ETag``), for an answer without errors, or None.
+
+            A request ``KeptAnswers`` looked at and did not answer comes with its question:
+            neither a 304 nor a kept answer then, so only its headers are left to give."""
+            found = asked(request.scope)
+            if found is not None:
+                return None if found.question is None else answer_headers(found.question.etag)
+            question = await answers.question(
+                request_data, context.principal, context.services.store
+            )
             if question is None:
                 return None
-            headers = {"ETag": question.etag, "Cache-Control": REVALIDATE}
+            headers = answer_headers(question.etag)
             if matches(request.headers.get("if-none-match"), question.etag):
                 raise Answered(Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers))
             kept = answers.get(question.etag)

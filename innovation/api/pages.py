@@ -16,7 +16,7 @@ from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, NotFoundException, ValidationException
 
-from innovation.api.graphql import bearer, principal_for
+from innovation.api.context import bearer, principal_for
 from innovation.bootstrap import Services
 from innovation.domain.errors import DomainError
 from innovation.projections import releases as views

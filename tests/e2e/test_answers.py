@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from typing import Any
 
-from innovation.api.answers import Answers
+import pytest
+from litestar import Litestar
+
+from innovation.api import graphql
+from innovation.api.answers import Answers, Positions
+from innovation.api.direct import Direct
+from innovation.bootstrap import Services
 from innovation.services import Actor
 from innovation.store import Database
 from tests.e2e.conftest import Api
@@ -111,6 +118,103 @@ async def test_a_repeated_query_is_answered_from_the_cache_after_one_look_at_the
     # At most the log's end (PostgreSQL reads it through the driver, unseen here); no read model.
     assert len(statements) <= 1, statements
     assert not any("ideas_view" in statement for statement in statements), statements
+
+
+async def test_a_kept_answer_is_sent_as_the_controller_sends_it_without_running_anything(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+):
+    await world.submit()
+    first = await api.post(TITLES)
+
+    async def never(*_: object, **__: object) -> None:
+        raise AssertionError("the controller ran")
+
+    monkeypatch.setattr(Direct, "execute", never)
+    monkeypatch.setattr(graphql, "context_getter", never)  # no handler arguments either
+    again = await api.post(TITLES)
+    not_modified = await api.client.post(
+        "/graphql",
+        json={"query": TITLES, "variables": {}},
+        headers={
+            "Authorization": f"Bearer {api.tokens['lead']}",
+            "If-None-Match": first.headers["etag"],
+        },
+    )
+
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again.headers.multi_items() == first.headers.multi_items()
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    assert not_modified.headers["etag"] == first.headers["etag"]
+
+
+async def test_a_body_in_pieces_is_answered_from_the_cache_as_a_whole_one(
+    app: Litestar, api: Api, world: World
+):
+    await world.submit()
+    first = await api.post(TITLES)
+    body = json.dumps({"query": TITLES, "variables": {}}).encode()
+    pieces = [body[:7], body[7:20], body[20:]]
+    incoming = [
+        {"type": "http.request", "body": piece, "more_body": n < len(pieces) - 1}
+        for n, piece in enumerate(pieces)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {api.tokens['lead']}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    await app(scope, receive, send)  # type: ignore[arg-type]
+
+    assert sent[0]["status"] == 200
+    assert (b"etag", first.headers["etag"].encode()) in sent[0]["headers"]
+    assert b"".join(message.get("body", b"") for message in sent[1:]) == first.content
+
+
+async def test_a_miss_looks_up_the_token_and_the_logs_end_once(
+    api: Api, world: World, app_services: Services, monkeypatch: pytest.MonkeyPatch
+):
+    await world.submit()
+    looked: list[str] = []
+    tokens, lookup = type(app_services.tokens).principal, Positions._lookup
+
+    async def principal(self: object, secret: str) -> object:
+        looked.append("token")
+        return await tokens(self, secret)  # type: ignore[arg-type]
+
+    async def end(self: Positions) -> int | None:
+        looked.append("end")
+        return await lookup(self)
+
+    monkeypatch.setattr(type(app_services.tokens), "principal", principal)
+    monkeypatch.setattr(Positions, "_lookup", end)
+    response = await api.post(TITLES)
+
+    assert response.status_code == 200
+    assert "etag" in response.headers
+    assert looked == ["token", "end"]
 
 
 async def test_a_mutation_carries_no_etag_and_is_never_served_twice(api: Api):

@@ -47,12 +47,12 @@ async def test_a_subscription_over_http_is_refused_with_the_way_to_subscribe(api
 async def test_a_server_failure_is_logged_with_its_traceback_and_not_shown(
     api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
-    from innovation.api import graphql
+    from innovation.tokens import Tokens
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("token table is on fire")
 
-    monkeypatch.setattr(graphql, "principal_for", broken)
+    monkeypatch.setattr(Tokens, "principal", broken)
 
     with caplog.at_level(logging.INFO):
         response = await api.post(ME)

@@ -32,7 +32,8 @@ class DatabaseSettings:
     sqlite_synchronous: str = "FULL"
     """INNOVATION_SQLITE_SYNCHRONOUS: SQLite's ``synchronous`` pragma (WAL mode is always on)."""
     pool_size: int = 10
-    """INNOVATION_DB_POOL_SIZE: PostgreSQL connections per process for reads (plus one writer)."""
+    """INNOVATION_DB_POOL_SIZE: PostgreSQL; each process keeps up to twice this many
+    connections once bursts open them (its reads, and its writer's one)."""
 
 
 @dataclass(frozen=True)

@@ -304,8 +304,11 @@ class PostgresDatabase(Database):
         self.max_batch = max_batch
         self.engine: AsyncEngine = create_async_engine(
             self.url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
+            # Twice the pool, kept: connections a burst opened stay for the next one, where an
+            # overflow above the pool would be closed on return and opened again (a connect,
+            # with its SSL probe, in a request's time).
+            pool_size=2 * pool_size,
+            max_overflow=0,
             connect_args={
                 "server_settings": {
                     "application_name": application_name,

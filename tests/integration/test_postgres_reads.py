@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import sqlalchemy as sa
 
-from innovation.store import Database
+from innovation.store import Database, open_database
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -46,3 +48,23 @@ async def test_a_read_sends_no_begin_and_sees_what_commits_between_its_statement
     assert in_a_session
     # READ COMMITTED, as before: a transaction around the two made them agree no better.
     assert (before, after) == (0, 1)
+
+
+async def test_connections_a_burst_opened_serve_the_next_burst(backend: str, database_url: str):
+    if backend != "postgresql":
+        pytest.skip("SQLite's readers are threads, each with its own connection")
+    database = open_database(database_url, pool_size=2)  # up to 4 connections, kept
+
+    def backend_pid(connection: sa.Connection) -> int:
+        return int(connection.exec_driver_sql("SELECT pg_backend_pid(), pg_sleep(0.05)").one()[0])
+
+    async def burst() -> set[int]:
+        return set(await asyncio.gather(*(database.read(backend_pid) for _ in range(4))))
+
+    try:
+        first = await burst()
+        second = await burst()
+    finally:
+        await database.close()
+    assert len(first) == 4
+    assert second <= first  # none closed on return and opened again

@@ -42,11 +42,16 @@ def plan_of_page(connection: Connection, order: str, descending: bool) -> str:
         cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
         return "\n".join(str(row[-1]) for row in cursor.fetchall())
     # Tables in tests are tiny: steer the planner away from scanning and sorting them whole, so
-    # the plan shows whether an index can give the order at all.
-    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    connection.exec_driver_sql("SET LOCAL enable_sort = off")
-    result = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
-    return "\n".join(row[0] for row in result)
+    # the plan shows whether an index can give the order at all. (Reads run outside a
+    # transaction: set for the session, and reset before the connection goes back.)
+    connection.exec_driver_sql("SET enable_seqscan = off")
+    connection.exec_driver_sql("SET enable_sort = off")
+    try:
+        result = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+        return "\n".join(row[0] for row in result)
+    finally:
+        connection.exec_driver_sql("RESET enable_seqscan")
+        connection.exec_driver_sql("RESET enable_sort")
 
 
 @pytest.mark.parametrize("order", sorted(INDEX_OF_ORDER))

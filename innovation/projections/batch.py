@@ -39,16 +39,29 @@ def touched(envelopes: Iterable[Recorded[Any]], kinds: tuple[type, ...], field: 
     return [getattr(e.event, field) for e in envelopes if type(e.event) in types]
 
 
+Shape = tuple[tuple[str, ...], tuple[str, ...], Row, Callable[[Mapping[str, Any]], Any]]
+_SHAPES: dict[sa.Table, Shape] = {}
+
+
+def _shape(table: sa.Table) -> Shape:
+    """A table's key names, column names, a row of NULLs (never changed: copied), and a
+    getter of a row's key: worked out once per table, not once per command."""
+    shape = _SHAPES.get(table)
+    if shape is None:
+        key_names = tuple(column.name for column in table.primary_key.columns)
+        names = tuple(column.name for column in table.columns)
+        shape = (key_names, names, dict.fromkeys(names), operator.itemgetter(*key_names))
+        _SHAPES[table] = shape
+    return shape
+
+
 class Rows:
     """One table's rows as a batch sees them: read from the database, added, or changed."""
 
     def __init__(self, connection: Connection, table: sa.Table) -> None:
         self.connection = connection
         self.table = table
-        self.key_names = tuple(column.name for column in table.primary_key.columns)
-        self.names = tuple(column.name for column in table.columns)
-        self._blank: Row = dict.fromkeys(self.names)
-        self._keys = operator.itemgetter(*self.key_names)
+        self.key_names, self.names, self._blank, self._keys = _shape(table)
         self._single = len(self.key_names) == 1
         self._known: dict[Key, Row] = {}
         self._inserted: list[Row] = []
@@ -193,7 +206,9 @@ class Rows:
                 self._stored[key] = {name: row[name] for name in self._keep}
 
 
-Plan = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
+Plan = tuple[str, Callable[[Row], tuple[Any, ...]], tuple[tuple[int, Callable[[Any], Any]], ...]]
+"""A statement's SQL, a getter of a row's parameters in its order, and the converters of the
+parameters that need one (by index)."""
 _PLANS: dict[tuple[sa.Insert | sa.Update, tuple[str, ...]], Plan] = {}
 """Compiled once per statement (each built once per table) and set of columns: bounded."""
 
@@ -212,11 +227,14 @@ def _executemany(
     if connection.dialect.name != "sqlite":
         connection.execute(statement, rows)
         return
-    sql, steps = _plan(connection, statement, tuple(columns))
-    values = [
-        tuple([row[name] if convert is None else convert(row[name]) for name, convert in steps])
-        for row in rows
-    ]
+    sql, take, conversions = _plan(connection, statement, tuple(columns))
+    values: list[Any] = [take(row) for row in rows]
+    if conversions:
+        for number, taken in enumerate(values):
+            converted = list(taken)
+            for index, convert in conversions:
+                converted[index] = convert(converted[index])
+            values[number] = tuple(converted)
     connection.exec_driver_sql(sql, values)
 
 
@@ -229,11 +247,20 @@ def _plan(
         dialect = connection.dialect
         compiled = statement.compile(dialect=dialect, column_keys=list(columns))
         assert compiled.positiontup is not None, "SQLite's parameters are positional"
-        steps = tuple(
-            (name, _converter(compiled.binds[name].type, dialect)) for name in compiled.positiontup
+        names = compiled.positiontup
+        conversions = tuple(
+            (index, convert)
+            for index, name in enumerate(names)
+            if (convert := _converter(compiled.binds[name].type, dialect)) is not None
         )
-        plan = _PLANS[(statement, columns)] = (str(compiled), steps)
+        # itemgetter of one name gives the value, not a tuple of it
+        take = _one(names[0]) if len(names) == 1 else operator.itemgetter(*names)
+        plan = _PLANS[(statement, columns)] = (str(compiled), take, conversions)
     return plan
+
+
+def _one(name: str) -> Callable[[Row], tuple[Any, ...]]:
+    return lambda row: (row[name],)
 
 
 def _converter(kind: sa.types.TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -249,9 +276,12 @@ def _sqlite_instant(value: datetime | None) -> str | None:
     """An instant as SQLite's DATETIME stores it: UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``."""
     if value is None:
         return None
-    if value.tzinfo is None:
+    offset = value.utcoffset()
+    if offset is None:
         raise ValueError("naive datetime given where a UTC instant is required")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if offset:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00"
 
 
 def _insert(table: sa.Table) -> sa.Insert:

@@ -18,15 +18,15 @@ from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 from litestar.types import Scope
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData, process_result
+from strawberry.http import GraphQLRequestData
 from strawberry.litestar import make_graphql_controller
 from strawberry.types.unset import UNSET, UnsetType
 
 from innovation.api.answers import Answers, matches
 from innovation.api.context import Context, bearer, principal_for
 from innovation.api.direct import Direct
+from innovation.api.front import REVALIDATE, Front
 from innovation.api.graphiql import render_graphiql
-from innovation.api.hits import KeptAnswers, answer_headers, asked, plain_request
 from innovation.api.schema import InnovationSchema
 from innovation.bootstrap import Services
 
@@ -49,12 +49,7 @@ async def context_getter(request: Request[Any, Any, Any], state: State) -> Conte
     services: Services = state.services
     if _asks_for_graphiql(request):
         return Context.for_request(services)
-    found = asked(request.scope)  # by ``KeptAnswers``, for a request it did not answer
-    principal = (
-        found.principal
-        if found is not None
-        else await principal_for(services, bearer(request.headers.get("authorization")))
-    )
+    principal = await principal_for(services, bearer(request.headers.get("authorization")))
     if principal is None:
         raise NotAuthorizedException(
             "a valid token is required: Authorization: Bearer <token>",
@@ -89,7 +84,7 @@ def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: 
     )
 
     class GraphQLController(base):  # type: ignore[misc,valid-type]
-        middleware = [DefineMiddleware(KeptAnswers, answers=answers, max_body=max_body)]
+        middleware = [DefineMiddleware(Front, answers=answers, direct=direct, max_body=max_body)]
 
         @get(raises=[ValidationException, NotFoundException])
         async def handle_http_get(self, request: Request[Any, Any, Any], state: State) -> Any:
@@ -97,45 +92,8 @@ def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: 
 
         @post(status_code=HTTP_200_OK)
         async def handle_http_post(self, request: Request[Any, Any, Any], state: State) -> Any:
-            context = await context_getter(request, state)
-            try:
-                answer = await self.answer_directly(request, context)
-            except Answered as answered:
-                return answered.response
-            if answer is not None:
-                return answer
-            return await self.execute_request(request, context, None)
-
-        async def answer_directly(
-            self, request: Request[Any, Any, Any], context: Context
-        ) -> Response[bytes] | None:
-            """A JSON POST of one document that validates, run by ``Direct``; None otherwise.
-
-            Everything else (GET, uploads, batches, streaming, a document with errors, a body
-            strawberry would refuse) goes on to strawberry, which answers it as it always has.
-            """
-            headers = request.headers
-            kind = headers.get("content-type", "").partition(";")[0].strip().lower()
-            if kind != "application/json" or (
-                "accept" in headers and self._get_stream_transport_from_headers(headers)
-            ):
-                return None
-            request_data = plain_request(await request.body())
-            if request_data is None or request_data.query is None:  # never None: a str
-                return None
-            query, variables = request_data.query, request_data.variables
-            operation_name = request_data.operation_name
-            prepared = direct.prepared(query, operation_name)
-            if prepared is None:
-                return None
-            tagged = None
-            if prepared.kind == "query":
-                tagged = await self.answer_from_cache(request, request_data, context)
-            result = await direct.execute(prepared, query, variables, operation_name, context)
-            sub_response = await self.get_sub_response(request)
-            if tagged and not result.errors:
-                sub_response.headers.update(tagged)
-            return self.create_response(process_result(result), sub_response)
+            """What ``Front`` left: documents that do not validate, batches, other bodies."""
+            return await self.execute_request(request, await context_getter(request, state), None)
 
         async def answer_from_cache(
             self,
@@ -144,19 +102,14 @@ def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: 
             context: Context,
         ) -> dict[str, str] | None:
             """Raises ``Answered`` with 304 or the kept answer; else the headers of a cacheable
-            answer (its ``ETag``), for an answer without errors, or None.
-
-            A request ``KeptAnswers`` looked at and did not answer comes with its question:
-            neither a 304 nor a kept answer then, so only its headers are left to give."""
-            found = asked(request.scope)
-            if found is not None:
-                return None if found.question is None else answer_headers(found.question.etag)
+            answer (its ``ETag``), for an answer without errors, or None. (``Front`` does the
+            same for the JSON POSTs it answers.)"""
             question = await answers.question(
                 request_data, context.principal, context.services.store
             )
             if question is None:
                 return None
-            headers = answer_headers(question.etag)
+            headers = {"ETag": question.etag, "Cache-Control": REVALIDATE}
             if matches(request.headers.get("if-none-match"), question.etag):
                 raise Answered(Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers))
             kept = answers.get(question.etag)

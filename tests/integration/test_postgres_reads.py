@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.util import await_only
 
 from innovation.store import Database, open_database
 
@@ -25,15 +27,15 @@ async def test_a_read_sends_no_begin_and_sees_what_commits_between_its_statement
         pytest.skip("SQLite reads in a transaction of its own kind (WAL snapshots)")
     await database.write(lambda c: c.exec_driver_sql("CREATE TABLE IF NOT EXISTS seen (n int)"))
     await database.write(lambda c: c.exec_driver_sql("TRUNCATE seen"))
-    other = sa.create_engine(
-        str(database.url.set(drivername="postgresql+psycopg")), isolation_level="AUTOCOMMIT"
+    # Another connection of its own, which commits each statement (asyncpg's default).
+    other = await asyncpg.connect(
+        database.url.set(drivername="postgresql").render_as_string(hide_password=False)
     )
 
     def two_statements(connection: sa.Connection) -> tuple[bool, int, int]:
         alone = statements_are_transactions_of_their_own(connection)
         before = connection.exec_driver_sql("SELECT count(*) FROM seen").scalar_one()
-        with other.connect() as writer:  # a commit between the read's two statements
-            writer.exec_driver_sql("INSERT INTO seen VALUES (1)")
+        await_only(other.execute("INSERT INTO seen VALUES (1)"))  # a commit between the two
         after = connection.exec_driver_sql("SELECT count(*) FROM seen").scalar_one()
         return alone, before, after
 
@@ -42,7 +44,7 @@ async def test_a_read_sends_no_begin_and_sees_what_commits_between_its_statement
         async with database.session() as session:
             in_a_session = await session.run(statements_are_transactions_of_their_own)
     finally:
-        other.dispose()
+        await other.close()
         await database.write(lambda c: c.exec_driver_sql("DROP TABLE seen"))
     assert alone
     assert in_a_session

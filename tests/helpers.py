@@ -51,3 +51,36 @@ async def start_module(
     first = await asyncio.wait_for(process.stdout.readline(), timeout=ready_within)
     assert first, (await process.stderr.read()).decode()
     return process, first
+
+
+async def post_messages(
+    app: Any, incoming: list[dict[str, Any]], headers: list[tuple[bytes, bytes]]
+) -> list[dict[str, Any]]:
+    """POST /graphql to an ASGI ``app`` as these ``http.request`` (or disconnect) messages,
+    the client gone once they run out; what the app sent back."""
+    pending = list(incoming)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    await app(scope, receive, send)
+    return sent

@@ -66,7 +66,7 @@ class Front:
         self, scope: Scope, headers: dict[bytes, bytes], body: bytes, send: Send
     ) -> bool:
         """Answer as the controller would and say True; False to leave it to the controller."""
-        request = plain_request(body)
+        request = _plain_request(body)
         if request is None or request.query is None:  # never None: a str
             return False
         prepared = self.direct.prepared(request.query, request.operation_name)
@@ -106,9 +106,9 @@ class Front:
         return True
 
 
-def plain_request(body: bytes) -> GraphQLRequestData | None:
-    """A body of one JSON object with a query (and variables, an operation's name): the
-    request both this and the controller's direct path take on; None for anything else."""
+def _plain_request(body: bytes) -> GraphQLRequestData | None:
+    """A body of one JSON object with a query (and variables, an operation's name), as
+    strawberry would read it; None for anything else, which the controller answers."""
     try:
         data = msgspec.json.decode(body)
     except msgspec.DecodeError:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -17,6 +16,7 @@ from innovation.store import Database
 from tests.e2e.conftest import Api
 from tests.e2e.test_dataloaders import counting
 from tests.e2e.test_resending import SUBMIT, submission
+from tests.helpers import post_messages
 from tests.integration.world import World
 
 TITLES = "{ ideas(first: 10) { edges { node { title } } } }"
@@ -160,33 +160,14 @@ async def test_a_body_in_pieces_is_answered_from_the_cache_as_a_whole_one(
         {"type": "http.request", "body": piece, "more_body": n < len(pieces) - 1}
         for n, piece in enumerate(pieces)
     ]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
+    sent = await post_messages(
+        app,
+        incoming,
+        [
             (b"content-type", b"application/json"),
             (b"authorization", f"Bearer {api.tokens['lead']}".encode()),
         ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
-    await app(scope, receive, send)  # type: ignore[arg-type]
+    )
 
     assert sent[0]["status"] == 200
     assert (b"etag", first.headers["etag"].encode()) in sent[0]["headers"]

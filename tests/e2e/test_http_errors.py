@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 import pytest
 import websockets
 from litestar import Litestar
 
 from tests.e2e.conftest import Api
+from tests.helpers import post_messages
 
 ME = "{ me { name } }"
 
@@ -74,36 +74,14 @@ async def test_a_client_leaving_mid_body_is_one_info_line_not_an_error(
         {"type": "http.request", "body": body[:5], "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"authorization", f"Bearer {tokens['lead']}".encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"authorization", f"Bearer {tokens['lead']}".encode()),
+    ]
 
     with caplog.at_level(logging.INFO):
-        await app(scope, receive, send)  # type: ignore[arg-type]
+        sent = await post_messages(app, incoming, headers)
 
     [start] = [message for message in sent if message["type"] == "http.response.start"]
     assert start["status"] == 400

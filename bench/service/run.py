@@ -279,7 +279,7 @@ def drive(wrk: str, base: str, path: Route, level: int, seconds: int, folder: Pa
 
 def warm(base: str, route: Route) -> None:
     """One request first, so what a path draws or loads once is not part of its figures."""
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
     if route.token != "-":
         headers["Authorization"] = f"Bearer {route.token}"
     data = route.bodies[0].replace("{n}", "0").encode() if route.bodies else None

@@ -5,6 +5,11 @@
 query string (``?key=fk_…``), because feed readers and links in e-mail cannot send a header.
 A feed key is derived from a token, opens these pages and nothing else, and dies with its
 token. Links on the pages carry the reader's feed key, so they keep working when followed.
+
+A release page stays the same as long as its release (it is rendered once and kept): it goes
+out gzip-compressed to every browser that accepts it (a semester's page is megabytes of HTML
+and SVG, about an eighteenth of that compressed), with an ``ETag``, so that a reader who opens
+it again is answered ``304 Not Modified``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, NotFoundException, ValidationException
 
+from innovation.api.answers import matches
 from innovation.api.context import bearer, principal_for
 from innovation.bootstrap import Services
 from innovation.domain.errors import DomainError
@@ -76,7 +82,40 @@ async def release_page(request: Request[Any, Any, Any], state: State) -> Respons
     digest = await services.releases.page(period, key=key)
     if digest is None:
         raise NotFoundException(f"no release for {period} (yet)")
-    return Response(digest.page, media_type=HTML)
+    compressed = accepts_gzip(request.headers.get("accept-encoding"))
+    # Each encoding is its own representation, with its own tag (RFC 9110, 8.8.3).
+    etag = digest.etag[:-1] + '-gzip"' if compressed else digest.etag
+    headers = {"ETag": etag, "Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
+    if matches(request.headers.get("if-none-match"), etag):
+        return Response(b"", status_code=304, headers=headers)
+    if compressed:
+        headers["Content-Encoding"] = "gzip"
+        return Response(digest.gzipped, media_type=HTML, headers=headers)
+    return Response(digest.page, media_type=HTML, headers=headers)
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an ``Accept-Encoding`` header takes gzip (RFC 9110, 12.5.3): named, or through
+    ``*``, with a quality above zero; a coding named explicitly outweighs ``*``."""
+    named: float | None = None
+    anything: float | None = None
+    for part in (accept_encoding or "").split(","):
+        coding, *parameters = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        match coding.lower():
+            case "gzip" | "x-gzip":
+                named = quality
+            case "*":
+                anything = quality
+    chosen = named if named is not None else anything
+    return chosen is not None and chosen > 0
 
 
 @get("/releases.atom", include_in_schema=False)

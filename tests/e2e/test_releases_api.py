@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from functools import partial
@@ -219,3 +220,51 @@ async def test_a_release_page_is_rendered_once_per_reader_and_kept(
     assert bundles_read == ["2024-H1", "2024-H1"], "a kept page is found by position alone"
     assert rendered[0] is not None
     assert rendered[0].endswith(f"?key={executive}")
+
+
+async def test_a_release_page_goes_out_compressed_to_browsers_and_unchanged_is_not_resent(
+    api: Api, client: httpx.AsyncClient, tokens: dict[str, str], database: Database, semester
+):
+    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    key = await feed_key(database, tokens["executive"])
+
+    async def page(**headers: str) -> tuple[httpx.Response, bytes]:
+        """The response and its body as sent (httpx would ask for gzip and decode it)."""
+        request = client.build_request("GET", "/releases/2024-H1", params={"key": key})
+        request.headers.pop("accept-encoding", None)
+        request.headers.update(headers)
+        response = await client.send(request, stream=True)
+        return response, b"".join([chunk async for chunk in response.aiter_raw()])
+
+    plain, html = await page()
+    browser, compressed = await page(**{"Accept-Encoding": "gzip, deflate, br"})
+    refused, _ = await page(**{"Accept-Encoding": "gzip;q=0, *;q=1"})
+    through_any, _ = await page(**{"Accept-Encoding": "*"})
+
+    assert "content-encoding" not in plain.headers
+    assert b"Alarm triage for the network centre" in html
+    assert browser.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(compressed) == html
+    assert len(compressed) < len(html) / 3
+    assert "content-encoding" not in refused.headers, "gzip;q=0 refuses gzip"
+    assert through_any.headers["content-encoding"] == "gzip"
+    for response in (plain, browser):
+        assert response.headers["vary"] == "Accept-Encoding"
+        assert response.headers["cache-control"] == "private, no-cache"
+    assert plain.headers["etag"] != browser.headers["etag"], "one tag per representation"
+
+    again, unsent = await page(**{"If-None-Match": plain.headers["etag"]})
+    again_compressed, unsent_compressed = await page(
+        **{"Accept-Encoding": "gzip", "If-None-Match": f'W/"x", {browser.headers["etag"]}'}
+    )
+    crossed, resent = await page(**{"If-None-Match": browser.headers["etag"]})
+    stranger = await client.get(
+        "/releases/2024-H1", headers={"If-None-Match": plain.headers["etag"]}
+    )
+
+    assert again.status_code == again_compressed.status_code == 304
+    assert unsent == unsent_compressed == b""
+    assert again.headers["etag"] == plain.headers["etag"]
+    assert crossed.status_code == 200, "the compressed page's tag does not stand for the plain one"
+    assert resent == html
+    assert stranger.status_code == 401, "a tag opens nothing without a token or feed key"

@@ -30,6 +30,7 @@ IN_CHUNK = 2000
 _INSERTS: dict[sa.Table, sa.Insert] = {}
 _UPDATES: dict[sa.Table, sa.Update] = {}
 _DELETES: dict[tuple[sa.Table, str], sa.Delete] = {}
+_SELECTS: dict[tuple[sa.Table, tuple[str, ...], bool], sa.Select[Any]] = {}
 """Statements built once per shape: building one and its cache key costs more than running it."""
 
 
@@ -96,18 +97,14 @@ class Rows:
         ]
         for start in range(0, len(wanted), IN_CHUNK):
             chunk = wanted[start : start + IN_CHUNK]
-            self._merge(sa.select(self.table).where(self.table.c[column].in_(chunk)))
+            self._merge(_select(self.table, (column,), among=True), {column: chunk})
             self._loaded.update(((column, value),) for value in chunk)
 
     def find(self, key: Key) -> Row | None:
         """The row with this primary key as the batch has it, or None when there is none."""
         row = self._known.get(key)
         if row is None and not self._covered(key):
-            self._merge(
-                sa.select(self.table).where(
-                    *(self.table.c[name] == value for name, value in self._named(key))
-                )
-            )
+            self._merge(_select(self.table, self.key_names), dict(self._named(key)))
             row = self._known.get(key)
         return row
 
@@ -122,11 +119,11 @@ class Rows:
         """Every row whose columns equal these values, stored or added by this batch."""
         condition = tuple(sorted(equal.items()))
         if condition not in self._loaded:
-            self._merge(
-                sa.select(self.table).where(
-                    *(self.table.c[name] == value for name, value in condition)
-                )
-            )
+            names = tuple(name for name, _ in condition)
+            if any(value is None for _, value in condition):  # IS NULL, not = NULL
+                self._merge(sa.select(self.table).filter_by(**equal), {})
+            else:
+                self._merge(_select(self.table, names), dict(condition))
             self._loaded.add(condition)
         return [
             row
@@ -191,10 +188,10 @@ class Rows:
         """Whether a prefetch by a one-column primary key already looked for this key."""
         return len(key) == 1 and ((self.key_names[0], key[0]),) in self._loaded
 
-    def _merge(self, query: sa.Select[Any]) -> None:
+    def _merge(self, query: sa.Select[Any], parameters: dict[str, Any]) -> None:
         """Keep the stored rows the batch does not know yet; its own are newer."""
         deleted = self._deleted
-        for stored in self.connection.execute(query):
+        for stored in self.connection.execute(query, parameters):
             row = dict(stored._mapping)
             key = self.key(row)
             if key in self._known:
@@ -297,6 +294,21 @@ def _update(table: sa.Table, key_names: tuple[str, ...]) -> sa.Update:
     if statement is None:
         where = [table.c[name] == sa.bindparam(f"key_{name}") for name in key_names]
         statement = _UPDATES[table] = table.update().where(*where)
+    return statement
+
+
+def _select(table: sa.Table, columns: tuple[str, ...], *, among: bool = False) -> sa.Select[Any]:
+    """The rows whose ``columns`` equal the parameters of the same names, or (``among``) whose
+    one column is any of the list its parameter holds."""
+    statement = _SELECTS.get((table, columns, among))
+    if statement is None:
+        where = [
+            table.c[name].in_(sa.bindparam(name, expanding=True))
+            if among
+            else table.c[name] == sa.bindparam(name)
+            for name in columns
+        ]
+        statement = _SELECTS[(table, columns, among)] = sa.select(table).where(*where)
     return statement
 
 

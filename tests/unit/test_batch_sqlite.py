@@ -58,3 +58,37 @@ def test_flushing_batch_after_batch_compiles_each_statement_once():
         return len(batch._PLANS)
 
     assert flush(3) == flush(30)
+
+
+def test_a_batch_reads_rows_by_key_by_list_and_by_columns_null_included():
+    table = sa.Table(
+        "batch_reads",
+        sa.MetaData(),
+        sa.Column("id", sa.String, primary_key=True),
+        sa.Column("team", sa.String, nullable=True),
+        sa.Column("n", sa.Integer),
+    )
+    engine = sa.create_engine("sqlite://")
+    table.metadata.create_all(engine)
+    stored = [("a", "red", 1), ("b", None, 2), ("c", "red", 3), ("d", None, 4), ("e", "blue", 5)]
+    with engine.begin() as connection:
+        connection.execute(
+            table.insert(), [dict(zip(("id", "team", "n"), r, strict=True)) for r in stored]
+        )
+
+    def read() -> tuple[list[int], int | None, int | None, list[int], list[int]]:
+        with engine.connect() as connection:
+            rows = Batch(connection)[table]
+            rows.prefetch("id", ["a", "e", "zz"])
+            listed = sorted(row["n"] for row in rows._known.values())
+            found, missing = rows.find(("c",)), rows.find(("zz",))
+            red = sorted(row["n"] for row in rows.where(team="red"))
+            teamless = sorted(row["n"] for row in rows.where(team=None))
+            return listed, found and found["n"], missing, red, teamless
+
+    first = read()
+    statements = len(batch._SELECTS)
+
+    assert first == ([1, 5], 3, None, [1, 3], [2, 4])
+    assert read() == first
+    assert len(batch._SELECTS) == statements, "each select is built once"

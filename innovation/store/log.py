@@ -90,6 +90,9 @@ def check_expected(stream_id: str, expected: int, actual: int) -> None:
 
 _LAST_POSITION = sa.select(sa.func.max(events.c.position))
 """Built once: every cached answer's lookup of the log's end runs it."""
+_SNAPSHOT = sa.select(snapshots).where(snapshots.c.stream_id == sa.bindparam("stream_id"))
+"""Built once: a command loads its stream's snapshot first, and building a select (and its
+cache key) costs more than running it."""
 
 
 class Recorder:
@@ -233,10 +236,17 @@ class Recorder:
 
     # -- snapshots -----------------------------------------------------------------------------
 
+    def read_snapshot_and_stream(
+        self, connection: Connection, stream_id: str
+    ) -> tuple[Snapshot | None, list[RecordedEvent]]:
+        """A stream's snapshot, if any, and its events after the snapshot's version (all of
+        them without one): what a command loads first. PostgreSQL reads both in one statement."""
+        snapshot = self.read_snapshot(connection, stream_id)
+        after = snapshot.version + 1 if snapshot is not None else 1
+        return snapshot, self.read_stream(connection, stream_id, from_version=after)
+
     def read_snapshot(self, connection: Connection, stream_id: str) -> Snapshot | None:
-        row = connection.execute(
-            sa.select(snapshots).where(snapshots.c.stream_id == stream_id)
-        ).first()
+        row = connection.execute(_SNAPSHOT, {"stream_id": stream_id}).first()
         if row is None:
             return None
         return Snapshot(

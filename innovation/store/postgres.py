@@ -73,7 +73,14 @@ from innovation.store.log import (
     check_expected,
     utcnow,
 )
-from innovation.store.records import ANY, NO_STREAM, AppendResult, RecordedEvent, StoredEvent
+from innovation.store.records import (
+    ANY,
+    NO_STREAM,
+    AppendResult,
+    RecordedEvent,
+    Snapshot,
+    StoredEvent,
+)
 from innovation.store.tables import events
 
 log = logging.getLogger(__name__)
@@ -106,6 +113,15 @@ still through SQLAlchemy's connection, so it joins the job's transaction."""
 _COLUMNS_SQL = (
     "position, stream_id, version, type, schema_version, data, metadata, recorded_at, event_id"
 )
+
+_SNAPSHOT_AND_STREAM_SQL = (
+    "SELECT NULL::bigint, stream_id, version, type, schema_version, data, NULL::bytea,"
+    " recorded_at, NULL::uuid FROM snapshots WHERE stream_id = $1"
+    f" UNION ALL SELECT {_COLUMNS_SQL} FROM events WHERE stream_id = $1 AND version >"
+    " coalesce((SELECT version FROM snapshots WHERE stream_id = $1), 0) ORDER BY 3"
+)
+"""A stream's snapshot row (``position`` NULL) and its events after it, by version: the
+snapshot first, as every event read is newer than it."""
 
 _HIGH_WATER_SQL = (
     "SELECT coalesce(pg_sequence_last_value("
@@ -193,6 +209,25 @@ class PostgresRecorder(Recorder):
             2**31 - 1 if to_version is None else to_version,
         )
         return _recorded(rows)
+
+    def read_snapshot_and_stream(
+        self, connection: Connection, stream_id: str
+    ) -> tuple[Snapshot | None, list[RecordedEvent]]:
+        """Both in one round trip: the snapshot's row first (its ``position`` NULL), then the
+        events after its version."""
+        rows = _fetch(connection, _SNAPSHOT_AND_STREAM_SQL, stream_id)
+        snapshot = None
+        if rows and rows[0][0] is None:
+            first = rows.pop(0)
+            snapshot = Snapshot(
+                stream_id=first[1],
+                version=first[2],
+                type=first[3],
+                schema_version=first[4],
+                data=first[5],
+                recorded_at=first[7],
+            )
+        return snapshot, _recorded(rows)
 
     def read_range(
         self,

@@ -57,12 +57,16 @@ def load_stream(
     snapshot: SnapshotSpec[S] | None = None,
 ) -> Loaded[S]:
     state, version, start = initial, 0, 0
-    if snapshot is not None:
-        stored = recorder.read_snapshot(connection, stream_id)
+    if snapshot is None:
+        records = recorder.read_stream(connection, stream_id)
+    else:
+        stored, records = recorder.read_snapshot_and_stream(connection, stream_id)
         decoded = snapshot.decode(stored) if stored is not None else None
         if stored is not None and decoded is not None:
             state, version, start = decoded, stored.version, stored.version
-    for record in recorder.read_stream(connection, stream_id, from_version=version + 1):
+        elif stored is not None:  # a snapshot this code cannot read: the whole stream instead
+            records = recorder.read_stream(connection, stream_id)
+    for record in records:
         state = evolve(state, mapper.to_event(record))
         version = record.version
     return Loaded(state, version, start)

@@ -296,6 +296,27 @@ class TestTheLogOnTheCommandPath:
         assert loaded.from_snapshot == 0
         assert loaded.state == Tally(2, 3, (1, 2))
 
+    async def test_a_snapshot_and_the_events_after_it_are_read_as_each_alone_reads_them(
+        self, store: CommandPath
+    ):
+        await store.append("t", [new(Counted(amount=a)) for a in (1, 2, 3)], NO_STREAM)
+        await store.append("u", [new(Counted(amount=5))], NO_STREAM)
+        await store.save_snapshot(TALLY, await store.load("t", Tally(), evolve), "t")
+        await store.save_snapshot(TALLY, await store.load("u", Tally(), evolve), "u")
+        await store.append("t", [new(Counted(amount=a)) for a in (10, 20)], 3)
+
+        def both(connection, stream_id):  # noqa: ANN001, ANN202
+            alone = store.recorder.read_snapshot(connection, stream_id)
+            after = alone.version + 1 if alone is not None else 1
+            together = store.recorder.read_snapshot_and_stream(connection, stream_id)
+            return together, (alone, store.recorder.read_stream(connection, stream_id, after))
+
+        for stream_id, later in (("t", [4, 5]), ("u", []), ("nobody", [])):
+            together, alone = await store.database.read(partial(both, stream_id=stream_id))
+            assert together == alone
+            assert [record.version for record in together[1]] == later
+        assert together[0] is None
+
     async def test_an_older_snapshot_never_replaces_a_newer_one(self, store: CommandPath):
         await store.append("t", [new(Counted(amount=a)) for a in (1, 2, 3)], NO_STREAM)
         await store.save_snapshot(TALLY, Loaded(Tally(3, 6, (1, 2, 3)), 3), "t")

@@ -95,6 +95,19 @@ _SNAPSHOT = sa.select(snapshots).where(snapshots.c.stream_id == sa.bindparam("st
 cache key) costs more than running it."""
 
 
+def snapshot_of(row: Sequence[Any]) -> Snapshot:
+    """A snapshot from its row: (stream_id, version, type, schema_version, data, recorded_at)."""
+    stream_id, version, kind, schema_version, data, recorded_at = row
+    return Snapshot(
+        stream_id=stream_id,
+        version=version,
+        type=kind,
+        schema_version=schema_version,
+        data=data,
+        recorded_at=recorded_at,
+    )
+
+
 class Recorder:
     """What both backends share: reading streams, versions, positions and snapshots."""
 
@@ -247,16 +260,7 @@ class Recorder:
 
     def read_snapshot(self, connection: Connection, stream_id: str) -> Snapshot | None:
         row = connection.execute(_SNAPSHOT, {"stream_id": stream_id}).first()
-        if row is None:
-            return None
-        return Snapshot(
-            stream_id=row.stream_id,
-            version=row.version,
-            type=row.type,
-            schema_version=row.schema_version,
-            data=row.data,
-            recorded_at=row.recorded_at,
-        )
+        return None if row is None else snapshot_of(tuple(row))
 
     def write_snapshot(self, connection: Connection, snapshot: Snapshot) -> None:
         """Keep the newest snapshot of a stream; an older one never replaces a newer one."""

@@ -69,18 +69,13 @@ from innovation.store.log import (
     AppendRaceError,
     Clock,
     Recorder,
+    Snapshot,
     check_batch,
     check_expected,
+    snapshot_of,
     utcnow,
 )
-from innovation.store.records import (
-    ANY,
-    NO_STREAM,
-    AppendResult,
-    RecordedEvent,
-    Snapshot,
-    StoredEvent,
-)
+from innovation.store.records import ANY, NO_STREAM, AppendResult, RecordedEvent, StoredEvent
 from innovation.store.tables import events
 
 log = logging.getLogger(__name__)
@@ -119,9 +114,7 @@ _SNAPSHOT_AND_STREAM_SQL = (
     " recorded_at, NULL::uuid FROM snapshots WHERE stream_id = $1"
     f" UNION ALL SELECT {_COLUMNS_SQL} FROM events WHERE stream_id = $1 AND version >"
     " coalesce((SELECT version FROM snapshots WHERE stream_id = $1), 0) ORDER BY 3"
-)
-"""A stream's snapshot row (``position`` NULL) and its events after it, by version: the
-snapshot first, as every event read is newer than it."""
+)  # by version: the snapshot first, as every event read is newer than it
 
 _HIGH_WATER_SQL = (
     "SELECT coalesce(pg_sequence_last_value("
@@ -216,18 +209,10 @@ class PostgresRecorder(Recorder):
         """Both in one round trip: the snapshot's row first (its ``position`` NULL), then the
         events after its version."""
         rows = _fetch(connection, _SNAPSHOT_AND_STREAM_SQL, stream_id)
-        snapshot = None
-        if rows and rows[0][0] is None:
-            first = rows.pop(0)
-            snapshot = Snapshot(
-                stream_id=first[1],
-                version=first[2],
-                type=first[3],
-                schema_version=first[4],
-                data=first[5],
-                recorded_at=first[7],
-            )
-        return snapshot, _recorded(rows)
+        if not rows or rows[0][0] is not None:
+            return None, _recorded(rows)
+        first = tuple(rows[0])
+        return snapshot_of(first[1:6] + first[7:8]), _recorded(rows[1:])
 
     def read_range(
         self,

@@ -15,7 +15,7 @@ import inspect
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar, get_origin
@@ -23,12 +23,12 @@ from typing import Any, TypeVar, get_origin
 import msgspec
 import strawberry
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField, Selection
 from strawberry.utils.str_converters import to_camel_case
 
 from innovation.api.context import Context
 from innovation.api.ids import raw_id, shown_ids
 from innovation.api.permissions import PERMISSIONS, allowed, grant
+from innovation.api.selections import selects
 from innovation.api.types import Experiment, Idea, UserError
 from innovation.domain.errors import DomainError, ErrorCode, InvalidInputsError
 from innovation.projections import views
@@ -232,21 +232,14 @@ def asks_for(info: Info[Context, None], field: str) -> bool:
     Some answers cost a read of their own (the duplicate hints of a submission): a client
     that does not ask for them does not wait for them.
     """
-
-    def names(selections: list[Selection]) -> Iterator[str]:
-        for selection in selections:
-            if isinstance(selection, SelectedField):
-                yield selection.name
-            else:
-                yield from names(selection.selections)
-
-    return any(field in names(root.selections) for root in info.selected_fields)
+    return selects(info, field)
 
 
 def answer_with_idea(info: Info[Context, None]) -> Callable[[Any], Awaitable[Answer]]:
-    """The answer of mutations on one idea: the idea, as the command left it."""
+    """The answer of mutations on one idea: the idea, as the command left it (read when the
+    caller asked for it)."""
 
     async def answer(command: Any) -> Answer:
-        return {"idea": await read_idea(info, command.idea_id)}
+        return {"idea": await read_idea(info, command.idea_id) if asks_for(info, "idea") else None}
 
     return answer

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from innovation.api.commands import (
     Answer,
     answer_with_idea,
+    asks_for,
     command,
     command_input,
     experiment_id,
@@ -163,28 +164,26 @@ async def record_measurement(info: Info[Context, None], input: RecordMeasurement
 def answer_with_metric(
     info: Info[Context, None],
 ) -> Callable[[rules.RecordMeasurement | rules.CorrectMeasurement], Awaitable[Answer]]:
-    """The payload of a measurement: its experiment and its metric as they stand now."""
+    """The payload of a measurement: its experiment and its metric as they stand now, each
+    read only when the caller asked for it."""
 
     async def answer(command: rules.RecordMeasurement | rules.CorrectMeasurement) -> Answer:
         database = info.context.services.database
         known = command.experiment_id
-        if isinstance(command, rules.RecordMeasurement):
-            name: str | None = command.metric.strip()
-        else:
-            name = await database.read(
-                partial(
-                    views.metric_of_measurement, experiment_id=known, number=command.measurement
+        found = None
+        if asks_for(info, "metric"):
+            if isinstance(command, rules.RecordMeasurement):
+                name: str | None = command.metric.strip()
+            else:
+                name = await database.read(
+                    partial(
+                        views.metric_of_measurement, experiment_id=known, number=command.measurement
+                    )
                 )
-            )
-        found = (
-            None
-            if name is None
-            else await database.read(partial(views.metric, experiment_id=known, name=name))
-        )
-        return {
-            "experiment": await read_experiment(info, known),
-            "metric": None if found is None else Metric.of(found),
-        }
+            if name is not None:
+                found = await database.read(partial(views.metric, experiment_id=known, name=name))
+        experiment = await read_experiment(info, known) if asks_for(info, "experiment") else None
+        return {"experiment": experiment, "metric": None if found is None else Metric.of(found)}
 
     return answer
 

@@ -156,7 +156,8 @@ async def submit_idea(info: Info[Context, None], input: SubmitIdeaInput) -> Any:
 
     async def answer(command: rules.SubmitIdea) -> Answer:
         """The idea, and the hints at duplicates when asked, read after the commit."""
-        answer: Answer = {"idea": await read_idea(info, command.idea_id)}
+        asked = asks_for(info, "idea")
+        answer: Answer = {"idea": await read_idea(info, command.idea_id) if asked else None}
         if asks_for(info, "similarIdeas"):
             hints = await info.context.services.database.read(
                 partial(similar_to_idea, idea_id=command.idea_id, limit=SIMILAR_ON_SUBMIT)

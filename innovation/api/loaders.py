@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy.engine import Connection
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField, Selection
 
+from innovation.api.selections import selected_at
 from innovation.projections import views
 from innovation.store import Database
 
@@ -97,26 +97,9 @@ class Nested(NamedTuple):
 def nesting(info: Info[Any, Any], path: Sequence[str]) -> int:
     """How deep the selection at ``path`` (from the field resolved) nests what ideas hold:
     0 without ``experiments``, 1 with them, 2 with their ``metrics`` too."""
-
-    def fields(selections: list[Selection]) -> Iterator[SelectedField]:
-        for selection in selections:
-            if isinstance(selection, SelectedField):
-                yield selection
-            else:  # a fragment: its fields are the parent's
-                yield from fields(selection.selections)
-
-    def below(level: list[SelectedField], name: str) -> list[SelectedField]:
-        return [
-            child for field in level for child in fields(field.selections) if child.name == name
-        ]
-
-    level = list(fields(info.selected_fields))
-    for name in path:
-        level = below(level, name)
     depth = 0
-    for name in ("experiments", "metrics"):
-        level = below(level, name)
-        if not level:
+    for below in (("experiments",), ("experiments", "metrics")):
+        if not selected_at(info, (*path, *below)):
             break
         depth += 1
     return depth

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from innovation.api.ids import global_id
+from innovation.projections import views
 from tests.e2e.conftest import Api
 from tests.integration.world import World
 
@@ -118,3 +119,39 @@ async def test_a_correction_of_a_measurement_that_does_not_exist_names_the_field
 
     [error] = data["correctMeasurement"]["errors"]
     assert (error["code"], error["field"]) == ("VALIDATION", "measurement")
+
+
+async def test_a_measurement_answers_with_what_was_asked_and_reads_nothing_else(
+    api: Api, world: World, monkeypatch
+):
+    _, experiment_id = await a_pilot(world)
+    reads: list[str] = []
+    metric, experiment = views.metric, views.experiment
+
+    def counted(name, read):  # noqa: ANN001, ANN202
+        def counting(connection, **keys):  # noqa: ANN001, ANN003, ANN202
+            reads.append(name)
+            return read(connection, **keys)
+
+        return counting
+
+    monkeypatch.setattr(views, "metric", counted("metric", metric))
+    monkeypatch.setattr(views, "experiment", counted("experiment", experiment))
+    asked = {
+        "errors { code }": [],
+        "metric { latestValue }": ["metric"],
+        "experiment { id } ...on RecordMeasurementPayload { m: metric { name } }": [
+            "metric",
+            "experiment",
+        ],
+    }
+    for selection, read in asked.items():
+        reads.clear()
+        document = (
+            "mutation($input: RecordMeasurementInput!) {"
+            f" recordMeasurement(input: $input) {{ {selection} }} }}"
+        )
+        data = await api.data(document, measurement(experiment_id, world.clock.now.isoformat()))
+        assert sorted(reads) == sorted(read), selection
+    assert data["recordMeasurement"]["experiment"]["id"] == global_id("Experiment", experiment_id)
+    assert data["recordMeasurement"]["m"]["name"] == FIRST_CALL

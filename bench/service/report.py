@@ -107,9 +107,7 @@ def targets(results: Results, backend: str, *, at: int = 16) -> list[Target]:
     ratio("submitIdea / no-op mutation at 16", "submitIdea", "noop", 0.50)
     ratio("repeated page / plain route at 16", "page-repeated", "plain", 0.50)
     if backend == "postgres" and "submitIdea" in results:
-        runs = results["submitIdea"]
-        if 1 in runs and at in runs and runs[1].rate:
-            found.append(Target("submitIdea at 16 / at 1", runs[at].rate / runs[1].rate, 3.0))
+        found += submit_scaling(results["submitIdea"], "one process", at=at)
     for path in (*READS, *WRITES):
         if path in results and at in results[path]:
             limit = 100.0 if path in READS else 200.0
@@ -117,6 +115,13 @@ def targets(results: Results, backend: str, *, at: int = 16) -> list[Target]:
                 Target(f"p99 of {path} at 16", results[path][at].p99_ms, limit, True, " ms")
             )
     return found
+
+
+def submit_scaling(runs: dict[int, Figures], processes: str, *, at: int = 16) -> list[Target]:
+    """submitIdea at 16 connections against 1 on PostgreSQL, by so many processes."""
+    if 1 not in runs or at not in runs or not runs[1].rate:
+        return []
+    return [Target(f"submitIdea at 16 / at 1, {processes}", runs[at].rate / runs[1].rate, 3.0)]
 
 
 def scaling_target(one: Results, two: Results, *, at: int = 16) -> list[Target]:

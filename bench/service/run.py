@@ -43,6 +43,7 @@ from bench.service.report import (
     data_set_targets,
     parse_wrk,
     scaling_target,
+    submit_scaling,
     table,
     targets,
     to_json,
@@ -459,12 +460,21 @@ def bench_backend(
         console.print(f"[bold]{backend}[/bold]: submitIdea through both processes, then the log")
         submit = next(path for path in paths(prepared) if path.name == "submitIdea")
         before = check_log(url)
+        answered = 0  # failed requests may or may not have written: not counted
         with serving(url, log, workers=2) as base:
-            try:
-                answered = drive(wrk, base, submit, 16, seconds, folder).requests
-            except InvalidRunError as error:
-                refused.append(f"two processes: {error}")
-                answered = 0  # failed requests may or may not have written: not counted
+            for _ in range(4):
+                warm(base, submit)
+            submits: dict[int, Figures] = {}
+            for level in (1, 16):
+                try:
+                    submits[level] = drive(wrk, base, submit, level, seconds, folder)
+                except InvalidRunError as error:
+                    refused.append(f"two processes: {error}")
+                    continue
+                answered += submits[level].requests
+                console.print(f"  submitIdea{'':<9}c={level:<3} {submits[level].rate:>9,.1f} req/s")
+        two["submitIdea"] = submits
+        found["scaling"] += submit_scaling(submits, "two processes")
         with serving(url, log) as first, serving(url, log) as second:
             found["subscriber_seconds"] = asyncio.run(subscriber_sees(first, second, prepared.lead))
         found["releases_of_2025"] = assemble_twice(url, "2025")

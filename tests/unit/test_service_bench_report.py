@@ -13,6 +13,7 @@ from bench.service.report import (
     data_set_targets,
     parse_wrk,
     scaling_target,
+    submit_scaling,
     table,
     targets,
 )
@@ -86,7 +87,7 @@ def test_targets_are_ratios_of_the_same_runs_figures():
     assert found["page of 100 / strawberry's ceiling at 16"].measured == pytest.approx(0.5)
     assert not found["page of 100 / strawberry's ceiling at 16"].met
     assert not found["submitIdea / no-op mutation at 16"].met
-    assert found["submitIdea at 16 / at 1"].measured == pytest.approx(4.0)
+    assert found["submitIdea at 16 / at 1, one process"].measured == pytest.approx(4.0)
     assert not found["p99 of page at 16"].met  # a read over 100 ms
     assert found["p99 of submitIdea at 16"].met  # a write under 200 ms
     assert "repeated page / plain route at 16" not in found  # not measured, not judged
@@ -97,7 +98,16 @@ def test_the_concurrency_gain_of_writes_is_judged_only_on_postgresql():
 
     labels = [target.label for target in targets(results, "sqlite")]
 
-    assert "submitIdea at 16 / at 1" not in labels
+    assert not [label for label in labels if label.startswith("submitIdea at 16 / at 1")]
+
+
+def test_the_concurrency_gain_of_writes_through_two_processes_is_judged_as_one_processs():
+    [judged] = submit_scaling({1: figures(10), 16: figures(35)}, "two processes")
+
+    assert judged.label == "submitIdea at 16 / at 1, two processes"
+    assert judged.measured == pytest.approx(3.5)
+    assert judged.met
+    assert submit_scaling({16: figures(35)}, "two processes") == [], "no run at 1, no ratio"
 
 
 def test_two_processes_are_judged_path_by_path_against_one():

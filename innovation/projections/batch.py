@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from innovation.domain.recorded import Recorded
+from innovation.projections.together import Write, write_together
 from innovation.store.tables import UTCDateTime
 
 Key = tuple[Any, ...]
@@ -158,13 +159,17 @@ class Rows:
             self._fresh.discard(key)
             self._changed.pop(key, None)
 
-    def flush(self) -> None:
-        """Write what the batch did: deletes, then inserts, then updates grouped by columns."""
+    def flush(self, later: list[Write] | None = None) -> None:
+        """Write what the batch did: deletes, then inserts, then updates grouped by columns.
+
+        Given ``later``, the deletes still run now, and the inserts and updates are added to
+        it, for the batch to write every table's in one statement (PostgreSQL)."""
         connection = self.connection
         for column, values in self._deleted.items():
             connection.execute(_delete(self.table, column), [{"value": v} for v in values])
+        writes: list[Write] = []
         if self._inserted:
-            _executemany(connection, _insert(self.table), self.names, self._inserted)
+            writes.append(Write(self.table, None, self.names, self._inserted))
         groups: dict[tuple[str, ...], list[Row]] = {}
         for key, names in self._changed.items():
             row = self._known[key]
@@ -172,7 +177,17 @@ class Rows:
             params.update((name, row[name]) for name in names)
             groups.setdefault(tuple(sorted(names)), []).append(params)
         for columns, group in groups.items():
-            _executemany(connection, _update(self.table, self.key_names), columns, group)
+            writes.append(Write(self.table, self.key_names, columns, group))
+        if later is not None:
+            later.extend(writes)
+        else:
+            for write in writes:
+                statement = (
+                    _insert(self.table)
+                    if write.keys is None
+                    else _update(self.table, self.key_names)
+                )
+                _executemany(connection, statement, write.columns, list(write.rows))
         self._known.clear()
         self._inserted = []
         self._fresh.clear()
@@ -342,5 +357,11 @@ class Batch:
     def flush(self) -> None:
         for step in self._before_flush:
             step(self)
+        if self.connection.dialect.name != "postgresql":
+            for rows in self._tables.values():
+                rows.flush()
+            return
+        writes: list[Write] = []
         for rows in self._tables.values():
-            rows.flush()
+            rows.flush(writes)
+        write_together(self.connection, writes)

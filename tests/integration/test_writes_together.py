@@ -1,0 +1,70 @@
+"""A batch's writes land as SQLAlchemy would write them, on PostgreSQL in one statement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from innovation.projections.batch import Batch
+from innovation.projections.experiments import experiments_view, metrics_view
+from innovation.projections.ideas import ideas_view
+from innovation.store import Database
+from tests.integration.world import World
+
+
+async def test_inserts_and_updates_of_every_kind_of_column_read_back_as_written(
+    world: World, database: Database, backend: str
+):
+    idea_id = await world.submit(themes=("networks-cloud", "customer-experience"))
+    await world.screen(idea_id)
+    await world.score(idea_id)
+    experiment_id = await world.start(idea_id)
+
+    def rows(connection: sa.Connection, table: sa.Table, **equal: Any) -> list[dict[str, Any]]:
+        query = sa.select(table).filter_by(**equal)
+        return [dict(row) for row in connection.execute(query).mappings()]
+
+    def write(connection: sa.Connection) -> list[str]:
+        [idea] = rows(connection, ideas_view, idea_id=idea_id)
+        [experiment] = rows(connection, experiments_view, experiment_id=experiment_id)
+        [metric] = rows(connection, metrics_view, experiment_id=experiment_id, ordinal=0)
+        statements: list[str] = []
+        sa.event.listen(connection, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        batch = Batch(connection)
+        # New rows: JSON, booleans, floats, dates, instants and NULLs among them.
+        batch[ideas_view].insert(idea | {"idea_id": "copy", "themes": ["a", "b"], "url": None})
+        batch[experiments_view].insert(experiment | {"experiment_id": "copy", "note": None})
+        # Changed rows, in two groups of columns.
+        batch[ideas_view].update((idea_id,), {"external": False, "themes": [], "impact": 2.5})
+        batch[metrics_view].update(
+            (experiment_id, metric["name"]), {"latest_value": 61.5, "target_met": True}
+        )
+        batch.flush()
+        return statements
+
+    statements = await database.write(write)
+
+    def read(connection: sa.Connection) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "copy": rows(connection, ideas_view, idea_id="copy"),
+            "idea": rows(connection, ideas_view, idea_id=idea_id),
+            "experiment": rows(connection, experiments_view, experiment_id="copy"),
+            "metric": rows(connection, metrics_view, experiment_id=experiment_id, ordinal=0),
+        }
+
+    found = await database.read(read)
+    [copy], [idea], [experiment], [metric] = (found[name] for name in found)
+    assert (copy["themes"], copy["url"], copy["title"]) == (["a", "b"], None, idea["title"])
+    assert copy["submitted_at"] == idea["submitted_at"]
+    assert copy["submitted_at"].utcoffset() is not None
+    assert (idea["external"], idea["themes"], idea["impact"]) == (False, [], 2.5)
+    assert experiment["starts_on"] == experiment["started_at"].date()
+    assert experiment["note"] is None
+    assert (metric["latest_value"], metric["target_met"]) == (61.5, True)
+    writes = [statement for statement in statements if not statement.startswith("SELECT")]
+    if backend == "postgresql":  # the rows the updates change were read first, then one write
+        [together] = writes
+        assert together.startswith("WITH w0 AS (INSERT INTO ideas_view")
+    else:
+        assert len(writes) == 4, "an executemany per table and kind of change"

@@ -73,6 +73,7 @@ class Rows:
         self._deleted: dict[str, dict[Any, None]] = {}
         self._keep: tuple[str, ...] = ()
         self._stored: dict[Key, Row] = {}
+        self._unread: dict[Key, Row] = {}
 
     def keep_stored(self, columns: Sequence[str]) -> None:
         """Remember these columns of every row loaded from now on, as stored, until the flush."""
@@ -136,6 +137,7 @@ class Rows:
         """Add a row; columns not given are NULL, as an INSERT that leaves them out."""
         row = {**self._blank, **values}
         key = self.key(row)
+        self._unread.pop(key, None)  # changes to a row that was not there: they did nothing
         self._known[key] = row
         self._fresh.add(key)
         self._inserted.append(row)
@@ -150,8 +152,20 @@ class Rows:
         if key not in self._fresh:
             self._changed.setdefault(key, set()).update(changes)
 
+    def update_unread(self, key: Key, changes: Mapping[str, Any]) -> None:
+        """``update``, without reading the row first when the batch does not hold it: for
+        tables whose rows a fold only changes, never reads. The changes wait for the flush's
+        UPDATE, which (like ``update``) does nothing when there is no such row; a row read
+        later in the batch comes with them."""
+        if key in self._known:
+            self.update(key, changes)
+        else:
+            self._unread.setdefault(key, {}).update(changes)
+
     def delete_where(self, column: str, value: Any) -> None:
         """Remove every row whose ``column`` equals ``value``, stored or added by this batch."""
+        if self._unread:
+            raise ValueError(f"{self.table.name}: rows changed unread cannot be deleted by value")
         self._deleted.setdefault(column, {})[value] = None
         self._inserted = [row for row in self._inserted if row[column] != value]
         for key in [key for key, row in self._known.items() if row[column] == value]:
@@ -171,8 +185,9 @@ class Rows:
         if self._inserted:
             writes.append(Write(self.table, None, self.names, self._inserted))
         groups: dict[tuple[str, ...], list[Row]] = {}
-        for key, names in self._changed.items():
-            row = self._known[key]
+        changes = ((key, self._known[key], names) for key, names in self._changed.items())
+        unread = ((key, pending, pending.keys()) for key, pending in self._unread.items())
+        for key, row, names in (*changes, *unread):
             params = {f"key_{name}": value for name, value in self._named(key)}
             params.update((name, row[name]) for name in names)
             groups.setdefault(tuple(sorted(names)), []).append(params)
@@ -195,6 +210,7 @@ class Rows:
         self._loaded.clear()
         self._deleted.clear()
         self._stored.clear()
+        self._unread.clear()
 
     def _named(self, key: Key) -> Iterator[tuple[str, Any]]:
         return zip(self.key_names, key, strict=True)
@@ -216,6 +232,10 @@ class Rows:
             self._known[key] = row
             if self._keep:
                 self._stored[key] = {name: row[name] for name in self._keep}
+            pending = self._unread.pop(key, None)
+            if pending is not None:
+                row.update(pending)
+                self._changed.setdefault(key, set()).update(pending)
 
 
 Plan = tuple[str, Callable[[Row], tuple[Any, ...]], tuple[tuple[int, Callable[[Any], Any]], ...]]

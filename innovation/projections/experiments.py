@@ -92,9 +92,9 @@ FOLDED_EVENTS = (ExperimentStarted, *EXPERIMENT_EVENTS)
 
 
 def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:
-    """Load the experiments these events change and their metrics, in a few statements."""
+    """Load the metrics of the experiments these events change, in a few statements (the
+    experiments' own rows are only ever changed, never read: ``_touch``)."""
     ids = touched(envelopes, EXPERIMENT_EVENTS, "experiment_id")
-    batch[experiments_view].prefetch("experiment_id", ids)
     batch[metrics_view].prefetch("experiment_id", ids)
 
 
@@ -235,7 +235,7 @@ def _summarise(batch: Batch, experiment_id: str, name: str) -> None:
 
 def _touch(batch: Batch, envelope: Recorded, experiment_id: str, **changes: object) -> None:
     values = {"version": envelope.version, "last_position": envelope.position, **changes}
-    batch[experiments_view].update((experiment_id,), values)
+    batch[experiments_view].update_unread((experiment_id,), values)
 
 
 def describe(event: object) -> str | None:

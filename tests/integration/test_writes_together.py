@@ -68,3 +68,46 @@ async def test_inserts_and_updates_of_every_kind_of_column_read_back_as_written(
         assert together.startswith("WITH w0 AS (INSERT INTO ideas_view")
     else:
         assert len(writes) == 4, "an executemany per table and kind of change"
+
+
+async def test_a_row_changed_unread_is_changed_as_by_an_update_and_read_with_its_change(
+    world: World, database: Database
+):
+    pilots = []
+    for title in ("Alarm triage for the network centre", "Churn prediction from call quality"):
+        idea_id = await world.submit(title=title)
+        await world.screen(idea_id)
+        pilots.append(await world.start(idea_id))
+    stored, read_later = pilots
+
+    def rows(connection: sa.Connection) -> dict[str, dict[str, Any]]:
+        found = connection.execute(sa.select(experiments_view)).mappings()
+        return {row["experiment_id"]: dict(row) for row in found}
+
+    def write(connection: sa.Connection) -> tuple[dict[str, Any] | None, list[str]]:
+        before = rows(connection)
+        statements: list[str] = []
+        sa.event.listen(connection, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        table = Batch(connection)[experiments_view]
+        table.update_unread((stored,), {"note": "changed unread", "version": 7})
+        table.update_unread(("nowhere",), {"note": "no such row"})
+        table.insert(before[stored] | {"experiment_id": "fresh", "note": None})
+        table.update_unread(("fresh",), {"note": "joins the insert"})
+        table.update_unread(("late",), {"note": "before the row existed"})
+        table.insert(before[stored] | {"experiment_id": "late", "note": None})
+        table.update_unread((read_later,), {"pilot_site": "Orange Belgium"})
+        seen = table.find((read_later,))
+        reads = [statement for statement in statements if statement.startswith("SELECT")]
+        table.flush()
+        return seen and dict(seen), reads
+
+    seen, reads = await database.write(write)
+    after = await database.read(rows)
+
+    assert len(reads) == 1, "only the row asked for is read"
+    assert seen is not None and seen["pilot_site"] == "Orange Belgium"
+    assert (after[stored]["note"], after[stored]["version"]) == ("changed unread", 7)
+    assert "nowhere" not in after
+    assert after["fresh"]["note"] == "joins the insert"
+    assert after["late"]["note"] is None, "a change to a row not there changed nothing"
+    assert after[read_later]["pilot_site"] == "Orange Belgium"

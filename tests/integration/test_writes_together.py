@@ -105,7 +105,8 @@ async def test_a_row_changed_unread_is_changed_as_by_an_update_and_read_with_its
     after = await database.read(rows)
 
     assert len(reads) == 1, "only the row asked for is read"
-    assert seen is not None and seen["pilot_site"] == "Orange Belgium"
+    assert seen is not None
+    assert seen["pilot_site"] == "Orange Belgium"
     assert (after[stored]["note"], after[stored]["version"]) == ("changed unread", 7)
     assert "nowhere" not in after
     assert after["fresh"]["note"] == "joins the insert"

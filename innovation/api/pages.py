@@ -6,15 +6,15 @@ query string (``?key=fk_…``), because feed readers and links in e-mail cannot 
 A feed key is derived from a token, opens these pages and nothing else, and dies with its
 token. Links on the pages carry the reader's feed key, so they keep working when followed.
 
-A release page stays the same as long as its release (it is rendered once and kept): it goes
-out gzip-compressed to every browser that accepts it (a semester's page is megabytes of HTML
-and SVG, about an eighteenth of that compressed), with an ``ETag``, so that a reader who opens
-it again is answered ``304 Not Modified``.
+A release page stays the same as long as its release, and the index and the feed as long as
+the list of releases (each is rendered once and kept): they go out gzip-compressed to every
+client that accepts it (a semester's page is megabytes of HTML and SVG, about an eighteenth of
+that compressed), with an ``ETag``, so that a reader or feed reader who asks again is answered
+``304 Not Modified``.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from litestar import Request, Response, get
@@ -25,13 +25,11 @@ from innovation.api.answers import matches
 from innovation.api.context import bearer, principal_for
 from innovation.bootstrap import Services
 from innovation.domain.errors import DomainError
-from innovation.projections import releases as views
-from innovation.releases.digest import headline
-from innovation.releases.feed import FeedEntry, render_feed, summary_html
-from innovation.releases.pages import releases_page
+from innovation.releases.digest import Served
 from innovation.tokens import Principal, digest, feed_key
 
 HTML = "text/html; charset=utf-8"
+ATOM = "application/atom+xml; charset=utf-8"
 
 
 async def reader(
@@ -56,22 +54,15 @@ async def reader(
     return principal, key
 
 
-def _base(services: Services) -> str:
-    return services.settings.releases.public_url
-
-
 @get("/releases", include_in_schema=False)
-async def releases_index(request: Request[Any, Any, Any], state: State) -> Response[str]:
+async def releases_index(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
     services: Services = state.services
     _, key = await reader(request, services)
-    found = await services.database.read(partial(views.releases, first=1000))
-    listed = [(view.period, view.published_at, _headline(view)) for view in found]
-    html = releases_page(listed, base_url=_base(services), key=key)
-    return Response(html, media_type=HTML)
+    return served(request, await services.releases.listing("index", key=key), HTML)
 
 
 @get("/releases/{period:str}", include_in_schema=False)
-async def release_page(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+async def release_page(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
     services: Services = state.services
     period: str = request.path_params["period"]
     _, key = await reader(request, services)
@@ -82,16 +73,28 @@ async def release_page(request: Request[Any, Any, Any], state: State) -> Respons
     digest = await services.releases.page(period, key=key)
     if digest is None:
         raise NotFoundException(f"no release for {period} (yet)")
+    return served(request, digest.served, HTML)
+
+
+@get("/releases.atom", include_in_schema=False)
+async def releases_feed(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
+    services: Services = state.services
+    _, key = await reader(request, services)
+    return served(request, await services.releases.listing("feed", key=key), ATOM)
+
+
+def served(request: Request[Any, Any, Any], document: Served, media_type: str) -> Response[bytes]:
+    """``document`` gzipped when the client accepts it, with its tag; 304 when it has it."""
     compressed = accepts_gzip(request.headers.get("accept-encoding"))
     # Each encoding is its own representation, with its own tag (RFC 9110, 8.8.3).
-    etag = digest.etag[:-1] + '-gzip"' if compressed else digest.etag
+    etag = document.etag[:-1] + '-gzip"' if compressed else document.etag
     headers = {"ETag": etag, "Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
     if matches(request.headers.get("if-none-match"), etag):
         return Response(b"", status_code=304, headers=headers)
     if compressed:
         headers["Content-Encoding"] = "gzip"
-        return Response(digest.gzipped, media_type=HTML, headers=headers)
-    return Response(digest.page, media_type=HTML, headers=headers)
+        return Response(document.gzipped, media_type=media_type, headers=headers)
+    return Response(document.body, media_type=media_type, headers=headers)
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
@@ -116,26 +119,6 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
                 anything = quality
     chosen = named if named is not None else anything
     return chosen is not None and chosen > 0
-
-
-@get("/releases.atom", include_in_schema=False)
-async def releases_feed(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
-    services: Services = state.services
-    _, key = await reader(request, services)
-    found = await services.database.read(partial(views.releases, first=100))
-    entries = []
-    for view in found:
-        entries.append(
-            FeedEntry(view.period, view.published_at, _headline(view), summary_html(view.bundle))
-        )
-    document = render_feed(entries, base_url=_base(services), key=key)
-    return Response(document, media_type="application/atom+xml; charset=utf-8")
-
-
-def _headline(view: views.ReleaseView) -> str:
-    """The digest's headline alone: the index and the feed list every release, and rendering
-    each one's whole digest (its charts drawn first) made their first view take seconds."""
-    return headline(view.bundle).sentence(view.bundle.period)
 
 
 ROUTES = [releases_index, releases_feed, release_page]

@@ -181,6 +181,15 @@ def release_position(connection: Connection, period: str) -> int | None:
     return None if found is None else int(found)
 
 
+def releases_state(connection: Connection) -> tuple[int, int]:
+    """How many releases there are and the latest one's position: releases are only ever
+    added, so this changes exactly when the list of releases does."""
+    count, latest = connection.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(releases_view.c.position), 0))
+    ).one()
+    return int(count), int(latest)
+
+
 def released_periods(connection: Connection) -> set[str]:
     return {row[0] for row in connection.execute(sa.select(releases_view.c.period))}
 

@@ -58,21 +58,28 @@ class Digest:
     charts: tuple[Chart, ...]
 
     @cached_property
-    def page(self) -> bytes:
-        """``html`` as served (UTF-8), encoded once: a semester's page is megabytes, and
-        encoding it took most of a page view once the digest was kept."""
-        return self.html.encode()
+    def served(self) -> Served:
+        """The page as served (UTF-8), encoded, compressed and tagged once: a semester's page
+        is megabytes, and encoding it took most of a page view once the digest was kept."""
+        return Served(self.html.encode())
+
+
+class Served:
+    """A document as it goes out: its bytes, the same compressed for every reader whose client
+    accepts gzip (once: a semester's page shrinks about eighteen times, and compressing it takes
+    tens of milliseconds), and an entity tag from its bytes, so the same document always has the
+    same tag, whichever process serves it."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
 
     @cached_property
     def gzipped(self) -> bytes:
-        """``page`` compressed once for every reader whose browser accepts gzip: a semester's
-        page shrinks about eighteen times, and compressing it takes tens of milliseconds."""
-        return gzip.compress(self.page, compresslevel=6, mtime=0)
+        return gzip.compress(self.body, compresslevel=6, mtime=0)
 
     @cached_property
     def etag(self) -> str:
-        """The page's entity tag, from its bytes: the same page always has the same one."""
-        return '"' + hashlib.sha256(self.page).hexdigest()[:32] + '"'
+        return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
 
 
 def headline(bundle: Bundle) -> Headline:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from innovation.domain import EXPERIMENT
 from innovation.domain.assembly import FOLDED, Assembler
@@ -29,8 +29,9 @@ from innovation.domain.releases import (
 )
 from innovation.projections import releases as views
 from innovation.releases.charts import Chart, draw
-from innovation.releases.digest import Digest, render
-from innovation.releases.feed import with_key
+from innovation.releases.digest import Digest, Served, headline, render
+from innovation.releases.feed import FeedEntry, render_feed, summary_html, with_key
+from innovation.releases.pages import releases_page
 from innovation.services import Actor
 from innovation.services.pipeline import Pipeline
 from innovation.store import Log, RecordedEvent, type_name
@@ -50,7 +51,12 @@ SCHEDULER = Actor("system:release-scheduler", "admin")
 K = TypeVar("K")
 V = TypeVar("V")
 DIGESTS_KEPT = 64
-"""Rendered digests kept: one per release and reader's feed key (each page's links carry it)."""
+"""Rendered digests kept: one per release and reader's feed key (each page's links carry it);
+as many indexes and feeds, one per reader's key and state of the releases."""
+
+Listing = Literal["index", "feed"]
+LISTED: dict[Listing, int] = {"index": 1000, "feed": 100}
+"""How many releases, newest first, the index and the feed list (two a year)."""
 
 
 class Kept(Generic[K, V]):
@@ -70,6 +76,16 @@ class Kept(Generic[K, V]):
         self._values[key] = value
         while len(self._values) > self.size:
             self._values.popitem(last=False)
+
+
+def _headline(view: views.ReleaseView) -> str:
+    """The digest's headline alone: the index and the feed list every release, and rendering
+    each one's whole digest (its charts drawn first) made their first view take seconds."""
+    return headline(view.bundle).sentence(view.bundle.period)
+
+
+def _entry(view: views.ReleaseView) -> FeedEntry:
+    return FeedEntry(view.period, view.published_at, _headline(view), summary_html(view.bundle))
 
 
 def release_command_id(period: str) -> uuid.UUID:
@@ -103,6 +119,9 @@ class Releases:
         self.on_published = on_published
         self._charts: Kept[tuple[str, int], tuple[Chart, ...]] = Kept(DIGESTS_KEPT)
         self._digests: Kept[tuple[str, int, str], Digest] = Kept(DIGESTS_KEPT)
+        self._listings: Kept[tuple[Listing, tuple[int, int], str | None], Served] = Kept(
+            DIGESTS_KEPT
+        )
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -148,6 +167,35 @@ class Releases:
             return rendered
         release = await self.release(period)
         return None if release is None else self.digest(release, key=key)
+
+    async def listing(self, kind: Listing, *, key: str | None = None) -> Served:
+        """The index of releases (``"index"``, HTML) or their Atom feed (``"feed"``) for a
+        reader: rendered once for each state of the releases and reader's feed key, and kept.
+
+        Both list every release, and rendering them means decoding every bundle (megabytes
+        each, at scale); a feed reader polls the same feed again and again, and is answered
+        from what was kept after one small read that says whether a release was added since.
+        """
+        state = await self.log.database.read(views.releases_state)
+        found = self._listings.get((kind, state, key))
+        if found is not None:
+            return found
+        first = LISTED[kind]
+        shown = await self.log.database.read(partial(views.releases, first=first))
+        if kind == "index":
+            listed = [(view.period, view.published_at, _headline(view)) for view in shown]
+            body = releases_page(listed, base_url=self.public_url, key=key).encode()
+        else:
+            entries = [
+                FeedEntry(
+                    view.period, view.published_at, _headline(view), summary_html(view.bundle)
+                )
+                for view in shown
+            ]
+            body = render_feed(entries, base_url=self.public_url, key=key)
+        served = Served(body)
+        self._listings.keep((kind, state, key), served)
+        return served
 
     async def first_event_at(self) -> datetime | None:
         """When the first event of the log happened: the first period to release is its."""

@@ -268,3 +268,68 @@ async def test_a_release_page_goes_out_compressed_to_browsers_and_unchanged_is_n
     assert crossed.status_code == 200, "the compressed page's tag does not stand for the plain one"
     assert resent == html
     assert stranger.status_code == 401, "a tag opens nothing without a token or feed key"
+
+
+async def test_the_index_and_feed_are_kept_until_a_release_is_added_and_resent_only_changed(
+    api: Api,
+    client: httpx.AsyncClient,
+    tokens: dict[str, str],
+    database: Database,
+    clock: FakeClock,
+    semester,
+    monkeypatch,
+):
+    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    bundles_read: list[int] = []
+    read_releases = service.views.releases
+
+    def counting_reads(connection, **options):  # noqa: ANN001, ANN003, ANN202
+        found = read_releases(connection, **options)
+        bundles_read.append(len(found))
+        return found
+
+    monkeypatch.setattr(service.views, "releases", counting_reads)
+    executive = await feed_key(database, tokens["executive"])
+    lead = await feed_key(database, tokens["lead"])
+
+    async def get(path: str, key: str, **headers: str) -> tuple[httpx.Response, bytes]:
+        """The response and its body as sent (httpx would ask for gzip and decode it)."""
+        request = client.build_request("GET", path, params={"key": key})
+        request.headers.pop("accept-encoding", None)
+        request.headers.update(headers)
+        response = await client.send(request, stream=True)
+        return response, b"".join([chunk async for chunk in response.aiter_raw()])
+
+    feed, document = await get("/releases.atom", executive)
+    feed_again, again = await get("/releases.atom", executive)
+    compressed, packed = await get("/releases.atom", executive, **{"Accept-Encoding": "gzip"})
+    unchanged, unsent = await get(
+        "/releases.atom", executive, **{"If-None-Match": feed.headers["etag"]}
+    )
+    index, page = await get("/releases", executive)
+    for_lead, lead_page = await get("/releases", lead)
+
+    assert document == again
+    assert gzip.decompress(packed) == document
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert feed.headers["etag"] == feed_again.headers["etag"] != compressed.headers["etag"]
+    assert feed.headers["vary"] == index.headers["vary"] == "Accept-Encoding"
+    assert (unchanged.status_code, unsent) == (304, b"")
+    assert f"key={lead}".encode() in lead_page
+    assert f"key={lead}".encode() not in page
+    assert index.headers["etag"] != for_lead.headers["etag"], "each reader's links, its own tag"
+    assert bundles_read == [1, 1, 1], "the feed once, the index once for each reader's key"
+
+    clock.now = datetime(2025, 1, 2, 9, 0, tzinfo=UTC)
+    await api.data(ASSEMBLE, {"period": "2024-H2"})
+    changed, renewed = await get(
+        "/releases.atom", executive, **{"If-None-Match": feed.headers["etag"]}
+    )
+
+    assert changed.status_code == 200, "a release added since: the tag no longer matches"
+    assert changed.headers["etag"] != feed.headers["etag"]
+    entries = ET.fromstring(renewed).findall("{http://www.w3.org/2005/Atom}entry")
+    assert [entry.findtext("{http://www.w3.org/2005/Atom}title") for entry in entries] == [
+        "Release 2024-H2",
+        "Release 2024-H1",
+    ]

@@ -18,8 +18,9 @@ from innovation.api.commands import (
     payload,
 )
 from innovation.api.context import Context
+from innovation.api.enums import VerdictType
 from innovation.api.permissions import COUNCIL, LEADS
-from innovation.api.types import Idea, VerdictType
+from innovation.api.types import Idea
 from innovation.domain import ideas as rules
 
 

@@ -26,16 +26,9 @@ from innovation.api.commands import (
     read_idea,
 )
 from innovation.api.context import Context
+from innovation.api.enums import DecisionType, DirectionType, OutcomeType
 from innovation.api.permissions import LEADS
-from innovation.api.types import (
-    DecisionType,
-    DirectionType,
-    Experiment,
-    Idea,
-    Metric,
-    OutcomeType,
-    built,
-)
+from innovation.api.types import Experiment, Idea, Metric, built
 from innovation.domain import experiments as rules
 from innovation.domain import ideas as idea_rules
 from innovation.domain.values import MetricDefinition

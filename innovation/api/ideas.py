@@ -24,8 +24,9 @@ from innovation.api.commands import (
     read_idea,
 )
 from innovation.api.context import Context
+from innovation.api.enums import SourceKindType, StageType
 from innovation.api.permissions import AUTHORS, LEADS
-from innovation.api.types import Idea, SimilarIdea, SourceKindType, StageType, built
+from innovation.api.types import Idea, SimilarIdea, built
 from innovation.domain import ideas as rules
 from innovation.domain.errors import ErrorCode
 from innovation.domain.values import Provenance, Score

@@ -39,6 +39,10 @@ class Loaders:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self.known_experiments: dict[str, list[views.ExperimentView]] = {}
+        """Ideas' experiments read with them (``prime_nested``), for resolvers to take at once."""
+        self.known_metrics: dict[str, list[views.MetricView]] = {}
+        """Those experiments' metrics, when they were read too."""
 
     @cached_property
     def idea(self) -> DataLoader[str, views.IdeaView | None]:
@@ -77,14 +81,19 @@ class Loaders:
         return _loader(self.database, views.ethics_reviews, list)
 
     def prime_nested(self, idea_ids: Sequence[str], nested: Nested) -> None:
-        """Hand the loaders what ``read_nested`` read along with these ideas."""
+        """Keep what ``read_nested`` read along with these ideas, for their resolvers.
+
+        Kept as plain values rather than primed into the loaders: a resolver that finds its
+        answer here returns it at once, where awaiting even a primed loader makes each idea of
+        a page a coroutine that the executor gathers."""
+        known = self.known_experiments
         for idea_id in idea_ids:
-            self.experiments.prime(idea_id, nested.experiments.get(idea_id, []))
+            known[idea_id] = nested.experiments.get(idea_id, [])
         if nested.metrics is not None:
             for found in nested.experiments.values():
                 for experiment in found:
                     key = experiment.experiment_id
-                    self.metrics.prime(key, nested.metrics.get(key, []))
+                    self.known_metrics[key] = nested.metrics.get(key, [])
 
 
 class Nested(NamedTuple):

@@ -14,6 +14,7 @@ from strawberry.relay.types import GlobalIDValueError
 from strawberry.types import Info
 
 from innovation.api.context import Context
+from innovation.api.enums import ExperimentStatus, OutcomeType, Role
 from innovation.api.ids import raw_id
 from innovation.api.loaders import Nested, nesting, read_nested
 from innovation.api.log_types import HistoryConnection, HistoryEdge, HistoryEntry, Pipeline
@@ -29,12 +30,9 @@ from innovation.api.queues import (
 from innovation.api.types import (
     Experiment,
     ExperimentConnection,
-    ExperimentStatus,
     Idea,
     IdeaConnection,
     Me,
-    OutcomeType,
-    Role,
     SimilarIdea,
     page_info,
 )

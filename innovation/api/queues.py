@@ -10,7 +10,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from innovation.api.context import Context
-from innovation.api.types import EthicsStatusType, SourceKindType, StageType
+from innovation.api.enums import EthicsStatusType, SourceKindType, StageType
 from innovation.domain.errors import ErrorCode
 from innovation.projections import queues
 from innovation.projections.paging import Window

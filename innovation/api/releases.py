@@ -12,19 +12,12 @@ from strawberry.types import Info
 
 from innovation.api.commands import Refused, command_input, payload
 from innovation.api.context import Context
+from innovation.api.enums import DirectionType, SourceKindType, StageType, ValidationRouteType
 from innovation.api.ids import global_id
 from innovation.api.log_types import Count
 from innovation.api.permissions import EVERYONE, LEADS, PERMISSIONS, allowed, can, grant
 from innovation.api.queues import invalid, window
-from innovation.api.types import (
-    DirectionType,
-    Idea,
-    SourceKindType,
-    StageType,
-    ValidationRouteType,
-    built,
-    page_info,
-)
+from innovation.api.types import Idea, built, page_info
 from innovation.domain import releases as rules
 from innovation.domain.errors import DomainError, ErrorCode
 from innovation.domain.periods import days_left

@@ -14,18 +14,20 @@ from strawberry import relay
 from strawberry.types import Info
 
 from innovation.api.context import Context
-from innovation.api.loaders import LATEST_MEASUREMENTS
-from innovation.domain.errors import ErrorCode
-from innovation.domain.values import (
-    Decision,
-    Direction,
-    EthicsStatus,
-    Outcome,
-    SourceKind,
-    Stage,
-    ValidationRoute,
-    Verdict,
+from innovation.api.enums import (
+    DecisionType,
+    DirectionType,
+    ErrorCodeType,
+    EthicsStatusType,
+    ExperimentStatus,
+    OutcomeType,
+    Role,
+    SourceKindType,
+    StageType,
+    ValidationRouteType,
+    VerdictType,
 )
+from innovation.api.loaders import LATEST_MEASUREMENTS
 from innovation.projections import queues, views
 from innovation.projections.as_of import (
     ExperimentThen,
@@ -54,38 +56,6 @@ def _field_names(kind: Any) -> tuple[str, ...]:
     if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
         return tuple(field.name for field in msgspec.structs.fields(kind))
     return tuple(field.name for field in dataclasses.fields(kind) if field.init)
-
-
-StageType = strawberry.enum(Stage, description="Where an idea stands in the pipeline.")
-SourceKindType = strawberry.enum(SourceKind, description="Where an idea was found.")
-OutcomeType = strawberry.enum(Outcome, description="What an experiment showed.")
-DecisionType = strawberry.enum(Decision, description="What was decided after an experiment.")
-DirectionType = strawberry.enum(Direction, description="Which way a metric improves.")
-VerdictType = strawberry.enum(Verdict, description="The ethics council's verdict.")
-EthicsStatusType = strawberry.enum(
-    EthicsStatus,
-    description="NOT_REQUIRED without AI or personal data; STALE when approved before the "
-    "last material revision.",
-)
-ValidationRouteType = strawberry.enum(ValidationRoute, description="How an idea was validated.")
-
-
-ErrorCodeType = strawberry.enum(ErrorCode, description="Why a mutation was refused.")
-
-
-@strawberry.enum(description="Whether an experiment is still running.")
-class ExperimentStatus(Enum):
-    RUNNING = "RUNNING"
-    CONCLUDED = "CONCLUDED"
-
-
-@strawberry.enum(description="What a token allows.")
-class Role(Enum):
-    SCOUT = "scout"
-    LEAD = "lead"
-    ETHICS = "ethics"
-    EXECUTIVE = "executive"
-    ADMIN = "admin"
 
 
 @strawberry.type(description="A refusal: the code, a sentence for people, the input field.")
@@ -260,8 +230,21 @@ class Idea(relay.Node):
             )
         return Idea.maybe(await info.context.loaders.idea.load(self.view.merged_into))
 
-    @strawberry.field(description="Experiments on this idea, oldest first.")
-    async def experiments(self, info: Info[Context, None]) -> list[Experiment]:
+    def _known(self, info: Info[Context, None]) -> list[views.ExperimentView] | None:
+        """The experiments read with this idea (``Loaders.known_experiments``), if they were."""
+        if self.view.as_of_position is not None:
+            return None
+        return info.context.loaders.known_experiments.get(self.id)
+
+    @strawberry.field(
+        description="Experiments on this idea, oldest first.", graphql_type=list["Experiment"]
+    )
+    def experiments(self, info: Info[Context, None]) -> Any:
+        # At once when read with the idea; otherwise a coroutine, which the executor awaits.
+        known = self._known(info)
+        return self._experiments(info) if known is None else [Experiment.of(v) for v in known]
+
+    async def _experiments(self, info: Info[Context, None]) -> list[Experiment]:
         position = self.view.as_of_position
         if position is not None:
             store = info.context.services.store
@@ -279,7 +262,9 @@ class Idea(relay.Node):
             store = info.context.services.store
             then = await experiments_at(store, [running], self.view.as_of_position)
             return next((Experiment.at(each, self.view.as_of_position) for each in then), None)
-        found = await info.context.loaders.experiments.load(self.id)
+        found = self._known(info)
+        if found is None:
+            found = await info.context.loaders.experiments.load(self.id)
         return next((Experiment.of(view) for view in found if view.experiment_id == running), None)
 
     @strawberry.field(description="Every scoring, oldest first.")
@@ -406,11 +391,19 @@ class Experiment(relay.Node):
         assert view is not None  # an experiment is started only on an existing idea
         return Idea.of(view)
 
-    @strawberry.field(description="The metrics, in the order they were defined.")
-    async def metrics(self, info: Info[Context, None]) -> list[Metric]:
+    @strawberry.field(
+        description="The metrics, in the order they were defined.", graphql_type=list[Metric]
+    )
+    def metrics(self, info: Info[Context, None]) -> Any:
         if self.then is not None:
             measured = self.then.measurements
             return [Metric.of(view, measured.get(view.name, ())) for view in self.then.metrics]
+        known = info.context.loaders.known_metrics.get(self.id)
+        if known is not None:
+            return [Metric.of(view) for view in known]
+        return self._metrics(info)
+
+    async def _metrics(self, info: Info[Context, None]) -> list[Metric]:
         return [Metric.of(view) for view in await info.context.loaders.metrics.load(self.id)]
 
 

@@ -363,6 +363,17 @@ class Batch:
         self.connection = connection
         self._tables: dict[sa.Table, Rows] = {}
         self._before_flush: dict[Callable[[Batch], None], None] = {}
+        self._along: list[Write] = []
+
+    @property
+    def together(self) -> bool:
+        """Whether a flush writes in one statement (PostgreSQL), taking ``write_along``'s."""
+        return self.connection.dialect.name == "postgresql"
+
+    def write_along(self, write: Write) -> None:
+        """Have the next flush write ``write`` in its statement (only when ``together``)."""
+        assert self.together
+        self._along.append(write)
 
     def __getitem__(self, table: sa.Table) -> Rows:
         rows = self._tables.get(table)
@@ -377,11 +388,13 @@ class Batch:
     def flush(self) -> None:
         for step in self._before_flush:
             step(self)
-        if self.connection.dialect.name != "postgresql":
+        if not self.together:
             for rows in self._tables.values():
                 rows.flush()
             return
         writes: list[Write] = []
         for rows in self._tables.values():
             rows.flush(writes)
+        writes += self._along
+        self._along = []
         write_together(self.connection, writes)

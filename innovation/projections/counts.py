@@ -32,6 +32,7 @@ from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
 from innovation.projections.batch import Batch
 from innovation.projections.ideas import ideas_view
+from innovation.projections.together import Write
 from innovation.store.tables import metadata
 
 pipeline_counts_view = sa.Table(
@@ -73,6 +74,7 @@ _ADD = sa.text(
 )
 
 
+_COLUMNS = ("slot", "facet", "key", "ideas")
 _t = pipeline_counts_view.c
 _SUMS = sa.select(_t.facet, _t.key, sa.func.sum(_t.ideas)).group_by(_t.facet, _t.key)
 
@@ -105,18 +107,29 @@ def _count_changes(batch: Batch) -> None:
             changes.subtract(contribution(stored))
         if now is not None:
             changes.update(contribution(now))
-    add(batch.connection, changes)
+    rows = _added(batch.connection, changes)
+    if not rows:
+        return
+    if batch.together:  # in the flush's statement: one round trip fewer
+        batch.write_along(Write(pipeline_counts_view, None, _COLUMNS, rows, adding=("ideas",)))
+    else:
+        batch.connection.execute(_ADD, rows)
 
 
 def add(connection: Connection, changes: Mapping[tuple[str, str], int]) -> None:
     """Add these changes to the counts, in the slot this transaction holds."""
+    rows = _added(connection, changes)
+    if rows:
+        connection.execute(_ADD, rows)
+
+
+def _added(connection: Connection, changes: Mapping[tuple[str, str], int]) -> list[dict[str, Any]]:
+    """The rows that add ``changes`` to the counts of this transaction's slot."""
     rows = [(facet, key, n) for (facet, key), n in sorted(changes.items()) if n]
     if not rows:
-        return
+        return []
     slot = _slot(connection)
-    connection.execute(
-        _ADD, [{"slot": slot, "facet": facet, "key": key, "ideas": n} for facet, key, n in rows]
-    )
+    return [{"slot": slot, "facet": facet, "key": key, "ideas": n} for facet, key, n in rows]
 
 
 def _slot(connection: Connection) -> int:

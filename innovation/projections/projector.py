@@ -72,8 +72,11 @@ class Projector:
 
     def apply(self, connection: Connection, events: Sequence[Recorded[Any]]) -> None:
         """Apply events in order to every read model: one command's events are one batch."""
-        fold(connection, events)
-        for envelope in events:
+        batch = Batch(connection)
+        _fold_into(batch, events)
+        left = search.index_along(batch, events)
+        batch.flush()
+        for envelope in left:
             search.apply(connection, envelope)
 
     def rebuild(
@@ -108,13 +111,17 @@ def fold(connection: Connection, events: Sequence[Recorded[Any]]) -> None:
     table), so folding itself reads nothing row by row.
     """
     batch = Batch(connection)
+    _fold_into(batch, events)
+    batch.flush()
+
+
+def _fold_into(batch: Batch, events: Sequence[Recorded[Any]]) -> None:
     for projection in FOLDED:
         projection.prefetch(batch, events)
     folds = FOLDS.get
     for envelope in events:
         for fold_one in folds(type(envelope.event), ()):
             fold_one(batch, envelope)
-    batch.flush()
 
 
 @contextmanager

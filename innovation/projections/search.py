@@ -26,7 +26,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import msgspec
@@ -40,6 +40,7 @@ from sqlalchemy.engine import Connection
 from innovation.domain.ideas import IdeaRevised, IdeaSubmitted
 from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
+from innovation.projections.batch import Batch
 from innovation.projections.ideas import ideas_view
 from innovation.projections.telling import (
     ALL,
@@ -124,6 +125,25 @@ def indexed_idea(event: object) -> str | None:
             return event.idea_id
         case _:
             return None
+
+
+def index_along(batch: Batch, envelopes: Sequence[Recorded]) -> list[Recorded]:
+    """Index the ideas these events submit in the batch's own flush, where it writes in one
+    statement (PostgreSQL: one round trip fewer per submission); the events left to ``apply``
+    after the flush. A submission's whole text is in its event, and nothing is indexed yet."""
+    if not batch.together:
+        return list(envelopes)
+    left = []
+    for envelope in envelopes:
+        event = envelope.event
+        if isinstance(event, IdeaSubmitted):
+            new = _join(stems(f"{event.title} {event.summary}"))
+            batch[search_ideas_view].insert(
+                {"idea_id": event.idea_id, "fts_row": None, "stems": new}
+            )
+        else:
+            left.append(envelope)
+    return left
 
 
 def apply(connection: Connection, envelope: Recorded) -> None:

@@ -10,6 +10,9 @@ statement, its rows passed as one array per column and spread back into rows by 
                 WHERE u.id = v.k_id)
     SELECT 1
 
+Counts are added the same way, by an insert that adds to the row it meets (``ON CONFLICT …
+DO UPDATE``), and a batch's own extra writes (``Batch.write_along``) join the statement too.
+
 The clauses run on one snapshot and none sees another's rows, which a batch never needs: each
 table appears once per kind of write, a row the batch inserts is never updated in the same
 flush, and deletes run before, as statements of their own. Values go through each column's
@@ -27,16 +30,18 @@ from sqlalchemy.engine import Connection, Dialect
 
 class Write(NamedTuple):
     """Rows to insert into ``table`` (``keys`` None), or to update by ``keys`` (their values
-    under ``key_<name>``), setting ``columns``."""
+    under ``key_<name>``), setting ``columns``. An insert ``adding`` columns adds their values
+    to a row already there with the same primary key, instead of failing on it."""
 
     table: sa.Table
     keys: tuple[str, ...] | None
     columns: tuple[str, ...]
     rows: Sequence[dict[str, Any]]
+    adding: tuple[str, ...] = ()
 
 
 Converter = Callable[[Any], Any] | None
-Shape = tuple[tuple[sa.Table, tuple[str, ...] | None, tuple[str, ...]], ...]
+Shape = tuple[tuple[sa.Table, tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]], ...]
 _STATEMENTS: dict[Shape, tuple[str, tuple[tuple[str, Converter], ...]]] = {}
 """The SQL of each shape of flush, and each parameter's row field and converter: a command
 kind writes the same tables and columns every time, so these are few."""
@@ -46,7 +51,7 @@ def write_together(connection: Connection, writes: Sequence[Write]) -> None:
     """Run every write in one statement (one round trip)."""
     if not writes:
         return
-    shape = tuple((write.table, write.keys, write.columns) for write in writes)
+    shape = tuple((write.table, write.keys, write.columns, write.adding) for write in writes)
     found = _STATEMENTS.get(shape)
     if found is None:
         found = _STATEMENTS[shape] = _statement(connection.dialect, writes)
@@ -83,8 +88,17 @@ def _statement(
         if write.keys is None:
             columns = ", ".join(quote(name) for name in write.columns)
             spread = arrays(write.table, [(name, name) for name in write.columns])
+            upsert = ""
+            if write.adding:
+                target = ", ".join(quote(column.name) for column in write.table.primary_key)
+                sums = ", ".join(
+                    f"{quote(name)} = {table}.{quote(name)} + excluded.{quote(name)}"
+                    for name in write.adding
+                )
+                upsert = f" ON CONFLICT ({target}) DO UPDATE SET {sums}"
             clauses.append(
-                f"w{number} AS (INSERT INTO {table} ({columns}) SELECT * FROM unnest({spread}))"
+                f"w{number} AS (INSERT INTO {table} ({columns})"
+                f" SELECT * FROM unnest({spread}){upsert})"
             )
             continue
         keyed = [(name, f"key_{name}") for name in write.keys]

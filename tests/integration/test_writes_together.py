@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
+from innovation.projections import counts
 from innovation.projections.batch import Batch
 from innovation.projections.experiments import experiments_view, metrics_view
 from innovation.projections.ideas import ideas_view
-from innovation.store import Database
+from innovation.projections.search import similar_to_idea
+from innovation.store import Database, PostgresDatabase
 from tests.integration.world import World
 
 
@@ -112,3 +115,36 @@ async def test_a_row_changed_unread_is_changed_as_by_an_update_and_read_with_its
     assert after["fresh"]["note"] == "joins the insert"
     assert after["late"]["note"] is None, "a change to a row not there changed nothing"
     assert after[read_later]["pilot_site"] == "Orange Belgium"
+
+
+async def test_a_submission_counts_and_indexes_the_idea_in_the_statement_that_writes_its_row(
+    world: World, database: Database, backend: str
+):
+    engine = (
+        database.engine.sync_engine if isinstance(database, PostgresDatabase) else database.engine
+    )
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        statements.append(statement)
+
+    first = await world.submit(title="Fibre cut location from network telemetry", country="FR")
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        second = await world.submit(title="Fibre cut location from line telemetry", country="FR")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+    found = await database.read(counts.counts)
+    similar = await database.read(partial(similar_to_idea, idea_id=second))
+    assert found["country"]["FR"] == 2
+    assert found["stage"]["SCOUTED"] == found["ideas"][""] == 2
+    assert [hint.idea_id for hint in similar] == [first], "both are indexed, with their words"
+    assert similar[0].score > 0.5
+    views = [s for s in statements if "_view" in s and not s.lstrip().startswith("SELECT")]
+    if backend == "postgresql":
+        [together] = views
+        assert "INSERT INTO pipeline_counts_view" in together
+        assert "INSERT INTO search_ideas_view" in together
+    else:
+        assert any(s.startswith("INSERT INTO pipeline_counts_view") for s in views)

@@ -96,13 +96,18 @@ def _memory(found: Mapping[Any, V], missing: Callable[[], V]) -> DataLoader[Any,
 
 
 class MemoryLoaders:
-    """The loaders the types call, answering from ``Held`` instead of the database."""
+    """What the types read their nesting from, answering from ``Held`` instead of the database:
+    the experiments and metrics known with the page, as the product's page hands them over, and
+    loaders for the rest."""
 
     def __init__(self, held: Held) -> None:
         ideas: dict[str, views.IdeaView | None] = {view.idea_id: view for _, view in held.rows}
         self.idea = _memory(ideas, lambda: None)
         self.experiments = _memory(held.experiments, list)
         self.metrics = _memory(held.metrics, list)
+        self.known_experiments = {idea: held.experiments.get(idea, []) for idea in ideas}
+        pilots = [pilot.experiment_id for found in held.experiments.values() for pilot in found]
+        self.known_metrics = {pilot: held.metrics.get(pilot, []) for pilot in pilots}
 
 
 @strawberry.type

@@ -1,0 +1,41 @@
+"""The service bench's ceilings answer the shapes the bench measures against, whole."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from bench.service.app import Held, ceiling_controller
+from bench.service.run import CEILING_PAGE, PAGE
+from innovation.api.app import create_app
+from innovation.bootstrap import Services
+from tests.e2e.conftest import Api
+from tests.integration.world import World
+
+
+@pytest.fixture
+def app(app_services: Services) -> Litestar:
+    app = create_app(services=app_services)
+    app.register(ceiling_controller(Held()))
+    return app
+
+
+async def test_strawberrys_ceiling_answers_the_page_as_the_product_does(
+    api: Api, client: httpx.AsyncClient, world: World
+):
+    for n in range(3):
+        idea_id = await world.submit(title=f"Alarm triage for network centre {n}")
+        await world.screen(idea_id)
+        await world.measure(await world.start(idea_id), "first-call resolution", 60 + n)
+    await world.submit(title="An idea without experiments yet")
+
+    ceiling = await client.post("/bench/strawberry", json={"query": CEILING_PAGE})
+    product = await api.data(PAGE, {"order": "SCOUTED_AT", "direction": "DESC"})
+
+    body = ceiling.json()
+    assert "errors" not in body, body["errors"]
+    assert body["data"] == product
+    nested = [node["node"]["experiments"] for node in product["ideas"]["edges"]]
+    assert sorted(len(experiments) for experiments in nested) == [0, 1, 1, 1]
+    assert all(pilot[0]["metrics"] for pilot in nested if pilot)

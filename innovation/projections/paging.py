@@ -7,15 +7,16 @@ A page is ordered by one sort key and then by id, so ties keep a stable order an
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection, Result
 
 V = TypeVar("V")
-Row = RowMapping
+Row = Mapping[str, Any]
+"""A row as the views take it: a plain dict (``plain_rows``)."""
 
 
 class InvalidCursorError(ValueError):
@@ -89,7 +90,7 @@ def keyset_page(
         ordering.key.desc() if walk_descending else ordering.key.asc(),
         id_column.desc() if walk_descending else id_column.asc(),
     )
-    rows = list(connection.execute(query.limit(size + 1)).mappings())
+    rows = plain_rows(connection.execute(query.limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -104,6 +105,15 @@ def keyset_page(
     if backwards:
         return Page(page, has_next=window.before is not None, has_previous=more)
     return Page(page, has_next=more, has_previous=window.after is not None)
+
+
+def plain_rows(result: Result[Any]) -> list[dict[str, Any]]:
+    """A result's rows as plain dicts, the column names read once rather than for each row
+    (SQLAlchemy's ``RowMapping`` builds its keys again for every row asked for its items).
+    Names are made plain ``str``: SQLAlchemy's may be a subclass, which msgspec does not take
+    as a key."""
+    names = [str(name) for name in result.keys()]  # noqa: SIM118 (a result, not a dict)
+    return [dict(zip(names, row, strict=True)) for row in result]
 
 
 def _beyond(ordering: Ordering, id_column: Any, cursor: str, below: bool) -> sa.ColumnElement[bool]:

@@ -37,10 +37,11 @@ from innovation.projections.paging import (
     Page,
     Window,
     keyset_page,
+    plain_rows,
 )
 
 Row = Mapping[Any, Any]
-"""A row as a mapping: a plain dict (``_rows``), or SQLAlchemy's ``RowMapping`` (paging)."""
+"""A row as a mapping: a plain dict (``plain_rows``), or SQLAlchemy's ``RowMapping``."""
 V = TypeVar("V")
 
 
@@ -148,14 +149,8 @@ class MeasurementView(msgspec.Struct, frozen=True, kw_only=True):
 def _rows(
     connection: Connection, query: sa.Select[Any], params: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """The rows of ``query`` as plain dicts: the column names are read once, not per row.
-
-    (SQLAlchemy's ``RowMapping.items()`` builds its key view again for every row.) Names are
-    made plain ``str``: SQLAlchemy's may be a subclass, which msgspec does not take as a key.
-    """
-    result = connection.execute(query, params)
-    names = [str(name) for name in result.keys()]  # noqa: SIM118 (a result, not a dict)
-    return [dict(zip(names, row, strict=True)) for row in result]
+    """The rows of ``query`` as plain dicts (``plain_rows``)."""
+    return plain_rows(connection.execute(query, params))
 
 
 def _view(kind: type[V], row: Row, **nested: object) -> V:

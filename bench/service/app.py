@@ -172,6 +172,7 @@ def bench_graphql_controller() -> type:
         subscription=Subscription,
         config=product.config,
         extensions=product.extensions,
+        execution_context_class=product.execution_context_class,
     )
     schema.limit_rules = product.limit_rules
     api = get_settings().api

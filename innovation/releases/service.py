@@ -186,13 +186,7 @@ class Releases:
             listed = [(view.period, view.published_at, _headline(view)) for view in shown]
             body = releases_page(listed, base_url=self.public_url, key=key).encode()
         else:
-            entries = [
-                FeedEntry(
-                    view.period, view.published_at, _headline(view), summary_html(view.bundle)
-                )
-                for view in shown
-            ]
-            body = render_feed(entries, base_url=self.public_url, key=key)
+            body = render_feed([_entry(view) for view in shown], base_url=self.public_url, key=key)
         served = Served(body)
         self._listings.keep((kind, state, key), served)
         return served

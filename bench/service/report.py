@@ -134,11 +134,14 @@ def scaling_target(one: Results, two: Results, *, at: int = 16) -> list[Target]:
     return found
 
 
-def data_set_targets(figures: dict[str, Any]) -> list[Target]:
+def data_set_targets(figures: dict[str, Any], backend: str = "sqlite") -> list[Target]:
     """Rebuild and assembly at scale, from the data set's own build or its latest timing
     (``--retime``: assembly alone, every period again; the build's step also published and
-    shipped each release). See bench/README.md."""
+    shipped each release). See bench/README.md. None when the steps were timed on another
+    backend than the data set's (a PostgreSQL copy of SQLite's, not yet timed again)."""
     read_all, rebuild = figures["read_all"], figures["rebuild"]
+    if any(step.get("on", backend) != backend for step in (read_all, rebuild)):
+        return []
     assembly = figures.get("assembly", figures["assemble"])
     read_rate = read_all["events"] / read_all["seconds"]
     rebuild_rate = rebuild["events"] / rebuild["seconds"]

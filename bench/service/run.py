@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from rich.console import Console
 
 from bench.service import dataset
-from bench.service.postgres import DATABASE, Cluster, free_port
+from bench.service.postgres import Cluster, free_port
 from bench.service.report import (
     Figures,
     InvalidRunError,
@@ -392,14 +392,6 @@ def assemble_twice(url: str, period: str) -> int:
 # -- one backend --------------------------------------------------------------------------------
 
 
-def upgrade(url: str) -> None:
-    """Bring a run's copy to the code's schema: a data set kept from before a migration is
-    migrated as a deployment's database would be, its read models by the migration itself."""
-    from innovation.store.migrate import upgrade as migrate
-
-    migrate(url)
-
-
 def run_copy_sqlite(scale: float, console: Console) -> str:
     """A copy of the kept SQLite data set for this run, so its writes do not pile up."""
     dataset.ensure("sqlite", scale, console)
@@ -409,15 +401,7 @@ def run_copy_sqlite(scale: float, console: Console) -> str:
 def run_copy_postgres(cluster: Cluster, scale: float, console: Console) -> str:
     """A copy of the kept PostgreSQL data set for this run (``CREATE DATABASE … TEMPLATE``)."""
     dataset.ensure("postgres", scale, console, cluster)
-    cluster.psql("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
-    cluster.psql(f"CREATE DATABASE bench_run TEMPLATE {DATABASE}")
-    # What autovacuum has done by now in a database in use: the planner's statistics, and the
-    # visibility map that lets a read of an index alone (the queues' orders) skip the table. A
-    # data set just copied in has neither.
-    cluster.psql("VACUUM (ANALYZE)", database="bench_run")
-    url = cluster.url.rsplit("/", 1)[0] + "/bench_run"
-    upgrade(url)
-    return url
+    return dataset.postgres_copy(cluster, "bench_run")
 
 
 def bench_backend(
@@ -563,8 +547,8 @@ def main() -> None:
             results: Results = found.pop("results")
             per_backend[backend] = results
             checks = targets(results, backend) + found.get("scaling", [])
-            if figures is not None and backend == "sqlite":
-                checks += data_set_targets(figures)
+            if figures is not None:
+                checks += data_set_targets(figures, backend)
             lines += [f"## {backend}", "", *table(results), ""]
             lines += [f"    {check.line()}" for check in checks]
             if "log" in found:

@@ -148,6 +148,18 @@ def test_assembly_timed_again_is_the_one_held_to_the_target():
     assert found["one release's assembly / one read_all pass"].measured == pytest.approx(1.5)
 
 
+def test_a_data_set_is_judged_only_on_steps_timed_on_its_own_backend():
+    steps = {
+        "read_all": {"events": 1000, "seconds": 1.0, "peak_rss_mb": 90},
+        "rebuild": {"events": 1000, "seconds": 4.0, "peak_rss_mb": 120},
+        "assemble": {"periods": ["2025-H1"], "seconds": 2.0, "peak_rss_mb": 100, "on": "sqlite"},
+    }
+    copied = {**steps, "rebuild": {**steps["rebuild"], "on": "sqlite"}}
+
+    assert data_set_targets(copied, "postgres") == []
+    assert len(data_set_targets(steps, "postgres")) == 3
+
+
 def test_the_table_has_a_row_per_path_and_a_column_per_concurrency():
     rows = table({"plain": {1: figures(900), 16: figures(1500)}, "page": {16: figures(20)}})
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -66,18 +67,55 @@ REBUILD_CACHE_KIB = 64 * 1024
 default 2 MB makes each page of events read back pages it has just evicted."""
 
 
+@dataclass
+class _Left:
+    """What the commands of one write batch left to it: their rows, folded into one ``Batch``,
+    and the search index's changes that read ``ideas_view`` once that batch is written."""
+
+    batch: Batch
+    indexed: list[Recorded[Any]] = field(default_factory=list)
+    events: int = 0
+
+
 class Projector:
+    """Applies a command's events to every read model in its own transaction; when its write
+    batch has opened it (``Deferred``, see ``store/database.py``), folds them into the rows the
+    batch's commands share, written once for them all before the batch commits: a statement or
+    two per table per batch rather than per command. Commands read nothing of the read models
+    in their transaction, so leaving their rows to the end changes no decision."""
+
     def __init__(self, mapper: Mapper) -> None:
         self.mapper = mapper
+        self._left: dict[int, _Left] = {}
 
     def apply(self, connection: Connection, events: Sequence[Recorded[Any]]) -> None:
-        """Apply events in order to every read model: one command's events are one batch."""
+        """Apply events in order to every read model: one command's events are one batch,
+        unless its write batch takes them (``open``)."""
+        left = self._left.get(id(connection))
+        if left is not None:
+            left.events += len(events)  # first: a fold that fails half-way has left something
+            _fold_into(left.batch, events)
+            left.indexed += search.index_along(left.batch, events)
+            return
         batch = Batch(connection)
         _fold_into(batch, events)
-        left = search.index_along(batch, events)
-        batch.flush()
-        for envelope in left:
-            search.apply(connection, envelope)
+        indexed = search.index_along(batch, events)
+        _write(connection, batch, indexed)
+
+    # -- what a write batch's commands leave to it (the ``Deferred`` protocol) -----------------
+
+    def open(self, connection: Connection) -> None:
+        self._left[id(connection)] = _Left(Batch(connection))
+
+    def left(self, connection: Connection) -> int:
+        return self._left[id(connection)].events
+
+    def finish(self, connection: Connection) -> None:
+        left = self._left.pop(id(connection))
+        _write(connection, left.batch, left.indexed)
+
+    def discard(self, connection: Connection) -> None:
+        self._left.pop(id(connection), None)
 
     def rebuild(
         self,
@@ -102,6 +140,14 @@ class Projector:
                     progress(done, total)
             index.write(connection)
         return done
+
+
+def _write(connection: Connection, batch: Batch, indexed: Sequence[Recorded[Any]]) -> None:
+    """Write the folded rows, then index what reads them back (revisions; every submission on
+    SQLite, whose full-text index takes a statement of its own)."""
+    batch.flush()
+    for envelope in indexed:
+        search.apply(connection, envelope)
 
 
 def fold(connection: Connection, events: Sequence[Recorded[Any]]) -> None:

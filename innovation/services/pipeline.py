@@ -29,6 +29,7 @@ from innovation.store import (
     AppendRaceError,
     ConcurrencyError,
     Database,
+    Deferring,
     Mapper,
     Recorder,
     new_event_id,
@@ -104,9 +105,12 @@ class Pipeline:
             repeatable=command_id is not None,
             request_digest=request_digest if command_id is not None else None,
         )
-        outcome = await self._execute(
-            partial(self._run, handler, command, context, expected_version), expected_version
+        # The read models' rows are left to the write batch (see ``Projector``): handlers
+        # decide on their streams alone.
+        job = Deferring(
+            partial(self._run, handler, command, context, expected_version), self.projector
         )
+        outcome = await self._execute(job, expected_version)
         if outcome.envelopes:
             for listener in self.on_commit:
                 listener()

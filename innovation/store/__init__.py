@@ -13,7 +13,7 @@ Modules: ``database`` (jobs and group commit), ``log`` (the SQL both backends sh
 """
 
 from innovation.store.backends import open_database
-from innovation.store.database import Database
+from innovation.store.database import Database, Deferring
 from innovation.store.errors import (
     ConcurrencyError,
     DuplicateEventError,
@@ -48,6 +48,7 @@ __all__ = [
     "Clock",
     "ConcurrencyError",
     "Database",
+    "Deferring",
     "DuplicateEventError",
     "Event",
     "Lease",

@@ -14,6 +14,13 @@ is durable. A job that fails never takes its neighbours with it: SQLite runs eac
 batch under its own SAVEPOINT (``store/sqlite.py``); PostgreSQL, which aborts a transaction
 on a failed statement, runs a failing batch again job by job (``store/postgres.py``).
 
+A job may also leave part of its work to the batch (``Deferring``): commands leave the rows
+they change in the read models, which the batch writes once for all of them, just before it
+commits, instead of a few statements per command. What a job leaves is only ever read through
+the work it was left to, so a job that reads the database on its own (one not deferring to the
+same work) has that work finished first. A job that fails after leaving some, or work that
+fails when finished, has the batch run again job by job, each with its own.
+
 Several processes may share one PostgreSQL database: every process has its own writer, and
 the rules of the log (expected versions, unique event ids, gapless reading) hold in the
 database.
@@ -25,7 +32,7 @@ import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -74,6 +81,91 @@ def settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_result(value)
     else:
         future.set_exception(value)
+
+
+class Deferred(Protocol):
+    """Work that write jobs leave for their batch to do once, before it commits (the read
+    models' rows: ``Projector``). It is kept per connection, between ``open`` and ``finish``
+    (done) or ``discard`` (forgotten, as the transaction's rollback forgets the rest)."""
+
+    def open(self, connection: Connection) -> None: ...
+
+    def left(self, connection: Connection) -> int:
+        """How much has been left so far (only ever grows until the work is finished)."""
+        ...
+
+    def finish(self, connection: Connection) -> None: ...
+
+    def discard(self, connection: Connection) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Deferring(Generic[T]):
+    """A write job that leaves part of its work to ``deferred``, done once for its batch."""
+
+    job: Job[T]
+    deferred: Deferred
+
+    def __call__(self, connection: Connection) -> T:
+        return self.job(connection)
+
+
+class RunAgainAlone(Exception):
+    """A batch must be rolled back and its jobs run again one by one: a job failed after
+    leaving work to it (which cannot be told apart from its neighbours'), or that work failed."""
+
+
+class Sharing:
+    """The deferred work of a batch's jobs, opened for a run of jobs that defer to it and
+    finished before a job that does not (that job may read what the work writes) and at the
+    batch's end. ``before`` and ``finish`` raise ``RunAgainAlone`` when finishing fails."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.opened: Deferred | None = None
+
+    def before(self, job: Job[Any]) -> int:
+        """Make ready what ``job`` defers to; how much is left to it already."""
+        wanted = job.deferred if isinstance(job, Deferring) else None
+        if self.opened is not wanted:
+            self.finish()
+            if wanted is not None:
+                wanted.open(self.connection)
+                self.opened = wanted
+        return 0 if self.opened is None else self.opened.left(self.connection)
+
+    def failed_after_leaving(self, mark: int) -> bool:
+        """Whether the job that just failed had left work since ``mark``."""
+        return self.opened is not None and self.opened.left(self.connection) != mark
+
+    def finish(self) -> None:
+        opened, self.opened = self.opened, None
+        if opened is not None:
+            try:
+                opened.finish(self.connection)
+            except Exception as exc:
+                opened.discard(self.connection)
+                raise RunAgainAlone(str(exc)) from exc
+
+    def discard(self) -> None:
+        opened, self.opened = self.opened, None
+        if opened is not None:
+            opened.discard(self.connection)
+
+
+def run_sharing(connection: Connection, jobs: list[Job[Any]]) -> list[Any]:
+    """Run jobs one after the other, their deferred work finished as ``Sharing`` says; any
+    failure propagates (the caller runs the jobs again alone)."""
+    sharing = Sharing(connection)
+    try:
+        results = []
+        for job in jobs:
+            sharing.before(job)
+            results.append(job(connection))
+        sharing.finish()
+        return results
+    finally:
+        sharing.discard()
 
 
 class ReadSession:

@@ -47,6 +47,7 @@ import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -63,6 +64,7 @@ from innovation.store.database import (
     Pending,
     ReadSession,
     T,
+    run_sharing,
     settle,
 )
 from innovation.store.log import (
@@ -413,10 +415,13 @@ class PostgresDatabase(Database):
                     await connection.close()
 
     async def _run_batch(self, connection: AsyncConnection, batch: list[Pending[Any]]) -> None:
-        """Run a batch in one transaction; raise only when the connection itself is lost."""
+        """Run a batch in one transaction (what its jobs leave to it, ``Deferring``, done last);
+        raise only when the connection itself is lost."""
+        jobs = [item.job for item in batch]
+        run = (lambda sync: [jobs[0](sync)]) if len(jobs) == 1 else partial(run_sharing, jobs=jobs)
         try:
             async with connection.begin():
-                results = await connection.run_sync(lambda sync: [item.job(sync) for item in batch])
+                results = await connection.run_sync(run)
         except Exception as exc:
             if _disconnected(exc):
                 raise

@@ -31,6 +31,8 @@ from innovation.store.database import (
     Job,
     Pending,
     ReadSession,
+    RunAgainAlone,
+    Sharing,
     T,
     settle_batch,
 )
@@ -229,26 +231,16 @@ class SQLiteDatabase(Database):
 
     def _run_batch(self, connection: Connection, batch: list[Pending[Any]]) -> None:
         outcomes: list[tuple[bool, Any]] = []
-        driver = connection.connection.driver_connection
-        assert driver is not None
         try:
             with connection.begin():
                 if len(batch) == 1:
                     outcomes = [(True, batch[0].job(connection))]
                 else:
-                    for pending in batch:
-                        # A plain SAVEPOINT per job: a failing job never takes its neighbours
-                        # with it (SQLAlchemy's nested transactions cost more).
-                        driver.execute("SAVEPOINT job")
-                        try:
-                            result = pending.job(connection)
-                        except Exception as exc:
-                            driver.execute("ROLLBACK TO job")
-                            driver.execute("RELEASE job")
-                            outcomes.append((False, exc))
-                        else:
-                            driver.execute("RELEASE job")
-                            outcomes.append((True, result))
+                    outcomes = _run_jobs(connection, batch)
+        except RunAgainAlone:
+            # Rolled back: each job again in a transaction of its own, settled by that run.
+            for pending in batch:
+                self._run_batch(connection, [pending])
         except Exception as exc:
             # The only job of the batch failed, or the commit itself did: nothing is durable.
             outcomes = [(False, exc)] * len(batch)
@@ -415,6 +407,34 @@ class SQLiteRecorder(Recorder):
             .fetchall()
         )
         return _recorded(rows)
+
+
+def _run_jobs(connection: Connection, batch: list[Pending[Any]]) -> list[tuple[bool, Any]]:
+    """A batch's jobs in one transaction, each under a plain SAVEPOINT: a failing job never
+    takes its neighbours with it (SQLAlchemy's nested transactions cost more). What they leave
+    to the batch (``Deferring``) is done before the commit."""
+    driver = _driver(connection)
+    outcomes: list[tuple[bool, Any]] = []
+    sharing = Sharing(connection)
+    try:
+        for pending in batch:
+            mark = sharing.before(pending.job)
+            driver.execute("SAVEPOINT job")
+            try:
+                result = pending.job(connection)
+            except Exception as exc:
+                driver.execute("ROLLBACK TO job")
+                driver.execute("RELEASE job")
+                if sharing.failed_after_leaving(mark):
+                    raise RunAgainAlone(str(exc)) from exc
+                outcomes.append((False, exc))
+            else:
+                driver.execute("RELEASE job")
+                outcomes.append((True, result))
+        sharing.finish()
+    finally:
+        sharing.discard()
+    return outcomes
 
 
 def _driver(connection: Connection) -> Any:

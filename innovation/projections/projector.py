@@ -146,8 +146,7 @@ def _write(connection: Connection, batch: Batch, indexed: Sequence[Recorded[Any]
     """Write the folded rows, then index what reads them back (revisions; every submission on
     SQLite, whose full-text index takes a statement of its own)."""
     batch.flush()
-    for envelope in indexed:
-        search.apply(connection, envelope)
+    search.apply_all(connection, indexed)
 
 
 def fold(connection: Connection, events: Sequence[Recorded[Any]]) -> None:

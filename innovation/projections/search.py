@@ -146,6 +146,45 @@ def index_along(batch: Batch, envelopes: Sequence[Recorded]) -> list[Recorded]:
     return left
 
 
+def apply_all(connection: Connection, envelopes: Sequence[Recorded]) -> None:
+    """``apply`` each in order; on SQLite each run of submissions is indexed together."""
+    submitted: list[IdeaSubmitted] = []
+    sqlite = connection.dialect.name == "sqlite"
+    for envelope in envelopes:
+        if sqlite and isinstance(envelope.event, IdeaSubmitted):
+            submitted.append(envelope.event)
+            continue
+        _index_submitted(connection, submitted)
+        submitted = []
+        apply(connection, envelope)
+    _index_submitted(connection, submitted)
+
+
+def _index_submitted(connection: Connection, submitted: Sequence[IdeaSubmitted]) -> None:
+    """SQLite: ideas just submitted (their whole text in their events, nothing of them indexed
+    yet) into the full-text index in order, as ``apply`` would one by one, in three statements
+    for all of them, not three each: a write batch's submissions share them."""
+    if not submitted:
+        return
+    last = connection.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM ideas_fts").scalar()
+    held = [stems(f"{event.title} {event.summary}") for event in submitted]
+    changes = Counter(stem for found in held for stem in found)
+    changes[ALL] = len(submitted)
+    write_counts(connection, dict(changes))
+    rows = [(int(last or 0) + number, event) for number, event in enumerate(submitted, start=1)]
+    connection.exec_driver_sql(
+        "INSERT INTO ideas_fts (rowid, idea_id, title, summary) VALUES (?, ?, ?, ?)",
+        [(row, event.idea_id, event.title, event.summary) for row, event in rows],
+    )
+    connection.exec_driver_sql(
+        "INSERT INTO search_ideas_view (idea_id, fts_row, stems) VALUES (?, ?, ?)",
+        [
+            (event.idea_id, row, _join(found))
+            for (row, event), found in zip(rows, held, strict=True)
+        ],
+    )
+
+
 def apply(connection: Connection, envelope: Recorded) -> None:
     """Index the idea's text as ``ideas_view`` now holds it (the ideas' projection ran first)."""
     event = envelope.event

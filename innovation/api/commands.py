@@ -214,15 +214,16 @@ def not_blank(value: str | None) -> str | None:
 
 
 async def read_idea(info: Info[Context, None], idea_id: str) -> Idea | None:
-    """The idea as the write left it (read fresh: a loader may hold it from before the write)."""
+    """The idea as the write left it (read fresh: a loader may hold it from before the write),
+    by its key: a glance, with no hand-over to a reader thread."""
     database = info.context.services.database
-    return Idea.maybe(await database.read(partial(views.idea, idea_id=idea_id)))
+    return Idea.maybe(await database.glance(partial(views.idea, idea_id=idea_id)))
 
 
 async def read_experiment(info: Info[Context, None], experiment_id: str) -> Experiment | None:
     database = info.context.services.database
     return Experiment.maybe(
-        await database.read(partial(views.experiment, experiment_id=experiment_id))
+        await database.glance(partial(views.experiment, experiment_id=experiment_id))
     )
 
 

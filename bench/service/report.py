@@ -208,8 +208,10 @@ def chart(per_backend: dict[str, Results], output: Path) -> None:
         axis.set_xlabel("concurrent connections")
         axis.set_ylabel("requests/s")
         axis.grid(True, which="both", alpha=0.3)
-        axis.legend(fontsize=7)
-    figure.tight_layout()
+    # One legend for every panel, beside them: inside a panel it hid the lines it names.
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="center right", fontsize=8)
+    figure.tight_layout(rect=(0, 0, 0.87, 1))
     figure.savefig(output, dpi=110)
     plt.close(figure)
 

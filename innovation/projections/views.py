@@ -222,6 +222,12 @@ def _among(column: sa.Column[Any]) -> sa.BinaryExpression[bool]:
 # read cost more than running it (``ideas_by_id``: 140 of 200 µs).
 _IDEAS_BY_ID = sa.select(ideas_view).where(_among(ideas_view.c.idea_id))
 _EXPERIMENTS_BY_ID = sa.select(experiments_view).where(_among(experiments_view.c.experiment_id))
+# One key, the commonest read (a mutation's answer, ``idea(id)``): ``= :id`` keeps the compiled
+# statement as it is, where an expanding ``IN`` renders its SQL again on every run.
+_IDEA_BY_ID = sa.select(ideas_view).where(ideas_view.c.idea_id == sa.bindparam("id"))
+_EXPERIMENT_BY_ID = sa.select(experiments_view).where(
+    experiments_view.c.experiment_id == sa.bindparam("id")
+)
 _EXPERIMENTS_OF_IDEAS = (
     sa.select(experiments_view)
     .where(_among(experiments_view.c.idea_id))
@@ -234,8 +240,16 @@ _METRICS_OF_EXPERIMENTS = (
 )
 
 
+def _by_key(
+    connection: Connection, one: sa.Select[Any], many: sa.Select[Any], keys: Sequence[str]
+) -> list[dict[str, Any]]:
+    if len(keys) == 1:
+        return _rows(connection, one, {"id": keys[0]})
+    return _rows(connection, many, {"ids": list(keys)})
+
+
 def ideas_by_id(connection: Connection, idea_ids: Sequence[str]) -> dict[str, IdeaView]:
-    rows = _rows(connection, _IDEAS_BY_ID, {"ids": list(idea_ids)})
+    rows = _by_key(connection, _IDEA_BY_ID, _IDEAS_BY_ID, idea_ids)
     return {row["idea_id"]: idea_view(row) for row in rows}
 
 
@@ -298,7 +312,7 @@ def experiment(connection: Connection, experiment_id: str) -> ExperimentView | N
 def experiments_by_id(
     connection: Connection, experiment_ids: Sequence[str]
 ) -> dict[str, ExperimentView]:
-    rows = _rows(connection, _EXPERIMENTS_BY_ID, {"ids": list(experiment_ids)})
+    rows = _by_key(connection, _EXPERIMENT_BY_ID, _EXPERIMENTS_BY_ID, experiment_ids)
     return {row["experiment_id"]: experiment_view(row) for row in rows}
 
 

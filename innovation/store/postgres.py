@@ -320,6 +320,7 @@ class PostgresDatabase(Database):
         *,
         pool_size: int = 10,
         max_batch: int = 256,
+        writers: int = 2,
         application_name: str = "innovation",
     ) -> None:
         self.url = make_url(url).set(drivername="postgresql+asyncpg")
@@ -347,7 +348,11 @@ class PostgresDatabase(Database):
         only cost a ``BEGIN`` and a ``ROLLBACK``, two round trips of a three-statement read.
         """
         self._queue: asyncio.Queue[Any] | None = None
-        self._writer: asyncio.Task[None] | None = None
+        self.writers = max(1, min(writers, pool_size))
+        """Group-committing writers, each on a connection of its own, taking batches from one
+        queue: while one waits for its commit, the next batch runs on another. At most half
+        the pool, so that reads always have the other half."""
+        self._writing: list[asyncio.Task[None]] = []
         self._closed = False
 
     def recorder(self, clock: Clock = utcnow) -> Recorder:
@@ -356,14 +361,24 @@ class PostgresDatabase(Database):
     async def write(self, job: Job[T]) -> T:
         if self._closed:
             raise DatabaseClosedError("the database is closed")
-        if self._writer is None or self._writer.done():
-            self._queue = asyncio.Queue()
-            self._writer = asyncio.create_task(self._write_loop(self._queue), name="pg-writer")
+        if not self._writing or any(task.done() for task in self._writing):
+            self._start_writers()
         assert self._queue is not None
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._queue.put_nowait(Pending(job, loop, future))
         return await future
+
+    def _start_writers(self) -> None:
+        """Start the writer tasks on a fresh queue; writers still running on the old one (when
+        one of them ended) finish what it holds, then stop."""
+        if self._queue is not None:
+            self._queue.put_nowait(STOP)
+        queue = self._queue = asyncio.Queue()
+        self._writing = [
+            asyncio.create_task(self._write_loop(queue), name=f"pg-writer-{index}")
+            for index in range(self.writers)
+        ]
 
     async def read(self, job: Job[T]) -> T:
         if self._closed:
@@ -382,6 +397,7 @@ class PostgresDatabase(Database):
             while True:
                 first = await pending.get()
                 if first is STOP:
+                    pending.put_nowait(STOP)  # for the other writers
                     return
                 batch = [first]
                 while len(batch) < self.max_batch and not pending.empty():
@@ -447,11 +463,11 @@ class PostgresDatabase(Database):
         if self._closed:
             return
         self._closed = True
-        if self._writer is not None and not self._writer.done():
-            assert self._queue is not None
+        if self._queue is not None and self._writing:
             self._queue.put_nowait(STOP)
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+            for task in self._writing:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.engine.dispose()
 
 

@@ -1,0 +1,88 @@
+"""On PostgreSQL a process writes on two connections: a batch waiting on the database (for its
+commit, or here for a lock) does not hold up the next one, and reads keep connections of their
+own however small the pool."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, make_url
+
+from innovation.store import PostgresDatabase
+
+LOCK = 416_016
+"""An advisory lock key of this test's own."""
+
+
+@pytest.fixture
+async def holder(postgres_migrated: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection outside the service's, holding the lock until the test lets it go."""
+    url = make_url(postgres_migrated).set(drivername="postgresql")
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+    await connection.execute("SELECT pg_advisory_lock($1)", LOCK)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+def _wait_for_the_lock(connection: Connection) -> str:
+    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
+    return "waited"
+
+
+async def _until_waiting(holder: asyncpg.Connection) -> None:
+    """Until some transaction waits for the lock (the write job has reached it)."""
+    query = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $1"
+    )
+    for _ in range(500):
+        if await holder.fetchval(query, LOCK):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the write job never reached the lock")
+
+
+async def test_a_write_waiting_on_the_database_does_not_hold_up_the_next(
+    postgres_migrated: str, holder: asyncpg.Connection
+):
+    database = PostgresDatabase(postgres_migrated)
+    try:
+        assert database.writers == 2
+        waiting = asyncio.create_task(database.write(_wait_for_the_lock))
+        await _until_waiting(holder)
+        answer = await asyncio.wait_for(
+            database.write(lambda connection: connection.execute(sa.text("SELECT 7")).scalar()),
+            timeout=30,
+        )
+        assert answer == 7
+        assert not waiting.done(), "the first write went on before its lock was let go"
+        await holder.execute("SELECT pg_advisory_unlock($1)", LOCK)
+        assert await asyncio.wait_for(waiting, timeout=30) == "waited"
+    finally:
+        await holder.execute("SELECT pg_advisory_unlock_all()")  # so that close() can finish
+        await database.close()
+
+
+async def test_with_the_smallest_pool_one_writer_leaves_reads_a_connection(
+    postgres_migrated: str, holder: asyncpg.Connection
+):
+    database = PostgresDatabase(postgres_migrated, pool_size=1)
+    try:
+        assert database.writers == 1
+        waiting = asyncio.create_task(database.write(_wait_for_the_lock))
+        await _until_waiting(holder)
+        answer = await asyncio.wait_for(
+            database.read(lambda connection: connection.execute(sa.text("SELECT 8")).scalar()),
+            timeout=30,
+        )
+        assert answer == 8
+        await holder.execute("SELECT pg_advisory_unlock($1)", LOCK)
+        assert await asyncio.wait_for(waiting, timeout=30) == "waited"
+    finally:
+        await holder.execute("SELECT pg_advisory_unlock_all()")  # so that close() can finish
+        await database.close()

@@ -33,7 +33,7 @@ class DatabaseSettings:
     """INNOVATION_SQLITE_SYNCHRONOUS: SQLite's ``synchronous`` pragma (WAL mode is always on)."""
     pool_size: int = 10
     """INNOVATION_DB_POOL_SIZE: PostgreSQL; each process keeps up to twice this many
-    connections once bursts open them (its reads, and its writer's one)."""
+    connections once bursts open them (its reads, and its two writers' connections)."""
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar, get_origin
 
 import msgspec
+import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
@@ -32,7 +34,9 @@ from innovation.api.selections import selects
 from innovation.api.types import Experiment, Idea, UserError
 from innovation.domain.errors import DomainError, ErrorCode, InvalidInputsError
 from innovation.projections import views
-from innovation.services import Actor, CommandIdReusedError, ServiceError
+from innovation.projections.experiments import experiments_view
+from innovation.projections.ideas import ideas_view
+from innovation.services import Actor, CommandIdReusedError, Outcome, ServiceError
 
 log = logging.getLogger("innovation.api")
 
@@ -134,14 +138,24 @@ async def mutate(
     """
     client_mutation_id = input.client_mutation_id
     try:
-        command = await _run(info, input, build)
+        command, outcome = await _run(info, input, build)
     except Refused as refused:
         log.info("refused %s: %s: %s", info.field_name, refused.code.name, refused)
         return payload(errors=refused.errors, client_mutation_id=client_mutation_id)
-    return payload(**await answer(command), client_mutation_id=client_mutation_id)
+    answering = _ANSWERING.set(outcome)
+    try:
+        return payload(**await answer(command), client_mutation_id=client_mutation_id)
+    finally:
+        _ANSWERING.reset(answering)
 
 
-async def _run(info: Info[Context, None], input: Any, build: Callable[[datetime], C]) -> C:
+_ANSWERING: ContextVar[Outcome | None] = ContextVar("answering", default=None)
+"""The outcome of the command whose mutation is being answered (mutations run one at a time)."""
+
+
+async def _run(
+    info: Info[Context, None], input: Any, build: Callable[[datetime], C]
+) -> tuple[C, Outcome]:
     operation = info.field_name
     principal = info.context.principal
     if principal is None or not allowed(principal, operation):
@@ -151,7 +165,7 @@ async def _run(info: Info[Context, None], input: Any, build: Callable[[datetime]
     now = services.clock()
     try:
         command = build(now)
-        await services.pipeline.execute(
+        outcome = await services.pipeline.execute(
             command,
             Actor(principal.actor, principal.role),
             at=now,
@@ -168,7 +182,7 @@ async def _run(info: Info[Context, None], input: Any, build: Callable[[datetime]
         ) from None
     except (DomainError, ServiceError) as refusal:
         raise Refused.of(refusal) from refusal
-    return command
+    return command, outcome
 
 
 def request_digest(operation: str, input: Any) -> str:
@@ -214,17 +228,31 @@ def not_blank(value: str | None) -> str | None:
 
 
 async def read_idea(info: Info[Context, None], idea_id: str) -> Idea | None:
-    """The idea as the write left it (read fresh: a loader may hold it from before the write),
-    by its key: a glance, with no hand-over to a reader thread."""
+    """The idea as the write left it: its row as the command's batch wrote it, or else read
+    fresh (a loader may hold it from before the write) by its key, as a glance."""
+    row = _written(ideas_view, idea_id)
+    if row is not None:
+        return Idea.of(views.idea_view(row))
     database = info.context.services.database
     return Idea.maybe(await database.glance(partial(views.idea, idea_id=idea_id)))
 
 
 async def read_experiment(info: Info[Context, None], experiment_id: str) -> Experiment | None:
+    """The experiment as the write left it (as ``read_idea``)."""
+    row = _written(experiments_view, experiment_id)
+    if row is not None:
+        return Experiment.of(views.experiment_view(row))
     database = info.context.services.database
     return Experiment.maybe(
         await database.glance(partial(views.experiment, experiment_id=experiment_id))
     )
+
+
+def _written(table: sa.Table, key: str) -> dict[str, Any] | None:
+    """The row the answered command's batch wrote (and committed), when it holds it: the
+    same as reading it back right after the commit, without the read."""
+    outcome = _ANSWERING.get()
+    return None if outcome is None else outcome.written(table, key)
 
 
 def asks_for(info: Info[Context, None], field: str) -> bool:

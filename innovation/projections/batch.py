@@ -50,8 +50,9 @@ def _shape(table: sa.Table) -> Shape:
     getter of a row's key: worked out once per table, not once per command."""
     shape = _SHAPES.get(table)
     if shape is None:
-        key_names = tuple(column.name for column in table.primary_key.columns)
-        names = tuple(column.name for column in table.columns)
+        # Plain ``str``: SQLAlchemy's names may be a subclass, which msgspec takes for no key.
+        key_names = tuple(str(column.name) for column in table.primary_key.columns)
+        names = tuple(str(column.name) for column in table.columns)
         shape = (key_names, names, dict.fromkeys(names), operator.itemgetter(*key_names))
         _SHAPES[table] = shape
     return shape
@@ -74,6 +75,7 @@ class Rows:
         self._keep: tuple[str, ...] = ()
         self._stored: dict[Key, Row] = {}
         self._unread: dict[Key, Row] = {}
+        self._written: dict[Key, Row] = {}
 
     def keep_stored(self, columns: Sequence[str]) -> None:
         """Remember these columns of every row loaded from now on, as stored, until the flush."""
@@ -203,7 +205,7 @@ class Rows:
                     else _update(self.table, self.key_names)
                 )
                 _executemany(connection, statement, write.columns, list(write.rows))
-        self._known.clear()
+        self._written, self._known = self._known, {}
         self._inserted = []
         self._fresh.clear()
         self._changed.clear()
@@ -211,6 +213,11 @@ class Rows:
         self._deleted.clear()
         self._stored.clear()
         self._unread.clear()
+
+    def written(self, key: Key) -> Row | None:
+        """The row with this key as the last flush wrote or left it, whole, when the batch
+        held it (read, added or changed; not a row changed unread or deleted)."""
+        return self._written.get(key)
 
     def _named(self, key: Key) -> Iterator[tuple[str, Any]]:
         return zip(self.key_names, key, strict=True)
@@ -222,8 +229,10 @@ class Rows:
     def _merge(self, query: sa.Select[Any], parameters: dict[str, Any]) -> None:
         """Keep the stored rows the batch does not know yet; its own are newer."""
         deleted = self._deleted
-        for stored in self.connection.execute(query, parameters):
-            row = dict(stored._mapping)
+        result = self.connection.execute(query, parameters)
+        names = [str(name) for name in result.keys()]  # noqa: SIM118 (plain ``str``, as _shape)
+        for stored in result:
+            row = dict(zip(names, stored, strict=True))
             key = self.key(row)
             if key in self._known:
                 continue
@@ -380,6 +389,11 @@ class Batch:
         if rows is None:
             rows = self._tables[table] = Rows(self.connection, table)
         return rows
+
+    def written(self, table: sa.Table, key: Key) -> Row | None:
+        """A row of ``table`` as the last flush wrote or left it (``Rows.written``)."""
+        rows = self._tables.get(table)
+        return None if rows is None else rows.written(key)
 
     def before_flush(self, step: Callable[[Batch], None]) -> None:
         """Run ``step`` at each flush, before any row is written (once however often asked)."""

@@ -88,19 +88,21 @@ class Projector:
         self.mapper = mapper
         self._left: dict[int, _Left] = {}
 
-    def apply(self, connection: Connection, events: Sequence[Recorded[Any]]) -> None:
+    def apply(self, connection: Connection, events: Sequence[Recorded[Any]]) -> Batch:
         """Apply events in order to every read model: one command's events are one batch,
-        unless its write batch takes them (``open``)."""
+        unless its write batch takes them (``open``). Returns the batch, which holds the rows
+        it wrote once written (``Batch.written``)."""
         left = self._left.get(id(connection))
         if left is not None:
             left.events += len(events)  # first: a fold that fails half-way has left something
             _fold_into(left.batch, events)
             left.indexed += search.index_along(left.batch, events)
-            return
+            return left.batch
         batch = Batch(connection)
         _fold_into(batch, events)
         indexed = search.index_along(batch, events)
         _write(connection, batch, indexed)
+        return batch
 
     # -- what a write batch's commands leave to it (the ``Deferred`` protocol) -----------------
 

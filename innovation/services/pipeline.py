@@ -17,11 +17,13 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from innovation.domain.errors import DomainError
 from innovation.domain.recorded import Recorded
 from innovation.projections import Projector
+from innovation.projections.batch import Batch
 from innovation.services.errors import ConflictError
 from innovation.services.handlers import HANDLERS
 from innovation.services.unit_of_work import Actor, CommandContext, UnitOfWork
@@ -46,6 +48,17 @@ class Outcome:
 
     envelopes: list[Recorded[Any]]
     replayed: bool
+    batches: tuple[Batch, ...] = ()
+    """The read models' batches its events went to, written when the command committed."""
+
+    def written(self, table: sa.Table, *key: Any) -> dict[str, Any] | None:
+        """The row of ``table`` with this key as the command's batch wrote it, whole, when
+        the batch held it; None otherwise (read it from the database then)."""
+        for batch in reversed(self.batches):
+            row = batch.written(table, key)
+            if row is not None:
+                return row
+        return None
 
     @property
     def versions(self) -> dict[str, int]:
@@ -174,4 +187,4 @@ class Pipeline:
             snapshot_every=self.snapshot_every,
         )
         handler(uow, command, expected_version)
-        return Outcome(envelopes=uow.envelopes, replayed=uow.replayed)
+        return Outcome(envelopes=uow.envelopes, replayed=uow.replayed, batches=tuple(uow.batches))

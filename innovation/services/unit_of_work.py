@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from innovation.domain import Aggregate
 from innovation.domain.recorded import Recorded
 from innovation.projections import Projector
+from innovation.projections.batch import Batch
 from innovation.services.errors import CommandIdReusedError, ConflictError
 from innovation.store import (
     NO_STREAM,
@@ -77,6 +78,8 @@ class UnitOfWork:
     snapshot_every: int = 0
     envelopes: list[Recorded[Any]] = field(default_factory=list)
     replayed: bool = False
+    batches: list[Batch] = field(default_factory=list)
+    """The read models' batches its events went to: once written, they hold the rows."""
     _loaded: dict[str, Loaded[Any]] = field(default_factory=dict)
 
     @property
@@ -188,7 +191,9 @@ class UnitOfWork:
                 zip(result.positions, events, strict=True), start=1
             )
         ]
-        self.projector.apply(self.connection, envelopes)
+        batch = self.projector.apply(self.connection, envelopes)
+        if batch not in self.batches:
+            self.batches.append(batch)
         self.envelopes.extend(envelopes)
         state = kind.decider.fold(events, loaded.state)
         updated = Loaded(state, result.version)

@@ -21,9 +21,9 @@ the work it was left to, so a job that reads the database on its own (one not de
 same work) has that work finished first. A job that fails after leaving some, or work that
 fails when finished, has the batch run again job by job, each with its own.
 
-Several processes may share one PostgreSQL database: every process has its own writer, and
-the rules of the log (expected versions, unique event ids, gapless reading) hold in the
-database.
+Several processes may share one PostgreSQL database: every process has its own writers (two
+connections, each running a batch while the other commits), and the rules of the log
+(expected versions, unique event ids, gapless reading) hold in the database.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """PostgreSQL: the shared backend, and how reading by position never skips an event.
 
 ``PostgresDatabase`` runs jobs through SQLAlchemy's asyncio engine on asyncpg (a job runs
-inside ``AsyncConnection.run_sync``, so its statements never block the loop), with one
-group-committing writer connection per process; ``PostgresRecorder`` holds the log's SQL.
+inside ``AsyncConnection.run_sync``, so its statements never block the loop), with
+group-committing writer connections per process, two by default (while one batch waits for its
+commit, the next runs); ``PostgresRecorder`` holds the log's SQL.
 
 The problem
 -----------
@@ -41,13 +42,9 @@ pause between insert and commit while a reader tails the log; with the guard swi
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC
-from functools import partial
 from typing import Any
 
 import msgspec
@@ -56,17 +53,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import await_only
 
-from innovation.store.database import (
-    STOP,
-    Database,
-    DatabaseClosedError,
-    Job,
-    Pending,
-    ReadSession,
-    T,
-    run_sharing,
-    settle,
-)
+from innovation.store.database import Database, DatabaseClosedError, Job, ReadSession, T
 from innovation.store.log import (
     AppendRaceError,
     Clock,
@@ -77,10 +64,9 @@ from innovation.store.log import (
     snapshot_of,
     utcnow,
 )
+from innovation.store.pg_writers import Writers
 from innovation.store.records import ANY, NO_STREAM, AppendResult, RecordedEvent, StoredEvent
 from innovation.store.tables import events
-
-log = logging.getLogger(__name__)
 
 _APPEND = """
     INSERT INTO events
@@ -310,7 +296,7 @@ class _PostgresSession(ReadSession):
 
 
 class PostgresDatabase(Database):
-    """PostgreSQL through asyncpg: a pool of readers and one group-committing writer connection."""
+    """PostgreSQL through asyncpg: a pool of readers and group-committing writer connections."""
 
     dialect = "postgresql"
 
@@ -347,12 +333,10 @@ class PostgresDatabase(Database):
         snapshot of its own anyway, so a read transaction made no two statements agree; it
         only cost a ``BEGIN`` and a ``ROLLBACK``, two round trips of a three-statement read.
         """
-        self._queue: asyncio.Queue[Any] | None = None
         self.writers = max(1, min(writers, pool_size))
-        """Group-committing writers, each on a connection of its own, taking batches from one
-        queue: while one waits for its commit, the next batch runs on another. At most half
-        the pool, so that reads always have the other half."""
-        self._writing: list[asyncio.Task[None]] = []
+        """Group-committing writers (``store/pg_writers.py``), at most half the pool, so that
+        reads always have the other half."""
+        self._writers = Writers(self.engine, self.writers, max_batch)
         self._closed = False
 
     def recorder(self, clock: Clock = utcnow) -> Recorder:
@@ -361,24 +345,7 @@ class PostgresDatabase(Database):
     async def write(self, job: Job[T]) -> T:
         if self._closed:
             raise DatabaseClosedError("the database is closed")
-        if not self._writing or any(task.done() for task in self._writing):
-            self._start_writers()
-        assert self._queue is not None
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._queue.put_nowait(Pending(job, loop, future))
-        return await future
-
-    def _start_writers(self) -> None:
-        """Start the writer tasks on a fresh queue; writers still running on the old one (when
-        one of them ended) finish what it holds, then stop."""
-        if self._queue is not None:
-            self._queue.put_nowait(STOP)
-        queue = self._queue = asyncio.Queue()
-        self._writing = [
-            asyncio.create_task(self._write_loop(queue), name=f"pg-writer-{index}")
-            for index in range(self.writers)
-        ]
+        return await self._writers.write(job)
 
     async def read(self, job: Job[T]) -> T:
         if self._closed:
@@ -391,85 +358,9 @@ class PostgresDatabase(Database):
         async with self.reads.connect() as connection:
             yield _PostgresSession(connection)
 
-    async def _write_loop(self, pending: asyncio.Queue[Any]) -> None:
-        connection: AsyncConnection | None = None
-        try:
-            while True:
-                first = await pending.get()
-                if first is STOP:
-                    pending.put_nowait(STOP)  # for the other writers
-                    return
-                batch = [first]
-                while len(batch) < self.max_batch and not pending.empty():
-                    item = pending.get_nowait()
-                    if item is STOP:
-                        pending.put_nowait(STOP)
-                        break
-                    batch.append(item)
-                for attempt in (1, 2):
-                    try:
-                        if connection is None:
-                            connection = await self.engine.connect()
-                        await self._run_batch(connection, batch)
-                        break
-                    except Exception as exc:
-                        # The connection broke (server restart, network): reconnect and run the
-                        # batch once more. Re-running is safe because appends are idempotent by
-                        # event id, and a batch that did commit is acknowledged the second time.
-                        if connection is not None:
-                            with contextlib.suppress(Exception):
-                                await connection.close()
-                            connection = None
-                        if attempt == 2:
-                            for item in batch:
-                                settle(item.future, False, exc)
-                        else:
-                            log.warning("writer connection lost, retrying the batch: %s", exc)
-        finally:
-            if connection is not None:
-                with contextlib.suppress(Exception):
-                    await connection.close()
-
-    async def _run_batch(self, connection: AsyncConnection, batch: list[Pending[Any]]) -> None:
-        """Run a batch in one transaction (what its jobs leave to it, ``Deferring``, done last);
-        raise only when the connection itself is lost."""
-        jobs = [item.job for item in batch]
-        run = (lambda sync: [jobs[0](sync)]) if len(jobs) == 1 else partial(run_sharing, jobs=jobs)
-        try:
-            async with connection.begin():
-                results = await connection.run_sync(run)
-        except Exception as exc:
-            if _disconnected(exc):
-                raise
-            if len(batch) == 1:
-                settle(batch[0].future, False, exc)
-                return
-            # A failed statement poisons the whole transaction; run each job on its own.
-            for item in batch:
-                try:
-                    async with connection.begin():
-                        result = await connection.run_sync(item.job)
-                except Exception as single:
-                    if _disconnected(single):
-                        raise
-                    settle(item.future, False, single)
-                else:
-                    settle(item.future, True, result)
-            return
-        for item, result in zip(batch, results, strict=True):
-            settle(item.future, True, result)
-
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._queue is not None and self._writing:
-            self._queue.put_nowait(STOP)
-            for task in self._writing:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await self._writers.close()
         await self.engine.dispose()
-
-
-def _disconnected(exc: BaseException) -> bool:
-    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)

@@ -70,6 +70,10 @@ class Outcome:
         return [envelope.position for envelope in self.envelopes]
 
 
+_KEYS = ("idea_id", "into_idea_id", "experiment_id")
+"""The fields naming what a command writes to: its job's keys (``Deferring.keys``)."""
+
+
 class Pipeline:
     def __init__(
         self,
@@ -121,7 +125,9 @@ class Pipeline:
         # The read models' rows are left to the write batch (see ``Projector``): handlers
         # decide on their streams alone.
         job = Deferring(
-            partial(self._run, handler, command, context, expected_version), self.projector
+            partial(self._run, handler, command, context, expected_version),
+            self.projector,
+            frozenset(str(getattr(command, name)) for name in _KEYS if hasattr(command, name)),
         )
         outcome = await self._execute(job, expected_version)
         if outcome.envelopes:

@@ -105,6 +105,9 @@ class Deferring(Generic[T]):
 
     job: Job[T]
     deferred: Deferred
+    keys: frozenset[str] = frozenset()
+    """What the job writes to (its command's ideas and experiments): where several batches run
+    at once, jobs sharing a key never run in two of them (``store/pg_writers.py``)."""
 
     def __call__(self, connection: Connection) -> T:
         return self.job(connection)

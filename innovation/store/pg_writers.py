@@ -15,93 +15,124 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from innovation.store.database import STOP, Job, Pending, T, run_sharing, settle
+from innovation.store.database import Job, Pending, T, run_sharing, settle
 
 log = logging.getLogger(__name__)
 
 
 class Writers:
-    """``count`` writer tasks, each on a connection of its own from ``engine``."""
+    """``count`` writer tasks, each on a connection of its own from ``engine``, taking jobs
+    in order from one queue; a job is left for later while a batch in flight shares a key
+    with it (``Deferring.keys``), so commands on one idea never race each other here."""
 
     def __init__(self, engine: AsyncEngine, count: int, max_batch: int) -> None:
         self.engine = engine
         self.count = count
         self.max_batch = max_batch
-        self._queue: asyncio.Queue[Any] | None = None
+        self._pending: deque[Pending[Any]] = deque()
+        self._changed = asyncio.Event()
+        """Set when a job arrives, a batch ends or the writers are asked to stop."""
+        self._busy: list[frozenset[str]] = []
+        """The keys of each batch in flight."""
+        self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
 
     async def write(self, job: Job[T]) -> T:
-        if not self._tasks or any(task.done() for task in self._tasks):
+        if len(self._tasks) < self.count or any(task.done() for task in self._tasks):
             self._start()
-        assert self._queue is not None
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put_nowait(Pending(job, loop, future))
+        self._pending.append(Pending(job, loop, future))
+        self._changed.set()
         return await future
 
     async def close(self) -> None:
         """Let the writers finish every job queued, then stop them."""
-        if self._queue is not None and self._tasks:
-            self._queue.put_nowait(STOP)
-            for task in self._tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        self._stopping = True
+        self._changed.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def _start(self) -> None:
-        """Start the writers on a fresh queue; writers still running on the old one (when one
-        of them ended) finish what it holds, then stop."""
-        if self._queue is not None:
-            self._queue.put_nowait(STOP)
-        queue = self._queue = asyncio.Queue()
-        self._tasks = [
-            asyncio.create_task(self._loop(queue), name=f"pg-writer-{index}")
-            for index in range(self.count)
+        """Start the writers missing (all at first; one that ended, should one ever end)."""
+        running = [task for task in self._tasks if not task.done()]
+        self._tasks = running + [
+            asyncio.create_task(self._loop(), name=f"pg-writer-{index}")
+            for index in range(len(running), self.count)
         ]
 
-    async def _loop(self, pending: asyncio.Queue[Any]) -> None:
+    def _take(self) -> tuple[list[Pending[Any]], frozenset[str]]:
+        """The jobs of the next batch, in order: every one waiting (up to ``max_batch``)
+        whose keys no batch in flight holds; the others keep their places."""
+        busy = frozenset().union(*self._busy)
+        batch: list[Pending[Any]] = []
+        keys: set[str] = set()
+        kept: deque[Pending[Any]] = deque()
+        while self._pending:
+            item = self._pending.popleft()
+            wants: frozenset[str] = getattr(item.job, "keys", frozenset())
+            if len(batch) < self.max_batch and not wants & busy:
+                batch.append(item)
+                keys |= wants
+            else:
+                kept.append(item)
+        self._pending = kept
+        return batch, frozenset(keys)
+
+    async def _loop(self) -> None:
         connection: AsyncConnection | None = None
         try:
             while True:
-                first = await pending.get()
-                if first is STOP:
-                    pending.put_nowait(STOP)  # for the other writers
-                    return
-                batch = [first]
-                while len(batch) < self.max_batch and not pending.empty():
-                    item = pending.get_nowait()
-                    if item is STOP:
-                        pending.put_nowait(STOP)
-                        break
-                    batch.append(item)
-                for attempt in (1, 2):
-                    try:
-                        if connection is None:
-                            connection = await self.engine.connect()
-                        await _run_batch(connection, batch)
-                        break
-                    except Exception as exc:
-                        # The connection broke (server restart, network): reconnect and run the
-                        # batch once more. Re-running is safe because appends are idempotent by
-                        # event id, and a batch that did commit is acknowledged the second time.
-                        if connection is not None:
-                            with contextlib.suppress(Exception):
-                                await connection.close()
-                            connection = None
-                        if attempt == 2:
-                            for item in batch:
-                                settle(item.future, False, exc)
-                        else:
-                            log.warning("writer connection lost, retrying the batch: %s", exc)
+                batch, keys = self._take()
+                if not batch:
+                    if self._stopping and not self._pending and not self._busy:
+                        return
+                    self._changed.clear()
+                    await self._changed.wait()
+                    continue
+                self._busy.append(keys)
+                try:
+                    connection = await self._run(connection, batch)
+                finally:
+                    self._busy.remove(keys)
+                    self._changed.set()
         finally:
             if connection is not None:
                 with contextlib.suppress(Exception):
                     await connection.close()
+
+    async def _run(
+        self, connection: AsyncConnection | None, batch: list[Pending[Any]]
+    ) -> AsyncConnection | None:
+        """Run a batch; the connection to go on with (None once it broke)."""
+        for attempt in (1, 2):
+            try:
+                if connection is None:
+                    connection = await self.engine.connect()
+                await _run_batch(connection, batch)
+                return connection
+            except Exception as exc:
+                # The connection broke (server restart, network): reconnect and run the batch
+                # once more. Re-running is safe because appends are idempotent by event id,
+                # and a batch that did commit is acknowledged the second time.
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+                    connection = None
+                if attempt == 2:
+                    for item in batch:
+                        settle(item.future, False, exc)
+                else:
+                    log.warning("writer connection lost, retrying the batch: %s", exc)
+        return connection
 
 
 async def _run_batch(connection: AsyncConnection, batch: list[Pending[Any]]) -> None:

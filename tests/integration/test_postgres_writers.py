@@ -1,11 +1,13 @@
 """On PostgreSQL a process writes on two connections: a batch waiting on the database (for its
-commit, or here for a lock) does not hold up the next one, and reads keep connections of their
-own however small the pool."""
+commit, or here for a lock) does not hold up the next one, unless the next writes to the same
+thing; and reads keep connections of their own however small the pool."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import pytest
@@ -28,6 +30,17 @@ async def holder(postgres_migrated: str) -> AsyncIterator[asyncpg.Connection]:
         yield connection
     finally:
         await connection.close()
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A write job with keys, as ``Deferring`` carries its command's."""
+
+    run: Callable[[Connection], Any]
+    keys: frozenset[str]
+
+    def __call__(self, connection: Connection) -> Any:
+        return self.run(connection)
 
 
 def _wait_for_the_lock(connection: Connection) -> str:
@@ -83,6 +96,38 @@ async def test_with_the_smallest_pool_one_writer_leaves_reads_a_connection(
         assert answer == 8
         await holder.execute("SELECT pg_advisory_unlock($1)", LOCK)
         assert await asyncio.wait_for(waiting, timeout=30) == "waited"
+    finally:
+        await holder.execute("SELECT pg_advisory_unlock_all()")  # so that close() can finish
+        await database.close()
+
+
+async def test_a_write_to_the_same_thing_waits_for_the_batch_in_flight(
+    postgres_migrated: str, holder: asyncpg.Connection
+):
+    database = PostgresDatabase(postgres_migrated)
+    ran: list[str] = []
+
+    def noting(name: str, first: Callable[[Connection], Any] | None = None) -> Any:
+        def job(connection: Connection) -> str:
+            if first is not None:
+                first(connection)
+            ran.append(name)
+            return name
+
+        return job
+
+    try:
+        held = asyncio.create_task(
+            database.write(Keyed(noting("held", _wait_for_the_lock), frozenset({"idea-1"})))
+        )
+        await _until_waiting(holder)
+        same = asyncio.create_task(database.write(Keyed(noting("same"), frozenset({"idea-1"}))))
+        other = Keyed(noting("other"), frozenset({"idea-2"}))
+        assert await asyncio.wait_for(database.write(other), timeout=30) == "other"
+        assert not same.done(), "a write to idea-1 ran beside the batch holding idea-1"
+        await holder.execute("SELECT pg_advisory_unlock($1)", LOCK)
+        assert await asyncio.wait_for(asyncio.gather(held, same), timeout=30) == ["held", "same"]
+        assert ran == ["other", "held", "same"]
     finally:
         await holder.execute("SELECT pg_advisory_unlock_all()")  # so that close() can finish
         await database.close()

@@ -7,7 +7,11 @@ flush to disk, the jobs that arrived meanwhile would wait too with a single writ
 writer, on a connection of its own, runs them as the next batch at once. Two writers in one
 process are what two processes' writers already are to the database, so nothing here relies on
 the order in which batches commit: expected versions and unique event ids hold in the database.
-More writers make smaller batches, and the bench did worse with three or four.
+Two commands on one idea in two batches at once would still race: the later batch would fail on
+the stream's version and run again command by command. So a command's job names its ideas and
+experiments (``Deferring.keys``), and a job waits in its place while a batch in flight holds
+one of them: within a process, commands on one thing commit one batch after the other, as they
+did with one writer. More writers make smaller batches; the bench did worse with three or four.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ thing; and reads keep connections of their own however small the pool."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,45 +60,42 @@ async def _until_waiting(holder: asyncpg.Connection) -> None:
     raise AssertionError("the write job never reached the lock")
 
 
+async def _beside_a_waiting_write(
+    database: PostgresDatabase, holder: asyncpg.Connection, run: Callable[[], Awaitable[Any]]
+) -> Any:
+    """What ``run`` answers while a write waits for the lock (within 30 s, or it fails);
+    then the lock is let go and the waiting write must finish."""
+    try:
+        waiting = asyncio.create_task(database.write(_wait_for_the_lock))
+        await _until_waiting(holder)
+        answer = await asyncio.wait_for(run(), timeout=30)
+        assert not waiting.done(), "the first write went on before its lock was let go"
+        await holder.execute("SELECT pg_advisory_unlock($1)", LOCK)
+        assert await asyncio.wait_for(waiting, timeout=30) == "waited"
+        return answer
+    finally:
+        await holder.execute("SELECT pg_advisory_unlock_all()")  # so that close() can finish
+        await database.close()
+
+
+def _select(number: int) -> Callable[[Connection], Any]:
+    return lambda connection: connection.execute(sa.text(f"SELECT {number}")).scalar()
+
+
 async def test_a_write_waiting_on_the_database_does_not_hold_up_the_next(
     postgres_migrated: str, holder: asyncpg.Connection
 ):
     database = PostgresDatabase(postgres_migrated)
-    try:
-        assert database.writers == 2
-        waiting = asyncio.create_task(database.write(_wait_for_the_lock))
-        await _until_waiting(holder)
-        answer = await asyncio.wait_for(
-            database.write(lambda connection: connection.execute(sa.text("SELECT 7")).scalar()),
-            timeout=30,
-        )
-        assert answer == 7
-        assert not waiting.done(), "the first write went on before its lock was let go"
-        await holder.execute("SELECT pg_advisory_unlock($1)", LOCK)
-        assert await asyncio.wait_for(waiting, timeout=30) == "waited"
-    finally:
-        await holder.execute("SELECT pg_advisory_unlock_all()")  # so that close() can finish
-        await database.close()
+    assert database.writers == 2
+    assert await _beside_a_waiting_write(database, holder, lambda: database.write(_select(7))) == 7
 
 
 async def test_with_the_smallest_pool_one_writer_leaves_reads_a_connection(
     postgres_migrated: str, holder: asyncpg.Connection
 ):
     database = PostgresDatabase(postgres_migrated, pool_size=1)
-    try:
-        assert database.writers == 1
-        waiting = asyncio.create_task(database.write(_wait_for_the_lock))
-        await _until_waiting(holder)
-        answer = await asyncio.wait_for(
-            database.read(lambda connection: connection.execute(sa.text("SELECT 8")).scalar()),
-            timeout=30,
-        )
-        assert answer == 8
-        await holder.execute("SELECT pg_advisory_unlock($1)", LOCK)
-        assert await asyncio.wait_for(waiting, timeout=30) == "waited"
-    finally:
-        await holder.execute("SELECT pg_advisory_unlock_all()")  # so that close() can finish
-        await database.close()
+    assert database.writers == 1
+    assert await _beside_a_waiting_write(database, holder, lambda: database.read(_select(8))) == 8
 
 
 async def test_a_write_to_the_same_thing_waits_for_the_batch_in_flight(

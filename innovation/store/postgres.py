@@ -310,7 +310,6 @@ class PostgresDatabase(Database):
         application_name: str = "innovation",
     ) -> None:
         self.url = make_url(url).set(drivername="postgresql+asyncpg")
-        self.max_batch = max_batch
         self.engine: AsyncEngine = create_async_engine(
             self.url,
             # Twice the pool, kept: connections a burst opened stay for the next one, where an
@@ -333,11 +332,14 @@ class PostgresDatabase(Database):
         snapshot of its own anyway, so a read transaction made no two statements agree; it
         only cost a ``BEGIN`` and a ``ROLLBACK``, two round trips of a three-statement read.
         """
-        self.writers = max(1, min(writers, pool_size))
-        """Group-committing writers (``store/pg_writers.py``), at most half the pool, so that
-        reads always have the other half."""
-        self._writers = Writers(self.engine, self.writers, max_batch)
+        # Group-committing writers, at most half the pool: reads always have the other half.
+        self._writers = Writers(self.engine, max(1, min(writers, pool_size)), max_batch)
         self._closed = False
+
+    @property
+    def writers(self) -> int:
+        """How many group-committing writers the process runs (``store/pg_writers.py``)."""
+        return self._writers.count
 
     def recorder(self, clock: Clock = utcnow) -> Recorder:
         return PostgresRecorder(clock)

@@ -13,6 +13,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -70,6 +71,7 @@ class SQLiteDatabase(Database):
             raise ValueError(f"INNOVATION_SQLITE_SYNCHRONOUS: unknown level {synchronous!r}")
         self.synchronous = synchronous.upper()
         self.max_batch = max_batch
+        self.busy_timeout_ms = busy_timeout_ms
         self.engine: Engine = sa.create_engine(
             self.url,
             pool_size=readers + 1,
@@ -92,14 +94,19 @@ class SQLiteDatabase(Database):
         return SQLiteRecorder(clock)
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event issue BEGIN itself (the driver's implicit
-        # transactions would begin too late and never as IMMEDIATE).
+        # BEGIN comes from SQLAlchemy's "begin" event (the driver's is late, never IMMEDIATE).
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={self.synchronous}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+        # Refused at once while a WAL file's last connection cleans up or its first recovers it:
+        for waited in range(0, self.busy_timeout_ms, 5):
+            try:
+                dbapi_connection.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or waited + 5 >= self.busy_timeout_ms:
+                    raise
+                time.sleep(0.005)
+        dbapi_connection.execute(f"PRAGMA synchronous={self.synchronous}")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
     @staticmethod
     def _on_begin(connection: Connection) -> None:
@@ -279,11 +286,8 @@ class _SQLiteSession(ReadSession):
 
 
 class SQLiteRecorder(Recorder):
-    """SQLite: one writer at a time holds the write lock, so positions commit in order.
-
-    Positions are rowids handed out under the write lock (``BEGIN IMMEDIATE``) and become
-    visible only when that writer commits, after every lower position; reading by position is
-    gapless with no further work.
+    """SQLite: positions are rowids handed out under the write lock (``BEGIN IMMEDIATE``),
+    visible only when that writer commits, after every lower one: gapless with no more work.
 
     The hot paths (append, reading a stream, reading a page of the log) run their SQL, written
     from the Core table, on the driver's own cursor. They store exactly what SQLAlchemy stores

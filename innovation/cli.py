@@ -75,21 +75,13 @@ def db_revision(message: str) -> None:
 @click.option("--port", type=int, default=None, help="Listen port (default INNOVATION_PORT).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
 def serve(host: str | None, port: int | None, workers: int) -> None:
-    """Serve GraphQL, GraphiQL and /health over HTTP (uvicorn)."""
-    import uvicorn
+    """Serve GraphQL, GraphiQL and /health over HTTP (uvicorn); each worker its own socket."""
+    from innovation.serving import serve as serve_http
 
     settings = get_settings().server
     host, port = host or settings.host, port or settings.port
     console.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]   health: /health")
-    uvicorn.run(
-        "innovation.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-    )
+    serve_http(host, port, workers)
 
 
 @main.command()

@@ -1,0 +1,75 @@
+"""Serving over HTTP: uvicorn, one process or several, each with a listening socket of its own.
+
+With ``--workers N`` uvicorn binds one socket in its supervisor and every worker accepts from
+it. asyncio accepts every connection waiting on a socket each time it wakes, so whichever
+worker wakes first takes a burst of new connections (a load balancer's pool opening, or
+wrk's sixteen) and the others stay idle for as long as those connections live. Here each
+worker binds a socket of its own with ``SO_REUSEPORT`` and the kernel spreads connections
+across them by a hash of their addresses, so each process gets its share.
+
+uvicorn's supervisor is kept (restarts of dead workers, signals, ``SIGHUP`` reloads): what it
+hands each worker is a :class:`PortShare`, a bound socket that never listens and that, sent
+to a worker, becomes a new socket on the same address there, listening.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+APP = "innovation.api.app:create_app"
+
+
+class PortShare(socket.socket):
+    """A socket bound with ``SO_REUSEPORT``: listening in each worker it is sent to, never here.
+
+    The supervisor binds it first so that a port taken by another program fails at once and
+    by name; without ``listen`` it is in no accept queue, so no connection waits on it.
+    """
+
+    host: str
+    port: int
+
+    @classmethod
+    def bind_to(cls, host: str, port: int) -> PortShare:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = cls(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
+        sock.host, sock.port = host, sock.getsockname()[1]
+        return sock
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PortShare.bind_to, (self.host, self.port))
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app until interrupted: in this process, or in ``workers`` child processes."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": False,
+    }
+    if workers <= 1:
+        uvicorn.run(APP, **options)
+        return
+    try:
+        shared = PortShare.bind_to(host, port)
+    except OSError as error:
+        raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    try:
+        Multiprocess(uvicorn.Config(APP, workers=workers, **options), sockets=[shared]).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        shared.close()

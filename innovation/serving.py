@@ -48,8 +48,9 @@ class PortShare(socket.socket):
         return (PortShare.bind_to, (self.host, self.port))
 
 
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve the app until interrupted: in this process, or in ``workers`` child processes."""
+def serve(host: str, port: int, workers: int, *, app: str = APP, log_level: str = "info") -> None:
+    """Serve ``app`` (an import string naming its factory) until interrupted: in this process,
+    or in ``workers`` child processes."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -57,18 +58,18 @@ def serve(host: str, port: int, workers: int) -> None:
         "factory": True,
         "host": host,
         "port": port,
-        "log_level": "info",
+        "log_level": log_level,
         "access_log": False,
     }
     if workers <= 1:
-        uvicorn.run(APP, **options)
+        uvicorn.run(app, **options)
         return
     try:
         shared = PortShare.bind_to(host, port)
     except OSError as error:
         raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from None
     try:
-        Multiprocess(uvicorn.Config(APP, workers=workers, **options), sockets=[shared]).run()
+        Multiprocess(uvicorn.Config(app, workers=workers, **options), sockets=[shared]).run()
     except KeyboardInterrupt:
         pass
     finally:

@@ -69,10 +69,10 @@ class Target:
     def line(self) -> str:
         sign = "<=" if self.upper else ">="
         verdict = "PASS" if self.met else "MISS"
-        return (
-            f"{self.label}: {_figure(self.measured)}{self.unit} / {sign} {self.target:g}{self.unit}"
-            f"  {verdict}"
-        )
+        shown, digits = _figure(self.measured), 4
+        while float(shown.replace(",", "")) == self.target and not self.met and digits < 17:
+            shown, digits = f"{self.measured:.{digits}g}", digits + 1  # a miss never reads as met
+        return f"{self.label}: {shown}{self.unit} / {sign} {self.target:g}{self.unit}  {verdict}"
 
 
 def _figure(value: float) -> str:

@@ -70,6 +70,12 @@ def test_a_ratio_target_passes_at_its_threshold_and_misses_below_it():
     assert Target("ratio", 0.39, 0.40).line().endswith("MISS")
 
 
+def test_a_miss_just_short_of_its_target_shows_the_digits_that_make_it_one():
+    assert Target("scaling", 2.9951, 3.0).line() == "scaling: 2.995x / >= 3x  MISS"
+    assert Target("p99", 100.4, 100.0, upper=True).line() == "p99: 100.4x / <= 100x  MISS"
+    assert Target("scaling", 3.0, 3.0).line() == "scaling: 3x / >= 3x  PASS"
+
+
 def test_targets_are_ratios_of_the_same_runs_figures():
     results = {
         "plain": {16: figures(1000)},

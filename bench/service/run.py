@@ -580,6 +580,15 @@ def main() -> None:
                 checks += data_set_targets(figures, backend)
             lines += [f"## {backend}", "", *table(results), ""]
             lines += [f"    {check.line()}" for check in checks]
+            if found.get("one_beside_two"):
+                turns = [
+                    f"{path} {found['one_beside_two'][path][16].rate:,.1f} and"
+                    f" {found['two_processes'][path][16].rate:,.1f}"
+                    for path in found["one_beside_two"]
+                ]
+                lines.append(
+                    f"    req/s at 16, one process and two taking turns: {'; '.join(turns)}"
+                )
             if "log" in found:
                 log = found["log"]
                 lines.append(

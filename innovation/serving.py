@@ -10,6 +10,11 @@ across them by a hash of their addresses, so each process gets its share.
 uvicorn's supervisor is kept (restarts of dead workers, signals, ``SIGHUP`` reloads): what it
 hands each worker is a :class:`PortShare`, a bound socket that never listens and that, sent
 to a worker, becomes a new socket on the same address there, listening.
+
+``SO_REUSEPORT`` would also let a second ``innovation serve --workers`` started by the same
+user join the first on its port, each taking a share of the connections, so the supervisor
+first makes sure nothing listens there yet (two started at the same instant can still both
+pass).
 """
 
 from __future__ import annotations
@@ -48,6 +53,18 @@ class PortShare(socket.socket):
         return (PortShare.bind_to, (self.host, self.port))
 
 
+def refuse_if_taken(host: str, port: int) -> None:
+    """Raise ``OSError`` if a socket listens on the address, even one that allows sharing it:
+    a bind without ``SO_REUSEPORT`` fails where any socket listens (``SO_REUSEADDR`` only lets
+    connections of an earlier server, closing, stand aside)."""
+    if port == 0:
+        return  # the kernel picks a free one
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
 def serve(host: str, port: int, workers: int, *, app: str = APP, log_level: str = "info") -> None:
     """Serve ``app`` (an import string naming its factory) until interrupted: in this process,
     or in ``workers`` child processes."""
@@ -65,6 +82,7 @@ def serve(host: str, port: int, workers: int, *, app: str = APP, log_level: str 
         uvicorn.run(app, **options)
         return
     try:
+        refuse_if_taken(host, port)
         shared = PortShare.bind_to(host, port)
     except OSError as error:
         raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from None

@@ -142,6 +142,35 @@ def test_a_port_in_use_is_refused_by_name(sqlite_template: Path, tmp_path: Path)
     assert f"cannot listen on 127.0.0.1:{port}" in run.stderr
 
 
+@pytest.mark.slow
+def test_a_second_server_does_not_join_the_first_on_its_port(sqlite_template: Path, tmp_path: Path):
+    """Sockets that allow sharing a port would let it: the second must be refused instead."""
+    database = tmp_path / "innovation.db"
+    shutil.copyfile(sqlite_template, database)
+    port = free_port()
+    with two_workers(database, port) as first:
+        env = {**os.environ, "INNOVATION_DATABASE_URL": f"sqlite:///{database}"}
+        second = subprocess.Popen(
+            [sys.executable, "-m", "innovation.cli", "serve", "--workers", "2"]
+            + ["--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _, stderr = second.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            joined = listening_workers(second.pid, port)
+            second.terminate()
+            second.communicate(timeout=20)
+            pytest.fail(f"a second server runs on the port ({len(joined)} workers listening)")
+        assert first.poll() is None
+
+    assert second.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in stderr
+
+
 def test_a_share_sent_to_a_worker_is_a_new_socket_on_the_same_address():
     shared = PortShare.bind_to("127.0.0.1", 0)
     try:

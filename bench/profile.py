@@ -1,82 +1,69 @@
 """Flame graphs of the service's hot paths: ``make profile``.
 
-Starts the service on a fresh, seeded SQLite file (or ``--database-url``), then for each path
-drives it with a short asyncio load (httpx) while py-spy samples the server process, and writes
-one SVG per path to ``.profile/``. The same load, without py-spy, prints requests/s and
-latency percentiles (``--measure``), which is how command throughput is compared before and
-after a change.
+Starts ``innovation serve`` on a fresh, seeded SQLite file (or ``--database-url``), then for
+each path drives it with wrk, as ``make bench-service`` does, while py-spy samples the server
+process, and writes one flame graph per path to ``.profile/``. The service keeps no answers
+unless ``--answer-cache`` is given: the page's bodies repeat, and a kept answer would show the
+cache rather than the work of answering. ``--measure`` runs the same load without py-spy and
+prints requests/s and latency percentiles: the before/after figure for a change.
+
+The load comes from wrk rather than a Python client: on a two-core machine a Python client
+takes a core of its own and holds the server well below what it serves under wrk, and a
+server at a third of its load runs its write batches a command or two at a time, which is not
+where production spends its time.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import itertools
 import os
 import re
 import shutil
-import socket
-import statistics
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.request
+import uuid
 from pathlib import Path
-from typing import Any
 
-import httpx
+from bench.service.postgres import free_port
+from bench.service.report import Figures
+from bench.service.run import (
+    PAGE,
+    PAGE_ORDERS,
+    SUBMIT,
+    Route,
+    body,
+    drive,
+    ensure_wrk,
+    submit_input,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 OUT = ROOT / ".profile"
 
-TYPENAME = {"query": "{ __typename }"}
-PAGE = {
-    "query": """{ ideas(first: 100) { edges { node {
-        title provenance { organisation country external }
-        experiments { outcome decision metrics { name baseline latestValue changePct targetMet } }
-        ethics { status } } } } }"""
-}
-_SUBMIT = """mutation($input: SubmitIdeaInput!) { submitIdea(input: $input) {
-    idea { id } similarIdeas { score } errors { code message } } }"""
-NOOP_MUTATION = {"query": "mutation { __typename }"}
-_serial = itertools.count()
+NOOP_MUTATION = "mutation { __typename }"
 
 
-def submit_idea() -> dict[str, Any]:
-    """A fresh idea per request, worded like the seed's so duplicate hints have work to do."""
-    n = next(_serial)
-    return {
-        "query": _SUBMIT,
-        "variables": {
-            "input": {
-                "title": f"Predictive fibre-cut location for field teams, variant {n}",
-                "summary": "Field teams get the likely location of a fibre cut from network "
-                "telemetry before they leave, so repairs start sooner and customers wait less.",
-                "provenance": {
-                    "sourceKind": "STARTUP",
-                    "organisation": "Fibre Labs",
-                    "country": "FR",
-                },
-                "themes": ["networks-cloud"],
-            }
-        },
-    }
+def bodies(name: str, run: str) -> list[str]:
+    """The request bodies of a path, one a line, taken in turn; ``{n}`` in a submission's title
+    is made unique per request by the wrk script, ``run`` per run."""
+    if name == "typename":
+        return [body("{ __typename }")]
+    if name == "noop-mutation":
+        return [body(NOOP_MUTATION)]
+    if name == "submitIdea":
+        title = f"Predictive fibre-cut location for field teams, run {run} request {{n}}"
+        return [body(SUBMIT, {"input": submit_input(title)})]
+    if name == "page":
+        return [body(PAGE, order) for order in PAGE_ORDERS]
+    raise ValueError(f"unknown path {name!r}")
 
 
-PATHS: dict[str, Callable[[], dict[str, Any]]] = {
-    "typename": lambda: TYPENAME,
-    "submitIdea": submit_idea,
-    "page": lambda: PAGE,
-    "noop-mutation": lambda: NOOP_MUTATION,
-}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+PATHS = ("typename", "submitIdea", "page", "noop-mutation")
 
 
 def innovation(env: dict[str, str], *args: str) -> str:
@@ -89,11 +76,18 @@ def innovation(env: dict[str, str], *args: str) -> str:
 class Service:
     """``innovation serve`` on a migrated, seeded database, with an admin token."""
 
-    def __init__(self, database_url: str | None) -> None:
+    def __init__(self, database_url: str | None, *, answer_cache: bool = False) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="innovation-profile-"))
         url = database_url or f"sqlite:///{self.folder / 'profile.db'}"
         self.port = free_port()
-        self.env = {**os.environ, "INNOVATION_DATABASE_URL": url, "INNOVATION_PORT": str(self.port)}
+        self.env = {
+            **os.environ,
+            "INNOVATION_DATABASE_URL": url,
+            "INNOVATION_PORT": str(self.port),
+            "INNOVATION_SCHEDULER": "off",
+        }
+        if not answer_cache:
+            self.env["INNOVATION_ANSWER_CACHE_MB"] = "0"
         innovation(self.env, "db", "upgrade")
         innovation(self.env, "seed", "load")
         created = innovation(self.env, "token", "create", "--name", "profile", "--role", "admin")
@@ -112,9 +106,9 @@ class Service:
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.get(f"{self.url}/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1):
+                    break
+            except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     raise RuntimeError("the service did not start") from None
                 time.sleep(0.2)
@@ -126,73 +120,59 @@ class Service:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-async def load(
-    service: Service, body: Callable[[], dict[str, Any]], seconds: float, concurrency: int
-) -> list[float]:
-    """Send requests from ``concurrency`` clients for ``seconds``; every latency, in seconds."""
-    latencies: list[float] = []
-    headers = {"Authorization": f"Bearer {service.token}"}
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=service.url, headers=headers, limits=limits) as client:
-        end = time.monotonic() + seconds
-
-        async def client_loop() -> None:
-            while time.monotonic() < end:
-                started = time.perf_counter()
-                response = await client.post("/graphql", json=body(), timeout=60)
-                response.raise_for_status()
-                assert "errors" not in response.json(), response.text
-                latencies.append(time.perf_counter() - started)
-
-        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-    return latencies
+def load(wrk: str, service: Service, name: str, seconds: int, concurrency: int) -> Figures:
+    """One wrk run of a path, as the bench drives it (a failed request makes it an error)."""
+    route = Route(name, "POST", "/graphql", service.token, bodies(name, uuid.uuid4().hex[:8]))
+    return drive(wrk, service.url, route, concurrency, seconds, OUT)
 
 
-def report(name: str, concurrency: int, seconds: float, latencies: list[float]) -> None:
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+def report(name: str, concurrency: int, figures: Figures) -> None:
     print(
-        f"{name:>14} at {concurrency:>2}: {len(ordered) / seconds:7.1f} req/s"
-        f"  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms"
+        f"{name:>14} at {concurrency:>2}: {figures.rate:7.1f} req/s"
+        f"  p50 {figures.p50_ms:6.1f} ms  p99 {figures.p99_ms:6.1f} ms"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[8])
-    parser.add_argument("--paths", nargs="+", default=["typename", "submitIdea", "page"])
+    parser.add_argument("--seconds", type=int, default=8, help="per path and concurrency")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[16])
+    parser.add_argument("--paths", nargs="+", default=list(PATHS[:3]), choices=PATHS)
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--measure", action="store_true", help="no py-spy: print rates only")
     parser.add_argument(
         "--format", default="flamegraph", choices=["flamegraph", "raw", "speedscope"]
     )
+    parser.add_argument(
+        "--gil", action="store_true", help="sample only the thread holding the GIL (py-spy)"
+    )
+    parser.add_argument(
+        "--answer-cache", action="store_true", help="keep answers, as the service does by default"
+    )
     options = parser.parse_args()
-    service = Service(options.database_url)
+    wrk = ensure_wrk()
+    service = Service(options.database_url, answer_cache=options.answer_cache)
     try:
-        OUT.mkdir(exist_ok=True)
         for name in options.paths:
             for concurrency in options.concurrency:
-                asyncio.run(load(service, PATHS[name], 1.0, concurrency))  # warm up
+                load(wrk, service, name, 1, concurrency)  # warm up
                 spy = None
                 if not options.measure:
                     suffix = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}
-                    svg = OUT / f"{name}.{suffix[options.format]}"
+                    graph = OUT / f"{name}.{suffix[options.format]}"
                     command = [str(BIN / "py-spy"), "record", "--pid", str(service.process.pid)]
-                    command += ["--rate", "200", "--output", str(svg), "--nonblocking"]
+                    command += ["--rate", "200", "--output", str(graph), "--nonblocking"]
+                    command += ["--format", options.format] + (["--gil"] if options.gil else [])
                     spy = subprocess.Popen(
-                        [*command, "--format", options.format],
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
+                        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                     )
                     time.sleep(1)  # py-spy attaches
-                latencies = asyncio.run(load(service, PATHS[name], options.seconds, concurrency))
-                report(name, concurrency, options.seconds, latencies)
+                figures = load(wrk, service, name, options.seconds, concurrency)
+                report(name, concurrency, figures)
                 if spy is not None:
-                    spy.send_signal(2)  # py-spy writes its SVG on interrupt
+                    spy.send_signal(signal.SIGINT)  # py-spy writes its graph on interrupt
                     spy.wait(timeout=60)
-                    print(f"{'':>14} flame graph: {svg.relative_to(ROOT)}")
+                    print(f"{'':>14} flame graph: {graph.relative_to(ROOT)}")
     finally:
         service.stop()
 

@@ -62,6 +62,12 @@ PAGE = (
     " experiments { outcome decision metrics { name baseline latestValue changePct targetMet } }"
     " ethics { status } } } } }"
 )
+PAGE_ORDERS = [
+    {"order": field, "direction": direction}
+    for field in ("SCOUTED_AT", "UPDATED_AT", "SCORE", "STRATEGIC_FIT")
+    for direction in ("DESC", "ASC")
+]
+"""The page's variables, every ordering both ways: the uncached page walks them in turn."""
 CEILING_PAGE = PAGE.replace(
     "query Page($order: IdeaOrderField!, $direction: SortDirection!)", "query Page"
 ).replace("(first: 100, orderBy: {field: $order, direction: $direction})", "(first: 100)")
@@ -160,11 +166,7 @@ def prepare(url: str) -> Prepared:
 def paths(prepared: Prepared) -> list[Route]:
     """Every path the bench drives, ceilings first, then reads, then writes."""
     lead = prepared.lead
-    orders = [
-        {"order": field, "direction": direction}
-        for field in ("SCOUTED_AT", "UPDATED_AT", "SCORE", "STRATEGIC_FIT")
-        for direction in ("DESC", "ASC")
-    ]
+    orders = PAGE_ORDERS
     measurements = [
         body(MEASURE, {"input": {"experimentId": e, "metric": m, "value": 50.5}})
         for e, m in prepared.running

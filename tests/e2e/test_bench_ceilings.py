@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from litestar import Litestar
 
+from bench.profile import PATHS as PROFILED
+from bench.profile import bodies
 from bench.service.app import Held, ceiling_controller
 from bench.service.run import CEILING_PAGE, PAGE
 from innovation.api.app import create_app
@@ -39,3 +43,15 @@ async def test_strawberrys_ceiling_answers_the_page_as_the_product_does(
     nested = [node["node"]["experiments"] for node in product["ideas"]["edges"]]
     assert sorted(len(experiments) for experiments in nested) == [0, 1, 1, 1]
     assert all(pilot[0]["metrics"] for pilot in nested if pilot)
+
+
+@pytest.mark.parametrize("path", PROFILED)
+async def test_what_make_profile_sends_is_answered_without_errors(api: Api, path: str):
+    """``make profile`` graphs a path only while its bodies are answered: wrk counts a body
+    with GraphQL errors as failed, and a run with failures is not reported."""
+    sent = [json.loads(line.replace("{n}", "1")) for line in bodies(path, "test")]
+
+    for request in sent:
+        await api.data(request["query"], request["variables"], as_="admin")
+
+    assert len(sent) == (8 if path == "page" else 1)

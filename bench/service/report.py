@@ -217,7 +217,7 @@ def chart(per_backend: dict[str, Results], output: Path) -> None:
 
 
 def from_json(saved: dict[str, Any]) -> dict[str, Results]:
-    """The results of a saved run (``bench/results/service-<date>.json``), per backend."""
+    """The results of a saved run (``bench/results/service-<date>T<hhmm>.json``), per backend."""
     return {
         backend: {
             path: {int(level): Figures(f["requests"], f["seconds"], f["p50_ms"], f["p99_ms"])

@@ -535,6 +535,33 @@ def machine() -> dict[str, Any]:
     }
 
 
+def outputs(
+    bench: Path,
+    now: datetime,
+    scale: float,
+    backends: list[str],
+    levels: tuple[int, ...],
+    paths_only: str | None,
+) -> tuple[Path, Path]:
+    """Where a run's figures (JSON) and chart go, under ``bench``.
+
+    Only a whole run (both backends, every path at every concurrency, the full-scale data set)
+    redraws ``service-throughput.png``, the chart the READMEs show; a partial one draws its own
+    beside its figures in ``results/``. Each run's figures have a file of their own, named by
+    the minute it ended, so a quick run never replaces the day's whole one."""
+    whole = (
+        scale == 1
+        and sorted(backends) == ["postgres", "sqlite"]
+        and levels == (1, 16, 64)
+        and not paths_only
+    )
+    stamp = f"{now:%Y-%m-%dT%H%M}"
+    if whole:
+        return bench / "results" / f"service-{stamp}.json", bench / "service-throughput.png"
+    partial = bench / "results" / f"service-{stamp}-partial"
+    return partial.with_suffix(".json"), partial.with_suffix(".png")
+
+
 def main() -> None:
     console = Console()
     scale = dataset.scale_from_env()
@@ -613,13 +640,17 @@ def main() -> None:
             }
     report["seconds"] = time.perf_counter() - started
     console.print("\n".join(lines), markup=False, highlight=False)
-    results_folder = HERE.parent / "results"
-    results_folder.mkdir(exist_ok=True)
-    output = results_folder / f"service-{datetime.now(UTC):%Y-%m-%d}.json"
+    output, drawn = outputs(
+        HERE.parent, datetime.now(UTC), scale, backends, LEVELS, os.environ.get("BENCH_PATHS")
+    )
+    output.parent.mkdir(exist_ok=True)
     output.write_text(json.dumps(report, indent=2))
-    (results_folder / "service-latest.md").write_text("\n".join(lines))
-    chart(per_backend, HERE.parent / "service-throughput.png")
-    console.print(f"wrote {output} and bench/service-throughput.png in {report['seconds']:.0f} s")
+    (output.parent / "service-latest.md").write_text("\n".join(lines))
+    chart(per_backend, drawn)
+    console.print(
+        f"wrote {output.relative_to(HERE.parent.parent)} and"
+        f" {drawn.relative_to(HERE.parent.parent)} in {report['seconds']:.0f} s"
+    )
     if refused_all:
         console.print(
             f"[red]{len(refused_all)} runs had failed requests and are not reported[/red]"

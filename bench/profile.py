@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from bench.service.run import (
     PAGE_ORDERS,
     SUBMIT,
     Route,
+    answers_health,
     body,
     drive,
     ensure_wrk,
@@ -103,15 +103,8 @@ class Service:
             stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("the service did not start") from None
-                time.sleep(0.2)
+        if not answers_health(self.url, self.process, seconds=30):
+            raise RuntimeError("the service did not start")
 
     def stop(self) -> None:
         self.process.terminate()

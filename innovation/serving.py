@@ -25,6 +25,10 @@ from typing import Any
 APP = "innovation.api.app:create_app"
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 class PortShare(socket.socket):
     """A socket bound with ``SO_REUSEPORT``: listening in each worker it is sent to, never here.
 
@@ -37,8 +41,7 @@ class PortShare(socket.socket):
 
     @classmethod
     def bind_to(cls, host: str, port: int) -> PortShare:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = cls(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock = cls(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         try:
@@ -59,8 +62,7 @@ def refuse_if_taken(host: str, port: int) -> None:
     connections of an earlier server, closing, stand aside)."""
     if port == 0:
         return  # the kernel picks a free one
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
+    with socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
 

@@ -166,7 +166,6 @@ def prepare(url: str) -> Prepared:
 def paths(prepared: Prepared) -> list[Route]:
     """Every path the bench drives, ceilings first, then reads, then writes."""
     lead = prepared.lead
-    orders = PAGE_ORDERS
     measurements = [
         body(MEASURE, {"input": {"experimentId": e, "metric": m, "value": 50.5}})
         for e, m in prepared.running
@@ -182,8 +181,8 @@ def paths(prepared: Prepared) -> list[Route]:
             lead,
             [body(NOOP, {"input": submit_input("Bench no-op {n}")})],
         ),
-        Route("page", "POST", "/graphql", lead, [body(PAGE, order) for order in orders]),
-        Route("page-repeated", "POST", "/graphql", lead, [body(PAGE, orders[0])], cached=True),
+        Route("page", "POST", "/graphql", lead, [body(PAGE, order) for order in PAGE_ORDERS]),
+        Route("page-repeated", "POST", "/graphql", lead, [body(PAGE, PAGE_ORDERS[0])], cached=True),
         Route("idea", "POST", "/graphql", lead, [body(IDEA, {"id": i}) for i in prepared.ideas]),
         Route("pipeline", "POST", "/graphql", lead, [body(PIPELINE)]),
         Route(
@@ -206,6 +205,20 @@ def paths(prepared: Prepared) -> list[Route]:
 
 
 # -- the server and the load ------------------------------------------------------------------
+
+
+def answers_health(base: str, server: subprocess.Popen[Any], *, seconds: float) -> bool:
+    """Whether the server at ``base`` answers ``/health`` within ``seconds`` (False as soon as
+    its process has ended)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=2):
+                return True
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
 
 
 @contextmanager
@@ -235,15 +248,8 @@ def serving(url: str, log: Path, *, workers: int = 1, answer_cache: bool = False
     server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the service did not start, see {log}") from None
-                time.sleep(0.2)
+        if not answers_health(base, server, seconds=60):
+            raise SystemExit(f"the service did not start, see {log}")
         yield base
     finally:
         server.terminate()

@@ -4,14 +4,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+CONSTRAINTS := .ci/constraints.txt
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-integration test-e2e install browser bench bench-service profile mutation lint format schema clean graphiql-assets screenshots
+.PHONY: run test test-unit test-integration test-e2e install browser bench bench-service profile mutation lint format schema clean graphiql-assets screenshots constraints
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet --constraint $(CONSTRAINTS) -e '.[test,dev]'
 	@touch $@
 
 install: $(STAMP)
@@ -40,24 +41,24 @@ browser:
 
 ## The event store side by side with the eventsourcing library, on SQLite and PostgreSQL.
 bench: install
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet --constraint $(CONSTRAINTS) -e '.[bench]'
 	.ci/with-postgres $(BIN)/python -m bench.store $(BENCH_ARGS)
 
 ## The service under wrk, on SQLite and on a kept PostgreSQL, against ceilings of the same run
 ## (bench/README.md). BENCH_SCALE=0.05 builds a small data set; BENCH_DURATION=8 seconds a run.
 bench-service: install
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet --constraint $(CONSTRAINTS) -e '.[bench]'
 	$(BIN)/python -m bench.service.dataset
 	$(BIN)/python -m bench.service.run
 
 ## Flame graphs (py-spy) of { __typename }, submitIdea and the page of ideas under load, in .profile/.
 profile: install
-	$(BIN)/python -m pip install --quiet -e '.[profile]'
+	$(BIN)/python -m pip install --quiet --constraint $(CONSTRAINTS) -e '.[profile]'
 	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
 
 ## Mutation testing of the pure domain against the fast tests: the score and every survivor.
 mutation: install
-	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	$(BIN)/python -m pip install --quiet --constraint $(CONSTRAINTS) -e '.[mutation]'
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut export-cicd-stats
@@ -81,6 +82,11 @@ screenshots: install browser
 ## Regenerate schema.graphql from the code.
 schema: install
 	$(BIN)/innovation schema export --output schema.graphql
+
+## Pin in .ci/constraints.txt the newest versions within pyproject.toml's ranges, every extra
+## included, from a throw-away virtualenv; every install here takes exactly those. Then `make test`.
+constraints:
+	PYTHON=$(PYTHON) .ci/constraints
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info

@@ -22,7 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from innovation.api.execution import PlainLeaves
+from innovation.api.execution import PlainFields
 from innovation.api.mutations import Mutation
 from innovation.api.queries import Query as PipelineQueries
 from innovation.api.releases import ReleaseQueries
@@ -167,7 +167,7 @@ def build_schema(limits: ApiSettings) -> InnovationSchema:
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,
-        execution_context_class=PlainLeaves,
+        execution_context_class=PlainFields,
     )
     schema.limit_rules = tuple(rules)
     return schema

@@ -1,0 +1,252 @@
+"""Plain fields completed straight off their objects answer exactly as graphql-core's way does:
+leaves, objects and lists of them, and whole objects whose selection is plain."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+
+import pytest
+import strawberry
+from strawberry import relay
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from innovation.api.execution import PlainFields, node_id_plan, plan
+from innovation.api.schema import build_schema
+from innovation.config import ApiSettings
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Part:
+    label: str
+    size: int | None
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Badge(Named):
+    """Implements an interface: graphql-core checks what it is given (``is_type_of``)."""
+
+    level: int
+
+
+@strawberry.type
+class Widget(relay.Node):
+    """A relay node: its ``id`` is strawberry's, the global id of ``Widget`` and ``code``."""
+
+    code: relay.NodeID[str]
+    name: str
+
+
+class OddWidget(Widget):
+    """A widget of another class, finding its id its own way (strawberry asks the class)."""
+
+    @classmethod
+    def resolve_id(cls, root: Widget, *, info: strawberry.Info) -> str:
+        return f"odd-{root.code}"
+
+
+@strawberry.type
+class Gadget(relay.Node):
+    """A relay node finding its id its own way: the usual way answers for it."""
+
+    code: relay.NodeID[str]
+
+    @classmethod
+    def resolve_id(cls, root: Gadget, *, info: strawberry.Info) -> str:
+        return root.code.upper()
+
+
+@strawberry.type
+class Thing:
+    name: str
+    count: int
+    ratio: float | None
+    colour: Colour
+    at: datetime
+    tags: list[str]
+    missing: str  # given None: graphql-core's error for a null in a non-null field
+    wrong: int  # given text: graphql-core's error for a value its type does not serialize
+    part: Part
+    spare: Part | None
+    parts: list[Part]
+    maybe_parts: list[Part | None] | None
+    badge: Badge
+    broken: Part  # given None: a null object in a non-null field
+    bad_parts: list[Part]  # given a None among them, or a generator
+    hidden: strawberry.Private[str]
+
+    @strawberry.field
+    def computed(self) -> str:
+        return self.hidden.upper()
+
+    @strawberry.field
+    def resolved_part(self) -> Part:
+        return self.part
+
+
+def things() -> list[Thing]:
+    at = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+    return [
+        Thing(
+            name="Alarm triage", count=3, ratio=0.5, colour=Colour.RED, at=at, tags=["a"],
+            missing="there", wrong=1, part=part("router", 2), spare=None,
+            parts=[part("fan", None), part("case", 1)], maybe_parts=[None, part("lid", 3)],
+            badge=Badge(name="gold", level=1), broken=part("ok", 1), bad_parts=[part("a", 1)],
+            hidden="pilot",
+        ),
+        Thing(
+            name="Churn model", count=-1, ratio=None, colour=Colour.BLUE, at=at, tags=[],
+            missing=None, wrong="many", part=part("model", None), spare=part("backup", 0),
+            parts=[], maybe_parts=None, badge=Badge(name="grey", level=0),
+            broken=None, bad_parts=(p for p in [part("b", 2), None]), hidden="lab",
+        ),
+    ]  # type: ignore[arg-type]  # fmt: skip
+
+
+def part(label: str, size: int | None) -> Part:
+    return Part(label=label, size=size)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def things(self) -> list[Thing]:
+        return things()
+
+    @strawberry.field
+    def thing(self) -> Thing:
+        return things()[1]
+
+    @strawberry.field
+    def widgets(self) -> list[Widget]:
+        return [Widget(code="w-1", name="hub"), Widget(code="w-2", name="bridge")]
+
+    @strawberry.field
+    def lost_widget(self) -> Widget | None:
+        return Widget(code=None, name="lost")  # type: ignore[arg-type]
+
+    @strawberry.field
+    def odd_widgets(self) -> list[Widget]:
+        return [Widget(code="w-3", name="plain"), OddWidget(code="w-4", name="odd")]
+
+    @strawberry.field
+    def gadgets(self) -> list[Gadget]:
+        return [Gadget(code="g-1")]
+
+
+DOCUMENTS = [
+    "{ things { name count ratio colour at tags computed } }",
+    "{ things { name missing } }",
+    "{ things { count wrong } }",
+    "{ thing { name missing } }",
+    "{ things { alias: name __typename n2: count } }",
+    "{ things { name part { label size __typename } spare { label } } }",
+    "{ things { parts { label size } maybeParts { label } tags } }",
+    "{ things { badge { name level __typename } } }",
+    "{ things { name broken { label } } }",
+    "{ thing { broken { label } } }",
+    "{ things { badParts { label } } }",
+    "{ things { resolvedPart { label size } part { a: label b: label } } }",
+    "{ things { part { label } part { size } ...More } } fragment More on Thing { spare { size } }",
+    "query ($with: Boolean!) { things { part { label size @include(if: $with) } "
+    "name @skip(if: $with) } }",
+    "{ widgets { id name } }",
+    "{ gadgets { id } }",
+    "{ lostWidget { name id } }",
+    "{ oddWidgets { id } }",
+]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_answers_and_errors_are_those_of_graphql_cores_own_way(document, monkeypatch):
+    usual = strawberry.Schema(query=Query)
+    plain = strawberry.Schema(query=Query, execution_context_class=PlainFields)
+    variables = {"with": False} if "$with" in document else None
+    expected = usual.execute_sync(document, variable_values=variables)
+    calls: list[str] = []
+    usual_way = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def counted(self, parent_type, source, field_details_list, path, position_context):  # noqa: ANN001, ANN202
+        calls.append(field_details_list[0].node.name.value)
+        return usual_way(self, parent_type, source, field_details_list, path, position_context)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counted)
+
+    found = plain.execute_sync(document, variable_values=variables)
+
+    assert found.data == expected.data
+    assert [error.formatted for error in found.errors or []] == [
+        error.formatted for error in expected.errors or []
+    ]
+    assert "name" not in calls, "a plain string is read straight off the object"
+    if "thing" in document:
+        assert calls.count("things") + calls.count("thing") == 1
+    if "part {" in document and "broken" not in document:
+        assert "part" not in calls, "a plain object is built straight off its attribute"
+    if "resolvedPart" in document:
+        assert "label" not in calls, "an object of plain fields is built in one go"
+    if "widgets" in document:
+        assert "id" not in calls, "strawberry's own global id, made straight off the node"
+    if "gadgets" in document or "lostWidget" in document or "oddWidgets" in document:
+        assert calls.count("id") == 1, "an id found another way, or a null one: the usual way"
+
+
+def test_an_unusual_value_sends_its_field_the_usual_way(monkeypatch):
+    """A null in a non-null object, or a list other than a list, is answered (with its error)
+    by graphql-core itself: the object holding it goes the usual way, the others do not."""
+    plain = strawberry.Schema(query=Query, execution_context_class=PlainFields)
+    calls: list[str] = []
+    usual_way = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def counted(self, parent_type, source, field_details_list, path, position_context):  # noqa: ANN001, ANN202
+        calls.append(field_details_list[0].node.name.value)
+        return usual_way(self, parent_type, source, field_details_list, path, position_context)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counted)
+
+    found = plain.execute_sync("{ things { broken { label } badParts { label } } }")
+
+    assert calls == ["things", "broken"], "the second thing alone the usual way, up to its null"
+    assert [error.path for error in found.errors or []] == [["things", 1, "broken"]]
+    assert found.data is None, "a null thing in a list of non-null things nulls the list"
+
+
+def test_only_plain_fields_take_the_short_way():
+    schema = strawberry.Schema(query=Query)._schema
+    thing = schema.type_map["Thing"]
+    query = schema.type_map["Query"]
+
+    assert plan(thing.fields["name"]) is not None
+    assert plan(thing.fields["colour"]) is not None
+    assert plan(thing.fields["tags"]) is not None
+    assert plan(thing.fields["part"]) is not None
+    assert plan(thing.fields["maybeParts"]) is not None
+    assert plan(thing.fields["computed"]) is None, "a resolver of its own"
+    assert plan(thing.fields["resolvedPart"]) is None, "a resolver of its own"
+    assert plan(thing.fields["badge"]) is None, "an object type that checks what it is given"
+    assert plan(query.fields["things"]) is None
+
+
+def test_a_relay_node_id_takes_the_short_way_only_as_strawberry_gives_it():
+    schema = strawberry.Schema(query=Query)._schema
+
+    widget_id = schema.type_map["Widget"].fields["id"]
+    assert plan(widget_id) is None, "a resolver, strawberry's own"
+    assert node_id_plan(widget_id, "Widget") is not None
+    assert node_id_plan(schema.type_map["Gadget"].fields["id"], "Gadget") is None
+    assert node_id_plan(schema.type_map["Thing"].fields["computed"], "Thing") is None
+
+
+def test_the_product_schema_executes_with_it():
+    assert build_schema(ApiSettings()).execution_context_class is PlainFields

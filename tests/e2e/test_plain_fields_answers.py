@@ -19,6 +19,7 @@ from innovation.config import Settings
 from tests.e2e.conftest import LIMITS, Api
 from tests.e2e.test_releases_api import AFTER_H1, ASSEMBLE
 from tests.integration.world import FakeClock, World
+from tests.unit.test_plain_fields import the_usual_way
 
 METRIC = """
 name unit baseline target direction latestValue latestMeasuredAt changePct targetMet
@@ -179,14 +180,7 @@ async def test_the_comparison_runs_two_different_ways(
     api: Api, scene: str, monkeypatch: pytest.MonkeyPatch
 ):
     """Without this, both answers above could come from the same way."""
-    usual_way = StrawberryGraphQLCoreExecutionContext.execute_field
-    calls: list[str] = []
-
-    def counted(self, parent_type, source, field_details_list, path, position_context):  # noqa: ANN001, ANN202
-        calls.append(field_details_list[0].node.name.value)
-        return usual_way(self, parent_type, source, field_details_list, path, position_context)
-
-    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counted)
+    calls = the_usual_way(monkeypatch)
     body = {"query": "{ ideas(first: 5) { edges { node { title provenance { country } } } } }"}
 
     await both_ways(api, body, monkeypatch)

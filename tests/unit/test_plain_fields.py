@@ -168,12 +168,8 @@ DOCUMENTS = [
 ]
 
 
-@pytest.mark.parametrize("document", DOCUMENTS)
-def test_answers_and_errors_are_those_of_graphql_cores_own_way(document, monkeypatch):
-    usual = strawberry.Schema(query=Query)
-    plain = strawberry.Schema(query=Query, execution_context_class=PlainFields)
-    variables = {"with": False} if "$with" in document else None
-    expected = usual.execute_sync(document, variable_values=variables)
+def the_usual_way(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the fields that go graphql-core's way from now on, in the order they go."""
     calls: list[str] = []
     usual_way = StrawberryGraphQLCoreExecutionContext.execute_field
 
@@ -182,6 +178,16 @@ def test_answers_and_errors_are_those_of_graphql_cores_own_way(document, monkeyp
         return usual_way(self, parent_type, source, field_details_list, path, position_context)
 
     monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counted)
+    return calls
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_answers_and_errors_are_those_of_graphql_cores_own_way(document, monkeypatch):
+    usual = strawberry.Schema(query=Query)
+    plain = strawberry.Schema(query=Query, execution_context_class=PlainFields)
+    variables = {"with": False} if "$with" in document else None
+    expected = usual.execute_sync(document, variable_values=variables)
+    calls = the_usual_way(monkeypatch)
 
     found = plain.execute_sync(document, variable_values=variables)
 
@@ -206,14 +212,7 @@ def test_an_unusual_value_sends_its_field_the_usual_way(monkeypatch):
     """A null in a non-null object, or a list other than a list, is answered (with its error)
     by graphql-core itself: the object holding it goes the usual way, the others do not."""
     plain = strawberry.Schema(query=Query, execution_context_class=PlainFields)
-    calls: list[str] = []
-    usual_way = StrawberryGraphQLCoreExecutionContext.execute_field
-
-    def counted(self, parent_type, source, field_details_list, path, position_context):  # noqa: ANN001, ANN202
-        calls.append(field_details_list[0].node.name.value)
-        return usual_way(self, parent_type, source, field_details_list, path, position_context)
-
-    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counted)
+    calls = the_usual_way(monkeypatch)
 
     found = plain.execute_sync("{ things { broken { label } badParts { label } } }")
 

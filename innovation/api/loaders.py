@@ -27,7 +27,7 @@ def _loader(
     key_of: Callable[[K], Any] = lambda key: key,
 ) -> DataLoader[K, V]:
     async def load(keys: list[K]) -> Sequence[V]:
-        found = await database.read(lambda connection: fetch(connection, keys))
+        found = await database.glance(lambda connection: fetch(connection, keys))
         return [found.get(key_of(key), missing()) for key in keys]
 
     return DataLoader(load_fn=load)

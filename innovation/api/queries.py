@@ -111,7 +111,7 @@ class Query:
             found = views.ideas_by_id(connection, [idea_id]).get(idea_id)
             return found, read_nested(connection, [idea_id] if found else [], depth)
 
-        view, nested = await info.context.services.database.read(read)
+        view, nested = await info.context.services.database.glance(read)
         loaders.idea.prime(idea_id, view)
         if nested is not None:
             loaders.prime_nested([idea_id], nested)
@@ -147,8 +147,11 @@ class Query:
             )
             return page, read_nested(connection, [view.idea_id for _, view in page.rows], depth)
 
+        database = info.context.services.database
+        # A text filter may look through much of the index: a reader thread's work.
+        reading = database.read if where.text else database.glance
         try:
-            page, nested = await info.context.services.database.read(read)
+            page, nested = await reading(read)
         except InvalidCursorError as error:
             raise invalid(str(error), "before" if before and not after else "after") from None
         loaders = info.context.loaders
@@ -193,7 +196,7 @@ class Query:
         )
         slice_ = window(first, after, last, before)
         try:
-            page = await info.context.services.database.read(
+            page = await info.context.services.database.glance(
                 partial(views.experiment_page, where=where, window=slice_)
             )
         except InvalidCursorError as error:
@@ -250,7 +253,7 @@ class Query:
         assert size is not None  # a window has one of them
         mapper = info.context.services.store.mapper
         after_position, before_position = _position(after, "after"), _position(before, "before")
-        entries, more = await info.context.services.database.read(
+        entries, more = await info.context.services.database.glance(
             lambda c: read_history(
                 c, mapper, target, size, after_position or 0, before_position, backwards
             )

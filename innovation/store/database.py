@@ -195,8 +195,10 @@ class Database:
         raise NotImplementedError
 
     async def glance(self, job: Job[T]) -> T:
-        """Run a read job of a statement or two (the log's end): as ``read``, unless the
-        backend can answer it faster without handing it to another thread."""
+        """Run a bounded read job, as ``read`` does, unless the backend answers it faster
+        without handing it to another thread: the log's end, or what a request reads by key
+        or by the page (an idea, a page of them with what they nest, the pipeline's counts, a
+        token). A read that may scan or replay, however far, goes through ``read``."""
         return await self.read(job)
 
     async def close(self) -> None:

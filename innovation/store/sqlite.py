@@ -149,10 +149,10 @@ class SQLiteDatabase(Database):
             raise
 
     async def glance(self, job: Job[T]) -> T:
-        """Run a tiny read on the event loop's own thread, on a connection that never waits
-        for a lock: handing a read to a reader thread and back takes about 0.3 ms on a small
-        machine, several times what looking up the log's end costs. When SQLite is busy (a
-        WAL reset, another process recovering the file), the job goes to a reader thread."""
+        """Run a bounded read on the event loop's thread, on a connection that never waits
+        for a lock: a reader thread costs a 0.3 ms hand-over and, under load, a wait for the
+        interpreter lock after every row (16 callers of `idea(id)`: 454 to 633 a second through
+        threads, 852 to 996 here). If SQLite is busy (a WAL reset), a reader thread runs it."""
         if self._closed:
             raise DatabaseClosedError("the database is closed")
         connection: Connection | None = getattr(self._glancing, "connection", None)

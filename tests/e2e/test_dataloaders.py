@@ -94,19 +94,27 @@ BARE_PAGE = "query($first: Int!) { ideas(first: $first) { edges { node { id titl
 
 @contextmanager
 def counting_reads(database: Database) -> Iterator[list[object]]:
-    """Every read job the database runs (each a connection and a transaction of its own)."""
+    """Every read job the database runs (each a transaction of its own), through a reader or
+    as a glance; once each, whichever way a glance goes on a backend."""
     jobs: list[object] = []
-    read = database.read
+    read, glance = database.read, database.glance
 
     async def counted(job):  # noqa: ANN001, ANN202
-        jobs.append(job)
+        if not any(seen is job for seen in jobs):
+            jobs.append(job)
         return await read(job)
 
+    async def glanced(job):  # noqa: ANN001, ANN202
+        jobs.append(job)
+        return await glance(job)
+
     database.read = counted  # type: ignore[method-assign]
+    database.glance = glanced  # type: ignore[method-assign]
     try:
         yield jobs
     finally:
         del database.read
+        del database.glance
 
 
 async def test_ideas_read_their_experiments_and_metrics_in_the_read_that_finds_them(

@@ -180,16 +180,11 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         kept = self._selections.get(id(fields))
         if kept is not None:
             return kept[1]
-        steps: list[Step] | None = [] if self._plain else None
-        for response_name, field_details_list in fields.items():
-            if steps is None:
-                break
-            step = self._step(parent_type, response_name, field_details_list)
-            if step is None:
-                steps = None
-            else:
-                steps.append(step)
-        selection = None if steps is None else tuple(steps)
+        selection: Selection | None = None
+        if self._plain:
+            steps = [self._step(parent_type, name, found) for name, found in fields.items()]
+            if None not in steps:
+                selection = tuple(steps)  # type: ignore[arg-type]  # no None among them
         self._selections[id(fields)] = (fields, selection)
         return selection
 

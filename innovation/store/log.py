@@ -2,7 +2,7 @@
 
 ``Recorder`` is the one face of the log for writing and reading: the unit of work, the
 readers (``store/readers.py``), the contract tests and the benchmark all call it inside
-``Database`` jobs. ``SQLiteRecorder`` (``store/sqlite.py``) and ``PostgresRecorder``
+``Database`` jobs. ``SQLiteRecorder`` (``store/sqlite_log.py``) and ``PostgresRecorder``
 (``store/postgres.py``) add how each backend appends and reads a range of positions.
 """
 

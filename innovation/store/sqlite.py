@@ -2,9 +2,9 @@
 
 ``SQLiteDatabase`` runs jobs on the standard ``sqlite3`` module in a dedicated writer thread
 (plus a small pool of reader threads, each keeping its connection), one thread hop per
-transaction; a glance at the log's end runs on the event loop's own thread; ``SQLiteRecorder``
-holds the log's SQL for this backend. One writer at a time holds the write lock, so positions
-commit in order and reading by position needs no guard.
+transaction; a bounded read (``glance``) runs on the event loop's own thread. The log's SQL is
+``SQLiteRecorder``'s (``store/sqlite_log.py``). One writer at a time holds the write lock,
+so positions commit in order and reading by position needs no guard.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -37,16 +35,8 @@ from innovation.store.database import (
     T,
     settle_batch,
 )
-from innovation.store.log import (
-    AppendRaceError,
-    Clock,
-    Recorder,
-    check_batch,
-    check_expected,
-    utcnow,
-)
-from innovation.store.records import AppendResult, RecordedEvent, StoredEvent
-from innovation.store.tables import events
+from innovation.store.log import Clock, Recorder, utcnow
+from innovation.store.sqlite_log import SQLiteRecorder, driver
 
 
 class SQLiteDatabase(Database):
@@ -159,8 +149,7 @@ class SQLiteDatabase(Database):
         if connection is None:  # opened by a reader thread: opening may wait for a lock
             loop = asyncio.get_running_loop()
             connection = await loop.run_in_executor(self._readers, self._connect_for_reads)
-            driver: Any = connection.connection.driver_connection
-            driver.execute("PRAGMA busy_timeout = 0")
+            driver(connection).execute("PRAGMA busy_timeout = 0")
             self._glancing.connection = connection
         try:
             with connection.begin():
@@ -285,176 +274,29 @@ class _SQLiteSession(ReadSession):
             return job(self.connection)
 
 
-class SQLiteRecorder(Recorder):
-    """SQLite: positions are rowids handed out under the write lock (``BEGIN IMMEDIATE``),
-    visible only when that writer commits, after every lower one: gapless with no more work.
-
-    The hot paths (append, reading a stream, reading a page of the log) run their SQL, written
-    from the Core table, on the driver's own cursor. They store exactly what SQLAlchemy stores
-    (UUIDs as 32 hex digits, instants as naive UTC text), and msgspec turns a page of rows
-    into ``RecordedEvent``s in one call. That skips SQLAlchemy's per-row type processing,
-    which cost more than the queries themselves.
-    """
-
-    dialect = "sqlite"
-    _SELECT = (
-        "SELECT position, stream_id, version, type, schema_version, data, metadata, "
-        f"recorded_at, event_id FROM {events.name}"
-    )
-    _INSERT = (
-        f"INSERT INTO {events.name} (stream_id, version, type, schema_version, data, "
-        "metadata, recorded_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    )
-
-    def append(
-        self,
-        connection: Connection,
-        stream_id: str,
-        records: Sequence[StoredEvent],
-        expected_version: int,
-    ) -> AppendResult:
-        check_batch(stream_id, records)
-        cursor = _driver(connection).cursor()
-        ids = [record.event_id.hex for record in records]
-        marks = ", ".join("?" * len(ids)) or "NULL"
-        current, repeated = cursor.execute(
-            f"SELECT (SELECT coalesce(max(version), 0) FROM {events.name} WHERE stream_id = ?), "
-            f"(SELECT count(*) FROM {events.name} WHERE event_id IN ({marks}))",
-            (stream_id, *ids),
-        ).fetchone()
-        if repeated:
-            return self._acknowledge(connection, stream_id, records)
-        check_expected(stream_id, expected_version, current)
-        if not records:
-            return AppendResult(current, ())
-        moment = self.clock()
-        now = _sqlite_instant(moment)
-        try:
-            cursor.executemany(
-                self._INSERT,
-                [
-                    (
-                        stream_id,
-                        current + offset,
-                        record.type,
-                        record.schema_version,
-                        record.data,
-                        record.metadata,
-                        now,
-                        event_id,
-                    )
-                    for offset, (record, event_id) in enumerate(zip(records, ids, strict=True), 1)
-                ],
-            )
-        except sqlite3.IntegrityError as exc:  # another process won between check and insert
-            raise AppendRaceError(stream_id) from exc
-        last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
-        count = len(records)
-        return AppendResult(
-            current + count, tuple(range(last - count + 1, last + 1)), recorded_at=moment
-        )
-
-    def read_stream(
-        self,
-        connection: Connection,
-        stream_id: str,
-        from_version: int = 1,
-        to_version: int | None = None,
-    ) -> list[RecordedEvent]:
-        rows = (
-            _driver(connection)
-            .execute(
-                f"{self._SELECT} WHERE stream_id = ? AND version >= ? AND version <= ? "
-                "ORDER BY version",
-                (stream_id, from_version, 2**31 - 1 if to_version is None else to_version),
-            )
-            .fetchall()
-        )
-        return _recorded(rows)
-
-    def read_range(
-        self,
-        connection: Connection,
-        after: int,
-        limit: int,
-        upto: int | None = None,
-        types: Collection[str] | None = None,
-    ) -> list[RecordedEvent]:
-        names = () if types is None else tuple(sorted(types))
-        only = (
-            f" AND type IN ({', '.join('?' * len(names)) or 'NULL'})" if types is not None else ""
-        )
-        rows = (
-            _driver(connection)
-            .execute(
-                f"{self._SELECT} WHERE position > ? AND position <= ?{only} "
-                "ORDER BY position LIMIT ?",
-                (after, 2**62 if upto is None else upto, *names, limit),
-            )
-            .fetchall()
-        )
-        return _recorded(rows)
-
-    def read_streams(
-        self, connection: Connection, stream_ids: Collection[str], upto: int
-    ) -> list[RecordedEvent]:
-        if not stream_ids:
-            return []
-        ids = tuple(sorted(stream_ids))
-        rows = (
-            _driver(connection)
-            .execute(
-                f"{self._SELECT} WHERE stream_id IN ({', '.join('?' * len(ids))}) "
-                "AND position <= ? ORDER BY stream_id, version",
-                (*ids, upto),
-            )
-            .fetchall()
-        )
-        return _recorded(rows)
-
-
 def _run_jobs(connection: Connection, batch: list[Pending[Any]]) -> list[tuple[bool, Any]]:
     """A batch's jobs in one transaction, each under a plain SAVEPOINT: a failing job never
     takes its neighbours with it (SQLAlchemy's nested transactions cost more). What they leave
     to the batch (``Deferring``) is done before the commit."""
-    driver = _driver(connection)
+    cursor = driver(connection)
     outcomes: list[tuple[bool, Any]] = []
     sharing = Sharing(connection)
     try:
         for pending in batch:
             mark = sharing.before(pending.job)
-            driver.execute("SAVEPOINT job")
+            cursor.execute("SAVEPOINT job")
             try:
                 result = pending.job(connection)
             except Exception as exc:
-                driver.execute("ROLLBACK TO job")
-                driver.execute("RELEASE job")
+                cursor.execute("ROLLBACK TO job")
+                cursor.execute("RELEASE job")
                 if sharing.failed_after_leaving(mark):
                     raise RunAgainAlone(str(exc)) from exc
                 outcomes.append((False, exc))
             else:
-                driver.execute("RELEASE job")
+                cursor.execute("RELEASE job")
                 outcomes.append((True, result))
         sharing.finish()
     finally:
         sharing.discard()
     return outcomes
-
-
-def _driver(connection: Connection) -> Any:
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    return driver
-
-
-def _sqlite_instant(moment: datetime) -> str:
-    """An instant as SQLAlchemy's SQLite DateTime stores it: naive UTC, microseconds."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-_PAGE = list[RecordedEvent]
-
-
-def _recorded(rows: list[Any]) -> list[RecordedEvent]:
-    """Driver rows (columns in ``_COLUMNS`` order) as events, converted in one call."""
-    return msgspec.convert(rows, _PAGE, strict=False)

@@ -2,8 +2,9 @@
 
 ``SQLiteDatabase`` runs jobs on the standard ``sqlite3`` module in a dedicated writer thread
 (plus a small pool of reader threads, each keeping its connection), one thread hop per
-transaction; a bounded read (``glance``) runs on the event loop's own thread. The log's SQL is
-``SQLiteRecorder``'s (``store/sqlite_log.py``). One writer at a time holds the write lock,
+transaction; a bounded read (``glance``) runs on the event loop's own thread, and the WAL is
+copied into the database file by a thread of its own (``store/checkpoints.py``). The log's SQL
+is ``SQLiteRecorder``'s (``store/sqlite_log.py``). One writer at a time holds the write lock,
 so positions commit in order and reading by position needs no guard.
 """
 
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from innovation.store.checkpoints import Checkpointer
 from innovation.store.database import (
     STOP,
     Database,
@@ -189,6 +191,7 @@ class SQLiteDatabase(Database):
         except Exception as exc:
             self._give_up(exc)
             return
+        checkpointer = Checkpointer(self.engine, connection)
         try:
             while True:
                 first = self._queue.get()
@@ -206,9 +209,11 @@ class SQLiteDatabase(Database):
                         break
                     batch.append(item)
                 self._run_batch(connection, batch)
+                checkpointer.wrote()
                 if stop:
                     return
         finally:
+            checkpointer.stop()
             connection.close()
 
     def _give_up(self, exc: Exception) -> None:

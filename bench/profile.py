@@ -1,8 +1,10 @@
 """Flame graphs of the service's hot paths: ``make profile``.
 
-Starts ``innovation serve`` on a fresh, seeded SQLite file (or ``--database-url``), then for
-each path drives it with wrk, as ``make bench-service`` does, while py-spy samples the server
-process, and writes one flame graph per path to ``.profile/``. The service keeps no answers
+Serves the product as ``innovation serve`` does, with the bench's routes beside it (as ``make
+bench-service`` serves it: ``bench.service.app``), on a fresh, seeded SQLite file (or
+``--database-url``), then for each path drives it with wrk, as the bench does, while py-spy
+samples the server process, and writes one flame graph per path to ``.profile/``. ``noop`` is
+the bench's ceiling for ``submitIdea``: the same input through the same stack, nothing written. The service keeps no answers
 unless ``--answer-cache`` is given: the page's bodies repeat, and a kept answer would show the
 cache rather than the work of answering. ``--measure`` runs the same load without py-spy and
 prints requests/s and latency percentiles: the before/after figure for a change.
@@ -27,11 +29,14 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.service.app import BENCH_GRAPHQL
 from bench.service.postgres import free_port
 from bench.service.report import Figures
 from bench.service.run import (
+    NOOP,
     PAGE,
     PAGE_ORDERS,
+    PIPELINE,
     SUBMIT,
     Route,
     answers_health,
@@ -45,25 +50,31 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 OUT = ROOT / ".profile"
 
-NOOP_MUTATION = "mutation { __typename }"
-
 
 def bodies(name: str, run: str) -> list[str]:
     """The request bodies of a path, one a line, taken in turn; ``{n}`` in a submission's title
     is made unique per request by the wrk script, ``run`` per run."""
+    title = f"Predictive fibre-cut location for field teams, run {run} request {{n}}"
     if name == "typename":
         return [body("{ __typename }")]
-    if name == "noop-mutation":
-        return [body(NOOP_MUTATION)]
+    if name == "noop":
+        return [body(NOOP, {"input": submit_input(title)})]
     if name == "submitIdea":
-        title = f"Predictive fibre-cut location for field teams, run {run} request {{n}}"
         return [body(SUBMIT, {"input": submit_input(title)})]
     if name == "page":
         return [body(PAGE, order) for order in PAGE_ORDERS]
+    if name == "pipeline":
+        return [body(PIPELINE)]
     raise ValueError(f"unknown path {name!r}")
 
 
-PATHS = ("typename", "submitIdea", "page", "noop-mutation")
+def url_path(name: str) -> str:
+    """Where a path is asked: the no-op mutation, ``submitIdea``'s ceiling as ``make
+    bench-service`` measures it, is on the bench's own GraphQL route; the rest on the product's."""
+    return BENCH_GRAPHQL if name == "noop" else "/graphql"
+
+
+PATHS = ("typename", "submitIdea", "page", "pipeline", "noop")
 
 
 def innovation(env: dict[str, str], *args: str) -> str:
@@ -96,8 +107,12 @@ class Service:
         self.token = match.group(0)
         OUT.mkdir(exist_ok=True)
         self.log = (OUT / "server.log").open("w")
+        serve = (  # as `innovation serve` serves, with the bench's routes beside the product's
+            "from innovation.serving import serve; "
+            f"serve('127.0.0.1', {self.port}, 1, app='bench.service.app:create')"
+        )
         self.process = subprocess.Popen(
-            [str(BIN / "innovation"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-c", serve],
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -115,7 +130,7 @@ class Service:
 
 def load(wrk: str, service: Service, name: str, seconds: int, concurrency: int) -> Figures:
     """One wrk run of a path, as the bench drives it (a failed request makes it an error)."""
-    route = Route(name, "POST", "/graphql", service.token, bodies(name, uuid.uuid4().hex[:8]))
+    route = Route(name, "POST", url_path(name), service.token, bodies(name, uuid.uuid4().hex[:8]))
     return drive(wrk, service.url, route, concurrency, seconds, OUT)
 
 

@@ -9,8 +9,8 @@ import pytest
 from litestar import Litestar
 
 from bench.profile import PATHS as PROFILED
-from bench.profile import bodies
-from bench.service.app import Held, ceiling_controller
+from bench.profile import bodies, url_path
+from bench.service.app import Held, bench_graphql_controller, ceiling_controller
 from bench.service.run import CEILING_PAGE, PAGE
 from innovation.api.app import create_app
 from innovation.bootstrap import Services
@@ -22,6 +22,7 @@ from tests.integration.world import World
 def app(app_services: Services) -> Litestar:
     app = create_app(services=app_services)
     app.register(ceiling_controller(Held()))
+    app.register(bench_graphql_controller())
     return app
 
 
@@ -52,6 +53,12 @@ async def test_what_make_profile_sends_is_answered_without_errors(api: Api, path
     sent = [json.loads(line.replace("{n}", "1")) for line in bodies(path, "test")]
 
     for request in sent:
-        await api.data(request["query"], request["variables"], as_="admin")
+        response = await api.client.post(
+            url_path(path), json=request, headers={"Authorization": f"Bearer {api.tokens['admin']}"}
+        )
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert "errors" not in answer, answer
+        assert answer["data"], answer
 
     assert len(sent) == (8 if path == "page" else 1)

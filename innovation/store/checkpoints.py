@@ -21,8 +21,7 @@ import sqlite3
 import threading
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +34,12 @@ AFTER_FAILURE = 5.0
 
 class Checkpointer:
     """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` after writes, at most once per ``pause`` seconds,
-    on a connection of its own; a checkpoint never undoes or delays a commit, so durability is
-    the commit's own (its WAL sync), as before."""
+    on a connection of its own to the file at ``path`` (outside the pool the jobs share); a
+    checkpoint never undoes or delays a commit, so durability is the commit's own (its WAL
+    sync), as before."""
 
-    def __init__(self, engine: Engine, writer: Connection, *, pause: float = 0.1) -> None:
-        self.engine = engine
+    def __init__(self, path: str, writer: Connection, *, pause: float = 0.1) -> None:
+        self.path = path
         self.pause = pause
         self._wrote = threading.Event()
         self._stopping = threading.Event()
@@ -63,11 +63,10 @@ class Checkpointer:
 
     def _run(self) -> None:
         try:
-            connection = self.engine.connect()
-        except sa.exc.DBAPIError:
+            connection = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error:
             log.exception("no connection to checkpoint with; the writer's backstop remains")
             return
-        driver: Any = connection.connection.driver_connection
         try:
             while True:
                 self._wrote.wait()
@@ -76,7 +75,7 @@ class Checkpointer:
                 self._wrote.clear()
                 pause = self.pause
                 try:
-                    driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error:
                     log.exception("checkpointing the WAL failed; trying again in a while")
                     pause = AFTER_FAILURE

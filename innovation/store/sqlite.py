@@ -59,6 +59,7 @@ class SQLiteDatabase(Database):
         database = self.url.database
         if not database or database == ":memory:":
             raise ValueError("the SQLite store needs a file; an in-memory database is not shared")
+        self.path = database
         if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"INNOVATION_SQLITE_SYNCHRONOUS: unknown level {synchronous!r}")
         self.synchronous = synchronous.upper()
@@ -191,7 +192,7 @@ class SQLiteDatabase(Database):
         except Exception as exc:
             self._give_up(exc)
             return
-        checkpointer = Checkpointer(self.engine, connection)
+        checkpointer = Checkpointer(self.path, connection)
         try:
             while True:
                 first = self._queue.get()

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 log = logging.getLogger(__name__)
 
 BACKSTOP = 4_000
-"""Pages (16 MB at SQLite's default 4 KB) past which the writer checkpoints in its own commit."""
+"""Pages (about 17 MB of WAL at 4 KB a page) past which the writer checkpoints in its commit."""
 
 AFTER_FAILURE = 5.0
 """Seconds to wait after a failed checkpoint (a full disk, say) before the next one."""

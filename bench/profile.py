@@ -4,10 +4,11 @@ Serves the product as ``innovation serve`` does, with the bench's routes beside 
 bench-service`` serves it: ``bench.service.app``), on a fresh, seeded SQLite file (or
 ``--database-url``), then for each path drives it with wrk, as the bench does, while py-spy
 samples the server process, and writes one flame graph per path to ``.profile/``. ``noop`` is
-the bench's ceiling for ``submitIdea``: the same input through the same stack, nothing written. The service keeps no answers
-unless ``--answer-cache`` is given: the page's bodies repeat, and a kept answer would show the
-cache rather than the work of answering. ``--measure`` runs the same load without py-spy and
-prints requests/s and latency percentiles: the before/after figure for a change.
+the bench's ceiling for ``submitIdea``: the same input through the same stack, nothing written.
+The service keeps no answers unless ``--answer-cache`` is given: the page's bodies repeat, and
+a kept answer would show the cache rather than the work of answering. ``--measure`` runs the
+same load without py-spy and prints requests/s and latency percentiles: the before/after figure
+for a change.
 
 The load comes from wrk rather than a Python client: on a two-core machine a Python client
 takes a core of its own and holds the server well below what it serves under wrk, and a
@@ -43,6 +44,7 @@ from bench.service.run import (
     body,
     drive,
     ensure_wrk,
+    serve_command,
     submit_input,
 )
 
@@ -107,12 +109,8 @@ class Service:
         self.token = match.group(0)
         OUT.mkdir(exist_ok=True)
         self.log = (OUT / "server.log").open("w")
-        serve = (  # as `innovation serve` serves, with the bench's routes beside the product's
-            "from innovation.serving import serve; "
-            f"serve('127.0.0.1', {self.port}, 1, app='bench.service.app:create')"
-        )
         self.process = subprocess.Popen(
-            [sys.executable, "-c", serve],
+            serve_command(self.port),
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,

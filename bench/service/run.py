@@ -221,6 +221,17 @@ def answers_health(base: str, server: subprocess.Popen[Any], *, seconds: float) 
             time.sleep(0.2)
 
 
+def serve_command(port: int, workers: int = 1, *, log_level: str = "info") -> list[str]:
+    """The command serving the product as ``innovation serve`` does (``innovation.serving``),
+    with the bench's routes beside it (``bench.service.app:create``), on 127.0.0.1:``port``."""
+    serve = (
+        "from innovation.serving import serve; "
+        f"serve('127.0.0.1', {port}, {workers}, app='bench.service.app:create', "
+        f"log_level={log_level!r})"
+    )
+    return [sys.executable, "-c", serve]
+
+
 @contextmanager
 def serving(url: str, log: Path, *, workers: int = 1, answer_cache: bool = False) -> Iterator[str]:
     """The service as ``innovation serve`` runs it (uvicorn, each worker listening on a socket
@@ -239,11 +250,7 @@ def serving(url: str, log: Path, *, workers: int = 1, answer_cache: bool = False
     }
     if not answer_cache:
         env["INNOVATION_ANSWER_CACHE_MB"] = "0"
-    serve = (
-        "from innovation.serving import serve; "
-        f"serve('127.0.0.1', {port}, {workers}, app='bench.service.app:create', log_level='warning')"
-    )
-    command = [sys.executable, "-c", serve]
+    command = serve_command(port, workers, log_level="warning")
     output = log.open("a")
     server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

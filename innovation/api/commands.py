@@ -163,6 +163,7 @@ async def _run(
         raise Refused(ErrorCode.FORBIDDEN, f"{operation} is for {roles}")
     services = info.context.services
     now = services.clock()
+    minting = _MINTED.set([])
     try:
         command = build(now)
         outcome = await services.pipeline.execute(
@@ -172,6 +173,7 @@ async def _run(
             expected_version=getattr(input, "expected_version", None),
             command_id=_command_id(principal.token_id, input.client_mutation_id),
             request_digest=request_digest(operation, input),
+            minted=frozenset(_MINTED.get() or ()),
         )
     except CommandIdReusedError:
         raise Refused(
@@ -182,7 +184,14 @@ async def _run(
         ) from None
     except (DomainError, ServiceError) as refusal:
         raise Refused.of(refusal) from refusal
+    finally:
+        _MINTED.reset(minting)
     return command, outcome
+
+
+_MINTED: ContextVar[list[str] | None] = ContextVar("minted", default=None)
+"""The ids ``new_id`` drew at random for the command being built: the pipeline need not read
+their streams, which cannot hold anything yet."""
 
 
 def request_digest(operation: str, input: Any) -> str:
@@ -209,7 +218,11 @@ def new_id(info: Info[Context, None], kind: str, client_mutation_id: str | None)
     to; a fresh random id for the new idea or experiment would make the resend a new one.
     """
     if not client_mutation_id:
-        return str(uuid.uuid4())
+        minted = str(uuid.uuid4())
+        drawn = _MINTED.get()
+        if drawn is not None:
+            drawn.append(minted)
+        return minted
     principal = info.context.principal
     owner = principal.token_id if principal else ""
     return str(uuid.uuid5(CLIENT_IDS, f"{owner}/{kind}/{client_mutation_id}"))

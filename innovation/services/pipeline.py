@@ -105,11 +105,14 @@ class Pipeline:
         correlation_id: uuid.UUID | None = None,
         causation_id: uuid.UUID | None = None,
         request_digest: str | None = None,
+        minted: frozenset[str] = frozenset(),
     ) -> Outcome:
         """Run ``command`` as ``actor`` at ``at``: the caller's clock is the only time it has.
 
         ``request_digest`` says what a caller-chosen ``command_id`` stands for: a repeat with
-        another digest is refused (``CommandIdReusedError``) instead of answered.
+        another digest is refused (``CommandIdReusedError``) instead of answered. ``minted``
+        names the entity ids the caller drew at random for this command: their streams are new
+        and are not read (one read fewer for every idea or experiment created).
         """
         handler = HANDLERS[type(command)]
         ident = command_id or new_event_id()  # time-ordered: see store/ids.py
@@ -121,6 +124,7 @@ class Pipeline:
             causation_id=causation_id,
             repeatable=command_id is not None,
             request_digest=request_digest if command_id is not None else None,
+            minted=minted,
         )
         # The read models' rows are left to the write batch (see ``Projector``): handlers
         # decide on their streams alone.

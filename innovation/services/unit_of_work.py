@@ -65,6 +65,10 @@ class CommandContext:
     Kept in the log rather than in a process's memory, so any process that later receives the
     same ``command_id`` sees what it was first used for.
     """
+    minted: frozenset[str] = frozenset()
+    """Entity ids the caller drew at random for this command (a new idea's, say): nothing can be
+    in their streams yet, so they are not read. Should one be taken after all, the append
+    expecting no stream is refused as a conflict, as a race would be."""
 
 
 @dataclass
@@ -92,7 +96,9 @@ class UnitOfWork:
 
     def load(self, kind: Aggregate[S], entity_id: str) -> Loaded[S]:
         stream_id = kind.stream_id(entity_id)
-        if stream_id not in self._loaded:
+        if stream_id not in self._loaded and entity_id in self.context.minted:
+            self._loaded[stream_id] = Loaded(kind.decider.initial_state(), 0, 0)
+        elif stream_id not in self._loaded:
             self._loaded[stream_id] = load_stream(
                 self.connection,
                 self.recorder,

@@ -1,0 +1,113 @@
+"""What a mutation creates under an id it drew at random is not looked for first: its stream
+cannot hold anything yet. A resendable mutation's id is derived from the caller's key, and that
+stream is read, since the first sending may have written it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import innovation.services.unit_of_work as unit_of_work
+from innovation.api.ids import global_id, raw_id
+from innovation.domain.ideas import SubmitIdea
+from innovation.domain.values import Provenance, SourceKind
+from innovation.services import ConflictError
+from tests.e2e.conftest import Api
+from tests.e2e.test_resending import START, SUBMIT, submission
+from tests.integration.world import SCOUT, World
+
+
+@pytest.fixture
+def streams_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The stream ids commands load, in order."""
+    read: list[str] = []
+    original: Callable[..., Any] = unit_of_work.load_stream
+
+    def spied(connection: Any, recorder: Any, mapper: Any, stream_id: str, *rest: Any) -> Any:
+        read.append(stream_id)
+        return original(connection, recorder, mapper, stream_id, *rest)
+
+    monkeypatch.setattr(unit_of_work, "load_stream", spied)
+    return read
+
+
+def without_key(asked: dict[str, Any]) -> dict[str, Any]:
+    plain = copy.deepcopy(asked)
+    del plain["input"]["clientMutationId"]
+    return plain
+
+
+async def test_a_new_idea_is_written_without_reading_its_stream(api: Api, streams_read: list[str]):
+    done = (await api.data(SUBMIT, without_key(submission("unused")), as_="scout"))["submitIdea"]
+
+    assert done["errors"] == []
+    assert done["idea"]["version"] == 1
+    idea_id = raw_id(done["idea"]["id"], "Idea", "id")
+    assert f"idea-{idea_id}" not in streams_read
+    answer = await api.data("query($id: ID!) { idea(id: $id) { title version } }", done["idea"])
+    assert answer["idea"]["version"] == 1
+
+
+async def test_a_resendable_submission_reads_its_stream(api: Api, streams_read: list[str]):
+    done = (await api.data(SUBMIT, submission("minted-1"), as_="scout"))["submitIdea"]
+
+    idea_id = raw_id(done["idea"]["id"], "Idea", "id")
+    assert streams_read.count(f"idea-{idea_id}") == 1
+
+
+async def test_a_new_experiment_reads_its_idea_but_not_its_own_stream(
+    api: Api, world: World, streams_read: list[str]
+):
+    idea_id = await world.submit()
+    await world.screen(idea_id)
+    streams_read.clear()
+    start = {
+        "input": {
+            "ideaId": global_id("Idea", idea_id),
+            "hypothesis": "Alarms fall by two thirds when triaged first.",
+            "pilotSite": "Network operations centre",
+            "startsOn": "2024-03-01",
+            "endsOn": "2024-06-30",
+            "metrics": [
+                {
+                    "name": "daily alarms",
+                    "unit": "alarms",
+                    "baseline": 900,
+                    "target": 300,
+                    "direction": "LOWER_IS_BETTER",
+                }
+            ],
+        }
+    }
+
+    done = (await api.data(START, start))["startExperiment"]
+
+    assert done["errors"] == []
+    assert streams_read == [f"idea-{idea_id}"]
+
+
+async def test_a_minted_id_that_is_taken_after_all_is_a_conflict_and_writes_nothing(
+    world: World,
+):
+    idea_id = await world.submit(title="The first idea under this id")
+    before = await world.services.store.last_position()
+    again = SubmitIdea(
+        idea_id=idea_id,
+        title="A second idea drawn under the same id",
+        summary="It must not land on the first one's stream.",
+        provenance=Provenance(
+            source_kind=SourceKind.STARTUP, organisation="Tiny", country="FR", external=True
+        ),
+        themes=("customer-experience",),
+        uses_ai=False,
+        uses_personal_data=False,
+        scout=SCOUT.name,
+    )
+
+    with pytest.raises(ConflictError):
+        await world.run(again, SCOUT, minted=frozenset({idea_id}))
+
+    assert await world.services.store.last_position() == before

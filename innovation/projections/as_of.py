@@ -81,7 +81,7 @@ async def histories_at(log: Log, idea_id: str, position: int) -> views.Histories
 async def pipeline_at(log: Log, moment: datetime | None) -> PipelineSummary:
     """The pipeline's figures at ``moment`` (replayed), or now (from the read models)."""
     if moment is None:
-        return await log.database.glance(partial(summary_now, recorder=log.recorder))
+        return await log.database.glance(summary_now)
     position = await settled_cutoff(log, moment)
     return await log.database.read(
         partial(summary_as_of, recorder=log.recorder, mapper=log.mapper, position=position)

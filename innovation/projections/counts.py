@@ -33,6 +33,7 @@ from innovation.domain.values import Stage
 from innovation.projections.batch import Batch
 from innovation.projections.ideas import ideas_view
 from innovation.projections.together import Write
+from innovation.store.log import LAST_POSITION
 from innovation.store.tables import metadata
 
 pipeline_counts_view = sa.Table(
@@ -77,6 +78,13 @@ _ADD = sa.text(
 _COLUMNS = ("slot", "facet", "key", "ideas")
 _t = pipeline_counts_view.c
 _SUMS = sa.select(_t.facet, _t.key, sa.func.sum(_t.ideas)).group_by(_t.facet, _t.key)
+_SUMS_AND_END = sa.union_all(
+    sa.select(
+        sa.null().cast(_t.facet.type), sa.null().cast(_t.key.type), LAST_POSITION.scalar_subquery()
+    ),
+    _SUMS,
+)
+"""The sums and, in a row whose facet is NULL, the log's end: both of one snapshot."""
 
 
 def contribution(row: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -154,8 +162,21 @@ def _slot(connection: Connection) -> int:
 
 def counts(connection: Connection) -> dict[str, dict[str, int]]:
     """Every count above zero, summed over the slots, by facet."""
+    return _by_facet(connection.execute(_SUMS))
+
+
+def counts_at_end(connection: Connection) -> tuple[dict[str, dict[str, int]], int]:
+    """``counts`` and the log's position they stand at, read in one statement: on PostgreSQL,
+    where every statement of a read takes a snapshot of its own, two would not agree, and
+    each is a round trip of the pipeline's answer."""
+    rows = connection.execute(_SUMS_AND_END).all()
+    end = next((n for facet, _, n in rows if facet is None), None)
+    return _by_facet(row for row in rows if row[0] is not None), int(end or 0)
+
+
+def _by_facet(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {}
-    for facet, key, n in connection.execute(_SUMS):
+    for facet, key, n in rows:
         if n:
             found.setdefault(facet, {})[key] = int(n)
     return found

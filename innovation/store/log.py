@@ -88,8 +88,9 @@ def check_expected(stream_id: str, expected: int, actual: int) -> None:
         raise ConcurrencyError(stream_id, expected, actual)
 
 
-_LAST_POSITION = sa.select(sa.func.max(events.c.position))
-"""Built once: every cached answer's lookup of the log's end runs it."""
+LAST_POSITION = sa.select(sa.func.max(events.c.position))
+"""The log's end, built once: every cached answer's lookup of it runs this; a read that wants
+the end beside what it reads puts it in its own statement (one snapshot, one round trip)."""
 _SNAPSHOT = sa.select(snapshots).where(snapshots.c.stream_id == sa.bindparam("stream_id"))
 """Built once: a command loads its stream's snapshot first, and building a select (and its
 cache key) costs more than running it."""
@@ -232,7 +233,7 @@ class Recorder:
         raise NotImplementedError
 
     def last_position(self, connection: Connection) -> int:
-        return int(connection.execute(_LAST_POSITION).scalar() or 0)
+        return int(connection.execute(LAST_POSITION).scalar() or 0)
 
     def position_at(self, connection: Connection, moment: datetime) -> int:
         """The last position recorded at or before ``moment``."""

@@ -42,7 +42,7 @@ async def test_counts_follow_revised_themes_merges_and_every_other_command(world
     database = world.services.database
 
     kept = await database.read(counts.snapshot)
-    summary = await database.read(lambda c: summary_now(c, world.services.store.recorder))
+    summary = await database.read(summary_now)
 
     assert kept == await database.read(recounted)
     assert ("theme", "generative-ai", 1) not in kept  # the merged duplicate's theme went with it
@@ -116,3 +116,18 @@ async def test_two_processes_writing_at_once_keep_counts_that_sum_right(
     assert kept == await database.read(recounted)
     assert ("ideas", "", 60) in kept
     assert await database.read(deadlocks) == deadlocks_before
+
+
+async def test_the_summary_stands_at_the_log_s_end_even_before_any_count(world: World):
+    database = world.services.database
+    log = world.services.store
+
+    empty = await database.read(summary_now)
+    assert (empty.position, empty.ideas, empty.by_stage) == (0, 0, {})
+
+    await world.submit()
+    await world.submit(title="Meters read by LoRa radio")
+    summary = await database.read(summary_now)
+
+    assert summary.position == await log.last_position() > 0
+    assert summary.ideas == 2

@@ -231,7 +231,7 @@ async def test_an_idea_as_of_a_past_moment_is_what_it_was_then(world: World):
 async def test_a_summary_asked_for_later_as_of_a_date_equals_the_one_taken_that_day(world: World):
     await world.everything()
     database, store = world.services.database, world.services.store
-    taken_then = await database.read(lambda c: summary_now(c, store.recorder))
+    taken_then = await database.read(summary_now)
     that_day = world.clock.now
     world.clock.jump(days=200)
     await world.everything()
@@ -245,7 +245,7 @@ async def test_a_summary_asked_for_later_as_of_a_date_equals_the_one_taken_that_
     now_by_replay = await database.read(
         lambda c: summary_as_of(c, store.recorder, store.mapper, store.recorder.last_position(c))
     )
-    now_from_views = await database.read(lambda c: summary_now(c, store.recorder))
+    now_from_views = await database.read(summary_now)
 
     assert asked_later == taken_then
     assert now_by_replay == now_from_views

@@ -13,9 +13,13 @@ PostgreSQL several processes write at once, each several commands per transactio
 count would make every writer wait for the others to commit and deadlock when two lock the same
 counts in different orders (``telling.py`` avoids such rows for the same reason). So each
 transaction adds to the rows of one *slot* it holds alone: it takes a transaction-scoped
-advisory lock on a free slot (``pg_try_advisory_xact_lock``), and no other transaction writes
-that slot's rows until it ends. A count is the sum over the slots; a slot a process left keeps
-its sums for the next transaction that takes it. SQLite has one writer at a time: slot 0.
+advisory lock on the lowest free slot (``pg_try_advisory_xact_lock``), and no other transaction
+writes that slot's rows until it ends. A count is the sum over the slots; a slot a transaction
+left keeps its sums for the next one that takes it. Taking the lowest free slot keeps the slots
+in use as few as the write transactions ever open at once (two per process by default), so the
+rows ``pipeline`` sums stay a few times the counts, whatever processes came and went
+(``fold_slots`` gathers rows left in other slots into slot 0). SQLite has one writer at a time:
+slot 0.
 """
 
 from __future__ import annotations
@@ -149,15 +153,28 @@ def _slot(connection: Connection) -> int:
     held = connection.info.get("pipeline_slot")
     if held is not None and transaction is not None and held[0] is transaction:
         return int(held[1])
-    start = os.getpid() % SLOTS
-    slot = connection.execute(
-        _TAKE_SLOT, {"start": start, "slots": SLOTS, "lock": LOCK_CLASS}
-    ).scalar()
-    if slot is None:  # every slot taken: wait for this process's own
-        slot = start
+    slot = connection.execute(_TAKE_SLOT, {"start": 0, "slots": SLOTS, "lock": LOCK_CLASS}).scalar()
+    if slot is None:  # every slot taken: wait for one, processes spread over them
+        slot = os.getpid() % SLOTS
         connection.execute(_WAIT_FOR_SLOT, {"lock": LOCK_CLASS, "slot": slot})
     connection.info["pipeline_slot"] = (transaction, slot)
     return int(slot)
+
+
+def fold_slots(connection: Connection) -> None:
+    """Gather every slot's rows into slot 0, the sums unchanged. On PostgreSQL it first takes
+    every slot's lock, so it waits for the transactions writing counts and makes later ones wait
+    until it commits: run it in a transaction of its own (a migration's)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:lock, s) FROM generate_series(0, :slots - 1) s"),
+            {"lock": LOCK_CLASS, "slots": SLOTS},
+        )
+    sums = connection.execute(_SUMS).all()
+    connection.execute(pipeline_counts_view.delete())
+    rows = [{"slot": 0, "facet": f, "key": k, "ideas": int(n)} for f, k, n in sums if n]
+    if rows:
+        connection.execute(pipeline_counts_view.insert(), rows)
 
 
 def counts(connection: Connection) -> dict[str, dict[str, int]]:

@@ -131,3 +131,57 @@ async def test_the_summary_stands_at_the_log_s_end_even_before_any_count(world: 
 
     assert summary.position == await log.last_position() > 0
     assert summary.ideas == 2
+
+
+async def test_a_transaction_takes_the_lowest_free_slot(database: Database, backend: str):
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time, which always counts in slot 0")
+    assert isinstance(database, PostgresDatabase)
+    submitted = {("stage", "SUBMITTED"): 1}
+
+    async with database.engine.connect() as one, database.engine.connect() as other:
+        await one.begin()
+        await one.run_sync(lambda c: counts.add(c, submitted))  # holds slot 0 until it ends
+        await other.begin()
+        await other.run_sync(lambda c: counts.add(c, submitted))
+        await other.commit()
+        await one.commit()
+    async with database.engine.connect() as later:
+        await later.begin()
+        await later.run_sync(lambda c: counts.add(c, submitted))  # slot 0 is free again
+        await later.commit()
+
+    slots = await database.read(
+        lambda c: c.execute(
+            sa.select(counts.pipeline_counts_view.c.slot, counts.pipeline_counts_view.c.ideas)
+            .where(counts.pipeline_counts_view.c.facet == "stage")
+            .order_by(counts.pipeline_counts_view.c.slot)
+        ).all()
+    )
+    assert [tuple(row) for row in slots] == [(0, 2), (1, 1)]
+
+
+async def test_folding_the_slots_keeps_every_sum_in_slot_0(world: World, database: Database):
+    await world.submit()
+    await world.submit(title="Meters read by LoRa radio", themes=("generative-ai",))
+    table = counts.pipeline_counts_view
+
+    def scatter(connection: Connection) -> None:
+        """What processes that picked their slots by their ids left behind."""
+        extra = [
+            {"slot": 9, "facet": "stage", "key": "SUBMITTED", "ideas": 3},
+            {"slot": 41, "facet": "stage", "key": "SUBMITTED", "ideas": -1},
+            {"slot": 41, "facet": "theme", "key": "cybersecurity", "ideas": 2},
+            {"slot": 41, "facet": "theme", "key": "generative-ai", "ideas": 0},
+        ]
+        connection.execute(table.insert(), extra)
+
+    await database.write(scatter)
+    before = await database.read(counts.snapshot)
+
+    await database.write(counts.fold_slots)
+
+    assert await database.read(counts.snapshot) == before
+    slots = await database.read(lambda c: c.execute(sa.select(table.c.slot).distinct()).all())
+    assert [tuple(row) for row in slots] == [(0,)]
+    assert ("stage", "SUBMITTED", 2) in before  # 3 in one slot, -1 in another

@@ -172,7 +172,8 @@ async def _run(
             at=now,
             expected_version=getattr(input, "expected_version", None),
             command_id=_command_id(principal.token_id, input.client_mutation_id),
-            request_digest=request_digest(operation, input),
+            # Kept only beside a caller's own command id: nothing else can be resent.
+            request_digest=request_digest(operation, input) if input.client_mutation_id else None,
             minted=frozenset(_MINTED.get() or ()),
         )
     except CommandIdReusedError:

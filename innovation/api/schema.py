@@ -23,6 +23,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from innovation.api.execution import PlainFields
+from innovation.api.inputs import build_inputs_from_plans
 from innovation.api.mutations import Mutation
 from innovation.api.queries import Query as PipelineQueries
 from innovation.api.releases import ReleaseQueries
@@ -170,6 +171,7 @@ def build_schema(limits: ApiSettings) -> InnovationSchema:
         execution_context_class=PlainFields,
     )
     schema.limit_rules = tuple(rules)
+    build_inputs_from_plans(schema)
     return schema
 
 

@@ -55,7 +55,8 @@ def _leaf(kind: StrawberryType | type, scalars: Mapping[object, Any]) -> bool:
 
 
 class Plan:
-    """Builds one input type's values; its steps are worked out at its first value."""
+    """Builds one input type's values; its steps are worked out at its first value (under each
+    schema's config, which names the fields)."""
 
     def __init__(self, definition: StrawberryObjectDefinition) -> None:
         self.definition = definition
@@ -64,7 +65,9 @@ class Plan:
             for field in definition.fields
             if field.default_value is MISSING and field.default_factory is MISSING
         }
-        self.steps: tuple[Step, ...] | None = None
+        self._planned: list[tuple[object, tuple[Step, ...]]] = []
+        """(a schema's config, the steps under it): its name converter names the fields. One
+        schema in production; a process may build others (the bench's, the tests')."""
 
     def _steps(self, context: InputContext) -> tuple[Step, ...]:
         steps: list[Step] = []
@@ -84,9 +87,11 @@ class Plan:
         return tuple(steps)
 
     def __call__(self, cls: type, value: Mapping[str, Any], context: InputContext) -> Any:
-        steps = self.steps
+        config = context.config
+        steps = next((steps for seen, steps in self._planned if seen is config), None)
         if steps is None:
-            steps = self.steps = self._steps(context)
+            steps = self._steps(context)
+            self._planned.append((config, steps))
         built: dict[str, Any] = dict(self.required)
         for name, python_name, how, kind in steps:
             if name not in value:

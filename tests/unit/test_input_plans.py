@@ -9,11 +9,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import GraphQLInputObjectType, Undefined, coerce_input_value
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types.arguments import convert_argument
 from strawberry.types.base import StrawberryObjectDefinition
 
 from innovation.api.inputs import Plan
+from innovation.api.queues import IdeaFilter
 from innovation.api.schema import InnovationSchema, build_schema
 from innovation.config import ApiSettings
 
@@ -111,3 +114,25 @@ def test_a_leaf_list_is_a_copy_not_the_value_handed_over():
 
     assert ours.stages == value["stages"]
     assert ours.stages is not value["stages"]
+
+
+@strawberry.type
+class SnakeQuery:
+    @strawberry.field
+    def narrowed(self, filter: IdeaFilter) -> str:
+        return f"{filter.source_kind} {filter.include_merged}"
+
+
+def test_a_schema_that_names_fields_otherwise_gets_its_own_steps():
+    """The plans were made under the product's camelCase names; a schema that keeps the
+    Python names must not be handed those."""
+    snake = strawberry.Schema(query=SnakeQuery, config=StrawberryConfig(auto_camel_case=False))
+    assert isinstance(IdeaFilter.__strawberry_definition__.from_input, Plan)
+    assert built("IdeaFilter", {"sourceKind": "PARTNER"}).source_kind is not None
+
+    answer = snake.execute_sync(
+        "{ narrowed(filter: {source_kind: PARTNER, include_merged: false}) }"
+    )
+
+    assert answer.errors is None
+    assert answer.data == {"narrowed": "PARTNER False"}

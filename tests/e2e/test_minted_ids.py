@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 import innovation.services.unit_of_work as unit_of_work
-from innovation.api.ids import global_id, raw_id
+from innovation.api.ids import raw_id
 from innovation.domain.ideas import SubmitIdea
 from innovation.domain.values import Provenance, SourceKind
 from innovation.services import ConflictError
 from tests.e2e.conftest import Api
-from tests.e2e.test_resending import START, SUBMIT, submission
+from tests.e2e.test_resending import START, SUBMIT, experiment_start, submission
 from tests.integration.world import SCOUT, World
 
 
@@ -64,26 +64,7 @@ async def test_a_new_experiment_reads_its_idea_but_not_its_own_stream(
     idea_id = await world.submit()
     await world.screen(idea_id)
     streams_read.clear()
-    start = {
-        "input": {
-            "ideaId": global_id("Idea", idea_id),
-            "hypothesis": "Alarms fall by two thirds when triaged first.",
-            "pilotSite": "Network operations centre",
-            "startsOn": "2024-03-01",
-            "endsOn": "2024-06-30",
-            "metrics": [
-                {
-                    "name": "daily alarms",
-                    "unit": "alarms",
-                    "baseline": 900,
-                    "target": 300,
-                    "direction": "LOWER_IS_BETTER",
-                }
-            ],
-        }
-    }
-
-    done = (await api.data(START, start))["startExperiment"]
+    done = (await api.data(START, experiment_start(idea_id)))["startExperiment"]
 
     assert done["errors"] == []
     assert streams_read == [f"idea-{idea_id}"]

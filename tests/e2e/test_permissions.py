@@ -16,6 +16,7 @@ from innovation.domain.ideas import RejectIdea, RequestEthicsReview
 from innovation.services import Actor
 from innovation.tokens import ROLES
 from tests.e2e.conftest import Api
+from tests.e2e.test_resending import experiment_start
 from tests.integration.world import LEAD, FakeClock, World
 
 ANYONE = [None, *ROLES]
@@ -156,24 +157,7 @@ async def merge_input(world: World, role: str) -> dict[str, Any]:
 async def start_input(world: World, role: str) -> dict[str, Any]:
     idea_id = await world.submit()
     await world.screen(idea_id)
-    return {
-        "input": {
-            "ideaId": idea_ref(idea_id),
-            "hypothesis": "Alarms fall by two thirds when triaged first.",
-            "pilotSite": "Network operations centre",
-            "startsOn": "2024-03-01",
-            "endsOn": "2024-06-30",
-            "metrics": [
-                {
-                    "name": "daily alarms",
-                    "unit": "alarms",
-                    "baseline": 900,
-                    "target": 300,
-                    "direction": "LOWER_IS_BETTER",
-                }
-            ],
-        }
-    }
+    return experiment_start(idea_id)
 
 
 async def measure_input(world: World, role: str) -> dict[str, Any]:

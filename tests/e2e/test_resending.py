@@ -33,6 +33,29 @@ def submission(key: str) -> dict[str, Any]:
     }
 
 
+def experiment_start(idea_id: str, key: str | None = None) -> dict[str, Any]:
+    """``startExperiment``'s variables for a screened idea, resendable when ``key`` is given."""
+    start: dict[str, Any] = {
+        "ideaId": global_id("Idea", idea_id),
+        "hypothesis": "Alarms fall by two thirds when triaged first.",
+        "pilotSite": "Network operations centre",
+        "startsOn": "2024-03-01",
+        "endsOn": "2024-06-30",
+        "metrics": [
+            {
+                "name": "daily alarms",
+                "unit": "alarms",
+                "baseline": 900,
+                "target": 300,
+                "direction": "LOWER_IS_BETTER",
+            }
+        ],
+    }
+    if key is not None:
+        start["clientMutationId"] = key
+    return {"input": start}
+
+
 async def test_a_resent_submission_returns_the_same_idea_once(api: Api):
     first = await api.data(SUBMIT, submission("submit-1"), as_="scout")
     again = await api.data(SUBMIT, submission("submit-1"), as_="scout")
@@ -47,25 +70,7 @@ async def test_a_resent_submission_returns_the_same_idea_once(api: Api):
 async def test_a_resent_experiment_start_returns_the_same_experiment_once(api: Api, world: World):
     idea_id = await world.submit()
     await world.screen(idea_id)
-    start = {
-        "input": {
-            "ideaId": global_id("Idea", idea_id),
-            "hypothesis": "Alarms fall by two thirds when triaged first.",
-            "pilotSite": "Network operations centre",
-            "startsOn": "2024-03-01",
-            "endsOn": "2024-06-30",
-            "metrics": [
-                {
-                    "name": "daily alarms",
-                    "unit": "alarms",
-                    "baseline": 900,
-                    "target": 300,
-                    "direction": "LOWER_IS_BETTER",
-                }
-            ],
-            "clientMutationId": "start-1",
-        }
-    }
+    start = experiment_start(idea_id, "start-1")
 
     first = await api.data(START, start)
     again = await api.data(START, start)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from functools import partial
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +20,13 @@ from innovation.store import Database
 from innovation.store.postgres import PostgresDatabase
 from tests.integration.test_hints_without_shared_rows import deadlocks
 from tests.integration.world import LEAD, World, another_process
+
+
+def stage_slots(connection: Connection, by: sa.ColumnElement[Any]) -> list[tuple[int, int]]:
+    """(slot, ideas) of every row of the stages' counts, ordered ``by``."""
+    table = counts.pipeline_counts_view
+    query = sa.select(table.c.slot, table.c.ideas).where(table.c.facet == "stage").order_by(by)
+    return [(slot, ideas) for slot, ideas in connection.execute(query)]
 
 
 def recounted(connection: Connection) -> list[tuple[object, ...]]:
@@ -70,13 +79,7 @@ async def test_transactions_open_at_once_add_to_slots_of_their_own(
         await other.commit()
         await one.commit()
 
-    slots = await database.read(
-        lambda c: c.execute(
-            sa.select(counts.pipeline_counts_view.c.slot, counts.pipeline_counts_view.c.ideas)
-            .where(counts.pipeline_counts_view.c.facet == "stage")
-            .order_by(counts.pipeline_counts_view.c.ideas)
-        ).all()
-    )
+    slots = await database.read(partial(stage_slots, by=counts.pipeline_counts_view.c.ideas))
     assert [ideas for _, ideas in slots] == [2, 5]
     assert slots[0][0] != slots[1][0]
     assert await database.read(counts.snapshot) == [("ideas", "", 2), ("stage", "SUBMITTED", 7)]
@@ -151,14 +154,8 @@ async def test_a_transaction_takes_the_lowest_free_slot(database: Database, back
         await later.run_sync(lambda c: counts.add(c, submitted))  # slot 0 is free again
         await later.commit()
 
-    slots = await database.read(
-        lambda c: c.execute(
-            sa.select(counts.pipeline_counts_view.c.slot, counts.pipeline_counts_view.c.ideas)
-            .where(counts.pipeline_counts_view.c.facet == "stage")
-            .order_by(counts.pipeline_counts_view.c.slot)
-        ).all()
-    )
-    assert [tuple(row) for row in slots] == [(0, 2), (1, 1)]
+    slots = await database.read(partial(stage_slots, by=counts.pipeline_counts_view.c.slot))
+    assert slots == [(0, 2), (1, 1)]
 
 
 async def test_folding_the_slots_keeps_every_sum_in_slot_0(world: World, database: Database):

@@ -182,3 +182,44 @@ async def test_folding_the_slots_keeps_every_sum_in_slot_0(world: World, databas
     slots = await database.read(lambda c: c.execute(sa.select(table.c.slot).distinct()).all())
     assert [tuple(row) for row in slots] == [(0,)]
     assert ("stage", "SUBMITTED", 2) in before  # 3 in one slot, -1 in another
+
+
+async def test_folding_waits_for_a_transaction_counting_in_a_slot_and_loses_nothing(
+    database: Database, backend: str
+):
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing counts while the fold runs")
+    assert isinstance(database, PostgresDatabase)
+    table = counts.pipeline_counts_view
+    await database.write(
+        lambda c: c.execute(
+            table.insert(),
+            [
+                {"slot": 7, "facet": "stage", "key": "SUBMITTED", "ideas": 3},
+                {"slot": 30, "facet": "ideas", "key": "", "ideas": 4},
+            ],
+        )
+    )
+    waiting_for_a_slot = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        f" AND classid = {counts.LOCK_CLASS}"
+    )
+
+    async with database.engine.connect() as writer, database.engine.connect() as folder:
+        await writer.begin()
+        await writer.run_sync(lambda c: counts.add(c, {("stage", "SUBMITTED"): 1}))
+        await folder.begin()
+        folding = asyncio.create_task(folder.run_sync(counts.fold_slots))
+        for _ in range(500):  # until the fold waits for the writer's slot
+            if await database.read(lambda c: c.exec_driver_sql(waiting_for_a_slot).scalar()):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the fold never waited for the slot the writer holds")
+        assert not folding.done()
+        await writer.commit()
+        await asyncio.wait_for(folding, timeout=30)
+        await folder.commit()
+
+    assert await database.read(counts.snapshot) == [("ideas", "", 4), ("stage", "SUBMITTED", 4)]
+    assert await database.read(partial(stage_slots, by=table.c.slot)) == [(0, 4)]

@@ -96,10 +96,12 @@ class UnitOfWork:
 
     def load(self, kind: Aggregate[S], entity_id: str) -> Loaded[S]:
         stream_id = kind.stream_id(entity_id)
-        if stream_id not in self._loaded and entity_id in self.context.minted:
-            self._loaded[stream_id] = Loaded(kind.decider.initial_state(), 0, 0)
-        elif stream_id not in self._loaded:
-            self._loaded[stream_id] = load_stream(
+        if stream_id in self._loaded:
+            return self._loaded[stream_id]
+        if entity_id in self.context.minted:  # a new stream: nothing to read
+            loaded: Loaded[S] = Loaded(kind.decider.initial_state(), 0)
+        else:
+            loaded = load_stream(
                 self.connection,
                 self.recorder,
                 self.mapper,
@@ -108,7 +110,8 @@ class UnitOfWork:
                 kind.decider.evolve,
                 snapshot_spec(kind),
             )
-        return self._loaded[stream_id]
+        self._loaded[stream_id] = loaded
+        return loaded
 
     def decide(
         self,

@@ -9,11 +9,15 @@ completed directly: a leaf is coerced by its type; an object, or a list of them,
 fields are all plain (``__typename`` included) is built as a dict in one go, and so is any
 object whose selection is all plain, whoever resolved it. A relay node's ``id``, which
 strawberry resolves through the node's class, is made here the same way when the class keeps
-``Node``'s (about 20 µs an id the usual way).
+``Node``'s (about 20 µs an id the usual way). So is a field whose resolver answers at once from
+what the request read beforehand (an idea's experiments read with its page), when it declares
+how (``answered_at_once``) and its answer is there. An object type that checks what it is
+given (one with interfaces, such as every relay node) has strawberry's own check made here.
 
 Anything else about a field (a null where its type forbids one, an error, an awaitable, a value
-its type will not coerce, something other than a list where a list is due, an object type that
-checks what it is given, a deferred fragment) sends that whole field, or object, the usual way,
+its type will not coerce, something other than a list where a list is due, an object its type's
+check refuses, an object type that checks its own way, an interface or union, a deferred
+fragment) sends that whole field, or object, the usual way,
 which reads it again (a plain read has no side effects), so answers and errors stay exactly as
 graphql-core gives them.
 """
@@ -22,6 +26,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -40,16 +46,34 @@ from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+AT_ONCE = "innovation.answered_at_once"
+"""The key, in a strawberry field's metadata, of its ``AtOnce``."""
+
+
+@dataclass(frozen=True)
+class AtOnce:
+    """How a resolver's answer is had at once, when it is: ``read(root, context)`` returns what
+    the resolver would return, or None when the resolver has to do more (load, replay)."""
+
+    read: Callable[[Any, Any], Any]
+
+
+def answered_at_once(read: Callable[[Any, Any], Any]) -> dict[str, AtOnce]:
+    """A field's metadata saying that ``read`` gives its resolver's answer when it is at hand.
+    For non-null fields only: None is taken for "not at hand", never for a null answer."""
+    return {AT_ONCE: AtOnce(read)}
+
+
 LEAF, LEAVES, OBJECT, OBJECTS = range(4)
 """What a plain field holds: a leaf, a list of leaves, an object, a list of objects."""
 
 TYPENAME = -1
 """The ``__typename`` of the object at hand: its type's name, nothing read."""
 
-Plan = tuple[Callable[[Any, str], Any], str, int, Any, bool, bool] | None
-"""How to read a plain field: strawberry's default resolver, the attribute, what it holds
-(``LEAF``...), the type it is coerced or completed as, whether it may be null and whether its
-list's items may be; or None for a field that goes graphql-core's way."""
+Plan = tuple[Callable[[Any, str], Any] | AtOnce, str, int, Any, bool, bool] | None
+"""How to read a plain field: strawberry's default resolver (or the field's ``AtOnce``), the
+attribute, what it holds (``LEAF``...), the type it is coerced or completed as, whether it may
+be null and whether its list's items may be; or None for a field that goes graphql-core's way."""
 
 Step = tuple[str, Callable[[Any, str], Any] | None, str, int, Any, bool, bool]
 """One field of a plain selection: its response name, then its plan (with a leaf's type, or the
@@ -72,22 +96,33 @@ def _unwrapped(kind: Any) -> tuple[Any, bool]:
 
 
 def _completes_plainly(kind: Any) -> int | None:
-    """``LEAF`` or ``OBJECT`` for a type whose values need no check before completion."""
+    """``LEAF`` or ``OBJECT`` for a type whose values need no check before completion, or whose
+    check is strawberry's own (``is_type_of`` for a type with interfaces: what it is given is
+    an instance of the type or of one of them), which looks at nothing but the value."""
     if is_leaf_type(kind):
         return LEAF
-    if is_object_type(kind) and kind.is_type_of is None:
+    if is_object_type(kind) and (kind.is_type_of is None or _strawberrys_check(kind)):
         return OBJECT
     return None
+
+
+def _strawberrys_check(kind: GraphQLObjectType) -> bool:
+    definition = (kind.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return definition is not None and getattr(definition, "is_type_of", True) is None
 
 
 def plan(field: GraphQLField) -> Plan:
     """A plain field's plan: one strawberry resolves by reading an attribute, holding a leaf,
     an object or a list of either (not a list of lists, not an interface or union)."""
-    if not getattr(field.resolve, "_is_default", False) or field.args:
-        return None
     definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if definition is None:
+    if definition is None or field.args:
         return None
+    read = definition.default_resolver
+    if not getattr(field.resolve, "_is_default", False):
+        at_once = (definition.metadata or {}).get(AT_ONCE)
+        if at_once is None or definition.extensions or not is_non_null_type(field.type):
+            return None
+        read = at_once
     kind, nullable = _unwrapped(field.type)
     items_nullable = False
     if is_list_type(kind):
@@ -101,7 +136,7 @@ def plan(field: GraphQLField) -> Plan:
         if found is None:
             return None
         how = found
-    return definition.default_resolver, definition.python_name, how, kind, nullable, items_nullable
+    return read, definition.python_name, how, kind, nullable, items_nullable
 
 
 _NODE_ID = relay.Node.__dict__["_id"].__func__
@@ -200,13 +235,16 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         if how is None:
             return None
         read, attribute, holds, kind, nullable, items_nullable = how
+        if isinstance(read, AtOnce):
+            read = partial(_at_once, read.read, self.context_value)
         if holds in (OBJECT, OBJECTS):
             collected = self.collect_subfields(kind, field_details_list)
             if collected.new_defer_usages:
                 return None
-            kind = self._selection(kind, collected.grouped_field_set)
-            if kind is None:
+            selection = self._selection(kind, collected.grouped_field_set)
+            if selection is None:
                 return None
+            kind = (kind.is_type_of, selection)
         return response_name, read, attribute, holds, kind, nullable, items_nullable
 
     # -- completing plainly ------------------------------------------------------------------
@@ -230,7 +268,7 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
             if holds == LEAF:
                 answer[response_name] = _coerced(kind, value)
             elif holds == OBJECT:
-                answer[response_name] = self._complete(kind, value)
+                answer[response_name] = self._object(kind, value)
             else:
                 answer[response_name] = self._items(holds, kind, items_nullable, value)
         return answer
@@ -249,8 +287,15 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
             elif holds == LEAVES:
                 items.append(_coerced(kind, value))
             else:
-                items.append(self._complete(kind, value))
+                items.append(self._object(kind, value))
         return items
+
+    def _object(self, kind: tuple[Any, Selection], value: Any) -> dict[str, Any]:
+        """An object's answer, once its type's check (if it has one) takes the value."""
+        check, selection = kind
+        if check is not None and not check(value, None):
+            raise _Unusual  # graphql-core's way reports what it was given instead
+        return self._complete(selection, value)
 
     # -- graphql-core's hooks ----------------------------------------------------------------
 
@@ -296,6 +341,12 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+
+def _at_once(read: Callable[[Any, Any], Any], context: Any, root: Any, _attribute: str) -> Any:
+    """A field answered at once: its ``AtOnce`` given the request's context. Its None (not at
+    hand) is a null where the type forbids one: the field's resolver answers it the usual way."""
+    return read(root, context)
 
 
 def _coerced(kind: GraphQLLeafType, value: Any) -> Any:

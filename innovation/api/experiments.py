@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from innovation.api.building import built
 from innovation.api.commands import (
     Answer,
     answer_with_idea,
@@ -28,7 +29,7 @@ from innovation.api.commands import (
 from innovation.api.context import Context
 from innovation.api.enums import DecisionType, DirectionType, OutcomeType
 from innovation.api.permissions import LEADS
-from innovation.api.types import Experiment, Idea, Metric, built
+from innovation.api.types import Experiment, Idea, Metric
 from innovation.domain import experiments as rules
 from innovation.domain import ideas as idea_rules
 from innovation.domain.values import MetricDefinition

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from innovation.api.building import built
 from innovation.api.commands import (
     Answer,
     Refused,
@@ -26,7 +27,7 @@ from innovation.api.commands import (
 from innovation.api.context import Context
 from innovation.api.enums import SourceKindType, StageType
 from innovation.api.permissions import AUTHORS, LEADS
-from innovation.api.types import Idea, SimilarIdea, built
+from innovation.api.types import Idea, SimilarIdea
 from innovation.domain import ideas as rules
 from innovation.domain.errors import ErrorCode
 from innovation.domain.values import Provenance, Score

@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from innovation.api.types import built
+from innovation.api.building import built
 from innovation.projections import history
 from innovation.projections.timetravel import PipelineSummary
 

@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from innovation.api.building import built
 from innovation.api.commands import Refused, command_input, payload
 from innovation.api.context import Context
 from innovation.api.enums import DirectionType, SourceKindType, StageType, ValidationRouteType
@@ -17,7 +18,7 @@ from innovation.api.ids import global_id
 from innovation.api.log_types import Count
 from innovation.api.permissions import EVERYONE, LEADS, PERMISSIONS, allowed, can, grant
 from innovation.api.queues import invalid, window
-from innovation.api.types import Idea, built, page_info
+from innovation.api.types import Idea, page_info
 from innovation.domain import releases as rules
 from innovation.domain.errors import DomainError, ErrorCode
 from innovation.domain.periods import days_left

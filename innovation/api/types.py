@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 from enum import Enum
-from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
-import msgspec
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from innovation.api.building import built
 from innovation.api.context import Context
 from innovation.api.enums import (
     DecisionType,
@@ -27,6 +25,7 @@ from innovation.api.enums import (
     ValidationRouteType,
     VerdictType,
 )
+from innovation.api.execution import answered_at_once
 from innovation.api.loaders import LATEST_MEASUREMENTS
 from innovation.projections import queues, views
 from innovation.projections.as_of import (
@@ -36,26 +35,6 @@ from innovation.projections.as_of import (
     idea_at_position,
 )
 from innovation.projections.search import Similar
-
-T = TypeVar("T")
-
-
-def built(kind: type[T], source: object, **given: Any) -> T:
-    """A ``kind`` whose fields come from ``source``'s attributes of the same names, or ``given``.
-
-    ``kind`` is a GraphQL type (a dataclass) built from a view, or a domain value (a msgspec
-    struct) built from a GraphQL input."""
-    names = _field_names(kind)  # type: ignore[arg-type]
-    taken = {name: getattr(source, name) for name in names if name not in given}
-    return kind(**taken, **given)
-
-
-@cache
-def _field_names(kind: Any) -> tuple[str, ...]:
-    """Looked up once per type: both ``fields`` functions cost tens of microseconds a call."""
-    if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
-        return tuple(field.name for field in msgspec.structs.fields(kind))
-    return tuple(field.name for field in dataclasses.fields(kind) if field.init)
 
 
 @strawberry.type(description="A refusal: the code, a sentence for people, the input field.")
@@ -230,19 +209,25 @@ class Idea(relay.Node):
             )
         return Idea.maybe(await info.context.loaders.idea.load(self.view.merged_into))
 
-    def _known(self, info: Info[Context, None]) -> list[views.ExperimentView] | None:
+    def _known(self, context: Context) -> list[views.ExperimentView] | None:
         """The experiments read with this idea (``Loaders.known_experiments``), if they were."""
         if self.view.as_of_position is not None:
             return None
-        return info.context.loaders.known_experiments.get(self.id)
+        return context.loaders.known_experiments.get(self.id)
+
+    def _experiments_at_once(self, context: Context) -> list[Experiment] | None:
+        known = self._known(context)
+        return None if known is None else [Experiment.of(view) for view in known]
 
     @strawberry.field(
-        description="Experiments on this idea, oldest first.", graphql_type=list["Experiment"]
+        description="Experiments on this idea, oldest first.",
+        graphql_type=list["Experiment"],
+        metadata=answered_at_once(_experiments_at_once),
     )
     def experiments(self, info: Info[Context, None]) -> Any:
         # At once when read with the idea; otherwise a coroutine, which the executor awaits.
-        known = self._known(info)
-        return self._experiments(info) if known is None else [Experiment.of(v) for v in known]
+        found = self._experiments_at_once(info.context)
+        return self._experiments(info) if found is None else found
 
     async def _experiments(self, info: Info[Context, None]) -> list[Experiment]:
         position = self.view.as_of_position
@@ -262,7 +247,7 @@ class Idea(relay.Node):
             store = info.context.services.store
             then = await experiments_at(store, [running], self.view.as_of_position)
             return next((Experiment.at(each, self.view.as_of_position) for each in then), None)
-        found = self._known(info)
+        found = self._known(info.context)
         if found is None:
             found = await info.context.loaders.experiments.load(self.id)
         return next((Experiment.of(view) for view in found if view.experiment_id == running), None)
@@ -391,17 +376,22 @@ class Experiment(relay.Node):
         assert view is not None  # an experiment is started only on an existing idea
         return Idea.of(view)
 
-    @strawberry.field(
-        description="The metrics, in the order they were defined.", graphql_type=list[Metric]
-    )
-    def metrics(self, info: Info[Context, None]) -> Any:
+    def _metrics_at_once(self, context: Context) -> list[Metric] | None:
+        """As of a past position, or read with the experiment's idea: at once."""
         if self.then is not None:
             measured = self.then.measurements
             return [Metric.of(view, measured.get(view.name, ())) for view in self.then.metrics]
-        known = info.context.loaders.known_metrics.get(self.id)
-        if known is not None:
-            return [Metric.of(view) for view in known]
-        return self._metrics(info)
+        known = context.loaders.known_metrics.get(self.id)
+        return None if known is None else [Metric.of(view) for view in known]
+
+    @strawberry.field(
+        description="The metrics, in the order they were defined.",
+        graphql_type=list[Metric],
+        metadata=answered_at_once(_metrics_at_once),
+    )
+    def metrics(self, info: Info[Context, None]) -> Any:
+        found = self._metrics_at_once(info.context)
+        return self._metrics(info) if found is None else found
 
     async def _metrics(self, info: Info[Context, None]) -> list[Metric]:
         return [Metric.of(view) for view in await info.context.loaders.metrics.load(self.id)]

@@ -190,3 +190,23 @@ async def test_the_comparison_runs_two_different_ways(
     graphql_cores = calls[calls.index("ideas", 1) :]
     assert "provenance" not in plain, "built straight off the idea"
     assert graphql_cores.count("provenance") == graphql_cores.count("country") == 5
+
+
+async def test_the_page_with_its_experiments_and_metrics_is_built_straight_off_what_it_read(
+    api: Api, scene: str, monkeypatch: pytest.MonkeyPatch
+):
+    """An idea's experiments and their metrics, read with its page, are answered at once
+    (``answered_at_once``): past the root field, nothing of the page goes graphql-core's way."""
+    _, query, variables = next(
+        document for document in DOCUMENTS if document[0] == "the bench's page"
+    )
+    calls = the_usual_way(monkeypatch)
+    headers = {"Authorization": f"Bearer {api.tokens['lead']}"}
+
+    response = await api.client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+
+    ideas = [edge["node"] for edge in response.json()["data"]["ideas"]["edges"]]
+    assert any(experiment["metrics"] for idea in ideas for experiment in idea["experiments"])
+    assert calls == ["ideas"], calls

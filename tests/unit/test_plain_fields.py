@@ -9,9 +9,10 @@ from enum import Enum
 import pytest
 import strawberry
 from strawberry import relay
+from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from innovation.api.execution import PlainFields, node_id_plan, plan
+from innovation.api.execution import PlainFields, answered_at_once, node_id_plan, plan
 from innovation.api.schema import build_schema
 from innovation.config import ApiSettings
 
@@ -41,6 +42,15 @@ class Badge(Named):
 
 
 @strawberry.type
+class Sticker(Named):
+    """Implements an interface and checks what it is given its own way."""
+
+    @classmethod
+    def is_type_of(cls, obj: object, info: strawberry.Info) -> bool:
+        return isinstance(obj, cls)
+
+
+@strawberry.type
 class Widget(relay.Node):
     """A relay node: its ``id`` is strawberry's, the global id of ``Widget`` and ``code``."""
 
@@ -67,6 +77,13 @@ class Gadget(relay.Node):
         return root.code.upper()
 
 
+class Allowed(BasePermission):
+    message = "not allowed"
+
+    def has_permission(self, source: object, info: strawberry.Info, **kwargs: object) -> bool:
+        return True
+
+
 @strawberry.type
 class Thing:
     name: str
@@ -82,6 +99,8 @@ class Thing:
     parts: list[Part]
     maybe_parts: list[Part | None] | None
     badge: Badge
+    wrong_badge: Badge  # given a part: graphql-core's error for a value of another type
+    sticker: Sticker
     broken: Part  # given None: a null object in a non-null field
     bad_parts: list[Part]  # given a None among them, or a generator
     hidden: strawberry.Private[str]
@@ -94,6 +113,27 @@ class Thing:
     def resolved_part(self) -> Part:
         return self.part
 
+    @strawberry.field(metadata=answered_at_once(lambda thing, _: thing.parts_at_hand()))
+    def known_parts(self) -> list[Part]:
+        """Answered at once when the thing counts some; else by this resolver."""
+        return self.parts
+
+    @strawberry.field(metadata=answered_at_once(lambda thing, _: thing.parts_at_hand()))
+    def maybe_known_parts(self) -> list[Part] | None:
+        """May be null: None from its ``AtOnce`` could not tell "not at hand" from null."""
+        return self.parts
+
+    @strawberry.field(
+        metadata=answered_at_once(lambda thing, _: thing.parts_at_hand()),
+        permission_classes=[Allowed],
+    )
+    def guarded_parts(self) -> list[Part]:
+        """A permission to check: the resolver's way, always."""
+        return self.parts
+
+    def parts_at_hand(self) -> list[Part] | None:
+        return self.parts if self.count > 0 else None
+
 
 def things() -> list[Thing]:
     at = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
@@ -103,13 +143,14 @@ def things() -> list[Thing]:
             missing="there", wrong=1, part=part("router", 2), spare=None,
             parts=[part("fan", None), part("case", 1)], maybe_parts=[None, part("lid", 3)],
             badge=Badge(name="gold", level=1), broken=part("ok", 1), bad_parts=[part("a", 1)],
-            hidden="pilot",
+            hidden="pilot", wrong_badge=Badge(name="fine", level=2), sticker=Sticker(name="s"),
         ),
         Thing(
             name="Churn model", count=-1, ratio=None, colour=Colour.BLUE, at=at, tags=[],
             missing=None, wrong="many", part=part("model", None), spare=part("backup", 0),
             parts=[], maybe_parts=None, badge=Badge(name="grey", level=0),
             broken=None, bad_parts=(p for p in [part("b", 2), None]), hidden="lab",
+            wrong_badge=part("not a badge", 1), sticker=Sticker(name="t"),
         ),
     ]  # type: ignore[arg-type]  # fmt: skip
 
@@ -154,6 +195,8 @@ DOCUMENTS = [
     "{ things { name part { label size __typename } spare { label } } }",
     "{ things { parts { label size } maybeParts { label } tags } }",
     "{ things { badge { name level __typename } } }",
+    "{ things { name wrongBadge { name } } }",
+    "{ things { sticker { name } } }",
     "{ things { name broken { label } } }",
     "{ thing { broken { label } } }",
     "{ things { badParts { label } } }",
@@ -165,6 +208,8 @@ DOCUMENTS = [
     "{ gadgets { id } }",
     "{ lostWidget { name id } }",
     "{ oddWidgets { id } }",
+    "{ things { name knownParts { label size } maybeKnownParts { label } } }",
+    "{ things { guardedParts { label } } }",
 ]
 
 
@@ -204,6 +249,17 @@ def test_answers_and_errors_are_those_of_graphql_cores_own_way(document, monkeyp
         assert "label" not in calls, "an object of plain fields is built in one go"
     if "widgets" in document:
         assert "id" not in calls, "strawberry's own global id, made straight off the node"
+    if "wrongBadge" in document:
+        assert calls.count("wrongBadge") == 1, "the part given for a badge: the usual way"
+    if "badge {" in document:
+        assert "badge" not in calls, "strawberry's check of a badge made straight off it"
+    if "sticker" in document:
+        assert calls.count("sticker") == 2, "a check of its own: the usual way"
+    if "knownParts" in document:
+        assert calls.count("knownParts") == 1, "at hand for the first thing, not the second"
+        assert calls.count("maybeKnownParts") == 2, "nullable: the resolver's way"
+    if "guardedParts" in document:
+        assert calls.count("guardedParts") == 2, "a permission to check: the resolver's way"
     if "gadgets" in document or "lostWidget" in document or "oddWidgets" in document:
         assert calls.count("id") == 1, "an id found another way, or a null one: the usual way"
 
@@ -233,8 +289,12 @@ def test_only_plain_fields_take_the_short_way():
     assert plan(thing.fields["maybeParts"]) is not None
     assert plan(thing.fields["computed"]) is None, "a resolver of its own"
     assert plan(thing.fields["resolvedPart"]) is None, "a resolver of its own"
-    assert plan(thing.fields["badge"]) is None, "an object type that checks what it is given"
+    assert plan(thing.fields["badge"]) is not None, "strawberry's own check, made here too"
+    assert plan(thing.fields["sticker"]) is None, "an object type that checks its own way"
     assert plan(query.fields["things"]) is None
+    assert plan(thing.fields["knownParts"]) is not None, "a resolver answered at once"
+    assert plan(thing.fields["maybeKnownParts"]) is None, "null or not at hand: cannot tell"
+    assert plan(thing.fields["guardedParts"]) is None, "a permission to check first"
 
 
 def test_a_relay_node_id_takes_the_short_way_only_as_strawberry_gives_it():

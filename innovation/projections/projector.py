@@ -128,11 +128,11 @@ class Projector:
     ) -> int:
         """Clear every read model and replay the log into it, a page per batch; return the
         events replayed."""
+        clear(connection)
+        total = recorder.last_position(connection)
         done = 0
         index = search.Reindex()
-        clear(connection)
-        with _page_cache(connection, REBUILD_CACHE_KIB), _indexes_set_aside(connection):
-            total = recorder.last_position(connection)
+        with _page_cache(connection, REBUILD_CACHE_KIB):
             for page in replay_pages(connection, recorder, up_to=total, page_size=page_size):
                 envelopes = [self.mapper.recorded(record) for record in page]
                 fold(connection, envelopes)
@@ -183,43 +183,6 @@ def _page_cache(connection: Connection, kib: int) -> Iterator[None]:
         yield
     finally:
         connection.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
-
-
-@contextmanager
-def _indexes_set_aside(connection: Connection) -> Iterator[None]:
-    """On PostgreSQL, the read models' secondary indexes dropped for the work inside (their
-    tables cleared, and locked, by the TRUNCATE before) and made again after it, each from its
-    own definition as the database holds it (``pg_get_indexdef``): building an index over a
-    table's rows at once is quicker than keeping it up to date row by row (a full rebuild took
-    104.5 and 97.6 s with them, 85.8 and 78.6 s without, their making included). Primary keys
-    and unique indexes stay: rows are checked against them as they go in. If the work fails,
-    nothing is made again here: the rollback brings the indexes back. SQLite keeps its indexes:
-    there, building them after took as long as it saved."""
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    names = [table.name for table in TABLES]
-    found = connection.execute(_SECONDARY_INDEXES, {"names": names}).all()
-    for name, _definition in found:
-        connection.exec_driver_sql(f"DROP INDEX {name}")
-    yield
-    for _name, definition in found:
-        connection.exec_driver_sql(definition)
-
-
-_SECONDARY_INDEXES = sa.text(
-    "SELECT quote_ident(ns.nspname) || '.' || quote_ident(ix.relname),"
-    " pg_get_indexdef(i.indexrelid)"
-    " FROM pg_index i"
-    " JOIN pg_class ix ON ix.oid = i.indexrelid"
-    " JOIN pg_class tb ON tb.oid = i.indrelid"
-    " JOIN pg_namespace ns ON ns.oid = tb.relnamespace"
-    " WHERE ns.nspname = current_schema() AND tb.relname = ANY(:names)"
-    " AND NOT i.indisunique AND NOT i.indisprimary"
-    " ORDER BY 1"
-).bindparams(sa.bindparam("names", type_=sa.ARRAY(sa.Text)))
-"""(name to drop it by, statement that makes it) of each index of the tables named that is
-neither a primary key's nor unique."""
 
 
 def clear(connection: Connection) -> None:

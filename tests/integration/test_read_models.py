@@ -144,54 +144,6 @@ async def test_a_rebuild_repairs_a_damaged_read_model(world: World):
     assert (await database.read(lambda c: views.idea(c, idea_id))).stage == "VALIDATED"
 
 
-def index_definitions(connection: Connection) -> list[tuple[str, str]]:
-    """Every index of the database with the statement that makes it."""
-    if connection.dialect.name == "postgresql":
-        query = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
-    else:
-        query = "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index'"
-    return sorted((str(name), str(made)) for name, made in connection.exec_driver_sql(query))
-
-
-class Stop(Exception):
-    pass
-
-
-async def test_a_rebuild_leaves_every_index_as_it_found_it_and_a_failed_one_too(world: World):
-    """On PostgreSQL a rebuild folds with the read models' secondary indexes set aside, then
-    makes them again; a rebuild that fails half-way rolls back to the indexes and rows before."""
-    await world.everything()
-    database, services = world.services.database, world.services
-    before = await database.read(index_definitions)
-    rows = await database.read(snapshot_tables)
-    during: list[list[tuple[str, str]]] = []
-
-    def rebuild(connection: Connection, fail: bool = False) -> int:
-        def progress(done: int, total: int) -> None:
-            during.append(index_definitions(connection))
-            if fail:
-                raise Stop
-
-        return services.projector.rebuild(
-            connection, services.store.recorder, progress=progress, page_size=5
-        )
-
-    await database.write(rebuild)
-    assert await database.read(index_definitions) == before
-    assert await database.read(snapshot_tables) == rows
-    set_aside = {"ix_ideas_view_stage", "ix_ideas_view_submitted_order", "ix_ideas_view_search"}
-    left = {name for name, _ in during[0]}
-    if await database.read(lambda c: c.dialect.name == "postgresql"):
-        assert not set_aside & left
-    else:
-        assert set_aside - {"ix_ideas_view_search"} <= left
-
-    with pytest.raises(Stop):
-        await database.write(partial(rebuild, fail=True))
-    assert await database.read(index_definitions) == before
-    assert await database.read(snapshot_tables) == rows
-
-
 async def test_the_ethics_gate_is_stored_with_the_idea_and_follows_approval_and_revision(
     world: World,
 ):

@@ -76,8 +76,8 @@ attribute, what it holds (``LEAF``...), the type it is coerced or completed as, 
 be null and whether its list's items may be; or None for a field that goes graphql-core's way."""
 
 Step = tuple[str, Callable[[Any, str], Any] | None, str, int, Any, bool, bool]
-"""One field of a plain selection: its response name, then its plan (with a leaf's type, or the
-selection of an object's fields, as what it is completed as)."""
+"""One field of a plain selection: its response name, then its plan (with a leaf's type, or an
+object type's check and the selection of its fields, as what it is completed as)."""
 
 Selection = tuple[Step, ...]
 

@@ -111,9 +111,10 @@ def plain_rows(result: Result[Any]) -> list[dict[str, Any]]:
     """A result's rows as plain dicts, the column names read once rather than for each row
     (SQLAlchemy's ``RowMapping`` builds its keys again for every row asked for its items).
     Names are made plain ``str``: SQLAlchemy's may be a subclass, which msgspec does not take
-    as a key."""
+    as a key. The rows are fetched at once (``all``): iterating the result fetches them one
+    call at a time."""
     names = [str(name) for name in result.keys()]  # noqa: SIM118 (a result, not a dict)
-    return [dict(zip(names, row, strict=True)) for row in result]
+    return [dict(zip(names, row, strict=True)) for row in result.all()]
 
 
 def _beyond(ordering: Ordering, id_column: Any, cursor: str, below: bool) -> sa.ColumnElement[bool]:

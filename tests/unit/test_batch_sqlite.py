@@ -1,4 +1,4 @@
-"""A batch on SQLite: instants stored as SQLAlchemy would store them, statements compiled once."""
+"""A batch on SQLite: instants stored and read as SQLAlchemy would, statements compiled once."""
 
 from __future__ import annotations
 
@@ -30,6 +30,49 @@ def test_an_instant_is_stored_as_the_same_text_as_through_sqlalchemys_processors
     assert through_sqlalchemy is not None
     assert direct(moment) == through_sqlalchemy(moment)
     assert direct(None) is None
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(1000, 1, 2), timezones=OFFSETS | st.none()),
+    offset=st.booleans(),
+)
+def test_an_instant_is_read_back_as_through_sqlalchemys_processors(moment: datetime, offset: bool):
+    """UTCDateTime reads SQLite's text in one step of its own; SQLAlchemy's way is its
+    DateTime's parse, then ``process_result_value``. Text with an offset (written by hand)
+    too."""
+    text = (
+        moment.isoformat(sep=" ")
+        if offset or moment.tzinfo is None
+        else (
+            moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        )
+    )
+    as_sqlite_reads_it = UTCDateTime().dialect_impl(DIALECT)
+    direct = as_sqlite_reads_it.result_processor(DIALECT, None)
+    through_sqlalchemy = sa.TypeDecorator.result_processor(as_sqlite_reads_it, DIALECT, None)
+
+    assert direct is not None
+    assert through_sqlalchemy is not None
+    read = direct(text)
+    assert read == through_sqlalchemy(text)
+    assert read is not None
+    assert read.tzinfo is UTC
+    assert direct(None) is None
+
+
+def test_an_instant_written_and_read_through_sqlite_is_the_same_instant():
+    engine = sa.create_engine("sqlite://")
+    table = sa.Table("instants", sa.MetaData(), sa.Column("at", UTCDateTime()))
+    table.metadata.create_all(engine)
+    written = datetime(2026, 6, 30, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-5)))
+    with engine.begin() as connection:
+        connection.execute(table.insert(), [{"at": written}, {"at": None}])
+        read = connection.execute(sa.select(table.c.at)).scalars().all()
+
+    assert read == [written, None]
+    assert read[0] is not None
+    assert read[0].tzinfo is UTC
+    assert read[0].isoformat() == "2026-07-01T04:59:59.999999+00:00"
 
 
 def test_a_naive_instant_is_refused_as_sqlalchemys_processors_refuse_it():

@@ -3,7 +3,7 @@ gives the bundle the whole log gives, and every event type is read or declared i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from itertools import groupby
 
 import msgspec
@@ -200,3 +200,39 @@ def test_an_experiment_whose_events_all_come_after_the_period_stays_unseen_when_
     assert narrow == whole
     [item] = whole.bundle.items
     assert (item.experiment_id, item.metrics) == (None, ())
+
+
+def _validated_then_measured_at(when: datetime) -> Log:
+    """An idea validated by its experiment (a reading of 310), then one more reading of 280
+    happening at ``when``, the last event of the log: the cut-off's own position."""
+    log = Log()
+    log.submit("e", day(1, 10))
+    log.screen("e", day(1, 11))
+    log.validate_by_experiment("e", day(2, 1), day(3, 1), observed=310.0)
+    log.add(
+        "experiment-exp-e",
+        when,
+        exp.MeasurementRecorded(
+            experiment_id="exp-e", metric="daily alarms", value=280.0, measured_at=when
+        ),
+    )
+    return log
+
+
+def test_a_reading_at_the_cutoff_itself_is_refolded_into_the_bundle() -> None:
+    log = _validated_then_measured_at(day(4, 1))
+
+    narrow, whole = narrowly(log), assembled(log)
+
+    assert whole.bundle.cutoff == log.position
+    assert [m.observed for m in whole.bundle.items[0].metrics] == [280.0]
+    assert narrow == whole
+
+
+def test_a_reading_at_the_very_end_of_the_period_is_left_out_when_refolded() -> None:
+    log = _validated_then_measured_at(H1.end)
+
+    narrow, whole = narrowly(log), assembled(log)
+
+    assert [m.observed for m in whole.bundle.items[0].metrics] == [310.0]
+    assert narrow == whole

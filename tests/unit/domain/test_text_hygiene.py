@@ -3,11 +3,14 @@ characters that would hide, reorder or recolour it; long text keeps its newlines
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 
 from innovation.domain import InvalidInputError, RejectIdea
 from innovation.domain.bounds import Bound
-from innovation.domain.values import LONG_TEXT, validate_text, validate_url
+from innovation.domain.values import BIDI_CONTROLS, LONG_TEXT, validate_text, validate_url
 from tests.unit.domain.examples import (
     IDEA,
     provenance,
@@ -138,3 +141,36 @@ def test_an_address_that_is_not_a_plain_http_url_is_refused(url: str) -> None:
 def test_an_address_with_a_query_and_fragment_is_fine() -> None:
     url = "https://www.example.org/news/2024?lang=fr&id=3#top"
     assert validate_url(url) == url
+
+
+def _hidden_by_definition(character: str, long_text: bool) -> bool:
+    """What a stored text must not hold, by Unicode's categories: controls, surrogates, line
+    and paragraph separators, bidi controls and the byte-order mark; long text keeps newlines
+    and tabs."""
+    if long_text and character in "\n\t":
+        return False
+    return (
+        unicodedata.category(character) in {"Cc", "Cs", "Zl", "Zp"}
+        or character in BIDI_CONTROLS
+        or character == "\ufeff"
+    )
+
+
+@pytest.mark.parametrize("long_text", [False, True], ids=["short text", "long text"])
+def test_every_code_point_is_refused_exactly_when_its_category_says_so(long_text: bool) -> None:
+    bound = Bound(0, LONG_TEXT if long_text else 200)
+    refused: dict[str, str] = {}
+    for point in range(sys.maxunicode + 1):
+        character = chr(point)
+        try:
+            validate_text(f"a{character}b", "summary", bound)
+        except InvalidInputError as error:
+            refused[character] = error.message
+    expected = [
+        chr(point)
+        for point in range(sys.maxunicode + 1)
+        if _hidden_by_definition(chr(point), long_text)
+    ]
+
+    assert list(refused) == expected
+    assert all(f"U+{ord(c):04X}" in message for c, message in refused.items())

@@ -7,8 +7,9 @@ samples the server process, and writes one flame graph per path to ``.profile/``
 the bench's ceiling for ``submitIdea``: the same input through the same stack, nothing written.
 The service keeps no answers unless ``--answer-cache`` is given: the page's bodies repeat, and
 a kept answer would show the cache rather than the work of answering. ``--measure`` runs the
-same load without py-spy and prints requests/s and latency percentiles: the before/after figure
-for a change.
+same load without py-spy and prints requests/s, latency percentiles and the service's CPU per
+request (all its threads, and its event loop's alone, read from ``/proc``): the before/after
+figure for a change.
 
 The load comes from wrk rather than a Python client: on a two-core machine a Python client
 takes a core of its own and holds the server well below what it serves under wrk, and a
@@ -132,6 +133,31 @@ def load(wrk: str, service: Service, name: str, seconds: int, concurrency: int) 
     return drive(wrk, service.url, route, concurrency, seconds, OUT)
 
 
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """The CPU time (user and system) each thread of process ``pid`` has used so far, by
+    thread id, from ``/proc`` (Linux): the event loop's thread is the one whose id is ``pid``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[int, float] = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text(encoding="ascii")
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # the thread ended in between
+        fields = stat.rsplit(")", 1)[1].split()  # past the name, which may hold spaces
+        used[int(tid)] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return used
+
+
+def cpu_per_request(
+    pid: int, before: dict[int, float], after: dict[int, float], requests: int
+) -> tuple[float, float]:
+    """Milliseconds of CPU a request took between two ``cpu_seconds``: the whole process's
+    (threads that ended in between are not counted), and its event loop thread's."""
+    total = sum(spent - before.get(tid, 0.0) for tid, spent in after.items())
+    loop = after.get(pid, 0.0) - before.get(pid, 0.0)
+    return 1000 * total / max(requests, 1), 1000 * loop / max(requests, 1)
+
+
 def report(name: str, concurrency: int, figures: Figures) -> None:
     print(
         f"{name:>14} at {concurrency:>2}: {figures.rate:7.1f} req/s"
@@ -145,7 +171,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16])
     parser.add_argument("--paths", nargs="+", default=list(PATHS[:3]), choices=PATHS)
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
-    parser.add_argument("--measure", action="store_true", help="no py-spy: print rates only")
+    parser.add_argument(
+        "--measure", action="store_true", help="no py-spy: rates, latencies and CPU per request"
+    )
     parser.add_argument(
         "--format", default="flamegraph", choices=["flamegraph", "raw", "speedscope"]
     )
@@ -173,8 +201,16 @@ def main() -> None:
                         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                     )
                     time.sleep(1)  # py-spy attaches
+                pid = service.process.pid
+                before = cpu_seconds(pid)
                 figures = load(wrk, service, name, options.seconds, concurrency)
                 report(name, concurrency, figures)
+                if options.measure:
+                    total, loop = cpu_per_request(pid, before, cpu_seconds(pid), figures.requests)
+                    print(
+                        f"{'':>14} the service's CPU: {total:.2f} ms a request,"
+                        f" {loop:.2f} of them on the event loop's thread"
+                    )
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)  # py-spy writes its graph on interrupt
                     spy.wait(timeout=60)

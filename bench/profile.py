@@ -202,10 +202,10 @@ def main() -> None:
                     )
                     time.sleep(1)  # py-spy attaches
                 pid = service.process.pid
-                before = cpu_seconds(pid)
+                before = cpu_seconds(pid) if options.measure else None
                 figures = load(wrk, service, name, options.seconds, concurrency)
                 report(name, concurrency, figures)
-                if options.measure:
+                if before is not None:
                     total, loop = cpu_per_request(pid, before, cpu_seconds(pid), figures.requests)
                     print(
                         f"{'':>14} the service's CPU: {total:.2f} ms a request,"

@@ -8,6 +8,8 @@ from typing import Any, Final
 
 import msgspec
 
+from innovation.store.tables import utc_instant
+
 NO_STREAM: Final = -1
 """Expected version meaning "the stream must not exist yet"."""
 ANY: Final = -2
@@ -71,7 +73,7 @@ class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True, array_like=True, 
         raw = self.raw_recorded_at
         if isinstance(raw, datetime):
             return raw if raw.tzinfo is not None else raw.replace(tzinfo=UTC)
-        return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+        return utc_instant(raw)
 
     @property
     def event_id(self) -> uuid.UUID:

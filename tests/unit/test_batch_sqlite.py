@@ -35,28 +35,34 @@ def test_an_instant_is_stored_as_the_same_text_as_through_sqlalchemys_processors
 @given(
     moment=st.datetimes(min_value=datetime(1000, 1, 2), timezones=OFFSETS | st.none()),
     offset=st.booleans(),
+    sep=st.sampled_from([" ", "T"]),
+    timespec=st.sampled_from(["auto", "microseconds", "milliseconds", "seconds", "minutes"]),
+    zulu=st.booleans(),
 )
-def test_an_instant_is_read_back_as_through_sqlalchemys_processors(moment: datetime, offset: bool):
+def test_an_instant_is_read_back_as_through_sqlalchemys_processors(
+    moment: datetime, offset: bool, sep: str, timespec: str, zulu: bool
+):
     """UTCDateTime reads SQLite's text in one step of its own; SQLAlchemy's way is its
-    DateTime's parse, then ``process_result_value``. Text with an offset (written by hand)
-    too."""
-    text = (
-        moment.isoformat(sep=" ")
-        if offset or moment.tzinfo is None
-        else (
-            moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        )
-    )
+    DateTime's parse, then ``process_result_value``. Text with an offset (written by hand) too,
+    and the other ISO forms a hand may write: ``T``, fewer digits, ``Z``, a date alone."""
+    if offset or moment.tzinfo is None:
+        text = moment.isoformat(sep=sep, timespec=timespec)
+    else:
+        in_utc = moment.astimezone(UTC)
+        text = in_utc.replace(tzinfo=None).isoformat(sep=sep, timespec=timespec)
+        if zulu:
+            text += "Z"
     as_sqlite_reads_it = UTCDateTime().dialect_impl(DIALECT)
     direct = as_sqlite_reads_it.result_processor(DIALECT, None)
     through_sqlalchemy = sa.TypeDecorator.result_processor(as_sqlite_reads_it, DIALECT, None)
 
     assert direct is not None
     assert through_sqlalchemy is not None
-    read = direct(text)
-    assert read == through_sqlalchemy(text)
-    assert read is not None
-    assert read.tzinfo is UTC
+    for written in (text, text[:10]):
+        read = direct(written)
+        assert read == through_sqlalchemy(written)
+        assert read is not None
+        assert read.tzinfo is UTC
     assert direct(None) is None
 
 

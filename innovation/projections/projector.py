@@ -65,12 +65,6 @@ Progress = Callable[[int, int], None]
 REBUILD_CACHE_KIB = 64 * 1024
 """SQLite's page cache during a rebuild: the views' indexes are written all over, and the
 default 2 MB makes each page of events read back pages it has just evicted."""
-REBUILD_SECURE_DELETE = "FAST"
-"""SQLite's ``secure_delete`` while a rebuild clears the read models. Debian builds SQLite with
-it on, which overwrites every freed page with zeros: clearing the full bench data set's views
-wrote some 8 s of zeros before the first event was replayed. FAST still zeroes what it erases
-inside the pages it writes anyway, not the pages it frees whole; what those held is still in
-the log, which a rebuild reads from, so nothing is erased that was not kept elsewhere."""
 
 
 @dataclass
@@ -134,12 +128,11 @@ class Projector:
     ) -> int:
         """Clear every read model and replay the log into it, a page per batch; return the
         events replayed."""
-        with _pragma(connection, "secure_delete", REBUILD_SECURE_DELETE):
-            clear(connection)
+        clear(connection)
         total = recorder.last_position(connection)
         done = 0
         index = search.Reindex()
-        with _pragma(connection, "cache_size", -REBUILD_CACHE_KIB):
+        with _page_cache(connection, REBUILD_CACHE_KIB):
             for page in replay_pages(connection, recorder, up_to=total, page_size=page_size):
                 envelopes = [self.mapper.recorded(record) for record in page]
                 fold(connection, envelopes)
@@ -179,26 +172,17 @@ def _fold_into(batch: Batch, events: Sequence[Recorded[Any]]) -> None:
 
 
 @contextmanager
-def _pragma(connection: Connection, name: str, value: int | str) -> Iterator[None]:
-    """One of SQLite's per-connection settings changed for the work inside, the connection's
-    own restored after (on other databases, nothing)."""
+def _page_cache(connection: Connection, kib: int) -> Iterator[None]:
+    """A larger SQLite page cache for the work inside, the connection's own restored after."""
     if connection.dialect.name != "sqlite":
         yield
         return
-    before = connection.exec_driver_sql(f"PRAGMA {name}").scalar_one()
-    connection.exec_driver_sql(f"PRAGMA {name}={_pragma_value(value)}")
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{int(kib)}")
     try:
         yield
     finally:
-        connection.exec_driver_sql(f"PRAGMA {name}={_pragma_value(before)}")
-
-
-def _pragma_value(value: int | str) -> str:
-    if isinstance(value, int):
-        return str(value)
-    if not value.isalpha():
-        raise ValueError(f"not a setting's value: {value!r}")
-    return value
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
 def clear(connection: Connection) -> None:

@@ -7,7 +7,6 @@ from functools import partial
 from types import SimpleNamespace
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from innovation.domain.experiments import RecordMeasurement
@@ -143,49 +142,6 @@ async def test_a_rebuild_repairs_a_damaged_read_model(world: World):
 
     assert await database.read(snapshot_tables) == before
     assert (await database.read(lambda c: views.idea(c, idea_id))).stage == "VALIDATED"
-
-
-async def test_a_rebuild_clears_sqlite_without_zeroing_freed_pages_and_restores_its_settings(
-    world: World, backend: str
-):
-    """Debian's SQLite zeroes every page a DELETE frees; a rebuild's clearing (of rows the log
-    still holds) asks for FAST, and hands the connection back as it found it."""
-    if backend != "sqlite":
-        pytest.skip("secure_delete and cache_size are SQLite's")
-    await world.everything()
-    services = world.services
-
-    Settings = tuple[int, int]
-
-    def settings(connection: Connection) -> Settings:
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        secure_delete, cache_size = (
-            int(driver.execute(f"PRAGMA {name}").fetchone()[0])
-            for name in ("secure_delete", "cache_size")
-        )
-        return secure_delete, cache_size
-
-    def rebuild(connection: Connection) -> tuple[Settings, list[Settings], Settings]:
-        clearing: list[Settings] = []
-
-        def watch(conn: Connection, _cursor: object, statement: str, *_rest: object) -> None:
-            if statement.startswith("DELETE FROM ideas_view"):
-                clearing.append(settings(conn))
-
-        before = settings(connection)
-        sa.event.listen(connection, "before_cursor_execute", watch)
-        try:
-            services.projector.rebuild(connection, recorder=services.store.recorder)
-        finally:
-            sa.event.remove(connection, "before_cursor_execute", watch)
-        return before, clearing, settings(connection)
-
-    before, clearing, after = await services.database.write(rebuild)
-
-    assert [secure_delete for secure_delete, _ in clearing] == [2]  # 2 is FAST
-    assert after == before
-    assert before[0] != 2  # else this test would not see the rebuild change it
 
 
 async def test_the_ethics_gate_is_stored_with_the_idea_and_follows_approval_and_revision(

@@ -9,7 +9,10 @@ The service keeps no answers unless ``--answer-cache`` is given: the page's bodi
 a kept answer would show the cache rather than the work of answering. ``--measure`` runs the
 same load without py-spy and prints requests/s, latency percentiles and the service's CPU per
 request (all its threads, and its event loop's alone, read from ``/proc``): the before/after
-figure for a change.
+figure for a change. ``--in-process N`` starts no server: it asks each path N times, one at a
+time, of the same app in this process and prints the median and p90 milliseconds a request,
+the steadiest before/after figure when the machine's throughput swings from one run to the
+next (run it in a worktree of the code before, then of the code after, in turn).
 
 The load comes from wrk rather than a Python client: on a two-core machine a Python client
 takes a core of its own and holds the server well below what it serves under wrk, and a
@@ -20,16 +23,22 @@ where production spends its time.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from bench.service.app import BENCH_GRAPHQL
 from bench.service.postgres import free_port
@@ -90,7 +99,9 @@ def innovation(env: dict[str, str], *args: str) -> str:
 class Service:
     """``innovation serve`` on a migrated, seeded database, with an admin token."""
 
-    def __init__(self, database_url: str | None, *, answer_cache: bool = False) -> None:
+    def __init__(
+        self, database_url: str | None, *, answer_cache: bool = False, serve: bool = True
+    ) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="innovation-profile-"))
         url = database_url or f"sqlite:///{self.folder / 'profile.db'}"
         self.port = free_port()
@@ -108,6 +119,11 @@ class Service:
         match = re.search(r"inv_\S+", created)
         assert match is not None, created
         self.token = match.group(0)
+        self.process: subprocess.Popen[bytes] | None = None
+        if serve:
+            self._serve()
+
+    def _serve(self) -> None:
         OUT.mkdir(exist_ok=True)
         self.log = (OUT / "server.log").open("w")
         self.process = subprocess.Popen(
@@ -121,9 +137,10 @@ class Service:
             raise RuntimeError("the service did not start")
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.log.close()
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -131,6 +148,66 @@ def load(wrk: str, service: Service, name: str, seconds: int, concurrency: int) 
     """One wrk run of a path, as the bench drives it (a failed request makes it an error)."""
     route = Route(name, "POST", url_path(name), service.token, bodies(name, uuid.uuid4().hex[:8]))
     return drive(wrk, service.url, route, concurrency, seconds, OUT)
+
+
+def in_process(service: Service, name: str, requests: int) -> list[float]:
+    """Seconds each of ``requests`` answers of a path took, asked one at a time of the app
+    in this process (the bench's app, as the service serves it, through ``httpx``'s ASGI
+    transport: no HTTP server, no load generator), after a few unmeasured. A refused request,
+    or an answer with errors, stops the run."""
+    from bench.service.app import create
+    from innovation.config import get_settings
+
+    settings = {k: v for k, v in service.env.items() if k.startswith("INNOVATION_")}
+    before = {variable: os.environ.get(variable) for variable in settings}
+    os.environ.update(settings)  # the app reads its settings from the environment
+    get_settings.cache_clear()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line for every request otherwise
+    try:
+        return asyncio.run(_answer_in_process(create(), service.token, name, requests))
+    finally:
+        for variable, value in before.items():
+            if value is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = value
+        get_settings.cache_clear()
+
+
+async def _answer_in_process(app: Any, token: str, name: str, requests: int) -> list[float]:
+    sent = bodies(name, uuid.uuid4().hex[:8])
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    transport = httpx.ASGITransport(app=app)
+    taken: list[float] = []
+    refused = None  # raised once the app has shut down (inside, its task group wraps it)
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url=LOCAL) as client:
+        for number in range(-WARM_UP, requests):
+            content = sent[number % len(sent)].replace("{n}", str(number + WARM_UP))
+            started = time.perf_counter()
+            answer = await client.post(url_path(name), content=content, headers=headers)
+            spent = time.perf_counter() - started
+            if answer.status_code != 200 or "errors" in answer.json():
+                refused = RuntimeError(f"{name}: {answer.status_code} {answer.text[:300]}")
+                break
+            if number >= 0:
+                taken.append(spent)
+    if refused is not None:
+        raise refused
+    return taken
+
+
+LOCAL = "http://in-process"
+WARM_UP = 8
+"""Requests answered before the measured ones: the first of a path fill the app's caches."""
+
+
+def report_in_process(name: str, taken: list[float]) -> None:
+    ordered = sorted(taken)
+    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+    print(
+        f"{name:>14} in process: median {1000 * statistics.median(taken):6.2f} ms"
+        f"  p90 {1000 * p90:6.2f} ms  ({len(taken)} requests, one at a time)"
+    )
 
 
 def cpu_seconds(pid: int) -> dict[int, float]:
@@ -183,9 +260,26 @@ def main() -> None:
     parser.add_argument(
         "--answer-cache", action="store_true", help="keep answers, as the service does by default"
     )
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        metavar="REQUESTS",
+        help="no server, no wrk: time this many requests of each path through the app in this"
+        " process, one at a time (median and p90 ms)",
+    )
     options = parser.parse_args()
+    if options.in_process:
+        service = Service(options.database_url, answer_cache=options.answer_cache, serve=False)
+        try:
+            for name in options.paths:
+                report_in_process(name, in_process(service, name, options.in_process))
+        finally:
+            service.stop()
+        return
     wrk = ensure_wrk()
     service = Service(options.database_url, answer_cache=options.answer_cache)
+    served = service.process
+    assert served is not None
     try:
         for name in options.paths:
             for concurrency in options.concurrency:
@@ -194,14 +288,14 @@ def main() -> None:
                 if not options.measure:
                     suffix = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}
                     graph = OUT / f"{name}.{suffix[options.format]}"
-                    command = [str(BIN / "py-spy"), "record", "--pid", str(service.process.pid)]
+                    command = [str(BIN / "py-spy"), "record", "--pid", str(served.pid)]
                     command += ["--rate", "200", "--output", str(graph), "--nonblocking"]
                     command += ["--format", options.format] + (["--gil"] if options.gil else [])
                     spy = subprocess.Popen(
                         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                     )
                     time.sleep(1)  # py-spy attaches
-                pid = service.process.pid
+                pid = served.pid
                 before = cpu_seconds(pid) if options.measure else None
                 figures = load(wrk, service, name, options.seconds, concurrency)
                 report(name, concurrency, figures)

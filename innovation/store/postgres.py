@@ -317,6 +317,7 @@ class PostgresDatabase(Database):
             # with its SSL probe, in a request's time).
             pool_size=2 * pool_size,
             max_overflow=0,
+            json_deserializer=msgspec.json.decode,  # as SQLite's (store/sqlite.py)
             connect_args={
                 "server_settings": {
                     "application_name": application_name,

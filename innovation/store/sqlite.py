@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -70,6 +71,9 @@ class SQLiteDatabase(Database):
             pool_size=readers + 1,
             max_overflow=readers,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+            # JSON columns (an idea's themes, a review's reviewers) read by msgspec: the same
+            # lists, about a tenth of json.loads' time (a page of 100 ideas reads 100 of them).
+            json_deserializer=msgspec.json.decode,
         )
         event.listen(self.engine, "connect", self._on_connect)
         event.listen(self.engine, "begin", self._on_begin)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from functools import partial
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -44,7 +45,7 @@ from graphql import (
 )
 from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 
 AT_ONCE = "innovation.answered_at_once"
 """The key, in a strawberry field's metadata, of its ``AtOnce``."""
@@ -72,12 +73,13 @@ TYPENAME = -1
 
 Plan = tuple[Callable[[Any, str], Any] | AtOnce, str, int, Any, bool, bool] | None
 """How to read a plain field: strawberry's default resolver (or the field's ``AtOnce``), the
-attribute, what it holds (``LEAF``...), the type it is coerced or completed as, whether it may
-be null and whether its list's items may be; or None for a field that goes graphql-core's way."""
+attribute, what it holds (``LEAF``...), the type it is completed as (for a leaf, once kept in
+``PlainFields._plan``, how its values are coerced: ``_coercer``), whether it may be null and
+whether its list's items may be; or None for a field that goes graphql-core's way."""
 
 Step = tuple[str, Callable[[Any, str], Any] | None, str, int, Any, bool, bool]
-"""One field of a plain selection: its response name, then its plan (with a leaf's type, or an
-object type's check and the selection of its fields, as what it is completed as)."""
+"""One field of a plain selection: its response name, then its plan (with a leaf's coercer, or
+an object type's check and the selection of its fields, as what it is completed as)."""
 
 Selection = tuple[Step, ...]
 
@@ -206,6 +208,8 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
             found = None
             if field is not None:
                 found = plan(field) or node_id_plan(field, parent_type.name)
+            if found is not None and found[2] in (LEAF, LEAVES):
+                found = (*found[:3], _coercer(found[3]), *found[4:])
             self._plans[key] = found
             return found
 
@@ -349,8 +353,36 @@ def _at_once(read: Callable[[Any, Any], Any], context: Any, root: Any, _attribut
     return read(root, context)
 
 
-def _coerced(kind: GraphQLLeafType, value: Any) -> Any:
-    coerced = kind.coerce_output_value(value)
+def _coercer(kind: GraphQLLeafType) -> Callable[[Any], Any]:
+    """How a plain leaf's value is coerced: by its type's ``coerce_output_value``; for one of
+    strawberry's enum types given a member of its Python enum, by a dict of each member's
+    name made once with that same method (which looks through every value of the enum for the
+    member's, a few microseconds a value; a page of 100 ideas coerces about 140)."""
+    coerce = kind.coerce_output_value
+    wrapped = getattr(kind, "wrapped_cls", None)
+    if not isinstance(kind, CustomGraphQLEnumType) or not (
+        isinstance(wrapped, type) and issubclass(wrapped, Enum)
+    ):
+        return coerce
+    names: dict[Any, Any] = {}
+    for member in wrapped:
+        try:
+            names[member] = coerce(member)
+        except Exception:  # left to the type's own way, which reports it
+            continue
+
+    def coerced(value: Any) -> Any:
+        if type(value) is wrapped:
+            name = names.get(value)
+            if name is not None:
+                return name
+        return coerce(value)
+
+    return coerced
+
+
+def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
+    coerced = coerce(value)
     if coerced is None or coerced is Undefined:
         raise _Unusual
     return coerced

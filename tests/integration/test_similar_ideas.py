@@ -209,3 +209,51 @@ async def test_a_revised_text_is_counted_and_found_as_it_now_reads(world: World)
     assert [hint.idea_id for hint in await database.read(lambda c: similar_to_idea(c, other))] == [
         idea_id
     ]
+
+
+def fts_segments(connection: Connection) -> int:
+    """The segments of SQLite's full-text index, read from FTS5's structure record: a 4-byte
+    cookie (then a 4-byte marker in its second version), the levels and the segments, each a
+    varint."""
+    block = connection.exec_driver_sql("SELECT block FROM ideas_fts_data WHERE id = 10").scalar()
+    assert isinstance(block, bytes)
+    at = 8 if block[4:8] == b"\xff\x00\x00\x01" else 4
+    numbers: list[int] = []
+    while len(numbers) < 2:
+        value = 0
+        while True:
+            byte = block[at]
+            at += 1
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        numbers.append(value)
+    return numbers[1]
+
+
+async def test_a_rebuilt_full_text_index_is_left_in_one_segment(world: World, monkeypatch):
+    """Written in bulk, FTS5's index is left in many segments, flushed each time its buffer of
+    pending terms fills, and the single-idea writes that follow soon merge a level of them at
+    once inside one of them (``search.OPTIMIZE``). A rebuild leaves it in one."""
+    if world.services.database.dialect != "sqlite":
+        pytest.skip("PostgreSQL searches a GIN index of the view, which it keeps itself")
+    for number in range(60):
+        await world.submit(title=f"Rural towers, plan {number}", summary=f"Villages {number}.")
+    database = world.services.database
+    # A small buffer, so that 60 ideas are written in several segments, as 100,000 would be.
+    await database.write(
+        lambda c: c.exec_driver_sql(
+            "INSERT INTO ideas_fts (ideas_fts, rank) VALUES ('hashsize', 256)"
+        )
+    )
+    rebuild = partial(world.services.projector.rebuild, recorder=world.services.store.recorder)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(search, "OPTIMIZE", "SELECT 1")
+        await database.write(rebuild)
+        assert await database.read(fts_segments) > 1, "written in bulk, left as written"
+    await database.write(rebuild)
+
+    assert await database.read(fts_segments) == 1
+    found = await database.read(lambda c: similar_ideas(c, "rural towers plan 7 villages"))
+    assert found, "the merged index still finds"

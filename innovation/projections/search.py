@@ -288,13 +288,10 @@ class Reindex:
 
 
 OPTIMIZE = "INSERT INTO ideas_fts (ideas_fts) VALUES ('optimize')"
-"""FTS5's merge of the whole index into one segment (0.3 s for 100,000 ideas). Written in bulk,
-the index is left in many segments, flushed each time FTS5's pending terms fill its buffer, and
-the single-idea writes that follow soon pile enough of them up for FTS5 to merge a level of
-them at once, inside whichever write tips it: after a rebuild of the bench's data set, the 12th
-insert wrote some 1,000 pages and the 249th some 3,200 (60 and 150 ms, against 0.4 ms for the
-median insert). From one segment, FTS5's own merging keeps pace a little at a time: no insert
-of 20,000 since took over 45 ms, as none did into an index grown one idea at a time."""
+"""FTS5's merge of the index into one segment (0.3 s for 100,000 ideas). Written in bulk, it was
+left in many, and a few hundred single-idea inserts later FTS5 merged a level of them inside one
+(after a rebuild of the bench's data set, the 249th wrote 3,200 pages: 150 ms against a median
+of 0.4). From one segment, none of 20,000 took over 45 ms, as none grown one at a time did."""
 
 _CHUNK = 2000
 """Ideas indexed per ``executemany``: parameters for every idea at once cost memory, not time."""

@@ -278,7 +278,7 @@ class Reindex:
             connection.execute(search_ideas_view.insert(), rows)
         if ideas and sqlite:
             counts[ALL] = len(ideas)
-            connection.exec_driver_sql(OPTIMIZE)
+            merge_index(connection)
         terms = sorted(counts.items())
         for start in range(0, len(terms), _CHUNK):
             connection.execute(
@@ -287,11 +287,12 @@ class Reindex:
             )
 
 
-OPTIMIZE = "INSERT INTO ideas_fts (ideas_fts) VALUES ('optimize')"
-"""FTS5's merge of the index into one segment (0.3 s for 100,000 ideas). Written in bulk, it was
-left in many, and a few hundred single-idea inserts later FTS5 merged a level of them inside one
-(after a rebuild of the bench's data set, the 249th wrote 3,200 pages: 150 ms against a median
-of 0.4). From one segment, none of 20,000 took over 45 ms, as none grown one at a time did."""
+def merge_index(connection: Connection) -> None:
+    """SQLite's index into one segment (FTS5's optimize, 0.3 s for 100,000 ideas) once written in
+    bulk, whose many segments a later single insert merged at once (150 ms; 0.4 at the median)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("INSERT INTO ideas_fts (ideas_fts) VALUES ('optimize')")
+
 
 _CHUNK = 2000
 """Ideas indexed per ``executemany``: parameters for every idea at once cost memory, not time."""

@@ -16,6 +16,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from innovation.bootstrap import Services
+from innovation.projections import search
 from innovation.seed import SeedClock
 from innovation.store import NO_STREAM, RecordedEvent, StoredEvent, StoreError
 from innovation.transfer.exports import ExportedEvent
@@ -55,6 +56,7 @@ async def restore(
             if done % PROGRESS_EVERY == 0:
                 progress(done)
         progress(done)
+        search.merge_index(connection)  # written in one transaction, as a rebuild writes it
         return RestoreReport(events=done, renumbered=renumbered)
 
     return await services.database.write(job)

@@ -16,11 +16,14 @@ import sqlalchemy as sa
 
 from innovation.all_tables import metadata
 from innovation.bootstrap import Services
+from innovation.projections import search
 from innovation.projections.projector import snapshot_tables
+from innovation.projections.search import similar_ideas
 from innovation.releases.shipping import shipping_reader
 from innovation.store import Database, open_database
 from innovation.store.tables import events
 from tests.integration.test_import import invoke
+from tests.integration.test_similar_ideas import fts_segments
 from tests.integration.world import LEAD, World
 
 H1_END = datetime(2024, 6, 30, 22, 0, tzinfo=UTC)  # 2024-07-01 00:00 in Paris
@@ -189,3 +192,47 @@ async def test_a_partial_export_is_refused_by_restore_and_leaves_the_database_em
         assert await stored_log(target) == []
     finally:
         await target.close()
+
+
+async def test_a_restore_leaves_the_full_text_index_in_one_segment(
+    world: World,
+    backend: str,
+    database_url: str,
+    empty_database: Callable[[], Awaitable[str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """A restore writes every idea's text in one transaction, as a rebuild does, and leaves
+    SQLite's index merged as a rebuild leaves it (``test_similar_ideas``)."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL searches a GIN index of the view, which it keeps itself")
+    for number in range(60):
+        await world.submit(title=f"Rural towers, plan {number}", summary=f"Villages {number}.")
+    exported = tmp_path / "events.jsonl"
+    await asyncio.to_thread(invoke, database_url, "export", "events", "-o", str(exported))
+
+    async def restored(merge: bool) -> int:
+        target_url = await empty_database()
+        target = open_database(target_url)
+        try:  # a small buffer, so that 60 ideas are written in several segments
+            await target.write(
+                lambda c: c.exec_driver_sql(
+                    "INSERT INTO ideas_fts (ideas_fts, rank) VALUES ('hashsize', 256)"
+                )
+            )
+        finally:
+            await target.close()
+        with monkeypatch.context() as patched:
+            if not merge:
+                patched.setattr(search, "merge_index", lambda connection: None)
+            done = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
+        assert done.exit_code == 0, done.output
+        target = open_database(target_url)
+        try:
+            assert await target.read(lambda c: similar_ideas(c, "rural towers plan 7"))
+            return await target.read(fts_segments)
+        finally:
+            await target.close()
+
+    assert await restored(merge=False) > 1, "written in one transaction, left as written"
+    assert await restored(merge=True) == 1

@@ -234,7 +234,7 @@ def fts_segments(connection: Connection) -> int:
 async def test_a_rebuilt_full_text_index_is_left_in_one_segment(world: World, monkeypatch):
     """Written in bulk, FTS5's index is left in many segments, flushed each time its buffer of
     pending terms fills, and the single-idea writes that follow soon merge a level of them at
-    once inside one of them (``search.OPTIMIZE``). A rebuild leaves it in one."""
+    once inside one of them (``search.merge_index``). A rebuild leaves it in one."""
     if world.services.database.dialect != "sqlite":
         pytest.skip("PostgreSQL searches a GIN index of the view, which it keeps itself")
     for number in range(60):
@@ -249,7 +249,7 @@ async def test_a_rebuilt_full_text_index_is_left_in_one_segment(world: World, mo
     rebuild = partial(world.services.projector.rebuild, recorder=world.services.store.recorder)
 
     with monkeypatch.context() as patched:
-        patched.setattr(search, "OPTIMIZE", "SELECT 1")
+        patched.setattr(search, "merge_index", lambda connection: None)
         await database.write(rebuild)
         assert await database.read(fts_segments) > 1, "written in bulk, left as written"
     await database.write(rebuild)

@@ -37,6 +37,7 @@ from innovation.projections import views
 from innovation.projections.experiments import experiments_view
 from innovation.projections.ideas import ideas_view
 from innovation.services import Actor, CommandIdReusedError, Outcome, ServiceError
+from innovation.store.ids import new_event_id
 
 log = logging.getLogger("innovation.api")
 
@@ -216,10 +217,12 @@ def new_id(info: Info[Context, None], kind: str, client_mutation_id: str | None)
     """The id of what a mutation creates: the same again when the same request is resent.
 
     A resent command is recognised by its events' ids, which derive from the stream they go
-    to; a fresh random id for the new idea or experiment would make the resend a new one.
+    to; a fresh random id for the new idea or experiment would make the resend a new one. A
+    drawn id is a UUIDv7 (``new_event_id``): ideas and experiments then sort by when they were
+    made in every index keyed by them, which grow at their end.
     """
     if not client_mutation_id:
-        minted = str(uuid.uuid4())
+        minted = str(new_event_id())
         drawn = _MINTED.get()
         if drawn is not None:
             drawn.append(minted)

@@ -72,8 +72,9 @@ from innovation.domain.values import (
 )
 from innovation.store import NO_STREAM, Metadata, NewEvent, StoredEvent
 
-VERSION = 1
-"""Bumped whenever what is generated changes, so a kept data set is built again."""
+VERSION = 2
+"""Bumped whenever what is generated changes, so a kept data set is built again (2: ideas and
+experiments under UUIDv7 ids, as the API draws them)."""
 ROOT = Path(os.environ.get("BENCH_DIR", Path(__file__).resolve().parents[2] / ".bench"))
 """Where data sets are kept (``BENCH_DIR``), one folder per backend."""
 IDEAS = 100_000
@@ -151,12 +152,9 @@ class Stream:
             self.events.append(NewEvent(event=event, metadata=metadata, event_id=self._id()))
 
     def _id(self) -> uuid.UUID:
-        """A UUIDv7 as the service makes them, timed by the story's submission (the order in
-        which stories are appended), its random bits from the story's generator."""
-        milliseconds = int(self.born.timestamp() * 1000)
-        value = milliseconds << 80 | self.ids.getrandbits(80)
-        value = value & ~(0xF << 76) | 0x7 << 76
-        return uuid.UUID(int=value & ~(0x3 << 62) | 0x2 << 62)
+        """An event id, timed by the story's submission (the order in which stories are
+        appended), its random bits from the story's generator."""
+        return _uuid7(self.born, self.ids)
 
 
 @dataclass
@@ -179,7 +177,7 @@ def story(number: int, ideas: int, experiments: int) -> Story:
     rng = random.Random(number)
     span = (LAST_DAY - FIRST_DAY - timedelta(days=20)).total_seconds()
     at = FIRST_DAY + timedelta(seconds=span * number / ideas)
-    idea = Stream(IDEA, str(_uuid(rng)), rng, at)
+    idea = Stream(IDEA, str(_uuid7(at, rng)), rng, at)
     told = Story(number, rng, idea)
     scout = f"scout:bench-scout-{number % 400}"
     lead = f"lead:bench-lead-{number % 40}"
@@ -248,7 +246,7 @@ def story(number: int, ideas: int, experiments: int) -> Story:
         return told
     if not later(10):
         return told
-    pilot = Stream(EXPERIMENT, str(_uuid(rng)), rng, idea.born)
+    pilot = Stream(EXPERIMENT, str(_uuid7(at, rng)), rng, idea.born)
     told.experiment = pilot
     weeks = rng.randint(10, 40)
     chosen = rng.sample(METRICS, rng.randint(1, 2))
@@ -330,6 +328,14 @@ def story(number: int, ideas: int, experiments: int) -> Story:
 
 def _uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _uuid7(at: datetime, rng: random.Random) -> uuid.UUID:
+    """A UUIDv7 as the service makes them (``new_event_id``), of the moment ``at``, its random
+    bits from ``rng``: the ids of events, and those the API draws for ideas and experiments."""
+    value = int(at.timestamp() * 1000) << 80 | rng.getrandbits(80)
+    value = value & ~(0xF << 76) | 0x7 << 76
+    return uuid.UUID(int=value & ~(0x3 << 62) | 0x2 << 62)
 
 
 def _fields(score: Score) -> dict[str, Any]:

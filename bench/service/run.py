@@ -480,7 +480,8 @@ def bench_backend(
                 one[path.name], two[path.name] = {16: taken[1]}, {16: taken[2]}
                 console.print(
                     f"  {path.name:<18} c=16  one {taken[1].rate:>9,.1f} req/s"
-                    f"  two {taken[2].rate:>9,.1f} req/s"
+                    f" p99 {taken[1].p99_ms:7.1f} ms  two {taken[2].rate:>9,.1f} req/s"
+                    f" p99 {taken[2].p99_ms:7.1f} ms"
                 )
         found["two_processes"] = two
         found["one_beside_two"] = one
@@ -623,13 +624,16 @@ def main() -> None:
             lines += [f"## {backend}", "", *table(results), ""]
             lines += [f"    {check.line()}" for check in checks]
             if found.get("one_beside_two"):
-                turns = [
-                    f"{path} {found['one_beside_two'][path][16].rate:,.1f} and"
-                    f" {found['two_processes'][path][16].rate:,.1f}"
-                    for path in found["one_beside_two"]
-                ]
+                turns = []
+                for path, by_level in found["one_beside_two"].items():
+                    one, two = by_level[16], found["two_processes"][path][16]
+                    turns.append(
+                        f"{path} {one.rate:,.1f} ({one.p99_ms:,.0f}) and"
+                        f" {two.rate:,.1f} ({two.p99_ms:,.0f})"
+                    )
                 lines.append(
-                    f"    req/s at 16, one process and two taking turns: {'; '.join(turns)}"
+                    "    req/s (p99 ms) at 16, one process and two taking turns: "
+                    + "; ".join(turns)
                 )
             if "log" in found:
                 log = found["log"]

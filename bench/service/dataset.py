@@ -71,6 +71,7 @@ from innovation.domain.values import (
     Verdict,
 )
 from innovation.store import NO_STREAM, Metadata, NewEvent, StoredEvent
+from innovation.store.ids import uuid7
 
 VERSION = 2
 """Bumped whenever what is generated changes, so a kept data set is built again (2: ideas and
@@ -331,11 +332,9 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 
 
 def _uuid7(at: datetime, rng: random.Random) -> uuid.UUID:
-    """A UUIDv7 as the service makes them (``new_event_id``), of the moment ``at``, its random
-    bits from ``rng``: the ids of events, and those the API draws for ideas and experiments."""
-    value = int(at.timestamp() * 1000) << 80 | rng.getrandbits(80)
-    value = value & ~(0xF << 76) | 0x7 << 76
-    return uuid.UUID(int=value & ~(0x3 << 62) | 0x2 << 62)
+    """A UUIDv7 as the service makes them, of the moment ``at``, its random bits from ``rng``:
+    the ids of events, and those the API draws for ideas and experiments."""
+    return uuid7(int(at.timestamp() * 1000), rng.getrandbits(80))
 
 
 def _fields(score: Score) -> dict[str, Any]:

@@ -17,13 +17,18 @@ import os
 import time
 import uuid
 
-__all__ = ["derived_id", "new_event_id"]
+__all__ = ["derived_id", "new_event_id", "uuid7"]
 
 
 def new_event_id() -> uuid.UUID:
     """A fresh UUIDv7: sorts by creation time to the millisecond, random within it."""
-    milliseconds = time.time_ns() // 1_000_000
-    value = (milliseconds & (2**48 - 1)) << 80 | int.from_bytes(os.urandom(10))
+    return uuid7(time.time_ns() // 1_000_000, int.from_bytes(os.urandom(10)))
+
+
+def uuid7(milliseconds: int, random_bits: int) -> uuid.UUID:
+    """The UUIDv7 of a Unix millisecond and 80 random bits (74 of them kept, around the
+    version and variant): ``new_event_id``'s layout, for ids of a moment other than now."""
+    value = (milliseconds & (2**48 - 1)) << 80 | random_bits & (2**80 - 1)
     value = value & ~(0xF << 76) | 0x7 << 76  # version 7
     value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 9562 variant
     return uuid.UUID(int=value)

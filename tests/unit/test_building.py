@@ -100,10 +100,9 @@ class Value(msgspec.Struct, frozen=True):
 )
 def test_a_type_whose_init_does_more_than_store_is_called(kind: Any, short: bool) -> None:
     assert _stores_only(kind) is short
-    made = built(kind, SimpleNamespace(a=1, b="x"))
-    assert made == kind(
-        **{name: getattr(SimpleNamespace(a=1, b="x"), name) for name in _init_names(kind)}
-    )
+    source = SimpleNamespace(a=1, b="x")
+    made = built(kind, source)
+    assert made == kind(**{name: getattr(source, name) for name in _init_names(kind)})
     if kind is Checked:
         assert made.seen == [1]  # its __post_init__ ran
     if kind is WithDefault:

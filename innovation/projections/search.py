@@ -41,6 +41,7 @@ from innovation.domain.ideas import IdeaRevised, IdeaSubmitted
 from innovation.domain.recorded import Recorded
 from innovation.domain.values import Stage
 from innovation.projections.batch import Batch
+from innovation.projections.fulltext import remake_empty
 from innovation.projections.ideas import ideas_view
 from innovation.projections.telling import (
     ALL,
@@ -264,8 +265,7 @@ class Reindex:
             }
             rows = []
             for number, idea_id in enumerate(chunk, start=start + 1):
-                title, summary = texts[idea_id]
-                found = stems(f"{title} {summary}")
+                found = stems(" ".join(texts[idea_id]))
                 if sqlite:
                     counts.update(found)
                 fts_row = number if sqlite else None
@@ -300,7 +300,7 @@ _CHUNK = 2000
 
 def clear(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("DELETE FROM ideas_fts")
+        remake_empty(connection, "ideas_fts")
     connection.execute(search_ideas_view.delete())
     connection.execute(search_terms_view.delete())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 from functools import partial
 from types import SimpleNamespace
@@ -86,6 +87,69 @@ async def test_a_rebuilt_search_index_finds_and_ranks_ideas_as_the_one_built_eve
     assert await database.read(found) == before
     assert all(before[0])
     assert before[1] == [] or before[1][-1][:2] == (bots, "Voice bots answering network alarms")
+
+
+async def test_a_rebuild_makes_sqlites_full_text_table_again_as_it_was_defined(world: World):
+    """The rebuild empties FTS5's table by making it again (``fulltext.remake_empty``)."""
+    if world.services.database.dialect != "sqlite":
+        pytest.skip("SQLite's own full-text table")
+    await world.everything()
+    database, services = world.services.database, world.services
+
+    def table(connection: Connection) -> tuple[str, int, int]:
+        definition = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'ideas_fts'"
+        ).scalar_one()
+        rows = connection.exec_driver_sql("SELECT count(*) FROM ideas_fts").scalar_one()
+        matches = connection.exec_driver_sql(
+            "SELECT count(*) FROM ideas_fts WHERE ideas_fts MATCH 'network'"
+        ).scalar_one()
+        return definition, rows, matches
+
+    before = await database.read(table)
+    await database.write(partial(services.projector.rebuild, recorder=services.store.recorder))
+
+    assert await database.read(table) == before
+    assert before[0].startswith("CREATE VIRTUAL TABLE ideas_fts USING fts5(")
+    assert before[1] > 0
+    assert before[2] > 0
+
+
+async def test_a_rebuild_keeps_the_heap_it_found_out_of_full_collections_until_it_ends(
+    world: World,
+):
+    """What the process held before a rebuild is frozen while it runs, then given back; a
+    heap frozen before (as ``innovation serve`` freezes its own) is left as it was."""
+    await world.everything()
+    database, services = world.services.database, world.services
+
+    async def rebuild() -> list[int]:
+        during: list[int] = []
+        await database.write(
+            partial(
+                services.projector.rebuild,
+                recorder=services.store.recorder,
+                progress=lambda done, total: during.append(gc.get_freeze_count()),
+                page_size=5,
+            )
+        )
+        return during
+
+    gc.unfreeze()  # whatever an app started earlier in this process froze
+    try:
+        during = await rebuild()
+        assert len(during) > 2
+        assert min(during) > 0
+        assert gc.get_freeze_count() == 0
+
+        gc.freeze()
+        frozen = gc.get_freeze_count()  # falls as frozen objects are freed; never rises
+        during = await rebuild()
+        assert max(during) <= frozen  # nothing more frozen
+        assert min(during) > 0
+        assert gc.get_freeze_count() > 0  # nor given back
+    finally:
+        gc.unfreeze()
 
 
 async def test_a_page_of_measurements_summarises_each_metric_as_one_by_one_would(world: World):

@@ -314,15 +314,25 @@ def _converter(kind: sa.types.TypeEngine[Any], dialect: Dialect) -> Callable[[An
 
 
 def _sqlite_instant(value: datetime | None) -> str | None:
-    """An instant as SQLite's DATETIME stores it: UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    """An instant as SQLite's DATETIME stores it: UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``.
+
+    The text of the last one is kept: a row's instants, and the rows of one event, are mostly
+    the same moment (half of a rebuild's 2 million conversions, 1.7 µs each, and a comparison
+    costs 0.05). Equal instants are the same moment in any zone, so they have the same text."""
     if value is None:
         return None
+    seen, text = _LAST_INSTANT[0]
+    if value == seen:  # a naive value equals no aware one: it is refused below
+        return text
     offset = value.utcoffset()
     if offset is None:
         raise ValueError("naive datetime given where a UTC instant is required")
-    if offset:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00"
+    text = (value.astimezone(UTC) if offset else value).isoformat(" ", "microseconds")[:26]
+    _LAST_INSTANT[0] = (value, text)  # one tuple: a reader on another thread sees both or none
+    return text
+
+
+_LAST_INSTANT: list[tuple[datetime | None, str | None]] = [(None, None)]
 
 
 def _insert(table: sa.Table) -> sa.Insert:

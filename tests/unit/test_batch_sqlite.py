@@ -66,6 +66,33 @@ def test_an_instant_is_read_back_as_through_sqlalchemys_processors(
     assert direct(None) is None
 
 
+@given(
+    moments=st.lists(
+        st.datetimes(min_value=datetime(1000, 1, 2), timezones=OFFSETS | st.none()), max_size=6
+    ),
+    zone=OFFSETS,
+)
+def test_instants_in_a_row_each_get_their_own_text_whatever_came_before(
+    moments: list[datetime], zone: timezone
+):
+    """The converter keeps the last instant's text: each moment, again, in another zone (the
+    same instant) and naive (refused) right after, is written as SQLAlchemy writes it."""
+    direct = _converter(UTCDateTime(), DIALECT)
+    through_sqlalchemy = UTCDateTime().dialect_impl(DIALECT).bind_processor(DIALECT)
+    assert direct is not None
+    assert through_sqlalchemy is not None
+    for moment in moments:
+        forms = [moment, moment]
+        if moment.tzinfo is not None:
+            forms += [moment.astimezone(zone), moment.replace(tzinfo=None)]
+        for form in forms:
+            if form.tzinfo is None:
+                with pytest.raises(ValueError, match="naive"):
+                    direct(form)
+            else:
+                assert direct(form) == through_sqlalchemy(form)
+
+
 def test_an_instant_written_and_read_through_sqlite_is_the_same_instant():
     engine = sa.create_engine("sqlite://")
     table = sa.Table("instants", sa.MetaData(), sa.Column("at", UTCDateTime()))

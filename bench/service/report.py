@@ -154,6 +154,22 @@ def data_set_targets(figures: dict[str, Any], backend: str = "sqlite") -> list[T
     ]  # fmt: skip
 
 
+def floor_line(figures: dict[str, Any], backend: str = "sqlite") -> str | None:
+    """The rebuild beside its floor (``floor.py``, the ``write_rows`` step): what writing its
+    rows alone takes, in ``read_all`` passes (the target leaves the whole rebuild two), and
+    how many times that the rebuild took. None without the step, or timed on another backend."""
+    floor = figures.get("write_rows")
+    read_all, rebuild = figures["read_all"], figures["rebuild"]
+    if floor is None or any(s.get("on", backend) != backend for s in (read_all, rebuild, floor)):
+        return None
+    return (
+        f"the rebuild's rows written by the bare driver alone: {floor['seconds']:.1f} s,"
+        f" {floor['seconds'] / read_all['seconds']:.2f} read_all passes (the target leaves the"
+        f" whole rebuild 2); the rebuild took {rebuild['seconds'] / floor['seconds']:.2f} times"
+        " that"
+    )
+
+
 def table(results: Results) -> list[str]:
     """A Markdown table: req/s, p50 and p99 per path and concurrency."""
     levels = sorted({level for runs in results.values() for level in runs})

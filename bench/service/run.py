@@ -41,6 +41,7 @@ from bench.service.report import (
     Target,
     chart,
     data_set_targets,
+    floor_line,
     parse_wrk,
     scaling_target,
     submit_scaling,
@@ -623,6 +624,9 @@ def main() -> None:
                 checks += data_set_targets(figures, backend)
             lines += [f"## {backend}", "", *table(results), ""]
             lines += [f"    {check.line()}" for check in checks]
+            floor = None if figures is None else floor_line(figures, backend)
+            if floor is not None:
+                lines.append(f"    {floor}")
             if found.get("one_beside_two"):
                 turns = []
                 for path, by_level in found["one_beside_two"].items():

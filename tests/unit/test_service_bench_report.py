@@ -11,6 +11,7 @@ from bench.service.report import (
     InvalidRunError,
     Target,
     data_set_targets,
+    floor_line,
     parse_wrk,
     scaling_target,
     submit_scaling,
@@ -164,6 +165,23 @@ def test_a_data_set_is_judged_only_on_steps_timed_on_its_own_backend():
 
     assert data_set_targets(copied, "postgres") == []
     assert len(data_set_targets(steps, "postgres")) == 3
+
+
+def test_the_rebuild_is_shown_beside_its_floor_in_read_all_passes():
+    steps = {
+        "read_all": {"events": 1000, "seconds": 2.0, "peak_rss_mb": 90},
+        "rebuild": {"events": 1000, "seconds": 24.0, "peak_rss_mb": 120},
+        "write_rows": {"rows": 5000, "seconds": 8.0, "peak_rss_mb": 200},
+    }
+
+    line = floor_line(steps)
+
+    assert line is not None
+    assert "8.0 s, 4.00 read_all passes" in line
+    assert "the rebuild took 3.00 times that" in line
+    assert floor_line({k: v for k, v in steps.items() if k != "write_rows"}) is None
+    elsewhere = {**steps, "write_rows": {**steps["write_rows"], "on": "sqlite"}}
+    assert floor_line(elsewhere, "postgres") is None
 
 
 def test_the_table_has_a_row_per_path_and_a_column_per_concurrency():

@@ -90,13 +90,13 @@ class Front:
             if kept is not None:
                 await _send(send, 200, tags, kept, json=True)
                 return True
-        result = await self.direct.execute(
-            prepared,
-            request.query,
-            request.variables,
-            request.operation_name,
-            Context.for_request(services, principal),
-        )
+        context = Context.for_request(services, principal)
+        try:
+            result = await self.direct.execute(
+                prepared, request.query, request.variables, request.operation_name, context
+            )
+        finally:
+            context.loaders.release()
         answer = msgspec.json.encode(process_result(result))
         if question is not None and not result.errors:
             self.answers.keep(question.etag, answer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from innovation.config import Settings
+from innovation.projections import views
 from innovation.store import Database, PostgresDatabase
 from tests.e2e.conftest import LIMITS, Api
 from tests.integration.world import World
@@ -153,3 +155,27 @@ async def test_ideas_read_their_experiments_and_metrics_in_the_read_that_finds_t
     nodes = {edge["node"]["title"]: edge["node"] for edge in page["ideas"]["edges"]}
     assert nodes["An idea nobody tried yet"]["experiments"] == []
     assert nodes["Idea number 1 with a pilot"]["experiments"][0]["metrics"][0]["latestValue"] == 61
+
+
+async def test_what_a_request_read_is_let_go_once_it_is_answered(api: Api, world: World):
+    """graphql-core leaves each execution in a reference cycle of its own, the request's
+    context with it: the views its loaders held go when the answer is made
+    (``Loaders.release``), not when the garbage collector next comes."""
+    await world.everything()
+    await api.data(PAGE, {"first": 20})  # the document parsed and validated once
+    gc.collect()
+    gc.disable()
+    try:
+        before = _views_alive()
+        data = await api.data(PAGE, {"first": 20})
+        after = _views_alive()
+    finally:
+        gc.enable()
+
+    assert any(edge["node"]["experiments"] for edge in data["ideas"]["edges"])
+    assert after == before
+
+
+def _views_alive() -> int:
+    kinds = (views.IdeaView, views.ExperimentView, views.MetricView, views.MeasurementView)
+    return sum(type(found) in kinds for found in gc.get_objects())

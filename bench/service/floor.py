@@ -10,7 +10,7 @@ the bench prints it beside the rebuild and ``read_all`` (bench/README.md).
   rebuild's page cache, as the service opens it), each table in the order of its rows
   (``rowid``: the order the rebuild wrote them), ``executemany`` 5,000 rows at a time as they
   are read; the full-text index merged into one segment, as the rebuild leaves it.
-* PostgreSQL: psycopg's ``COPY`` (its fastest way in) of each table's own ``COPY`` text into a
+* PostgreSQL: asyncpg's ``COPY`` (its fastest way in) of each table's own ``COPY`` text into a
   schema of its own whose tables are made ``LIKE`` the read models ``INCLUDING ALL`` (the
   full-text GIN index with them); the schema is dropped after.
 
@@ -19,6 +19,8 @@ Reading the rows to write is not timed.
 
 from __future__ import annotations
 
+import asyncio
+import io
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -92,56 +94,61 @@ def _sqlite(url: str, timer: Any) -> dict[str, Any]:
             target.execute("COMMIT")
             seconds += timer() - started
             for name in names:
-                _check(name, rows[name], target.execute(f'SELECT count(*) FROM "{name}"'))
+                counted = target.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+                _check(name, rows[name], counted)
     finally:
         _remove(scratch)
     return {"rows": rows, "seconds": seconds}
 
 
 def _postgres(url: str, timer: Any) -> dict[str, Any]:
-    import psycopg
+    return asyncio.run(_copy_postgres(url, timer))
+
+
+async def _copy_postgres(url: str, timer: Any) -> dict[str, Any]:
+    import asyncpg
 
     plain = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     rows: dict[str, int] = {}
     seconds = 0.0
-    with psycopg.connect(plain) as connection:
-        connection.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        connection.execute(f"CREATE SCHEMA {SCHEMA}")
+    connection = await asyncpg.connect(plain)
+    try:
+        await connection.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}")
         names = read_model_tables()
         for name in names:
-            connection.execute(
+            await connection.execute(
                 f'CREATE TABLE {SCHEMA}."{name}" (LIKE public."{name}" INCLUDING ALL)'
             )
-        connection.commit()
+        transaction = connection.transaction()
+        await transaction.start()
         try:
             for name in names:
                 # The rows as COPY's own text: written back exactly as read, nothing converted.
-                with connection.cursor().copy(f'COPY public."{name}" TO STDOUT') as copy:
-                    text = b"".join(bytes(block) for block in copy)
-                rows[name] = text.count(b"\n")
+                text = io.BytesIO()
+                await connection.copy_from_table(name, schema_name="public", output=text)
+                rows[name] = text.getvalue().count(b"\n")
+                text.seek(0)
                 started = timer()
-                with connection.cursor().copy(f'COPY {SCHEMA}."{name}" FROM STDIN') as copy:
-                    for start in range(0, len(text), 1 << 20):
-                        copy.write(text[start : start + (1 << 20)])
+                await connection.copy_to_table(name, schema_name=SCHEMA, source=text)
                 seconds += timer() - started
                 del text
             started = timer()
-            connection.commit()
+            await transaction.commit()
             seconds += timer() - started
-            for name in names:
-                _check(
-                    name, rows[name], connection.execute(f'SELECT count(*) FROM {SCHEMA}."{name}"')
-                )
-        finally:
-            connection.rollback()
-            connection.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-            connection.commit()
+        except BaseException:
+            await transaction.rollback()
+            raise
+        for name in names:
+            counted = await connection.fetchval(f'SELECT count(*) FROM {SCHEMA}."{name}"')
+            _check(name, rows[name], counted)
+    finally:
+        await connection.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        await connection.close()
     return {"rows": rows, "seconds": seconds}
 
 
-def _check(name: str, read: int, counted: Any) -> None:
+def _check(name: str, read: int, written: int) -> None:
     """The rows written are the rows read, or the step fails: a floor of less work is none."""
-    written = counted.fetchone()[0]
     if written != read:
         raise RuntimeError(f"{name}: {written} rows written of the {read} read")
 

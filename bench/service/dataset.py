@@ -513,7 +513,7 @@ async def write_rows(url: str, console: Console) -> dict[str, Any]:
     driver alone into empty tables of the same definitions, in one transaction."""
     from bench.service.floor import write_rows as written
 
-    figures = written(url, time.perf_counter)
+    figures = await written(url, time.perf_counter)
     return {
         "rows": sum(figures["rows"].values()),
         "tables": figures["rows"],

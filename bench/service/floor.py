@@ -19,7 +19,6 @@ Reading the rows to write is not timed.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import sqlite3
 from contextlib import closing
@@ -41,12 +40,12 @@ def read_model_tables() -> list[str]:
     return [table.name for table in (*TABLES, search.search_ideas_view, search.search_terms_view)]
 
 
-def write_rows(url: str, timer: Any) -> dict[str, Any]:
+async def write_rows(url: str, timer: Any) -> dict[str, Any]:
     """Write the read models of the database at ``url`` again, timing the writes with
     ``timer`` (``time.perf_counter``); return the rows written per table and the seconds."""
     if sa.make_url(url).get_backend_name() == "sqlite":
         return _sqlite(url, timer)
-    return _postgres(url, timer)
+    return await _postgres(url, timer)
 
 
 def _sqlite(url: str, timer: Any) -> dict[str, Any]:
@@ -101,11 +100,7 @@ def _sqlite(url: str, timer: Any) -> dict[str, Any]:
     return {"rows": rows, "seconds": seconds}
 
 
-def _postgres(url: str, timer: Any) -> dict[str, Any]:
-    return asyncio.run(_copy_postgres(url, timer))
-
-
-async def _copy_postgres(url: str, timer: Any) -> dict[str, Any]:
+async def _postgres(url: str, timer: Any) -> dict[str, Any]:
     import asyncpg
 
     plain = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

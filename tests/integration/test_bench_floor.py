@@ -3,7 +3,6 @@ rows written again by the bare driver, every one of them, and nothing left behin
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
@@ -29,7 +28,7 @@ async def test_the_floor_writes_every_row_of_every_read_model_again(
 
     held = await world.services.database.read(counts)
 
-    figures = await asyncio.to_thread(write_rows, database_url, time.perf_counter)
+    figures = await write_rows(database_url, time.perf_counter)
 
     assert figures["rows"] == held
     assert held["ideas_view"] > 0

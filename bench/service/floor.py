@@ -6,7 +6,7 @@ own driver into empty tables of the same definitions (indexes and SQLite's full-
 included), in one transaction, committed. No rebuild can take less, whatever it does before;
 the bench prints it beside the rebuild and ``read_all`` (bench/README.md).
 
-* SQLite: ``sqlite3`` into a file beside the data set (WAL, ``synchronous=FULL`` and the
+* SQLite: ``sqlite3`` into a file in a folder beside the data set, removed after (WAL, ``synchronous=FULL`` and the
   rebuild's page cache, as the service opens it), each table in the order of its rows
   (``rowid``: the order the rebuild wrote them), ``executemany`` 5,000 rows at a time as they
   are read; the full-text index merged into one segment, as the rebuild leaves it.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import tempfile
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -52,51 +53,47 @@ def _sqlite(url: str, timer: Any) -> dict[str, Any]:
     from innovation.projections.projector import REBUILD_CACHE_KIB
 
     source_path = Path(sa.make_url(url).database or "")
-    scratch = source_path.with_name("write_rows.db")
-    _remove(scratch)
     rows: dict[str, int] = {}
     seconds = 0.0
-    try:
-        with (
-            closing(sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)) as source,
-            closing(sqlite3.connect(scratch, isolation_level=None)) as target,
-        ):
-            target.execute("PRAGMA journal_mode=WAL")
-            target.execute("PRAGMA synchronous=FULL")
-            target.execute(f"PRAGMA cache_size=-{REBUILD_CACHE_KIB}")
-            names = [*read_model_tables(), FULL_TEXT]
-            for name in names:
-                for (made,) in source.execute(
-                    "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL"
-                    " ORDER BY type DESC",  # the table, then its indexes
-                    (name,),
-                ):
-                    target.execute(made)
-            target.execute("BEGIN IMMEDIATE")
-            for name in names:
-                columns = "rowid, idea_id, title, summary" if name == FULL_TEXT else "*"
-                read = source.execute(f'SELECT {columns} FROM "{name}" ORDER BY rowid')
-                listed = f"({columns})" if name == FULL_TEXT else ""
-                marks = ", ".join("?" * len(read.description))
-                insert = f'INSERT INTO "{name}" {listed} VALUES ({marks})'
-                rows[name] = 0
-                while chunk := read.fetchmany(CHUNK):
-                    rows[name] += len(chunk)
-                    started = timer()
-                    target.executemany(insert, chunk)
-                    seconds += timer() - started
-                if name == FULL_TEXT:
-                    started = timer()
-                    target.execute(f"INSERT INTO {FULL_TEXT} ({FULL_TEXT}) VALUES ('optimize')")
-                    seconds += timer() - started
-            started = timer()
-            target.execute("COMMIT")
-            seconds += timer() - started
-            for name in names:
-                counted = target.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-                _check(name, rows[name], counted)
-    finally:
-        _remove(scratch)
+    with (
+        tempfile.TemporaryDirectory(dir=source_path.parent) as scratch,
+        closing(sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)) as source,
+        closing(sqlite3.connect(Path(scratch) / "write_rows.db", isolation_level=None)) as target,
+    ):
+        target.execute("PRAGMA journal_mode=WAL")
+        target.execute("PRAGMA synchronous=FULL")
+        target.execute(f"PRAGMA cache_size=-{REBUILD_CACHE_KIB}")
+        names = [*read_model_tables(), FULL_TEXT]
+        for name in names:
+            for (made,) in source.execute(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL"
+                " ORDER BY type DESC",  # the table, then its indexes
+                (name,),
+            ):
+                target.execute(made)
+        target.execute("BEGIN IMMEDIATE")
+        for name in names:
+            columns = "rowid, idea_id, title, summary" if name == FULL_TEXT else "*"
+            read = source.execute(f'SELECT {columns} FROM "{name}" ORDER BY rowid')
+            listed = f"({columns})" if name == FULL_TEXT else ""
+            marks = ", ".join("?" * len(read.description))
+            insert = f'INSERT INTO "{name}" {listed} VALUES ({marks})'
+            rows[name] = 0
+            while chunk := read.fetchmany(CHUNK):
+                rows[name] += len(chunk)
+                started = timer()
+                target.executemany(insert, chunk)
+                seconds += timer() - started
+            if name == FULL_TEXT:
+                started = timer()
+                target.execute(f"INSERT INTO {FULL_TEXT} ({FULL_TEXT}) VALUES ('optimize')")
+                seconds += timer() - started
+        started = timer()
+        target.execute("COMMIT")
+        seconds += timer() - started
+        for name in names:
+            counted = target.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            _check(name, rows[name], counted)
     return {"rows": rows, "seconds": seconds}
 
 
@@ -146,8 +143,3 @@ def _check(name: str, read: int, written: int) -> None:
     """The rows written are the rows read, or the step fails: a floor of less work is none."""
     if written != read:
         raise RuntimeError(f"{name}: {written} rows written of the {read} read")
-
-
-def _remove(database: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)

@@ -6,7 +6,8 @@ import json
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, WebSocket
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.browser import EXECUTE_BUTTON, QUERY_EDITOR, RESPONSE_EDITOR, UI_TIMEOUT_MS
 
@@ -40,18 +41,57 @@ async def open_with_token(page: Page, base_url: str, token: str) -> None:
     await set_editor(page, HEADERS_EDITOR, json.dumps({"Authorization": f"Bearer {token}"}))
 
 
-async def response_containing(page: Page, text: str) -> str:
-    handle = await page.wait_for_function(
-        """([selector, text]) => {
-            const element = document.querySelector(selector);
-            const value = element && element.CodeMirror ? element.CodeMirror.getValue() : "";
-            return value.includes(text) ? value : null;
-        }""",
-        arg=[RESPONSE_EDITOR, text],
-        timeout=UI_TIMEOUT_MS,
-    )
+async def response_containing(page: Page, text: str, frames: Frames) -> str:
+    """The response editor's text once it holds ``text``; on a timeout, what it held instead
+    and what went over the websocket, so that a failure says where the event stopped."""
+    try:
+        handle = await page.wait_for_function(
+            """([selector, text]) => {
+                const element = document.querySelector(selector);
+                const value = element && element.CodeMirror ? element.CodeMirror.getValue() : "";
+                return value.includes(text) ? value : null;
+            }""",
+            arg=[RESPONSE_EDITOR, text],
+            timeout=UI_TIMEOUT_MS,
+        )
+    except PlaywrightTimeoutError:
+        shown = await page.locator(RESPONSE_EDITOR).first.evaluate(
+            "element => element.CodeMirror.getValue()"
+        )
+        raise AssertionError(
+            f"no {text!r} in GraphiQL's response within {UI_TIMEOUT_MS} ms; it shows {shown!r};"
+            f" frames sent {frames.sent}, received {frames.received}"
+        ) from None
     value: str = await handle.json_value()
     return value
+
+
+class Frames:
+    """What the page's websockets sent and received, in order."""
+
+    def __init__(self, page: Page) -> None:
+        self.sent: list[str] = []
+        self.received: list[str] = []
+        page.on("websocket", self._watch)
+
+    def _watch(self, socket: WebSocket) -> None:
+        socket.on("framesent", lambda frame: self.sent.append(_text(frame)))
+        socket.on("framereceived", lambda frame: self.received.append(_text(frame)))
+
+    async def subscribed(self, page: Page) -> None:
+        """Wait until GraphiQL has sent its subscribe message: the click was taken."""
+        for _ in range(UI_TIMEOUT_MS // 50):
+            if any(json.loads(frame).get("type") == "subscribe" for frame in self.sent):
+                return
+            await page.wait_for_timeout(50)
+        raise AssertionError(
+            f"GraphiQL sent no subscribe message within {UI_TIMEOUT_MS} ms;"
+            f" frames sent {self.sent}, received {self.received}"
+        )
+
+
+def _text(frame: str | bytes) -> str:
+    return frame if isinstance(frame, str) else frame.decode()
 
 
 async def test_a_lead_subscribes_in_graphiql_and_sees_an_event_another_request_appends(
@@ -63,28 +103,26 @@ async def test_a_lead_subscribes_in_graphiql_and_sees_an_event_another_request_a
         position = read.json()["data"]["pipeline"]["position"]
         context = await browser.new_context()
         page = await context.new_page()
-        frames: list[str] = []
-        page.on(
-            "websocket", lambda socket: socket.on("framesent", lambda frame: frames.append(frame))
-        )
+        frames = Frames(page)
         await open_with_token(page, live_server, tokens["lead"])
         await set_editor(page, QUERY_EDITOR, SUBSCRIBE % position)
         await page.locator(EXECUTE_BUTTON).first.click()
+        await frames.subscribed(page)
 
         submitted = await client.post(
             "/graphql",
             json={"query": SUBMIT, "variables": {"input": IDEA}},
             headers={"Authorization": f"Bearer {tokens['scout']}"},
         )
-        answer = await response_containing(page, "idea.submitted")
+        answer = await response_containing(page, "idea.submitted", frames)
         await context.close()
 
     assert submitted.json()["data"]["submitIdea"]["errors"] == []
     event = json.loads(answer)["data"]["events"]
     assert event == {"type": "idea.submitted", "actor": "scout:scout", "position": position + 1}
-    init = json.loads(frames[0])
+    init = json.loads(frames.sent[0])
     assert init == {
         "type": "connection_init",
         "payload": {"Authorization": f"Bearer {tokens['lead']}"},
     }
-    assert json.loads(frames[1])["type"] == "subscribe"
+    assert json.loads(frames.sent[1])["type"] == "subscribe"

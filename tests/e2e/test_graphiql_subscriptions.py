@@ -41,9 +41,10 @@ async def open_with_token(page: Page, base_url: str, token: str) -> None:
     await set_editor(page, HEADERS_EDITOR, json.dumps({"Authorization": f"Bearer {token}"}))
 
 
-async def response_containing(page: Page, text: str, frames: Frames) -> str:
+async def response_containing(page: Page, text: str, frames: Frames | None = None) -> str:
     """The response editor's text once it holds ``text``; on a timeout, what it held instead
-    and what went over the websocket, so that a failure says where the event stopped."""
+    (and what went over the websocket, when ``frames`` watched it), so that a failure says
+    where the answer stopped."""
     try:
         handle = await page.wait_for_function(
             """([selector, text]) => {
@@ -58,9 +59,10 @@ async def response_containing(page: Page, text: str, frames: Frames) -> str:
         shown = await page.locator(RESPONSE_EDITOR).first.evaluate(
             "element => element.CodeMirror.getValue()"
         )
+        watched = f"; frames sent {frames.sent}, received {frames.received}" if frames else ""
         raise AssertionError(
-            f"no {text!r} in GraphiQL's response within {UI_TIMEOUT_MS} ms; it shows {shown!r};"
-            f" frames sent {frames.sent}, received {frames.received}"
+            f"no {text!r} in GraphiQL's response within {UI_TIMEOUT_MS} ms; it shows {shown!r}"
+            + watched
         ) from None
     value: str = await handle.json_value()
     return value

@@ -13,8 +13,8 @@ ideas with their experiments and metrics took 8.6 and 7.7 ms of CPU on PostgreSQ
 ``json_each`` is SQLite's JSON1, built in since SQLite 3.38.
 
 The views' reads use it (``views._among``). A write batch's prefetch keeps ``IN``: with
-``among`` there, rebuilding every read model on PostgreSQL took 82 and 83 s against 71 and
-68 s before, in two rounds taken in turn.
+``among`` there, rebuilding every read model on PostgreSQL took 82.7 and 81.6 s against 71.3
+and 68.1 s before, in two rounds taken in turn.
 """
 
 from __future__ import annotations

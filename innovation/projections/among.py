@@ -14,7 +14,10 @@ ideas with their experiments and metrics took 8.6 and 7.7 ms of CPU on PostgreSQ
 
 The views' reads use it (``views._among``). A write batch's prefetch keeps ``IN``: with
 ``among`` there, rebuilding every read model on PostgreSQL took 82.7 and 81.6 s against 71.3
-and 68.1 s before, in two rounds taken in turn.
+and 68.1 s before, in two rounds taken in turn. Most of that is PostgreSQL's generic plan for
+a prepared ``= ANY ($1)``, made once the statement has run five times: in a later round, 68.0 s
+on default plans, 58.3 and 54.4 with ``plan_cache_mode = force_custom_plan``, and 54.5 and
+50.7 with ``IN``.
 """
 
 from __future__ import annotations

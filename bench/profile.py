@@ -238,7 +238,8 @@ def cpu_per_request(
 def report(name: str, concurrency: int, figures: Figures) -> None:
     print(
         f"{name:>14} at {concurrency:>2}: {figures.rate:7.1f} req/s"
-        f"  p50 {figures.p50_ms:6.1f} ms  p99 {figures.p99_ms:6.1f} ms"
+        f"  p50 {figures.p50_ms:6.1f} ms  p90 {figures.p90_ms or 0:6.1f} ms"
+        f"  p99 {figures.p99_ms:6.1f} ms"
     )
 
 

@@ -25,6 +25,10 @@ class Figures:
     seconds: float
     p50_ms: float
     p99_ms: float
+    p90_ms: float | None = None
+    """Beside p50 and p99, where they part: at 16 connections one process's latencies can
+    fall in two groups (most requests one round of the others' work, some half a round
+    more), which p50 and p99 alone do not show. None in runs saved before it was kept."""
 
     @property
     def rate(self) -> float:
@@ -45,7 +49,9 @@ def parse_wrk(output: str, what: str) -> Figures:
             f"{what}: {failures} of {found['requests']} requests failed"
             f" (socket {found['socket_errors']}, non-2xx {found['non_2xx']}): {found['sample']}"
         )
-    return Figures(found["requests"], found["seconds"], found["p50_ms"], found["p99_ms"])
+    return Figures(
+        found["requests"], found["seconds"], found["p50_ms"], found["p99_ms"], found.get("p90_ms")
+    )
 
 
 Results = dict[str, dict[int, Figures]]
@@ -236,7 +242,8 @@ def from_json(saved: dict[str, Any]) -> dict[str, Results]:
     """The results of a saved run (``bench/results/service-<date>T<hhmm>.json``), per backend."""
     return {
         backend: {
-            path: {int(level): Figures(f["requests"], f["seconds"], f["p50_ms"], f["p99_ms"])
+            path: {int(level): Figures(f["requests"], f["seconds"], f["p50_ms"], f["p99_ms"],
+                                       f.get("p90_ms"))
                    for level, f in runs.items()}
             for path, runs in found["results"].items()
         }

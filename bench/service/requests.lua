@@ -55,10 +55,11 @@ function done(summary, latency, requests)
   end
   local errors = summary.errors
   io.write(string.format(
-    '{"requests": %d, "seconds": %.6f, "p50_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f, '
-      .. '"socket_errors": %d, "non_2xx": %d, "failed": %d, "sample": "%s"}\n',
+    '{"requests": %d, "seconds": %.6f, "p50_ms": %.3f, "p90_ms": %.3f, "p99_ms": %.3f, '
+      .. '"max_ms": %.3f, "socket_errors": %d, "non_2xx": %d, "failed": %d, "sample": "%s"}\n',
     summary.requests, summary.duration / 1e6,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000,
     errors.connect + errors.read + errors.write + errors.timeout, errors.status,
     failed_total, (sample_out:gsub('[%c"\\]', "?"))))
 end

@@ -333,7 +333,9 @@ def drive_all(
             results.setdefault(path.name, {})[level] = figures
             console.print(
                 f"  {path.name:<18} c={level:<3} {figures.rate:>9,.1f} req/s"
-                f"  p50 {figures.p50_ms:7.1f} ms  p99 {figures.p99_ms:7.1f} ms"
+                f"  p50 {figures.p50_ms:7.1f} ms  p90 {figures.p90_ms or 0:7.1f} ms"
+                f"  p99 {figures.p99_ms:7.1f} ms",
+                soft_wrap=True,  # one line per run, however narrow the terminal
             )
     return results
 

@@ -12,6 +12,7 @@ from bench.service.report import (
     Target,
     data_set_targets,
     floor_line,
+    from_json,
     parse_wrk,
     scaling_target,
     submit_scaling,
@@ -25,6 +26,7 @@ def wrk_output(**changes: object) -> str:
         "requests": 800,
         "seconds": 8.0,
         "p50_ms": 12.5,
+        "p90_ms": 40.5,
         "p99_ms": 80.25,
         "max_ms": 120.0,
         "socket_errors": 0,
@@ -46,8 +48,21 @@ def figures(rate: float, p99: float = 50.0) -> Figures:
 def test_the_json_line_of_the_lua_script_becomes_the_figures_of_the_run():
     found = parse_wrk(wrk_output(), "page at 16")
 
-    assert found == Figures(requests=800, seconds=8.0, p50_ms=12.5, p99_ms=80.25)
+    assert found == Figures(requests=800, seconds=8.0, p50_ms=12.5, p99_ms=80.25, p90_ms=40.5)
     assert found.rate == 100.0
+
+
+def test_a_saved_run_keeps_its_p90_and_one_saved_before_p90_was_kept_still_loads():
+    kept = {"requests": 800, "seconds": 8.0, "p50_ms": 12.5, "p99_ms": 80.25}
+    saved = {"backends": {"sqlite": {"results": {"page": {
+        "16": {**kept, "p90_ms": 40.5}, "1": kept,
+    }}}}}  # fmt: skip
+
+    runs = from_json(json.loads(json.dumps(saved)))["sqlite"]["page"]
+
+    assert runs[16].p90_ms == 40.5
+    assert runs[1] == Figures(requests=800, seconds=8.0, p50_ms=12.5, p99_ms=80.25)
+    assert runs[1].p90_ms is None
 
 
 @pytest.mark.parametrize(

@@ -230,6 +230,13 @@ class Answers:
             return None
         return Question(etag_of(request, principal.token_id, position))
 
+    def follows_log(self, request: GraphQLRequestData) -> bool:
+        """Whether the request's answer follows the log (``question`` waits for its position)."""
+        if request.protocol != "http" or not request.query:
+            return False
+        found = depends(request.query, request.operation_name, self.max_tokens, self.documents)
+        return found is Depends.LOG
+
     def get(self, etag: str) -> bytes | None:
         body = self._kept.get(etag)
         if body is not None:

@@ -3,7 +3,8 @@
 An ASGI middleware on the GraphQL controller alone. For a JSON ``POST`` of one document that
 ``Direct`` has parsed and validated, from a caller with a valid token, it does what the
 controller would and sends the same response: a kept answer or a 304 when the answer is a
-function of the log and is known (``answers.py``), else the document run by ``Direct``, the
+function of the log and is known (``answers.py``), else the document run by ``Direct`` (on
+SQLite, a query that waited for the log's position starts in its turn: ``turns.py``), the
 answer kept when it may be. What it saves is Litestar's handler machinery (handler arguments,
 request and response objects), half of a cached answer's time and a third of
 ``{ __typename }``'s.
@@ -22,6 +23,7 @@ from strawberry.http import GraphQLRequestData, process_result
 from innovation.api.answers import Answers, matches
 from innovation.api.context import Context, bearer, principal_for
 from innovation.api.direct import Direct
+from innovation.api.turns import Turns
 
 REVALIDATE = "private, no-cache"
 """Answers are per caller (private) and may be kept, but asked about again (``If-None-Match``)."""
@@ -38,6 +40,7 @@ class Front:
         self.answers = answers
         self.direct = direct
         self.max_body = max_body
+        self.turns = Turns()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":  # type: ignore[typeddict-item]
@@ -90,6 +93,12 @@ class Front:
             if kept is not None:
                 await _send(send, 200, tags, kept, json=True)
                 return True
+        if (
+            prepared.kind == "query"
+            and services.database.glances_in_one_step
+            and self.answers.follows_log(request)
+        ):
+            await self.turns.take()  # it waited for the log's position with others: turns.py
         context = Context.for_request(services, principal)
         try:
             result = await self.direct.execute(

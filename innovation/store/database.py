@@ -183,6 +183,9 @@ class Database:
 
     dialect: str
     url: sa.URL
+    glances_in_one_step = False
+    """Whether ``glance`` runs its job on the event loop's thread without waiting: a query
+    whose reads all glance then runs in one step of the loop, start to finish."""
 
     def recorder(self, clock: Clock = utcnow) -> Recorder:
         """The log's SQL for this backend, with ``clock`` stamping what it records."""

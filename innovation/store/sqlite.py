@@ -46,6 +46,7 @@ class SQLiteDatabase(Database):
     """An SQLite file in WAL mode, written by one thread and read by a few."""
 
     dialect = "sqlite"
+    glances_in_one_step = True
 
     def __init__(
         self,

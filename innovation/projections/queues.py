@@ -18,7 +18,7 @@ from innovation.projections.ideas import (
 )
 from innovation.projections.paging import Ordering, Page, Window, keyset_page
 from innovation.projections.search import SEARCH_DOCUMENT, terms
-from innovation.projections.views import idea_view
+from innovation.projections.views import IDEA_COLUMNS, idea_view
 
 """Where an idea without a score sorts: below every score (RICE and fit are never negative)."""
 
@@ -67,7 +67,7 @@ def idea_page(
     descending: bool = True,
 ) -> Page:
     """One page of the ideas matching ``where``, in the order asked for, ties by id."""
-    query = sa.select(ideas_view).where(*_idea_conditions(connection, where))
+    query = sa.select(*IDEA_COLUMNS).where(*_idea_conditions(connection, where))
     return keyset_page(
         connection, query, ORDERINGS[order], v.idea_id, descending, window, idea_view
     )

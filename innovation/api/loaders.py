@@ -43,6 +43,9 @@ class Loaders:
         """Ideas' experiments read with them (``prime_nested``), for resolvers to take at once."""
         self.known_metrics: dict[str, list[views.MetricView]] = {}
         """Those experiments' metrics, when they were read too."""
+        self.known_ideas: dict[str, tuple[views.IdeaView, frozenset[str]]] = {}
+        """Ideas a page read in part (``partial.partial_idea_view``), with the fields they hold:
+        never primed into ``idea``, whose readers may ask for any field."""
 
     @cached_property
     def idea(self) -> DataLoader[str, views.IdeaView | None]:
@@ -91,6 +94,15 @@ class Loaders:
                 loader.clear_all()
         self.known_experiments.clear()
         self.known_metrics.clear()
+        self.known_ideas.clear()
+
+    def known_idea(self, idea_id: str, reads: frozenset[str] | None) -> views.IdeaView | None:
+        """The idea as a page of this request read it, if that read holds every field in
+        ``reads`` (None: any field at all, which a partial read never holds)."""
+        known = self.known_ideas.get(idea_id)
+        if known is None or reads is None or not reads <= known[1]:
+            return None
+        return known[0]
 
     def prime_nested(self, idea_ids: Sequence[str], nested: Nested) -> None:
         """Keep what ``read_nested`` read along with these ideas, for their resolvers.

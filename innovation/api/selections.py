@@ -58,6 +58,12 @@ def selected_at(info: Info[Any, Any], path: Sequence[str]) -> list[FieldNode]:
     return level
 
 
+def names_at(info: Info[Any, Any], path: Sequence[str]) -> set[str]:
+    """The names of the fields selected right below ``path`` (every alias and fragment)."""
+    fragments = info._raw_info.fragments
+    return {field.name.value for field in _below(selected_at(info, path), None, fragments)}
+
+
 def selects(info: Info[Any, Any], name: str) -> bool:
     """Whether the caller selected ``name`` right below the field being resolved."""
     return bool(selected_at(info, (name,)))

@@ -27,6 +27,8 @@ from innovation.api.enums import (
 )
 from innovation.api.execution import answered_at_once
 from innovation.api.loaders import LATEST_MEASUREMENTS
+from innovation.api.reads import idea_reads
+from innovation.api.selections import names_at
 from innovation.projections import queues, views
 from innovation.projections.as_of import (
     ExperimentThen,
@@ -372,7 +374,10 @@ class Experiment(relay.Node):
             store = info.context.services.store
             view = await idea_at_position(store, self.idea_id, self.as_of_position)
         else:
-            view = await info.context.loaders.idea.load(self.idea_id)
+            loaders = info.context.loaders
+            view = loaders.known_idea(self.idea_id, idea_reads(names_at(info, ())))
+            if view is None:
+                view = await loaders.idea.load(self.idea_id)
         assert view is not None  # an experiment is started only on an existing idea
         return Idea.of(view)
 

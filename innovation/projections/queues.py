@@ -17,6 +17,7 @@ from innovation.projections.ideas import (
     ideas_view,
 )
 from innovation.projections.paging import Ordering, Page, Window, keyset_page
+from innovation.projections.partial import idea_columns, partial_idea_view
 from innovation.projections.search import SEARCH_DOCUMENT, terms
 from innovation.projections.views import IDEA_COLUMNS, idea_view
 
@@ -65,12 +66,15 @@ def idea_page(
     window: Window,
     order: str = "SCOUTED_AT",
     descending: bool = True,
+    fields: frozenset[str] | None = None,
 ) -> Page:
-    """One page of the ideas matching ``where``, in the order asked for, ties by id."""
-    query = sa.select(*IDEA_COLUMNS).where(*_idea_conditions(connection, where))
-    return keyset_page(
-        connection, query, ORDERINGS[order], v.idea_id, descending, window, idea_view
+    """One page of the ideas matching ``where``, in the order asked for, ties by id; with
+    ``fields``, the views hold those fields only (``partial_idea_view``)."""
+    columns, view = (
+        (IDEA_COLUMNS, idea_view) if fields is None else (idea_columns(fields), partial_idea_view)
     )
+    query = sa.select(*columns).where(*_idea_conditions(connection, where))
+    return keyset_page(connection, query, ORDERINGS[order], v.idea_id, descending, window, view)
 
 
 def count_ideas(connection: Connection, where: IdeaFilter) -> int:

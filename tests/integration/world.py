@@ -80,6 +80,7 @@ class World:
         themes: tuple[str, ...] = ("customer-experience",),
         uses_ai: bool = False,
         uses_personal_data: bool = False,
+        url: str | None = None,
     ) -> str:
         idea_id = str(uuid.uuid4())
         await self.run(
@@ -92,6 +93,7 @@ class World:
                     organisation=organisation,
                     country=country,
                     external=external,
+                    url=url,
                 ),
                 themes=themes,
                 uses_ai=uses_ai,

@@ -11,23 +11,10 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
 
-from innovation.domain.values import EthicsStatus, Provenance, SourceKind, Stage
-from innovation.projections.views import (
-    IDEA_COLUMNS,
-    IdeaView,
-    Row,
-    ScoreView,
-    idea_view,
-)
-
-_IDEA_PARTS = {
-    part: tuple(field.name for field in msgspec.structs.fields(kind))
-    for part, kind in (("provenance", Provenance), ("score", ScoreView))
-}
-"""The view's fields that are made of several columns."""
+from innovation.domain.values import EthicsStatus, SourceKind, Stage
+from innovation.projections.views import IDEA_COLUMNS, IDEA_PARTS, IdeaView, Row, idea_view
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNREAD: dict[str, Any] = {
@@ -60,7 +47,7 @@ def idea_columns(fields: frozenset[str]) -> tuple[sa.Column[Any], ...]:
     table's order: what a read needs when its answer asks for no other field."""
     names = {"idea_id"}
     for field in fields:
-        names.update(_IDEA_PARTS.get(field, (field,)))
+        names.update(IDEA_PARTS.get(field, (field,)))
     columns = tuple(column for column in IDEA_COLUMNS if column.name in names)
     if len(columns) != len(names):
         unknown = names - {column.name for column in columns}

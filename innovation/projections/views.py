@@ -171,14 +171,17 @@ def _columns(row: Row, kind: type[msgspec.Struct]) -> dict[str, Any]:
     return {name: row[name] for name in _field_names(kind)}
 
 
+IDEA_PARTS = {"provenance": _field_names(Provenance), "score": _field_names(ScoreView)}
+"""The fields of ``IdeaView`` made of several columns, and those columns."""
+
+
 def _idea_columns() -> tuple[sa.Column[Any], ...]:
     """The columns of ``ideas_view`` that ``idea_view`` reads, in the table's order."""
-    nested = {"provenance", "score", "as_of_position", "experiment_ids"}
-    names = (
-        set(_field_names(IdeaView)) - nested
-        | set(_field_names(Provenance))
-        | set(_field_names(ScoreView))
-    )
+    names = {
+        column
+        for field in set(_field_names(IdeaView)) - {"as_of_position", "experiment_ids"}
+        for column in IDEA_PARTS.get(field, (field,))
+    }
     return tuple(column for column in ideas_view.columns if column.name in names)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from innovation.api import queries
 from innovation.api.reads import IDEA_READS, idea_reads
 from innovation.api.schema import build_schema
 from innovation.config import ApiSettings, Settings
@@ -30,6 +31,7 @@ SELECTIONS = {
     "stageHistory": "{ fromStage toStage reason experimentId actor at }",
 }
 FIELDS = [name for name in IDEA_READS if name != "__typename"]
+ORDERS = ("SCOUTED_AT", "UPDATED_AT", "SCORE", "STRATEGIC_FIT")
 
 
 @pytest.fixture
@@ -144,6 +146,46 @@ async def test_an_idea_reached_again_below_a_partial_page_is_read_whole(api: Api
 
     assert below == [each[f"i{index}"] for index in range(len(below))]
     assert all(idea["summary"] for idea in below)
+
+
+async def pages_through(api: Api, order: str, selection: str) -> list[tuple[str, Any]]:
+    """Every idea of the scene, three a page, by cursors: each edge's cursor and node."""
+    edges: list[tuple[str, Any]] = []
+    after = None
+    while True:
+        page = await api.data(
+            "query($order: IdeaOrder!, $after: String) { ideas(first: 3, after: $after,"
+            f" orderBy: $order) {{ pageInfo {{ hasNextPage endCursor }} edges {{ cursor"
+            f" node {{ id {selection} }} }} }} }}",
+            {"order": _order(order), "after": after},
+        )
+        edges += [(edge["cursor"], edge["node"]) for edge in page["ideas"]["edges"]]
+        if not page["ideas"]["pageInfo"]["hasNextPage"]:
+            return edges
+        after = page["ideas"]["pageInfo"]["endCursor"]
+
+
+def _order(order: str) -> dict[str, str]:
+    field, direction = order.split()
+    return {"field": field, "direction": direction}
+
+
+@pytest.mark.parametrize(
+    "order",
+    [f"{field} {direction}" for field in ORDERS for direction in ("ASC", "DESC")],
+)
+async def test_a_partial_page_is_cut_and_ordered_as_a_whole_one(
+    api: Api, scene: None, order: str, monkeypatch: pytest.MonkeyPatch
+):
+    """Cursors and order come from the sort's own columns, read whatever the answer asks for:
+    paging by ids alone meets the same ideas, in the same order, under the same cursors, as
+    paging with every column read."""
+    bare = await pages_through(api, order, "")
+    monkeypatch.setattr(queries, "idea_reads", lambda names: None)  # read whole
+    whole = await pages_through(api, order, "")
+
+    assert len(bare) == 7
+    assert bare == whole
 
 
 def test_every_field_of_an_idea_says_what_it_reads():

@@ -201,7 +201,8 @@ class Database:
         """Run a bounded read job, as ``read`` does, unless the backend answers it faster
         without handing it to another thread: the log's end, or what a request reads by key
         or by the page (an idea, a page of them with what they nest, the pipeline's counts, a
-        token). A read that may scan or replay, however far, goes through ``read``."""
+        token, a page of the log by position). A read that may scan however far goes through
+        ``read``: a whole replay, or a page of only some types of event."""
         return await self.read(job)
 
     async def close(self) -> None:

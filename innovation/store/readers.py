@@ -149,6 +149,20 @@ class Log:
         end = settled if up_to is None else min(up_to, settled)
         if after >= end:
             return
+        if self.database.glances_in_one_step and types is None:
+            # A page read on the loop's thread (SQLite): 1,000 events in about 1.5 ms, where
+            # handing each page to a reader thread and back cost a third as much again. Each
+            # page is bounded by the position index; other tasks run between pages.
+            while after < end:
+                job = partial(self.read_page, after=after, up_to=end, size=page_size)
+                page = await self.database.glance(job)
+                for event in page:
+                    yield event
+                if len(page) < page_size:
+                    return
+                after = page[-1].position
+                await asyncio.sleep(0)
+            return
         async with self.database.session() as session:
 
             def fetch(after: int) -> asyncio.Future[list[RecordedEvent]]:

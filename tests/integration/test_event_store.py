@@ -181,6 +181,28 @@ class TestTheLogOnTheCommandPath:
         assert [e.position for e in after_ten] == list(range(11, 36))
         assert [e.position for e in between] == list(range(6, 12))
 
+    async def test_a_long_replay_lets_the_loop_run_other_work_between_pages(
+        self, store: CommandPath
+    ):
+        """SQLite reads a replay's pages on the event loop's thread; a request waiting
+        meanwhile runs after a page, not after the whole log."""
+        await store.append("s-1", notes(*(str(i) for i in range(12))), NO_STREAM)
+        seen: list[int] = []
+
+        async def waiting() -> None:
+            seen.append(-1)
+
+        other = None
+        async for event in store.log.replay(page_size=3):
+            seen.append(event.position)
+            if other is None:  # the replay under way: its next read is on the loop's thread
+                other = asyncio.ensure_future(waiting())
+        assert other is not None
+        await other
+
+        assert seen.index(-1) == 3, seen
+        assert [p for p in seen if p > 0] == list(range(1, 13))
+
     async def test_replay_of_some_types_reads_only_those_in_position_order_across_pages(
         self, store: CommandPath
     ):

@@ -209,10 +209,15 @@ class Bench:
                 return size / peer.append(app, batches)
 
             raw_url, raw_round = self._bare_append(per_commit=1, runner=runner)
-            samples = self._rounds(
-                "append-1", {"ours": ours_round, "peer": peer_round, "raw": raw_round}
-            )
+            sides = {"ours": ours_round, "peer": peer_round, "raw": raw_round}
+            if self.backend != "sqlite":  # SQLite's bare driver commits a transaction already
+                tx_url, sides["raw-tx"] = self._bare_append(
+                    per_commit=1, runner=runner, transaction=True
+                )
+            samples = self._rounds("append-1", sides)
             self.databases.drop(raw_url)
+            if "raw-tx" in samples:
+                self.databases.drop(tx_url)
         mine, theirs = samples["ours"], samples["peer"]
         self._single = median(mine), median(theirs)
         row = self._throughput_row("append-1", "append: 1 event per call, 1 writer", mine, theirs)
@@ -226,23 +231,50 @@ class Bench:
             mine_at_least=0.8,
             rates=samples["raw"],
         )
+        if "raw-tx" in samples:
+            floor = median(samples["raw-tx"])
+            self.report.rows.append(
+                Row(
+                    "append-1-transaction",
+                    "append: 1 event per call vs bare asyncpg, BEGIN, 1 INSERT, COMMIT",
+                    "events/s",
+                    median(mine),
+                    floor,
+                    other_name="asyncpg",
+                    ratio=median(mine) / floor,
+                    ratio_name="ours/asyncpg",
+                    samples={"ours": mine, "asyncpg": samples["raw-tx"]},
+                    note="the bare driver in a transaction against itself committing each "
+                    f"INSERT alone: {floor / median(samples['raw']):.2f}x",
+                )
+            )
 
     def _bare_append(
-        self, *, per_commit: int, runner: asyncio.Runner | None = None
+        self,
+        *,
+        per_commit: int,
+        runner: asyncio.Runner | None = None,
+        transaction: bool = False,
     ) -> tuple[str, Callable[[int], float]]:
         """A fresh database, and a round of the bare driver appending to it, events/s (on
-        ``runner``'s loop when a side's store already has one)."""
+        ``runner``'s loop when a side's store already has one); PostgreSQL's inside a
+        transaction of its own even for one event with ``transaction``."""
         run = asyncio.run if runner is None else runner.run
         size = self.sizes.appends if per_commit == 1 else self.sizes.batches * per_commit
         mapper = our_mapper()
-        url = self._ours_target(f"append-{per_commit}-driver")
+        name = f"append-{per_commit}-driver" + ("-tx" if transaction else "")
+        url = self._ours_target(name)
 
         def raw_round(number: int) -> float:
             streams = [(f"warm-{number}", our_stream(200)), (f"idea-{number}", our_stream(size))]
             if self.backend == "sqlite":
                 seconds = baseline.append_plain_sqlite(url, mapper, streams, per_commit)
             else:
-                seconds = run(baseline.append_plain_postgres(url, mapper, streams, per_commit))
+                seconds = run(
+                    baseline.append_plain_postgres(
+                        url, mapper, streams, per_commit, transaction=transaction
+                    )
+                )
             return size / sum(seconds)
 
         return url, raw_round

@@ -169,13 +169,13 @@ def answer_with_metric(
             if isinstance(command, rules.RecordMeasurement):
                 name: str | None = command.metric.strip()
             else:
-                name = await database.read(
+                name = await database.glance(
                     partial(
                         views.metric_of_measurement, experiment_id=known, number=command.measurement
                     )
                 )
-            if name is not None:
-                found = await database.read(partial(views.metric, experiment_id=known, name=name))
+            if name is not None:  # read by key: no reader thread's hand-over (Database.glance)
+                found = await database.glance(partial(views.metric, experiment_id=known, name=name))
         experiment = await read_experiment(info, known) if asks_for(info, "experiment") else None
         return {"experiment": experiment, "metric": None if found is None else Metric.of(found)}
 

@@ -201,8 +201,8 @@ class Database:
         """Run a bounded read job, as ``read`` does, unless the backend answers it faster
         without handing it to another thread: the log's end, or what a request reads by key
         or by the page (an idea, a page of them with what they nest, the pipeline's counts, a
-        token, a page of the log by position). A read that may scan however far goes through
-        ``read``: a whole replay, or a page of only some types of event."""
+        token, a page of the log's positions). A read that may scan however far, such as a
+        whole replay in one job, goes through ``read``."""
         return await self.read(job)
 
     async def close(self) -> None:

@@ -147,20 +147,20 @@ class Log:
         """
         settled = await self.settled_position()
         end = settled if up_to is None else min(up_to, settled)
-        if after >= end:
+        if after >= end or (types is not None and not types):
             return
-        if self.database.glances_in_one_step and types is None:
+        if self.database.glances_in_one_step:
             # A page read on the loop's thread (SQLite): 1,000 events in about 1.5 ms, where
             # handing each page to a reader thread and back cost a third as much again. Each
-            # page is bounded by the position index; other tasks run between pages.
+            # page looks at no more than ``page_size`` positions (of some types only, a page
+            # of positions may hold fewer events, or none); other tasks run between pages.
             while after < end:
-                job = partial(self.read_page, after=after, up_to=end, size=page_size)
+                stop = end if types is None else min(end, after + page_size)
+                job = partial(self.read_page, after=after, up_to=stop, size=page_size, types=types)
                 page = await self.database.glance(job)
                 for event in page:
                     yield event
-                if len(page) < page_size:
-                    return
-                after = page[-1].position
+                after = page[-1].position if len(page) == page_size else stop
                 await asyncio.sleep(0)
             return
         async with self.database.session() as session:

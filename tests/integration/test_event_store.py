@@ -212,11 +212,13 @@ class TestTheLogOnTheCommandPath:
 
         counted = await collect(store.log.replay(page_size=2, types={"test.counted"}))
         bounded = await collect(store.log.replay(4, 13, page_size=3, types=["test.noted"]))
+        sparse = await collect(store.log.replay(page_size=2, types=["test.noted"]))
         nothing = await collect(store.log.replay(types=()))
 
         assert [e.position for e in counted] == [p for p in range(1, 19) if p % 3 != 1]
         assert {e.type for e in counted} == {"test.counted"}
         assert [e.position for e in bounded] == [7, 10, 13]
+        assert [e.position for e in sparse] == [1, 4, 7, 10, 13, 16]  # some pages hold none
         assert nothing == []
 
     async def test_reading_streams_gives_each_in_version_order_up_to_a_position(

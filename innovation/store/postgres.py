@@ -64,6 +64,7 @@ from innovation.store.log import (
     snapshot_of,
     utcnow,
 )
+from innovation.store.pg_reads import ReadConnections
 from innovation.store.pg_writers import Writers
 from innovation.store.records import ANY, NO_STREAM, AppendResult, RecordedEvent, StoredEvent
 from innovation.store.tables import events
@@ -333,8 +334,9 @@ class PostgresDatabase(Database):
         snapshot of its own anyway, so a read transaction made no two statements agree; it
         only cost a ``BEGIN`` and a ``ROLLBACK``, two round trips of a three-statement read.
         """
-        # Group-committing writers, at most half the pool: reads always have the other half.
+        # Group-committing writers, at most half the pool: reads always have the rest.
         self._writers = Writers(self.engine, max(1, min(writers, pool_size)), max_batch)
+        self._reads = ReadConnections(self.reads, 2 * pool_size - self._writers.count)
         self._closed = False
 
     @property
@@ -353,12 +355,12 @@ class PostgresDatabase(Database):
     async def read(self, job: Job[T]) -> T:
         if self._closed:
             raise DatabaseClosedError("the database is closed")
-        async with self.reads.connect() as connection:
+        async with self._reads.connection() as connection:
             return await connection.run_sync(job)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[ReadSession]:
-        async with self.reads.connect() as connection:
+        async with self._reads.connection() as connection:
             yield _PostgresSession(connection)
 
     async def close(self) -> None:
@@ -366,4 +368,5 @@ class PostgresDatabase(Database):
             return
         self._closed = True
         await self._writers.close()
+        await self._reads.close()
         await self.engine.dispose()

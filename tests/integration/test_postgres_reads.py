@@ -55,18 +55,111 @@ async def test_a_read_sends_no_begin_and_sees_what_commits_between_its_statement
 async def test_connections_a_burst_opened_serve_the_next_burst(backend: str, database_url: str):
     if backend != "postgresql":
         pytest.skip("SQLite's readers are threads, each with its own connection")
-    database = open_database(database_url, pool_size=2)  # up to 4 connections, kept
+    # A pool of 6 connections: 2 for the writers, 4 kept for reads.
+    database = open_database(database_url, pool_size=3)
 
     def backend_pid(connection: sa.Connection) -> int:
         return int(connection.exec_driver_sql("SELECT pg_backend_pid(), pg_sleep(0.05)").one()[0])
 
-    async def burst() -> set[int]:
-        return set(await asyncio.gather(*(database.read(backend_pid) for _ in range(4))))
+    async def burst(size: int) -> list[int]:
+        return list(await asyncio.gather(*(database.read(backend_pid) for _ in range(size))))
 
     try:
-        first = await burst()
-        second = await burst()
+        first = set(await burst(4))
+        second = set(await burst(4))
+        # More reads than kept connections wait for one, and leave the writers theirs.
+        bigger, written = await asyncio.gather(
+            burst(9), database.write(lambda c: c.exec_driver_sql("SELECT 1").scalar_one())
+        )
     finally:
         await database.close()
     assert len(first) == 4
-    assert second <= first  # none closed on return and opened again
+    assert second == first  # none closed on return and opened again
+    assert set(bigger) == first
+    assert written == 1
+
+
+async def test_a_read_that_fails_leaves_its_connection_fit_for_the_next(
+    backend: str, database_url: str
+):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's kept read connections")
+    database = open_database(database_url, pool_size=1)  # one connection kept for reads
+
+    def pid(connection: sa.Connection) -> int:
+        return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+    def fails(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("SELECT 1 / 0")
+
+    try:
+        before = await database.read(pid)
+        with pytest.raises(sa.exc.DBAPIError, match="division by zero"):
+            await database.read(fails)
+        after = await database.read(pid)
+        ended = await database.read(lambda c: c.exec_driver_sql("SELECT 2").scalar_one())
+    finally:
+        await database.close()
+    assert after == before
+    assert ended == 2
+
+
+async def test_reads_connect_again_after_the_server_ends_their_connections(
+    backend: str, database_url: str
+):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's kept read connections")
+    database = open_database(database_url, pool_size=3)
+
+    def pid(connection: sa.Connection) -> int:
+        return int(connection.exec_driver_sql("SELECT pg_backend_pid(), pg_sleep(0.02)").one()[0])
+
+    try:
+        kept = set(await asyncio.gather(*(database.read(pid) for _ in range(4))))
+        # The server ends every kept connection, as a restart would.
+        await database.write(
+            lambda c: c.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                f" WHERE pid IN ({', '.join(str(p) for p in kept)})"
+            ).all()
+        )
+        failed = 0
+        for _ in range(4):
+            try:
+                await database.read(pid)
+            except sa.exc.DBAPIError:
+                failed += 1
+        again = set(await asyncio.gather(*(database.read(pid) for _ in range(4))))
+    finally:
+        await database.close()
+    assert failed <= 1  # the first read that met a dead connection let go of the others
+    assert again.isdisjoint(kept)
+
+
+async def test_a_read_cancelled_half_way_leaves_the_next_reads_their_answers(
+    backend: str, database_url: str
+):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's kept read connections")
+    database = open_database(database_url, pool_size=1)  # one connection kept for reads
+
+    try:
+        slow = asyncio.ensure_future(
+            database.read(lambda c: c.exec_driver_sql("SELECT pg_sleep(5)").all())
+        )
+        await asyncio.sleep(0.2)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        answers = await asyncio.wait_for(
+            asyncio.gather(
+                *(
+                    database.read(lambda c, n=n: c.exec_driver_sql(f"SELECT {n}").scalar_one())
+                    for n in range(3)
+                )
+            ),
+            timeout=3,
+        )
+    finally:
+        await database.close()
+    assert answers == [0, 1, 2]

@@ -209,15 +209,15 @@ class Bench:
                 return size / peer.append(app, batches)
 
             raw_url, raw_round = self._bare_append(per_commit=1, runner=runner)
-            sides = {"ours": ours_round, "peer": peer_round, "raw": raw_round}
+            urls, sides = [raw_url], {"ours": ours_round, "peer": peer_round, "raw": raw_round}
             if self.backend != "sqlite":  # SQLite's bare driver commits a transaction already
                 tx_url, sides["raw-tx"] = self._bare_append(
                     per_commit=1, runner=runner, transaction=True
                 )
+                urls.append(tx_url)
             samples = self._rounds("append-1", sides)
-            self.databases.drop(raw_url)
-            if "raw-tx" in samples:
-                self.databases.drop(tx_url)
+            for url in urls:
+                self.databases.drop(url)
         mine, theirs = samples["ours"], samples["peer"]
         self._single = median(mine), median(theirs)
         row = self._throughput_row("append-1", "append: 1 event per call, 1 writer", mine, theirs)

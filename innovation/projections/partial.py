@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from innovation.domain.values import EthicsStatus, SourceKind, Stage
-from innovation.projections.views import IDEA_COLUMNS, IDEA_PARTS, IdeaView, Row, idea_view
+from innovation.projections.views import IDEA_COLUMNS, IdeaView, Row, columns_holding, idea_view
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNREAD: dict[str, Any] = {
@@ -45,14 +45,7 @@ answered (``IDEA_READS``)."""
 def idea_columns(fields: frozenset[str]) -> tuple[sa.Column[Any], ...]:
     """The columns that hold these fields of ``IdeaView`` (and the idea's id), in the
     table's order: what a read needs when its answer asks for no other field."""
-    names = {"idea_id"}
-    for field in fields:
-        names.update(IDEA_PARTS.get(field, (field,)))
-    columns = tuple(column for column in IDEA_COLUMNS if column.name in names)
-    if len(columns) != len(names):
-        unknown = names - {column.name for column in columns}
-        raise ValueError(f"no column holds the idea's {', '.join(sorted(unknown))}")
-    return columns
+    return columns_holding(fields)
 
 
 def partial_idea_view(row: Row) -> IdeaView:

@@ -6,7 +6,7 @@ Callers get the structs below, never rows: the tables' column names stay in ``pr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -175,17 +175,18 @@ IDEA_PARTS = {"provenance": _field_names(Provenance), "score": _field_names(Scor
 """The fields of ``IdeaView`` made of several columns, and those columns."""
 
 
-def _idea_columns() -> tuple[sa.Column[Any], ...]:
-    """The columns of ``ideas_view`` that ``idea_view`` reads, in the table's order."""
-    names = {
-        column
-        for field in set(_field_names(IdeaView)) - {"as_of_position", "experiment_ids"}
-        for column in IDEA_PARTS.get(field, (field,))
-    }
-    return tuple(column for column in ideas_view.columns if column.name in names)
+def columns_holding(fields: Iterable[str]) -> tuple[sa.Column[Any], ...]:
+    """The columns of ``ideas_view`` that hold these fields of ``IdeaView`` and the idea's id,
+    in the table's order; a field no column holds is refused."""
+    names = {"idea_id", *(column for field in fields for column in IDEA_PARTS.get(field, (field,)))}
+    columns = tuple(column for column in ideas_view.columns if column.name in names)
+    if len(columns) != len(names):
+        unknown = names - {column.name for column in columns}
+        raise ValueError(f"no column holds the idea's {', '.join(sorted(unknown))}")
+    return columns
 
 
-IDEA_COLUMNS = _idea_columns()
+IDEA_COLUMNS = columns_holding(set(_field_names(IdeaView)) - {"as_of_position", "experiment_ids"})
 """What a read of ideas selects: fewer columns than the table's (its bookkeeping is left out),
 and on SQLite a page of 100 ideas was 9 % quicker for it (192 pages a second at 16
 connections against 176, the median of six runs in turn)."""

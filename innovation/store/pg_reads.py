@@ -45,7 +45,7 @@ class ReadConnections:
                 if connection.invalidated or (
                     isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated
                 ):
-                    await self._forget(connection, every_idle=True)
+                    await self._forget(connection, *self._take_idle())
                 elif isinstance(error, Exception):  # the job failed, its connection did not
                     await self._keep(connection)
                 else:  # cancelled half-way: the pool resets it
@@ -59,19 +59,17 @@ class ReadConnections:
         else:
             self._idle.append(connection)
 
-    async def _forget(self, connection: AsyncConnection, *, every_idle: bool = False) -> None:
-        dropped = [connection, *self._idle] if every_idle else [connection]
-        if every_idle:
-            self._idle.clear()
-        for one in dropped:
+    async def _forget(self, *connections: AsyncConnection) -> None:
+        for connection in connections:
             with contextlib.suppress(Exception):
-                await one.close()
+                await connection.close()
+
+    def _take_idle(self) -> list[AsyncConnection]:
+        idle, self._idle = self._idle, []
+        return idle
 
     async def close(self) -> None:
         """Hand every kept connection back to the pool; reads still running hand theirs back
         as they end."""
         self._closed = True
-        idle, self._idle = self._idle, []
-        for connection in idle:
-            with contextlib.suppress(Exception):
-                await connection.close()
+        await self._forget(*self._take_idle())

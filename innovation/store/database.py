@@ -11,8 +11,9 @@ Writes are group-committed. Jobs that arrive while a commit is in progress are r
 the other in the next transaction and share its single fsync, so sixteen concurrent commands
 cost far less than sixteen commits, while each caller still hears back only once its own work
 is durable. A job that fails never takes its neighbours with it: SQLite runs each job of a
-batch under its own SAVEPOINT (``store/sqlite.py``); PostgreSQL, which aborts a transaction
-on a failed statement, runs a failing batch again job by job (``store/postgres.py``).
+batch under its own SAVEPOINT (``store/sqlite_writer.py``); PostgreSQL, which aborts a
+transaction on a failed statement, runs a failing batch again job by job
+(``store/pg_writers.py``).
 
 A job may also leave part of its work to the batch (``Deferring``): commands leave the rows
 they change in the read models, which the batch writes once for all of them, just before it

@@ -1,17 +1,18 @@
 """SQLite: the embedded backend, one file in WAL mode, written by one thread and read by a few.
 
-``SQLiteDatabase`` runs jobs on the standard ``sqlite3`` module in a dedicated writer thread
-(plus a small pool of reader threads, each keeping its connection), one thread hop per
-transaction; a bounded read (``glance``) runs on the event loop's own thread, and the WAL is
-copied into the database file by a thread of its own (``store/checkpoints.py``). The log's SQL
-is ``SQLiteRecorder``'s (``store/sqlite_log.py``). One writer at a time holds the write lock,
-so positions commit in order and reading by position needs no guard.
+``SQLiteDatabase`` runs jobs on the standard ``sqlite3`` module: writes through one
+group-committing writer per event loop, which runs commands on the loop's thread and commits in
+a thread of its own (``store/sqlite_writer.py``); reads in a small pool of reader threads, each
+keeping its connection, one thread hop per transaction; a bounded read (``glance``) on the event
+loop's own thread. The WAL is copied into the database file by a thread of its own
+(``store/checkpoints.py``). The log's SQL is ``SQLiteRecorder``'s (``store/sqlite_log.py``).
+One writer at a time holds the write lock, so positions commit in order and reading by position
+needs no guard.
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
 import sqlite3
 import threading
 import time
@@ -25,21 +26,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from innovation.store.checkpoints import Checkpointer
-from innovation.store.database import (
-    STOP,
-    Database,
-    DatabaseClosedError,
-    Job,
-    Pending,
-    ReadSession,
-    RunAgainAlone,
-    Sharing,
-    T,
-    settle_batch,
-)
+from innovation.store.database import Database, DatabaseClosedError, Job, ReadSession, T
 from innovation.store.log import Clock, Recorder, utcnow
 from innovation.store.sqlite_log import SQLiteRecorder, driver
+from innovation.store.sqlite_writer import BEGUN, SQLiteWriter
 
 
 class SQLiteDatabase(Database):
@@ -83,9 +73,7 @@ class SQLiteDatabase(Database):
         self._read_connections: list[Connection] = []
         self._read_connections_lock = threading.Lock()
         self._glancing = threading.local()
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._writer_lock = threading.Lock()
+        self._writers: dict[asyncio.AbstractEventLoop, SQLiteWriter] = {}
         self._closed = False
 
     def recorder(self, clock: Clock = utcnow) -> Recorder:
@@ -108,21 +96,20 @@ class SQLiteDatabase(Database):
 
     @staticmethod
     def _on_begin(connection: Connection) -> None:
-        # A writer takes the write lock up front, so its reads and writes see one state and
-        # another process can never make it fail half-way with SQLITE_BUSY on upgrade.
-        immediate = connection.get_execution_options().get("sqlite_immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # The writer takes the write lock up front itself (BEGIN IMMEDIATE), so its reads and
+        # writes see one state and another process can never make it fail half-way with
+        # SQLITE_BUSY on upgrade.
+        if not connection.info.pop(BEGUN, False):
+            connection.exec_driver_sql("BEGIN")
 
     async def write(self, job: Job[T]) -> T:
         if self._closed:
             raise DatabaseClosedError("the database is closed")
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        # Queue first, then make sure a writer runs: a writer that could not open the file
-        # fails what it finds queued and steps aside, and this job then starts a fresh one.
-        self._queue.put(Pending(job, loop, future))
-        self._ensure_writer()
-        return await future
+        writer = self._writers.get(loop)
+        if writer is None:
+            writer = self._writers[loop] = SQLiteWriter(self, loop)
+        return await writer.write(job)
 
     async def read(self, job: Job[T]) -> T:
         if self._closed:
@@ -181,90 +168,13 @@ class SQLiteDatabase(Database):
         finally:
             await loop.run_in_executor(self._readers, connection.close)
 
-    def _ensure_writer(self) -> None:
-        if self._writer is not None:
-            return
-        with self._writer_lock:
-            if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._write_loop, name="innovation-sqlite-write", daemon=True
-                )
-                self._writer.start()
-
-    def _write_loop(self) -> None:
-        try:
-            connection = self.engine.connect().execution_options(sqlite_immediate=True)
-        except Exception as exc:
-            self._give_up(exc)
-            return
-        checkpointer = Checkpointer(self.path, connection)
-        try:
-            while True:
-                first = self._queue.get()
-                if first is STOP:
-                    return
-                batch = [first]
-                stop = False
-                while len(batch) < self.max_batch:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is STOP:
-                        stop = True
-                        break
-                    batch.append(item)
-                self._run_batch(connection, batch)
-                checkpointer.wrote()
-                if stop:
-                    return
-        finally:
-            checkpointer.stop()
-            connection.close()
-
-    def _give_up(self, exc: Exception) -> None:
-        """The file cannot be opened (missing folder, permissions): fail every waiting job."""
-        with self._writer_lock:
-            self._writer = None
-            waiting = []
-            while True:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is not STOP:
-                    waiting.append(item)
-        settle_batch(waiting, [(False, exc)] * len(waiting))
-
-    def _run_batch(self, connection: Connection, batch: list[Pending[Any]]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
-        try:
-            with connection.begin():
-                if len(batch) == 1:
-                    outcomes = [(True, batch[0].job(connection))]
-                else:
-                    outcomes = _run_jobs(connection, batch)
-        except RunAgainAlone:
-            # Rolled back: each job again in a transaction of its own, settled by that run.
-            for pending in batch:
-                self._run_batch(connection, [pending])
-        except Exception as exc:
-            # The only job of the batch failed, or the commit itself did: nothing is durable.
-            outcomes = [(False, exc)] * len(batch)
-        except BaseException as exc:  # pragma: no cover - interpreter shutting down
-            outcomes = [(False, DatabaseClosedError(str(exc)))] * len(batch)
-            raise
-        finally:
-            settle_batch(batch, outcomes)
-
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        writer = self._writer
-        if writer is not None:
-            self._queue.put(STOP)
-            await asyncio.get_running_loop().run_in_executor(None, writer.join)
+        for loop, writer in list(self._writers.items()):
+            await _closed_on(loop, writer)
+        self._writers.clear()
         self._readers.shutdown(wait=True)
         for connection in self._read_connections:
             connection.close()
@@ -285,29 +195,11 @@ class _SQLiteSession(ReadSession):
             return job(self.connection)
 
 
-def _run_jobs(connection: Connection, batch: list[Pending[Any]]) -> list[tuple[bool, Any]]:
-    """A batch's jobs in one transaction, each under a plain SAVEPOINT: a failing job never
-    takes its neighbours with it (SQLAlchemy's nested transactions cost more). What they leave
-    to the batch (``Deferring``) is done before the commit."""
-    cursor = driver(connection)
-    outcomes: list[tuple[bool, Any]] = []
-    sharing = Sharing(connection)
-    try:
-        for pending in batch:
-            mark = sharing.before(pending.job)
-            cursor.execute("SAVEPOINT job")
-            try:
-                result = pending.job(connection)
-            except Exception as exc:
-                cursor.execute("ROLLBACK TO job")
-                cursor.execute("RELEASE job")
-                if sharing.failed_after_leaving(mark):
-                    raise RunAgainAlone(str(exc)) from exc
-                outcomes.append((False, exc))
-            else:
-                cursor.execute("RELEASE job")
-                outcomes.append((True, result))
-        sharing.finish()
-    finally:
-        sharing.discard()
-    return outcomes
+async def _closed_on(loop: asyncio.AbstractEventLoop, writer: SQLiteWriter) -> None:
+    """Close a writer on its own event loop: this one, another thread's, or one that ended."""
+    if loop is asyncio.get_running_loop():
+        await writer.close()
+    elif loop.is_running():
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(writer.close(), loop))
+    else:  # its loop has ended, and with it the writer's task: only the connection is left
+        await asyncio.to_thread(writer.close_after_its_loop)

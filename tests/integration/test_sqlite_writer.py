@@ -1,14 +1,18 @@
-"""The SQLite writer thread: a file it cannot open fails the waiting writes instead of hanging."""
+"""SQLite's writer: where its batches run, how it waits for the lock, and a file it cannot open
+failing the waiting writes instead of hanging."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from innovation.store import open_database
+from innovation.store.database import Deferring, Job
 
 
 async def test_a_write_to_a_file_that_cannot_be_opened_fails_and_a_later_one_can_succeed(
@@ -28,3 +32,106 @@ async def test_a_write_to_a_file_that_cannot_be_opened_fails_and_a_later_one_can
         assert answer == 42
     finally:
         await database.close()
+
+
+def plain(connection: sa.Connection) -> str:
+    connection.exec_driver_sql("INSERT INTO marks (thread) VALUES (?)", (thread_name(),))
+    return thread_name()
+
+
+def thread_name() -> str:
+    return threading.current_thread().name
+
+
+class NothingLeft:
+    """Work a command's job leaves to its batch (``Deferring``): none, here."""
+
+    def open(self, connection: sa.Connection) -> None:
+        pass
+
+    def left(self, connection: sa.Connection) -> int:
+        return 0
+
+    def finish(self, connection: sa.Connection) -> None:
+        pass
+
+    def discard(self, connection: sa.Connection) -> None:
+        pass
+
+
+def command(job: Job[str]) -> Deferring[str]:
+    return Deferring(job, NothingLeft())
+
+
+async def test_commands_run_on_the_loops_thread_and_other_writes_in_the_writers_thread(
+    tmp_path: Path,
+):
+    database = open_database(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        await database.write(lambda c: c.exec_driver_sql("CREATE TABLE marks (thread TEXT)"))
+        alone = await database.write(command(plain))
+        together = await asyncio.gather(*(database.write(command(plain)) for _ in range(5)))
+        other = await database.write(plain)
+        mixed = await asyncio.gather(database.write(command(plain)), database.write(plain))
+        written = await database.read(
+            lambda c: c.exec_driver_sql("SELECT count(*) FROM marks").scalar_one()
+        )
+    finally:
+        await database.close()
+
+    loop = thread_name()
+    assert alone == loop
+    assert together == [loop] * 5
+    assert other.startswith("innovation-sqlite-write")
+    # A batch holding any job that is not a command's runs in the thread, whole:
+    assert mixed[1].startswith("innovation-sqlite-write")
+    assert written == 1 + 5 + 1 + 2
+
+
+async def test_a_command_waits_in_the_thread_for_a_lock_another_connection_holds(
+    tmp_path: Path,
+):
+    path = tmp_path / "store.db"
+    database = open_database(f"sqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        await database.write(lambda c: c.exec_driver_sql("CREATE TABLE marks (thread TEXT)"))
+        other.execute("BEGIN IMMEDIATE")  # another process's writer, say
+        other.execute("INSERT INTO marks (thread) VALUES ('other')")
+        waiting = asyncio.ensure_future(database.write(command(plain)))
+        ticks = 0
+        while ticks < 20:  # the loop goes on while the command waits for the lock
+            await asyncio.sleep(0.005)
+            ticks += 1
+        assert not waiting.done()
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(waiting, 60) == thread_name()
+        order = await database.read(
+            lambda c: [
+                row[0] for row in c.exec_driver_sql("SELECT thread FROM marks ORDER BY rowid")
+            ]
+        )
+    finally:
+        other.close()
+        await database.close()
+
+    assert order == ["other", thread_name()]
+
+
+async def test_a_loop_of_another_thread_gets_a_writer_of_its_own_closed_with_the_database(
+    tmp_path: Path,
+):
+    database = open_database(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        await database.write(lambda c: c.exec_driver_sql("CREATE TABLE marks (thread TEXT)"))
+        elsewhere = await asyncio.to_thread(asyncio.run, database.write(command(plain)))
+        here = await database.write(command(plain))
+        count = await database.read(
+            lambda c: c.exec_driver_sql("SELECT count(*) FROM marks").scalar_one()
+        )
+    finally:
+        await database.close()
+
+    assert elsewhere != here == thread_name()
+    assert count == 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("innovation-sqlite")]

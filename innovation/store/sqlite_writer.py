@@ -148,10 +148,11 @@ class SQLiteWriter:
 
     async def _begin(self, connection: Connection) -> None:
         """Take the write lock here if it is free; otherwise wait for it in the thread."""
+        _clear(connection)
         try:
             driver(connection).execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            if not _busy(exc):
                 raise
             await self._in_thread(_begin_waiting, connection, self.database.busy_timeout_ms)
         connection.info[BEGUN] = True
@@ -193,6 +194,22 @@ def _entered(connection: Connection) -> RootTransaction:
     return transaction
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY, or one of its extended codes (a WAL being recovered, say)."""
+    return exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+
+
+def _clear(connection: Connection) -> None:
+    """Roll back a transaction an earlier batch left open (one whose rollback failed too), so
+    that it cannot hold the lock, or turn every later batch away."""
+    if connection.in_transaction():
+        connection.rollback()
+    connection.info.pop(BEGUN, None)
+    raw = driver(connection)
+    if raw.in_transaction:
+        raw.rollback()
+
+
 def _begin_waiting(connection: Connection, busy_timeout_ms: int) -> None:
     """``BEGIN IMMEDIATE``, waiting up to ``busy_timeout_ms`` while another holds the lock."""
     raw = driver(connection)
@@ -200,7 +217,7 @@ def _begin_waiting(connection: Connection, busy_timeout_ms: int) -> None:
         raw.execute("BEGIN IMMEDIATE")
         return
     except sqlite3.OperationalError as exc:
-        if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+        if not _busy(exc):
             raise
     raw.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     try:
@@ -213,6 +230,7 @@ def _run_there(connection: Connection, batch: list[Pending[Any]], busy_timeout_m
     """A batch begun, run and committed in the writer's thread (a batch of one job each when
     it must run again job by job)."""
     try:
+        _clear(connection)
         _begin_waiting(connection, busy_timeout_ms)
         connection.info[BEGUN] = True
         with connection.begin():

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from innovation.store import open_database
 from innovation.store.database import Deferring, Job
+from innovation.store.sqlite_log import driver
 
 
 async def test_a_write_to_a_file_that_cannot_be_opened_fails_and_a_later_one_can_succeed(
@@ -135,3 +136,25 @@ async def test_a_loop_of_another_thread_gets_a_writer_of_its_own_closed_with_the
     assert elsewhere != here == thread_name()
     assert count == 2
     assert not [t for t in threading.enumerate() if t.name.startswith("innovation-sqlite")]
+
+
+async def test_a_transaction_left_open_by_a_failed_batch_is_rolled_back_before_the_next(
+    tmp_path: Path,
+):
+    database = open_database(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        await database.write(lambda c: c.exec_driver_sql("CREATE TABLE marks (thread TEXT)"))
+        writer = database._writers[asyncio.get_running_loop()]  # type: ignore[attr-defined]
+        left_open = driver(writer._connection)
+        left_open.execute("BEGIN IMMEDIATE")  # as a batch whose rollback failed would leave it
+        left_open.execute("INSERT INTO marks (thread) VALUES ('never committed')")
+        assert await database.write(command(plain)) == thread_name()
+        assert (await database.write(plain)).startswith("innovation-sqlite-write")
+        marks = await database.read(
+            lambda c: [row[0] for row in c.exec_driver_sql("SELECT thread FROM marks")]
+        )
+    finally:
+        await database.close()
+
+    assert "never committed" not in marks
+    assert len(marks) == 2

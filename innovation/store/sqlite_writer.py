@@ -100,6 +100,8 @@ class SQLiteWriter:
             batch = [self._pending.popleft() for _ in range(count)]
             try:
                 outcomes = await self._run_batch(batch)
+            except Exception as exc:  # pragma: no cover - a fault of the writer: its callers hear
+                outcomes = [(False, exc)] * len(batch)
             except BaseException as exc:  # pragma: no cover - interpreter shutting down
                 for pending in batch:
                     settle(pending.future, False, DatabaseClosedError(str(exc)))
@@ -126,9 +128,9 @@ class SQLiteWriter:
         by job (``RunAgainAlone``) is rolled back and each job run as a batch of its own."""
         try:
             await self._begin(connection)
-        except Exception as exc:
+            transaction = _entered(connection)
+        except Exception as exc:  # the next batch rolls back what was begun (``_clear``)
             return [(False, exc)] * len(batch)
-        transaction = _entered(connection)
         try:
             outcomes = _run_jobs(connection, batch)
         except RunAgainAlone as exc:

@@ -587,7 +587,7 @@ class Bench:
         rates = {name: [size / t for t in values] for name, values in timings.items()}
         mine = median(rates["ours"])
         labels = {
-            "ours": "ours: sqlite3 in a writer thread (the command path)",
+            "ours": "ours: sqlite3 in the writer's thread (a plain write job)",
             "aiosqlite": "SQLAlchemy AsyncEngine on aiosqlite + SQLiteRecorder",
             "sqlite3": "bare sqlite3, one INSERT and one commit per event",
         }

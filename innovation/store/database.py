@@ -43,9 +43,6 @@ from innovation.store.log import Clock, Recorder, utcnow
 T = TypeVar("T")
 Job = Callable[[Connection], T]
 
-STOP = object()
-"""Put on a writer's queue to make it finish what is queued before and stop."""
-
 
 class DatabaseClosedError(RuntimeError):
     """The database was closed while work was still waiting for it."""
@@ -56,22 +53,7 @@ class Pending(Generic[T]):
     """A write job waiting for its batch, and where to send its outcome."""
 
     job: Job[T]
-    loop: asyncio.AbstractEventLoop
     future: asyncio.Future[T] = field(repr=False)
-
-
-def _settle_all(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
-    for future, ok, value in settled:
-        settle(future, ok, value)
-
-
-def settle_batch(batch: list[Pending[Any]], outcomes: list[tuple[bool, Any]]) -> None:
-    """Hand each job its outcome on its own event loop: one wake-up per loop, not per job."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
-    for pending, (ok, value) in zip(batch, outcomes, strict=False):
-        by_loop.setdefault(pending.loop, []).append((pending.future, ok, value))
-    for loop, settled in by_loop.items():
-        loop.call_soon_threadsafe(_settle_all, settled)
 
 
 def settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

@@ -53,7 +53,7 @@ class Writers:
             self._start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._pending.append(Pending(job, loop, future))
+        self._pending.append(Pending(job, future))
         self._changed.set()
         return await future
 

@@ -69,7 +69,7 @@ class SQLiteWriter:
         if self._task is None or self._task.done():
             self._task = self.loop.create_task(self._run(), name="innovation-sqlite-writer")
         future: asyncio.Future[T] = self.loop.create_future()
-        self._pending.append(Pending(job, self.loop, future))
+        self._pending.append(Pending(job, future))
         self._arrived.set()
         return await future
 

@@ -30,7 +30,7 @@ connections, each running a batch while the other commits), and the rules of the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, MutableSequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -54,6 +54,13 @@ class Pending(Generic[T]):
 
     job: Job[T]
     future: asyncio.Future[T] = field(repr=False)
+
+
+def queue_for(pending: MutableSequence[Pending[Any]], job: Job[T]) -> asyncio.Future[T]:
+    """Queue ``job`` for a writer of this event loop: the future its caller awaits."""
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    pending.append(Pending(job, future))
+    return future
 
 
 def settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

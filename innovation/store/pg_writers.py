@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from innovation.store.database import Job, Pending, T, run_sharing, settle
+from innovation.store.database import Job, Pending, T, queue_for, run_sharing, settle
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,7 @@ class Writers:
     async def write(self, job: Job[T]) -> T:
         if len(self._tasks) < self.count or any(task.done() for task in self._tasks):
             self._start()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._pending.append(Pending(job, future))
+        future = queue_for(self._pending, job)
         self._changed.set()
         return await future
 

@@ -37,6 +37,7 @@ from innovation.store.database import (
     RunAgainAlone,
     Sharing,
     T,
+    queue_for,
     settle,
 )
 from innovation.store.sqlite_log import driver
@@ -68,8 +69,7 @@ class SQLiteWriter:
     async def write(self, job: Job[T]) -> T:
         if self._task is None or self._task.done():
             self._task = self.loop.create_task(self._run(), name="innovation-sqlite-writer")
-        future: asyncio.Future[T] = self.loop.create_future()
-        self._pending.append(Pending(job, future))
+        future = queue_for(self._pending, job)
         self._arrived.set()
         return await future
 

@@ -128,7 +128,7 @@ class UnitOfWork:
         loaded = self.load(kind, entity_id)
         if expected_version is not None and expected_version != loaded.version:
             raise ConflictError(
-                f"{kind.name} {entity_id} is at version {loaded.version}, "
+                f"{kind.name} {entity_id!r} is at version {loaded.version}, "
                 f"not {expected_version}: read it again",
                 field="expectedVersion",
                 actual=loaded.version,

@@ -117,6 +117,12 @@ async def test_a_revision_on_a_stale_version_is_refused_as_a_conflict(api: Api, 
 
     assert data["reviseIdea"]["idea"] is None
     assert refusal(data["reviseIdea"]) == ("CONFLICT", "expectedVersion")
+    [error] = data["reviseIdea"]["errors"]
+    # named by the id the client sent, as every refusal names it, never by the stored UUID
+    assert error["message"] == (
+        f"idea {global_id('Idea', idea_id)} is at version {read['version'] + 1}, "
+        f"not {read['version']}: read it again"
+    )
     assert (await idea(api, idea_id))["title"] == "Someone else's sharper title"
 
 

@@ -14,19 +14,24 @@ def global_id(type_name: str, raw: str) -> str:
     return str(relay.GlobalID(type_name, raw))
 
 
-_NAMED_ID = re.compile(
-    r"\b(idea|experiment) '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'"
-)
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_NAMED_ID = re.compile(rf"\b(?:stream '(idea|experiment)-({_UUID})'|(idea|experiment) '({_UUID})')")
+"""An idea or experiment as a refusal names it: by its stored id, or by its stream (a write
+that lost a race with another says which stream moved)."""
 
 
 def shown_ids(message: str) -> str:
     """A refusal's message with the ideas and experiments it names by their API ids.
 
-    The domain names them as it stores them (a UUID); clients only ever see global ids.
+    The domain names them as it stores them (a UUID), the store by their streams; clients
+    only ever see global ids.
     """
-    return _NAMED_ID.sub(
-        lambda found: f"{found[1]} {global_id(found[1].capitalize(), found[2])}", message
-    )
+
+    def shown(found: re.Match[str]) -> str:
+        kind, raw = (found[1], found[2]) if found[1] else (found[3], found[4])
+        return f"{kind} {global_id(kind.capitalize(), raw)}"
+
+    return _NAMED_ID.sub(shown, message)
 
 
 def article(noun: str) -> str:

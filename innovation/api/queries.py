@@ -211,6 +211,7 @@ class Query:
         except InvalidCursorError as error:
             raise invalid(str(error), "before" if before and not after else "after") from None
         return ExperimentConnection(
+            count_filter=where,
             page_info=page_info(
                 [cursor for cursor, _ in page.rows], page.has_next, page.has_previous
             ),

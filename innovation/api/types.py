@@ -436,7 +436,14 @@ class IdeaConnection(relay.Connection[Idea]):
 
 @strawberry.type
 class ExperimentConnection(relay.Connection[Experiment]):
-    pass
+    count_filter: strawberry.Private[Any] = None
+
+    @strawberry.field(description="Experiments matching the filter, in all pages (one more query).")
+    async def total_count(self, info: Info[Context, None]) -> int:
+        where = self.count_filter or views.ExperimentFilter()
+        return await info.context.services.database.read(
+            lambda connection: views.count_experiments(connection, where)
+        )
 
 
 def page_info(cursors: list[str], has_next: bool, has_previous: bool = False) -> relay.PageInfo:

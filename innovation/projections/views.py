@@ -402,15 +402,27 @@ def measurements_of(
     return found
 
 
+def _experiment_conditions(where: ExperimentFilter) -> list[sa.ColumnElement[bool]]:
+    c = experiments_view.c
+    conditions: list[sa.ColumnElement[bool]] = []
+    if where.idea_id:
+        conditions.append(c.idea_id == where.idea_id)
+    if where.status:
+        conditions.append(c.status == where.status)
+    if where.outcome:
+        conditions.append(c.outcome == where.outcome)
+    return conditions
+
+
+def count_experiments(connection: Connection, where: ExperimentFilter) -> int:
+    """Experiments matching the filter, in all pages."""
+    query = sa.select(sa.func.count()).select_from(experiments_view)
+    return int(connection.execute(query.where(*_experiment_conditions(where))).scalar_one())
+
+
 def experiment_page(connection: Connection, where: ExperimentFilter, window: Window) -> Page:
     """Newest started first, then by id."""
-    query = sa.select(experiments_view)
-    if where.idea_id:
-        query = query.where(experiments_view.c.idea_id == where.idea_id)
-    if where.status:
-        query = query.where(experiments_view.c.status == where.status)
-    if where.outcome:
-        query = query.where(experiments_view.c.outcome == where.outcome)
+    query = sa.select(experiments_view).where(*_experiment_conditions(where))
     started = Ordering(
         name="STARTED_AT",
         key=experiments_view.c.started_at,

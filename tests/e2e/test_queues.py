@@ -159,6 +159,30 @@ async def test_experiments_page_backwards_too(api: Api, world: World):
     assert page["pageInfo"]["hasPreviousPage"] is True
 
 
+async def test_experiments_count_every_page_of_what_the_filter_keeps(api: Api, world: World):
+    await world.validated_idea()
+    for _ in range(2):
+        idea_id = await world.submit()
+        await world.screen(idea_id)
+        await world.start(idea_id)
+
+    data = await api.data(
+        """query($idea: ID!) {
+          all: experiments(first: 1) { totalCount edges { node { id } } }
+          running: experiments(filter: {status: RUNNING}, first: 1) { totalCount }
+          validated: experiments(filter: {outcome: VALIDATED}) { totalCount }
+          ofIdea: experiments(filter: {ideaId: $idea}) { totalCount }
+        }""",
+        {"idea": global_id("Idea", idea_id)},
+    )
+
+    assert len(data["all"]["edges"]) == 1
+    assert data["all"]["totalCount"] == 3
+    assert data["running"]["totalCount"] == 2
+    assert data["validated"]["totalCount"] == 1
+    assert data["ofIdea"]["totalCount"] == 1
+
+
 async def test_any_object_is_found_by_its_global_id_on_the_root_query(api: Api, world: World):
     idea_id = await world.submit(title="Found by node")
     await world.screen(idea_id)

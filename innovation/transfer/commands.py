@@ -79,12 +79,12 @@ def import_ideas(path: Path, actor: str, fmt: str | None) -> None:
         click.echo(f"{path.name}: {problem}")
     summary = (
         f"{path.name}: {report.rows} rows: {len(report.written)} imported, "
-        f"{len(report.already)} already imported, {len(report.problems)} refused"
+        f"{len(report.already)} already imported, {len(report.refused)} refused"
     )
     if not report.written:
         summary += "; nothing new was written"
     click.echo(summary)
-    if report.problems:
+    if report.refused:
         sys.exit(1)
 
 

@@ -11,24 +11,31 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from innovation.domain.errors import DomainError, IdeaAlreadyExistsError
+from innovation.domain.errors import DomainError, IdeaAlreadyExistsError, InvalidInputsError
 from innovation.services import Actor, Pipeline, ServiceError
-from innovation.transfer.rows import IdeaRow, Row, RowProblem
+from innovation.transfer.rows import IdeaRow, Refused, Row, RowProblem
 
 _API_FIELD = re.compile(r"^(?:provenance\.)?(\w+)(?:\[\d+\])?$")
 
 
 @dataclass
 class ImportReport:
-    """What became of each row: written now, already in the log, or refused (and why)."""
+    """What became of each row (by its line): written now, already in the log, or refused, with
+    every problem found in the refused ones (one or more a row)."""
 
     written: list[int] = field(default_factory=list)
     already: list[int] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
-        return len(self.written) + len(self.already) + len(self.problems)
+        return len(self.written) + len(self.already) + len(self.refused)
+
+    def refuse(self, problems: Iterable[RowProblem]) -> None:
+        found = list(problems)
+        self.refused.append(found[0].line)
+        self.problems.extend(found)
 
 
 async def import_rows(
@@ -41,8 +48,8 @@ async def import_rows(
     """Submit each good row as ``actor``, at its ``scouted_at`` or ``now``; report the rest."""
     report = ImportReport()
     for done, row in enumerate(rows, start=1):
-        if isinstance(row, RowProblem):
-            report.problems.append(row)
+        if isinstance(row, Refused):
+            report.refuse(row.problems)
         else:
             await _submit(pipeline, row, actor, now, report)
         progress(done)
@@ -62,9 +69,14 @@ async def _submit(
             f"{row.external_ref!r} was imported before with different content; "
             "change the idea through reviseIdea, or give the row a new reference"
         )
-        report.problems.append(RowProblem(row.line, "external_ref", reason))
+        report.refuse([RowProblem(row.line, "external_ref", reason)])
+    except InvalidInputsError as several:  # every value the domain refused, each in its column
+        report.refuse(
+            RowProblem(row.line, *_in_file_terms(each.field, each.message))
+            for each in several.errors
+        )
     except (DomainError, ServiceError) as error:
-        report.problems.append(RowProblem(row.line, *_in_file_terms(error.field, error.message)))
+        report.refuse([RowProblem(row.line, *_in_file_terms(error.field, error.message))])
     else:
         (report.written if outcome.envelopes else report.already).append(row.line)
 

@@ -15,15 +15,17 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from innovation.domain.ideas import SubmitIdea
 from innovation.domain.values import Provenance, SourceKind
+
+T = TypeVar("T")
 
 IMPORT_NAMESPACE = uuid.UUID("9b0b7c52-3f0e-4c63-9d43-58a4f7e1c2d6")
 """Fixed, so that an external reference maps to the same idea id on every machine."""
@@ -83,7 +85,18 @@ class IdeaRow:
         return uuid.uuid5(IMPORT_NAMESPACE, f"{self.command.idea_id}:{digest}")
 
 
-Row = IdeaRow | RowProblem
+@dataclass(frozen=True)
+class Refused:
+    """A row that is not imported, with every problem found in it (one at least)."""
+
+    problems: tuple[RowProblem, ...]
+
+    @property
+    def line(self) -> int:
+        return self.problems[0].line
+
+
+Row = IdeaRow | Refused
 
 
 def idea_id_of(external_ref: str) -> str:
@@ -111,15 +124,14 @@ def read_rows(data: bytes, fmt: str, scout: str, now: datetime) -> Iterator[Row]
     first_seen: dict[str, int] = {}
     for line, fields in raw:
         if isinstance(fields, RowProblem):
-            yield fields
+            yield Refused((fields,))
             continue
         row = _idea_row(line, fields, scout, now)
         if isinstance(row, IdeaRow):
             earlier = first_seen.setdefault(row.external_ref, line)
             if earlier != line:
-                yield RowProblem(
-                    line, "external_ref", f"{row.external_ref!r} repeats line {earlier}"
-                )
+                reason = f"{row.external_ref!r} repeats line {earlier}"
+                yield Refused((RowProblem(line, "external_ref", reason),))
                 continue
         yield row
 
@@ -214,35 +226,68 @@ class _Bad(Exception):
 
 
 def _idea_row(line: int, fields: dict[str, Any], scout: str, now: datetime) -> Row:
-    try:
-        for name, value in fields.items():
-            if isinstance(value, str) and _SURROGATE.search(value):
-                byte = ord(_SURROGATE.search(value).group()) - 0xDC00  # type: ignore[union-attr]
-                raise _Bad(name, f"is not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8")
-        external_ref = _text(fields, "external_ref")
-        if not external_ref:
-            raise _Bad("external_ref", "is required: a reference unique within its source")
-        if len(external_ref) > EXTERNAL_REF_MAX:
-            raise _Bad("external_ref", f"must have at most {EXTERNAL_REF_MAX} characters")
-        command = SubmitIdea(
-            idea_id=idea_id_of(external_ref),
-            title=_text(fields, "title"),
-            summary=_text(fields, "summary"),
-            provenance=Provenance(
-                source_kind=_source_kind(fields),
-                organisation=_text(fields, "organisation"),
-                country=_text(fields, "country"),
-                external=_flag(fields, "external", None),
-                url=_text(fields, "url") or None,
-            ),
-            themes=_themes(fields),
-            uses_ai=_flag(fields, "uses_ai", False),
-            uses_personal_data=_flag(fields, "uses_personal_data", False),
-            scout=_scout(fields, scout),
-        )
-        return IdeaRow(line, external_ref, command, _scouted_at(fields, now))
-    except _Bad as bad:
-        return RowProblem(line, bad.field, bad.reason)
+    """The row's command, or every column of it that cannot be read (not only the first), so
+    that one pass over the file shows the scout all there is to fix in it."""
+    problems: list[RowProblem] = []
+    unreadable = {name for name, value in fields.items() if _undecoded(line, name, value, problems)}
+
+    def read(name: str, how: Callable[[], T], instead: T) -> T:
+        """The column as ``how`` reads it; if it cannot, the problem is noted and ``instead``
+        stands in, so that the row's other columns are read too."""
+        if name in unreadable:
+            return instead
+        try:
+            return how()
+        except _Bad as bad:
+            problems.append(RowProblem(line, bad.field, bad.reason))
+            return instead
+
+    def text(name: str) -> str:
+        return read(name, lambda: _text(fields, name), "")
+
+    external_ref = read("external_ref", lambda: _reference(fields), "")
+    command = SubmitIdea(
+        idea_id=idea_id_of(external_ref),
+        title=text("title"),
+        summary=text("summary"),
+        provenance=Provenance(
+            source_kind=read("source_kind", lambda: _source_kind(fields), SourceKind.OTHER),
+            organisation=text("organisation"),
+            country=text("country"),
+            external=read("external", lambda: _flag(fields, "external", None), True),
+            url=text("url") or None,
+        ),
+        themes=read("themes", lambda: _themes(fields), ()),
+        uses_ai=read("uses_ai", lambda: _flag(fields, "uses_ai", False), False),
+        uses_personal_data=read(
+            "uses_personal_data", lambda: _flag(fields, "uses_personal_data", False), False
+        ),
+        scout=read("scout", lambda: _scout(fields, scout), scout),
+    )
+    scouted_at = read("scouted_at", lambda: _scouted_at(fields, now), None)
+    if problems:
+        return Refused(tuple(problems))
+    return IdeaRow(line, external_ref, command, scouted_at)
+
+
+def _undecoded(line: int, name: str, value: Any, problems: list[RowProblem]) -> bool:
+    """Whether the column holds bytes that were not UTF-8 (noted in ``problems`` if so)."""
+    found = _SURROGATE.search(value) if isinstance(value, str) else None
+    if found is None:
+        return False
+    byte = ord(found.group()) - 0xDC00
+    reason = f"is not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8"
+    problems.append(RowProblem(line, name, reason))
+    return True
+
+
+def _reference(fields: dict[str, Any]) -> str:
+    external_ref = _text(fields, "external_ref")
+    if not external_ref:
+        raise _Bad("external_ref", "is required: a reference unique within its source")
+    if len(external_ref) > EXTERNAL_REF_MAX:
+        raise _Bad("external_ref", f"must have at most {EXTERNAL_REF_MAX} characters")
+    return external_ref
 
 
 def _text(fields: dict[str, Any], name: str) -> str:

@@ -92,6 +92,38 @@ async def test_good_rows_are_imported_and_every_bad_row_is_named_by_line_field_a
     ]
 
 
+async def test_a_row_is_refused_with_every_problem_in_it_not_only_the_first(
+    database_url: str, database: Database, tmp_path: Path
+):
+    path = tmp_path / "scouting.csv"
+    path.write_bytes(
+        HEADER.encode()
+        # line 2: three columns that cannot be read, and one not UTF-8
+        + b"lab-1,Caf\xe9 talk,Unsure.,ALIENS,Org,FR,perhaps,networks-cloud,maybe\n"
+        # line 3: read well, and refused by the pipeline's rules for three values
+        + b"lab-2,X,Somewhere.,PARTNER,Org,XX,true,flying-cars,false\n"
+        + GOOD.replace("lab-1", "lab-3").encode()
+    )
+
+    done = await asyncio.to_thread(invoke, database_url, "import", str(path))
+
+    assert done.exit_code == 1, done.output
+    assert await imported(database) == {idea_id_of("lab-3"): "Alarm triage for the NOC"}
+    assert done.stdout.splitlines() == [
+        "scouting.csv: line 2, title: is not UTF-8 text (byte 0xE9): save the file as UTF-8",
+        "scouting.csv: line 2, source_kind: must be one of STARTUP, PARTNER, ACADEMIC, "
+        "OPEN_SOURCE, COMPETITOR, CUSTOMER, EMPLOYEE, OTHER, not 'ALIENS'",
+        "scouting.csv: line 2, external: must be true or false, not 'perhaps'",
+        "scouting.csv: line 2, uses_ai: must be true or false, not 'maybe'",
+        "scouting.csv: line 3, themes: unknown theme 'flying-cars': choose from "
+        "customer-experience, telecom-platforms, cybersecurity, networks-cloud, generative-ai",
+        "scouting.csv: line 3, title: title must have 3 to 200 characters (it has 1)",
+        "scouting.csv: line 3, country: country must be an ISO 3166-1 alpha-2 country code, "
+        "not 'XX'",
+        "scouting.csv: 3 rows: 1 imported, 0 already imported, 2 refused",
+    ]
+
+
 async def test_a_second_import_of_the_same_file_writes_nothing_and_says_so(
     database_url: str, database: Database, tmp_path: Path
 ):

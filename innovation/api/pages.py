@@ -28,7 +28,7 @@ from innovation.domain.errors import DomainError
 from innovation.releases.digest import Served
 from innovation.tokens import Principal, digest, feed_key
 
-HTML = "text/html; charset=utf-8"
+HTML = "text/html"  # Litestar adds "; charset=utf-8" to a text/* type itself
 ATOM = "application/atom+xml; charset=utf-8"
 
 

@@ -142,7 +142,10 @@ async def test_pages_and_feed_open_with_a_token_or_its_feed_key_and_nothing_else
     assert f"/releases/2024-H1?key={key}" in listed_for_bearer.text, (
         "a bearer's links carry its key"
     )
-    assert feed.headers["content-type"].startswith("application/atom+xml")
+    assert feed.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    assert index.headers["content-type"] == page.headers["content-type"] == (
+        "text/html; charset=utf-8"
+    )
     entries = ET.fromstring(feed.content).findall("{http://www.w3.org/2005/Atom}entry")
     assert len(entries) == 1
     # the index and the feed say what the digest's headline says

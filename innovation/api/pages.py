@@ -16,16 +16,23 @@ that compressed), with an ``ETag``, so that a reader or feed reader who asks aga
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from litestar import Request, Response, get
+from litestar import MediaType, Request, Response, get
 from litestar.datastructures import State
-from litestar.exceptions import NotAuthorizedException, NotFoundException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.types import ExceptionHandlersMap
 
 from innovation.api.answers import matches
 from innovation.api.context import bearer, principal_for
 from innovation.bootstrap import Services
 from innovation.domain.errors import DomainError
-from innovation.releases.digest import Served
+from innovation.releases.digest import Served, environment
 from innovation.tokens import Principal, digest, feed_key
 
 HTML = "text/html"  # Litestar adds "; charset=utf-8" to a text/* type itself
@@ -54,14 +61,58 @@ async def reader(
     return principal, key
 
 
-@get("/releases", include_in_schema=False)
+REFUSALS = {
+    400: ("Not a period", "The address names a period this service does not write that way."),
+    404: ("No such release", "The period has not closed yet, or nothing was released for it."),
+}
+"""What a browser shows, by status: a heading, and what to make of the refusal's own words."""
+NO_KEY = ("The releases need a key", "Open them from a link sent to you (it carries your key).")
+STALE_KEY = (
+    "This link no longer opens the releases",
+    "Its key belongs to a token that was revoked or replaced: ask whoever sent it for a new one.",
+)
+
+
+def refused(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    """A refused page as the browser that asked for it can show it (a link followed from an
+    e-mail, a revoked key); to any other client, the JSON every route answers with."""
+    headers = dict(error.headers or {})
+    status = error.status_code
+    if "text/html" not in request.headers.get("accept", "") or status not in (401, *REFUSALS):
+        body = {"status_code": status, "detail": error.detail}
+        return Response(body, status_code=status, headers=headers)
+    key = request.query_params.get("key")
+    index_url = None
+    if status == 401:
+        title, advice = STALE_KEY if key else NO_KEY
+    else:
+        title, advice = REFUSALS[status]
+        index_url = "/releases" + (f"?{urlencode({'key': key})}" if key else "")
+    html = (
+        environment()
+        .get_template("refused.html")
+        .render(
+            title=title,
+            detail=error.detail,
+            advice=advice,
+            index_url=index_url,
+            status=f"{status} {title}",
+        )
+    )
+    return Response(html, status_code=status, headers=headers, media_type=MediaType.HTML)
+
+
+ON_REFUSAL: ExceptionHandlersMap = {HTTPException: refused}
+
+
+@get("/releases", include_in_schema=False, exception_handlers=ON_REFUSAL)
 async def releases_index(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
     services: Services = state.services
     _, key = await reader(request, services)
     return served(request, await services.releases.listing("index", key=key), HTML)
 
 
-@get("/releases/{period:str}", include_in_schema=False)
+@get("/releases/{period:str}", include_in_schema=False, exception_handlers=ON_REFUSAL)
 async def release_page(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
     services: Services = state.services
     period: str = request.path_params["period"]
@@ -76,7 +127,7 @@ async def release_page(request: Request[Any, Any, Any], state: State) -> Respons
     return served(request, digest.served, HTML)
 
 
-@get("/releases.atom", include_in_schema=False)
+@get("/releases.atom", include_in_schema=False, exception_handlers=ON_REFUSAL)
 async def releases_feed(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
     services: Services = state.services
     _, key = await reader(request, services)

@@ -183,6 +183,41 @@ async def test_an_unknown_or_malformed_period_page_is_404_or_400(
     assert (await client.get("/releases/2030-X9", headers=bearer)).status_code == 400
 
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+async def test_a_browser_is_refused_with_a_page_and_any_other_client_with_json(
+    client: httpx.AsyncClient, tokens: dict[str, str], database: Database, semester
+):
+    key = await feed_key(database, tokens["executive"])
+
+    missing = await client.get("/releases/2030-H1", params={"key": key}, headers=BROWSER)
+    malformed = await client.get("/releases/2030-X9", params={"key": key}, headers=BROWSER)
+    no_key = await client.get("/releases", headers=BROWSER)
+    await database.write(partial(revoke_token, which="executive", now=AFTER_H1))
+    revoked = await client.get("/releases/2030-H1", params={"key": key}, headers=BROWSER)
+    as_json = await client.get("/releases/2030-H1", params={"key": key + "x"})
+
+    assert [r.status_code for r in (missing, malformed, no_key, revoked)] == [404, 400, 401, 401]
+    for page in (missing, malformed, no_key, revoked):
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "<h1>No such release</h1>" in missing.text
+    assert "no release for 2030-H1 (yet)" in missing.text
+    assert f'href="/releases?key={key}"' in missing.text  # back to the index, key kept
+    assert "<h1>Not a period</h1>" in malformed.text
+    assert "write it like" in malformed.text  # the cadence's own words on how to write one
+    assert "<h1>The releases need a key</h1>" in no_key.text
+    assert "<h1>This link no longer opens the releases</h1>" in revoked.text
+    assert revoked.headers["www-authenticate"] == 'Bearer realm="innovation"'
+    assert "/releases?key" not in revoked.text  # a dead key is not handed on
+    assert as_json.status_code == 401
+    assert as_json.json() == {
+        "status_code": 401,
+        "detail": "a valid token (Authorization: Bearer) or feed key (?key=) is required",
+    }
+    assert as_json.headers["www-authenticate"] == 'Bearer realm="innovation"'
+
+
 async def test_a_release_page_is_rendered_once_per_reader_and_kept(
     api: Api,
     client: httpx.AsyncClient,

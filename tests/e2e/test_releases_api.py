@@ -143,8 +143,10 @@ async def test_pages_and_feed_open_with_a_token_or_its_feed_key_and_nothing_else
         "a bearer's links carry its key"
     )
     assert feed.headers["content-type"] == "application/atom+xml; charset=utf-8"
-    assert index.headers["content-type"] == page.headers["content-type"] == (
-        "text/html; charset=utf-8"
+    assert (
+        index.headers["content-type"]
+        == page.headers["content-type"]
+        == ("text/html; charset=utf-8")
     )
     entries = ET.fromstring(feed.content).findall("{http://www.w3.org/2005/Atom}entry")
     assert len(entries) == 1

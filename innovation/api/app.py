@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request, get, head
 from litestar.datastructures import State
 from litestar.exceptions import InternalServerException
 from litestar.response import Redirect, Response
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import (
+    HTTP_200_OK,
     HTTP_400_BAD_REQUEST,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
@@ -60,15 +61,27 @@ async def home() -> Redirect:
 @get("/health", include_in_schema=False)
 async def health(state: State) -> Response[dict[str, Any]]:
     """Liveness and readiness for operators and load balancers: the database must answer."""
-    services: Services = state.services
+    status, body = await _health(state.services)
+    return Response(body, status_code=status)
+
+
+@head("/health", include_in_schema=False)
+async def health_head(state: State) -> Response[None]:
+    """The same check for monitors that ask with ``HEAD``: its status, without the body."""
+    status, _ = await _health(state.services)
+    return Response(None, status_code=status)
+
+
+async def _health(services: Services) -> tuple[int, dict[str, Any]]:
     try:
         position = await services.store.last_position()
     except Exception:
-        return Response(
-            {"status": "unavailable", "database": "unreachable"},
-            status_code=HTTP_503_SERVICE_UNAVAILABLE,
-        )
-    return Response({"status": "ok", "database": services.database.dialect, "position": position})
+        return HTTP_503_SERVICE_UNAVAILABLE, {"status": "unavailable", "database": "unreachable"}
+    return HTTP_200_OK, {
+        "status": "ok",
+        "database": services.database.dialect,
+        "position": position,
+    }
 
 
 def answers_cache(api: ApiSettings) -> Answers:
@@ -112,6 +125,7 @@ def create_app(
         route_handlers=[
             home,
             health,
+            health_head,
             *ROUTES,
             graphql_controller(
                 build_schema(settings.api),

@@ -132,7 +132,10 @@ def token_list() -> None:
             f"{info.created_at:%Y-%m-%d %H:%M}",
             f"{info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "",
         )
-    Console().print(table)
+    # Never cut short to fit a narrow terminal (80 columns, or a pipe): the id and the name
+    # are what ``token revoke`` takes, so they must come out whole, to be copied.
+    whole = Console(width=10_000).measure(table).maximum
+    Console(width=max(Console().width, whole)).print(table)
 
 
 @token.command("revoke")

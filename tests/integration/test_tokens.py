@@ -74,5 +74,7 @@ def test_the_cli_prints_a_new_secret_once_and_lists_without_it(
     assert secret.startswith("inv_")
     assert "cli" in listed.output
     assert secret not in listed.output
+    token_id = created.output.split("(")[1].split(")")[0]  # "created scout token for cli (<id>)"
+    assert token_id in listed.output, "the id comes out whole on an 80-column terminal"
     assert revoked.exit_code == 0
     assert again.exit_code == 1

@@ -17,7 +17,7 @@ from innovation.domain.ideas import (
     RequestEthicsReview,
     ReviseIdea,
 )
-from innovation.domain.values import Stage, Verdict
+from innovation.domain.values import Decision, Outcome, Stage, Verdict
 from innovation.projections import queues, views
 from innovation.projections.experiments import metrics_view
 from innovation.projections.history import history
@@ -186,6 +186,41 @@ async def test_a_page_of_measurements_summarises_each_metric_as_one_by_one_would
     assert metrics["first-call resolution"].measurement_count == 5
     assert metrics["daily network alarms"].latest_value == 310
     assert metrics["daily network alarms"].measurement_count == 2
+
+
+async def test_one_key_reads_the_same_experiments_and_metrics_as_a_list_holding_it(
+    world: World,
+):
+    # An idea with two experiments (the first stopped), each with its two metrics, and another.
+    idea_id = await world.submit()
+    await world.screen(idea_id)
+    first = await world.start(idea_id)
+    await world.measure(first, "daily network alarms", 290)
+    await world.conclude(first, Outcome.INCONCLUSIVE, Decision.ITERATE)
+    await world.screen(idea_id)
+    second = await world.start(idea_id)
+    other = await world.submit(title="Another idea, with a pilot of its own")
+    await world.screen(other)
+    third = await world.start(other)
+
+    def read(connection: Connection) -> tuple[object, ...]:
+        return (
+            views.experiments_of_ideas(connection, [idea_id]),
+            views.experiments_of_ideas(connection, [idea_id, other]),
+            views.metrics_of_experiments(connection, [first]),
+            views.metrics_of_experiments(connection, [first, second, third]),
+        )
+
+    alone, listed, metrics_alone, metrics_listed = await world.services.database.read(read)
+
+    assert [e.experiment_id for e in alone[idea_id]] == [first, second]
+    assert alone == {idea_id: listed[idea_id]}
+    assert [m.name for m in metrics_alone[first]] == [
+        "first-call resolution",
+        "daily network alarms",
+    ]
+    assert metrics_alone == {first: metrics_listed[first]}
+    assert set(metrics_listed) == {first, second, third}
 
 
 def incremental_metrics(snapshot: dict[str, list[tuple[object, ...]]], experiment_id: str) -> list:

@@ -198,7 +198,7 @@ class Query:
         before: str | None = None,
     ) -> ExperimentConnection:
         given = filter or ExperimentFilter()
-        where = views.ExperimentFilter(
+        where = queues.ExperimentFilter(
             idea_id=idea_id_arg(given.idea_id, "filter.ideaId") if given.idea_id else None,
             status=given.status.value if given.status else None,
             outcome=str(given.outcome) if given.outcome else None,
@@ -206,7 +206,7 @@ class Query:
         slice_ = window(first, after, last, before)
         try:
             page = await info.context.services.database.glance(
-                partial(views.experiment_page, where=where, window=slice_)
+                partial(queues.experiment_page, where=where, window=slice_)
             )
         except InvalidCursorError as error:
             raise invalid(str(error), "before" if before and not after else "after") from None

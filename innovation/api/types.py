@@ -440,9 +440,9 @@ class ExperimentConnection(relay.Connection[Experiment]):
 
     @strawberry.field(description="Experiments matching the filter, in all pages (one more query).")
     async def total_count(self, info: Info[Context, None]) -> int:
-        where = self.count_filter or views.ExperimentFilter()
+        where = self.count_filter or queues.ExperimentFilter()
         return await info.context.services.database.read(
-            lambda connection: views.count_experiments(connection, where)
+            lambda connection: queues.count_experiments(connection, where)
         )
 
 

@@ -1,4 +1,5 @@
-"""A lead's queues: ideas filtered and ordered by what needs attention, a page at a time."""
+"""A lead's queues: ideas filtered and ordered by what needs attention, and experiments, a page
+at a time, with how many there are in all."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from innovation.domain.values import Stage
+from innovation.projections.experiments import experiments_view
 from innovation.projections.ideas import (
     FIT_ORDER,
     SCORE_ORDER,
@@ -19,7 +21,7 @@ from innovation.projections.ideas import (
 from innovation.projections.paging import Ordering, Page, Window, keyset_page
 from innovation.projections.partial import idea_columns, partial_idea_view
 from innovation.projections.search import SEARCH_DOCUMENT, terms
-from innovation.projections.views import IDEA_COLUMNS, idea_view
+from innovation.projections.views import IDEA_COLUMNS, experiment_view, idea_view
 
 """Where an idea without a score sorts: below every score (RICE and fit are never negative)."""
 
@@ -134,3 +136,43 @@ def _matches_all(connection: Connection, text: str) -> sa.ColumnElement[bool]:
         )
     query = " & ".join("'" + word.replace("'", "''").replace("\\", "") + "'" for word in words)
     return SEARCH_DOCUMENT.op("@@")(sa.func.to_tsquery(sa.literal_column("'english'"), query))
+
+
+# -- experiments ---------------------------------------------------------------------------
+
+
+class ExperimentFilter(msgspec.Struct, frozen=True, kw_only=True):
+    idea_id: str | None = None
+    status: str | None = None
+    outcome: str | None = None
+
+
+def _experiment_conditions(where: ExperimentFilter) -> list[sa.ColumnElement[bool]]:
+    c = experiments_view.c
+    conditions: list[sa.ColumnElement[bool]] = []
+    if where.idea_id:
+        conditions.append(c.idea_id == where.idea_id)
+    if where.status:
+        conditions.append(c.status == where.status)
+    if where.outcome:
+        conditions.append(c.outcome == where.outcome)
+    return conditions
+
+
+def count_experiments(connection: Connection, where: ExperimentFilter) -> int:
+    """Experiments matching the filter, in all pages."""
+    query = sa.select(sa.func.count()).select_from(experiments_view)
+    return int(connection.execute(query.where(*_experiment_conditions(where))).scalar_one())
+
+
+def experiment_page(connection: Connection, where: ExperimentFilter, window: Window) -> Page:
+    """Newest started first, then by id."""
+    query = sa.select(experiments_view).where(*_experiment_conditions(where))
+    started = Ordering(
+        name="STARTED_AT",
+        key=experiments_view.c.started_at,
+        parse=datetime.fromisoformat,
+        show=datetime.isoformat,
+    )
+    c = experiments_view.c
+    return keyset_page(connection, query, started, c.experiment_id, True, window, experiment_view)

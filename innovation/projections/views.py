@@ -1,4 +1,5 @@
-"""Reading the read models as typed views: single ones, batches for DataLoaders, keyset pages.
+"""Reading the read models as typed views: single ones, and batches for DataLoaders (the pages
+of a lead's queues are in ``queues.py``).
 
 Callers get the structs below, never rows: the tables' column names stay in ``projections/``.
 """
@@ -34,10 +35,6 @@ from innovation.projections.ideas import (
     stage_history_view,
 )
 from innovation.projections.paging import (
-    Ordering,
-    Page,
-    Window,
-    keyset_page,
     plain_rows,
 )
 
@@ -220,12 +217,6 @@ def _metric(row: Row) -> MetricView:
 def _measurement(row: Row) -> MeasurementView:
     """A measurement, numbered by the experiment's version that recorded it."""
     return _view(MeasurementView, row, number=row["version"])
-
-
-class ExperimentFilter(msgspec.Struct, frozen=True, kw_only=True):
-    idea_id: str | None = None
-    status: str | None = None
-    outcome: str | None = None
 
 
 # -- ideas ---------------------------------------------------------------------------------
@@ -412,37 +403,6 @@ def measurements_of(
         if key in wanted:
             found[key].append(_measurement(row))
     return found
-
-
-def _experiment_conditions(where: ExperimentFilter) -> list[sa.ColumnElement[bool]]:
-    c = experiments_view.c
-    conditions: list[sa.ColumnElement[bool]] = []
-    if where.idea_id:
-        conditions.append(c.idea_id == where.idea_id)
-    if where.status:
-        conditions.append(c.status == where.status)
-    if where.outcome:
-        conditions.append(c.outcome == where.outcome)
-    return conditions
-
-
-def count_experiments(connection: Connection, where: ExperimentFilter) -> int:
-    """Experiments matching the filter, in all pages."""
-    query = sa.select(sa.func.count()).select_from(experiments_view)
-    return int(connection.execute(query.where(*_experiment_conditions(where))).scalar_one())
-
-
-def experiment_page(connection: Connection, where: ExperimentFilter, window: Window) -> Page:
-    """Newest started first, then by id."""
-    query = sa.select(experiments_view).where(*_experiment_conditions(where))
-    started = Ordering(
-        name="STARTED_AT",
-        key=experiments_view.c.started_at,
-        parse=datetime.fromisoformat,
-        show=datetime.isoformat,
-    )
-    c = experiments_view.c
-    return keyset_page(connection, query, started, c.experiment_id, True, window, experiment_view)
 
 
 def _grouped(

@@ -37,7 +37,7 @@ def threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     recorded(monkeypatch, queues, "idea_page", found)
     recorded(monkeypatch, views, "experiments_of_ideas", found)
     recorded(monkeypatch, views, "ideas_by_id", found)
-    recorded(monkeypatch, views, "experiment_page", found)
+    recorded(monkeypatch, queues, "experiment_page", found)
     recorded(monkeypatch, as_of, "summary_now", found)
     recorded(monkeypatch, queries_module, "read_history", found)
     return found

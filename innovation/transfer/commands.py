@@ -158,7 +158,7 @@ def restore(path: Path, fmt: str | None) -> None:
     from innovation.bootstrap import bootstrap
     from innovation.cli import _progress, _run, console
     from innovation.seed import SeedClock
-    from innovation.transfer.exports import ExportReadError, read_events
+    from innovation.transfer.exports import ExportReadError, count_events, read_events
     from innovation.transfer.restore import RestoreError
     from innovation.transfer.restore import restore as restore_events
     from innovation.transfer.rows import ImportFileError, format_of
@@ -172,8 +172,10 @@ def restore(path: Path, fmt: str | None) -> None:
         clock = SeedClock()
         services = bootstrap(get_settings(), clock=clock)
         try:
+            with path.open(encoding="utf-8", newline="") as lines:
+                total = count_events(lines, kind) or None
             with path.open(encoding="utf-8", newline="") as lines, _progress() as bar:
-                task = bar.add_task(f"restoring {path.name}", total=None)
+                task = bar.add_task(f"restoring {path.name}", total=total)
                 return await restore_events(
                     services,
                     clock,

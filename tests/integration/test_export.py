@@ -22,6 +22,7 @@ from innovation.projections.search import similar_ideas
 from innovation.releases.shipping import shipping_reader
 from innovation.store import Database, open_database
 from innovation.store.tables import events
+from innovation.transfer.exports import count_events
 from tests.integration.test_import import invoke
 from tests.integration.test_similar_ideas import fts_segments
 from tests.integration.world import LEAD, World
@@ -91,6 +92,8 @@ async def test_an_events_export_restores_into_an_empty_database_to_the_same_read
     again = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
 
     assert export.exit_code == 0, export.output
+    with exported.open(encoding="utf-8", newline="") as lines:
+        assert count_events(lines, fmt) == len(source_log)  # the restore's progress bar's total
     assert restore.exit_code == 0, restore.output
     assert f"restored {len(source_log)} events" in restore.output
     assert again.exit_code == 1
@@ -108,6 +111,16 @@ async def test_an_events_export_restores_into_an_empty_database_to_the_same_read
         "release.published",
         "experiment.concluded",
     }
+
+
+def test_an_export_is_counted_by_its_events_not_its_lines():
+    jsonl = '{"position": 1}\n\n{"position": 2}\n'
+    quoted = 'position,data\n1,"{""a"": 1}"\n2,"a value\nover two lines"\n'
+
+    assert count_events(io.StringIO(jsonl), "jsonl") == 2
+    assert count_events(io.StringIO(quoted, newline=""), "csv") == 2
+    assert count_events(io.StringIO(""), "csv") == 0
+    assert count_events(io.StringIO('position\n"never closed\n'), "csv") == 0  # unknown
 
 
 def parsed(text: str, fmt: str) -> list[dict[str, object]]:

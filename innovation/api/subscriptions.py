@@ -11,6 +11,7 @@ from strawberry.types import Info
 from innovation.api.context import Context
 from innovation.api.log_types import LogEvent
 from innovation.api.permissions import can
+from innovation.api.queues import invalid
 from innovation.projections.history import entry
 
 
@@ -33,6 +34,8 @@ class Subscription:
             ),
         ] = None,
     ) -> AsyncGenerator[LogEvent, None]:
+        if after is not None and after < 0:
+            raise invalid("after must be a log position: 0 or more", "after")
         services = info.context.services
         async for record in services.follower.subscribe(after):
             if stream_prefix and not record.stream_id.startswith(stream_prefix):

@@ -259,8 +259,15 @@ class ReleaseQueries:
         permission_classes=[can("release")], description="One period's release, e.g. 2026-H1."
     )
     async def release(self, info: Info[Context, None], period: str) -> Release | None:
-        view = await info.context.services.releases.release(period.strip())
-        return None if view is None else Release.of(view)
+        releases = info.context.services.releases
+        view = await releases.release(period.strip())
+        if view is not None:
+            return Release.of(view)
+        try:  # none: say so if the period is not one (a typo), else it has no release (yet)
+            releases.cadence.parse(period.strip())
+        except DomainError as error:
+            raise invalid(error.message, "period") from None
+        return None
 
     @strawberry.field(
         permission_classes=[can("nextRelease")],

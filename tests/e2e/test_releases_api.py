@@ -185,6 +185,24 @@ async def test_an_unknown_or_malformed_period_page_is_404_or_400(
     assert (await client.get("/releases/2030-X9", headers=bearer)).status_code == 400
 
 
+async def test_release_is_null_for_a_period_without_one_and_refuses_what_is_no_period(
+    api: Api, semester
+):
+    query = "query($period: String!) { release(period: $period) { period } }"
+
+    unreleased = await api.data(query, {"period": "2030-H1"})
+    malformed = await api(query, {"period": "2030-X9"})
+    beyond = await api(query, {"period": "2030-H3"})
+
+    assert unreleased == {"release": None}
+    for refused in (malformed, beyond):
+        [error] = refused["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["extensions"]["field"] == "period"
+    assert "write it like '2026-H2'" in malformed["errors"][0]["message"]
+    assert "periods 1 to 2" in beyond["errors"][0]["message"]
+
+
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 

@@ -119,7 +119,7 @@ class Settings:
         )
         settings = cls(
             database=DatabaseSettings(
-                url=read.text("INNOVATION_DATABASE_URL", DatabaseSettings.url),
+                url=read.database_url("INNOVATION_DATABASE_URL", DatabaseSettings.url),
                 sqlite_synchronous=read.choice(
                     "INNOVATION_SQLITE_SYNCHRONOUS",
                     DatabaseSettings.sqlite_synchronous,
@@ -249,6 +249,25 @@ class _Reader:
             if not (local and at and domain) or any(c.isspace() for c in value):
                 raise SettingsError(f"{name}: {value!r} is not an e-mail address")
         return values
+
+    def database_url(self, name: str, default: str) -> str:
+        """A URL of one of the two backends (any driver: ``postgresql+asyncpg://…`` too)."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        raw = self._raw(name) or default
+        try:
+            backend = make_url(raw).get_backend_name()
+        except ArgumentError:
+            raise SettingsError(  # not echoed: a URL may hold a password
+                f"{name}: not a database URL: write sqlite:///path/to/file.db or "
+                "postgresql://user:password@host/database"
+            ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise SettingsError(
+                f"{name}: unsupported database {backend!r}: use sqlite or postgresql"
+            )
+        return raw
 
     def zone(self, name: str, default: str) -> str:
         raw = self._raw(name) or default

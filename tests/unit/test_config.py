@@ -39,6 +39,8 @@ def test_themes_are_a_comma_separated_list_without_repeats():
         ("INNOVATION_DIGEST_RECIPIENTS", "ceo@example.org, board", "not an e-mail address"),
         ("INNOVATION_TOKEN_CACHE_SECONDS", "soon", "not a number"),
         ("INNOVATION_TOKEN_CACHE_SECONDS", "-1", "between 0 and 3600"),
+        ("INNOVATION_DATABASE_URL", "mysql://app:secret@db/pipeline", "unsupported database"),
+        ("INNOVATION_DATABASE_URL", "db.example.org:5432", "not a database URL"),
     ],
 )
 def test_a_bad_value_is_refused_with_the_variable_name(name: str, value: str, says: str):
@@ -47,6 +49,15 @@ def test_a_bad_value_is_refused_with_the_variable_name(name: str, value: str, sa
 
     assert name in str(refused.value)
     assert says in str(refused.value)
+
+
+def test_a_database_url_is_either_backend_with_any_driver_and_never_echoed_when_refused():
+    for url in ("sqlite:////srv/innovation.db", "postgresql+asyncpg://app@db/pipeline"):
+        assert Settings.from_env({"INNOVATION_DATABASE_URL": url}).database.url == url
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"INNOVATION_DATABASE_URL": "postgres ql://app:s3cret@db/pipeline"})
+
+    assert "s3cret" not in str(refused.value)
 
 
 def test_a_quarterly_cadence_can_be_chosen():

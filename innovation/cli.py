@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -46,7 +47,8 @@ def db_upgrade(revision: str) -> None:
 
     url = get_settings().database.url
     _ensure_sqlite_folder(url)
-    upgrade(url, revision)
+    with _database_errors(hint="is the server up and the user allowed to create tables?"):
+        upgrade(url, revision)
     console.print(f"database at [bold]{revision}[/bold]: {_safe(url)}")
 
 
@@ -324,15 +326,23 @@ def projections_rebuild() -> None:
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
     """Run the command's async work; a database that cannot be reached is a message, not a trace."""
+    with _database_errors():
+        return asyncio.run(work)
+
+
+@contextlib.contextmanager
+def _database_errors(hint: str = "has `innovation db upgrade` run?") -> Iterator[None]:
+    """A database that cannot be reached or used: a message naming it (its password masked)
+    and exit status 1, rather than a traceback."""
     from sqlalchemy.exc import DBAPIError
 
     try:
-        return asyncio.run(work)
+        yield
     except (DBAPIError, OSError) as error:
         url = _safe(get_settings().database.url)
         reason = getattr(error, "orig", None) or error
         console.print(f"[red]cannot use the database {url}:[/red] {reason}")
-        console.print("is INNOVATION_DATABASE_URL right, and has `innovation db upgrade` run?")
+        console.print(f"is INNOVATION_DATABASE_URL right, and {hint}")
         sys.exit(1)
 
 

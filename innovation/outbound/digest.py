@@ -24,7 +24,7 @@ from innovation.releases.mail import compose
 from innovation.releases.service import Releases
 from innovation.services import Actor
 from innovation.services.pipeline import Pipeline
-from innovation.store import CheckpointedReader, Readers
+from innovation.store import CheckpointedReader, Failures, Readers
 from innovation.tokens import executive_addresses
 
 log = logging.getLogger(__name__)
@@ -112,14 +112,17 @@ class DigestOutbox:
 
     async def run(self) -> None:
         """Send what is due now, and again whenever woken or every ``poll_seconds``."""
+        failures = Failures("sending digests", self.poll_seconds, longest=300.0)
         try:
             while True:
+                pause = self.poll_seconds
                 try:
                     await self.send_due()
-                except Exception:  # the database or the server hiccuped: try again later
-                    log.exception("sending digests failed; trying again")
+                    failures.succeeded()
+                except Exception as error:  # the database or the server hiccuped: try later
+                    pause = failures.failed(error)
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
+                    await asyncio.wait_for(self.wake.wait(), timeout=pause)
         finally:
             await asyncio.shield(self.readers.release(SENDER_LEASE))

@@ -25,7 +25,7 @@ from innovation.store.leases import Lease, LeaseLostError
 from innovation.store.log import AppendRaceError, Clock, Recorder, utcnow
 from innovation.store.mapper import Event, Mapper, type_name
 from innovation.store.postgres import PostgresDatabase
-from innovation.store.readers import CheckpointedReader, Log, Readers, replay
+from innovation.store.readers import CheckpointedReader, Failures, Log, Readers, replay
 from innovation.store.records import (
     ANY,
     NO_STREAM,
@@ -51,6 +51,7 @@ __all__ = [
     "Deferring",
     "DuplicateEventError",
     "Event",
+    "Failures",
     "Lease",
     "LeaseLostError",
     "Loaded",

@@ -340,14 +340,17 @@ class Readers:
         return len(batch.events), advanced.position != lease.position
 
     async def run(self, reader: CheckpointedReader) -> None:
-        """Step forever: at once while batches come back full, every ``poll_seconds`` if not."""
+        """Step forever: at once while batches come back full, every ``poll_seconds`` if not;
+        after failures, further apart each time (``Failures``)."""
+        failures = Failures(f"reader {reader.name}", self.poll_seconds)
         try:
             while True:
                 try:
                     handled = await self.step(reader)
-                except Exception:  # the database hiccuped: keep the lease, try again
-                    logger.exception("reader %s failed; retrying", reader.name)
-                    handled = 0
+                except Exception as error:  # the database hiccuped: keep the lease, try again
+                    await asyncio.sleep(failures.failed(error))
+                    continue
+                failures.succeeded()
                 if handled < reader.batch_size:
                     await asyncio.sleep(self.poll_seconds)
         finally:
@@ -377,3 +380,39 @@ class Readers:
             self._leases.pop(reader.name, None)
         else:
             self._leases[reader.name] = lease
+
+
+class Failures:
+    """How a loop that retries for ever reports and paces its failures (a database down for
+    an hour): the first with its traceback, each later one on a line of its own, and the
+    recovery; the pause before the next try doubles from ``shortest`` up to ``longest``, so a
+    long outage neither floods the log (it was a traceback every half second a reader) nor
+    keeps knocking at the server."""
+
+    def __init__(self, what: str, shortest: float, longest: float = 30.0) -> None:
+        self.what = what
+        self.shortest = shortest
+        self.longest = max(longest, shortest)
+        self.count = 0
+
+    def failed(self, error: BaseException) -> float:
+        """Log this failure; return how long to wait before trying again."""
+        self.count += 1
+        pause = min(self.shortest * 2 ** min(self.count - 1, 30), self.longest)
+        if self.count == 1:
+            logger.error("%s failed; retrying", self.what, exc_info=error)
+        else:
+            logger.warning(
+                "%s failed again (%d in a row): %s: %s; next try in %.1f s",
+                self.what,
+                self.count,
+                type(error).__name__,
+                error,
+                pause,
+            )
+        return pause
+
+    def succeeded(self) -> None:
+        if self.count:
+            logger.info("%s works again, after %d failures", self.what, self.count)
+            self.count = 0

@@ -112,7 +112,7 @@ class DigestOutbox:
 
     async def run(self) -> None:
         """Send what is due now, and again whenever woken or every ``poll_seconds``."""
-        failures = Failures("sending digests", self.poll_seconds, longest=300.0)
+        failures = Failures("sending digests", self.poll_seconds, longest=300.0, log=log)
         try:
             while True:
                 pause = self.poll_seconds

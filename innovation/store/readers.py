@@ -389,10 +389,18 @@ class Failures:
     long outage neither floods the log (it was a traceback every half second a reader) nor
     keeps knocking at the server."""
 
-    def __init__(self, what: str, shortest: float, longest: float = 30.0) -> None:
+    def __init__(
+        self,
+        what: str,
+        shortest: float,
+        longest: float = 30.0,
+        log: logging.Logger = logger,
+    ) -> None:
         self.what = what
         self.shortest = shortest
         self.longest = max(longest, shortest)
+        self.log = log
+        """Where the failures are told: the looping module's own logger."""
         self.count = 0
 
     def failed(self, error: BaseException) -> float:
@@ -400,9 +408,9 @@ class Failures:
         self.count += 1
         pause = min(self.shortest * 2 ** min(self.count - 1, 30), self.longest)
         if self.count == 1:
-            logger.error("%s failed; retrying", self.what, exc_info=error)
+            self.log.error("%s failed; retrying", self.what, exc_info=error)
         else:
-            logger.warning(
+            self.log.warning(
                 "%s failed again (%d in a row): %s: %s; next try in %.1f s",
                 self.what,
                 self.count,
@@ -414,5 +422,5 @@ class Failures:
 
     def succeeded(self) -> None:
         if self.count:
-            logger.info("%s works again, after %d failures", self.what, self.count)
+            self.log.info("%s works again, after %d failures", self.what, self.count)
             self.count = 0

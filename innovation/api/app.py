@@ -24,13 +24,17 @@ from innovation.api.answers import Answers
 from innovation.api.graphiql import GRAPHIQL_STATIC_DIR
 from innovation.api.graphql import GRAPHQL_PATH, STATIC_PATH, graphql_controller
 from innovation.api.pages import ROUTES
-from innovation.api.schema import DOCUMENTS_CACHED, build_schema
+from innovation.api.schema import DOCUMENTS_CACHED, UNAVAILABLE, build_schema
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
 from innovation.config import ApiSettings, Settings, get_settings
 from innovation.releases.workers import ReleaseWorkers
+from innovation.store.errors import unavailable
 
 log = logging.getLogger("innovation.api")
 
+
+RETRY_AFTER_SECONDS = 5
+"""What a 503 for an unavailable database tells the client to wait (``Retry-After``)."""
 
 CLIENT_LEFT = "client disconnected prematurely"
 """Litestar's words when the client hangs up while sending its body: not a failure of ours."""
@@ -45,6 +49,19 @@ def internal_error(request: Request[Any, Any, Any], error: Exception) -> Respons
     if isinstance(error, InternalServerException) and error.detail == CLIENT_LEFT:
         log.info("%s %s: the client left before sending its body", request.method, request.url.path)
         return Response({"detail": CLIENT_LEFT}, status_code=HTTP_400_BAD_REQUEST)
+    if unavailable(error):  # not a bug: say so, one line, and when to come back
+        log.warning(
+            "%s %s: the database is unavailable: %s: %s",
+            request.method,
+            request.url.path,
+            type(error).__name__,
+            error,
+        )
+        return Response(
+            {"status_code": HTTP_503_SERVICE_UNAVAILABLE, "detail": UNAVAILABLE},
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     log.error("%s %s failed", request.method, request.url.path, exc_info=error)
     return Response(
         {"status_code": HTTP_500_INTERNAL_SERVER_ERROR, "detail": "Internal Server Error"},

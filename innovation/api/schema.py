@@ -29,6 +29,7 @@ from innovation.api.queries import Query as PipelineQueries
 from innovation.api.releases import ReleaseQueries
 from innovation.api.subscriptions import Subscription
 from innovation.config import ApiSettings
+from innovation.store.errors import unavailable
 
 log = logging.getLogger("innovation.api")
 
@@ -44,6 +45,11 @@ def unexpected(error: GraphQLError) -> bool:
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError)
 
+
+UNAVAILABLE = "the database is unavailable just now: try again in a few seconds"
+"""What a client is told when the database cannot be reached (``store.errors.unavailable``):
+not a bug to report, but a moment to wait (a request that fails before its operation runs,
+looking its token up say, is answered 503 with `Retry-After`)."""
 
 OUR_CODE = "errorCode"
 """The extensions key of this API's own code (``VALIDATION``, ``FORBIDDEN``), beside ``code``."""
@@ -80,7 +86,11 @@ class PublicErrors(MaskErrors):
     def _public(self, error: GraphQLError) -> GraphQLError:
         if unexpected(error):
             masked = self.anonymise_error(error)
-            masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+            if unavailable(error.original_error):  # type: ignore[arg-type]  # unexpected: set
+                masked.message = UNAVAILABLE
+                masked.extensions = {"code": "SERVICE_UNAVAILABLE"}
+            else:
+                masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
             return masked
         extensions = dict(error.extensions or {})
         if OUR_CODE in extensions:
@@ -116,7 +126,14 @@ class InnovationSchema(strawberry.Schema):
     ) -> None:
         operation = execution_context.operation_name if execution_context else None
         for error in errors:
-            if unexpected(error):
+            if unexpected(error) and unavailable(error.original_error):  # type: ignore[arg-type]
+                log.warning(
+                    "%s at %s: the database is unavailable: %s",
+                    operation or "an anonymous operation",
+                    error.path,
+                    error.original_error,
+                )
+            elif unexpected(error):
                 log.error(
                     "unexpected error in %s at %s",
                     operation or "an anonymous operation",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 
 class StoreError(Exception):
     """Base of every error the event store raises on purpose."""
@@ -37,3 +39,44 @@ def _name(expected: int) -> str:
     from innovation.store.records import ANY, NO_STREAM
 
     return {NO_STREAM: "NO_STREAM", ANY: "ANY"}.get(expected, str(expected))
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached or used just now (a server down,
+    starting or full, a connection lost, SQLite's write lock held past its wait) rather than
+    that something is wrong with the request or the code: worth trying again shortly.
+
+    Drivers' errors come wrapped (SQLAlchemy's, around its adapter's, around asyncpg's), so
+    what each wraps is looked at too (``orig``, or what it was raised from; not what it was
+    raised while handling, which may be a bug's own error)."""
+    import sqlite3
+
+    import asyncpg.exceptions as pg
+    from sqlalchemy import exc as sa_exc
+
+    transient = (
+        ConnectionError,  # refused, reset, aborted
+        TimeoutError,
+        socket.gaierror,  # the host's name does not resolve
+        sa_exc.TimeoutError,  # no pooled connection came free in time
+        pg.PostgresConnectionError,
+        pg.CannotConnectNowError,  # starting up, shutting down
+        pg.AdminShutdownError,
+        pg.TooManyConnectionsError,
+    )
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, transient):
+            return True
+        if isinstance(found, sa_exc.DBAPIError) and found.connection_invalidated:
+            return True
+        if isinstance(found, sqlite3.OperationalError) and found.sqlite_errorcode & 0xFF in (
+            sqlite3.SQLITE_BUSY,
+            sqlite3.SQLITE_LOCKED,
+        ):
+            return True
+        orig = getattr(found, "orig", None)
+        found = orig if isinstance(orig, BaseException) else found.__cause__
+    return False

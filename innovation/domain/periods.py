@@ -44,6 +44,11 @@ class Period:
     def __contains__(self, instant: datetime) -> bool:
         return self.start <= instant < self.end
 
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        """Whether ``[start, end)`` shares an instant with this period (a period of another
+        cadence, say)."""
+        return start < self.end and self.start < end
+
 
 class Cadence:
     """How long a period lasts, and the zone whose midnights bound it."""

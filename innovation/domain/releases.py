@@ -150,6 +150,20 @@ class PeriodNotOverError(DomainError):
         )
 
 
+class PeriodOverlapsReleaseError(DomainError):
+    """Time is released once: a period sharing days with a published release (one of another
+    cadence, the configured cadence having changed since) would ship its ideas again."""
+
+    code = ErrorCode.CONFLICT
+
+    def __init__(self, period: str, release: str) -> None:
+        super().__init__(
+            f"period {period} overlaps release {release}, already published: its ideas ship "
+            "in the first period after it",
+            "period",
+        )
+
+
 class ReleaseAlreadyPublishedError(DomainError):
     """A period has one release; another bundle for it is refused."""
 

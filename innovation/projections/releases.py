@@ -194,6 +194,14 @@ def released_periods(connection: Connection) -> set[str]:
     return {row[0] for row in connection.execute(sa.select(releases_view.c.period))}
 
 
+def released_spans(connection: Connection) -> dict[str, tuple[datetime, datetime]]:
+    """Each release's period and the time it covers, ``[starts_at, ends_at)``."""
+    rows = connection.execute(
+        sa.select(releases_view.c.period, releases_view.c.starts_at, releases_view.c.ends_at)
+    )
+    return {period: (starts_at, ends_at) for period, starts_at, ends_at in rows}
+
+
 def releases(
     connection: Connection,
     *,

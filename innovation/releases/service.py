@@ -24,6 +24,7 @@ from innovation.domain.periods import Cadence, Period
 from innovation.domain.releases import (
     Assembly,
     PeriodNotOverError,
+    PeriodOverlapsReleaseError,
     PublishRelease,
     ReleasePublished,
 )
@@ -128,8 +129,9 @@ class Releases:
     async def release(self, period: str) -> views.ReleaseView | None:
         return await self.log.database.read(partial(views.release, period=period))
 
-    async def released(self) -> set[str]:
-        return await self.log.database.read(views.released_periods)
+    async def released(self) -> dict[str, tuple[datetime, datetime]]:
+        """Each published release's period, and the time it covers."""
+        return await self.log.database.read(views.released_spans)
 
     def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
         """The release's digest, with links for the reader's feed key.
@@ -257,6 +259,9 @@ class Releases:
         period = self.cadence.parse(label)
         if now < period.end:
             raise PeriodNotOverError(period.label, period.end)
+        spans = await self.released()
+        if period.label not in spans and (other := _overlapped(period, spans)) is not None:
+            raise PeriodOverlapsReleaseError(period.label, other)
         await self.catch_up(now=now, actor=actor, through=period)
         release = await self.release(period.label)
         if release is None:  # the period lies before anything happened: release it empty
@@ -274,7 +279,9 @@ class Releases:
         on_time: Callable[[Period], None] | None = None,
     ) -> list[str]:
         """Assemble, oldest first, every period that has ended without a release, from the
-        first one that holds any event; return the periods assembled.
+        first one that holds any event; return the periods assembled. A period sharing time
+        with a release of another cadence (the cadence changed since) is passed over: its
+        ideas go to the first period after.
 
         With ``on_time`` (loading history), each period is published at its own end, and
         ``on_time(period)`` is told first (to set the clock the store records with)."""
@@ -285,7 +292,7 @@ class Releases:
         done = await self.released()
         assembled = []
         for period in self.cadence.elapsed(first, limit):
-            if period.label in done:
+            if period.label in done or _overlapped(period, done) is not None:
                 continue
             if on_time is not None:
                 on_time(period)
@@ -298,3 +305,8 @@ class Releases:
         period = self.cadence.period_of(now)
         assembly, cutoff = await self.assembly(period)
         return Preview(period=period, assembly=assembly, cutoff=cutoff)
+
+
+def _overlapped(period: Period, spans: dict[str, tuple[datetime, datetime]]) -> str | None:
+    """The first release (by its period) that shares time with ``period``, if any."""
+    return next((label for label, span in sorted(spans.items()) if period.overlaps(*span)), None)

@@ -13,7 +13,7 @@ from innovation.bootstrap import Services, bootstrap
 from innovation.config import Settings
 from innovation.domain.assembly import assemble
 from innovation.domain.ideas import OverrideValidation
-from innovation.domain.releases import PeriodNotOverError
+from innovation.domain.releases import PeriodNotOverError, PeriodOverlapsReleaseError
 from innovation.outbound.digest import SENDER_LEASE
 from innovation.projections import releases as release_views
 from innovation.projections import views
@@ -100,6 +100,33 @@ async def test_catching_up_assembles_every_elapsed_period_in_order_and_an_idea_s
     assert [item.idea_id for item in h2.bundle.items] == [second]
     assert h1.position < h2.position
     assert await services.releases.catch_up(now=datetime(2025, 1, 6, tzinfo=UTC)) == []
+
+
+async def test_after_the_cadence_changes_released_time_is_not_released_again(
+    world: World, services: Services, database: Database, clock: FakeClock
+) -> None:
+    await override(world, title="Alarm triage for the network centre")
+    await services.releases.catch_up(now=datetime(2025, 1, 5, tzinfo=UTC))
+    clock.now = datetime(2025, 2, 10, tzinfo=UTC)
+    third = await override(world, title="Fibre cut locator")
+    quarterly = bootstrap(
+        Settings.from_env({"INNOVATION_RELEASE_CADENCE_MONTHS": "3"}),
+        clock=clock,
+        database=database,
+    )
+
+    assembled = await quarterly.releases.catch_up(now=datetime(2025, 4, 5, tzinfo=UTC))
+    with pytest.raises(PeriodOverlapsReleaseError) as refused:
+        await quarterly.releases.assemble(
+            "2024-Q3", actor=LEAD, now=datetime(2025, 4, 5, tzinfo=UTC)
+        )
+
+    assert assembled == ["2025-Q1"]
+    q1 = await quarterly.releases.release("2025-Q1")
+    assert [item.idea_id for item in q1.bundle.items] == [third]
+    assert refused.value.field == "period"
+    assert "2024-Q3 overlaps release 2024-H2" in str(refused.value)
+    assert await count_events(database, "release.published") == 3
 
 
 async def test_publishing_ships_each_idea_once_and_queues_the_digest_per_recipient(

@@ -107,14 +107,23 @@ def token() -> None:
 @click.option("--email", default=None, help="Where release digests go (executives).")
 def token_create(name: str, role: str, email: str | None) -> None:
     """Create a token and print its secret once."""
-    from innovation.tokens import create_token
+    from innovation.tokens import TokenRefusedError, create_token
 
-    principal, secret = _job(
-        lambda c: create_token(c, name=name, role=role, email=email, now=_now())
-    )
+    try:
+        principal, secret = _job(
+            lambda c: create_token(c, name=name, role=role, email=email, now=_now())
+        )
+    except TokenRefusedError as refused:
+        console.print(f"[red]{refused.field}:[/red] {refused.message}")
+        sys.exit(2)
     console.print(f"created {principal.role} token for {principal.name} ({principal.token_id})")
     console.print("store it now, it is not shown again:")
     click.echo(secret)
+    if principal.email and principal.role != "executive":
+        console.print(
+            f"note: digests go to executives only; {principal.email} gets them if it is listed "
+            "in INNOVATION_DIGEST_RECIPIENTS"
+        )
 
 
 @token.command("list")

@@ -21,6 +21,12 @@ DEFAULT_THEMES = (
 )
 
 
+def is_email_address(value: str) -> bool:
+    """Whether ``value`` looks like ``local@domain``: a mail server judges the rest."""
+    local, at, domain = value.rpartition("@")
+    return bool(local and at and domain) and not any(c.isspace() for c in value)
+
+
 class SettingsError(ValueError):
     """An environment variable holds a value the service cannot use."""
 
@@ -245,8 +251,7 @@ class _Reader:
     def addresses(self, name: str) -> tuple[str, ...]:
         values = self.items(name, ()) if self._raw(name) else ()
         for value in values:
-            local, at, domain = value.rpartition("@")
-            if not (local and at and domain) or any(c.isspace() for c in value):
+            if not is_email_address(value):
                 raise SettingsError(f"{name}: {value!r} is not an e-mail address")
         return values
 

@@ -22,17 +22,20 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from innovation.config import is_email_address
 from innovation.store import Database
 from innovation.store.tables import UTCDateTime, metadata
 
 ROLES = ("scout", "lead", "ethics", "executive", "admin")
 PREFIX = "inv_"
 
+NAME_LENGTH = 100
+
 api_tokens = sa.Table(
     "api_tokens",
     metadata,
     sa.Column("token_id", sa.Uuid, primary_key=True),
-    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(NAME_LENGTH), nullable=False),
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("email", sa.String(320)),
     sa.Column("digest", sa.String(64), nullable=False, unique=True),
@@ -44,8 +47,20 @@ api_tokens = sa.Table(
 )
 
 
-class UnknownRoleError(ValueError):
+class TokenRefusedError(ValueError):
+    """A token that cannot be created as asked: ``field`` names the option at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class UnknownRoleError(TokenRefusedError):
     """A role outside ``ROLES`` was asked for."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("role", message)
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -82,7 +97,14 @@ def create_token(
     if role not in ROLES:
         raise UnknownRoleError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if not name.strip():
-        raise ValueError("a token needs a name")
+        raise TokenRefusedError("name", "a token needs a name")
+    if len(name.strip()) > NAME_LENGTH:
+        raise TokenRefusedError(
+            "name", f"at most {NAME_LENGTH} characters, not {len(name.strip())}"
+        )
+    email = (email or "").strip() or None
+    if email is not None and not is_email_address(email):
+        raise TokenRefusedError("email", f"{email!r} is not an e-mail address")
     secret = PREFIX + secrets.token_urlsafe(32)
     token_id = uuid.uuid4()
     connection.execute(
@@ -90,12 +112,12 @@ def create_token(
             token_id=token_id,
             name=name.strip(),
             role=role,
-            email=email or None,
+            email=email,
             digest=digest(secret),
             created_at=now,
         )
     )
-    return Principal(token_id, name.strip(), role, email or None), secret
+    return Principal(token_id, name.strip(), role, email), secret
 
 
 def list_tokens(connection: Connection) -> list[TokenInfo]:

@@ -78,3 +78,29 @@ def test_the_cli_prints_a_new_secret_once_and_lists_without_it(
     assert token_id in listed.output, "the id comes out whole on an 80-column terminal"
     assert revoked.exit_code == 0
     assert again.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (("--name", "  ", "--role", "scout"), "name: a token needs a name"),
+        (("--name", "x" * 101, "--role", "scout"), "name: at most 100 characters, not 101"),
+        (("--name", "Board", "--role", "executive", "--email", "board"), "email: 'board' is"),
+    ],
+)
+def test_the_cli_refuses_a_token_it_cannot_create_naming_the_option(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, options: tuple[str, ...], says: str
+):
+    monkeypatch.setenv("INNOVATION_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        refused = CliRunner().invoke(main, ["token", "create", *options])
+        listed = CliRunner().invoke(main, ["token", "list"])
+    finally:
+        get_settings.cache_clear()
+
+    assert refused.exit_code == 2, refused.output
+    assert says in refused.output
+    assert "Traceback" not in refused.output
+    assert "Board" not in listed.output
+    assert "xxxx" not in listed.output

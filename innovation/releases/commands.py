@@ -55,19 +55,25 @@ def release_preview() -> None:
         f"[bold]{preview.period.label}[/bold] closes {preview.period.end.isoformat()} "
         f"(log position {preview.cutoff})"
     )
-    shipped = Table("would ship", "from", "validated")
-    for item in bundle.items:
-        shipped.add_row(
-            item.title, f"{item.organisation} ({item.country})", f"{item.validated_at:%Y-%m-%d}"
-        )
-    console.print(shipped)
-    blocked = Table("would not ship", "stage", "because")
-    for idea in preview.assembly.blocked:
-        because = (
-            "not validated" if idea.reason == "NOT_VALIDATED" else f"ethics {idea.reason.lower()}"
-        )
-        blocked.add_row(idea.title, str(idea.stage), because)
-    console.print(blocked)
+    if not bundle.items:
+        console.print("nothing would ship: no idea is validated and cleared for this period yet")
+    else:
+        shipped = Table("would ship", "from", "validated")
+        for item in bundle.items:
+            shipped.add_row(
+                item.title, f"{item.organisation} ({item.country})", f"{item.validated_at:%Y-%m-%d}"
+            )
+        console.print(shipped)
+    if preview.assembly.blocked:
+        blocked = Table("would not ship", "stage", "because")
+        for idea in preview.assembly.blocked:
+            because = (
+                "not validated"
+                if idea.reason == "NOT_VALIDATED"
+                else f"ethics {idea.reason.lower()}"
+            )
+            blocked.add_row(idea.title, str(idea.stage), because)
+        console.print(blocked)
 
 
 @release.command("assemble")

@@ -42,7 +42,9 @@ class Headline:
                 f"biggest measured change {_pct(metric.change_pct)} in {metric.name} ({item.title})"
             )
         if self.external_share is not None:
-            parts.append(f"{self.external_share:.0%} of the period's ideas came from outside")
+            parts.append(
+                f"{self.external_share:.0%} of the ideas scouted in {period} came from outside"
+            )
         return "; ".join(parts) + "."
 
 

@@ -47,6 +47,16 @@ def test_a_release_is_assembled_shown_and_previewed_from_the_command_line(
     assert "sent 0 digest(s)" in delivered.output
 
 
+def test_a_preview_with_nothing_to_ship_says_so_rather_than_drawing_empty_tables(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    preview = invoke(database_url, monkeypatch, "release", "preview")
+
+    assert preview.exit_code == 0, preview.output
+    assert "nothing would ship" in preview.output
+    assert "would not ship" not in preview.output
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [

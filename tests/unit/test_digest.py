@@ -36,7 +36,7 @@ def test_the_headline_says_how_many_shipped_the_biggest_change_and_the_external_
 
     assert sentence.startswith("1 idea shipped in 2026-H1")
     assert "-67.8% in daily alarms (Idea alarms)" in sentence
-    assert "100% of the period's ideas came from outside" in sentence
+    assert "100% of the ideas scouted in 2026-H1 came from outside" in sentence
 
 
 def test_the_digest_lists_shipped_items_with_metrics_and_stopped_ideas_with_reasons():

@@ -228,14 +228,14 @@ class ReleaseQueries:
         assert size is not None  # a window has one of them
         services = info.context.services
 
-        def start(cursor: str | None, field: str) -> datetime | None:
+        async def start(cursor: str | None, field: str) -> datetime | None:
             try:
-                return None if cursor is None else services.releases.cadence.parse(cursor).start
+                return None if cursor is None else await services.releases.starts_at(cursor)
             except DomainError as error:
                 raise invalid(error.message, field) from None
 
         # Newest first: after a period come older ones, before it newer ones.
-        older_than, newer_than = start(after, "after"), start(before, "before")
+        older_than, newer_than = await start(after, "after"), await start(before, "before")
         found = await services.database.read(
             lambda connection: views.releases(
                 connection,

@@ -104,9 +104,9 @@ def release_show(period: str, as_html: bool) -> None:
     from innovation.cli import console
 
     async def show(services: Services) -> str | None:
-        services.releases.cadence.parse(period)  # a malformed period is refused by name
         view = await services.releases.release(period)
         if view is None:
+            services.releases.cadence.parse(period)  # a malformed period is refused by name
             return None
         digest = services.releases.digest(view)
         return digest.html if as_html else digest.markdown

@@ -20,6 +20,7 @@ from typing import Generic, Literal, TypeVar
 
 from innovation.domain import EXPERIMENT
 from innovation.domain.assembly import FOLDED, Assembler
+from innovation.domain.errors import DomainError
 from innovation.domain.periods import Cadence, Period
 from innovation.domain.releases import (
     Assembly,
@@ -132,6 +133,18 @@ class Releases:
     async def released(self) -> dict[str, tuple[datetime, datetime]]:
         """Each published release's period, and the time it covers."""
         return await self.log.database.read(views.released_spans)
+
+    async def starts_at(self, label: str) -> datetime:
+        """When period ``label`` starts: by the cadence, or by its release when it was published
+        under another cadence (``2026-H1`` once periods are quarters); ``DomainError`` if it is
+        neither."""
+        try:
+            return self.cadence.parse(label).start
+        except DomainError:
+            span = (await self.released()).get(label)
+            if span is None:
+                raise
+            return span[0]
 
     def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
         """The release's digest, with links for the reader's feed key.

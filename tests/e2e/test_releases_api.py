@@ -13,6 +13,7 @@ from markupsafe import escape
 
 import innovation.releases.service as service
 from innovation.domain.ideas import OverrideValidation, RecordEthicsReview, RequestEthicsReview
+from innovation.domain.periods import Cadence
 from innovation.domain.values import Verdict
 from innovation.store import Database
 from innovation.tokens import authenticate, feed_key_of, revoke_token
@@ -183,6 +184,29 @@ async def test_an_unknown_or_malformed_period_page_is_404_or_400(
 
     assert (await client.get("/releases/2030-H1", headers=bearer)).status_code == 404
     assert (await client.get("/releases/2030-X9", headers=bearer)).status_code == 400
+
+
+async def test_releases_of_an_earlier_cadence_stay_readable_after_it_changes(
+    api: Api, client: httpx.AsyncClient, tokens: dict[str, str], app_services, semester
+):
+    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    app_services.releases.cadence = Cadence(3)  # restarted with quarterly releases
+    bearer = {"Authorization": f"Bearer {tokens['lead']}"}
+
+    page = await client.get("/releases/2024-H1", headers=bearer)
+    older = await api.data('{ releases(first: 1, after: "2024-H1") { edges { node { period } } } }')
+    newer = await api.data('{ releases(last: 1, before: "2024-H1") { edges { node { period } } } }')
+    shown = await api.data('{ release(period: "2024-H1") { period } }')
+    overlapping = (await api.data(ASSEMBLE, {"period": "2024-Q2"}))["assembleRelease"]
+
+    assert page.status_code == 200
+    assert older == {"releases": {"edges": []}}
+    assert newer == {"releases": {"edges": []}}
+    assert shown == {"release": {"period": "2024-H1"}}
+    assert overlapping["release"] is None
+    [error] = overlapping["errors"]
+    assert (error["code"], error["field"]) == ("CONFLICT", "period")
+    assert "overlaps release 2024-H1" in error["message"]
 
 
 async def test_release_is_null_for_a_period_without_one_and_refuses_what_is_no_period(

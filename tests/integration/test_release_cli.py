@@ -47,6 +47,18 @@ def test_a_release_is_assembled_shown_and_previewed_from_the_command_line(
     assert "sent 0 digest(s)" in delivered.output
 
 
+def test_a_release_of_an_earlier_cadence_is_still_shown_after_it_changes(
+    validated: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    invoke(database_url, monkeypatch, "release", "assemble", "--period", "2024-H1")
+    monkeypatch.setenv("INNOVATION_RELEASE_CADENCE_MONTHS", "3")
+
+    shown = invoke(database_url, monkeypatch, "release", "show", "2024-H1")
+
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("# Release 2024-H1")
+
+
 def test_a_preview_with_nothing_to_ship_says_so_rather_than_drawing_empty_tables(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
@@ -347,6 +348,9 @@ def _database_errors(hint: str = "has `innovation db upgrade` run?") -> Iterator
 
     try:
         yield
+    except BrokenPipeError:  # what reads the output stopped (``| head``): stop too, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except (DBAPIError, OSError) as error:
         url = _safe(get_settings().database.url)
         reason = getattr(error, "orig", None) or error

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -13,6 +12,10 @@ from innovation.config import get_settings
 from innovation.tokens import ROLES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rich.progress import Progress
+
     from innovation.services import Actor
 
 
@@ -120,13 +123,19 @@ def export(kind: str, fmt: str, since: str | None, output: Path | None) -> None:
             f"{since!r} is not an ISO date or date-time", param_hint="--since"
         ) from None
 
-    async def run(out: IO[str]) -> int:
+    async def run(out: IO[str], bar: Progress | None) -> int:
         services = bootstrap(get_settings())
         try:
             writer = exports.Writer(out, fmt, exports.columns_of(kind))
             if kind == "events":
+                end = await services.store.settled_position()
+                task = None if bar is None else bar.add_task("exporting the log", total=end)
                 async for row in exports.events(services.store, moment):
                     writer.write(row)
+                    if bar is not None and task is not None and writer.count % 1000 == 0:
+                        bar.update(task, completed=row["position"])
+                if bar is not None and task is not None:
+                    bar.update(task, completed=end)
             else:
                 read = exports.ideas if kind == "ideas" else exports.releases
                 writer.write_all(await services.database.read(lambda c: read(c, moment)))
@@ -134,14 +143,35 @@ def export(kind: str, fmt: str, since: str | None, output: Path | None) -> None:
         finally:
             await services.close()
 
-    target = (
-        nullcontext(sys.stdout)
-        if output is None
-        else output.open("w", encoding="utf-8", newline="")
-    )
-    with target as out:
-        count = _run(run(out))
+    if output is None:
+        count = _run(run(sys.stdout, None))
+    else:
+        count = _write_whole(output, lambda out, bar: _run(run(out, bar)))
     console.print(f"exported {count} {kind}" + (f" to {output}" if output else ""))
+
+
+def _write_whole(output: Path, write: Callable[[IO[str], Progress], int]) -> int:
+    """``write`` into a file beside ``output``, renamed to it once whole: a failed export (the
+    database gone half-way, a full disk) leaves no truncated file under the name asked for."""
+    from innovation.cli import _progress
+
+    if not output.parent.is_dir():
+        raise click.BadParameter(f"no folder {output.parent}", param_hint="--output")
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        out = partial.open("w", encoding="utf-8", newline="")
+    except OSError as error:
+        raise click.BadParameter(
+            f"cannot write in {output.parent}: {error.strerror}", param_hint="--output"
+        ) from None
+    try:
+        with out, _progress() as bar:
+            count = write(out, bar)
+        partial.replace(output)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return count
 
 
 @click.command("restore")

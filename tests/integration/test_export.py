@@ -6,8 +6,10 @@ import asyncio
 import csv
 import io
 import json
+import os
 import shutil
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from innovation.projections.search import similar_ideas
 from innovation.releases.shipping import shipping_reader
 from innovation.store import Database, open_database
 from innovation.store.tables import events
+from innovation.transfer import exports
 from innovation.transfer.exports import count_events
 from tests.integration.test_import import invoke
 from tests.integration.test_similar_ideas import fts_segments
@@ -174,6 +177,68 @@ def test_a_since_that_is_not_a_date_is_refused(database_url: str):
 
     assert result.exit_code == 2
     assert "'last week' is not an ISO date or date-time" in result.output
+
+
+def test_an_output_in_a_missing_folder_is_refused_naming_the_option(
+    database_url: str, tmp_path: Path
+):
+    result = invoke(database_url, "export", "ideas", "-o", str(tmp_path / "no" / "ideas.csv"))
+
+    assert result.exit_code == 2, result.output
+    assert "--output" in result.output
+    assert f"no folder {tmp_path / 'no'}" in result.output
+
+
+async def test_an_export_whose_reader_stops_reading_stops_quietly(world: World, database_url: str):
+    await world.everything()
+    env = {**os.environ, "INNOVATION_DATABASE_URL": database_url}
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as ``| head`` does once it has its lines
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "innovation.cli", "export", "events"),
+        env=env,
+        stdout=write_end,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    os.close(write_end)
+
+    _, errors = await asyncio.wait_for(process.communicate(), timeout=60)
+
+    assert process.returncode == 1
+    assert errors.decode() == ""
+
+
+async def test_an_export_that_fails_half_way_leaves_no_file_and_whole_ones_replace_it(
+    world: World, services: Services, database_url: str, tmp_path: Path, monkeypatch
+):
+    await world.everything()
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "log.jsonl"
+    target.write_text("yesterday's export\n")
+    real = exports.events
+
+    async def cut_off(*args: object) -> AsyncIterator[dict[str, object]]:
+        count = 0
+        async for row in real(*args):
+            yield row
+            count += 1
+            if count == 3:
+                raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(exports, "events", cut_off)
+    failed = await asyncio.to_thread(invoke, database_url, "export", "events", "-o", str(target))
+    after_failure = target.read_text()
+    monkeypatch.setattr(exports, "events", real)
+    whole = await asyncio.to_thread(invoke, database_url, "export", "events", "-o", str(target))
+
+    assert failed.exit_code == 1
+    assert str(failed.exception) == "the database went away"
+    assert after_failure == "yesterday's export\n"
+    assert sorted((tmp_path / "out").iterdir()) == [target]
+    assert whole.exit_code == 0, whole.output
+    assert count_events(target.read_text().splitlines(), "jsonl") == len(
+        await stored_log(services.database)
+    )
 
 
 async def test_a_partial_export_is_refused_by_restore_and_leaves_the_database_empty(

@@ -164,7 +164,7 @@ def _header(reader: Any) -> list[str]:
         names = []
     if _SURROGATE.search("".join(names)):
         raise ImportFileError(1, "header", "is not UTF-8 text: save the file as UTF-8")
-    if "external_ref" not in names:
+    if not any(name in COLUMNS for name in names):  # data on the first line, no header
         raise ImportFileError(
             1,
             "header",

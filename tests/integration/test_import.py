@@ -165,9 +165,10 @@ async def test_a_row_changed_since_its_import_is_refused_rather_than_dropped(
         (GOOD, "line 1, header: the first line must name the columns"),
         (HEADER.replace("uses_ai", "budget") + GOOD, "line 1, budget: unknown column 'budget'"),
         (HEADER.replace(",themes", "") + GOOD, "line 1, header: misses the columns themes"),
+        ("title,summary\nA,B\n", "line 1, header: misses the columns external_ref, source_kind"),
         ("", "line 1, header: the first line must name the columns"),
     ],
-    ids=["missing header", "unknown column", "missing column", "empty file"],
+    ids=["missing header", "unknown column", "missing column", "missing reference", "empty file"],
 )
 async def test_a_file_whose_header_is_wrong_imports_nothing(
     database_url: str, database: Database, tmp_path: Path, content: str, says: str

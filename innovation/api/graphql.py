@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -19,7 +20,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 from litestar.types import Scope
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.litestar import make_graphql_controller
+from strawberry.litestar.controller import LitestarWebSocketAdapter
 from strawberry.types.unset import UNSET, UnsetType
 
 from innovation.api.answers import Answers, matches
@@ -71,6 +74,17 @@ class Answered(Exception):
         self.response = response
 
 
+class _Socket(LitestarWebSocketAdapter):
+    """A subscriber's websocket. One that leaves while a subscription still sends (a tab
+    closed during a replay from an early position) fails the send with the server's own
+    disconnection error, which the protocol's handler logged as a failed operation with its
+    traceback; the send is dropped instead, and the connection's end cancels the operation."""
+
+    async def send_json(self, message: Any) -> None:
+        with contextlib.suppress(WebSocketDisconnected, OSError):  # uvicorn's is an OSError
+            await super().send_json(message)
+
+
 def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: int) -> type:
     """The endpoint's controller; ``max_body`` is the app's limit on a request's body."""
     direct = Direct(schema, max_tokens=answers.max_tokens, documents=answers.documents)
@@ -85,6 +99,7 @@ def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: 
 
     class GraphQLController(base):  # type: ignore[misc,valid-type]
         middleware = [DefineMiddleware(Front, answers=answers, direct=direct, max_body=max_body)]
+        websocket_adapter_class = _Socket
 
         @get(raises=[ValidationException, NotFoundException])
         async def handle_http_get(self, request: Request[Any, Any, Any], state: State) -> Any:

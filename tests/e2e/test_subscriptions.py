@@ -6,19 +6,30 @@ The one-second bound is the acceptance criterion itself, used as a timeout, neve
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import logging
 import os
 import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import websockets
 
+from innovation.api.app import create_app
+from innovation.bootstrap import bootstrap
+from innovation.config import Settings
+from innovation.seed import SeedClock, load_seed, read_seed, seed_files
+from innovation.store import Database
+from tests.e2e.browser import serve_app
+
 WITHIN = 1.0
+SEED = Path(__file__).parents[2] / "seed"
 SUBSCRIPTION = """
 subscription($after: Int) {
   events(streamPrefix: "idea-", after: $after) { type streamId position actor data }
@@ -176,3 +187,47 @@ async def test_events_appended_by_another_service_process_arrive_within_a_second
 
     assert event["type"] == "idea.submitted"
     assert event["data"]["title"] == "Network slicing for stadiums"
+
+
+async def test_a_subscriber_that_leaves_mid_stream_leaves_no_error_in_the_log(
+    settings: Settings,
+    database: Database,
+    database_url: str,
+    tokens: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+):
+    clock = SeedClock()  # the demo's log: a replay still under way when the client leaves
+    seeding = bootstrap(Settings.from_env({}), clock=clock, database=database)
+    await load_seed(seeding.pipeline, clock, [c for f in seed_files(SEED) for c in read_seed(f)])
+    live = dataclasses.replace(
+        settings, database=dataclasses.replace(settings.database, url=database_url)
+    )
+    app = create_app(live)
+    async with serve_app(app) as base_url:
+        # The app's logging set-up replaced the root logger's handlers, the test's among them.
+        logging.getLogger().addHandler(caplog.handler)
+        url = base_url.replace("http://", "ws://") + "/graphql"
+        # The client does not read the rest, so it never sees the server's answer to its close:
+        # it waits close_timeout, then drops the connection, as a closed browser tab does.
+        async with websockets.connect(
+            url, subprotocols=["graphql-transport-ws"], close_timeout=0.2
+        ) as socket_:
+            token = tokens["executive"]
+            init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+            await socket_.send(json.dumps(init))
+            assert json.loads(await socket_.recv())["type"] == "connection_ack"
+            subscribe = {"query": SUBSCRIPTION, "variables": {"after": 0}}
+            await socket_.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
+            await next_event(socket_)
+        follower = app.state.services.follower
+        for _ in range(600):  # until the server (in a thread of its own) ends the subscription
+            if not follower._subscribers:
+                break
+            await asyncio.sleep(0.05)
+        assert not follower._subscribers, "the subscription outlived its connection"
+        async with httpx.AsyncClient(base_url=base_url) as client:  # after that operation's end
+            assert (await client.get("/health")).status_code == 200
+        logging.getLogger().removeHandler(caplog.handler)
+
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert errors == [], [record.getMessage() for record in errors]

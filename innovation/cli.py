@@ -75,8 +75,15 @@ def db_revision(message: str) -> None:
 
 @main.command()
 @click.option("--host", default=None, help="Listen address (default INNOVATION_HOST).")
-@click.option("--port", type=int, default=None, help="Listen port (default INNOVATION_PORT).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Listen port (default INNOVATION_PORT).",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Server processes."
+)
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve GraphQL, GraphiQL and /health over HTTP (uvicorn); each worker its own socket."""
     from innovation.serving import serve as serve_http

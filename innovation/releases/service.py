@@ -314,8 +314,13 @@ class Releases:
         return assembled
 
     async def preview(self, now: datetime) -> Preview:
-        """The current period as if it closed now: candidates, and what blocks the others."""
+        """The next release as if its period closed now: candidates, and what blocks the others.
+        That is the current period's, unless a release of another cadence already covers some
+        of it (``catch_up`` passes such a period over): then the first period after."""
         period = self.cadence.period_of(now)
+        spans = await self.released()
+        while _overlapped(period, spans) is not None:
+            period = self.cadence.following(period)
         assembly, cutoff = await self.assembly(period)
         return Preview(period=period, assembly=assembly, cutoff=cutoff)
 

@@ -129,6 +129,28 @@ async def test_after_the_cadence_changes_released_time_is_not_released_again(
     assert await count_events(database, "release.published") == 3
 
 
+async def test_after_a_longer_cadence_the_next_release_is_the_first_period_not_released(
+    world: World, database: Database, clock: FakeClock
+) -> None:
+    quarterly = bootstrap(
+        Settings.from_env({"INNOVATION_RELEASE_CADENCE_MONTHS": "3"}),
+        clock=clock,
+        database=database,
+    )
+    await override(world, title="Alarm triage for the network centre")
+    await quarterly.releases.catch_up(now=datetime(2024, 10, 5, tzinfo=UTC))  # through 2024-Q3
+    clock.now = datetime(2024, 11, 4, tzinfo=UTC)
+    later = await override(world, title="Fibre cut locator")
+    semesters = bootstrap(Settings.from_env({}), clock=clock, database=database)
+
+    preview = await semesters.releases.preview(datetime(2024, 11, 5, tzinfo=UTC))
+    caught_up = await semesters.releases.catch_up(now=datetime(2025, 7, 5, tzinfo=UTC))
+
+    assert preview.period.label == "2025-H1"  # 2024-H2 shares July to September with 2024-Q3
+    assert [item.idea_id for item in preview.assembly.bundle.items] == [later]
+    assert caught_up == ["2025-H1"]
+
+
 async def test_publishing_ships_each_idea_once_and_queues_the_digest_per_recipient(
     world: World, services: Services, database: Database
 ) -> None:

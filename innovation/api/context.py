@@ -15,6 +15,8 @@ class Context(BaseContext, kw_only=True):
     services: Services
     loaders: Loaders
     principal: Principal | None = None
+    token: str | None = None
+    """A websocket's token, kept to check it is still live while its subscriptions run."""
     connection_params: dict[str, Any] | None = None
 
     @classmethod

@@ -203,12 +203,11 @@ def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: 
         async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
             params = context.connection_params or {}
             raw = params.get("Authorization") or params.get("authorization")
-            principal = await principal_for(
-                context.services, bearer(raw if isinstance(raw, str) else None)
-            )
+            token = bearer(raw if isinstance(raw, str) else None)
+            principal = await principal_for(context.services, token)
             if principal is None:
                 raise ConnectionRejectionError({"reason": "a valid token is required"})
-            context.principal = principal
+            context.principal, context.token = principal, token
             return UNSET
 
     return GraphQLController

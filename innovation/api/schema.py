@@ -54,7 +54,11 @@ looking its token up say, is answered 503 with `Retry-After`)."""
 OUR_CODE = "errorCode"
 """The extensions key of this API's own code (``VALIDATION``, ``FORBIDDEN``), beside ``code``."""
 
-TOOLING_CODES = {"VALIDATION": "BAD_USER_INPUT", "FORBIDDEN": "FORBIDDEN"}
+TOOLING_CODES = {
+    "VALIDATION": "BAD_USER_INPUT",
+    "FORBIDDEN": "FORBIDDEN",
+    "UNAUTHENTICATED": "UNAUTHENTICATED",  # a subscription's token revoked while it ran
+}
 """Our codes as Apollo names them, the names generic GraphQL clients and dashboards know."""
 
 

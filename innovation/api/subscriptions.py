@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from innovation.api.context import Context
@@ -13,6 +15,12 @@ from innovation.api.log_types import LogEvent
 from innovation.api.permissions import can
 from innovation.api.queues import invalid
 from innovation.projections.history import entry
+
+TOKEN_RECHECK_SECONDS = 1.0
+"""How often a running subscription checks that its token is still live (through the token
+cache, ``INNOVATION_TOKEN_CACHE_SECONDS``): a revoked token stops receiving within both."""
+
+REVOKED = "the token was revoked: connect again with a live one"
 
 
 @strawberry.type
@@ -36,8 +44,13 @@ class Subscription:
     ) -> AsyncGenerator[LogEvent, None]:
         if after is not None and after < 0:
             raise invalid("after must be a log position: 0 or more", "after")
-        services = info.context.services
+        services, token = info.context.services, info.context.token
+        checked = time.monotonic()
         async for record in services.follower.subscribe(after):
             if stream_prefix and not record.stream_id.startswith(stream_prefix):
                 continue
+            if token is not None and time.monotonic() - checked >= TOKEN_RECHECK_SECONDS:
+                if await services.tokens.principal(token) is None:
+                    raise GraphQLError(REVOKED, extensions={"code": "UNAUTHENTICATED"})
+                checked = time.monotonic()
             yield LogEvent.of(entry(services.store.mapper, record))

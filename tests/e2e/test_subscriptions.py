@@ -6,6 +6,7 @@ The one-second bound is the acceptance criterion itself, used as a timeout, neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -14,6 +15,8 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +29,12 @@ from innovation.bootstrap import bootstrap
 from innovation.config import Settings
 from innovation.seed import SeedClock, load_seed, read_seed, seed_files
 from innovation.store import Database
+from innovation.tokens import authenticate, revoke_token
 from tests.e2e.browser import serve_app
 
 WITHIN = 1.0
 SEED = Path(__file__).parents[2] / "seed"
+NOW = datetime(2026, 1, 5, tzinfo=UTC)
 SUBSCRIPTION = """
 subscription($after: Int) {
   events(streamPrefix: "idea-", after: $after) { type streamId position actor data }
@@ -231,3 +236,38 @@ async def test_a_subscriber_that_leaves_mid_stream_leaves_no_error_in_the_log(
 
     errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert errors == [], [record.getMessage() for record in errors]
+
+
+async def test_a_revoked_token_stops_receiving_events(
+    settings: Settings, database: Database, database_url: str, tokens: dict[str, str]
+):
+    live = dataclasses.replace(
+        settings,
+        database=dataclasses.replace(settings.database, url=database_url),
+        api=dataclasses.replace(settings.api, token_cache_seconds=0),
+    )
+    received: list[dict[str, Any]] = []
+    async with (
+        serve_app(create_app(live)) as base_url,
+        subscribed(base_url, tokens["executive"]) as socket_,
+    ):
+        await graphql(base_url, tokens["scout"], SUBMIT, idea("Before the revocation"))
+        assert (await next_event(socket_))["data"]["title"] == "Before the revocation"
+        principal = await database.read(partial(authenticate, secret=tokens["executive"]))
+        assert principal is not None
+        await database.write(partial(revoke_token, which=str(principal.token_id), now=NOW))
+
+        async with asyncio.timeout(10):  # each recheck is a second apart
+            while (
+                not received
+                or received[-1]["type"] == "next"
+                and ("errors" not in received[-1]["payload"])
+            ):
+                await graphql(base_url, tokens["scout"], SUBMIT, idea("After the revocation"))
+                with contextlib.suppress(TimeoutError):
+                    received.append(json.loads(await asyncio.wait_for(socket_.recv(), 0.3)))
+
+    [error] = received[-1]["payload"]["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert error["message"] == "the token was revoked: connect again with a live one"
+    assert all(message["type"] == "next" for message in received)

@@ -20,11 +20,18 @@ if TYPE_CHECKING:
 
 
 def _actor(text: str) -> Actor:
+    """Who imports: a role that may submit ideas through the API too (``submitIdea``)."""
+    from innovation.api.permissions import AUTHORS
     from innovation.services import Actor
 
     role, _, name = text.partition(":")
-    if role not in ROLES or not name:
-        raise click.BadParameter(f"must read role:name with a role of {', '.join(ROLES)}")
+    authors = ", ".join(r for r in ROLES if r in AUTHORS)
+    if role not in ROLES or not name.strip():
+        raise click.BadParameter(f"must read role:name with a role of {authors}", param_hint="--as")
+    if role not in AUTHORS:
+        raise click.BadParameter(
+            f"the {role} role does not submit ideas: use one of {authors}", param_hint="--as"
+        )
     return Actor(text, role)
 
 

@@ -265,10 +265,15 @@ async def test_the_importer_is_a_role_and_a_name_and_a_bare_scout_name_is_a_scou
     )
 
     refused = await asyncio.to_thread(invoke, database_url, "import", str(path), "--as", "amina")
+    reader = await asyncio.to_thread(
+        invoke, database_url, "import", str(path), "--as", "executive:eve"
+    )
     done = await asyncio.to_thread(invoke, database_url, "import", str(path), "--as", "lead:lea")
 
     assert refused.exit_code == 2
     assert "must read role:name" in refused.output
+    assert reader.exit_code == 2
+    assert "the executive role does not submit ideas" in reader.output
     assert done.exit_code == 0, done.output
     idea = await database.read(lambda c: views.idea(c, idea_id_of("lab-1")))
     assert idea is not None

@@ -47,11 +47,22 @@ class Headline:
             )
         return "; ".join(parts) + "."
 
+    def subject(self, period: str) -> str:
+        """The e-mail's subject: the sentence's gist, short enough for an inbox's one line."""
+        ideas = "idea" if self.shipped == 1 else "ideas"
+        subject = f"Release {period}: {self.shipped} {ideas} shipped"
+        if self.biggest is not None:
+            _, metric = self.biggest
+            subject += f", biggest change {_pct(metric.change_pct)} in {metric.name}"
+        return subject
+
 
 @dataclass(frozen=True)
 class Digest:
     period: str
     headline: str
+    subject: str
+    """The e-mail's subject line."""
     markdown: str
     html: str
     """A whole printable page, charts inline as SVG."""
@@ -144,7 +155,8 @@ def render(
     """The digest of ``bundle``; ``page_url`` is where the web page lives (for e-mail links),
     ``zone`` the one whose calendar the period follows (for its first and last day)."""
     drawn = tuple(draw(bundle)) if charts is None else charts
-    sentence = headline(bundle).sentence(bundle.period)
+    gist = headline(bundle)
+    sentence = gist.sentence(bundle.period)
     context = {
         "first_day": bundle.starts_at.astimezone(zone).date().isoformat(),
         "last_day": (bundle.ends_at - timedelta(microseconds=1))
@@ -179,6 +191,7 @@ def render(
     return Digest(
         period=bundle.period,
         headline=sentence,
+        subject=gist.subject(bundle.period),
         markdown=templates.get_template("digest.md").render(**context),
         html=html("inline-svg"),
         email_html=html("cid"),

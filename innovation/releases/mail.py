@@ -31,7 +31,7 @@ def compose(
 ) -> EmailMessage:
     """The digest for one recipient, rendered with that recipient's link (and feed key)."""
     message = EmailMessage()
-    message["Subject"] = f"Release {digest.period}: {digest.headline}"
+    message["Subject"] = digest.subject
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = format_datetime(at)

@@ -95,6 +95,11 @@ class Cadence:
     def example(self) -> str:
         return self.label(2026, self.per_year)
 
+    def names(self, label: str) -> bool:
+        """Whether ``label`` is written as this cadence writes its periods (``2026-H1`` for
+        semesters): a release published under another cadence has a label it does not."""
+        return self._label.fullmatch(label.strip()) is not None
+
     def parse(self, label: str) -> Period:
         """The period a label names; refused, naming ``period``, when it is not one of ours."""
         match = self._label.fullmatch(label.strip())

@@ -273,7 +273,7 @@ class Releases:
         if now < period.end:
             raise PeriodNotOverError(period.label, period.end)
         spans = await self.released()
-        if period.label not in spans and (other := _overlapped(period, spans)) is not None:
+        if period.label not in spans and (other := self._overlapped(period, spans)) is not None:
             raise PeriodOverlapsReleaseError(period.label, other)
         await self.catch_up(now=now, actor=actor, through=period)
         release = await self.release(period.label)
@@ -305,7 +305,7 @@ class Releases:
         done = await self.released()
         assembled = []
         for period in self.cadence.elapsed(first, limit):
-            if period.label in done or _overlapped(period, done) is not None:
+            if period.label in done or self._overlapped(period, done) is not None:
                 continue
             if on_time is not None:
                 on_time(period)
@@ -319,12 +319,19 @@ class Releases:
         of it (``catch_up`` passes such a period over): then the first period after."""
         period = self.cadence.period_of(now)
         spans = await self.released()
-        while _overlapped(period, spans) is not None:
+        while self._overlapped(period, spans) is not None:
             period = self.cadence.following(period)
         assembly, cutoff = await self.assembly(period)
         return Preview(period=period, assembly=assembly, cutoff=cutoff)
 
-
-def _overlapped(period: Period, spans: dict[str, tuple[datetime, datetime]]) -> str | None:
-    """The first release (by its period) that shares time with ``period``, if any."""
-    return next((label for label, span in sorted(spans.items()) if period.overlaps(*span)), None)
+    def _overlapped(
+        self, period: Period, spans: dict[str, tuple[datetime, datetime]]
+    ) -> str | None:
+        """The first release of another cadence (its label is none of this cadence's) that
+        shares time with ``period``, if any. Releases of this cadence never count: after a
+        change of time zone, neighbouring periods share the hours between the two midnights,
+        and each is still released once, by its label."""
+        for label, span in sorted(spans.items()):
+            if period.overlaps(*span) and not self.cadence.names(label):
+                return label
+        return None

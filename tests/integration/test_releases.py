@@ -151,6 +151,25 @@ async def test_after_a_longer_cadence_the_next_release_is_the_first_period_not_r
     assert caught_up == ["2025-H1"]
 
 
+async def test_after_a_change_of_time_zone_every_period_is_still_released(
+    world: World, database: Database, clock: FakeClock
+) -> None:
+    in_utc = bootstrap(
+        Settings.from_env({"INNOVATION_TIMEZONE": "UTC"}), clock=clock, database=database
+    )
+    await override(world, title="Alarm triage for the network centre")
+    await in_utc.releases.catch_up(now=datetime(2024, 7, 5, tzinfo=UTC))  # 2024-H1, to 1 July 0:00
+    clock.now = datetime(2024, 9, 2, tzinfo=UTC)
+    later = await override(world, title="Fibre cut locator")
+    in_paris = bootstrap(Settings.from_env({}), clock=clock, database=database)  # 2 hours ahead
+
+    caught_up = await in_paris.releases.catch_up(now=datetime(2025, 1, 5, tzinfo=UTC))
+
+    assert caught_up == ["2024-H2"]  # its first two hours fell in 2024-H1 as UTC counted it
+    h2 = await in_paris.releases.release("2024-H2")
+    assert [item.idea_id for item in h2.bundle.items] == [later]
+
+
 async def test_publishing_ships_each_idea_once_and_queues_the_digest_per_recipient(
     world: World, services: Services, database: Database
 ) -> None:

@@ -86,10 +86,12 @@ def db_revision(message: str) -> None:
 )
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve GraphQL, GraphiQL and /health over HTTP (uvicorn); each worker its own socket."""
+    from innovation.serving import ensure_free
     from innovation.serving import serve as serve_http
 
     settings = get_settings().server
     host, port = host or settings.host, port or settings.port
+    ensure_free(host, port)
     console.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]   health: /health")
     serve_http(host, port, workers)
 
@@ -98,6 +100,9 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 @click.pass_context
 def demo(context: click.Context) -> None:
     """What `make run` does, in one process: migrate, seed an empty log, demo tokens, serve."""
+    from innovation.serving import ensure_free
+
+    ensure_free(get_settings().server.host, get_settings().server.port)  # before any token
     context.invoke(db_upgrade)
     context.invoke(seed_load, paths=(), if_empty=True)
     context.invoke(token_demo)

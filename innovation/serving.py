@@ -67,6 +67,15 @@ def refuse_if_taken(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
+def ensure_free(host: str, port: int) -> None:
+    """Exit with one line naming the address when something listens there already (uvicorn
+    would start the application, then fail to bind, and stop it again half-way)."""
+    try:
+        refuse_if_taken(host, port)
+    except OSError as error:
+        raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
 def serve(host: str, port: int, workers: int, *, app: str = APP, log_level: str = "info") -> None:
     """Serve ``app`` (an import string naming its factory) until interrupted: in this process,
     or in ``workers`` child processes."""
@@ -81,6 +90,7 @@ def serve(host: str, port: int, workers: int, *, app: str = APP, log_level: str 
         "access_log": False,
     }
     if workers <= 1:
+        ensure_free(host, port)
         uvicorn.run(app, **options)
         return
     try:

@@ -8,6 +8,7 @@ at a period's end catches up on start. The log keeps one release per period whoe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -48,6 +49,8 @@ class ReleaseScheduler:
             await self.catch_up()
         except Exception:  # the next firing (or the hourly pass) tries again
             log.exception("release assembly (%s) failed; it will be tried again", why)
+        except asyncio.CancelledError:  # the process stops: the next start catches up
+            log.info("release assembly (%s) stopped with the process", why)
 
     def start(self, now: datetime) -> None:
         """Schedule the period ends and the hourly pass, and catch up at once."""

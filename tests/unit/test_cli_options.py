@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from click.testing import CliRunner
 
 import innovation.serving
 from innovation.cli import main
+from innovation.config import get_settings
 
 
 @pytest.mark.parametrize(
@@ -28,3 +31,26 @@ def test_serve_refuses_a_port_or_worker_count_that_cannot_be(
     assert result.exit_code == 2, result.output
     assert says in result.output
     assert served == []
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_a_port_already_listened_on_is_refused_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, command: str
+):
+    served: list[tuple[object, ...]] = []
+    monkeypatch.setattr(innovation.serving, "serve", lambda *args, **kw: served.append(args))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"INNOVATION_PORT": str(port), "INNOVATION_DATABASE_URL": "sqlite:///:memory:"}
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(main, [command], env=env)
+        finally:
+            get_settings.cache_clear()
+
+    assert result.exit_code == 1
+    assert str(result.exception) == f"cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert served == []
+    assert "demo tokens" not in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -62,3 +63,21 @@ async def test_a_failing_catch_up_is_logged_and_does_not_stop_the_scheduler(capl
 
     assert calls == 1
     assert "will be tried again" in caplog.text
+
+
+async def test_a_catch_up_cut_short_by_the_process_stopping_is_no_error(caplog):
+    caplog.set_level(logging.INFO, logger="innovation.releases.scheduler")
+    started = asyncio.Event()
+
+    async def catch_up() -> None:
+        started.set()
+        await asyncio.Event().wait()  # a database that answers slowly, say
+
+    scheduler = ReleaseScheduler(Cadence(), catch_up)
+    job = asyncio.create_task(scheduler._run("start"))
+    await started.wait()
+    job.cancel()  # as asyncio.run cancels what is left when the server stops
+    await asyncio.gather(job, return_exceptions=True)
+
+    assert not job.cancelled()  # the job ends quietly: APScheduler logs a cancelled one as failed
+    assert "stopped with the process" in caplog.text

@@ -127,7 +127,9 @@ def release_deliver() -> None:
     """Queue what published releases still owe and send every pending digest now."""
     from innovation.cli import console
 
-    async def deliver(services: Services) -> tuple[int, int]:
+    async def deliver(services: Services) -> tuple[int, int, int]:
+        from innovation.releases.shipping import recipients
+
         end = await services.store.settled_position()
         async with asyncio.timeout(120):
             await services.readers.run_until(services.shipping, end)
@@ -138,10 +140,18 @@ def release_deliver() -> None:
 
         await services.readers.release(SENDER_LEASE)
         pending = [d for d in await services.database.read(deliveries) if d.status == "PENDING"]
-        return sent, len(pending)
+        configured = get_settings().releases.recipients
+        addressed = await services.database.read(lambda c: recipients(c, configured))
+        return sent, len(pending), len(addressed)
 
-    sent, pending = _with_services(deliver)
+    sent, pending, addressed = _with_services(deliver)
     console.print(f"sent {sent} digest(s); {pending} still pending (retried with back-off)")
+    if not addressed:
+        console.print(
+            "nobody receives digests yet: give executives an address "
+            "(innovation token create --role executive --email …) "
+            "or list addresses in INNOVATION_DIGEST_RECIPIENTS"
+        )
 
 
 @click.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 
 import pytest
@@ -45,6 +46,24 @@ def test_a_release_is_assembled_shown_and_previewed_from_the_command_line(
     assert Cadence().period_of(datetime.now(UTC)).label in preview.output
     assert delivered.exit_code == 0, delivered.output
     assert "sent 0 digest(s)" in delivered.output
+    assert "nobody receives digests yet" in delivered.output
+
+
+def test_deliver_with_a_recipient_says_what_is_pending_and_gives_no_hint(
+    validated: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    with socket.socket() as closed:  # a port nothing listens on: the send is refused at once
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("INNOVATION_DIGEST_RECIPIENTS", "board@example.org")
+    monkeypatch.setenv("INNOVATION_SMTP_PORT", str(port))
+    invoke(database_url, monkeypatch, "release", "assemble", "--period", "2024-H1")
+
+    delivered = invoke(database_url, monkeypatch, "release", "deliver")
+
+    assert delivered.exit_code == 0, delivered.output
+    assert "sent 0 digest(s); 1 still pending" in delivered.output
+    assert "nobody receives digests" not in delivered.output
 
 
 def test_a_release_of_an_earlier_cadence_is_still_shown_after_it_changes(

@@ -151,15 +151,15 @@ class PeriodNotOverError(DomainError):
 
 
 class PeriodOverlapsReleaseError(DomainError):
-    """Time is released once: a period sharing days with a published release (one of another
-    cadence, the configured cadence having changed since) would ship its ideas again."""
+    """Time is released once: a period that published releases of another cadence cover whole
+    (the configured cadence having changed since) has nothing left to release."""
 
     code = ErrorCode.CONFLICT
 
     def __init__(self, period: str, release: str) -> None:
         super().__init__(
-            f"period {period} overlaps release {release}, already published: its ideas ship "
-            "in the first period after it",
+            f"period {period} was released already, within release {release}: its ideas "
+            "ship in the first period after it",
             "period",
         )
 

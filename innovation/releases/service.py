@@ -9,6 +9,7 @@ first, so an idea always ships in the first period it could have.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections import OrderedDict
@@ -20,7 +21,6 @@ from typing import Generic, Literal, TypeVar
 
 from innovation.domain import EXPERIMENT
 from innovation.domain.assembly import FOLDED, Assembler
-from innovation.domain.errors import DomainError
 from innovation.domain.periods import Cadence, Period
 from innovation.domain.releases import (
     Assembly,
@@ -39,6 +39,9 @@ from innovation.services.pipeline import Pipeline
 from innovation.store import Log, RecordedEvent, type_name
 
 log = logging.getLogger(__name__)
+
+Spans = dict[str, tuple[datetime, datetime]]
+"""Each published release's period, and the time it covers: ``[start, end)``."""
 
 RELEASES = uuid.UUID("3f7c2a54-9a41-4a8e-b1d2-2f1c3e8d9b10")
 RELEASE_PUBLISHED = type_name(ReleasePublished)
@@ -130,21 +133,16 @@ class Releases:
     async def release(self, period: str) -> views.ReleaseView | None:
         return await self.log.database.read(partial(views.release, period=period))
 
-    async def released(self) -> dict[str, tuple[datetime, datetime]]:
+    async def released(self) -> Spans:
         """Each published release's period, and the time it covers."""
         return await self.log.database.read(views.released_spans)
 
     async def starts_at(self, label: str) -> datetime:
-        """When period ``label`` starts: by the cadence, or by its release when it was published
-        under another cadence (``2026-H1`` once periods are quarters); ``DomainError`` if it is
-        neither."""
-        try:
-            return self.cadence.parse(label).start
-        except DomainError:
-            span = (await self.released()).get(label)
-            if span is None:
-                raise
-            return span[0]
+        """When period ``label`` starts: as its release says when there is one (published
+        under another cadence, or covering only the end of its period), else by the cadence;
+        ``DomainError`` when it names no period."""
+        span = (await self.released()).get(label)
+        return self.cadence.parse(label).start if span is None else span[0]
 
     def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
         """The release's digest, with links for the reader's feed key.
@@ -273,12 +271,13 @@ class Releases:
         if now < period.end:
             raise PeriodNotOverError(period.label, period.end)
         spans = await self.released()
-        if period.label not in spans and (other := self._overlapped(period, spans)) is not None:
-            raise PeriodOverlapsReleaseError(period.label, other)
+        remainder = self._unreleased(period, spans)
+        if period.label not in spans and remainder is None:
+            raise PeriodOverlapsReleaseError(period.label, self._overlapped(period, spans))
         await self.catch_up(now=now, actor=actor, through=period)
         release = await self.release(period.label)
         if release is None:  # the period lies before anything happened: release it empty
-            await self._assemble_one(period, actor, now)
+            await self._assemble_one(remainder or period, actor, now)
             release = await self.release(period.label)
         assert release is not None
         return release
@@ -292,9 +291,9 @@ class Releases:
         on_time: Callable[[Period], None] | None = None,
     ) -> list[str]:
         """Assemble, oldest first, every period that has ended without a release, from the
-        first one that holds any event; return the periods assembled. A period sharing time
-        with a release of another cadence (the cadence changed since) is passed over: its
-        ideas go to the first period after.
+        first one that holds any event; return the periods assembled. Of a period sharing time
+        with a release of another cadence (the cadence changed since), only what comes after
+        that release is released; a period it covers whole is passed over.
 
         With ``on_time`` (loading history), each period is published at its own end, and
         ``on_time(period)`` is told first (to set the clock the store records with)."""
@@ -305,33 +304,47 @@ class Releases:
         done = await self.released()
         assembled = []
         for period in self.cadence.elapsed(first, limit):
-            if period.label in done or self._overlapped(period, done) is not None:
+            remainder = None if period.label in done else self._unreleased(period, done)
+            if remainder is None:
                 continue
             if on_time is not None:
                 on_time(period)
-            await self._assemble_one(period, actor, period.end if on_time else now)
+            await self._assemble_one(remainder, actor, period.end if on_time else now)
             assembled.append(period.label)
         return assembled
 
     async def preview(self, now: datetime) -> Preview:
         """The next release as if its period closed now: candidates, and what blocks the others.
-        That is the current period's, unless a release of another cadence already covers some
-        of it (``catch_up`` passes such a period over): then the first period after."""
+        That is the current period's (what a release of another cadence left of it), or, if
+        such a release covers it whole, the first period after."""
         period = self.cadence.period_of(now)
         spans = await self.released()
-        while self._overlapped(period, spans) is not None:
+        while (remainder := self._unreleased(period, spans)) is None:
             period = self.cadence.following(period)
-        assembly, cutoff = await self.assembly(period)
-        return Preview(period=period, assembly=assembly, cutoff=cutoff)
+        assembly, cutoff = await self.assembly(remainder)
+        return Preview(period=remainder, assembly=assembly, cutoff=cutoff)
 
-    def _overlapped(
-        self, period: Period, spans: dict[str, tuple[datetime, datetime]]
-    ) -> str | None:
-        """The first release of another cadence (its label is none of this cadence's) that
-        shares time with ``period``, if any. Releases of this cadence never count: after a
-        change of time zone, neighbouring periods share the hours between the two midnights,
-        and each is still released once, by its label."""
-        for label, span in sorted(spans.items()):
-            if period.overlaps(*span) and not self.cadence.names(label):
-                return label
-        return None
+    def _others(self, period: Period, spans: Spans) -> list[tuple[str, datetime]]:
+        """The releases of another cadence (their labels are none of this cadence's) that
+        share time with ``period``, by period, with their ends. Releases of this cadence never
+        count: after a change of time zone, neighbouring periods share the hours between the
+        two midnights, and each is still released once, by its label."""
+        return [
+            (label, end)
+            for label, (start, end) in sorted(spans.items())
+            if period.overlaps(start, end) and not self.cadence.names(label)
+        ]
+
+    def _overlapped(self, period: Period, spans: Spans) -> str:
+        """The first release of another cadence sharing time with ``period``."""
+        return self._others(period, spans)[0][0]
+
+    def _unreleased(self, period: Period, spans: Spans) -> Period | None:
+        """``period`` from the end of the releases of another cadence that share time with it
+        (the cadence changed since): all of it when there are none, None when they reach its
+        end. Quarters released to September, then semesters: 2026-H2 runs from October."""
+        ends = [end for _, end in self._others(period, spans)]
+        if not ends:
+            return period
+        start = max(ends)
+        return None if start >= period.end else dataclasses.replace(period, start=start)

@@ -206,7 +206,7 @@ async def test_releases_of_an_earlier_cadence_stay_readable_after_it_changes(
     assert overlapping["release"] is None
     [error] = overlapping["errors"]
     assert (error["code"], error["field"]) == ("CONFLICT", "period")
-    assert "overlaps release 2024-H1" in error["message"]
+    assert "2024-Q2 was released already, within release 2024-H1" in error["message"]
 
 
 async def test_release_is_null_for_a_period_without_one_and_refuses_what_is_no_period(

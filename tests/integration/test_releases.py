@@ -125,11 +125,11 @@ async def test_after_the_cadence_changes_released_time_is_not_released_again(
     q1 = await quarterly.releases.release("2025-Q1")
     assert [item.idea_id for item in q1.bundle.items] == [third]
     assert refused.value.field == "period"
-    assert "2024-Q3 overlaps release 2024-H2" in str(refused.value)
+    assert "2024-Q3 was released already, within release 2024-H2" in str(refused.value)
     assert await count_events(database, "release.published") == 3
 
 
-async def test_after_a_longer_cadence_the_next_release_is_the_first_period_not_released(
+async def test_after_a_longer_cadence_the_rest_of_the_period_under_way_is_released(
     world: World, database: Database, clock: FakeClock
 ) -> None:
     quarterly = bootstrap(
@@ -142,13 +142,21 @@ async def test_after_a_longer_cadence_the_next_release_is_the_first_period_not_r
     clock.now = datetime(2024, 11, 4, tzinfo=UTC)
     later = await override(world, title="Fibre cut locator")
     semesters = bootstrap(Settings.from_env({}), clock=clock, database=database)
+    q3 = await semesters.releases.release("2024-Q3")
 
     preview = await semesters.releases.preview(datetime(2024, 11, 5, tzinfo=UTC))
-    caught_up = await semesters.releases.catch_up(now=datetime(2025, 7, 5, tzinfo=UTC))
+    caught_up = await semesters.releases.catch_up(now=datetime(2025, 1, 5, tzinfo=UTC))
+    h2 = await semesters.releases.release("2024-H2")
 
-    assert preview.period.label == "2025-H1"  # 2024-H2 shares July to September with 2024-Q3
+    assert q3 is not None
+    assert h2 is not None
+    assert preview.period.label == "2024-H2"  # from October: July to September went out as Q3
+    assert preview.period.start == q3.bundle.ends_at
     assert [item.idea_id for item in preview.assembly.bundle.items] == [later]
-    assert caught_up == ["2025-H1"]
+    assert caught_up == ["2024-H2"]
+    assert h2.bundle.starts_at == q3.bundle.ends_at
+    assert [item.idea_id for item in h2.bundle.items] == [later]
+    assert await semesters.releases.starts_at("2024-H2") == q3.bundle.ends_at  # its cursor
 
 
 async def test_after_a_change_of_time_zone_every_period_is_still_released(

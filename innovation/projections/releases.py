@@ -190,10 +190,6 @@ def releases_state(connection: Connection) -> tuple[int, int]:
     return int(count), int(latest)
 
 
-def released_periods(connection: Connection) -> set[str]:
-    return {row[0] for row in connection.execute(sa.select(releases_view.c.period))}
-
-
 def released_spans(connection: Connection) -> dict[str, tuple[datetime, datetime]]:
     """Each release's period and the time it covers, ``[starts_at, ends_at)``."""
     rows = connection.execute(

@@ -3,7 +3,8 @@
 GraphQL subscriptions follow the log through ``Log.replay`` (``store/readers.py``), so they
 never pass the settled position and never skip an event. A process keeps one tail. It wakes
 at once when this process appends (``wake``), and otherwise polls every ``poll_seconds``,
-which is how events appended by other processes reach it, whichever database.
+which is how events appended by other processes reach it, whichever database. While the
+database cannot be read it tries further apart each time (``Failures``), as the readers do.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from innovation.store.readers import Log
+from innovation.store.readers import Failures, Log
 from innovation.store.records import RecordedEvent
 
 logger = logging.getLogger(__name__)
@@ -74,17 +75,20 @@ class LogFollower:
             self._task = asyncio.create_task(self._tail(), name="log-follower")
 
     async def _tail(self) -> None:
+        failures = Failures("following the log", self.poll_seconds, log=logger)
         while self._subscribers:
+            pause = self.poll_seconds
             try:
                 assert self._position is not None
                 async for event in self.log.replay(self._position):
                     self._position = event.position
                     self._deliver(event)
-            except Exception:  # the database hiccuped: keep the position, try again
-                logger.exception("following the log failed; retrying")
+                failures.succeeded()
+            except Exception as error:  # the database hiccuped: keep the position, try again
+                pause = failures.failed(error)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=pause)
 
     def _deliver(self, event: RecordedEvent) -> None:
         for queue in list(self._subscribers):

@@ -10,6 +10,7 @@ from innovation.domain import deliveries, experiments, ideas, releases
 from innovation.domain.decider import Decider
 from innovation.domain.errors import (
     CannotMergeIntoItselfError,
+    ClosedSurvivorError,
     DomainError,
     ErrorCode,
     EthicsApprovalRequiredError,
@@ -176,6 +177,7 @@ __all__ = [
     "ApplyConclusion",
     "BeginExperiment",
     "CannotMergeIntoItselfError",
+    "ClosedSurvivorError",
     "Command",
     "ConcludeExperiment",
     "CorrectMeasurement",

@@ -70,8 +70,8 @@ class IdeaNotFoundError(DomainError):
 
     code = ErrorCode.NOT_FOUND
 
-    def __init__(self, idea_id: str) -> None:
-        super().__init__(f"there is no idea {idea_id!r}")
+    def __init__(self, idea_id: str, field: str | None = "ideaId") -> None:
+        super().__init__(f"there is no idea {idea_id!r}", field)
         self.idea_id = idea_id
 
 
@@ -81,7 +81,7 @@ class ExperimentNotFoundError(DomainError):
     code = ErrorCode.NOT_FOUND
 
     def __init__(self, experiment_id: str) -> None:
-        super().__init__(f"there is no experiment {experiment_id!r}")
+        super().__init__(f"there is no experiment {experiment_id!r}", "experimentId")
         self.experiment_id = experiment_id
 
 
@@ -121,6 +121,20 @@ class IdeaClosedError(DomainError):
         super().__init__(f"idea {idea_id!r} is {stage} and can no longer change")
         self.idea_id = idea_id
         self.stage = stage
+
+
+class ClosedSurvivorError(DomainError):
+    """A duplicate goes into an idea still in the pipeline, not into a rejected or merged one."""
+
+    def __init__(self, idea_id: str, stage: str, merged_into: str | None, field: str) -> None:
+        if merged_into is not None:
+            advice = f"it was merged into idea {merged_into!r}; merge into that one instead"
+        else:
+            advice = f"it is {stage}"
+        super().__init__(f"idea {idea_id!r} cannot take in a duplicate: {advice}", field)
+        self.idea_id = idea_id
+        self.stage = stage
+        self.merged_into = merged_into
 
 
 class IdeaAlreadyReleasedError(DomainError):

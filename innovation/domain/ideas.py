@@ -24,6 +24,7 @@ from innovation.domain.bounds import (
 from innovation.domain.decider import Decider
 from innovation.domain.errors import (
     CannotMergeIntoItselfError,
+    ClosedSurvivorError,
     EthicsApprovalRequiredError,
     EthicsReviewNotNeededError,
     ExperimentAlreadyRunningError,
@@ -115,7 +116,8 @@ def decide(command: IdeaCommand, state: Idea) -> list[IdeaEvent]:
     if isinstance(command, SubmitIdea):
         return _submit(command, state)
     if not state.exists:
-        raise IdeaNotFoundError(command.idea_id)
+        named_by = "intoIdeaId" if isinstance(command, AbsorbDuplicate) else "ideaId"
+        raise IdeaNotFoundError(command.idea_id, named_by)
     match command:
         case ReviseIdea():
             return _revise(command, state)
@@ -295,7 +297,8 @@ def _absorb(command: AbsorbDuplicate, state: Idea) -> list[IdeaEvent]:
         raise CannotMergeIntoItselfError(state.id, "intoIdeaId")
     if command.duplicate_id in state.absorbed:
         return []
-    _refuse_if_closed(state)
+    if is_closed(state):
+        raise ClosedSurvivorError(state.id, state.stage, state.merged_into, "intoIdeaId")
     return [DuplicateAbsorbed(idea_id=state.id, duplicate_id=command.duplicate_id)]
 
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from innovation.api.ids import global_id
-from innovation.domain.ideas import ReviseIdea
+from innovation.domain.ideas import MergeIdea, ReviseIdea
 from tests.e2e.conftest import Api
 from tests.integration.world import World
 
@@ -18,6 +18,11 @@ mutation($input: AdvanceIdeaInput!) {
 REVISE = """
 mutation($input: ReviseIdeaInput!) {
   reviseIdea(input: $input) { idea { title } errors { code message field } }
+}"""
+
+MERGE = """
+mutation($input: MergeIdeaInput!) {
+  mergeIdea(input: $input) { idea { stage } into { stage } errors { code message field } }
 }"""
 
 IDEA = "query($id: ID!) { idea(id: $id) { title stage version } }"
@@ -70,7 +75,20 @@ async def test_an_idea_never_submitted_is_refused_as_not_found(api: Api):
     )
 
     assert data["advanceIdea"]["idea"] is None
-    assert refusal(data["advanceIdea"])[0] == "NOT_FOUND"
+    assert refusal(data["advanceIdea"]) == ("NOT_FOUND", "ideaId")
+
+
+async def test_merging_into_an_idea_never_submitted_names_into_idea_id(api: Api, world: World):
+    duplicate = await world.submit()
+    missing = global_id("Idea", str(uuid.uuid4()))
+
+    data = await api.data(
+        MERGE, {"input": {"ideaId": global_id("Idea", duplicate), "intoIdeaId": missing}}
+    )
+
+    assert refusal(data["mergeIdea"]) == ("NOT_FOUND", "intoIdeaId")
+    assert data["mergeIdea"]["errors"][0]["message"] == f"there is no idea {missing}"
+    assert (await idea(api, duplicate))["stage"] == "SCOUTED"
 
 
 async def test_a_scout_moving_an_idea_is_refused_as_forbidden(api: Api, world: World):
@@ -97,6 +115,35 @@ async def test_skipping_screening_is_refused_as_an_invalid_transition(api: Api, 
     assert data["advanceIdea"]["idea"] is None
     assert refusal(data["advanceIdea"])[0] == "INVALID_TRANSITION"
     assert (await idea(api, idea_id))["stage"] == "SCOUTED"
+
+
+async def test_merging_into_a_merged_idea_names_the_field_and_the_idea_it_went_into(
+    api: Api, world: World
+):
+    survivor = await world.submit(title="Quantum-safe encryption for business VPNs")
+    merged = await world.submit(title="Quantum-resistant links for ministries")
+    await world.run(MergeIdea(idea_id=merged, into_idea_id=survivor))
+    duplicate = await world.submit(title="Post-quantum keys for government links")
+
+    data = await api.data(
+        MERGE,
+        {
+            "input": {
+                "ideaId": global_id("Idea", duplicate),
+                "intoIdeaId": global_id("Idea", merged),
+            }
+        },
+    )
+
+    assert data["mergeIdea"]["idea"] is None
+    assert refusal(data["mergeIdea"]) == ("INVALID_TRANSITION", "intoIdeaId")
+    [error] = data["mergeIdea"]["errors"]
+    assert error["message"] == (
+        f"idea {global_id('Idea', merged)} cannot take in a duplicate: it was merged into "
+        f"idea {global_id('Idea', survivor)}; merge into that one instead"
+    )
+    # nothing half written: the duplicate did not close into the survivor's survivor either
+    assert (await idea(api, duplicate))["stage"] == "SCOUTED"
 
 
 async def test_a_revision_on_a_stale_version_is_refused_as_a_conflict(api: Api, world: World):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from innovation.bootstrap import bootstrap
 from innovation.config import Settings
-from innovation.domain.errors import IdeaClosedError, InvalidTransitionError, TargetsNotMetError
+from innovation.domain.errors import ClosedSurvivorError, InvalidTransitionError, TargetsNotMetError
 from innovation.domain.ideas import AdvanceIdea, MergeIdea, RejectIdea, ReviseIdea
 from innovation.domain.values import Decision, Outcome, Stage
 from innovation.projections import views
@@ -141,7 +141,7 @@ async def test_when_the_second_aggregate_refuses_neither_is_written(world: World
     duplicate = await world.submit(title="Alarm triage for the network operations centre")
     before = await world.services.store.last_position()
 
-    with pytest.raises(IdeaClosedError):
+    with pytest.raises(ClosedSurvivorError):
         await world.run(MergeIdea(idea_id=duplicate, into_idea_id=survivor))
 
     assert await world.services.store.last_position() == before

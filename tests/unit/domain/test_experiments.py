@@ -251,7 +251,9 @@ def test_a_measurement_taken_later_replaces_the_latest() -> None:
     ids=lambda command: type(command).__name__,
 )
 def test_a_command_on_an_experiment_never_started_is_not_found(command: object) -> None:
-    given().when(command).then(ExperimentNotFoundError, experiment_id=EXPERIMENT)
+    given().when(command).then(
+        ExperimentNotFoundError, experiment_id=EXPERIMENT, field="experimentId"
+    )
 
 
 # Concluding

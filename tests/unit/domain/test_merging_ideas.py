@@ -7,6 +7,7 @@ import pytest
 from innovation.domain import (
     AbsorbDuplicate,
     CannotMergeIntoItselfError,
+    ClosedSurvivorError,
     DuplicateAbsorbed,
     IdeaClosedError,
     IdeaMerged,
@@ -21,6 +22,7 @@ from tests.unit.domain.examples import (
     History,
     experimenting,
     merged,
+    rejected,
     released,
     scouted,
     screening,
@@ -95,8 +97,26 @@ def test_absorbing_the_same_duplicate_twice_gives_no_events() -> None:
 @pytest.mark.parametrize("history", CLOSED.values(), ids=CLOSED.keys())
 def test_a_closed_idea_cannot_survive_a_duplicate(history: History) -> None:
     given(history()).when(AbsorbDuplicate(idea_id=IDEA, duplicate_id="idea-third")).then(
-        IdeaClosedError
+        ClosedSurvivorError, field="intoIdeaId"
     )
+
+
+def test_a_merged_survivor_names_the_idea_to_merge_into_instead() -> None:
+    error = (
+        given(merged())
+        .when(AbsorbDuplicate(idea_id=IDEA, duplicate_id="idea-third"))
+        .then(ClosedSurvivorError, merged_into=OTHER_IDEA)
+    )
+    assert error.message.endswith(f"merged into idea {OTHER_IDEA!r}; merge into that one instead")
+
+
+def test_a_rejected_survivor_says_it_was_rejected() -> None:
+    error = (
+        given(rejected())
+        .when(AbsorbDuplicate(idea_id=IDEA, duplicate_id="idea-third"))
+        .then(ClosedSurvivorError, merged_into=None)
+    )
+    assert "it is REJECTED" in error.message
 
 
 def test_an_idea_cannot_absorb_itself() -> None:

@@ -211,7 +211,9 @@ def test_an_invalid_resubmission_is_refused_before_being_compared() -> None:
     ids=lambda command: type(command).__name__,
 )
 def test_a_command_on_an_idea_never_submitted_is_not_found(command: object) -> None:
-    error = given().when(command).then(IdeaNotFoundError, idea_id=IDEA)
+    # the survivor of a merge is the mutation's intoIdeaId; every other command's idea its ideaId
+    field = "intoIdeaId" if isinstance(command, AbsorbDuplicate) else "ideaId"
+    error = given().when(command).then(IdeaNotFoundError, idea_id=IDEA, field=field)
     assert error.code == "NOT_FOUND"
 
 

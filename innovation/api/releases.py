@@ -84,7 +84,12 @@ class StoppedIdea:
 class Conversion:
     from_stage: StageType  # type: ignore[valid-type]
     to_stage: StageType  # type: ignore[valid-type]
-    rate: float | None = strawberry.field(description="0 to 1; null when none reached from.")
+    rate: float | None = strawberry.field(
+        description=(
+            "Of the ideas that entered fromStage during the period, the share that also entered "
+            "toStage during it: 0 to 1; null when none entered fromStage."
+        )
+    )
 
 
 @strawberry.type(description="The period's pipeline health.")

@@ -288,8 +288,9 @@ def _figures(
     counts = {str(stage): len(reached[stage]) for stage in FUNNEL}
     conversion: dict[str, float | None] = {}
     for earlier, later in pairwise(FUNNEL):
-        base = counts[str(earlier)]
-        conversion[f"{earlier}->{later}"] = counts[str(later)] / base if base else None
+        entered = reached[earlier]
+        went_on = len(entered & reached[later])
+        conversion[f"{earlier}->{later}"] = went_on / len(entered) if entered else None
     return Figures(
         scouted=len(scouted),
         external=sum(1 for event in scouted if event.provenance.external),

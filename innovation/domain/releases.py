@@ -62,9 +62,13 @@ class Figures(msgspec.Struct, frozen=True, kw_only=True):
     """The period's pipeline health.
 
     ``reached`` counts the ideas that entered each funnel stage during the period (the
-    shipped items count as reaching RELEASED); ``conversion`` divides each stage's count by the
-    one before it (None when that one is zero). Lead times are medians, in days, over the
-    shipped items: from scouting to validation, and from scouting to the period's end.
+    shipped items count as reaching RELEASED); ``conversion`` is, for each step, the share of
+    the ideas that entered its first stage during the period that also entered the next one
+    during it: 0 to 1, None when none entered the first. (Releases published before this rule
+    divided the two stages' counts, which passes 1 when ideas screened in an earlier period
+    start their experiments in this one; their bundles keep the figures they were published
+    with.) Lead times are medians, in days, over the shipped items: from scouting to
+    validation, and from scouting to the period's end.
     """
 
     scouted: int

@@ -157,8 +157,11 @@ def test_figures_count_the_period_scouting_sources_themes_countries_and_funnel()
         "VALIDATED": 2,
         "RELEASED": 2,
     }
-    assert figures.conversion["SCOUTED->SCREENING"] == 1.0
+    # of a, b, c scouted in the period, a and b were screened in it ("before" was scouted earlier)
+    assert figures.conversion["SCOUTED->SCREENING"] == pytest.approx(2 / 3)
     assert figures.conversion["SCREENING->EXPERIMENTING"] == pytest.approx(2 / 3)
+    assert figures.conversion["EXPERIMENTING->VALIDATED"] == 1.0
+    assert figures.conversion["VALIDATED->RELEASED"] == 1.0
     assert figures.median_days_to_validation == pytest.approx(
         ((day(5, 10) - day(1, 5)).days + (day(5, 11) - day(1, 6)).days) / 2
     )
@@ -166,6 +169,28 @@ def test_figures_count_the_period_scouting_sources_themes_countries_and_funnel()
     assert figures.median_days_to_release == pytest.approx(
         sum(t.total_seconds() for t in to_release) / 2 / 86400, abs=0.05
     )
+
+
+def test_conversion_follows_the_ideas_that_entered_a_stage_so_it_never_passes_one() -> None:
+    log = Log()
+    for name in ("early-1", "early-2", "early-3"):
+        log.submit(name, day(11, 1, 2025))
+        log.screen(name, day(12, 1, 2025))
+    log.submit("new", day(1, 5))
+    log.screen("new", day(1, 6))  # the period's one screening; it goes no further
+    for name in ("early-1", "early-2", "early-3"):  # screened last year, tried this one
+        log.validate_by_experiment(name, day(2, 1), day(4, 1), observed=290.0)
+
+    figures = assembled(log).bundle.figures
+
+    assert figures.reached["SCREENING"] == 1
+    assert figures.reached["EXPERIMENTING"] == 3
+    # three experiments for one screening is not a 300 % conversion: the one idea screened in
+    # the period did not go on to an experiment in it
+    assert figures.conversion["SCREENING->EXPERIMENTING"] == 0.0
+    assert figures.conversion["EXPERIMENTING->VALIDATED"] == 1.0
+    assert figures.conversion["SCOUTED->SCREENING"] == 1.0
+    assert all(0 <= rate <= 1 for rate in figures.conversion.values() if rate is not None)
 
 
 def test_an_empty_period_has_no_items_and_no_lead_times() -> None:

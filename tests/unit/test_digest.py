@@ -55,6 +55,26 @@ def test_the_digest_lists_shipped_items_with_metrics_and_stopped_ideas_with_reas
     assert "<svg" not in digest.email_html
 
 
+@pytest.mark.parametrize(
+    ("reason", "sentence"),
+    [
+        ("Proven at a sister affiliate.", "“Proven at a sister affiliate.”</"),
+        ("Proven at a sister affiliate", "“Proven at a sister affiliate”.</"),
+        ("Is it not proven already?", "“Is it not proven already?”</"),
+    ],
+)
+def test_a_quoted_override_reason_ends_its_sentence_once(reason: str, sentence: str):
+    log = Log()
+    log.submit("x", day(1, 10))
+    log.screen("x", day(1, 11))
+    log.override("x", day(2, 1), reason=reason)
+
+    digest = render(assembled(log).bundle)
+
+    assert sentence in digest.html
+    assert sentence.removesuffix("</") + "\n" in digest.markdown
+
+
 def test_text_from_users_is_escaped_in_html_and_markdown():
     log = Log()
     log.submit("x", day(1, 10))

@@ -148,15 +148,17 @@ class Log:
             ),
         )
 
-    def override(self, idea_id: str, when: datetime) -> None:
+    def override(
+        self,
+        idea_id: str,
+        when: datetime,
+        reason: str = "Proven at a sister affiliate for two years already.",
+    ) -> None:
         self.add(
             f"idea-{idea_id}",
             when,
             idea.IdeaValidated(
-                idea_id=idea_id,
-                experiment_id=None,
-                via=ValidationRoute.OVERRIDE,
-                reason="Proven at a sister affiliate for two years already.",
+                idea_id=idea_id, experiment_id=None, via=ValidationRoute.OVERRIDE, reason=reason
             ),
         )
 

@@ -136,8 +136,24 @@ def read_rows(data: bytes, fmt: str, scout: str, now: datetime) -> Iterator[Row]
         yield row
 
 
+_SEPARATORS = (",", ";", "\t")
+"""What a spreadsheet may separate cells with: commas, or semicolons where the decimal mark is a
+comma (Excel in French, German and many other locales saves CSV that way), or tabs."""
+
+
+def _separator(text: str) -> str:
+    """The separator that splits the header into the most known columns; the comma on a tie."""
+    header = text.partition("\n")[0]
+
+    def known(separator: str) -> int:
+        return sum(name.strip().strip('"') in COLUMNS for name in header.split(separator))
+
+    return max(_SEPARATORS, key=known)
+
+
 def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    separator = _separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     header = _header(reader)
     while True:
         start = reader.line_num + 1
@@ -146,7 +162,8 @@ def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
         except StopIteration:
             return
         except csv.Error as error:
-            yield start, _broken_quote(text, start, reader.line_num, header, str(error))
+            problem = _broken_quote(text, start, reader.line_num, header, str(error), separator)
+            yield start, problem
             return  # what follows a broken quote cannot be told apart from it
         if not any(cell.strip() for cell in cells):
             continue
@@ -186,13 +203,17 @@ def _unknown(name: str) -> str:
     return f"unknown column {name!r}: the columns are " + ", ".join(COLUMNS)
 
 
-def _broken_quote(text: str, start: int, end: int, header: list[str], error: str) -> RowProblem:
+def _broken_quote(
+    text: str, start: int, end: int, header: list[str], error: str, separator: str
+) -> RowProblem:
     """Name the column whose quote never closes: the last cell of its line, read leniently."""
     lines = text.splitlines()
-    cells = next(csv.reader([lines[start - 1] if start <= len(lines) else ""]), [""])
+    line = lines[start - 1] if start <= len(lines) else ""
+    cells = next(csv.reader([line], delimiter=separator), [""])
     field = header[len(cells) - 1] if 0 < len(cells) <= len(header) else "row"
     if "end of data" in error:
-        reason = f"a quote opened here is never closed (lines {start} to {end} were not read)"
+        unread = f"line {start} was" if end <= start else f"lines {start} to {end} were"
+        reason = f"a quote opened here is never closed ({unread} not read)"
     else:
         reason = f"is not valid CSV ({error}); the lines after it were not read"
     return RowProblem(start, field, reason)

@@ -92,6 +92,38 @@ async def test_good_rows_are_imported_and_every_bad_row_is_named_by_line_field_a
     ]
 
 
+@pytest.mark.parametrize("separator", [";", "\t"], ids=["semicolons", "tabs"])
+async def test_a_spreadsheet_saved_with_semicolons_or_tabs_imports_as_with_commas(
+    database_url: str, database: Database, tmp_path: Path, separator: str
+):
+    rows = [
+        HEADER.strip().split(","),
+        ["lab-1", "Alarm triage, for the NOC", "Groups alarms.", "ACADEMIC", "Lab", "FR", "true"]
+        + ["networks-cloud", "no"],
+        ["lab-2", "Fraud calls flagged early", "Warns before the ring.", "startup", "Shield"]
+        + ["SN", "yes", '"cybersecurity;customer-experience"', "true"],
+        ['"A quote left open', "Never closed.", "PARTNER", "Org", "FR", "true"]
+        + ["networks-cloud", "false"],
+    ]
+    path = tmp_path / "scouting.csv"
+    path.write_text("\n".join(separator.join(row) for row in rows) + "\n", encoding="utf-8-sig")
+
+    result = await asyncio.to_thread(invoke, database_url, "import", str(path))
+
+    assert result.stdout.splitlines() == [
+        "scouting.csv: line 4, external_ref: a quote opened here is never closed "
+        "(line 4 was not read)",
+        "scouting.csv: 3 rows: 2 imported, 0 already imported, 1 refused",
+    ]
+    assert await imported(database) == {
+        idea_id_of("lab-1"): "Alarm triage, for the NOC",
+        idea_id_of("lab-2"): "Fraud calls flagged early",
+    }
+    fraud = await database.read(lambda c: views.idea(c, idea_id_of("lab-2")))
+    assert fraud is not None
+    assert fraud.themes == ("cybersecurity", "customer-experience")
+
+
 async def test_a_row_is_refused_with_every_problem_in_it_not_only_the_first(
     database_url: str, database: Database, tmp_path: Path
 ):

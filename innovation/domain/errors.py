@@ -70,7 +70,7 @@ class IdeaNotFoundError(DomainError):
 
     code = ErrorCode.NOT_FOUND
 
-    def __init__(self, idea_id: str, field: str | None = "ideaId") -> None:
+    def __init__(self, idea_id: str, field: str) -> None:
         super().__init__(f"there is no idea {idea_id!r}", field)
         self.idea_id = idea_id
 

@@ -166,6 +166,8 @@ class PeriodOverlapsReleaseError(DomainError):
             "ship in the first period after it",
             "period",
         )
+        self.period = period
+        self.release = release
 
 
 class ReleaseAlreadyPublishedError(DomainError):

@@ -225,3 +225,38 @@ def test_cadences_are_equal_by_length_and_zone() -> None:
     assert Cadence() != Cadence(6, "UTC")
     assert Cadence() != "H"
     assert len({Cadence(6, "UTC"), Cadence(6, "UTC"), Cadence(3, "UTC")}) == 2
+
+
+@pytest.mark.parametrize(
+    ("months", "label", "named"),
+    [
+        (6, "2026-H1", True),
+        (6, " 2026-H2 ", True),
+        (6, "2026-Q3", False),
+        (6, "2026", False),
+        (6, "2026-H1x", False),
+        (3, "2026-Q3", True),
+        (3, "2026-H1", False),
+        (12, "2026", True),
+        (12, "2026-H1", False),
+        (1, "2026-M07", True),
+        (1, "2026-Q3", False),
+    ],
+)
+def test_a_cadence_names_only_labels_written_its_way(months: int, label: str, named: bool) -> None:
+    assert Cadence(months).names(label) is named
+
+
+def test_a_period_overlaps_an_interval_sharing_an_instant_but_not_one_it_only_touches() -> None:
+    h2 = Cadence().parse("2026-H2")
+    q3, q4 = Cadence(3).parse("2026-Q3"), Cadence(3).parse("2026-Q4")
+    h1 = Cadence().parse("2026-H1")
+    second = timedelta(seconds=1)
+
+    assert h2.overlaps(q3.start, q3.end)
+    assert h2.overlaps(q4.start, q4.end)
+    assert h2.overlaps(h1.start, h2.end)  # holds it whole
+    assert h2.overlaps(h2.start, h2.start + second)  # its first second
+    assert h2.overlaps(h2.end - second, h2.end + second)  # its last second
+    assert not h2.overlaps(h1.start, h1.end)  # ends where it starts
+    assert not h2.overlaps(h2.end, h2.end + timedelta(days=90))  # starts where it ends

@@ -273,3 +273,14 @@ def test_a_period_not_over_is_refused_naming_it_and_when_it_closes() -> None:
 
     assert "2026-H1" in refused.value.message
     assert H1.end.isoformat() in refused.value.message
+
+
+def test_a_period_released_within_another_cadence_is_a_conflict_naming_both() -> None:
+    refused = releases.PeriodOverlapsReleaseError("2026-Q3", "2026-H2")
+
+    assert refused.code == "CONFLICT"
+    assert (refused.field, refused.period, refused.release) == ("period", "2026-Q3", "2026-H2")
+    assert refused.message == (
+        "period 2026-Q3 was released already, within release 2026-H2: its ideas ship in the "
+        "first period after it"
+    )

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 from rich.table import Table
@@ -13,6 +14,7 @@ from rich.table import Table
 from innovation.bootstrap import Services, bootstrap
 from innovation.config import get_settings
 from innovation.domain.errors import DomainError
+from innovation.domain.periods import days_left
 from innovation.services import Actor
 
 T = TypeVar("T")
@@ -49,11 +51,16 @@ def release_preview() -> None:
     """What would ship if the current period closed now, and why each other idea would not."""
     from innovation.cli import _now, console
 
-    preview = _with_services(lambda services: services.releases.preview(_now()))
+    now = _now()
+    preview = _with_services(lambda services: services.releases.preview(now))
     bundle = preview.assembly.bundle
+    zone = get_settings().pipeline.timezone
+    closes = preview.period.end.astimezone(ZoneInfo(zone))
+    left = days_left(preview.period, now)
+    when = "within a day" if left == 0 else f"in {left} day{'' if left == 1 else 's'}"
     console.print(
-        f"[bold]{preview.period.label}[/bold] closes {preview.period.end.isoformat()} "
-        f"(log position {preview.cutoff})"
+        f"[bold]{preview.period.label}[/bold] closes {closes:%Y-%m-%d %H:%M} {zone}, "
+        f"{when} (log position {preview.cutoff})"
     )
     if not bundle.items:
         console.print("nothing would ship: no idea is validated and cleared for this period yet")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -43,7 +44,9 @@ def test_a_release_is_assembled_shown_and_previewed_from_the_command_line(
     assert shown.stdout.startswith("# Release 2024-H1")
     assert "Alarm triage for the network centre" in shown.stdout
     assert preview.exit_code == 0, preview.output
-    assert Cadence().period_of(datetime.now(UTC)).label in preview.output
+    period = Cadence().period_of(datetime.now(UTC))
+    closes = period.end.astimezone(ZoneInfo("Europe/Paris"))  # midnight, in the pipeline's zone
+    assert f"{period.label} closes {closes:%Y-%m-%d} 00:00 Europe/Paris, in " in preview.output
     assert delivered.exit_code == 0, delivered.output
     assert "sent 0 digest(s)" in delivered.output
     assert "nobody receives digests yet" in delivered.output
@@ -76,6 +79,26 @@ def test_a_release_of_an_earlier_cadence_is_still_shown_after_it_changes(
 
     assert shown.exit_code == 0, shown.output
     assert shown.stdout.startswith("# Release 2024-H1")
+
+
+@pytest.mark.parametrize(
+    ("before_the_end", "says"),
+    [
+        (timedelta(hours=2), "closes 2025-01-01 00:00 Europe/Paris, within a day"),
+        (timedelta(days=1, hours=2), "closes 2025-01-01 00:00 Europe/Paris, in 1 day "),
+        (timedelta(days=30), "closes 2025-01-01 00:00 Europe/Paris, in 30 days "),
+    ],
+)
+def test_a_preview_says_when_the_period_closes_on_the_pipeline_s_clock(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, before_the_end: timedelta, says: str
+):
+    h2 = Cadence().parse("2024-H2")
+    monkeypatch.setattr("innovation.cli._now", lambda: h2.end - before_the_end)
+
+    preview = invoke(database_url, monkeypatch, "release", "preview")
+
+    assert preview.exit_code == 0, preview.output
+    assert preview.output.startswith(f"2024-H2 {says}")
 
 
 def test_a_preview_with_nothing_to_ship_says_so_rather_than_drawing_empty_tables(

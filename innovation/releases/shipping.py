@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Connection
 
-from innovation.domain.deliveries import QueueDigest
+from innovation.domain.deliveries import DigestQueued, QueueDigest
 from innovation.domain.errors import DomainError
-from innovation.domain.ideas import MarkReleased
+from innovation.domain.ideas import IdeaReleased, MarkReleased
 from innovation.domain.recorded import Recorded
 from innovation.domain.releases import ReleasePublished
 from innovation.services import Actor
@@ -43,6 +43,36 @@ def recipients(connection: Connection, configured: tuple[str, ...]) -> list[str]
     addresses = dict.fromkeys(address.lower() for address in configured)
     addresses.update(dict.fromkeys(executive_addresses(connection)))
     return sorted(addresses)
+
+
+class ShippedReleases:
+    """Which releases a log shows this reader has shipped, for a log restored elsewhere.
+
+    A restored log holds the reader's work (ideas moved to RELEASED, digests queued) but not its
+    checkpoint. Read again from the start, it would queue every past release's digest for any
+    recipient added since, and, where the restore renumbered positions, for everyone again.
+    The reader ships releases in log order, so a release whose shipping shows in the log
+    (an idea released in it, or a digest queued for it) was shipped with every one before it.
+    """
+
+    def __init__(self) -> None:
+        self._published: dict[str, int] = {}
+        self._shipped: set[str] = set()
+
+    def note(self, recorded: Recorded) -> None:
+        match recorded.event:
+            case ReleasePublished(bundle=bundle):
+                self._published[bundle.period] = recorded.position
+            case IdeaReleased(release_id=period) | DigestQueued(period=period):
+                self._shipped.add(period)
+
+    @property
+    def through(self) -> int:
+        """The position of the last release shipped (0 when none was): the checkpoint."""
+        shipped = (
+            position for period, position in self._published.items() if period in self._shipped
+        )
+        return max(shipped, default=0)
 
 
 def shipping_reader(

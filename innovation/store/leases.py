@@ -123,6 +123,19 @@ def release(connection: Connection, lease: Lease, *, now: datetime) -> None:
     )
 
 
+def fast_forward(connection: Connection, reader: str, position: int, *, now: datetime) -> None:
+    """Move ``reader``'s checkpoint on to ``position`` (never back) when the log already holds
+    its work up to there, as a restored log does. It counts as a change of holder: the token
+    grows and the lease lapses, so a holder reading meanwhile has its batch refused and claims
+    the reader again from the new checkpoint, as after a takeover."""
+    _create(connection, reader, now)
+    connection.execute(
+        reader_leases.update()
+        .where(_row.reader == reader, _row.position < position)
+        .values(position=position, token=_row.token + 1, expires_at=now, updated_at=now)
+    )
+
+
 def checkpoint(connection: Connection, reader: str) -> int:
     """How far ``reader`` has read (0 when it never ran)."""
     row = _read(connection, reader)

@@ -5,20 +5,27 @@ metadata and recording time) through the store's append, the path a command's un
 takes, and projected, all in one transaction: a restore that stops writes nothing. The log must
 be empty, so positions come out as they were in a log without gaps; where the source had gaps
 (a rolled-back PostgreSQL append), the report says how many events were renumbered.
+
+The shipping reader's checkpoint is not in the log, but its work is: it resumes after the last
+release the log shows shipped (``ShippedReleases``), so no past digest is queued again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import msgspec
 from sqlalchemy.engine import Connection
 
 from innovation.bootstrap import Services
+from innovation.domain.recorded import Recorded
 from innovation.projections import search
+from innovation.releases.shipping import NAME as SHIPPING_READER
+from innovation.releases.shipping import ShippedReleases
 from innovation.seed import SeedClock
-from innovation.store import NO_STREAM, RecordedEvent, StoredEvent, StoreError
+from innovation.store import NO_STREAM, RecordedEvent, StoredEvent, StoreError, leases
 from innovation.transfer.exports import ExportedEvent
 
 PROGRESS_EVERY = 100
@@ -50,13 +57,18 @@ async def restore(
 
     def job(connection: Connection) -> RestoreReport:
         done = renumbered = 0
+        shipped = ShippedReleases()
         for line, event in events:
-            renumbered += _append(services, clock, connection, line, event)
+            recorded = _append(services, clock, connection, line, event)
+            renumbered += recorded.position != event.position
+            shipped.note(recorded)
             done += 1
             if done % PROGRESS_EVERY == 0:
                 progress(done)
         progress(done)
         search.merge_index(connection)  # written in one transaction, as a rebuild writes it
+        # what the source's shipping reader did is in the log: it resumes after it, not from 0
+        leases.fast_forward(connection, SHIPPING_READER, shipped.through, now=datetime.now(UTC))
         return RestoreReport(events=done, renumbered=renumbered)
 
     return await services.database.write(job)
@@ -64,8 +76,8 @@ async def restore(
 
 def _append(
     services: Services, clock: SeedClock, connection: Connection, line: int, event: ExportedEvent
-) -> bool:
-    """Append and project one event; true when the log gave it another position."""
+) -> Recorded:
+    """Append and project one event; the event as the log now holds it."""
     clock.now = event.recorded_at
     stored = StoredEvent(
         event_id=event.event_id,
@@ -91,7 +103,8 @@ def _append(
             raw_recorded_at=event.recorded_at,
             raw_event_id=event.event_id,
         )
-        services.projector.apply(connection, [services.store.recorded(record)])
+        recorded = services.store.recorded(record)
+        services.projector.apply(connection, [recorded])
     except (StoreError, msgspec.DecodeError) as error:
         raise RestoreError(f"line {line}: {error}") from error
-    return position != event.position
+    return recorded

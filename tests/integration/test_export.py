@@ -17,10 +17,13 @@ import pytest
 import sqlalchemy as sa
 
 from innovation.all_tables import metadata
-from innovation.bootstrap import Services
+from innovation.bootstrap import Services, bootstrap
+from innovation.config import Settings
+from innovation.projections import releases as release_views
 from innovation.projections import search
 from innovation.projections.projector import snapshot_tables
 from innovation.projections.search import similar_ideas
+from innovation.releases.shipping import NAME as SHIPPING_READER
 from innovation.releases.shipping import shipping_reader
 from innovation.store import Database, open_database
 from innovation.store.tables import events
@@ -114,6 +117,78 @@ async def test_an_events_export_restores_into_an_empty_database_to_the_same_read
         "release.published",
         "experiment.concluded",
     }
+
+
+async def test_a_sqlite_log_restored_into_postgresql_gives_the_same_log_ideas_and_releases(
+    backend: str,
+    world: World,
+    services: Services,
+    database_url: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+):
+    """The way from one machine to several: the embedded file's log, restored into PostgreSQL."""
+    if backend != "sqlite":
+        pytest.skip("moves an SQLite log into PostgreSQL: runs once, from the SQLite side")
+    target_url = str(request.getfixturevalue("postgres_migrated"))
+    target = open_database(target_url)
+    try:
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
+        await target.write(lambda c: c.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY"))
+        await history(world, services)
+        exported = tmp_path / "events.jsonl"
+
+        export = await asyncio.to_thread(
+            invoke, database_url, "export", "events", "--output", str(exported)
+        )
+        restore = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
+
+        assert export.exit_code == 0, export.output
+        assert restore.exit_code == 0, restore.output
+        for kind in ("events", "ideas", "releases"):
+            source = await asyncio.to_thread(invoke, database_url, "export", kind)
+            moved = await asyncio.to_thread(invoke, target_url, "export", kind)
+            assert source.exit_code == moved.exit_code == 0, (source.output, moved.output)
+            assert parsed(moved.stdout, "jsonl") == parsed(source.stdout, "jsonl"), kind
+        assert len(parsed(source.stdout, "jsonl")) == 1  # the release of 2024-H1
+    finally:
+        await target.close()
+
+
+async def test_a_restored_log_ships_only_the_releases_its_source_had_not_shipped(
+    world: World,
+    services: Services,
+    database_url: str,
+    empty_database: Callable[[], Awaitable[str]],
+    tmp_path: Path,
+):
+    await history(world, services)  # 2024-H1 published and shipped: its idea is RELEASED
+    # 2024-H2 published just before the export, before the shipping reader got to it
+    await services.releases.assemble("2024-H2", actor=LEAD, now=datetime(2025, 1, 2, tzinfo=UTC))
+    exported = tmp_path / "events.jsonl"
+    export = await asyncio.to_thread(
+        invoke, database_url, "export", "events", "--output", str(exported)
+    )
+    target_url = await empty_database()
+    restore = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
+    assert (export.exit_code, restore.exit_code) == (0, 0), (export.output, restore.output)
+
+    moved = bootstrap(Settings.from_env({}), clock=world.clock, database=open_database(target_url))
+    try:
+        h1 = await moved.database.read(lambda c: release_views.release_position(c, "2024-H1"))
+        restored_checkpoint = await moved.readers.checkpoint(SHIPPING_READER)
+        # a recipient the source never had, as the new deployment's settings may add one
+        reader = shipping_reader(moved.pipeline, lambda: ("board@example.org",))
+        async with asyncio.timeout(30):
+            await moved.readers.run_until(reader, await moved.store.last_position())
+        queued = await moved.database.read(release_views.deliveries)
+    finally:
+        await moved.close()
+
+    # the digest of 2024-H1 went out from the source (to whom it had then); the new recipient
+    # gets the release the source had not shipped, and no past one
+    assert [(d.period, d.recipient) for d in queued] == [("2024-H2", "board@example.org")]
+    assert restored_checkpoint == h1  # the reader resumed after the last release shipped
 
 
 def test_an_export_is_counted_by_its_events_not_its_lines():

@@ -21,6 +21,7 @@ from innovation.store import (
     Database,
     LeaseLostError,
     Readers,
+    leases,
     replay,
 )
 from innovation.store.tables import reader_leases
@@ -193,6 +194,32 @@ async def test_a_paused_holder_that_lost_its_lease_applies_nothing_when_it_resum
     assert sorted(position for position, _ in rows) == list(range(1, 11))
     assert {holder for _, holder in rows} == {"new"}
     assert await new.checkpoint("tally") == 10
+
+
+async def test_a_fast_forward_moves_a_checkpoint_on_never_back_and_fences_a_holder_reading(
+    store: CommandPath, handled_table: None
+):
+    await store.append("s-1", notes(*"abcdefghij"), ANY)
+    readers = Readers(store.log, holder="reading", clock=still_clock())
+    lease = await readers.claim(tally("reading"))
+    assert lease is not None
+    batch = await readers.read_batch(tally("reading"), lease)
+    now = still_clock()()
+
+    await store.database.write(lambda c: leases.fast_forward(c, "tally", 6, now=now))
+    await store.database.write(lambda c: leases.fast_forward(c, "tally", 4, now=now))
+
+    assert await readers.checkpoint("tally") == 6
+    with pytest.raises(LeaseLostError):  # its batch from 0 would handle 1 to 6 a second time
+        await readers.apply(tally("reading"), lease, batch)
+    async with asyncio.timeout(30):  # it claims the reader again, from the new checkpoint
+        await readers.run_until(tally("reading"), 10)
+    assert sorted(position for position, _ in await handled_rows(store.database)) == [
+        7,
+        8,
+        9,
+        10,
+    ]
 
 
 async def start_reader(url: str, holder: str) -> asyncio.subprocess.Process:

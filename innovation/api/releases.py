@@ -86,8 +86,9 @@ class Conversion:
     to_stage: StageType  # type: ignore[valid-type]
     rate: float | None = strawberry.field(
         description=(
-            "Of the ideas that entered fromStage during the period, the share that also entered "
-            "toStage during it: 0 to 1; null when none entered fromStage."
+            "Of the ideas that left fromStage during the period, the share that moved on along "
+            "the funnel rather than out or back (for VALIDATED: of the validated ideas not "
+            "released yet, the share this release ships): 0 to 1; null when none left fromStage."
         )
     )
 

@@ -91,6 +91,8 @@ class Assembler:
         self._released: set[str] = set()
         self._stopped: list[StoppedIdea] = []
         self._reached: dict[Stage, set[str]] = {stage: set() for stage in FUNNEL}
+        self._left: Counter[Stage] = Counter()
+        self._forward: Counter[Stage] = Counter()
         self._scouted: list[idea_rules.IdeaSubmitted] = []
         self._started = 0
         self._concluded = 0
@@ -182,8 +184,13 @@ class Assembler:
                     )
                 )
         after = tracked.state.stage
-        if during and after is not before and after in self._reached:
+        if not during or after is before:
+            return
+        if after in self._reached:
             self._reached[after].add(tracked.state.id)
+        self._left[before] += 1
+        if _forward(before, after):
+            self._forward[before] += 1
 
     def _experiment(self, experiment_id: str | None) -> experiment_rules.Experiment | None:
         return self._experiments.get(experiment_id or "")
@@ -197,6 +204,17 @@ class Assembler:
             if idea_id not in self._released and _ships(tracked.state)
         )
         reached = {**self._reached, Stage.RELEASED: {item.idea_id for item in items}}
+        blocked = tuple(
+            blocker
+            for idea_id, tracked in sorted(ideas.items(), key=lambda pair: pair[1].scouted_at)
+            if idea_id not in self._released
+            for blocker in _blocker(tracked.state)
+        )
+        # the last step's decision is the release itself: of the validated ideas not released
+        # yet, those it ships move on, those the ethics gate holds back do not
+        held = sum(1 for blocker in blocked if blocker.stage is Stage.VALIDATED)
+        left = {**self._left, Stage.VALIDATED: len(items) + held}
+        forward = {**self._forward, Stage.VALIDATED: len(items)}
         bundle = Bundle(
             period=period.label,
             starts_at=period.start,
@@ -205,14 +223,14 @@ class Assembler:
             items=items,
             stopped=tuple(sorted(self._stopped, key=lambda s: (s.stopped_at, s.idea_id))),
             figures=_figures(
-                self._scouted, self._started, self._concluded, reached, items, period.end
+                self._scouted,
+                self._started,
+                self._concluded,
+                reached,
+                _conversion(left, forward),
+                items,
+                period.end,
             ),
-        )
-        blocked = tuple(
-            blocker
-            for idea_id, tracked in sorted(ideas.items(), key=lambda pair: pair[1].scouted_at)
-            if idea_id not in self._released
-            for blocker in _blocker(tracked.state)
         )
         return Assembly(bundle=bundle, blocked=blocked)
 
@@ -277,20 +295,33 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
+def _forward(before: Stage, after: Stage) -> bool:
+    """Whether a change of stage moves an idea on along the funnel (a lead's override skips
+    the experiment, and still moves it on); a rejection, a merge or an "iterate" does not."""
+    return before in FUNNEL and after in FUNNEL and FUNNEL.index(after) > FUNNEL.index(before)
+
+
+def _conversion(left: dict[Stage, int], forward: dict[Stage, int]) -> dict[str, float | None]:
+    """For each step of the funnel, the share of the ideas that left its first stage during
+    the period that moved on (None when none left it)."""
+    return {
+        f"{earlier}->{later}": forward.get(earlier, 0) / left[earlier]
+        if left.get(earlier)
+        else None
+        for earlier, later in pairwise(FUNNEL)
+    }
+
+
 def _figures(
     scouted: list[idea_rules.IdeaSubmitted],
     started: int,
     concluded: int,
     reached: dict[Stage, set[str]],
+    conversion: dict[str, float | None],
     items: tuple[ReleaseItem, ...],
     ends_at: datetime,
 ) -> Figures:
     counts = {str(stage): len(reached[stage]) for stage in FUNNEL}
-    conversion: dict[str, float | None] = {}
-    for earlier, later in pairwise(FUNNEL):
-        entered = reached[earlier]
-        went_on = len(entered & reached[later])
-        conversion[f"{earlier}->{later}"] = went_on / len(entered) if entered else None
     return Figures(
         scouted=len(scouted),
         external=sum(1 for event in scouted if event.provenance.external),

@@ -62,10 +62,13 @@ class Figures(msgspec.Struct, frozen=True, kw_only=True):
     """The period's pipeline health.
 
     ``reached`` counts the ideas that entered each funnel stage during the period (the
-    shipped items count as reaching RELEASED); ``conversion`` is, for each step, the share of
-    the ideas that entered its first stage during the period that also entered the next one
-    during it: 0 to 1, None when none entered the first. (Releases published before this rule
-    divided the two stages' counts, which passes 1 when ideas screened in an earlier period
+    shipped items count as reaching RELEASED). ``conversion`` is, for each step, the share of
+    the decisions taken on ideas in its first stage during the period that moved them on: of
+    the ideas that left SCOUTED, SCREENING or EXPERIMENTING, those that went further along the
+    funnel rather than out (rejected, merged) or back ("iterate"); of the validated ideas not
+    released yet, those this release ships rather than the ethics gate holding them back. It
+    is 0 to 1, None when no idea left that stage. (Releases published before this rule divided
+    the two stages' counts of entries, which passes 1 when ideas screened in an earlier period
     start their experiments in this one; their bundles keep the figures they were published
     with.) Lead times are medians, in days, over the shipped items: from scouting to
     validation, and from scouting to the period's end.

@@ -49,7 +49,7 @@ def test_the_digest_lists_shipped_items_with_metrics_and_stopped_ideas_with_reas
         assert "-67.8%" in text
         assert "Few customers talked to the speaker" in text
         assert "Pipeline health" in text
-        assert "of the ideas that entered a stage" in text  # what the conversion rates mean
+        assert "of the ideas that left a stage" in text  # what the conversion rates mean
     assert "(https://example.org/releases/2026-H1)" in digest.markdown
     assert digest.html.count("<svg") == 3
     assert digest.email_html.count('src="cid:') == 3

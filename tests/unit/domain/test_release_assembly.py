@@ -8,7 +8,7 @@ import pytest
 
 from innovation.domain import ideas as idea
 from innovation.domain import releases
-from innovation.domain.values import SourceKind, ValidationRoute, Verdict
+from innovation.domain.values import SourceKind, Stage, ValidationRoute, Verdict
 from tests.unit.domain.release_history import H1, H2, Log, assembled, day
 
 
@@ -157,11 +157,9 @@ def test_figures_count_the_period_scouting_sources_themes_countries_and_funnel()
         "VALIDATED": 2,
         "RELEASED": 2,
     }
-    # of a, b, c scouted in the period, a and b were screened in it ("before" was scouted earlier)
-    assert figures.conversion["SCOUTED->SCREENING"] == pytest.approx(2 / 3)
-    assert figures.conversion["SCREENING->EXPERIMENTING"] == pytest.approx(2 / 3)
-    assert figures.conversion["EXPERIMENTING->VALIDATED"] == 1.0
-    assert figures.conversion["VALIDATED->RELEASED"] == 1.0
+    # every idea that left a stage in the period moved on: c is still being scouted, and
+    # "before", scouted last year, was screened in this one
+    assert figures.conversion == dict.fromkeys(figures.conversion, 1.0)
     assert figures.median_days_to_validation == pytest.approx(
         ((day(5, 10) - day(1, 5)).days + (day(5, 11) - day(1, 6)).days) / 2
     )
@@ -171,26 +169,77 @@ def test_figures_count_the_period_scouting_sources_themes_countries_and_funnel()
     )
 
 
-def test_conversion_follows_the_ideas_that_entered_a_stage_so_it_never_passes_one() -> None:
+def test_conversion_is_the_share_of_the_period_s_decisions_at_a_stage_that_moved_ideas_on() -> None:
+    log = Log()
+    for name in ("early-override", "early-iterate", "early-ai"):
+        log.submit(name, day(11, 1, 2025), uses_ai=name == "early-ai")
+        log.screen(name, day(11, 2, 2025))
+    log.add(
+        "idea-early-iterate",
+        day(12, 1, 2025),
+        idea.ExperimentAttached(idea_id="early-iterate", experiment_id="exp-early"),
+        idea.IdeaAdvanced(
+            idea_id="early-iterate", from_stage=Stage.SCREENING, to_stage=Stage.EXPERIMENTING
+        ),
+    )
+    for name in ("tried", "dropped", "out", "twin"):
+        log.submit(name, day(1, 5))
+    log.screen("tried", day(1, 6))
+    log.screen("dropped", day(1, 6))
+    log.add("idea-out", day(1, 7), idea.IdeaRejected(idea_id="out", reason="Done elsewhere."))
+    log.add("idea-twin", day(1, 7), idea.IdeaMerged(idea_id="twin", into_idea_id="tried"))
+    log.add("idea-dropped", day(1, 8), idea.IdeaRejected(idea_id="dropped", reason="Too dear."))
+    log.override("early-override", day(1, 9))  # from screening, past the experiment: onwards
+    log.validate_by_experiment("tried", day(2, 1), day(4, 1), observed=290.0)
+    log.add(
+        "idea-early-iterate",
+        day(4, 2),
+        idea.IdeaReturnedToScreening(idea_id="early-iterate", experiment_id="exp-early"),
+    )
+    log.override("early-ai", day(4, 3))  # validated, but no ethics approval: held back
+
+    figures = assembled(log).bundle.figures
+
+    assert figures.conversion == {
+        # of the 4 scouted ideas decided on: 2 screened, 1 rejected, 1 merged
+        "SCOUTED->SCREENING": 2 / 4,
+        # of the 4 leaving screening: 1 experiment, 2 overrides; 1 rejected
+        "SCREENING->EXPERIMENTING": 3 / 4,
+        # of the 2 experiments concluded: 1 validated, 1 sent back to screening
+        "EXPERIMENTING->VALIDATED": 1 / 2,
+        # of the 3 validated ideas not released: 2 ship, the AI one waits for its ethics review
+        "VALIDATED->RELEASED": 2 / 3,
+    }
+    assert figures.reached["SCREENING"] == 3  # two screened, one back from its experiment
+
+
+def test_conversion_counts_decisions_so_it_never_passes_one() -> None:
     log = Log()
     for name in ("early-1", "early-2", "early-3"):
         log.submit(name, day(11, 1, 2025))
         log.screen(name, day(12, 1, 2025))
     log.submit("new", day(1, 5))
-    log.screen("new", day(1, 6))  # the period's one screening; it goes no further
+    log.screen("new", day(1, 6))  # the period's one screening
     for name in ("early-1", "early-2", "early-3"):  # screened last year, tried this one
         log.validate_by_experiment(name, day(2, 1), day(4, 1), observed=290.0)
 
     figures = assembled(log).bundle.figures
 
-    assert figures.reached["SCREENING"] == 1
-    assert figures.reached["EXPERIMENTING"] == 3
-    # three experiments for one screening is not a 300 % conversion: the one idea screened in
-    # the period did not go on to an experiment in it
-    assert figures.conversion["SCREENING->EXPERIMENTING"] == 0.0
-    assert figures.conversion["EXPERIMENTING->VALIDATED"] == 1.0
+    assert (figures.reached["SCREENING"], figures.reached["EXPERIMENTING"]) == (1, 3)
+    # three experiments for one screening is no 300 %: three ideas left screening, all onwards
+    assert figures.conversion["SCREENING->EXPERIMENTING"] == 1.0
     assert figures.conversion["SCOUTED->SCREENING"] == 1.0
     assert all(0 <= rate <= 1 for rate in figures.conversion.values() if rate is not None)
+
+
+def test_a_stage_no_idea_left_in_the_period_has_no_conversion() -> None:
+    log = Log()
+    log.submit("waiting", day(1, 5))
+
+    conversion = assembled(log).bundle.figures.conversion
+
+    assert conversion == dict.fromkeys(conversion, None)
+    assert len(conversion) == 4
 
 
 def test_an_empty_period_has_no_items_and_no_lead_times() -> None:

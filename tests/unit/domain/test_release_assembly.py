@@ -232,6 +232,17 @@ def test_conversion_counts_decisions_so_it_never_passes_one() -> None:
     assert all(0 <= rate <= 1 for rate in figures.conversion.values() if rate is not None)
 
 
+def test_a_stage_whose_ideas_all_went_out_converts_none_of_them() -> None:
+    log = Log()
+    log.submit("out", day(1, 5))
+    log.add("idea-out", day(1, 7), idea.IdeaRejected(idea_id="out", reason="Done elsewhere."))
+
+    conversion = assembled(log).bundle.figures.conversion
+
+    assert conversion["SCOUTED->SCREENING"] == 0.0
+    assert conversion["SCREENING->EXPERIMENTING"] is None
+
+
 def test_a_stage_no_idea_left_in_the_period_has_no_conversion() -> None:
     log = Log()
     log.submit("waiting", day(1, 5))

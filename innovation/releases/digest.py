@@ -11,8 +11,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
-from functools import cache, cached_property
+from datetime import datetime, timedelta
+from functools import cache, cached_property, partial
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -145,6 +145,11 @@ def _markdown_text(value: str) -> str:
     return "".join("\\" + c if c in "\\`*_[]<>#|" else c for c in flat)
 
 
+def local_day(instant: datetime, zone: ZoneInfo = UTC_ZONE) -> str:
+    """The date ``instant`` falls on in ``zone``, the pipeline's calendar (ISO)."""
+    return instant.astimezone(zone).date().isoformat()
+
+
 def render(
     bundle: Bundle,
     *,
@@ -158,6 +163,7 @@ def render(
     gist = headline(bundle)
     sentence = gist.sentence(bundle.period)
     context = {
+        "day": partial(local_day, zone=zone),
         "first_day": bundle.starts_at.astimezone(zone).date().isoformat(),
         "last_day": (bundle.ends_at - timedelta(microseconds=1))
         .astimezone(zone)

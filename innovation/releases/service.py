@@ -197,7 +197,9 @@ class Releases:
         shown = await self.log.database.read(partial(views.releases, first=first))
         if kind == "index":
             listed = [(view.period, view.published_at, _headline(view)) for view in shown]
-            body = releases_page(listed, base_url=self.public_url, key=key).encode()
+            body = releases_page(
+                listed, base_url=self.public_url, key=key, zone=self.cadence.zone
+            ).encode()
         else:
             body = render_feed([_entry(view) for view in shown], base_url=self.public_url, key=key)
         served = Served(body)

@@ -226,3 +226,44 @@ def test_the_releases_page_lists_releases_newest_first_with_links_that_carry_the
     assert 'href="http://h:8000/releases/2026-H1?key=fk_1"' in html
     assert 'href="http://h:8000/releases.atom?key=fk_1"' in html
     assert "&lt;b&gt;shipped&lt;/b&gt;" in html
+
+
+def test_dates_are_the_pipeline_zone_s_days_as_the_period_s_are():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from innovation.releases.pages import releases_page
+
+    late_evening = datetime(2026, 2, 28, 23, 30, tzinfo=UTC)  # 1 March, 00:30 in Paris
+    log = Log()
+    log.submit("x", day(1, 10))
+    log.screen("x", day(1, 11))
+    log.override("x", late_evening)
+    log.submit("y", day(1, 12))
+    log.add("idea-y", late_evening, idea.IdeaRejected(idea_id="y", reason="Not now."))
+    bundle = assembled(log).bundle
+    paris = ZoneInfo("Europe/Paris")
+
+    digest = render(bundle, zone=paris)
+    listed = releases_page(
+        [("2026-H1", bundle.ends_at, "1 idea shipped")], base_url="http://h", key=None, zone=paris
+    )
+
+    assert "2026-01-01 to 2026-06-30" in digest.markdown
+    for text in (digest.markdown, digest.html):
+        assert "Validated by a lead's decision on 2026-03-01" in text
+        assert "2026-02-28" not in text
+    assert "**Idea y** (2026-03-01): Not now." in digest.markdown
+    assert "<td>2026-03-01</td>" in digest.html
+    assert "published 2026-07-01" in listed  # the period closed at midnight in Paris
+    assert "Validated by a lead's decision on 2026-02-28" in render(bundle).markdown  # UTC
+
+
+def test_the_markdown_ends_with_a_paragraph_of_its_own_and_an_empty_period_has_no_share():
+    empty = render(assembled(Log()).bundle).markdown
+    full = render(assembled(semester()).bundle).markdown
+
+    assert "- Ideas scouted: 0\n" in empty
+    for markdown in (empty, full):
+        # after a blank line: right after the list, it would continue its last item
+        assert re.search(r"\n\n_Frozen at log position \d+\._\n?$", markdown)

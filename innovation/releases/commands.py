@@ -15,6 +15,7 @@ from innovation.bootstrap import Services, bootstrap
 from innovation.config import get_settings
 from innovation.domain.errors import DomainError
 from innovation.domain.periods import days_left
+from innovation.releases.digest import local_day
 from innovation.services import Actor
 
 T = TypeVar("T")
@@ -68,7 +69,9 @@ def release_preview() -> None:
         shipped = Table("would ship", "from", "validated")
         for item in bundle.items:
             shipped.add_row(
-                item.title, f"{item.organisation} ({item.country})", f"{item.validated_at:%Y-%m-%d}"
+                item.title,
+                f"{item.organisation} ({item.country})",
+                local_day(item.validated_at, ZoneInfo(zone)),
             )
         console.print(shipped)
     if preview.assembly.blocked:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -99,6 +100,20 @@ def test_a_preview_says_when_the_period_closes_on_the_pipeline_s_clock(
 
     assert preview.exit_code == 0, preview.output
     assert preview.output.startswith(f"2024-H2 {says}")
+
+
+async def test_a_preview_shows_the_day_an_idea_was_validated_on_the_pipeline_s_calendar(
+    world: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    world.clock.now = datetime(2024, 2, 29, 23, 5, tzinfo=UTC)  # 1 March, 00:05 in Paris
+    await world.validated_idea(title="Alarm triage for the network centre")
+    monkeypatch.setattr("innovation.cli._now", lambda: datetime(2024, 3, 2, tzinfo=UTC))
+
+    preview = await asyncio.to_thread(invoke, database_url, monkeypatch, "release", "preview")
+
+    assert preview.exit_code == 0, preview.output
+    assert "2024-03-01" in preview.output
+    assert "2024-02-29" not in preview.output
 
 
 def test_a_preview_with_nothing_to_ship_says_so_rather_than_drawing_empty_tables(

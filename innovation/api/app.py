@@ -27,6 +27,7 @@ from innovation.api.pages import ROUTES
 from innovation.api.schema import DOCUMENTS_CACHED, UNAVAILABLE, build_schema
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
 from innovation.config import ApiSettings, Settings, get_settings
+from innovation.projections import releases as release_views
 from innovation.releases.workers import ReleaseWorkers
 from innovation.store.errors import unavailable
 
@@ -92,12 +93,14 @@ async def health_head(state: State) -> Response[None]:
 async def _health(services: Services) -> tuple[int, dict[str, Any]]:
     try:
         position = await services.store.last_position()
+        deliveries = await services.database.read(release_views.delivery_counts)
     except Exception:
         return HTTP_503_SERVICE_UNAVAILABLE, {"status": "unavailable", "database": "unreachable"}
     return HTTP_200_OK, {
         "status": "ok",
         "database": services.database.dialect,
         "position": position,
+        "deliveries": deliveries,
     }
 
 

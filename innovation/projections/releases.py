@@ -244,6 +244,15 @@ def due_deliveries(
     return _deliveries(query, connection)
 
 
+def delivery_counts(connection: Connection) -> dict[str, int]:
+    """How many digests wait to be sent (some after failed attempts, retried later) and how
+    many were given up on (a permanent refusal): what an operator watches."""
+    v = deliveries_view.c
+    query = sa.select(v.status, sa.func.count()).where(v.status != "SENT").group_by(v.status)
+    counted = {str(status): int(count) for status, count in connection.execute(query)}
+    return {"pending": counted.get("PENDING", 0), "failed": counted.get("FAILED", 0)}
+
+
 def deliveries(connection: Connection, period: str | None = None) -> list[DeliveryView]:
     query = sa.select(deliveries_view).order_by(deliveries_view.c.queued_position)
     if period is not None:

@@ -134,8 +134,16 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    templates.filters.update(pct=_pct, share=_share, number=_number, days=_days, md=_markdown_text)
+    templates.filters.update(
+        pct=_pct, share=_share, number=_number, days=_days, md=_markdown_text, full_stop=_full_stop
+    )
     return templates
+
+
+def _full_stop(quoted: str) -> str:
+    """The full stop a sentence ending with ``quoted`` still needs: none when the quote ends
+    one already."""
+    return "" if quoted.rstrip()[-1:] in (".", "!", "?") else "."
 
 
 def _markdown_text(value: str) -> str:

@@ -56,7 +56,8 @@ def release_preview() -> None:
     preview = _with_services(lambda services: services.releases.preview(now))
     bundle = preview.assembly.bundle
     zone = get_settings().pipeline.timezone
-    closes = preview.period.end.astimezone(ZoneInfo(zone))
+    local = ZoneInfo(zone)
+    closes = preview.period.end.astimezone(local)
     left = days_left(preview.period, now)
     when = "within a day" if left == 0 else f"in {left} day{'' if left == 1 else 's'}"
     console.print(
@@ -71,7 +72,7 @@ def release_preview() -> None:
             shipped.add_row(
                 item.title,
                 f"{item.organisation} ({item.country})",
-                local_day(item.validated_at, ZoneInfo(zone)),
+                local_day(item.validated_at, local),
             )
         console.print(shipped)
     if preview.assembly.blocked:

@@ -172,11 +172,8 @@ def render(
     sentence = gist.sentence(bundle.period)
     context = {
         "day": partial(local_day, zone=zone),
-        "first_day": bundle.starts_at.astimezone(zone).date().isoformat(),
-        "last_day": (bundle.ends_at - timedelta(microseconds=1))
-        .astimezone(zone)
-        .date()
-        .isoformat(),
+        "first_day": local_day(bundle.starts_at, zone),
+        "last_day": local_day(bundle.ends_at - timedelta(microseconds=1), zone),
         "bundle": bundle,
         "figures": bundle.figures,
         "headline": sentence,

@@ -492,7 +492,10 @@ async def assembly(url: str, console: Console) -> dict[str, Any]:
             task = bar.add_task("assembling every release again", total=len(published))
             for release in published:
                 period = releases.cadence.parse(release.period)
-                again = (await releases.assembly(period, upto=release.position - 1))[0].bundle
+                rule = release.bundle.figures.conversion_rule
+                again = (
+                    await releases.assembly(period, upto=release.position - 1, conversion_rule=rule)
+                )[0].bundle
                 if again != release.bundle:
                     raise SystemExit(f"{release.period} assembled again differs from its release")
                 shown += len(again.items)

@@ -46,6 +46,9 @@ from innovation.domain.values import Stage, ValidationRoute
 FUNNEL = (Stage.SCOUTED, Stage.SCREENING, Stage.EXPERIMENTING, Stage.VALIDATED, Stage.RELEASED)
 """The stages an idea passes through on its way to a release, in order."""
 
+CONVERSION_RULE = 2
+"""The rule new bundles compute their conversion by (``Figures.conversion_rule``)."""
+
 SECONDS_PER_DAY = 86_400
 EXPERIMENT_EVENTS = get_args(experiment_rules.ExperimentEvent)
 _EXPERIMENT_KINDS = frozenset(EXPERIMENT_EVENTS)
@@ -83,9 +86,11 @@ class Assembler:
     length of the log.
     """
 
-    def __init__(self, period: Period, cutoff: int) -> None:
+    def __init__(self, period: Period, cutoff: int, conversion_rule: int = CONVERSION_RULE) -> None:
         self.period = period
         self.cutoff = cutoff
+        self.conversion_rule = conversion_rule
+        """Rule 1 again, for a release published by it: its bundle comes out as published."""
         self._ideas: dict[str, _Tracked] = {}
         self._experiments: dict[str, experiment_rules.Experiment] = {}
         self._released: set[str] = set()
@@ -215,6 +220,10 @@ class Assembler:
         held = sum(1 for blocker in blocked if blocker.stage is Stage.VALIDATED)
         left = {**self._left, Stage.VALIDATED: len(items) + held}
         forward = {**self._forward, Stage.VALIDATED: len(items)}
+        if self.conversion_rule == 1:
+            conversion = _entry_ratios(reached)
+        else:
+            conversion = _conversion(left, forward)
         bundle = Bundle(
             period=period.label,
             starts_at=period.start,
@@ -227,17 +236,23 @@ class Assembler:
                 self._started,
                 self._concluded,
                 reached,
-                _conversion(left, forward),
+                conversion,
                 items,
                 period.end,
+                self.conversion_rule,
             ),
         )
         return Assembly(bundle=bundle, blocked=blocked)
 
 
-def assemble(period: Period, cutoff: int, history: Iterable[Recorded[Any]]) -> Assembly:
+def assemble(
+    period: Period,
+    cutoff: int,
+    history: Iterable[Recorded[Any]],
+    conversion_rule: int = CONVERSION_RULE,
+) -> Assembly:
     """The release of ``period`` from the recorded events up to position ``cutoff``."""
-    assembler = Assembler(period, cutoff)
+    assembler = Assembler(period, cutoff, conversion_rule)
     for recorded in history:
         assembler.add(recorded)
     return assembler.result()
@@ -312,6 +327,16 @@ def _conversion(left: dict[Stage, int], forward: dict[Stage, int]) -> dict[str, 
     }
 
 
+def _entry_ratios(reached: dict[Stage, set[str]]) -> dict[str, float | None]:
+    """Rule 1: each stage's count of entries during the period over the one before it's."""
+    return {
+        f"{earlier}->{later}": len(reached[later]) / len(reached[earlier])
+        if reached[earlier]
+        else None
+        for earlier, later in pairwise(FUNNEL)
+    }
+
+
 def _figures(
     scouted: list[idea_rules.IdeaSubmitted],
     started: int,
@@ -320,6 +345,7 @@ def _figures(
     conversion: dict[str, float | None],
     items: tuple[ReleaseItem, ...],
     ends_at: datetime,
+    conversion_rule: int,
 ) -> Figures:
     counts = {str(stage): len(reached[stage]) for stage in FUNNEL}
     return Figures(
@@ -336,6 +362,7 @@ def _figures(
             [_days(item.validated_at, item.scouted_at) for item in items]
         ),
         median_days_to_release=_median([_days(ends_at, item.scouted_at) for item in items]),
+        conversion_rule=conversion_rule,
     )
 
 

@@ -67,11 +67,12 @@ class Figures(msgspec.Struct, frozen=True, kw_only=True):
     the ideas that left SCOUTED, SCREENING or EXPERIMENTING, those that went further along the
     funnel rather than out (rejected, merged) or back ("iterate"); of the validated ideas not
     released yet, those this release ships rather than the ethics gate holding them back. It
-    is 0 to 1, None when no idea left that stage. (Releases published before this rule divided
-    the two stages' counts of entries, which passes 1 when ideas screened in an earlier period
-    start their experiments in this one; their bundles keep the figures they were published
-    with.) Lead times are medians, in days, over the shipped items: from scouting to
-    validation, and from scouting to the period's end.
+    is 0 to 1, None when no idea left that stage. ``conversion_rule`` says which rule made it:
+    2 is this one; 1, that of the releases published before it, divided the two stages' counts
+    of entries (it passes 1 when ideas screened in an earlier period start their experiments in
+    this one). A bundle keeps the rule it was published with, so recomputing a release from the
+    log gives it again exactly. Lead times are medians, in days, over the shipped items: from
+    scouting to validation, and from scouting to the period's end.
     """
 
     scouted: int
@@ -85,6 +86,8 @@ class Figures(msgspec.Struct, frozen=True, kw_only=True):
     conversion: dict[str, float | None]
     median_days_to_validation: float | None
     median_days_to_release: float | None
+    conversion_rule: int = 1
+    """Absent from the bundles published before rule 2, which used rule 1."""
 
     @property
     def external_share(self) -> float | None:

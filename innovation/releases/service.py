@@ -20,7 +20,7 @@ from functools import partial
 from typing import Generic, Literal, TypeVar
 
 from innovation.domain import EXPERIMENT
-from innovation.domain.assembly import FOLDED, Assembler
+from innovation.domain.assembly import CONVERSION_RULE, FOLDED, Assembler
 from innovation.domain.periods import Cadence, Period
 from innovation.domain.releases import (
     Assembly,
@@ -216,7 +216,9 @@ class Releases:
 
     # -- assembling ---------------------------------------------------------------------------
 
-    async def assembly(self, period: Period, *, upto: int | None = None) -> tuple[Assembly, int]:
+    async def assembly(
+        self, period: Period, *, upto: int | None = None, conversion_rule: int = CONVERSION_RULE
+    ) -> tuple[Assembly, int]:
         """Stream the log up to its settled position (or ``upto``) through the assembler; the
         cut-off.
 
@@ -226,9 +228,10 @@ class Releases:
         shipping ideas, which the assembler folds again. Each row is decoded only as far as
         assembly looks at it: when it happened, and the event unless it happened after the
         period (a release is always decoded, as assembly counts releases published late).
+        ``conversion_rule`` 1 recomputes a release published by that rule as it was.
         """
         cutoff = await self.log.settled_position() if upto is None else upto
-        assembler = Assembler(period, cutoff)
+        assembler = Assembler(period, cutoff, conversion_rule)
         mapper, end = self.log.mapper, period.end
         async for record in self.log.replay(up_to=cutoff, types=FOLDED_NAMES):
             occurred_at = mapper.occurred_at(record)

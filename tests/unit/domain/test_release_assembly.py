@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import msgspec
 import pytest
 
 from innovation.domain import ideas as idea
 from innovation.domain import releases
+from innovation.domain.assembly import CONVERSION_RULE, assemble
 from innovation.domain.values import SourceKind, Stage, ValidationRoute, Verdict
 from tests.unit.domain.release_history import H1, H2, Log, assembled, day
 
@@ -213,23 +215,54 @@ def test_conversion_is_the_share_of_the_period_s_decisions_at_a_stage_that_moved
     assert figures.reached["SCREENING"] == 3  # two screened, one back from its experiment
 
 
-def test_conversion_counts_decisions_so_it_never_passes_one() -> None:
+def screened_last_year_tried_this_one() -> Log:
     log = Log()
     for name in ("early-1", "early-2", "early-3"):
         log.submit(name, day(11, 1, 2025))
         log.screen(name, day(12, 1, 2025))
     log.submit("new", day(1, 5))
-    log.screen("new", day(1, 6))  # the period's one screening
-    for name in ("early-1", "early-2", "early-3"):  # screened last year, tried this one
+    log.screen("new", day(1, 6))
+    for name in ("early-1", "early-2", "early-3"):
         log.validate_by_experiment(name, day(2, 1), day(4, 1), observed=290.0)
+    return log
 
-    figures = assembled(log).bundle.figures
+
+def test_conversion_counts_decisions_so_it_never_passes_one() -> None:
+    # one idea screened in the period; three screened last year start their pilots in it
+    figures = assembled(screened_last_year_tried_this_one()).bundle.figures
 
     assert (figures.reached["SCREENING"], figures.reached["EXPERIMENTING"]) == (1, 3)
     # three experiments for one screening is no 300 %: three ideas left screening, all onwards
     assert figures.conversion["SCREENING->EXPERIMENTING"] == 1.0
     assert figures.conversion["SCOUTED->SCREENING"] == 1.0
     assert all(0 <= rate <= 1 for rate in figures.conversion.values() if rate is not None)
+
+
+def test_a_bundle_says_which_rule_made_its_conversion() -> None:
+    assert assembled(Log()).bundle.figures.conversion_rule == CONVERSION_RULE == 2
+
+
+def test_a_release_published_by_the_first_rule_is_recomputed_exactly_by_it() -> None:
+    log = screened_last_year_tried_this_one()
+    published = assemble(H1, log.position, log.records, conversion_rule=1).bundle
+
+    rule = published.figures.conversion_rule
+    again = assemble(H1, published.cutoff, log.records, conversion_rule=rule).bundle
+
+    assert rule == 1
+    assert published.figures.conversion["SCREENING->EXPERIMENTING"] == 3.0  # 3 entries over 1
+    assert again == published
+    assert assemble(H1, published.cutoff, log.records).bundle != published
+
+
+def test_a_bundle_stored_before_the_rule_was_recorded_reads_as_rule_1() -> None:
+    event = releases.ReleasePublished(bundle=assembled(Log()).bundle)
+    stored = msgspec.json.decode(msgspec.json.encode(event))
+    del stored["bundle"]["figures"]["conversion_rule"]
+
+    old = msgspec.json.decode(msgspec.json.encode(stored), type=releases.ReleasePublished)
+
+    assert old.bundle.figures.conversion_rule == 1
 
 
 def test_a_stage_whose_ideas_all_went_out_converts_none_of_them() -> None:

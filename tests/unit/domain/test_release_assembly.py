@@ -251,8 +251,15 @@ def test_a_release_published_by_the_first_rule_is_recomputed_exactly_by_it() -> 
 
     assert rule == 1
     assert published.figures.conversion["SCREENING->EXPERIMENTING"] == 3.0  # 3 entries over 1
+    assert published.figures.conversion["EXPERIMENTING->VALIDATED"] == 1.0  # 3 over 3
     assert again == published
     assert assemble(H1, published.cutoff, log.records).bundle != published
+
+
+def test_the_first_rule_gives_no_conversion_from_a_stage_nobody_entered() -> None:
+    conversion = assemble(H1, 0, [], conversion_rule=1).bundle.figures.conversion
+
+    assert conversion == dict.fromkeys(conversion, None)
 
 
 def test_a_bundle_stored_before_the_rule_was_recorded_reads_as_rule_1() -> None:

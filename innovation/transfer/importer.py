@@ -6,16 +6,20 @@ names it; a row imported before (same reference, same content) is acknowledged, 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from innovation.domain.errors import DomainError, IdeaAlreadyExistsError, InvalidInputsError
 from innovation.services import Actor, Pipeline, ServiceError
-from innovation.transfer.rows import IdeaRow, Refused, Row, RowProblem
-
-_API_FIELD = re.compile(r"^(?:provenance\.)?(\w+)(?:\[\d+\])?$")
+from innovation.transfer.rows import (
+    IdeaRow,
+    Refused,
+    Row,
+    RowProblem,
+    column_order,
+    in_file_terms,
+)
 
 
 @dataclass
@@ -33,7 +37,7 @@ class ImportReport:
         return len(self.written) + len(self.already) + len(self.refused)
 
     def refuse(self, problems: Iterable[RowProblem]) -> None:
-        found = list(problems)
+        found = sorted(problems, key=column_order)
         self.refused.append(found[0].line)
         self.problems.extend(found)
 
@@ -72,21 +76,10 @@ async def _submit(
         report.refuse([RowProblem(row.line, "external_ref", reason)])
     except InvalidInputsError as several:  # every value the domain refused, each in its column
         report.refuse(
-            RowProblem(row.line, *_in_file_terms(each.field, each.message))
+            RowProblem(row.line, *in_file_terms(each.field, each.message))
             for each in several.errors
         )
     except (DomainError, ServiceError) as error:
-        report.refuse([RowProblem(row.line, *_in_file_terms(error.field, error.message))])
+        report.refuse([RowProblem(row.line, *in_file_terms(error.field, error.message))])
     else:
         (report.written if outcome.envelopes else report.already).append(row.line)
-
-
-def _in_file_terms(api_field: str | None, message: str) -> tuple[str, str]:
-    """The domain names fields as the API does (``provenance.sourceKind``); name the column."""
-    if api_field is None:
-        return "row", message
-    match = _API_FIELD.match(api_field)
-    if match is None:
-        return api_field, message
-    column = re.sub(r"(?<!^)([A-Z])", r"_\1", match.group(1)).lower()
-    return column, message.replace(api_field, column)

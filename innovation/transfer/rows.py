@@ -22,8 +22,11 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from innovation.domain import ideas
+from innovation.domain.errors import InvalidInputError, InvalidInputsError
 from innovation.domain.ideas import SubmitIdea
 from innovation.domain.values import Provenance, SourceKind
+from innovation.services.ideas import unknown_themes
 
 T = TypeVar("T")
 
@@ -47,6 +50,7 @@ EXTERNAL_REF_MAX = 200
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 _SURROGATE = re.compile("[\udc80-\udcff]")
+_API_FIELD = re.compile(r"^(?:provenance\.)?(\w+)(?:\[\d+\])?$")
 
 
 class ImportFileError(ValueError):
@@ -116,8 +120,14 @@ def format_of(name: str, given: str | None = None) -> str:
     raise ImportFileError(0, "file", "name it .csv or .jsonl, or say --format csv|jsonl")
 
 
-def read_rows(data: bytes, fmt: str, scout: str, now: datetime) -> Iterator[Row]:
-    """Every row of the file, good or bad, in order; ``scout`` stands in for a blank scout."""
+def read_rows(
+    data: bytes, fmt: str, scout: str, now: datetime, themes: tuple[str, ...] | None = None
+) -> Iterator[Row]:
+    """Every row of the file, good or bad, in order; ``scout`` stands in for a blank scout.
+
+    A row with a column that cannot be read is also checked against the pipeline's rules (and
+    ``themes``, the configured list, when given) in the columns that could, so that it is
+    reported whole: a good row meets those rules when it is submitted."""
     # Undecodable bytes survive as lone surrogates, so the row and column holding them are named.
     text = data.decode("utf-8-sig", errors="surrogateescape")
     raw = _csv_rows(text) if fmt == "csv" else _jsonl_rows(text)
@@ -126,7 +136,7 @@ def read_rows(data: bytes, fmt: str, scout: str, now: datetime) -> Iterator[Row]
         if isinstance(fields, RowProblem):
             yield Refused((fields,))
             continue
-        row = _idea_row(line, fields, scout, now)
+        row = _idea_row(line, fields, scout, now, themes)
         if isinstance(row, IdeaRow):
             earlier = first_seen.setdefault(row.external_ref, line)
             if earlier != line:
@@ -246,7 +256,9 @@ class _Bad(Exception):
         self.reason = reason
 
 
-def _idea_row(line: int, fields: dict[str, Any], scout: str, now: datetime) -> Row:
+def _idea_row(
+    line: int, fields: dict[str, Any], scout: str, now: datetime, themes: tuple[str, ...] | None
+) -> Row:
     """The row's command, or every column of it that cannot be read (not only the first), so
     that one pass over the file shows the scout all there is to fix in it."""
     problems: list[RowProblem] = []
@@ -287,8 +299,44 @@ def _idea_row(line: int, fields: dict[str, Any], scout: str, now: datetime) -> R
     )
     scouted_at = read("scouted_at", lambda: _scouted_at(fields, now), None)
     if problems:
-        return Refused(tuple(problems))
+        problems += _by_rules(line, command, themes, {problem.field for problem in problems})
+        return Refused(tuple(sorted(problems, key=column_order)))
     return IdeaRow(line, external_ref, command, scouted_at)
+
+
+def _by_rules(
+    line: int, command: SubmitIdea, themes: tuple[str, ...] | None, unread: set[str]
+) -> list[RowProblem]:
+    """What the pipeline's rules refuse in the columns that were read; the ``unread`` ones hold
+    stand-ins, which say nothing of the file."""
+    refused: list[InvalidInputError] = []
+    try:
+        ideas.decide(command, ideas.initial_state())
+    except InvalidInputsError as several:
+        refused.extend(several.errors)
+    except InvalidInputError as one:
+        refused.append(one)
+    unknown = None if themes is None else unknown_themes(command.themes, themes)
+    found = [RowProblem(line, *in_file_terms(each.field, each.message)) for each in refused]
+    if unknown is not None:
+        found.append(RowProblem(line, "themes", unknown.message))
+    return [problem for problem in found if problem.field not in unread]
+
+
+def column_order(problem: RowProblem) -> int:
+    """Problems of a row are told in the order of the columns they are in."""
+    return COLUMNS.index(problem.field) if problem.field in COLUMNS else len(COLUMNS)
+
+
+def in_file_terms(api_field: str | None, message: str) -> tuple[str, str]:
+    """The domain names fields as the API does (``provenance.sourceKind``); name the column."""
+    if api_field is None:
+        return "row", message
+    match = _API_FIELD.match(api_field)
+    if match is None:
+        return api_field, message
+    column = re.sub(r"(?<!^)([A-Z])", r"_\1", match.group(1)).lower()
+    return column, message.replace(api_field, column)
 
 
 def _undecoded(line: int, name: str, value: Any, problems: list[RowProblem]) -> bool:
@@ -322,6 +370,8 @@ def _text(fields: dict[str, Any], name: str) -> str:
 
 def _source_kind(fields: dict[str, Any]) -> SourceKind:
     text = _text(fields, "source_kind")
+    if not text:
+        raise _Bad("source_kind", "is required: one of " + ", ".join(SourceKind))
     try:
         return SourceKind(text.upper().replace("-", "_").replace(" ", "_"))
     except ValueError:
@@ -338,7 +388,9 @@ def _flag(fields: dict[str, Any], name: str, blank: bool | None) -> bool:
         return True
     if text in _FALSE:
         return False
-    if not text and blank is not None:
+    if not text:
+        if blank is None:
+            raise _Bad(name, "is required: true or false")
         return blank
     raise _Bad(name, f"must be true or false, not {value!r}")
 

@@ -130,8 +130,8 @@ async def test_a_row_is_refused_with_every_problem_in_it_not_only_the_first(
     path = tmp_path / "scouting.csv"
     path.write_bytes(
         HEADER.encode()
-        # line 2: three columns that cannot be read, and one not UTF-8
-        + b"lab-1,Caf\xe9 talk,Unsure.,ALIENS,Org,FR,perhaps,networks-cloud,maybe\n"
+        # line 2: three columns that cannot be read, one not UTF-8, one against the rules
+        + b"lab-1,Caf\xe9 talk,Unsure.,ALIENS,Org,France,perhaps,networks-cloud,maybe\n"
         # line 3: read well, and refused by the pipeline's rules for three values
         + b"lab-2,X,Somewhere.,PARTNER,Org,XX,true,flying-cars,false\n"
         + GOOD.replace("lab-1", "lab-3").encode()
@@ -145,15 +145,50 @@ async def test_a_row_is_refused_with_every_problem_in_it_not_only_the_first(
         "scouting.csv: line 2, title: is not UTF-8 text (byte 0xE9): save the file as UTF-8",
         "scouting.csv: line 2, source_kind: must be one of STARTUP, PARTNER, ACADEMIC, "
         "OPEN_SOURCE, COMPETITOR, CUSTOMER, EMPLOYEE, OTHER, not 'ALIENS'",
+        "scouting.csv: line 2, country: country must be an ISO 3166-1 alpha-2 country code, "
+        "not 'France'",
         "scouting.csv: line 2, external: must be true or false, not 'perhaps'",
         "scouting.csv: line 2, uses_ai: must be true or false, not 'maybe'",
-        "scouting.csv: line 3, themes: unknown theme 'flying-cars': choose from "
-        "customer-experience, telecom-platforms, cybersecurity, networks-cloud, generative-ai",
         "scouting.csv: line 3, title: title must have 3 to 200 characters (it has 1)",
         "scouting.csv: line 3, country: country must be an ISO 3166-1 alpha-2 country code, "
         "not 'XX'",
+        "scouting.csv: line 3, themes: unknown theme 'flying-cars': choose from "
+        "customer-experience, telecom-platforms, cybersecurity, networks-cloud, generative-ai",
         "scouting.csv: 3 rows: 1 imported, 0 already imported, 2 refused",
     ]
+
+
+async def test_a_row_missing_required_values_is_told_each_of_them_at_once(
+    database_url: str, database: Database, tmp_path: Path
+):
+    path = tmp_path / "scouting.jsonl"
+    # Line 1 names a title that is not text, and leaves out every other required value.
+    path.write_text('{"external_ref": "mwc-1", "title": 5}\n', encoding="utf-8")
+    short = tmp_path / "scouting.csv"
+    short.write_text(HEADER + "lab-1,Alarm triage for the NOC,Groups alarms.,ACADEMIC,Lab,FR\n")
+
+    lines = await asyncio.to_thread(invoke, database_url, "import", str(path))
+    cells = await asyncio.to_thread(invoke, database_url, "import", str(short))
+
+    assert lines.stdout.splitlines() == [
+        "scouting.jsonl: line 1, title: must be text, not 5",
+        "scouting.jsonl: line 1, summary: summary must not be empty",
+        "scouting.jsonl: line 1, source_kind: is required: one of STARTUP, PARTNER, ACADEMIC, "
+        "OPEN_SOURCE, COMPETITOR, CUSTOMER, EMPLOYEE, OTHER",
+        "scouting.jsonl: line 1, organisation: organisation must not be empty",
+        "scouting.jsonl: line 1, country: country must be an ISO 3166-1 alpha-2 country code, "
+        "not ''",
+        "scouting.jsonl: line 1, external: is required: true or false",
+        "scouting.jsonl: line 1, themes: themes must name 1 to 5 themes",
+        "scouting.jsonl: 1 rows: 0 imported, 0 already imported, 1 refused; "
+        "nothing new was written",
+    ]
+    assert cells.stdout.splitlines() == [
+        "scouting.csv: line 2, external: is required: true or false",
+        "scouting.csv: line 2, themes: themes must name 1 to 5 themes",
+        "scouting.csv: 1 rows: 0 imported, 0 already imported, 1 refused; nothing new was written",
+    ]
+    assert await imported(database) == {}
 
 
 async def test_a_second_import_of_the_same_file_writes_nothing_and_says_so(

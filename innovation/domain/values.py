@@ -307,42 +307,43 @@ def _is_whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def validate_score(score: Score, field: str = "score") -> Score:
+def validate_score(score: Score) -> Score:
     """RICE inputs within their scales: impact on the 0.25 to 3 ladder, confidence a share.
 
-    Every value out of its scale is reported, each with its own path, not only the first."""
+    Every value out of its scale is reported, not only the first, each under the field that
+    ``scoreIdea``'s input gives it (``reach``, ``strategicFit``)."""
 
     def reach() -> None:
         if not _is_whole(score.reach) or not REACH.admits(score.reach):
             raise InvalidInputError(
-                f"{field}.reach",
-                f"{field}.reach must be a whole number from {REACH.least} to {REACH.most:,}",
+                "reach",
+                f"reach must be a whole number from {REACH.least} to {REACH.most:,}",
             )
 
     def impact() -> None:
         if score.impact not in IMPACT_LEVELS:
             levels = ", ".join(f"{level:g}" for level in IMPACT_LEVELS)
-            raise InvalidInputError(f"{field}.impact", f"{field}.impact must be one of {levels}")
+            raise InvalidInputError("impact", f"impact must be one of {levels}")
 
     def confidence() -> None:
         if not CONFIDENCE.admits(score.confidence):
             raise InvalidInputError(
-                f"{field}.confidence",
-                f"{field}.confidence must be between {CONFIDENCE.least} and {CONFIDENCE.most}",
+                "confidence",
+                f"confidence must be between {CONFIDENCE.least} and {CONFIDENCE.most}",
             )
 
     def effort() -> None:
         if not EFFORT.admits(score.effort):
             raise InvalidInputError(
-                f"{field}.effort",
-                f"{field}.effort must be from {EFFORT.least:g} to {EFFORT.most:,g} person-months",
+                "effort",
+                f"effort must be from {EFFORT.least:g} to {EFFORT.most:,g} person-months",
             )
 
     def strategic_fit() -> None:
         if not _is_whole(score.strategic_fit) or not STRATEGIC_FIT.admits(score.strategic_fit):
             raise InvalidInputError(
-                f"{field}.strategicFit",
-                f"{field}.strategicFit must be a whole number from {STRATEGIC_FIT.least} to "
+                "strategicFit",
+                f"strategicFit must be a whole number from {STRATEGIC_FIT.least} to "
                 f"{STRATEGIC_FIT.most}",
             )
 

@@ -44,7 +44,7 @@ async def test_an_effort_of_1e308_person_months_is_refused(api: Api, world: Worl
     data = await api.data(SCORE, scoring(idea_id, 1e308))
 
     [error] = data["scoreIdea"]["errors"]
-    assert (error["code"], error["field"]) == ("VALIDATION", "score.effort")
+    assert (error["code"], error["field"]) == ("VALIDATION", "effort")
     assert "1,000" in error["message"]
     accepted = await api.data(SCORE, scoring(idea_id, 1_000))
     assert accepted["scoreIdea"]["idea"]["score"]["effort"] == 1_000

@@ -135,3 +135,25 @@ async def test_a_pilot_with_three_bad_fields_is_answered_with_three_errors(api: 
         "pilotSite",
         "endsOn",
     ]
+
+
+SCORE = """
+mutation($input: ScoreIdeaInput!) {
+  scoreIdea(input: $input) { idea { id } errors { code message field } }
+}"""
+
+
+async def test_a_score_out_of_its_scales_names_each_field_as_the_input_does(api: Api, world: World):
+    idea_id = await world.submit()
+    await world.screen(idea_id)
+    score = {"reach": -1, "impact": 7, "confidence": 2, "effort": 0, "strategicFit": 9}
+
+    data = await api.data(SCORE, {"input": {"ideaId": global_id("Idea", idea_id), **score}})
+
+    errors = data["scoreIdea"]["errors"]
+    assert [(error["code"], error["field"]) for error in errors] == [
+        ("VALIDATION", name) for name in score
+    ]
+    assert [error["message"].split()[0] for error in errors] == list(score)
+    inputs = await api.data('{ __type(name: "ScoreIdeaInput") { inputFields { name } } }')
+    assert set(score) <= {field["name"] for field in inputs["__type"]["inputFields"]}

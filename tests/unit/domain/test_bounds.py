@@ -303,15 +303,15 @@ PROBES: dict[str, list[Probe]] = {
         ),
         Probe("metric", holding, adds_one=True),
     ],
-    "reach": [Probe("score.reach", lambda n: scored(reach=n), signed=True)],
+    "reach": [Probe("reach", lambda n: scored(reach=n), signed=True)],
     "confidence": [
-        Probe("score.confidence", lambda v: scored(confidence=v), continuous=True, signed=True)
+        Probe("confidence", lambda v: scored(confidence=v), continuous=True, signed=True)
     ],
     "effort": [
         # no reach: the smallest efforts would otherwise give an infinite RICE score
-        Probe("score.effort", lambda v: scored(effort=v, reach=0), continuous=True, signed=True)
+        Probe("effort", lambda v: scored(effort=v, reach=0), continuous=True, signed=True)
     ],
-    "strategic fit": [Probe("score.strategicFit", lambda n: scored(strategic_fit=n), signed=True)],
+    "strategic fit": [Probe("strategicFit", lambda n: scored(strategic_fit=n), signed=True)],
     "metric value": [
         Probe("metrics[0].baseline", lambda v: started_with(baseline_at(v)), True, True),
         Probe("metrics[0].target", lambda v: started_with(target_at(v)), True, True),

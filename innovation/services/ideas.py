@@ -27,7 +27,7 @@ def unknown_themes(
     themes: tuple[str, ...] | None, known: tuple[str, ...]
 ) -> UnknownThemeError | None:
     """The refusal of the themes not in the configured list, or None when all are known."""
-    unknown = [theme for theme in themes or () if theme not in known]
+    unknown = [theme for theme in dict.fromkeys(themes or ()) if theme not in known]
     if not unknown:
         return None
     return UnknownThemeError(

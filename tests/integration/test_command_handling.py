@@ -246,6 +246,18 @@ async def test_a_theme_outside_the_configured_list_is_refused_naming_the_field(w
     assert "customer-experience" in refused.value.message
 
 
+async def test_an_unknown_theme_given_twice_is_named_once(world: World):
+    from innovation.domain.errors import InvalidInputsError
+
+    with pytest.raises(InvalidInputsError) as refused:
+        await world.submit(themes=("flying-cars", "cybersecurity", "flying-cars"))
+
+    assert [(error.field, error.message.partition(":")[0]) for error in refused.value.errors] == [
+        ("themes", "unknown theme 'flying-cars'"),
+        ("themes[2]", "themes[2] repeats the theme 'flying-cars'"),
+    ]
+
+
 async def test_an_unknown_theme_is_reported_beside_the_domain_s_refusals_and_nothing_is_written(
     world: World,
 ):

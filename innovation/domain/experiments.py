@@ -235,8 +235,10 @@ def _check_measured_at(measured_at: datetime, now: datetime, state: Experiment) 
 
 
 def _record_measurement(command: RecordMeasurement, state: Experiment) -> list[ExperimentEvent]:
-    validate_metric_value(command.value, "value")
-    _check_measured_at(command.measured_at, command.now, state)
+    checked(
+        lambda: validate_metric_value(command.value, "value"),
+        lambda: _check_measured_at(command.measured_at, command.now, state),
+    )
     metric = command.metric.strip()
     known = [definition.name for definition in state.metrics]
     if metric not in known:
@@ -261,18 +263,16 @@ def _record_measurement(command: RecordMeasurement, state: Experiment) -> list[E
 
 def _correct_measurement(command: CorrectMeasurement, state: Experiment) -> list[ExperimentEvent]:
     """Replace a running experiment's measurement; a concluded one's results are final."""
-    validate_metric_value(command.value, "value")
-    reason = validate_text(command.reason, "reason", CORRECTION_REASON_LENGTH)
-    wrong = next((r for r in state.readings if r.number == command.measurement), None)
-    if wrong is None:
-        numbers = ", ".join(str(r.number) for r in state.readings) or "none"
-        raise InvalidInputError(
-            "measurement",
-            f"experiment {state.id!r} has no measurement {command.measurement}"
-            f" (its measurements: {numbers})",
-        )
-    measured_at = wrong.measured_at if command.measured_at is None else command.measured_at
-    _check_measured_at(measured_at, command.now, state)
+    given = command.measured_at
+    _, reason, wrong, _ = checked(
+        lambda: validate_metric_value(command.value, "value"),
+        lambda: validate_text(command.reason, "reason", CORRECTION_REASON_LENGTH),
+        lambda: _reading(state, command.measurement),
+        lambda: None if given is None else _check_measured_at(given, command.now, state),
+    )
+    measured_at = wrong.measured_at if given is None else given
+    if given is None:
+        _check_measured_at(measured_at, command.now, state)
     if (wrong.value, wrong.measured_at) == (command.value, measured_at):
         return []
     if state.concluded:
@@ -291,22 +291,23 @@ def _correct_measurement(command: CorrectMeasurement, state: Experiment) -> list
 
 def _amend(command: AmendExperiment, state: Experiment) -> list[ExperimentEvent]:
     """New values for what a running pilot may change; its measurements stay within its dates."""
-    reason = validate_text(command.reason, "reason", AMEND_REASON_LENGTH)
+    starts_on = command.starts_on or state.starts_on or date.min
+    ends_on = command.ends_on or state.ends_on or date.max
+    reason, hypothesis, pilot_site, _, _ = checked(
+        lambda: validate_text(command.reason, "reason", AMEND_REASON_LENGTH),
+        lambda: _either(command.hypothesis, state.hypothesis, "hypothesis", HYPOTHESIS_LENGTH),
+        lambda: _either(command.pilot_site, state.pilot_site, "pilotSite", PILOT_SITE_LENGTH),
+        lambda: _validate_dates(starts_on, ends_on),
+        lambda: _not_after_first_measurement(starts_on, state),
+    )
     amended = ExperimentAmended(
         experiment_id=state.id,
-        hypothesis=_either(command.hypothesis, state.hypothesis, "hypothesis", HYPOTHESIS_LENGTH),
-        pilot_site=_either(command.pilot_site, state.pilot_site, "pilotSite", PILOT_SITE_LENGTH),
-        starts_on=command.starts_on or state.starts_on or date.min,
-        ends_on=command.ends_on or state.ends_on or date.max,
+        hypothesis=hypothesis,
+        pilot_site=pilot_site,
+        starts_on=starts_on,
+        ends_on=ends_on,
         reason=reason,
     )
-    if amended.ends_on < amended.starts_on:
-        raise InvalidInputError("endsOn", "endsOn must not be before startsOn")
-    first = min((r.measured_at.date() for r in state.readings), default=None)
-    if first is not None and first < amended.starts_on:
-        raise InvalidInputError(
-            "startsOn", f"startsOn must not be after the first measurement, on {first}"
-        )
     unchanged = (state.hypothesis, state.pilot_site, state.starts_on, state.ends_on)
     if unchanged == (amended.hypothesis, amended.pilot_site, amended.starts_on, amended.ends_on):
         return []
@@ -317,6 +318,26 @@ def _amend(command: AmendExperiment, state: Experiment) -> list[ExperimentEvent]
 
 def _either(new: str | None, old: str, field: str, bound: Bound) -> str:
     return old if new is None else validate_text(new, field, bound)
+
+
+def _not_after_first_measurement(starts_on: date, state: Experiment) -> None:
+    first = min((r.measured_at.date() for r in state.readings), default=None)
+    if first is not None and first < starts_on:
+        raise InvalidInputError(
+            "startsOn", f"startsOn must not be after the first measurement, on {first}"
+        )
+
+
+def _reading(state: Experiment, number: int) -> Reading:
+    """The experiment's measurement numbered ``number``, refused in the input's terms if none."""
+    found = next((r for r in state.readings if r.number == number), None)
+    if found is None:
+        numbers = ", ".join(str(r.number) for r in state.readings) or "none"
+        raise InvalidInputError(
+            "measurement",
+            f"experiment {state.id!r} has no measurement {number} (its measurements: {numbers})",
+        )
+    return found
 
 
 def _add_metric(command: AddMetric, state: Experiment) -> list[ExperimentEvent]:
@@ -338,9 +359,11 @@ def _add_metric(command: AddMetric, state: Experiment) -> list[ExperimentEvent]:
 
 
 def _conclude(command: ConcludeExperiment, state: Experiment) -> list[ExperimentEvent]:
-    note = validate_optional_text(command.note, "note", NOTE_LENGTH)
-    outcome = validate_choice(Outcome, command.outcome, "outcome")
-    decision = validate_choice(Decision, command.decision, "decision")
+    note, outcome, decision = checked(
+        lambda: validate_optional_text(command.note, "note", NOTE_LENGTH),
+        lambda: validate_choice(Outcome, command.outcome, "outcome"),
+        lambda: validate_choice(Decision, command.decision, "decision"),
+    )
     if state.concluded:
         if (state.outcome, state.decision, state.note) == (outcome, decision, note):
             return []

@@ -411,9 +411,11 @@ def _validate_reviewers(reviewers: Sequence[str], field: str = "reviewers") -> t
 
 
 def _record_ethics_review(command: RecordEthicsReview, state: Idea) -> list[IdeaEvent]:
-    reviewers = _validate_reviewers(command.reviewers)
-    note = validate_optional_text(command.note, "note", NOTE_LENGTH)
-    verdict = validate_choice(Verdict, command.verdict, "verdict")
+    reviewers, note, verdict = checked(
+        lambda: _validate_reviewers(command.reviewers),
+        lambda: validate_optional_text(command.note, "note", NOTE_LENGTH),
+        lambda: validate_choice(Verdict, command.verdict, "verdict"),
+    )
     _refuse_if_closed(state)
     if not needs_ethics_review(state):
         raise EthicsReviewNotNeededError(state.id)

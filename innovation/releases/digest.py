@@ -119,9 +119,12 @@ def _days(value: float | None) -> str:
 
 
 def _number(value: float | None) -> str:
+    """A metric's value as people write it: at most two decimals, none that say nothing (a
+    baseline of 3.1 beside an observed 4, rather than 3.10 beside 4)."""
     if value is None:
         return "—"
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 @cache

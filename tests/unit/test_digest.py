@@ -267,3 +267,35 @@ def test_the_markdown_ends_with_a_paragraph_of_its_own_and_an_empty_period_has_n
     for markdown in (empty, full):
         # after a blank line: right after the list, it would continue its last item
         assert re.search(r"\n\n_Frozen at log position \d+\._\n?$", markdown)
+
+
+def test_each_shipped_item_is_a_block_of_its_own_in_the_markdown():
+    log = semester()
+    log.submit("vpn", day(1, 13))
+    log.screen("vpn", day(1, 14))
+    log.override("vpn", day(2, 2), reason="Tenders demand it")
+    log.submit("care", day(1, 15))
+    log.screen("care", day(1, 16))
+    log.validate_by_experiment("care", day(2, 3), day(4, 2), observed=280.0)
+
+    markdown = render(assembled(log).bundle).markdown
+
+    assert markdown.count("\n### ") == 3
+    assert markdown.count("\n\n### ") == 3  # a heading right after a line would run into it
+    assert "“Tenders demand it”.\n\n### " in markdown
+
+
+def test_a_metric_s_values_carry_no_decimals_that_say_nothing():
+    from innovation.releases.digest import environment
+
+    number = environment().filters["number"]
+
+    assert [number(value) for value in (3.1, 4.0, 0.8, 1234.5, 12.345, -0.004, None)] == [
+        "3.1",
+        "4",
+        "0.8",
+        "1,234.5",
+        "12.35",
+        "0",
+        "—",
+    ]

@@ -51,6 +51,8 @@ def test_the_digest_lists_shipped_items_with_metrics_and_stopped_ideas_with_reas
         assert "Pipeline health" in text
         assert "of the ideas that left a stage" in text  # what the conversion rates mean
     assert "(https://example.org/releases/2026-H1)" in digest.markdown
+    # the Markdown (the e-mail's text) has the HTML's columns, the target among them
+    assert "| daily alarms (alarms) | 900 | 290 | -67.8% | 300 | yes |" in digest.markdown
     assert digest.html.count("<svg") == 3
     assert digest.email_html.count('src="cid:') == 3
     assert "<svg" not in digest.email_html

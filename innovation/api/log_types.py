@@ -11,6 +11,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from innovation.api.building import built
+from innovation.api.ids import shown_ids
 from innovation.projections import history
 from innovation.projections.timetravel import PipelineSummary
 
@@ -72,6 +73,7 @@ class HistoryEntry:
         return built(
             cls,
             entry,
+            description=shown_ids(entry.description),
             correlation_id=str(entry.metadata.correlation_id),
             **_event_fields(entry),
         )

@@ -408,7 +408,9 @@ def _history(
 
 
 def describe(event: object) -> str | None:
-    """How an idea's event reads in its history; None for another aggregate's event."""
+    """How an idea's event reads in its history; None for another aggregate's event. Ideas and
+    experiments are named as refusals name them (``idea '<id>'``), which the API shows by the ids
+    it hands out."""
     match event:
         case IdeaSubmitted():
             origin = event.provenance
@@ -437,14 +439,14 @@ def describe(event: object) -> str | None:
         case IdeaReopened():
             return f"reopened, back to screening: {event.reason}"
         case IdeaMerged():
-            return f"merged into idea {event.into_idea_id}"
+            return f"merged into idea {event.into_idea_id!r}"
         case DuplicateAbsorbed():
-            return f"absorbed duplicate idea {event.duplicate_id}"
+            return f"absorbed duplicate idea {event.duplicate_id!r}"
         case ExperimentAttached():
-            return f"experiment {event.experiment_id} started"
+            return f"experiment {event.experiment_id!r} started"
         case IdeaValidated():
             if event.experiment_id:
-                return f"validated by experiment {event.experiment_id}"
+                return f"validated by experiment {event.experiment_id!r}"
             return f"validated by override: {event.reason}"
         case IdeaReturnedToScreening():
             return "back to screening to iterate" + (f": {event.reason}" if event.reason else "")

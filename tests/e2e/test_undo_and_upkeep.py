@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from innovation.api.ids import global_id
-from innovation.domain.ideas import RejectIdea
+from innovation.domain.ideas import MergeIdea, RejectIdea
 from tests.e2e.conftest import Api
 from tests.integration.world import World
 
@@ -133,3 +133,26 @@ async def test_a_lead_adds_a_metric_before_the_first_measurement_only(api: Api, 
     refused = await api.data(ADD_METRIC, {"input": later})
     [error] = refused["addMetric"]["errors"]
     assert error["code"] == "INVALID_TRANSITION"
+
+
+async def test_the_history_names_ideas_and_experiments_by_the_ids_the_api_hands_out(
+    api: Api, world: World
+):
+    idea_id, experiment_id = await world.validated_idea()
+    duplicate = await world.submit(title="Product sheets pushed to agents during calls")
+    await world.run(MergeIdea(idea_id=duplicate, into_idea_id=idea_id))
+    shown = {
+        "idea": global_id("Idea", idea_id),
+        "experiment": global_id("Experiment", experiment_id),
+    }
+
+    said = {entry["type"]: entry["description"] for entry in await history(api, idea_id)}
+    merged = await history(api, duplicate)
+
+    assert said["idea.experiment_attached"] == f"experiment {shown['experiment']} started"
+    assert said["idea.validated"] == f"validated by experiment {shown['experiment']}"
+    assert said["idea.duplicate_absorbed"] == (
+        f"absorbed duplicate idea {global_id('Idea', duplicate)}"
+    )
+    assert merged[-1]["description"] == f"merged into idea {shown['idea']}"
+    assert not any(raw in text for text in said.values() for raw in (idea_id, experiment_id))

@@ -270,9 +270,7 @@ def _correct_measurement(command: CorrectMeasurement, state: Experiment) -> list
         lambda: _reading(state, command.measurement),
         lambda: None if given is None else _check_measured_at(given, command.now, state),
     )
-    measured_at = wrong.measured_at if given is None else given
-    if given is None:
-        _check_measured_at(measured_at, command.now, state)
+    measured_at = wrong.measured_at if given is None else given  # kept: checked when recorded
     if (wrong.value, wrong.measured_at) == (command.value, measured_at):
         return []
     if state.concluded:

@@ -109,9 +109,27 @@ class InvalidTransitionError(DomainError):
     """The pipeline has no path from the idea's stage to the one asked for."""
 
     def __init__(self, from_stage: str, to_stage: str) -> None:
-        super().__init__(f"an idea cannot move from {from_stage} to {to_stage}")
+        message = f"an idea cannot move from {from_stage} to {to_stage}"
+        how = _HOW_TO_REACH.get(str(to_stage))
+        if how:
+            message += f": {how}"
+        super().__init__(message)
         self.from_stage = from_stage
         self.to_stage = to_stage
+
+
+_HOW_TO_REACH = {
+    "SCOUTED": "an idea is SCOUTED only when it is submitted",
+    "SCREENING": "an idea goes to SCREENING from SCOUTED, back to it from EXPERIMENTING by an "
+    "experiment concluded with ITERATE, and from REJECTED by reopenIdea",
+    "EXPERIMENTING": "an idea goes to EXPERIMENTING from SCREENING, by startExperiment",
+    "VALIDATED": "an idea is validated from SCREENING or EXPERIMENTING, by an experiment "
+    "concluded VALIDATED or by overrideValidation",
+    "RELEASED": "an idea is released by its period's release, once VALIDATED",
+    "REJECTED": "rejectIdea rejects an idea that is not released",
+    "MERGED": "mergeIdea merges an idea that is SCOUTED or SCREENING into another",
+}
+"""What a lead who asked for an impossible move should do instead, by the stage asked for."""
 
 
 class IdeaClosedError(DomainError):

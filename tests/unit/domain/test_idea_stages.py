@@ -91,6 +91,41 @@ def test_only_the_first_two_steps_are_manual_moves(history: History, to_stage: S
     )
 
 
+@pytest.mark.parametrize(
+    ("to_stage", "how"),
+    [
+        (Stage.SCOUTED, "an idea is SCOUTED only when it is submitted"),
+        (
+            Stage.SCREENING,
+            "an idea goes to SCREENING from SCOUTED, back to it from EXPERIMENTING by an "
+            "experiment concluded with ITERATE, and from REJECTED by reopenIdea",
+        ),
+        (
+            Stage.EXPERIMENTING,
+            "an idea goes to EXPERIMENTING from SCREENING, by startExperiment",
+        ),
+        (
+            Stage.VALIDATED,
+            "an idea is validated from SCREENING or EXPERIMENTING, by an experiment concluded "
+            "VALIDATED or by overrideValidation",
+        ),
+        (Stage.RELEASED, "an idea is released by its period's release, once VALIDATED"),
+        (Stage.REJECTED, "rejectIdea rejects an idea that is not released"),
+        (Stage.MERGED, "mergeIdea merges an idea that is SCOUTED or SCREENING into another"),
+    ],
+)
+def test_a_move_refused_says_how_an_idea_gets_to_that_stage(to_stage: Stage, how: str) -> None:
+    error = InvalidTransitionError(Stage.RELEASED, to_stage)
+
+    assert error.message == f"an idea cannot move from RELEASED to {to_stage}: {how}"
+
+
+def test_a_stage_with_no_way_to_tell_is_refused_without_one() -> None:
+    error = InvalidTransitionError("SCOUTED", "LIMBO")
+
+    assert error.message == "an idea cannot move from SCOUTED to LIMBO"
+
+
 def test_advancing_to_the_stage_the_idea_is_in_gives_no_events() -> None:
     given(screening()).when(AdvanceIdea(idea_id=IDEA, to_stage=Stage.SCREENING)).then([])
 

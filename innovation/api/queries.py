@@ -72,13 +72,18 @@ class Query:
         permission_classes=[can("node")],
         description="Any object by its global id (an idea or an experiment); null if none.",
     )
-    async def node(self, info: Info[Context, None], id: relay.GlobalID) -> relay.Node | None:
-        # A resolver of our own: relay.node() cannot be built into more than one schema.
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> relay.Node | None:
+        # A resolver of our own: relay.node() cannot be built into more than one schema. The id
+        # is read here rather than by the GlobalID scalar, whose refusal names no field.
         try:
-            found = id.resolve_node(info, required=False)
+            global_id = relay.GlobalID.from_id(id)
         except GlobalIDValueError:
-            raise invalid(f"{id.type_name} is not a type with ids", "id") from None
-        return await found if inspect.isawaitable(found) else found
+            raise invalid(f"{id!r} is not an id this API hands out", "id") from None
+        try:  # the type is looked up when the node is, which is awaited
+            found = global_id.resolve_node(info, required=False)
+            return await found if inspect.isawaitable(found) else found
+        except GlobalIDValueError:
+            raise invalid(f"{global_id.type_name} is not a type with ids", "id") from None
 
     @strawberry.field(
         permission_classes=[can("themes")],

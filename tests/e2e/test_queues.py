@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from innovation.api.ids import global_id
 from innovation.domain.ideas import MergeIdea, RequestEthicsReview, ScoreIdea
 from innovation.domain.values import Score
@@ -204,6 +206,25 @@ async def test_any_object_is_found_by_its_global_id_on_the_root_query(api: Api, 
     assert data["idea"] == {"id": global_id("Idea", idea_id), "title": "Found by node"}
     assert data["experiment"] == {"pilotSite": "Orange Luxembourg contact centre"}
     assert data["missing"] is None
+
+
+@pytest.mark.parametrize("name", ["Release", "Foo", "UserError"])
+async def test_an_id_of_a_type_that_has_none_is_refused_naming_the_field(api: Api, name: str):
+    answer = await api("query($id: ID!) { node(id: $id) { id } }", {"id": global_id(name, "1")})
+
+    [error] = answer["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "id"
+    assert error["message"] == f"{name} is not a type with ids"
+
+
+@pytest.mark.parametrize("given", ["garbage", "", "Zm9v"])
+async def test_a_node_id_that_is_no_global_id_is_refused_naming_the_field(api: Api, given: str):
+    answer = await api("query($id: ID!) { node(id: $id) { id } }", {"id": given})
+
+    [error] = answer["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "id")
+    assert error["message"] == f"{given!r} is not an id this API hands out"
 
 
 async def test_the_configured_themes_are_listed(api: Api, app_services):

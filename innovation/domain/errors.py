@@ -90,9 +90,10 @@ class IdeaAlreadyExistsError(DomainError):
 
     code = ErrorCode.CONFLICT
 
-    def __init__(self, idea_id: str) -> None:
+    def __init__(self, idea_id: str, scout: str) -> None:
         super().__init__(f"idea {idea_id!r} already exists with different content")
         self.idea_id = idea_id
+        self.scout = scout  # who submitted the idea that exists
 
 
 class ExperimentAlreadyExistsError(DomainError):

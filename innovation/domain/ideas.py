@@ -184,7 +184,7 @@ def _submit(command: SubmitIdea, state: Idea) -> list[IdeaEvent]:
     if state.exists:
         if _content(state) == _content(submitted):
             return []
-        raise IdeaAlreadyExistsError(command.idea_id)
+        raise IdeaAlreadyExistsError(command.idea_id, state.scout)
     return [submitted]
 
 

@@ -7,8 +7,10 @@ names it; a row imported before (same reference, same content) is acknowledged, 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+
+import msgspec
 
 from innovation.domain.errors import DomainError, IdeaAlreadyExistsError, InvalidInputsError
 from innovation.services import Actor, Pipeline, ServiceError
@@ -65,9 +67,20 @@ async def _submit(
     pipeline: Pipeline, row: IdeaRow, actor: Actor, now: datetime, report: ImportReport
 ) -> None:
     try:
-        outcome = await pipeline.execute(
-            row.command, actor, at=row.scouted_at or now, command_id=row.command_id
-        )
+        try:
+            outcome = await pipeline.execute(
+                row.command, actor, at=row.scouted_at or now, command_id=row.command_id
+            )
+        except IdeaAlreadyExistsError as taken:
+            if row.scout_given or taken.scout == row.command.scout:
+                raise
+            # A row that names no scout was imported before by someone else, who stood in
+            # then: it is the same row if it is the same idea under that scout.
+            command = msgspec.structs.replace(row.command, scout=taken.scout)
+            row = replace(row, command=command)
+            outcome = await pipeline.execute(
+                row.command, actor, at=row.scouted_at or now, command_id=row.command_id
+            )
     except IdeaAlreadyExistsError:
         reason = (
             f"{row.external_ref!r} was imported before with different content; "

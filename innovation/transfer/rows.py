@@ -81,6 +81,8 @@ class IdeaRow:
     external_ref: str
     command: SubmitIdea
     scouted_at: datetime | None
+    scout_given: bool = True
+    """False when the row left its scout blank and the importer stands in."""
 
     @property
     def command_id(self) -> uuid.UUID:
@@ -301,7 +303,8 @@ def _idea_row(
     if problems:
         problems += _by_rules(line, command, themes, {problem.field for problem in problems})
         return Refused(tuple(sorted(problems, key=column_order)))
-    return IdeaRow(line, external_ref, command, scouted_at)
+    scout_given = bool(_text(fields, "scout")) if "scout" not in unreadable else True
+    return IdeaRow(line, external_ref, command, scouted_at, scout_given)
 
 
 def _by_rules(

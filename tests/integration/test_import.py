@@ -207,6 +207,30 @@ async def test_a_second_import_of_the_same_file_writes_nothing_and_says_so(
     )
 
 
+async def test_a_file_imported_again_by_someone_else_is_already_imported_where_unchanged(
+    database_url: str, database: Database, tmp_path: Path
+):
+    path = tmp_path / "scouting.csv"
+    # No scout named: the first importer stands in for it. Then one row is changed.
+    path.write_text(HEADER + GOOD + GOOD.replace("lab-1", "lab-2"), encoding="utf-8")
+    await asyncio.to_thread(invoke, database_url, "import", str(path), "--as", "scout:amina")
+    end = await log_end(database)
+    changed = GOOD.replace("lab-1", "lab-2").replace("Groups alarms", "Folds alarms")
+    path.write_text(HEADER + GOOD + changed, encoding="utf-8")
+
+    again = await asyncio.to_thread(invoke, database_url, "import", str(path), "--as", "lead:kofi")
+
+    assert again.stdout.splitlines() == [
+        "scouting.csv: line 3, external_ref: 'lab-2' was imported before with different "
+        "content; change the idea through reviseIdea, or give the row a new reference",
+        "scouting.csv: 2 rows: 0 imported, 1 already imported, 1 refused; nothing new was written",
+    ]
+    assert await log_end(database) == end
+    idea = await database.read(lambda c: views.idea(c, idea_id_of("lab-1")))
+    assert idea is not None
+    assert idea.scout == "scout:amina"
+
+
 async def test_a_row_changed_since_its_import_is_refused_rather_than_dropped(
     database_url: str, database: Database, tmp_path: Path
 ):

@@ -93,8 +93,8 @@ def test_the_same_submission_twice_gives_no_events() -> None:
 def test_a_different_submission_under_a_taken_id_is_a_conflict() -> None:
     error = (
         given(scouted())
-        .when(submit(title="Another idea entirely"))
-        .then(IdeaAlreadyExistsError, idea_id=IDEA)
+        .when(submit(title="Another idea entirely", scout="scout-ben"))
+        .then(IdeaAlreadyExistsError, idea_id=IDEA, scout="scout-ana")
     )
     assert error.code == "CONFLICT"
 

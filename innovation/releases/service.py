@@ -123,7 +123,7 @@ class Releases:
         self.public_url = public_url
         self.on_published = on_published
         self._charts: Kept[tuple[str, int], tuple[Chart, ...]] = Kept(DIGESTS_KEPT)
-        self._digests: Kept[tuple[str, int, str], Digest] = Kept(DIGESTS_KEPT)
+        self._digests: Kept[tuple[str, int, str | None], Digest] = Kept(DIGESTS_KEPT)
         self._listings: Kept[tuple[Listing, tuple[int, int], str | None], Served] = Kept(
             DIGESTS_KEPT
         )
@@ -145,7 +145,9 @@ class Releases:
         return self.cadence.parse(label).start if span is None else span[0]
 
     def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
-        """The release's digest, with links for the reader's feed key.
+        """The release's digest, with a link to its page for the reader's feed key; without a
+        key (an address of INNOVATION_DIGEST_RECIPIENTS, the CLI, the API), no link, since
+        the page opens only with one (the digest holds the charts itself).
 
         A release never changes once published (one per period, at one position of the log),
         so its charts are drawn once and its digest rendered once per page address (the reader's
@@ -163,9 +165,9 @@ class Releases:
         self._digests.keep((release.period, release.position, page), rendered)
         return rendered
 
-    def _address(self, period: str, key: str | None) -> str:
-        """Where a reader finds ``period``'s page: its links carry the reader's feed key."""
-        return with_key(f"{self.public_url}/releases/{period}", key)
+    def _address(self, period: str, key: str | None) -> str | None:
+        """Where a reader with feed key ``key`` finds ``period``'s page; None without a key."""
+        return with_key(f"{self.public_url}/releases/{period}", key) if key else None
 
     async def page(self, period: str, *, key: str | None = None) -> Digest | None:
         """A reader's digest of ``period``'s release, or None: while it is kept, found by the

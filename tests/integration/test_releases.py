@@ -248,3 +248,46 @@ def _process(env: dict[str, str], clock: FakeClock) -> Services:
     services = bootstrap(Settings.from_env(env), clock=clock)
     services.outbox.first_retry = timedelta(minutes=5)
     return services
+
+
+async def test_only_a_reader_with_a_feed_key_is_mailed_a_link_to_the_page(
+    world: World, database_url: str, clock: FakeClock
+) -> None:
+    from innovation.tokens import feed_key_of
+
+    await override(world)
+    mailbox = Mailbox()
+    with SmtpServer(mailbox) as server:
+        env = {
+            "INNOVATION_DATABASE_URL": database_url,
+            "INNOVATION_SMTP_HOST": "127.0.0.1",
+            "INNOVATION_SMTP_PORT": str(server.port),
+            "INNOVATION_DIGEST_RECIPIENTS": "board@example.org",
+            "INNOVATION_PUBLIC_URL": "https://pipeline.example.org",
+        }
+        services = _process(env, clock)
+        cfo, _ = await services.database.write(
+            partial(
+                create_token, name="cfo", role="executive", email="cfo@example.org", now=AFTER_H1
+            )
+        )
+        key = await services.database.read(lambda c: feed_key_of(c, cfo.token_id))
+        await services.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
+        async with asyncio.timeout(20):
+            await services.readers.run_until(
+                services.shipping, await services.store.last_position()
+            )
+        clock.now = AFTER_H1 + timedelta(hours=1)
+        await services.outbox.send_due()
+        await services.close()
+
+    def texts(to: str) -> str:
+        [message] = [m for m in mailbox.received if str(m["To"]) == to]
+        return "".join(
+            part.get_content() for part in message.walk() if part.get_content_maintype() == "text"
+        )
+
+    page = "https://pipeline.example.org/releases/2024-H1"
+    assert f"{page}?key={key}" in texts("cfo@example.org")
+    assert page not in texts("board@example.org")  # it would open on "a feed key is required"
+    assert "What shipped" in texts("board@example.org")

@@ -276,7 +276,7 @@ class Releases:
         """Assemble ``label`` (and every earlier elapsed period still without a release)."""
         period = self.cadence.parse(label)
         if now < period.end:
-            raise PeriodNotOverError(period.label, period.end)
+            raise PeriodNotOverError(period.label, period.end.astimezone(self.cadence.zone))
         spans = await self.released()
         remainder = self._unreleased(period, spans)
         if period.label not in spans and remainder is None:

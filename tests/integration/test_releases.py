@@ -82,6 +82,8 @@ async def test_a_period_that_has_not_ended_is_refused_naming_the_period(
         await services.releases.assemble("2024-H1", actor=LEAD, now=H1_END - timedelta(1))
 
     assert refused.value.field == "period"
+    # when it closes, as the pipeline's zone tells it: midnight in Paris, 1 July
+    assert refused.value.message.endswith("it closes at 2024-07-01T00:00:00+02:00")
 
 
 async def test_catching_up_assembles_every_elapsed_period_in_order_and_an_idea_ships_once(

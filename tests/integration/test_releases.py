@@ -209,12 +209,7 @@ async def test_the_digest_is_delivered_once_per_recipient_through_refusals_and_a
     await override(world)
     mailbox = Mailbox(refusals=3)
     with SmtpServer(mailbox) as server:
-        env = {
-            "INNOVATION_DATABASE_URL": database_url,
-            "INNOVATION_SMTP_HOST": "127.0.0.1",
-            "INNOVATION_SMTP_PORT": str(server.port),
-            "INNOVATION_DIGEST_RECIPIENTS": "ceo@example.org,board@example.org",
-        }
+        env = mail_settings(database_url, server, "ceo@example.org,board@example.org")
         first = _process(env, clock)
         await first.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
         end = await first.store.last_position()
@@ -246,6 +241,16 @@ async def test_the_digest_is_delivered_once_per_recipient_through_refusals_and_a
     assert mailbox.received[0]["Subject"].startswith("Release 2024-H1")
 
 
+def mail_settings(database_url: str, server: SmtpServer, recipients: str) -> dict[str, str]:
+    """The environment of a service that mails its digests to ``recipients`` through ``server``."""
+    return {
+        "INNOVATION_DATABASE_URL": database_url,
+        "INNOVATION_SMTP_HOST": "127.0.0.1",
+        "INNOVATION_SMTP_PORT": str(server.port),
+        "INNOVATION_DIGEST_RECIPIENTS": recipients,
+    }
+
+
 def _process(env: dict[str, str], clock: FakeClock) -> Services:
     services = bootstrap(Settings.from_env(env), clock=clock)
     services.outbox.first_retry = timedelta(minutes=5)
@@ -260,13 +265,8 @@ async def test_only_a_reader_with_a_feed_key_is_mailed_a_link_to_the_page(
     await override(world)
     mailbox = Mailbox()
     with SmtpServer(mailbox) as server:
-        env = {
-            "INNOVATION_DATABASE_URL": database_url,
-            "INNOVATION_SMTP_HOST": "127.0.0.1",
-            "INNOVATION_SMTP_PORT": str(server.port),
-            "INNOVATION_DIGEST_RECIPIENTS": "board@example.org",
-            "INNOVATION_PUBLIC_URL": "https://pipeline.example.org",
-        }
+        env = mail_settings(database_url, server, "board@example.org")
+        env["INNOVATION_PUBLIC_URL"] = "https://pipeline.example.org"
         services = _process(env, clock)
         cfo, _ = await services.database.write(
             partial(

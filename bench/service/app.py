@@ -32,9 +32,9 @@ from innovation.api.context import Context
 from innovation.api.graphql import graphql_controller
 from innovation.api.ideas import SubmitIdeaInput, SubmitIdeaPayload
 from innovation.api.mutations import Mutation
-from innovation.api.queues import window
+from innovation.api.queues import page_info, window
 from innovation.api.schema import InnovationSchema, Query, Subscription, build_schema
-from innovation.api.types import Idea, IdeaConnection, page_info
+from innovation.api.types import Idea, IdeaConnection
 from innovation.bootstrap import Services
 from innovation.config import get_settings
 from innovation.domain import ideas as rules

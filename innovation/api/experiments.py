@@ -28,8 +28,9 @@ from innovation.api.commands import (
 )
 from innovation.api.context import Context
 from innovation.api.enums import DecisionType, DirectionType, OutcomeType
+from innovation.api.metrics import Metric
 from innovation.api.permissions import LEADS
-from innovation.api.types import Experiment, Idea, Metric
+from innovation.api.types import Experiment, Idea
 from innovation.domain import experiments as rules
 from innovation.domain import ideas as idea_rules
 from innovation.domain.values import MetricDefinition

@@ -20,11 +20,14 @@ from innovation.api.loaders import Nested, nesting, read_nested
 from innovation.api.log_types import HistoryConnection, HistoryEdge, HistoryEntry, Pipeline
 from innovation.api.permissions import can
 from innovation.api.queues import (
+    LONG_PAGE_HELP,
     IdeaFilter,
     IdeaOrder,
     SortDirection,
     aware,
     invalid,
+    numbered_window,
+    page_info,
     window,
 )
 from innovation.api.reads import idea_reads
@@ -36,13 +39,12 @@ from innovation.api.types import (
     IdeaConnection,
     Me,
     SimilarIdea,
-    page_info,
 )
 from innovation.domain.errors import InvalidInputError
 from innovation.projections import queues, views
 from innovation.projections.as_of import idea_at, pipeline_at
 from innovation.projections.history import history as read_history
-from innovation.projections.paging import InvalidCursorError, Page, decode_cursor, encode_cursor
+from innovation.projections.paging import InvalidCursorError, Page, encode_cursor
 from innovation.projections.search import similar_ideas
 from innovation.projections.views import IdeaView
 
@@ -62,8 +64,6 @@ class ExperimentFilter:
 
 
 PAGE_HELP = "How many from the start (or after `after`); 20 unless `last` is given. 0 to 100."
-HISTORY_PAGE = 50
-HISTORY_HELP = "How many from the start (or after `after`); 50 unless `last` is given. 0 to 100."
 
 
 @strawberry.type
@@ -256,41 +256,23 @@ class Query:
         self,
         info: Info[Context, None],
         idea_id: strawberry.ID,
-        first: Annotated[int | None, strawberry.argument(description=HISTORY_HELP)] = None,
+        first: Annotated[int | None, strawberry.argument(description=LONG_PAGE_HELP)] = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> HistoryConnection:
         target = idea_id_arg(idea_id, "ideaId")
-        slice_ = window(first, after, last, before, default=HISTORY_PAGE)
-        backwards = slice_.last is not None
-        size = slice_.last if backwards else slice_.first
-        assert size is not None  # a window has one of them
+        w = numbered_window(first, after, last, before, "this history")
         mapper = info.context.services.store.mapper
-        after_position, before_position = _position(after, "after"), _position(before, "before")
         entries, more = await info.context.services.database.glance(
-            lambda c: read_history(
-                c, mapper, target, size, after_position or 0, before_position, backwards
-            )
+            lambda c: read_history(c, mapper, target, w.size, w.since, w.until, w.backwards)
         )
         edges = [
             HistoryEdge(cursor=encode_cursor(entry.position), node=HistoryEntry.of(entry))
             for entry in entries
         ]
-        has_next, has_previous = (
-            (before is not None, more) if backwards else (more, after is not None)
-        )
+        has_next, has_previous = w.has_next_and_previous(more)
         return HistoryConnection(
             page_info=page_info([edge.cursor for edge in edges], has_next, has_previous),
             edges=edges,
         )
-
-
-def _position(cursor: str | None, field: str) -> int | None:
-    """The log position a history cursor stands for."""
-    if cursor is None:
-        return None
-    try:
-        return int(decode_cursor(cursor, 1)[0])
-    except (InvalidCursorError, ValueError):
-        raise invalid("not a cursor of this history", field) from None

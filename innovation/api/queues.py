@@ -5,18 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
+import msgspec
 import strawberry
 from graphql import GraphQLError
+from strawberry import relay
 from strawberry.types import Info
 
 from innovation.api.context import Context
 from innovation.api.enums import EthicsStatusType, SourceKindType, StageType
 from innovation.domain.errors import ErrorCode
 from innovation.projections import queues
-from innovation.projections.paging import Window
+from innovation.projections.paging import InvalidCursorError, Window, decode_cursor
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+LONG_PAGE = 50
+"""The default page of a list read in full more often than not: a history, a series."""
+LONG_PAGE_HELP = "How many from the start (or after `after`); 50 unless `last` is given. 0 to 100."
 
 
 def invalid(message: str, field: str) -> GraphQLError:
@@ -43,6 +48,52 @@ def window(
         return Window(last=page_size(last, "last"), after=after, before=before)
     size = default if first is None else page_size(first)
     return Window(first=size, after=after, before=before)
+
+
+class NumberedWindow(msgspec.Struct, frozen=True):
+    """A window over a list whose cursor is one number (a log position, a measurement's
+    number): ``size`` items after ``since``, or the last ``size`` before ``until``."""
+
+    size: int
+    since: int
+    until: int | None
+    backwards: bool
+    had_after: bool
+    had_before: bool
+
+    def has_next_and_previous(self, more: bool) -> tuple[bool, bool]:
+        """``pageInfo``'s two flags, given whether more lay beyond the page's far end."""
+        if self.backwards:
+            return self.had_before, more
+        return more, self.had_after
+
+
+def numbered_window(
+    first: int | None, after: str | None, last: int | None, before: str | None, what: str
+) -> NumberedWindow:
+    """The slice asked for of a list of ``what`` keyed by one number; 50 by default."""
+    slice_ = window(first, after, last, before, default=LONG_PAGE)
+    backwards = slice_.last is not None
+    size = slice_.last if backwards else slice_.first
+    assert size is not None  # a window has one of them
+    return NumberedWindow(
+        size=size,
+        since=_number(after, "after", what) or 0,
+        until=_number(before, "before", what),
+        backwards=backwards,
+        had_after=after is not None,
+        had_before=before is not None,
+    )
+
+
+def _number(cursor: str | None, field: str, what: str) -> int | None:
+    """The number a cursor of a numbered list stands for."""
+    if cursor is None:
+        return None
+    try:
+        return int(decode_cursor(cursor, 1)[0])
+    except (InvalidCursorError, ValueError):
+        raise invalid(f"not a cursor of {what}: {cursor!r}", field) from None
 
 
 def aware(moment: datetime | None, field: str) -> datetime | None:
@@ -126,3 +177,12 @@ class IdeaFilter:
             has_running_experiment=self.has_running_experiment,
             include_merged=self.include_merged,
         )
+
+
+def page_info(cursors: list[str], has_next: bool, has_previous: bool = False) -> relay.PageInfo:
+    return relay.PageInfo(
+        has_next_page=has_next,
+        has_previous_page=has_previous,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )

@@ -17,8 +17,8 @@ from innovation.api.enums import DirectionType, SourceKindType, StageType, Valid
 from innovation.api.ids import global_id
 from innovation.api.log_types import Count
 from innovation.api.permissions import EVERYONE, LEADS, PERMISSIONS, allowed, can, grant
-from innovation.api.queues import invalid, window
-from innovation.api.types import Idea, page_info
+from innovation.api.queues import invalid, page_info, window
+from innovation.api.types import Idea
 from innovation.domain import releases as rules
 from innovation.domain.errors import DomainError, ErrorCode
 from innovation.domain.periods import days_left

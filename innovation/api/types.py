@@ -14,7 +14,6 @@ from innovation.api.building import built
 from innovation.api.context import Context
 from innovation.api.enums import (
     DecisionType,
-    DirectionType,
     ErrorCodeType,
     EthicsStatusType,
     ExperimentStatus,
@@ -26,10 +25,11 @@ from innovation.api.enums import (
     VerdictType,
 )
 from innovation.api.execution import answered_at_once
-from innovation.api.loaders import LATEST_MEASUREMENTS
+from innovation.api.metrics import Metric
 from innovation.api.reads import idea_reads
 from innovation.api.selections import names_at
-from innovation.projections import queues, views
+from innovation.projections import queues as queue_views
+from innovation.projections import views
 from innovation.projections.as_of import (
     ExperimentThen,
     experiments_at,
@@ -273,47 +273,6 @@ class Idea(relay.Node):
         return [built(StageChange, change) for change in found]
 
 
-@strawberry.type(description="One measurement of a metric, as corrected if it was.")
-class Measurement:
-    number: int = strawberry.field(
-        description="The measurement's number in its experiment, which a correction names."
-    )
-    value: float
-    measured_at: datetime
-    recorded_by: str
-
-
-@strawberry.type(description="A metric of an experiment: baseline, target and where it stands.")
-class Metric:
-    name: str
-    unit: str
-    baseline: float
-    target: float
-    direction: DirectionType  # type: ignore[valid-type]
-    latest_value: float | None
-    latest_measured_at: datetime | None
-    change_pct: float | None = strawberry.field(description="Latest value against baseline, in %.")
-    target_met: bool
-    measurement_count: int
-    experiment_id: strawberry.Private[str]
-    measured_then: strawberry.Private[tuple[views.MeasurementView, ...] | None] = None
-
-    @classmethod
-    def of(
-        cls,
-        view: views.MetricView,
-        measured_then: tuple[views.MeasurementView, ...] | None = None,
-    ) -> Metric:
-        return built(cls, view, measured_then=measured_then)
-
-    @strawberry.field(description="The latest measurements, newest first (at most 5).")
-    async def latest_measurements(self, info: Info[Context, None]) -> list[Measurement]:
-        if self.measured_then is not None:
-            return [built(Measurement, each) for each in self.measured_then[:LATEST_MEASUREMENTS]]
-        found = await info.context.loaders.measurements.load((self.experiment_id, self.name))
-        return [built(Measurement, measurement) for measurement in found]
-
-
 @strawberry.type(description="A small, measured trial of an idea (a pilot).")
 class Experiment(relay.Node):
     id: relay.NodeID[str]
@@ -428,9 +387,9 @@ class IdeaConnection(relay.Connection[Idea]):
         "the sum of pipeline.byStage."
     )
     async def total_count(self, info: Info[Context, None]) -> int:
-        where = self.count_filter or queues.IdeaFilter()
+        where = self.count_filter or queue_views.IdeaFilter()
         return await info.context.services.database.read(
-            lambda connection: queues.count_ideas(connection, where)
+            lambda connection: queue_views.count_ideas(connection, where)
         )
 
 
@@ -440,16 +399,7 @@ class ExperimentConnection(relay.Connection[Experiment]):
 
     @strawberry.field(description="Experiments matching the filter, in all pages (one more query).")
     async def total_count(self, info: Info[Context, None]) -> int:
-        where = self.count_filter or queues.ExperimentFilter()
+        where = self.count_filter or queue_views.ExperimentFilter()
         return await info.context.services.database.read(
-            lambda connection: queues.count_experiments(connection, where)
+            lambda connection: queue_views.count_experiments(connection, where)
         )
-
-
-def page_info(cursors: list[str], has_next: bool, has_previous: bool = False) -> relay.PageInfo:
-    return relay.PageInfo(
-        has_next_page=has_next,
-        has_previous_page=has_previous,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
-    )

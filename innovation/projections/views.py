@@ -405,6 +405,33 @@ def measurements_of(
     return found
 
 
+def measurement_page(
+    connection: Connection,
+    experiment_id: str,
+    metric: str,
+    first: int,
+    after: int = 0,
+    before: int | None = None,
+    backwards: bool = False,
+) -> tuple[list[MeasurementView], bool]:
+    """Up to ``first`` measurements of one metric numbered after ``after``, in the order they
+    were recorded, and whether more follow (backwards: the last ones before ``before``, and
+    whether earlier ones exist)."""
+    m = measurements_view.c
+    query = (
+        sa.select(m.version, m.value, m.measured_at, m.recorded_by)
+        .where((m.experiment_id == experiment_id) & (m.metric == metric) & (m.version > after))
+        .where(sa.true() if before is None else m.version < before)
+        .order_by(m.version.desc() if backwards else m.version)
+        .limit(first + 1)
+    )
+    rows = _rows(connection, query)
+    found = [_measurement(row) for row in rows[:first]]
+    if backwards:
+        found.reverse()
+    return found, len(rows) > first
+
+
 def _grouped(
     connection: Connection,
     query: sa.Select[Any],

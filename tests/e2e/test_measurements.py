@@ -155,3 +155,87 @@ async def test_a_measurement_answers_with_what_was_asked_and_reads_nothing_else(
         assert sorted(reads) == sorted(read), selection
     assert data["recordMeasurement"]["experiment"]["id"] == global_id("Experiment", experiment_id)
     assert data["recordMeasurement"]["m"]["name"] == FIRST_CALL
+
+
+SERIES = """
+query($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $asOf: DateTime) {
+  idea(id: $id, asOf: $asOf) { experiments { metrics { name
+    measurements(first: $first, after: $after, last: $last, before: $before) {
+      edges { cursor node { number value measuredAt } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  } } }
+}"""
+
+
+async def series(api: Api, idea_id: str, **window: Any) -> dict[str, Any]:
+    """The page of first-call resolution's measurements that ``window`` asks for."""
+    data = await api.data(SERIES, {"id": global_id("Idea", idea_id), **window})
+    [experiment] = data["idea"]["experiments"]
+    [metric] = [m for m in experiment["metrics"] if m["name"] == FIRST_CALL]
+    return metric["measurements"]
+
+
+def numbers_and_values(page: dict[str, Any]) -> list[tuple[int, float]]:
+    return [(edge["node"]["number"], edge["node"]["value"]) for edge in page["edges"]]
+
+
+async def test_every_measurement_of_a_metric_is_paged_in_the_order_recorded(api: Api, world: World):
+    idea_id, experiment_id = await a_pilot(world)
+    for value in (50, 52, 54):
+        await world.measure(experiment_id, FIRST_CALL, value)
+        world.clock.jump(days=7)
+    then = world.clock.now
+    await world.measure(experiment_id, "daily network alarms", 300)  # another metric
+    for value in (56, 58, 61):
+        world.clock.jump(days=7)
+        await world.measure(experiment_id, FIRST_CALL, value)
+    await api.data(
+        CORRECT,
+        {
+            "input": {
+                "experimentId": global_id("Experiment", experiment_id),
+                "measurement": 3,
+                "value": 53,
+                "reason": "Misread.",
+            }
+        },
+    )
+
+    first = await series(api, idea_id, first=4)
+    rest = await series(api, idea_id, first=4, after=first["pageInfo"]["endCursor"])
+    last = await series(api, idea_id, last=2)
+    before = await series(api, idea_id, last=2, before=last["pageInfo"]["startCursor"])
+    everything = await series(api, idea_id)
+    earlier = await series(api, idea_id, asOf=then.isoformat())
+    earlier_last = await series(api, idea_id, asOf=then.isoformat(), last=2)
+
+    assert numbers_and_values(first) == [(2, 50), (3, 53), (4, 54), (6, 56)]  # 5: alarms
+    assert (first["pageInfo"]["hasNextPage"], first["pageInfo"]["hasPreviousPage"]) == (
+        True,
+        False,
+    )
+    assert numbers_and_values(rest) == [(7, 58), (8, 61)]
+    assert (rest["pageInfo"]["hasNextPage"], rest["pageInfo"]["hasPreviousPage"]) == (False, True)
+    assert numbers_and_values(last) == [(7, 58), (8, 61)]
+    assert numbers_and_values(before) == [(4, 54), (6, 56)]
+    assert before["pageInfo"]["hasPreviousPage"] is True
+    assert len(everything["edges"]) == 6
+    assert numbers_and_values(earlier) == [(2, 50), (3, 52), (4, 54)]  # before the correction
+    assert earlier["pageInfo"]["hasNextPage"] is False
+    assert numbers_and_values(earlier_last) == [(3, 52), (4, 54)]
+    assert earlier_last["pageInfo"]["hasPreviousPage"] is True
+
+
+async def test_a_cursor_that_is_not_a_measurement_s_is_refused_naming_the_field(
+    api: Api, world: World
+):
+    idea_id, _ = await a_pilot(world)
+
+    answer = await api(SERIES, {"id": global_id("Idea", idea_id), "after": "nonsense"})
+
+    [error] = answer["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == (
+        "BAD_USER_INPUT",
+        "after",
+    )

@@ -41,12 +41,6 @@ class MeasurementConnection:
     edges: list[MeasurementEdge]
 
 
-MEASUREMENT_PAGE = 50
-MEASUREMENT_HELP = (
-    "How many from the start (or after `after`); 50 unless `last` is given. 0 to 100."
-)
-
-
 def measurements_within(
     measured: tuple[views.MeasurementView, ...], w: queues.NumberedWindow
 ) -> tuple[list[views.MeasurementView], bool]:

@@ -13,7 +13,8 @@ from strawberry.types import Info
 
 from innovation.api.context import Context
 from innovation.api.enums import EthicsStatusType, SourceKindType, StageType
-from innovation.domain.errors import ErrorCode
+from innovation.domain.errors import ErrorCode, InvalidInputError
+from innovation.domain.values import validate_country
 from innovation.projections import queues
 from innovation.projections.paging import InvalidCursorError, Window, decode_cursor
 
@@ -167,7 +168,7 @@ class IdeaFilter:
             theme=self.theme,
             source_kind=str(self.source_kind) if self.source_kind else None,
             external=self.external,
-            country=self.country,
+            country=_country(self.country),
             text=self.text,
             scouted_from=aware(self.scouted_from, "filter.scoutedFrom"),
             scouted_to=aware(self.scouted_to, "filter.scoutedTo"),
@@ -177,6 +178,17 @@ class IdeaFilter:
             has_running_experiment=self.has_running_experiment,
             include_merged=self.include_merged,
         )
+
+
+def _country(given: str | None) -> str | None:
+    """The filter's country as an ISO code, refused naming the field if it is none: every idea
+    carries one, so "France" would only ever find nothing. Blank filters nothing."""
+    if given is None or not given.strip():
+        return None
+    try:
+        return validate_country(given, "filter.country")
+    except InvalidInputError as refused:
+        raise invalid(refused.message, "filter.country") from None
 
 
 def page_info(cursors: list[str], has_next: bool, has_previous: bool = False) -> relay.PageInfo:

@@ -161,6 +161,24 @@ async def test_experiments_page_backwards_too(api: Api, world: World):
     assert page["pageInfo"]["hasPreviousPage"] is True
 
 
+async def test_ideas_are_filtered_by_country_code_in_any_case_and_a_name_is_refused(
+    api: Api, world: World
+):
+    await world.submit(title="Mobile money fraud alerts", country="SN")
+    await world.submit(title="Fibre slots booked online", country="FR")
+    query = "query($c: String) { ideas(filter: {country: $c}) { totalCount } }"
+
+    found = {given: await api(query, {"c": given}) for given in ("sn", "SN", " ", "France")}
+
+    assert [found[given]["data"]["ideas"]["totalCount"] for given in ("sn", "SN", " ")] == [1, 1, 2]
+    [error] = found["France"]["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == (
+        "BAD_USER_INPUT",
+        "filter.country",
+    )
+    assert "ISO 3166-1 alpha-2" in error["message"]
+
+
 async def test_experiments_count_every_page_of_what_the_filter_keeps(api: Api, world: World):
     await world.validated_idea()
     for _ in range(2):

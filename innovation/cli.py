@@ -255,6 +255,12 @@ def seed_load(paths: tuple[Path, ...], if_empty: bool = False) -> None:
     async def run() -> tuple[int, int]:
         clock = SeedClock()
         services = bootstrap(get_settings(), clock=clock)
+
+        async def ship() -> None:
+            """Mark each release's ideas released as soon as it is published."""
+            end = await services.store.settled_position()
+            await services.readers.run_until(services.shipping, end)
+
         try:
             with _progress() as bar:
                 task = bar.add_task("loading seed commands", total=len(commands))
@@ -264,11 +270,10 @@ def seed_load(paths: tuple[Path, ...], if_empty: bool = False) -> None:
                     commands,
                     progress=lambda done: bar.update(task, completed=done),
                     releases=services.releases,
+                    ship=ship,
                 )
-            await release_elapsed(services.releases, clock, _now())
-            # Ship what the releases hold now, so the demo shows ideas RELEASED at once.
-            end = await services.store.settled_position()
-            await services.readers.run_until(services.shipping, end)
+            await release_elapsed(services.releases, clock, _now(), ship)
+            await ship()  # a release the log held already, published before this load
             await services.readers.release(services.shipping)
         finally:
             await services.close()

@@ -16,7 +16,7 @@ writes nothing twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,11 +120,15 @@ async def load_seed(
     commands: list[SeedCommand],
     progress: Callable[[int], None] = lambda done: None,
     releases: Releases | None = None,
+    ship: Callable[[], Awaitable[None]] | None = None,
 ) -> LoadReport:
     """Run ``commands`` in order through the handlers, each at its own time.
 
     With ``releases``, history is made the real way: whenever the next line lies past the end
-    of a period, that period is assembled first, at its end, as the scheduler would have.
+    of a period, that period is assembled first, at its end, as the scheduler would have, and
+    ``ship`` (the releases' shipping reader) marks its ideas released then, as the service
+    does at once. Shipped only at the end, every idea's release would come after all the
+    history in the log, and the pipeline as of any past moment would show none released.
     """
     written = 0
     closes = None
@@ -133,7 +137,7 @@ async def load_seed(
             if closes is None:
                 closes = releases.cadence.period_of(seed.at).end
             if seed.at >= closes:
-                await _release_on_time(releases, clock, seed.at)
+                await _release_on_time(releases, clock, seed.at, ship)
                 closes = releases.cadence.period_of(seed.at).end
         clock.now = seed.at
         try:
@@ -147,16 +151,29 @@ async def load_seed(
     return LoadReport(commands=len(commands), written=written)
 
 
-async def _release_on_time(releases: Releases, clock: SeedClock, now: datetime) -> list[str]:
+async def _release_on_time(
+    releases: Releases,
+    clock: SeedClock,
+    now: datetime,
+    ship: Callable[[], Awaitable[None]] | None = None,
+) -> list[str]:
     def at_its_end(period: Period) -> None:
         clock.now = period.end
 
-    return await releases.catch_up(now=now, on_time=at_its_end)
+    released = await releases.catch_up(now=now, on_time=at_its_end)
+    if released and ship is not None:
+        await ship()  # at the last period's end, where the clock stands
+    return released
 
 
-async def release_elapsed(releases: Releases, clock: SeedClock, now: datetime) -> list[str]:
+async def release_elapsed(
+    releases: Releases,
+    clock: SeedClock,
+    now: datetime,
+    ship: Callable[[], Awaitable[None]] | None = None,
+) -> list[str]:
     """After loading: every period that has ended by ``now`` gets its release, at its end."""
-    return await _release_on_time(releases, clock, now)
+    return await _release_on_time(releases, clock, now, ship)
 
 
 def _utc(at: datetime, where: str) -> datetime:

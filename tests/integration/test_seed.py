@@ -17,9 +17,11 @@ from innovation.bootstrap import bootstrap
 from innovation.cli import main
 from innovation.config import DEFAULT_THEMES, Settings, get_settings
 from innovation.projections import views
+from innovation.projections.as_of import pipeline_at
 from innovation.projections.ideas import ideas_view
 from innovation.seed import SeedClock, SeedError, load_seed, read_seed, seed_files, seed_id
 from innovation.store import Database
+from innovation.store.tables import events
 from innovation.tokens import authenticate, list_tokens
 
 SEED = Path(__file__).parents[2] / "seed"
@@ -135,6 +137,22 @@ async def test_make_run_s_commands_load_the_seed_and_print_working_demo_tokens(
 
     assert loaded.exit_code == 0, loaded.output
     assert "newly written" in loaded.output
+    # Each release's ideas are marked released as it is published, as the service does, so
+    # the log is in time order and the pipeline as of a past moment shows what had shipped.
+    query = sa.select(events.c.metadata).order_by(events.c.position)
+    moments = await database.read(
+        lambda c: [
+            datetime.fromisoformat(json.loads(row.metadata)["occurred_at"].replace("Z", "+00:00"))
+            for row in c.execute(query)
+        ]
+    )
+    assert moments == sorted(moments)
+    services = bootstrap(Settings.from_env({"INNOVATION_DATABASE_URL": database_url}))
+    try:
+        then = await pipeline_at(services.store, datetime(2025, 7, 1, tzinfo=UTC))
+    finally:
+        await services.close()
+    assert then.by_stage.get("RELEASED", 0) >= 12  # three semesters' releases by then
     assert second.exit_code == 0, second.output
     assert "/graphql" in second.output
     secrets = [line.split()[-1] for line in second.output.splitlines() if "inv_" in line]

@@ -137,7 +137,7 @@ async def load_seed(
             if closes is None:
                 closes = releases.cadence.period_of(seed.at).end
             if seed.at >= closes:
-                await _release_on_time(releases, clock, seed.at, ship)
+                await release_elapsed(releases, clock, seed.at, ship)
                 closes = releases.cadence.period_of(seed.at).end
         clock.now = seed.at
         try:
@@ -151,29 +151,22 @@ async def load_seed(
     return LoadReport(commands=len(commands), written=written)
 
 
-async def _release_on_time(
-    releases: Releases,
-    clock: SeedClock,
-    now: datetime,
-    ship: Callable[[], Awaitable[None]] | None = None,
-) -> list[str]:
-    def at_its_end(period: Period) -> None:
-        clock.now = period.end
-
-    released = await releases.catch_up(now=now, on_time=at_its_end)
-    if released and ship is not None:
-        await ship()  # at the last period's end, where the clock stands
-    return released
-
-
 async def release_elapsed(
     releases: Releases,
     clock: SeedClock,
     now: datetime,
     ship: Callable[[], Awaitable[None]] | None = None,
 ) -> list[str]:
-    """After loading: every period that has ended by ``now`` gets its release, at its end."""
-    return await _release_on_time(releases, clock, now, ship)
+    """Every period that has ended by ``now`` without a release gets one, at its end (during
+    loading and after it), then ``ship`` runs at the last one's end, where the clock stands."""
+
+    def at_its_end(period: Period) -> None:
+        clock.now = period.end
+
+    released = await releases.catch_up(now=now, on_time=at_its_end)
+    if released and ship is not None:
+        await ship()
+    return released
 
 
 def _utc(at: datetime, where: str) -> datetime:

@@ -303,8 +303,7 @@ def _idea_row(
     if problems:
         problems += _by_rules(line, command, themes, {problem.field for problem in problems})
         return Refused(tuple(sorted(problems, key=column_order)))
-    scout_given = bool(_text(fields, "scout")) if "scout" not in unreadable else True
-    return IdeaRow(line, external_ref, command, scouted_at, scout_given)
+    return IdeaRow(line, external_ref, command, scouted_at, bool(_text(fields, "scout")))
 
 
 def _by_rules(

@@ -108,6 +108,7 @@ class DigestOutbox:
         await self.pipeline.execute(
             RecordSent(delivery_id=delivery.delivery_id, at=now), OUTBOX, at=now
         )
+        log.info("digest %s sent to %s", delivery.period, delivery.recipient)
         return 1
 
     async def run(self) -> None:

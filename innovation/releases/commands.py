@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -14,7 +17,7 @@ from rich.table import Table
 from innovation.bootstrap import Services, bootstrap
 from innovation.config import get_settings
 from innovation.domain.errors import DomainError
-from innovation.domain.periods import days_left
+from innovation.domain.periods import Period, days_left
 from innovation.releases.digest import local_day
 from innovation.services import Actor
 
@@ -33,6 +36,15 @@ def _with_services(work: Callable[[Services], Awaitable[T]]) -> T:
             await services.close()
 
     return _run(run())
+
+
+def _closes(period: Period, now: datetime) -> str:
+    """'2026-H2 closes 2027-01-01 00:00 Europe/Paris, in 26 days' (markup for the console)."""
+    zone = get_settings().pipeline.timezone
+    closes = period.end.astimezone(ZoneInfo(zone))
+    left = days_left(period, now)
+    when = "within a day" if left == 0 else f"in {left} day{'' if left == 1 else 's'}"
+    return f"[bold]{period.label}[/bold] closes {closes:%Y-%m-%d %H:%M} {zone}, {when}"
 
 
 def _refuse(error: DomainError) -> None:
@@ -55,15 +67,8 @@ def release_preview() -> None:
     now = _now()
     preview = _with_services(lambda services: services.releases.preview(now))
     bundle = preview.assembly.bundle
-    zone = get_settings().pipeline.timezone
-    local = ZoneInfo(zone)
-    closes = preview.period.end.astimezone(local)
-    left = days_left(preview.period, now)
-    when = "within a day" if left == 0 else f"in {left} day{'' if left == 1 else 's'}"
-    console.print(
-        f"[bold]{preview.period.label}[/bold] closes {closes:%Y-%m-%d %H:%M} {zone}, "
-        f"{when} (log position {preview.cutoff})"
-    )
+    local = ZoneInfo(get_settings().pipeline.timezone)
+    console.print(f"{_closes(preview.period, now)} (log position {preview.cutoff})")
     if not bundle.items:
         console.print("nothing would ship: no idea is validated and cleared for this period yet")
     else:
@@ -168,20 +173,30 @@ def release_deliver() -> None:
 @click.command()
 def scheduler() -> None:
     """Assemble releases at each period's end (and catch up), ship them and send the digest,
-    in a process of its own; stop with Ctrl-C."""
-    from innovation.cli import console
+    in a process of its own; stop with Ctrl-C or SIGTERM."""
+    from litestar.logging.config import LoggingConfig
+
+    from innovation.cli import _now, console
     from innovation.releases.workers import ReleaseWorkers
 
+    LoggingConfig().configure()  # as the service logs: releases published, digests sent
+
     async def run(services: Services) -> None:
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):  # a service manager stops with SIGTERM
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        next_one = await services.releases.upcoming(_now())
         workers = ReleaseWorkers(services, scheduler=True)
         workers.start()
-        console.print("release scheduler running (Ctrl-C stops it)")
+        console.print(
+            f"release scheduler running: {_closes(next_one, _now())}; what it publishes and "
+            "sends is logged (Ctrl-C stops it)"
+        )
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await workers.stop()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # before the handlers are in place
         _with_services(run)
-    except KeyboardInterrupt:
-        console.print("release scheduler stopped")
+    console.print("release scheduler stopped")

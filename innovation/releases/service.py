@@ -268,7 +268,14 @@ class Releases:
             command_id=release_command_id(period.label),
         )
         if outcome.envelopes:
-            log.info("release %s published: %d ideas", period.label, len(bundle.items))
+            shipped = len(bundle.items)
+            log.info(
+                "release %s published: %d idea%s shipped, %d stopped",
+                period.label,
+                shipped,
+                "" if shipped == 1 else "s",
+                len(bundle.stopped),
+            )
             if self.on_published is not None:
                 self.on_published()
 
@@ -321,15 +328,20 @@ class Releases:
         return assembled
 
     async def preview(self, now: datetime) -> Preview:
-        """The next release as if its period closed now: candidates, and what blocks the others.
-        That is the current period's (what a release of another cadence left of it), or, if
-        such a release covers it whole, the first period after."""
+        """The next release (see :meth:`upcoming`) as if its period closed now: candidates, and
+        what blocks the others."""
+        period = await self.upcoming(now)
+        assembly, cutoff = await self.assembly(period)
+        return Preview(period=period, assembly=assembly, cutoff=cutoff)
+
+    async def upcoming(self, now: datetime) -> Period:
+        """The period the next release covers: the current one (what a release of another
+        cadence left of it), or, if such a release covers it whole, the first period after."""
         period = self.cadence.period_of(now)
         spans = await self.released()
         while (remainder := self._unreleased(period, spans)) is None:
             period = self.cadence.following(period)
-        assembly, cutoff = await self.assembly(remainder)
-        return Preview(period=remainder, assembly=assembly, cutoff=cutoff)
+        return remainder
 
     def _others(self, period: Period, spans: Spans) -> list[tuple[str, datetime]]:
         """The releases of another cadence (their labels are none of this cadence's) that

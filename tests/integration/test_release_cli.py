@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
+import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +16,9 @@ from click.testing import CliRunner
 from innovation.cli import main
 from innovation.config import get_settings
 from innovation.domain.periods import Cadence
+from tests.helpers import ROOT
 from tests.integration.world import World
+from tests.smtp_server import Mailbox, SmtpServer
 
 
 @pytest.fixture
@@ -143,3 +148,52 @@ def test_an_unknown_or_future_period_is_refused_naming_the_period(
     assert result.exit_code == 2, result.output
     assert "period" in result.output
     assert says in result.output
+
+
+async def test_the_scheduler_says_what_comes_next_and_logs_what_it_publishes_and_sends(
+    validated: str, database_url: str
+):
+    """``innovation scheduler`` runs on its own (often as a system service): its log is all an
+    operator sees, so each release it publishes and each digest it sends is a line there."""
+    with SmtpServer(Mailbox()) as smtp:
+        scheduler = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "from innovation.cli import main; main()",
+            "scheduler",
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "INNOVATION_DATABASE_URL": database_url,
+                "INNOVATION_DIGEST_RECIPIENTS": "board@example.org",
+                "INNOVATION_SMTP_HOST": "127.0.0.1",
+                "INNOVATION_SMTP_PORT": str(smtp.port),
+                "COLUMNS": "200",
+            },
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        assert scheduler.stdout is not None
+        lines: list[str] = []
+        try:
+            async with asyncio.timeout(60):
+                while "digest 2024-H1 sent to board@example.org" not in "".join(lines):
+                    line = await scheduler.stdout.readline()
+                    assert line, "".join(lines)  # it stopped on its own
+                    lines.append(line.decode())
+        finally:
+            scheduler.send_signal(signal.SIGTERM)  # as a service manager stops it
+            try:
+                rest, _ = await asyncio.wait_for(scheduler.communicate(), timeout=30)
+            except TimeoutError:  # never left running against the next test's database
+                scheduler.kill()
+                rest, _ = await scheduler.communicate()
+        output = "".join(lines) + rest.decode()
+
+    now = Cadence().period_of(datetime.now(UTC))
+    assert scheduler.returncode == 0, output
+    assert lines[0].startswith(f"release scheduler running: {now.label} closes "), output
+    assert "release 2024-H1 published: 1 idea shipped, 0 stopped" in output
+    assert "INFO" in output.split("release 2024-H1 published")[0].splitlines()[-1]
+    assert "release scheduler stopped" in output
+    assert "2024-H1" in smtp.mailbox.received[0]["Subject"]

@@ -14,6 +14,7 @@ from innovation.api.context import Context
 from innovation.api.log_types import LogEvent
 from innovation.api.permissions import can
 from innovation.api.queues import invalid
+from innovation.domain import deliveries
 from innovation.projections.history import entry
 
 TOKEN_RECHECK_SECONDS = 1.0
@@ -22,13 +23,18 @@ cache, ``INNOVATION_TOKEN_CACHE_SECONDS``): a revoked token stops receiving with
 
 REVOKED = "the token was revoked: connect again with a live one"
 
+ADMINS_ONLY = (deliveries.STREAM_PREFIX,)
+"""Streams only an admin follows: the digest outbox's deliveries name their recipients and
+carry the mail server's answers, which nothing else in the API shows."""
+
 
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
         permission_classes=[can("events")],
         description="Events appended from now on, in log order; streamPrefix narrows them "
-        "(idea-, experiment-, or one stream's full id).",
+        "(idea-, experiment-, release-, or one stream's full id). The digest outbox's "
+        "delivery- streams (recipients, the mail server's answers) reach admins only.",
     )
     async def events(
         self,
@@ -45,9 +51,13 @@ class Subscription:
         if after is not None and after < 0:
             raise invalid("after must be a log position: 0 or more", "after")
         services, token = info.context.services, info.context.token
+        principal = info.context.principal
+        hidden = () if principal is not None and principal.role == "admin" else ADMINS_ONLY
         checked = time.monotonic()
         async for record in services.follower.subscribe(after):
             if stream_prefix and not record.stream_id.startswith(stream_prefix):
+                continue
+            if record.stream_id.startswith(hidden):
                 continue
             if token is not None and time.monotonic() - checked >= TOKEN_RECHECK_SECONDS:
                 if await services.tokens.principal(token) is None:

@@ -73,8 +73,11 @@ async def graphql(base_url: str, token: str, query: str, variables: dict | None 
 
 
 @asynccontextmanager
-async def subscribed(base_url: str, token: str) -> AsyncIterator[websockets.ClientConnection]:
-    """A graphql-transport-ws connection, subscribed to idea events from the log's end now."""
+async def subscribed(
+    base_url: str, token: str, query: str = SUBSCRIPTION
+) -> AsyncIterator[websockets.ClientConnection]:
+    """A graphql-transport-ws connection, subscribed (to idea events unless ``query`` says
+    otherwise) from the log's end now."""
     position = (await graphql(base_url, token, "{ pipeline { position } }"))["pipeline"]["position"]
     url = base_url.replace("http://", "ws://") + "/graphql"
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket_:
@@ -87,7 +90,7 @@ async def subscribed(base_url: str, token: str) -> AsyncIterator[websockets.Clie
                 {
                     "id": "1",
                     "type": "subscribe",
-                    "payload": {"query": SUBSCRIPTION, "variables": {"after": position}},
+                    "payload": {"query": query, "variables": {"after": position}},
                 }
             )
         )
@@ -111,6 +114,29 @@ async def test_a_subscriber_receives_what_another_request_appends_within_a_secon
     assert event["type"] == "idea.submitted"
     assert event["actor"] == "scout:scout"
     assert event["data"]["title"] == "Chatbot in African languages"
+
+
+async def test_the_digest_outbox_s_recipients_and_mail_errors_reach_admins_only(
+    live_server: str, tokens: dict[str, str]
+):
+    everything = SUBSCRIPTION.replace('streamPrefix: "idea-", ', "")
+    assemble = 'mutation { assembleRelease(input: {period: "2025-H2"}) { errors { code } } }'
+    async with (
+        subscribed(live_server, tokens["admin"], everything) as admin,
+        subscribed(live_server, tokens["scout"], everything) as scout,
+    ):
+        await graphql(live_server, tokens["lead"], assemble)
+        admin_saw = [await next_event(admin)]
+        while admin_saw[-1]["type"] != "delivery.queued":  # to the executive's address
+            admin_saw.append(await next_event(admin))
+        await graphql(live_server, tokens["scout"], SUBMIT, idea("Chatbot in African languages"))
+        scout_saw = [await next_event(scout)]
+        while scout_saw[-1]["type"] != "idea.submitted":
+            scout_saw.append(await next_event(scout))
+
+    assert admin_saw[0]["type"] == "release.published"
+    assert admin_saw[-1]["data"]["recipient"] == "executive@example.org"
+    assert [event["type"] for event in scout_saw] == ["release.published", "idea.submitted"]
 
 
 async def test_a_connection_without_a_token_is_refused(live_server: str):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,8 +19,15 @@ from sqlalchemy.engine import Connection
 
 from innovation.all_tables import metadata
 from innovation.store import open_database
-from innovation.store.migrate import downgrade, head_revision, include_object, upgrade
+from innovation.store.migrate import (
+    current_revision,
+    downgrade,
+    head_revision,
+    include_object,
+    upgrade,
+)
 from tests.conftest import NO_POSTGRES, POSTGRES_URL
+from tests.helpers import ROOT
 
 
 async def in_thread(function, *args) -> None:
@@ -84,6 +93,51 @@ async def test_migrations_go_down_to_nothing_and_up_again(empty_url: str):
 
     await in_thread(upgrade, empty_url)
     assert {"events", "snapshots", "reader_leases"} <= await table_names(empty_url)
+
+
+async def test_processes_upgrading_together_migrate_one_after_the_other(empty_url: str):
+    """Deployments often run ``innovation db upgrade`` as each process starts: started
+    together, both reached for the empty schema and one failed on a table the other made."""
+    upgrades = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "innovation.cli",
+            "db",
+            "upgrade",
+            cwd=ROOT,
+            env={**os.environ, "INNOVATION_DATABASE_URL": empty_url, "COLUMNS": "200"},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        for _ in range(3)
+    ]
+    said = [(await upgrade.communicate())[0].decode() for upgrade in upgrades]
+
+    assert [upgrade.returncode for upgrade in upgrades] == [0, 0, 0], said
+    assert all(output.startswith("database at head") for output in said), said
+    assert {"events", "snapshots", "reader_leases"} <= await table_names(empty_url)
+    database = open_database(empty_url)
+    try:
+        revision = await database.read(current_revision)
+    finally:
+        await database.close()
+    assert revision == head_revision()
+
+
+async def test_an_upgrade_that_fails_half_way_leaves_the_schema_as_it_was(empty_url: str):
+    database = open_database(empty_url)
+    try:  # in the way of migration 0009, after eight others have run
+        await database.write(
+            lambda c: c.exec_driver_sql("CREATE TABLE pipeline_counts_view (x INTEGER)")
+        )
+    finally:
+        await database.close()
+
+    with pytest.raises(Exception, match="pipeline_counts_view"):
+        await in_thread(upgrade, empty_url)
+
+    assert await table_names(empty_url) == {"pipeline_counts_view"}
 
 
 def test_there_is_a_single_head_revision():

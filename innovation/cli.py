@@ -86,12 +86,13 @@ def db_revision(message: str) -> None:
 )
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve GraphQL, GraphiQL and /health over HTTP (uvicorn); each worker its own socket."""
-    from innovation.serving import ensure_free
+    from innovation.serving import ensure_free, ensure_schema
     from innovation.serving import serve as serve_http
 
     settings = get_settings().server
     host, port = host or settings.host, port or settings.port
     ensure_free(host, port)
+    ensure_schema(get_settings().database.url)
     console.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]   health: /health")
     serve_http(host, port, workers)
 

@@ -1,4 +1,5 @@
-"""Serving over HTTP: uvicorn, one process or several, each with a listening socket of its own.
+"""Serving over HTTP: uvicorn, one process or several, each with a listening socket of its own;
+and what is checked before serving (the port, the database's schema).
 
 With ``--workers N`` uvicorn binds one socket in its supervisor and every worker accepts from
 it. asyncio accepts every connection waiting on a socket each time it wakes, so whichever
@@ -19,10 +20,13 @@ pass).
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 
 APP = "innovation.api.app:create_app"
+SCHEMA_CHECK_SECONDS = 10
+"""How long ``serve`` and ``scheduler`` wait for the database to say its schema revision."""
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -104,3 +108,32 @@ def serve(host: str, port: int, workers: int, *, app: str = APP, log_level: str 
         pass
     finally:
         shared.close()
+
+
+def ensure_schema(url: str) -> None:
+    """Exit with one line when the database's schema is not this version's (never migrated,
+    behind after an update, or migrated by a newer version), rather than serve it and fail on
+    every request. A database that cannot be reached yet is left to the service, which answers
+    503 until it can."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from innovation.store import open_database
+    from innovation.store.migrate import behind_or_ahead, current_revision
+
+    async def revision() -> str | None:
+        database = open_database(url)
+        try:
+            async with asyncio.timeout(SCHEMA_CHECK_SECONDS):
+                return await database.read(current_revision)
+        finally:
+            await database.close()
+
+    try:
+        current = asyncio.run(revision())
+    except (DBAPIError, OSError):  # unreachable for now (TimeoutError is an OSError)
+        return
+    problem = behind_or_ahead(current)
+    if problem is not None:
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise SystemExit(f"cannot serve {shown}: {problem}")

@@ -178,7 +178,9 @@ def scheduler() -> None:
 
     from innovation.cli import _now, console
     from innovation.releases.workers import ReleaseWorkers
+    from innovation.serving import ensure_schema
 
+    ensure_schema(get_settings().database.url)
     LoggingConfig().configure()  # as the service logs: releases published, digests sent
 
     async def run(services: Services) -> None:

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -55,3 +56,25 @@ def head_revision() -> str | None:
 def current_revision(connection: object) -> str | None:
     """The revision a database is at, from inside a job (``None`` when never migrated)."""
     return MigrationContext.configure(connection).get_current_revision()  # type: ignore[arg-type]
+
+
+def behind_or_ahead(current: str | None) -> str | None:
+    """What keeps this code from serving a database at revision ``current``, or ``None`` when
+    it is at head: a schema the code would read wrongly, or fail on at every request."""
+    head = head_revision()
+    if current == head:
+        return None
+    if current is None:
+        return "it has no schema yet: run `innovation db upgrade` first"
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    try:
+        scripts.get_revision(current)
+    except CommandError:  # an id none of this version's migrations has
+        return (
+            f"its schema is at revision {current}, which this version does not know: a newer "
+            "version of innovation migrated it, so serve it with that version"
+        )
+    return (
+        f"its schema is at revision {current}, this version needs {head}: "
+        "run `innovation db upgrade`"
+    )

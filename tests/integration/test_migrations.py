@@ -28,6 +28,7 @@ from innovation.store.migrate import (
 )
 from tests.conftest import NO_POSTGRES, POSTGRES_URL
 from tests.helpers import ROOT
+from tests.smtp_server import free_port
 
 
 async def in_thread(function, *args) -> None:
@@ -138,6 +139,70 @@ async def test_an_upgrade_that_fails_half_way_leaves_the_schema_as_it_was(empty_
         await in_thread(upgrade, empty_url)
 
     assert await table_names(empty_url) == {"pipeline_counts_view"}
+
+
+async def run_cli(url: str, *args: str) -> tuple[int | None, str]:
+    """``innovation …`` against ``url``, its exit status and what it said (killed after 60 s:
+    a server that starts serving never ends on its own)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "innovation.cli",
+        *args,
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "INNOVATION_DATABASE_URL": url,
+            "INNOVATION_PORT": str(free_port()),
+            "COLUMNS": "300",
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    except TimeoutError:
+        process.kill()
+        output, _ = await process.communicate()
+    return process.returncode, output.decode()
+
+
+async def set_revision(url: str, revision: str) -> None:
+    database = open_database(url)
+    try:
+        await database.write(
+            lambda c: c.execute(
+                sa.text("UPDATE alembic_version SET version_num = :r"), {"r": revision}
+            )
+        )
+    finally:
+        await database.close()
+
+
+@pytest.mark.parametrize(
+    ("state", "says"),
+    [
+        ("never migrated", "it has no schema yet: run `innovation db upgrade` first"),
+        ("one behind", "this version needs {head}: run `innovation db upgrade`"),
+        ("migrated by a newer version", "at revision 9999_later, which this version does not know"),
+    ],
+)
+@pytest.mark.parametrize("command", ["serve", "scheduler"])
+async def test_a_schema_that_is_not_this_version_s_is_not_served(
+    empty_url: str, command: str, state: str, says: str
+):
+    if state != "never migrated":
+        await in_thread(upgrade, empty_url)
+    if state == "one behind":
+        await in_thread(downgrade, empty_url, "-1")
+    if state == "migrated by a newer version":
+        await set_revision(empty_url, "9999_later")
+
+    status, output = await run_cli(empty_url, command)
+
+    assert status == 1, output
+    assert "cannot serve" in output
+    assert says.format(head=head_revision()) in output
 
 
 def test_there_is_a_single_head_revision():

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_THEMES = (
@@ -146,7 +147,7 @@ class Settings:
                     "INNOVATION_RELEASE_CADENCE_MONTHS", ReleaseSettings.cadence_months
                 ),
                 scheduler=read.switch("INNOVATION_SCHEDULER", ReleaseSettings.scheduler),
-                public_url=read.text("INNOVATION_PUBLIC_URL", "").rstrip("/")
+                public_url=read.web_address("INNOVATION_PUBLIC_URL")
                 or f"http://{server.host}:{server.port}",
                 smtp_host=read.text("INNOVATION_SMTP_HOST", ReleaseSettings.smtp_host),
                 smtp_port=read.integer("INNOVATION_SMTP_PORT", ReleaseSettings.smtp_port, 1, 65535),
@@ -155,7 +156,7 @@ class Settings:
                 smtp_tls=read.choice(
                     "INNOVATION_SMTP_TLS", "OFF", ("OFF", "STARTTLS", "IMPLICIT")
                 ).lower(),
-                sender=read.text("INNOVATION_DIGEST_SENDER", ReleaseSettings.sender),
+                sender=read.address("INNOVATION_DIGEST_SENDER", ReleaseSettings.sender),
                 recipients=read.addresses("INNOVATION_DIGEST_RECIPIENTS"),
             ),
             api=ApiSettings(
@@ -254,6 +255,27 @@ class _Reader:
             if not is_email_address(value):
                 raise SettingsError(f"{name}: {value!r} is not an e-mail address")
         return values
+
+    def address(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        if not is_email_address(value):
+            raise SettingsError(f"{name}: {value!r} is not an e-mail address")
+        return value
+
+    def web_address(self, name: str) -> str | None:
+        """An absolute http(s) address without a trailing slash, as links are made from it."""
+        raw = self._raw(name)
+        if raw is None:
+            return None
+        parsed = urlsplit(raw)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise SettingsError(
+                f"{name}: {raw!r} is not an http(s) address: write it in full, like "
+                "https://innovation.example.org"
+            )
+        if parsed.query or parsed.fragment:
+            raise SettingsError(f"{name}: {raw!r} holds a query or fragment: links go after it")
+        return raw.rstrip("/")
 
     def database_url(self, name: str, default: str) -> str:
         """A URL of one of the two backends (any driver: ``postgresql+asyncpg://…`` too)."""

@@ -86,7 +86,7 @@ def db_revision(message: str) -> None:
 )
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve GraphQL, GraphiQL and /health over HTTP (uvicorn); each worker its own socket."""
-    from innovation.serving import ensure_free, ensure_schema
+    from innovation.serving import ensure_free, ensure_schema, public_url_note
     from innovation.serving import serve as serve_http
 
     settings = get_settings().server
@@ -94,6 +94,9 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     ensure_free(host, port)
     ensure_schema(get_settings().database.url)
     console.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]   health: /health")
+    note = public_url_note(host, get_settings().releases.public_url)
+    if note is not None:
+        console.print(f"[yellow]note:[/yellow] {note}")
     serve_http(host, port, workers)
 
 

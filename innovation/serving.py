@@ -1,5 +1,5 @@
 """Serving over HTTP: uvicorn, one process or several, each with a listening socket of its own;
-and what is checked before serving (the port, the database's schema).
+and what is checked before serving (the port, the database's schema, the address links use).
 
 With ``--workers N`` uvicorn binds one socket in its supervisor and every worker accepts from
 it. asyncio accepts every connection waiting on a socket each time it wakes, so whichever
@@ -21,8 +21,10 @@ pass).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 APP = "innovation.api.app:create_app"
 SCHEMA_CHECK_SECONDS = 10
@@ -137,3 +139,25 @@ def ensure_schema(url: str) -> None:
     if problem is not None:
         shown = make_url(url).render_as_string(hide_password=True)
         raise SystemExit(f"cannot serve {shown}: {problem}")
+
+
+def public_url_note(host: str, public: str) -> str | None:
+    """What to say when the service listens beyond this machine while the links it mails
+    (``INNOVATION_PUBLIC_URL``, by default the listening address) lead back to it."""
+    if _local(host) is True or _local(urlsplit(public).hostname or "") is False:
+        return None
+    return (
+        f"digests and the feed link to {public}, which readers elsewhere cannot open: "
+        "set INNOVATION_PUBLIC_URL to the address they use"
+    )
+
+
+def _local(host: str) -> bool | None:
+    """True for a loopback address, None for every address (``0.0.0.0``), False otherwise."""
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False  # a name
+    return None if address.is_unspecified else address.is_loopback

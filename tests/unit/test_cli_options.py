@@ -10,6 +10,7 @@ from click.testing import CliRunner
 import innovation.serving
 from innovation.cli import main
 from innovation.config import get_settings
+from innovation.serving import public_url_note
 
 
 @pytest.mark.parametrize(
@@ -54,3 +55,28 @@ def test_a_port_already_listened_on_is_refused_before_anything_starts(
     assert str(result.exception) == f"cannot listen on 127.0.0.1:{port}: Address already in use"
     assert served == []
     assert "demo tokens" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("host", "public", "noted"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8000", False),  # make run: everything on this machine
+        ("localhost", "http://localhost:8000", False),
+        ("0.0.0.0", "http://127.0.0.1:8000", True),  # listening for others, linking to itself
+        ("0.0.0.0", "http://0.0.0.0:8000", True),
+        ("::", "http://[::1]:8000", True),
+        ("10.0.0.5", "http://localhost:8000", True),
+        ("0.0.0.0", "https://innovation.example.org", False),
+        ("0.0.0.0", "http://10.0.0.5:8000", False),
+        ("innovation.internal", "http://innovation.internal:8000", False),
+    ],
+)
+def test_serving_beyond_this_machine_with_links_back_to_it_is_noted(
+    host: str, public: str, noted: bool
+):
+    note = public_url_note(host, public)
+
+    assert (note is not None) == noted
+    if note is not None:
+        assert public in note
+        assert "INNOVATION_PUBLIC_URL" in note

@@ -120,7 +120,12 @@ def token() -> None:
 
 @token.command("create")
 @click.option("--name", required=True, help="Who or what the token is for.")
-@click.option("--role", required=True, type=click.Choice(ROLES), help="What the holder may do.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(ROLES, case_sensitive=False),
+    help="What the holder may do.",
+)
 @click.option("--email", default=None, help="Where release digests go (executives).")
 def token_create(name: str, role: str, email: str | None) -> None:
     """Create a token and print its secret once."""

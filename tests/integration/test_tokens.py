@@ -62,7 +62,7 @@ def test_the_cli_prints_a_new_secret_once_and_lists_without_it(
     get_settings.cache_clear()
     runner = CliRunner()
     try:
-        created = runner.invoke(main, ["token", "create", "--name", "cli", "--role", "scout"])
+        created = runner.invoke(main, ["token", "create", "--name", "cli", "--role", "Scout"])
         listed = runner.invoke(main, ["token", "list"])
         revoked = runner.invoke(main, ["token", "revoke", "cli"])
         again = runner.invoke(main, ["token", "revoke", "cli"])
@@ -72,6 +72,7 @@ def test_the_cli_prints_a_new_secret_once_and_lists_without_it(
     assert created.exit_code == 0, created.output
     secret = created.stdout.strip().splitlines()[-1]
     assert secret.startswith("inv_")
+    assert "created scout token for cli" in created.output  # the role in any case
     assert "cli" in listed.output
     assert secret not in listed.output
     token_id = created.output.split("(")[1].split(")")[0]  # "created scout token for cli (<id>)"

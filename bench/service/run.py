@@ -411,15 +411,17 @@ async def subscriber_sees(listen: str, write: str, token: str) -> float:
                 return time.perf_counter() - started
 
 
-UNRELEASED = "2024-H2"
-"""A semester that is over and has no release: the one before the data set's first event (the
-semesters since are all released already, and time is released once, whatever the cadence)."""
+UNRELEASED = "2026-M07"
+"""A period that is over and has no release: under a monthly cadence, the month after the data
+set's last released semester (2026-H1). Time is released once, whatever the cadence, so the
+months the semesters cover are passed over; a period before the data set's first event holds
+nothing and is refused."""
 
 
 def assemble_twice(url: str, period: str) -> int:
-    """``innovation release assemble`` run by two processes at once; returns how many releases
-    of ``period`` the log then holds."""
-    env = {**os.environ, "INNOVATION_DATABASE_URL": url}
+    """``innovation release assemble`` run by two processes at once (monthly periods); returns
+    how many releases of ``period`` the log then holds."""
+    env = {**os.environ, "INNOVATION_DATABASE_URL": url, "INNOVATION_RELEASE_CADENCE_MONTHS": "1"}
     command = [sys.executable, "-m", "innovation.cli", "release", "assemble", "--period", period]
     both = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
     if any(process.wait() != 0 for process in both):

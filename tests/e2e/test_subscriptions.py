@@ -31,6 +31,7 @@ from innovation.seed import SeedClock, load_seed, read_seed, seed_files
 from innovation.store import Database
 from innovation.tokens import authenticate, revoke_token
 from tests.e2e.browser import serve_app
+from tests.integration.world import World
 
 WITHIN = 1.0
 SEED = Path(__file__).parents[2] / "seed"
@@ -117,10 +118,11 @@ async def test_a_subscriber_receives_what_another_request_appends_within_a_secon
 
 
 async def test_the_digest_outbox_s_recipients_and_mail_errors_reach_admins_only(
-    live_server: str, tokens: dict[str, str]
+    live_server: str, tokens: dict[str, str], world: World
 ):
+    await world.submit(title="Fibre sensing on the Dakar ring")  # January 2024
     everything = SUBSCRIPTION.replace('streamPrefix: "idea-", ', "")
-    assemble = 'mutation { assembleRelease(input: {period: "2025-H2"}) { errors { code } } }'
+    assemble = 'mutation { assembleRelease(input: {period: "2024-H1"}) { errors { code } } }'
     async with (
         subscribed(live_server, tokens["admin"], everything) as admin,
         subscribed(live_server, tokens["scout"], everything) as scout,

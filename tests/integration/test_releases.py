@@ -13,7 +13,11 @@ from innovation.bootstrap import Services, bootstrap
 from innovation.config import Settings
 from innovation.domain.assembly import assemble
 from innovation.domain.ideas import OverrideValidation
-from innovation.domain.releases import PeriodNotOverError, PeriodOverlapsReleaseError
+from innovation.domain.releases import (
+    PeriodBeforePipelineError,
+    PeriodNotOverError,
+    PeriodOverlapsReleaseError,
+)
 from innovation.outbound.digest import SENDER_LEASE
 from innovation.projections import releases as release_views
 from innovation.projections import views
@@ -84,6 +88,23 @@ async def test_a_period_that_has_not_ended_is_refused_naming_the_period(
     assert refused.value.field == "period"
     # when it closes, as the pipeline's zone tells it: midnight in Paris, 1 July
     assert refused.value.message.endswith("it closes at 2024-07-01T00:00:00+02:00")
+
+
+async def test_a_period_before_the_log_s_first_event_holds_nothing_and_is_refused(
+    world: World, services: Services
+) -> None:
+    with pytest.raises(PeriodBeforePipelineError) as on_an_empty_log:
+        await services.releases.assemble("2023-H2", actor=LEAD, now=AFTER_H1)
+    await world.validated_idea()  # January 2024
+    with pytest.raises(PeriodBeforePipelineError) as before_it:
+        await services.releases.assemble("2023-H2", actor=LEAD, now=AFTER_H1)
+
+    assert on_an_empty_log.value.field == "period"
+    assert on_an_empty_log.value.message.endswith("nothing has been recorded yet")
+    assert before_it.value.message == (
+        "period 2023-H2 has nothing to release: the pipeline's log begins on 2024-01-08"
+    )
+    assert await count_events(services.database, "release.published") == 0
 
 
 async def test_catching_up_assembles_every_elapsed_period_in_order_and_an_idea_ships_once(

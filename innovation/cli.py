@@ -330,7 +330,8 @@ def projections() -> None:
 
 @projections.command("rebuild")
 def projections_rebuild() -> None:
-    """Clear every read model and replay the whole log into it, in one transaction."""
+    """Clear every read model and replay the whole log into it, in one transaction (running
+    services wait for it: stop them first, or choose a quiet hour)."""
     from functools import partial
 
     from innovation.bootstrap import bootstrap

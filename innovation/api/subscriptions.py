@@ -51,6 +51,9 @@ class Subscription:
         if after is not None and after < 0:
             raise invalid("after must be a log position: 0 or more", "after")
         services, token = info.context.services, info.context.token
+        if after is not None and after > (end := await services.store.last_position()):
+            # a position from another database, or a typo: nothing would ever arrive
+            raise invalid(f"after must be a log position: the log ends at {end}", "after")
         principal = info.context.principal
         hidden = () if principal is not None and principal.role == "admin" else ADMINS_ONLY
         checked = time.monotonic()

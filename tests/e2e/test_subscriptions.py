@@ -151,9 +151,17 @@ async def test_a_connection_without_a_token_is_refused(live_server: str):
     assert closed.value.rcvd.code == 4403
 
 
-async def test_a_negative_starting_position_is_refused_naming_the_argument(
-    live_server: str, tokens: dict[str, str]
+@pytest.mark.parametrize(
+    ("after", "says"),
+    [
+        (-5, "after must be a log position: 0 or more"),
+        (999, "after must be a log position: the log ends at 1"),  # another database's, say
+    ],
+)
+async def test_a_starting_position_outside_the_log_is_refused_naming_the_argument(
+    live_server: str, tokens: dict[str, str], world: World, after: int, says: str
 ):
+    await world.submit(title="The only idea")
     url = live_server.replace("http://", "ws://") + "/graphql"
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket_:
         token = tokens["executive"]
@@ -161,14 +169,14 @@ async def test_a_negative_starting_position_is_refused_naming_the_argument(
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )
         assert json.loads(await socket_.recv())["type"] == "connection_ack"
-        subscribe = {"query": SUBSCRIPTION, "variables": {"after": -5}}
+        subscribe = {"query": SUBSCRIPTION, "variables": {"after": after}}
         await socket_.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
         message = json.loads(await asyncio.wait_for(socket_.recv(), timeout=5))
 
     [error] = message["payload"]["errors"]
-    assert error["message"] == "after must be a log position: 0 or more"
+    assert error["message"] == says
     assert error["extensions"]["field"] == "after"
-    assert message["payload"]["data"] is None  # nothing replayed from the log's start
+    assert message["payload"]["data"] is None  # nothing replayed, nothing waited for
 
 
 @asynccontextmanager

@@ -14,7 +14,7 @@ from innovation.api.context import Context
 from innovation.api.log_types import LogEvent
 from innovation.api.permissions import can
 from innovation.api.queues import invalid
-from innovation.domain import deliveries
+from innovation.domain import AGGREGATES, deliveries
 from innovation.projections.history import entry
 
 TOKEN_RECHECK_SECONDS = 1.0
@@ -23,9 +23,16 @@ cache, ``INNOVATION_TOKEN_CACHE_SECONDS``): a revoked token stops receiving with
 
 REVOKED = "the token was revoked: connect again with a live one"
 
+KINDS = tuple(aggregate.stream_prefix for aggregate in AGGREGATES)
+"""How the log's streams begin: ``idea-``, ``experiment-``, ``release-``, ``delivery-``."""
 ADMINS_ONLY = (deliveries.STREAM_PREFIX,)
 """Streams only an admin follows: the digest outbox's deliveries name their recipients and
 carry the mail server's answers, which nothing else in the API shows."""
+
+
+def could_match(prefix: str) -> bool:
+    """Whether some stream of the log may begin with ``prefix`` (``idea``, ``idea-0190…``)."""
+    return any(kind.startswith(prefix) or prefix.startswith(kind) for kind in KINDS)
 
 
 @strawberry.type
@@ -50,6 +57,11 @@ class Subscription:
     ) -> AsyncGenerator[LogEvent, None]:
         if after is not None and after < 0:
             raise invalid("after must be a log position: 0 or more", "after")
+        if stream_prefix and not could_match(stream_prefix):  # nothing would ever arrive
+            raise invalid(
+                f"streamPrefix must begin as the log's streams do ({', '.join(KINDS)})",
+                "streamPrefix",
+            )
         services, token = info.context.services, info.context.token
         if after is not None and after > (end := await services.store.last_position()):
             # a position from another database, or a typo: nothing would ever arrive

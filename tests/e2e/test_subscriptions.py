@@ -152,14 +152,20 @@ async def test_a_connection_without_a_token_is_refused(live_server: str):
 
 
 @pytest.mark.parametrize(
-    ("after", "says"),
+    ("variables", "field", "says"),
     [
-        (-5, "after must be a log position: 0 or more"),
-        (999, "after must be a log position: the log ends at 1"),  # another database's, say
+        ({"after": -5}, "after", "after must be a log position: 0 or more"),
+        ({"after": 999}, "after", "after must be a log position: the log ends at 1"),
+        ({"prefix": "ideas-"}, "streamPrefix", "streamPrefix must begin as the log's streams do"),
     ],
 )
-async def test_a_starting_position_outside_the_log_is_refused_naming_the_argument(
-    live_server: str, tokens: dict[str, str], world: World, after: int, says: str
+async def test_a_subscription_that_could_never_hear_anything_is_refused_naming_the_argument(
+    live_server: str,
+    tokens: dict[str, str],
+    world: World,
+    variables: dict[str, Any],
+    field: str,
+    says: str,
 ):
     await world.submit(title="The only idea")
     url = live_server.replace("http://", "ws://") + "/graphql"
@@ -169,13 +175,16 @@ async def test_a_starting_position_outside_the_log_is_refused_naming_the_argumen
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )
         assert json.loads(await socket_.recv())["type"] == "connection_ack"
-        subscribe = {"query": SUBSCRIPTION, "variables": {"after": after}}
+        query = SUBSCRIPTION.replace('"idea-"', "$prefix").replace(
+            "($after", "($prefix: String, $after"
+        )
+        subscribe = {"query": query, "variables": {"prefix": "idea-", **variables}}
         await socket_.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
         message = json.loads(await asyncio.wait_for(socket_.recv(), timeout=5))
 
     [error] = message["payload"]["errors"]
-    assert error["message"] == says
-    assert error["extensions"]["field"] == "after"
+    assert error["message"].startswith(says)
+    assert error["extensions"]["field"] == field
     assert message["payload"]["data"] is None  # nothing replayed, nothing waited for
 
 

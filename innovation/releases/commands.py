@@ -8,7 +8,8 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
@@ -20,6 +21,9 @@ from innovation.domain.errors import DomainError
 from innovation.domain.periods import Period, days_left
 from innovation.releases.digest import local_day
 from innovation.services import Actor
+
+if TYPE_CHECKING:
+    from innovation.projections.releases import DeliveryView
 
 T = TypeVar("T")
 OPERATOR = Actor("admin:cli", "admin")
@@ -45,6 +49,12 @@ def _closes(period: Period, now: datetime) -> str:
     left = days_left(period, now)
     when = "within a day" if left == 0 else f"in {left} day{'' if left == 1 else 's'}"
     return f"[bold]{period.label}[/bold] closes {closes:%Y-%m-%d %H:%M} {zone}, {when}"
+
+
+def _local_time(moment: datetime) -> str:
+    """A moment as the pipeline's clock shows it: '2026-12-05 08:14:05 Europe/Paris'."""
+    zone = get_settings().pipeline.timezone
+    return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M:%S} {zone}"
 
 
 def _refuse(error: DomainError) -> None:
@@ -141,27 +151,41 @@ def release_show(period: str, as_html: bool) -> None:
 @release.command("deliver")
 def release_deliver() -> None:
     """Queue what published releases still owe and send every pending digest now."""
-    from innovation.cli import console
+    from innovation.cli import _now, console
 
-    async def deliver(services: Services) -> tuple[int, int, int]:
+    async def deliver(services: Services) -> tuple[int, list[DeliveryView], int, str | None]:
+        from innovation.outbound.digest import SENDER_LEASE
+        from innovation.projections.releases import deliveries
         from innovation.releases.shipping import recipients
+        from innovation.store.leases import live_holder
 
         end = await services.store.settled_position()
         async with asyncio.timeout(120):
             await services.readers.run_until(services.shipping, end)
         sent = await services.outbox.send_due(now_or_later=True)
         await services.readers.release(services.shipping)
-        from innovation.outbound.digest import SENDER_LEASE
-        from innovation.projections.releases import deliveries
-
         await services.readers.release(SENDER_LEASE)
         pending = [d for d in await services.database.read(deliveries) if d.status == "PENDING"]
         configured = get_settings().releases.recipients
         addressed = await services.database.read(lambda c: recipients(c, configured))
-        return sent, len(pending), len(addressed)
+        sender = await services.database.read(
+            partial(live_holder, reader=SENDER_LEASE.name, now=services.clock())
+        )
+        return sent, pending, len(addressed), sender
 
-    sent, pending, addressed = _with_services(deliver)
-    console.print(f"sent {sent} digest(s); {pending} still pending (retried with back-off)")
+    sent, pending, addressed, sender = _with_services(deliver)
+    if pending and sender is not None:  # it could send none of them: another process sends
+        due = min((d.retry_at or _now() for d in pending), default=_now())
+        when = "within seconds" if due <= _now() else f"the next at {_local_time(due)}"
+        console.print(
+            f"sent {sent} digest(s); {len(pending)} still pending, sent by the process that "
+            f"holds the outbox ({sender}) as each falls due ({when}); stop it to send them "
+            "from here at once"
+        )
+    else:
+        console.print(
+            f"sent {sent} digest(s); {len(pending)} still pending (retried with back-off)"
+        )
     if not addressed:
         console.print(
             "nobody receives digests yet: give executives an address "

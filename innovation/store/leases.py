@@ -142,6 +142,14 @@ def checkpoint(connection: Connection, reader: str) -> int:
     return 0 if row is None else int(row.position)
 
 
+def live_holder(connection: Connection, reader: str, now: datetime) -> str | None:
+    """Who holds ``reader`` at ``now`` (``host:pid:…``), or ``None`` when nobody does."""
+    row = _read(connection, reader)
+    if row is None or row.expires_at <= now or not row.holder:
+        return None
+    return str(row.holder)
+
+
 def _read(connection: Connection, reader: str) -> sa.Row[tuple[object, ...]] | None:
     return connection.execute(sa.select(reader_leases).where(_row.reader == reader)).first()
 

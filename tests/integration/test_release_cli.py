@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from innovation.bootstrap import Services
 from innovation.cli import main
 from innovation.config import get_settings
 from innovation.domain.periods import Cadence
+from innovation.outbound.digest import SENDER_LEASE
 from tests.helpers import ROOT
 from tests.integration.world import World
-from tests.smtp_server import Mailbox, SmtpServer
+from tests.smtp_server import Mailbox, SmtpServer, free_port
 
 
 @pytest.fixture
@@ -73,6 +75,28 @@ def test_deliver_with_a_recipient_says_what_is_pending_and_gives_no_hint(
     assert delivered.exit_code == 0, delivered.output
     assert "sent 0 digest(s); 1 still pending" in delivered.output
     assert "nobody receives digests" not in delivered.output
+
+
+async def test_deliver_says_which_process_sends_when_another_holds_the_outbox(
+    validated: str, services: Services, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    """A service or ``innovation scheduler`` running holds the outbox: deliver cannot send, and
+    said only "still pending (retried with back-off)", as if it had tried."""
+    monkeypatch.setenv("INNOVATION_DIGEST_RECIPIENTS", "board@example.org")
+    monkeypatch.setenv("INNOVATION_SMTP_PORT", str(free_port()))  # nothing would answer
+    lease = await services.readers.claim(SENDER_LEASE)  # as a running service does
+    assert lease is not None
+    await asyncio.to_thread(
+        invoke, database_url, monkeypatch, "release", "assemble", "--period", "2024-H1"
+    )
+
+    delivered = await asyncio.to_thread(invoke, database_url, monkeypatch, "release", "deliver")
+
+    said = " ".join(delivered.output.split())
+    assert delivered.exit_code == 0, delivered.output
+    assert "sent 0 digest(s); 1 still pending, sent by the process that holds the outbox" in said
+    assert f"({lease.holder}) as each falls due (within seconds)" in said
+    assert "stop it to send them from here at once" in said
 
 
 def test_a_release_of_an_earlier_cadence_is_still_shown_after_it_changes(

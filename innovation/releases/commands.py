@@ -214,9 +214,10 @@ def scheduler() -> None:
         next_one = await services.releases.upcoming(_now())
         workers = ReleaseWorkers(services, scheduler=True)
         workers.start()
-        console.print(
+        console.print(  # one line, as a service manager's journal keeps it
             f"release scheduler running: {_closes(next_one, _now())}; what it publishes and "
-            "sends is logged (Ctrl-C stops it)"
+            "sends is logged (Ctrl-C stops it)",
+            soft_wrap=True,
         )
         try:
             await stop.wait()

@@ -193,7 +193,6 @@ async def test_the_scheduler_says_what_comes_next_and_logs_what_it_publishes_and
                 "INNOVATION_DIGEST_RECIPIENTS": "board@example.org",
                 "INNOVATION_SMTP_HOST": "127.0.0.1",
                 "INNOVATION_SMTP_PORT": str(smtp.port),
-                "COLUMNS": "200",
             },
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
@@ -218,6 +217,7 @@ async def test_the_scheduler_says_what_comes_next_and_logs_what_it_publishes_and
     now = Cadence().period_of(datetime.now(UTC))
     assert scheduler.returncode == 0, output
     assert lines[0].startswith(f"release scheduler running: {now.label} closes "), output
+    assert lines[0].rstrip().endswith("(Ctrl-C stops it)")  # one line, whatever the width
     assert "release 2024-H1 published: 1 idea shipped, 0 stopped" in output
     assert "INFO" in output.split("release 2024-H1 published")[0].splitlines()[-1]
     assert "release scheduler stopped" in output

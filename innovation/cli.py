@@ -96,7 +96,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     console.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]   health: /health")
     note = public_url_note(host, get_settings().releases.public_url)
     if note is not None:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)  # one journal entry
     serve_http(host, port, workers)
 
 

@@ -414,8 +414,8 @@ async def subscriber_sees(listen: str, write: str, token: str) -> float:
 UNRELEASED = "2026-M07"
 """A period that is over and has no release: under a monthly cadence, the month after the data
 set's last released semester (2026-H1). Time is released once, whatever the cadence, so the
-months the semesters cover are passed over; a period before the data set's first event holds
-nothing and is refused."""
+months the semesters cover are passed over; unlike the semester before the data set's first
+event, this month's release is assembled from the log."""
 
 
 def assemble_twice(url: str, period: str) -> int:

@@ -9,7 +9,7 @@ leave one release, and publishing a period again changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import TypeAlias
 
 import msgspec
@@ -158,21 +158,6 @@ class PeriodNotOverError(DomainError):
         super().__init__(
             f"period {period} is not over yet: it closes at {ends_at.isoformat()}", "period"
         )
-
-
-class PeriodBeforePipelineError(DomainError):
-    """A period that ended before the log's first event holds nothing to release: assembling
-    it is a slip (2016-H1 for 2026-H1), and its empty release would go to every executive."""
-
-    code = ErrorCode.VALIDATION
-
-    def __init__(self, period: str, first_day: date | None) -> None:
-        since = (
-            "nothing has been recorded yet"
-            if first_day is None
-            else f"the pipeline's log begins on {first_day.isoformat()}"
-        )
-        super().__init__(f"period {period} has nothing to release: {since}", "period")
 
 
 class PeriodOverlapsReleaseError(DomainError):

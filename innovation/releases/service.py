@@ -24,7 +24,6 @@ from innovation.domain.assembly import CONVERSION_RULE, FOLDED, Assembler
 from innovation.domain.periods import Cadence, Period
 from innovation.domain.releases import (
     Assembly,
-    PeriodBeforePipelineError,
     PeriodNotOverError,
     PeriodOverlapsReleaseError,
     PublishRelease,
@@ -291,10 +290,10 @@ class Releases:
             raise PeriodOverlapsReleaseError(period.label, self._overlapped(period, spans))
         await self.catch_up(now=now, actor=actor, through=period)
         release = await self.release(period.label)
-        if release is None:  # the period ended before anything happened
-            first = await self.first_event_at()
-            first_day = None if first is None else first.astimezone(self.cadence.zone).date()
-            raise PeriodBeforePipelineError(period.label, first_day)
+        if release is None:  # the period lies before anything happened: release it empty
+            await self._assemble_one(remainder or period, actor, now)
+            release = await self.release(period.label)
+        assert release is not None
         return release
 
     async def catch_up(

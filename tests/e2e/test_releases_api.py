@@ -65,12 +65,7 @@ async def test_a_lead_assembles_a_period_and_again_changes_nothing(api: Api, sem
 
 @pytest.mark.parametrize(
     ("period", "says"),
-    [
-        ("2024-H2", "not over yet"),
-        ("2024-Q1", "not a period of this cadence"),
-        ("H1", "like"),
-        ("2014-H1", "nothing to release: the pipeline's log begins on 2024-01-08"),  # a slip
-    ],
+    [("2024-H2", "not over yet"), ("2024-Q1", "not a period of this cadence"), ("H1", "like")],
 )
 async def test_a_period_not_over_or_not_well_named_is_refused_naming_the_field(
     api: Api, semester, period: str, says: str
@@ -81,7 +76,6 @@ async def test_a_period_not_over_or_not_well_named_is_refused_naming_the_field(
     [error] = payload["errors"]
     assert (error["code"], error["field"]) == ("VALIDATION", "period")
     assert says in error["message"]
-    assert (await api.data("{ releases { edges { cursor } } }"))["releases"]["edges"] == []
 
 
 async def test_an_executive_reads_the_last_release_with_its_figures_and_digest(api: Api, semester):

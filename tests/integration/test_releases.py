@@ -13,11 +13,7 @@ from innovation.bootstrap import Services, bootstrap
 from innovation.config import Settings
 from innovation.domain.assembly import assemble
 from innovation.domain.ideas import OverrideValidation
-from innovation.domain.releases import (
-    PeriodBeforePipelineError,
-    PeriodNotOverError,
-    PeriodOverlapsReleaseError,
-)
+from innovation.domain.releases import PeriodNotOverError, PeriodOverlapsReleaseError
 from innovation.outbound.digest import SENDER_LEASE
 from innovation.projections import releases as release_views
 from innovation.projections import views
@@ -90,21 +86,21 @@ async def test_a_period_that_has_not_ended_is_refused_naming_the_period(
     assert refused.value.message.endswith("it closes at 2024-07-01T00:00:00+02:00")
 
 
-async def test_a_period_before_the_log_s_first_event_holds_nothing_and_is_refused(
+async def test_any_ended_period_may_be_assembled_by_hand_even_one_before_the_log(
     world: World, services: Services
 ) -> None:
-    with pytest.raises(PeriodBeforePipelineError) as on_an_empty_log:
-        await services.releases.assemble("2023-H2", actor=LEAD, now=AFTER_H1)
+    """On a service started today every period that has ended lies before its first event:
+    a lead assembling one by hand (the design lets a lead assemble any ended period) gets its
+    release, empty, and again changes nothing."""
+    on_an_empty_log = await services.releases.assemble("2023-H1", actor=LEAD, now=AFTER_H1)
     await world.validated_idea()  # January 2024
-    with pytest.raises(PeriodBeforePipelineError) as before_it:
-        await services.releases.assemble("2023-H2", actor=LEAD, now=AFTER_H1)
+    before_it = await services.releases.assemble("2023-H2", actor=LEAD, now=AFTER_H1)
+    again = await services.releases.assemble("2023-H2", actor=LEAD, now=AFTER_H1)
 
-    assert on_an_empty_log.value.field == "period"
-    assert on_an_empty_log.value.message.endswith("nothing has been recorded yet")
-    assert before_it.value.message == (
-        "period 2023-H2 has nothing to release: the pipeline's log begins on 2024-01-08"
-    )
-    assert await count_events(services.database, "release.published") == 0
+    assert (on_an_empty_log.period, on_an_empty_log.bundle.items) == ("2023-H1", ())
+    assert (before_it.period, before_it.bundle.items) == ("2023-H2", ())
+    assert again == before_it
+    assert await count_events(services.database, "release.published") == 2
 
 
 async def test_catching_up_assembles_every_elapsed_period_in_order_and_an_idea_ships_once(

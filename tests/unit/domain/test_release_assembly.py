@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import msgspec
 import pytest
@@ -373,19 +373,6 @@ def test_a_period_not_over_is_refused_naming_it_and_when_it_closes() -> None:
 
     assert "2026-H1" in refused.value.message
     assert H1.end.isoformat() in refused.value.message
-
-
-def test_a_period_before_the_log_is_refused_saying_when_the_log_begins() -> None:
-    before = releases.PeriodBeforePipelineError("2016-H1", date(2023, 7, 3))
-    on_an_empty_log = releases.PeriodBeforePipelineError("2026-H1", None)
-
-    assert (before.code, before.field) == ("VALIDATION", "period")
-    assert before.message == (
-        "period 2016-H1 has nothing to release: the pipeline's log begins on 2023-07-03"
-    )
-    assert on_an_empty_log.message == (
-        "period 2026-H1 has nothing to release: nothing has been recorded yet"
-    )
 
 
 def test_a_period_released_within_another_cadence_is_a_conflict_naming_both() -> None:

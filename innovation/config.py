@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -257,8 +258,9 @@ class _Reader:
         return values
 
     def address(self, name: str, default: str) -> str:
+        """An e-mail address, with a display name or without: ``Innovation <noreply@x.org>``."""
         value = self.text(name, default)
-        if not is_email_address(value):
+        if not is_email_address(parseaddr(value)[1]):
             raise SettingsError(f"{name}: {value!r} is not an e-mail address")
         return value
 

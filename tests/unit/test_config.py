@@ -71,6 +71,15 @@ def test_a_quarterly_cadence_can_be_chosen():
     assert settings.releases.cadence_months == 3
 
 
+@pytest.mark.parametrize(
+    "sender", ["noreply@example.org", "Innovation pipeline <noreply@example.org>"]
+)
+def test_the_digest_s_sender_may_carry_a_display_name(sender: str):
+    settings = Settings.from_env({"INNOVATION_DIGEST_SENDER": sender})
+
+    assert settings.releases.sender == sender
+
+
 def test_release_delivery_settings_are_read_from_the_environment():
     settings = Settings.from_env(
         {

@@ -6,9 +6,11 @@ digest means the secret itself never reaches the database, its logs or its backu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 import uuid
@@ -24,7 +26,10 @@ from sqlalchemy.engine import Connection
 
 from innovation.config import is_email_address
 from innovation.store import Database
+from innovation.store.readers import Failures
 from innovation.store.tables import UTCDateTime, metadata
+
+log = logging.getLogger(__name__)
 
 ROLES = ("scout", "lead", "ethics", "executive", "admin")
 PREFIX = "inv_"
@@ -170,8 +175,18 @@ def authenticate(connection: Connection, secret: str) -> Principal | None:
     return Principal(row.token_id, row.name, row.role, row.email)
 
 
+def revocations_made(connection: Connection) -> tuple[int, datetime | None]:
+    """How many tokens were ever revoked, and when the last was: any revocation changes it."""
+    revoked = api_tokens.c.revoked_at
+    row = connection.execute(
+        sa.select(sa.func.count(), sa.func.max(revoked)).where(revoked.is_not(None))
+    ).one()
+    return int(row[0]), row[1]
+
+
 class Revocations:
-    """How many revocations this process has made: a change makes every remembered token stale."""
+    """How many revocations this process has made or seen made elsewhere (``Tokens.watch``): a
+    change makes every remembered token stale."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -184,6 +199,10 @@ REVOCATIONS = Revocations()
 
 DEFAULT_REMEMBERED = 10_000
 """Most valid tokens a process remembers at once (the least recently used go first)."""
+WATCH_SECONDS = 0.25
+"""How often a serving process looks for revocations made elsewhere (the CLI, another server):
+one small query, so that a revoked token is refused by every process within this, while no
+request waits on the database to know its caller."""
 
 
 class Tokens:
@@ -192,8 +211,9 @@ class Tokens:
     Only valid tokens are remembered, by digest (never the secret) and at most ``size`` of them:
     an unknown or revoked token is looked up every time and takes no memory, so a flood of made
     up tokens cannot grow the process. A revocation in this process (``revoke_token``) forgets
-    every remembered token at once; one made by another process (the CLI, another server) takes
-    effect here within ``seconds``, when the entry expires. ``seconds=0`` remembers nothing.
+    every remembered token at once; one made by another process (the CLI, another server) does
+    so when ``watch`` sees it, within ``WATCH_SECONDS``, and at the latest when the entry
+    expires after ``seconds``. ``seconds=0`` remembers nothing.
     """
 
     def __init__(
@@ -239,6 +259,31 @@ class Tokens:
             while len(self._known) > self.size:
                 self._known.popitem(last=False)
         return found
+
+    async def watch(
+        self, every: float = WATCH_SECONDS, *, looked: asyncio.Event | None = None
+    ) -> None:
+        """Forget every remembered token whenever a revocation was made elsewhere since the last
+        look (``looked`` is set after the first); runs until cancelled (the service's lifespan).
+        """
+        if self.seconds <= 0:
+            return  # nothing remembered, nothing to forget
+        failures = Failures("looking for revoked tokens", every, log=log)
+        seen: tuple[int, datetime | None] | None = None
+        while True:
+            pause = every
+            try:
+                made = await self.database.read(revocations_made)
+            except Exception as error:  # the database is away: tokens expire meanwhile
+                pause = failures.failed(error)
+            else:
+                failures.succeeded()
+                if seen is not None and made != seen:
+                    REVOCATIONS.happened()
+                seen = made
+                if looked is not None:
+                    looked.set()
+            await asyncio.sleep(pause)
 
     def __len__(self) -> int:
         return len(self._known)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -131,6 +133,7 @@ def create_app(
         app.state.services = opened
         workers = ReleaseWorkers(opened, scheduler=settings.releases.scheduler)
         workers.start()
+        watching = asyncio.create_task(opened.tokens.watch(), name="tokens.watch")
         # What start-up made (the schema, the mappers, the modules) lives as long as the process:
         # frozen, a full collection no longer walks it (about 100 ms, a stall for every request
         # in flight, every few thousand requests).
@@ -138,6 +141,9 @@ def create_app(
         try:
             yield
         finally:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
             await workers.stop()
             await opened.close()
 

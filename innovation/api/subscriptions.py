@@ -30,9 +30,9 @@ ADMINS_ONLY = (deliveries.STREAM_PREFIX,)
 carry the mail server's answers, which nothing else in the API shows."""
 
 
-def could_match(prefix: str) -> bool:
-    """Whether some stream of the log may begin with ``prefix`` (``idea``, ``idea-0190…``)."""
-    return any(kind.startswith(prefix) or prefix.startswith(kind) for kind in KINDS)
+def could_match(prefix: str, kinds: tuple[str, ...] = KINDS) -> bool:
+    """Whether some stream of these kinds may begin with ``prefix`` (``idea``, ``idea-0190…``)."""
+    return any(kind.startswith(prefix) or prefix.startswith(kind) for kind in kinds)
 
 
 @strawberry.type
@@ -57,17 +57,19 @@ class Subscription:
     ) -> AsyncGenerator[LogEvent, None]:
         if after is not None and after < 0:
             raise invalid("after must be a log position: 0 or more", "after")
-        if stream_prefix and not could_match(stream_prefix):  # nothing would ever arrive
+        principal = info.context.principal
+        hidden = () if principal is not None and principal.role == "admin" else ADMINS_ONLY
+        shown = tuple(kind for kind in KINDS if kind not in hidden)
+        if stream_prefix and not could_match(stream_prefix, shown):  # nothing would arrive
+            refused = " (delivery- streams reach admins only)" if hidden else ""
             raise invalid(
-                f"streamPrefix must begin as the log's streams do ({', '.join(KINDS)})",
+                f"streamPrefix must begin as the log's streams do: {', '.join(shown)}{refused}",
                 "streamPrefix",
             )
         services, token = info.context.services, info.context.token
         if after is not None and after > (end := await services.store.last_position()):
             # a position from another database, or a typo: nothing would ever arrive
             raise invalid(f"after must be a log position: the log ends at {end}", "after")
-        principal = info.context.principal
-        hidden = () if principal is not None and principal.role == "admin" else ADMINS_ONLY
         checked = time.monotonic()
         async for record in services.follower.subscribe(after):
             if stream_prefix and not record.stream_id.startswith(stream_prefix):

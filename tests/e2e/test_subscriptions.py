@@ -157,6 +157,7 @@ async def test_a_connection_without_a_token_is_refused(live_server: str):
         ({"after": -5}, "after", "after must be a log position: 0 or more"),
         ({"after": 999}, "after", "after must be a log position: the log ends at 1"),
         ({"prefix": "ideas-"}, "streamPrefix", "streamPrefix must begin as the log's streams do"),
+        ({"prefix": "delivery-"}, "streamPrefix", "streamPrefix must begin as the log's"),
     ],
 )
 async def test_a_subscription_that_could_never_hear_anything_is_refused_naming_the_argument(

@@ -19,7 +19,8 @@ from innovation.projections.history import entry
 
 TOKEN_RECHECK_SECONDS = 1.0
 """How often a running subscription checks that its token is still live (through the token
-cache, ``INNOVATION_TOKEN_CACHE_SECONDS``): a revoked token stops receiving within both."""
+cache, which forgets it within ``tokens.WATCH_SECONDS`` of a revocation anywhere): a revoked
+token stops receiving within both."""
 
 REVOKED = "the token was revoked: connect again with a live one"
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,6 +52,23 @@ async def start_module(
     first = await asyncio.wait_for(process.stdout.readline(), timeout=ready_within)
     assert first, (await process.stderr.read()).decode()
     return process, first
+
+
+async def spawn_cli(*args: str, env: Mapping[str, str]) -> asyncio.subprocess.Process:
+    """``innovation ARGS`` in a process of its own, from the project root, with ``env`` over
+    this environment and its standard error in its standard output (read it, or it blocks)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "innovation.cli",
+        *args,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    return process
 
 
 async def post_messages(

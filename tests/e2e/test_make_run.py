@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import socket
-import sys
 
 import httpx
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, spawn_cli
 
 pytestmark = pytest.mark.slow
 
@@ -43,21 +41,11 @@ async def read_until(stream: asyncio.StreamReader, pattern: str, seen: list[str]
 async def test_make_run_serves_the_demo_with_working_tokens_and_feed_key(database_url: str):
     port = free_port()
     env = {
-        **os.environ,
         "INNOVATION_DATABASE_URL": database_url,
         "INNOVATION_PORT": str(port),
         "INNOVATION_SCHEDULER": "off",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "innovation.cli",
-        "demo",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await spawn_cli("demo", env=env)
     assert process.stdout is not None
     seen: list[str] = []
     try:

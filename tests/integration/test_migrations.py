@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +25,7 @@ from innovation.store.migrate import (
     upgrade,
 )
 from tests.conftest import NO_POSTGRES, POSTGRES_URL
-from tests.helpers import ROOT
+from tests.helpers import spawn_cli
 from tests.smtp_server import free_port
 
 
@@ -99,20 +97,8 @@ async def test_migrations_go_down_to_nothing_and_up_again(empty_url: str):
 async def test_processes_upgrading_together_migrate_one_after_the_other(empty_url: str):
     """Deployments often run ``innovation db upgrade`` as each process starts: started
     together, both reached for the empty schema and one failed on a table the other made."""
-    upgrades = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "innovation.cli",
-            "db",
-            "upgrade",
-            cwd=ROOT,
-            env={**os.environ, "INNOVATION_DATABASE_URL": empty_url, "COLUMNS": "200"},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        for _ in range(3)
-    ]
+    env = {"INNOVATION_DATABASE_URL": empty_url, "COLUMNS": "200"}
+    upgrades = [await spawn_cli("db", "upgrade", env=env) for _ in range(3)]
     said = [(await upgrade.communicate())[0].decode() for upgrade in upgrades]
 
     assert [upgrade.returncode for upgrade in upgrades] == [0, 0, 0], said
@@ -144,21 +130,8 @@ async def test_an_upgrade_that_fails_half_way_leaves_the_schema_as_it_was(empty_
 async def run_cli(url: str, *args: str) -> tuple[int | None, str]:
     """``innovation …`` against ``url``, its exit status and what it said (killed after 60 s:
     a server that starts serving never ends on its own)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "innovation.cli",
-        *args,
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "INNOVATION_DATABASE_URL": url,
-            "INNOVATION_PORT": str(free_port()),
-            "COLUMNS": "300",
-        },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    env = {"INNOVATION_DATABASE_URL": url, "INNOVATION_PORT": str(free_port()), "COLUMNS": "300"}
+    process = await spawn_cli(*args, env=env)
     try:
         output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     except TimeoutError:

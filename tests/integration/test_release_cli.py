@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,7 +16,7 @@ from innovation.cli import main
 from innovation.config import get_settings
 from innovation.domain.periods import Cadence
 from innovation.outbound.digest import SENDER_LEASE
-from tests.helpers import ROOT
+from tests.helpers import spawn_cli
 from tests.integration.world import World
 from tests.smtp_server import Mailbox, SmtpServer, free_port
 
@@ -180,21 +178,14 @@ async def test_the_scheduler_says_what_comes_next_and_logs_what_it_publishes_and
     """``innovation scheduler`` runs on its own (often as a system service): its log is all an
     operator sees, so each release it publishes and each digest it sends is a line there."""
     with SmtpServer(Mailbox()) as smtp:
-        scheduler = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            "from innovation.cli import main; main()",
+        scheduler = await spawn_cli(
             "scheduler",
-            cwd=ROOT,
             env={
-                **os.environ,
                 "INNOVATION_DATABASE_URL": database_url,
                 "INNOVATION_DIGEST_RECIPIENTS": "board@example.org",
                 "INNOVATION_SMTP_HOST": "127.0.0.1",
                 "INNOVATION_SMTP_PORT": str(smtp.port),
             },
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
         )
         assert scheduler.stdout is not None
         lines: list[str] = []

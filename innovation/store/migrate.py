@@ -49,8 +49,12 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(""))
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    return _scripts().get_current_head()
 
 
 def current_revision(connection: object) -> str | None:
@@ -61,12 +65,12 @@ def current_revision(connection: object) -> str | None:
 def behind_or_ahead(current: str | None) -> str | None:
     """What keeps this code from serving a database at revision ``current``, or ``None`` when
     it is at head: a schema the code would read wrongly, or fail on at every request."""
-    head = head_revision()
+    scripts = _scripts()
+    head = scripts.get_current_head()
     if current == head:
         return None
     if current is None:
         return "it has no schema yet: run `innovation db upgrade` first"
-    scripts = ScriptDirectory.from_config(alembic_config(""))
     try:
         scripts.get_revision(current)
     except CommandError:  # an id none of this version's migrations has

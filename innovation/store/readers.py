@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 import innovation.store.leases as leases
 from innovation.domain.recorded import Recorded
 from innovation.store.database import Database
+from innovation.store.errors import unavailable
 from innovation.store.leases import Lease, LeaseLostError
 from innovation.store.log import Clock, Recorder, utcnow
 from innovation.store.mapper import Mapper
@@ -384,10 +385,12 @@ class Readers:
 
 class Failures:
     """How a loop that retries for ever reports and paces its failures (a database down for
-    an hour): the first with its traceback, each later one on a line of its own, and the
-    recovery; the pause before the next try doubles from ``shortest`` up to ``longest``, so a
-    long outage neither floods the log (it was a traceback every half second a reader) nor
-    keeps knocking at the server."""
+    an hour): each on a line of its own, and the recovery; the first with its traceback,
+    unless it says the database cannot be reached just now (``unavailable``), which is no
+    fault of the code: a restart of PostgreSQL is a line a loop, as it is a line a request.
+    The pause before the next try doubles from ``shortest`` up to ``longest``, so a long outage
+    neither floods the log (it was a traceback every half second a reader) nor keeps knocking
+    at the server."""
 
     def __init__(
         self,
@@ -407,8 +410,16 @@ class Failures:
         """Log this failure; return how long to wait before trying again."""
         self.count += 1
         pause = min(self.shortest * 2 ** min(self.count - 1, 30), self.longest)
-        if self.count == 1:
+        if self.count == 1 and not unavailable(error):
             self.log.error("%s failed; retrying", self.what, exc_info=error)
+        elif self.count == 1:
+            self.log.warning(
+                "%s failed: the database is unavailable (%s: %s); next try in %.1f s",
+                self.what,
+                type(error).__name__,
+                error,
+                pause,
+            )
         else:
             self.log.warning(
                 "%s failed again (%d in a row): %s: %s; next try in %.1f s",

@@ -12,7 +12,7 @@ import innovation.store.readers as readers_module
 from innovation.store import CheckpointedReader, Failures, Readers
 
 
-def test_the_pause_doubles_up_to_the_longest_and_only_the_first_failure_has_a_traceback(
+def test_the_pause_doubles_up_to_the_longest_and_an_outage_is_a_line_a_try(
     caplog: pytest.LogCaptureFixture,
 ):
     failures = Failures("reader releases.ship", shortest=0.5, longest=30.0)
@@ -26,14 +26,36 @@ def test_the_pause_doubles_up_to_the_longest_and_only_the_first_failure_has_a_tr
     assert pauses == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
     assert after == 0.5  # the count starts again once it worked
     records = caplog.records
-    assert [r.levelname for r in records] == ["ERROR"] + ["WARNING"] * 8 + ["INFO", "ERROR"]
-    assert records[0].exc_info is not None
-    assert all(r.exc_info is None for r in records[1:-1])
+    assert [r.levelname for r in records] == ["WARNING"] * 9 + ["INFO", "ERROR"]
+    assert all(r.exc_info is None for r in records[:-1])
+    assert records[0].getMessage() == (
+        "reader releases.ship failed: the database is unavailable (ConnectionRefusedError: "
+        "[Errno 111] Connection refused); next try in 0.5 s"
+    )
     assert records[1].getMessage() == (
         "reader releases.ship failed again (2 in a row): ConnectionRefusedError: "
         "[Errno 111] Connection refused; next try in 1.0 s"
     )
     assert records[9].getMessage() == "reader releases.ship works again, after 9 failures"
+    # not an outage (a fault of the code, say): told in full, with its traceback
+    assert records[10].getMessage() == "reader releases.ship failed; retrying"
+    assert records[10].exc_info is not None and records[10].exc_info[1].args == ("gone again",)
+
+
+def test_a_first_failure_that_is_no_outage_is_told_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+):
+    failures = Failures("sending digests", shortest=1.0)
+    caplog.set_level(logging.INFO, logger=readers_module.__name__)
+
+    failures.failed(KeyError("delivery_id"))
+    failures.failed(ConnectionRefusedError(111, "Connection refused"))
+
+    first, second = caplog.records
+    assert (first.levelname, first.getMessage()) == ("ERROR", "sending digests failed; retrying")
+    assert first.exc_info is not None and isinstance(first.exc_info[1], KeyError)
+    assert second.levelname == "WARNING" and second.exc_info is None
+    assert second.getMessage().startswith("sending digests failed again (2 in a row)")
 
 
 async def test_a_reader_that_keeps_failing_waits_longer_each_time_and_goes_on_once_it_works(

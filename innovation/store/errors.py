@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 
 
 class StoreError(Exception):
@@ -35,6 +36,15 @@ class UnknownEventTypeError(StoreError):
     """A stored type name (or version) has no registered class or upcaster."""
 
 
+class ConnectionLostError(ConnectionError):
+    """A job failed on a connection the server or the network had ended (a restart, say),
+    whatever its driver called it: as any ``ConnectionError``, it says try again shortly."""
+
+    @classmethod
+    def of(cls, error: BaseException) -> ConnectionLostError:
+        return cls(f"the database connection ended: {error}")
+
+
 def _name(expected: int) -> str:
     from innovation.store.records import ANY, NO_STREAM
 
@@ -44,11 +54,8 @@ def _name(expected: int) -> str:
 def unavailable(error: BaseException) -> bool:
     """Whether ``error`` says the database cannot be reached or used just now (a server down,
     starting or full, a connection lost, SQLite's write lock held past its wait) rather than
-    that something is wrong with the request or the code: worth trying again shortly.
-
-    Drivers' errors come wrapped (SQLAlchemy's, around its adapter's, around asyncpg's), so
-    what each wraps is looked at too (``orig``, or what it was raised from; not what it was
-    raised while handling, which may be a bug's own error)."""
+    that something is wrong with the request or the code: worth trying again shortly. What it
+    wraps is looked at too (``causes``)."""
     import sqlite3
 
     import asyncpg.exceptions as pg
@@ -64,19 +71,29 @@ def unavailable(error: BaseException) -> bool:
         pg.AdminShutdownError,
         pg.TooManyConnectionsError,
     )
-    seen: set[int] = set()
-    found: BaseException | None = error
-    while found is not None and id(found) not in seen:
-        seen.add(id(found))
+    for found in causes(error):
         if isinstance(found, transient):
             return True
         if isinstance(found, sa_exc.DBAPIError) and found.connection_invalidated:
             return True
+        if isinstance(found, pg.InterfaceError) and "connection is closed" in str(found):
+            return True  # asyncpg's own, met by jobs reading through it directly
         if isinstance(found, sqlite3.OperationalError) and found.sqlite_errorcode & 0xFF in (
             sqlite3.SQLITE_BUSY,
             sqlite3.SQLITE_LOCKED,
         ):
             return True
+    return False
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """``error``, then what it wraps, and so on: drivers' errors come wrapped (SQLAlchemy's,
+    around its adapter's, around asyncpg's); what each wraps is its ``orig``, or what it was
+    raised from (not what it was raised while handling, which may be a bug's own error)."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        yield found
         orig = getattr(found, "orig", None)
         found = orig if isinstance(orig, BaseException) else found.__cause__
-    return False

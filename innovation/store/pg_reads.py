@@ -10,8 +10,10 @@ So a read takes a kept connection, already in ``AUTOCOMMIT``, and leaves it for 
 At most ``limit`` connections are kept, the pool's share that the writers leave (the pool is
 never waited on); a read finding them all busy waits for one. A replay's session holds one of
 them while it lasts. A connection that broke is closed, and, as the pool does when it learns
-the server went away, so is every one kept idle: the next reads connect afresh. A read
-cancelled half-way closes its connection back into the pool, which resets it.
+the server went away, so is every one kept idle: the next reads connect afresh. That holds
+too when SQLAlchemy never saw it break: a job reading through asyncpg directly (a stream, the
+settled position) gets asyncpg's own error, so the connection itself is asked (``ended``).
+A read cancelled half-way closes its connection back into the pool, which resets it.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from innovation.store.errors import ConnectionLostError, causes, unavailable
 
 
 class ReadConnections:
@@ -42,10 +47,11 @@ class ReadConnections:
             try:
                 yield connection
             except BaseException as error:
-                if connection.invalidated or (
-                    isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated
-                ):
-                    await self._forget(connection, *self._take_idle())
+                if ended(connection, error):
+                    await discard(connection)
+                    await self._forget(*self._take_idle())
+                    if isinstance(error, Exception) and not unavailable(error):
+                        raise ConnectionLostError.of(error) from error
                 elif isinstance(error, Exception):  # the job failed, its connection did not
                     await self._keep(connection)
                 else:  # cancelled half-way: the pool resets it
@@ -73,3 +79,37 @@ class ReadConnections:
         as they end."""
         self._closed = True
         await self._forget(*self._take_idle())
+
+
+def ended(connection: AsyncConnection, error: BaseException) -> bool:
+    """Whether ``error`` leaves ``connection`` unfit to serve again: it ended (the server
+    restarted or ended it, the network cut it), as SQLAlchemy saw on its own statements, or
+    as asyncpg knows when a job read through asyncpg directly and SQLAlchemy saw nothing
+    ("connection is closed", as SQLAlchemy tells it); or asyncpg's protocol went wrong on it
+    (``InternalClientError``: a query sent while the server's word that it ended the
+    connection was still on its way left it "cannot switch to state 12; another operation (2)
+    is in progress"). asyncpg's other ``InterfaceError``s (``DataError``: a value the column
+    cannot take) say nothing of the connection."""
+    if connection.invalidated:
+        return True
+    for found in causes(error):
+        if isinstance(found, sa.exc.DBAPIError) and found.connection_invalidated:
+            return True
+        if isinstance(found, asyncpg.InternalClientError):
+            return True
+        if isinstance(found, asyncpg.InterfaceError) and "connection is closed" in str(found):
+            return True
+    try:
+        driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    except Exception:  # no connection left to ask
+        return True
+    return driver is None or bool(driver.is_closed())
+
+
+async def discard(connection: AsyncConnection) -> None:
+    """Close ``connection`` for good: the pool would otherwise keep one that SQLAlchemy never
+    saw end (``ended``) and hand it out again."""
+    with contextlib.suppress(Exception):
+        await connection.invalidate()
+    with contextlib.suppress(Exception):
+        await connection.close()

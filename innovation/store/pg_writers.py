@@ -23,10 +23,11 @@ from collections import deque
 from functools import partial
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from innovation.store.database import Job, Pending, T, queue_for, run_sharing, settle
+from innovation.store.errors import ConnectionLostError, unavailable
+from innovation.store.pg_reads import discard, ended
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,7 @@ class Writers:
                 # once more. Re-running is safe because appends are idempotent by event id,
                 # and a batch that did commit is acknowledged the second time.
                 if connection is not None:
-                    with contextlib.suppress(Exception):
-                        await connection.close()
+                    await discard(connection)
                     connection = None
                 if attempt == 2:
                     for item in batch:
@@ -146,8 +146,10 @@ async def _run_batch(connection: AsyncConnection, batch: list[Pending[Any]]) -> 
         async with connection.begin():
             results = await connection.run_sync(run)
     except Exception as exc:
-        if _disconnected(exc):
-            raise
+        if ended(connection, exc):
+            if unavailable(exc):
+                raise
+            raise ConnectionLostError.of(exc) from exc
         if len(batch) == 1:
             settle(batch[0].future, False, exc)
             return
@@ -157,15 +159,13 @@ async def _run_batch(connection: AsyncConnection, batch: list[Pending[Any]]) -> 
                 async with connection.begin():
                     result = await connection.run_sync(item.job)
             except Exception as single:
-                if _disconnected(single):
-                    raise
+                if ended(connection, single):
+                    if unavailable(single):
+                        raise
+                    raise ConnectionLostError.of(single) from single
                 settle(item.future, False, single)
             else:
                 settle(item.future, True, result)
         return
     for item, result in zip(batch, results, strict=True):
         settle(item.future, True, result)
-
-
-def _disconnected(exc: BaseException) -> bool:
-    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)

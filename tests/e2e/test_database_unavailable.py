@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
 
 from innovation.api.schema import UNAVAILABLE
 from innovation.bootstrap import Services
-from innovation.store.errors import unavailable
+from innovation.store.errors import ConnectionLostError, unavailable
 from tests.e2e.conftest import Api
 
 
@@ -76,6 +77,9 @@ def test_what_counts_as_unavailable_and_what_is_a_bug():
         bug_after_outage = error
 
     assert unavailable(ConnectionRefusedError(111, "refused"))
+    assert unavailable(asyncpg.InterfaceError("connection is closed"))  # met through asyncpg
+    assert unavailable(ConnectionLostError("the database connection ended: state 12"))
+    assert not unavailable(asyncpg.InterfaceError("another operation is in progress"))
     assert unavailable(TimeoutError())
     assert unavailable(wrapped)
     assert not unavailable(sa.exc.OperationalError("SELECT", {}, broken_sql))

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.util import await_only
 
 from innovation.store import Database, open_database
+from innovation.store.errors import unavailable
+from innovation.store.postgres import _fetch
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -134,6 +136,86 @@ async def test_reads_connect_again_after_the_server_ends_their_connections(
         await database.close()
     assert failed <= 1  # the first read that met a dead connection let go of the others
     assert again.isdisjoint(kept)
+
+
+async def test_a_connection_the_server_ended_under_asyncpg_alone_is_not_kept(
+    backend: str, database_url: str
+):
+    """Jobs that read through asyncpg directly (the stream reads, the settled position that
+    every reader of the log asks for) meet a connection the server ended without SQLAlchemy
+    noticing. That connection must go, or the next read takes it up again and fails, and so
+    on while no other read comes by."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's kept read connections")
+    database = open_database(database_url, pool_size=1)  # one connection kept for reads
+
+    def pid(connection: sa.Connection) -> int:
+        return int(_fetch(connection, "SELECT pg_backend_pid()")[0][0])
+
+    outcomes: list[int | Exception] = []
+    try:
+        kept = await database.read(pid)
+        await database.write(
+            lambda c: c.exec_driver_sql(f"SELECT pg_terminate_backend({kept})").all()
+        )
+        for _ in range(3):
+            try:
+                outcomes.append(await database.read(pid))
+            except Exception as error:
+                outcomes.append(error)
+    finally:
+        await database.close()
+    first, second, third = outcomes
+    assert isinstance(first, Exception)
+    assert unavailable(first), repr(first)
+    assert isinstance(second, int), repr(second)
+    assert second != kept
+    assert third == second
+
+
+async def test_a_write_batch_that_meets_a_connection_the_server_ended_runs_again_on_a_new_one(
+    backend: str, database_url: str
+):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's writers")
+    database = open_database(database_url, pool_size=1)  # one writer, on one connection
+
+    def pid(connection: sa.Connection) -> int:
+        return int(_fetch(connection, "SELECT pg_backend_pid()")[0][0])
+
+    try:
+        writer = await database.write(pid)
+        await database.read(
+            lambda c: c.exec_driver_sql(f"SELECT pg_terminate_backend({writer})").all()
+        )
+        again = await database.write(pid)
+    finally:
+        await database.close()
+    assert again != writer
+
+
+async def test_a_value_the_driver_refuses_is_the_read_s_error_and_keeps_its_connection(
+    backend: str, database_url: str
+):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's kept read connections")
+    database = open_database(database_url, pool_size=1)  # one connection kept for reads
+
+    def pid(connection: sa.Connection) -> int:
+        return int(_fetch(connection, "SELECT pg_backend_pid()")[0][0])
+
+    def too_large(connection: sa.Connection) -> None:
+        _fetch(connection, "SELECT $1::int", 2**40)
+
+    try:
+        before = await database.read(pid)
+        with pytest.raises(asyncpg.DataError) as refused:
+            await database.read(too_large)
+        after = await database.read(pid)
+    finally:
+        await database.close()
+    assert not unavailable(refused.value)
+    assert after == before
 
 
 async def test_a_read_cancelled_half_way_leaves_the_next_reads_their_answers(

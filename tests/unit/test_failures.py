@@ -39,7 +39,8 @@ def test_the_pause_doubles_up_to_the_longest_and_an_outage_is_a_line_a_try(
     assert records[9].getMessage() == "reader releases.ship works again, after 9 failures"
     # not an outage (a fault of the code, say): told in full, with its traceback
     assert records[10].getMessage() == "reader releases.ship failed; retrying"
-    assert records[10].exc_info is not None and records[10].exc_info[1].args == ("gone again",)
+    assert records[10].exc_info is not None
+    assert records[10].exc_info[1].args == ("gone again",)
 
 
 def test_a_first_failure_that_is_no_outage_is_told_with_its_traceback(
@@ -53,8 +54,9 @@ def test_a_first_failure_that_is_no_outage_is_told_with_its_traceback(
 
     first, second = caplog.records
     assert (first.levelname, first.getMessage()) == ("ERROR", "sending digests failed; retrying")
-    assert first.exc_info is not None and isinstance(first.exc_info[1], KeyError)
-    assert second.levelname == "WARNING" and second.exc_info is None
+    assert first.exc_info is not None
+    assert isinstance(first.exc_info[1], KeyError)
+    assert (second.levelname, second.exc_info) == ("WARNING", None)
     assert second.getMessage().startswith("sending digests failed again (2 in a row)")
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -212,20 +213,34 @@ def _clear(connection: Connection) -> None:
         raw.rollback()
 
 
+LOCK_POLL_SECONDS = 0.001
+"""How often a writer waiting for another connection's write lock asks for it again."""
+
+
 def _begin_waiting(connection: Connection, busy_timeout_ms: int) -> None:
-    """``BEGIN IMMEDIATE``, waiting up to ``busy_timeout_ms`` while another holds the lock."""
+    """``BEGIN IMMEDIATE``, waiting up to ``busy_timeout_ms`` while another holds the lock.
+
+    It asks again every millisecond rather than leave the wait to SQLite's busy handler,
+    which sleeps longer and longer between tries, up to 100 ms: against another process
+    writing one short transaction after another (``innovation import`` beside the service),
+    its tries kept landing inside the other's transactions, and a command waited seconds for
+    a lock that was free a few hundred times a second; against a tighter loop it waited the
+    whole timeout and failed. A try costs microseconds, and the lock is taken in the first
+    gap a millisecond can see."""
     raw = driver(connection)
-    try:
-        raw.execute("BEGIN IMMEDIATE")
-        return
-    except sqlite3.OperationalError as exc:
-        if not _busy(exc):
-            raise
-    raw.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    try:
-        raw.execute("BEGIN IMMEDIATE")
-    finally:
-        raw.execute("PRAGMA busy_timeout = 0")
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or time.monotonic() >= deadline:
+                raise
+        _pause(LOCK_POLL_SECONDS)
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 def _run_there(connection: Connection, batch: list[Pending[Any]], busy_timeout_ms: int) -> Outcomes:

@@ -26,12 +26,12 @@ from innovation.api.answers import Answers
 from innovation.api.graphiql import GRAPHIQL_STATIC_DIR
 from innovation.api.graphql import GRAPHQL_PATH, STATIC_PATH, graphql_controller
 from innovation.api.pages import ROUTES
-from innovation.api.schema import DOCUMENTS_CACHED, UNAVAILABLE, build_schema
+from innovation.api.schema import DOCUMENTS_CACHED, build_schema, unavailable_message
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
 from innovation.config import ApiSettings, Settings, get_settings
 from innovation.projections import releases as release_views
 from innovation.releases.workers import ReleaseWorkers
-from innovation.store.errors import unavailable
+from innovation.store.errors import out_of_space, unavailable
 
 log = logging.getLogger("innovation.api")
 
@@ -53,7 +53,8 @@ def internal_error(request: Request[Any, Any, Any], error: Exception) -> Respons
         log.info("%s %s: the client left before sending its body", request.method, request.url.path)
         return Response({"detail": CLIENT_LEFT}, status_code=HTTP_400_BAD_REQUEST)
     if unavailable(error):  # not a bug: say so, one line, and when to come back
-        log.warning(
+        log.log(
+            logging.ERROR if out_of_space(error) else logging.WARNING,
             "%s %s: the database is unavailable: %s: %s",
             request.method,
             request.url.path,
@@ -61,7 +62,7 @@ def internal_error(request: Request[Any, Any, Any], error: Exception) -> Respons
             error,
         )
         return Response(
-            {"status_code": HTTP_503_SERVICE_UNAVAILABLE, "detail": UNAVAILABLE},
+            {"status_code": HTTP_503_SERVICE_UNAVAILABLE, "detail": unavailable_message(error)},
             status_code=HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )

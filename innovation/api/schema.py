@@ -29,7 +29,7 @@ from innovation.api.queries import Query as PipelineQueries
 from innovation.api.releases import ReleaseQueries
 from innovation.api.subscriptions import Subscription
 from innovation.config import ApiSettings
-from innovation.store.errors import unavailable
+from innovation.store.errors import out_of_space, unavailable
 
 log = logging.getLogger("innovation.api")
 
@@ -50,6 +50,17 @@ UNAVAILABLE = "the database is unavailable just now: try again in a few seconds"
 """What a client is told when the database cannot be reached (``store.errors.unavailable``):
 not a bug to report, but a moment to wait (a request that fails before its operation runs,
 looking its token up say, is answered 503 with `Retry-After`)."""
+
+NO_SPACE = (
+    "the database's disk is full: nothing was written; the service's operators must free space"
+)
+"""What a client is told when the database's disk is full (``store.errors.out_of_space``)."""
+
+
+def unavailable_message(error: BaseException) -> str:
+    """What a client is told when ``error`` made the database unavailable."""
+    return NO_SPACE if out_of_space(error) else UNAVAILABLE
+
 
 OUR_CODE = "errorCode"
 """The extensions key of this API's own code (``VALIDATION``, ``FORBIDDEN``), beside ``code``."""
@@ -91,7 +102,7 @@ class PublicErrors(MaskErrors):
         if unexpected(error):
             masked = self.anonymise_error(error)
             if unavailable(error.original_error):  # type: ignore[arg-type]  # unexpected: set
-                masked.message = UNAVAILABLE
+                masked.message = unavailable_message(error.original_error)  # type: ignore[arg-type]
                 masked.extensions = {"code": "SERVICE_UNAVAILABLE"}
             else:
                 masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
@@ -130,7 +141,14 @@ class InnovationSchema(strawberry.Schema):
     ) -> None:
         operation = execution_context.operation_name if execution_context else None
         for error in errors:
-            if unexpected(error) and unavailable(error.original_error):  # type: ignore[arg-type]
+            if unexpected(error) and out_of_space(error.original_error):  # type: ignore[arg-type]
+                log.error(  # someone must act, but it is one line: no code of ours is at fault
+                    "%s at %s: the database's disk is full: %s",
+                    operation or "an anonymous operation",
+                    error.path,
+                    error.original_error,
+                )
+            elif unexpected(error) and unavailable(error.original_error):  # type: ignore[arg-type]
                 log.warning(
                     "%s at %s: the database is unavailable: %s",
                     operation or "an anonymous operation",

@@ -23,6 +23,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from innovation.store.errors import out_of_space
+
 log = logging.getLogger(__name__)
 
 BACKSTOP = 4_000
@@ -76,8 +78,11 @@ class Checkpointer:
                 pause = self.pause
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error:
-                    log.exception("checkpointing the WAL failed; trying again in a while")
+                except sqlite3.Error as error:
+                    if out_of_space(error):  # no fault of the code: one line, not a traceback
+                        log.error("checkpointing the WAL failed, the disk is full: %s", error)
+                    else:
+                        log.exception("checkpointing the WAL failed; trying again in a while")
                     pause = AFTER_FAILURE
                 if self._stopping.wait(pause):
                     return

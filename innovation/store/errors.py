@@ -53,9 +53,9 @@ def _name(expected: int) -> str:
 
 def unavailable(error: BaseException) -> bool:
     """Whether ``error`` says the database cannot be reached or used just now (a server down,
-    starting or full, a connection lost, SQLite's write lock held past its wait) rather than
-    that something is wrong with the request or the code: worth trying again shortly. What it
-    wraps is looked at too (``causes``)."""
+    starting or full, a connection lost, SQLite's write lock held past its wait, its disk full:
+    ``out_of_space``) rather than that something is wrong with the request or the code: worth
+    trying again later. What it wraps is looked at too (``causes``)."""
     import sqlite3
 
     import asyncpg.exceptions as pg
@@ -82,6 +82,27 @@ def unavailable(error: BaseException) -> bool:
             sqlite3.SQLITE_BUSY,
             sqlite3.SQLITE_LOCKED,
         ):
+            return True
+    return out_of_space(error)
+
+
+def out_of_space(error: BaseException) -> bool:
+    """Whether ``error`` says the database's disk is full (SQLite's ``SQLITE_FULL``,
+    PostgreSQL's 53100, the system's ``ENOSPC``): nothing was written, and nothing will be
+    until someone frees space. What it wraps is looked at too (``causes``)."""
+    import errno
+    import sqlite3
+
+    import asyncpg.exceptions as pg
+
+    for found in causes(error):
+        if isinstance(found, pg.DiskFullError):
+            return True
+        if isinstance(found, sqlite3.Error) and (
+            getattr(found, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+        ):
+            return True
+        if isinstance(found, OSError) and found.errno == errno.ENOSPC:
             return True
     return False
 

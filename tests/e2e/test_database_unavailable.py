@@ -3,6 +3,7 @@ come back shortly, and the log holds one line a request, not a traceback."""
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 import asyncpg
@@ -10,9 +11,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from innovation.api.schema import UNAVAILABLE
+from innovation.api.schema import NO_SPACE, UNAVAILABLE
 from innovation.bootstrap import Services
-from innovation.store.errors import ConnectionLostError, unavailable
+from innovation.store import Database
+from innovation.store.errors import ConnectionLostError, out_of_space, unavailable
 from tests.e2e.conftest import Api
 
 
@@ -85,3 +87,73 @@ def test_what_counts_as_unavailable_and_what_is_a_bug():
     assert not unavailable(sa.exc.OperationalError("SELECT", {}, broken_sql))
     assert not unavailable(ValueError("a bug"))
     assert not unavailable(bug_after_outage)
+
+
+SUBMIT = """
+mutation($input: SubmitIdeaInput!) {
+  submitIdea(input: $input) { idea { id } errors { code message field } }
+}"""
+
+
+async def test_a_write_the_disk_cannot_hold_is_told_so_and_leaves_nothing_half_written(
+    api: Api, database: Database, backend: str, caplog: pytest.LogCaptureFixture
+):
+    if backend != "sqlite":
+        pytest.skip("SQLite's max_page_count stands in for a full disk")
+
+    def cap(connection: sa.Connection) -> int:  # the writer's connection may grow no further
+        pages = int(connection.exec_driver_sql("PRAGMA page_count").scalar_one())
+        connection.exec_driver_sql(f"PRAGMA max_page_count = {pages}")
+        return pages
+
+    def events(connection: sa.Connection) -> int:
+        return int(connection.exec_driver_sql("SELECT count(*) FROM events").scalar_one())
+
+    def submission(n: int) -> dict[str, Any]:
+        return {
+            "title": f"Fibre-cut location from reflectometry traces, number {n}",
+            "summary": "A start-up reads the light echoes of a damaged fibre. " * 30,
+            "provenance": {"sourceKind": "STARTUP", "organisation": "Lumetrix", "country": "CA"},
+            "themes": ["networks-cloud"],
+        }
+
+    before = await database.read(events)
+    await database.write(cap)
+    written, refused = 0, None
+    for n in range(500):
+        body = await api(SUBMIT, {"input": submission(n)}, as_="scout")
+        if "errors" in body:
+            refused = body
+            break
+        written += 1
+    assert refused is not None, "the capped file never filled"
+    after = await database.read(events)
+    await database.write(lambda c: c.exec_driver_sql("PRAGMA max_page_count = 1073741823"))
+    again = await api.data(SUBMIT, {"input": submission(1000)}, as_="scout")
+
+    [error] = refused["errors"]
+    assert error["message"] == NO_SPACE
+    assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+    assert refused["data"] is None
+    assert after == before + written  # the refused submission left no event behind
+    assert again["submitIdea"]["idea"] is not None  # space freed: writes go on
+    told = [r for r in caplog.records if "disk is full" in r.getMessage()]
+    assert [r.levelname for r in told] == ["ERROR"]
+    assert all(record.exc_info is None for record in caplog.records)
+
+
+def test_a_full_disk_is_told_apart_from_other_failures():
+    from sqlite3 import OperationalError
+
+    full = OperationalError("database or disk is full")
+    full.sqlite_errorcode = 13  # type: ignore[attr-defined]  # SQLITE_FULL
+    readonly = OperationalError("attempt to write a readonly database")
+    readonly.sqlite_errorcode = 8  # type: ignore[attr-defined]  # SQLITE_READONLY
+
+    assert out_of_space(sa.exc.OperationalError("COMMIT", {}, full))
+    assert out_of_space(asyncpg.DiskFullError("could not extend file"))
+    assert out_of_space(OSError(errno.ENOSPC, "No space left on device"))
+    assert unavailable(full)
+    assert not out_of_space(readonly)
+    assert not out_of_space(ConnectionRefusedError(111, "refused"))
+    assert not unavailable(readonly)

@@ -4,6 +4,7 @@ come back shortly, and the log holds one line a request, not a traceback."""
 from __future__ import annotations
 
 import errno
+import sqlite3
 from typing import Any
 
 import asyncpg
@@ -62,13 +63,16 @@ async def test_an_operation_that_loses_the_database_is_told_so_not_of_a_bug(
     assert all(record.exc_info is None for record in caplog.records)
 
 
-def test_what_counts_as_unavailable_and_what_is_a_bug():
-    from sqlite3 import OperationalError
+def sqlite_error(message: str, code: int) -> sqlite3.OperationalError:
+    """The driver's error as SQLite raises it, with its result code."""
+    error = sqlite3.OperationalError(message)
+    error.sqlite_errorcode = code  # type: ignore[attr-defined]
+    return error
 
-    busy = OperationalError("database is locked")
-    busy.sqlite_errorcode = 5  # type: ignore[attr-defined]  # SQLITE_BUSY
-    broken_sql = OperationalError("no such table: events")
-    broken_sql.sqlite_errorcode = 1  # type: ignore[attr-defined]  # SQLITE_ERROR
+
+def test_what_counts_as_unavailable_and_what_is_a_bug():
+    busy = sqlite_error("database is locked", sqlite3.SQLITE_BUSY)
+    broken_sql = sqlite_error("no such table: events", sqlite3.SQLITE_ERROR)
     wrapped = sa.exc.OperationalError("SELECT 1", {}, busy)
     try:
         try:
@@ -143,12 +147,8 @@ async def test_a_write_the_disk_cannot_hold_is_told_so_and_leaves_nothing_half_w
 
 
 def test_a_full_disk_is_told_apart_from_other_failures():
-    from sqlite3 import OperationalError
-
-    full = OperationalError("database or disk is full")
-    full.sqlite_errorcode = 13  # type: ignore[attr-defined]  # SQLITE_FULL
-    readonly = OperationalError("attempt to write a readonly database")
-    readonly.sqlite_errorcode = 8  # type: ignore[attr-defined]  # SQLITE_READONLY
+    full = sqlite_error("database or disk is full", sqlite3.SQLITE_FULL)
+    readonly = sqlite_error("attempt to write a readonly database", sqlite3.SQLITE_READONLY)
 
     assert out_of_space(sa.exc.OperationalError("COMMIT", {}, full))
     assert out_of_space(asyncpg.DiskFullError("could not extend file"))

@@ -16,6 +16,12 @@ from innovation.store.postgres import _fetch
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
+def driver_pid(connection: sa.Connection) -> int:
+    """The server process behind a connection, asked through asyncpg directly, as the stream
+    reads and the settled position ask (``store/postgres.py``'s ``_fetch``)."""
+    return int(_fetch(connection, "SELECT pg_backend_pid()")[0][0])
+
+
 def statements_are_transactions_of_their_own(connection: sa.Connection) -> bool:
     """Inside one transaction, ``now()`` is its start for every statement; alone, it moves."""
     first, second = (connection.exec_driver_sql("SELECT now()").scalar_one() for _ in range(2))
@@ -94,16 +100,24 @@ async def test_a_read_that_fails_leaves_its_connection_fit_for_the_next(
     def fails(connection: sa.Connection) -> None:
         connection.exec_driver_sql("SELECT 1 / 0")
 
+    def too_large(connection: sa.Connection) -> None:  # refused by asyncpg, read through it
+        _fetch(connection, "SELECT $1::int", 2**40)
+
     try:
         before = await database.read(pid)
         with pytest.raises(sa.exc.DBAPIError, match="division by zero"):
             await database.read(fails)
         after = await database.read(pid)
         ended = await database.read(lambda c: c.exec_driver_sql("SELECT 2").scalar_one())
+        with pytest.raises(asyncpg.DataError) as refused:
+            await database.read(too_large)
+        still = await database.read(driver_pid)
     finally:
         await database.close()
     assert after == before
     assert ended == 2
+    assert not unavailable(refused.value)  # a value refused says nothing of the connection
+    assert still == before
 
 
 async def test_reads_connect_again_after_the_server_ends_their_connections(
@@ -149,18 +163,15 @@ async def test_a_connection_the_server_ended_under_asyncpg_alone_is_not_kept(
         pytest.skip("PostgreSQL's kept read connections")
     database = open_database(database_url, pool_size=1)  # one connection kept for reads
 
-    def pid(connection: sa.Connection) -> int:
-        return int(_fetch(connection, "SELECT pg_backend_pid()")[0][0])
-
     outcomes: list[int | Exception] = []
     try:
-        kept = await database.read(pid)
+        kept = await database.read(driver_pid)
         await database.write(
             lambda c: c.exec_driver_sql(f"SELECT pg_terminate_backend({kept})").all()
         )
         for _ in range(3):
             try:
-                outcomes.append(await database.read(pid))
+                outcomes.append(await database.read(driver_pid))
             except Exception as error:
                 outcomes.append(error)
     finally:
@@ -180,42 +191,15 @@ async def test_a_write_batch_that_meets_a_connection_the_server_ended_runs_again
         pytest.skip("PostgreSQL's writers")
     database = open_database(database_url, pool_size=1)  # one writer, on one connection
 
-    def pid(connection: sa.Connection) -> int:
-        return int(_fetch(connection, "SELECT pg_backend_pid()")[0][0])
-
     try:
-        writer = await database.write(pid)
+        writer = await database.write(driver_pid)
         await database.read(
             lambda c: c.exec_driver_sql(f"SELECT pg_terminate_backend({writer})").all()
         )
-        again = await database.write(pid)
+        again = await database.write(driver_pid)
     finally:
         await database.close()
     assert again != writer
-
-
-async def test_a_value_the_driver_refuses_is_the_read_s_error_and_keeps_its_connection(
-    backend: str, database_url: str
-):
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL's kept read connections")
-    database = open_database(database_url, pool_size=1)  # one connection kept for reads
-
-    def pid(connection: sa.Connection) -> int:
-        return int(_fetch(connection, "SELECT pg_backend_pid()")[0][0])
-
-    def too_large(connection: sa.Connection) -> None:
-        _fetch(connection, "SELECT $1::int", 2**40)
-
-    try:
-        before = await database.read(pid)
-        with pytest.raises(asyncpg.DataError) as refused:
-            await database.read(too_large)
-        after = await database.read(pid)
-    finally:
-        await database.close()
-    assert not unavailable(refused.value)
-    assert after == before
 
 
 async def test_a_read_cancelled_half_way_leaves_the_next_reads_their_answers(

@@ -4,14 +4,16 @@ failing the waiting writes instead of hanging."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from innovation.store import open_database, sqlite_writer
+from innovation.store import Database, open_database, sqlite_writer
 from innovation.store.database import Deferring, Job
 from innovation.store.sqlite_log import driver
 
@@ -119,6 +121,22 @@ async def test_a_command_waits_in_the_thread_for_a_lock_another_connection_holds
     assert order == ["other", thread_name()]
 
 
+@contextlib.asynccontextmanager
+async def beside_another(
+    tmp_path: Path, busy_timeout_ms: int
+) -> AsyncIterator[tuple[Database, sqlite3.Connection]]:
+    """A database with a table of marks, and another process's connection to its file."""
+    path = tmp_path / "store.db"
+    database = open_database(f"sqlite:///{path}", busy_timeout_ms=busy_timeout_ms)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        await database.write(lambda c: c.exec_driver_sql("CREATE TABLE marks (thread TEXT)"))
+        yield database, other
+    finally:
+        other.close()
+        await database.close()
+
+
 async def test_a_writer_waiting_for_the_lock_asks_again_every_millisecond(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -126,24 +144,17 @@ async def test_a_writer_waiting_for_the_lock_asks_again_every_millisecond(
     committing one short transaction after another (an import beside the service), its tries
     kept landing inside them and a command waited seconds, or failed after its whole wait,
     for a lock that was free hundreds of times a second."""
-    path = tmp_path / "store.db"
-    database = open_database(f"sqlite:///{path}", busy_timeout_ms=2_000)
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     pauses: list[float] = []
+    async with beside_another(tmp_path, busy_timeout_ms=2_000) as (database, other):
 
-    def pause(seconds: float) -> None:  # the other process lets go after the fifth pause
-        pauses.append(seconds)
-        if len(pauses) == 5:
-            other.execute("COMMIT")
+        def pause(seconds: float) -> None:  # the other process lets go after the fifth pause
+            pauses.append(seconds)
+            if len(pauses) == 5:
+                other.execute("COMMIT")
 
-    try:
-        await database.write(lambda c: c.exec_driver_sql("CREATE TABLE marks (thread TEXT)"))
         monkeypatch.setattr(sqlite_writer, "_pause", pause)
         other.execute("BEGIN IMMEDIATE")
         written = await asyncio.wait_for(database.write(plain), 60)
-    finally:
-        other.close()
-        await database.close()
     assert written == "innovation-sqlite-write_0"
     assert pauses == [sqlite_writer.LOCK_POLL_SECONDS] * 5
     assert sqlite_writer.LOCK_POLL_SECONDS <= 0.001
@@ -152,19 +163,12 @@ async def test_a_writer_waiting_for_the_lock_asks_again_every_millisecond(
 async def test_a_writer_gives_up_once_the_lock_stayed_taken_for_its_whole_wait(
     tmp_path: Path,
 ):
-    path = tmp_path / "store.db"
-    database = open_database(f"sqlite:///{path}", busy_timeout_ms=50)
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    try:
-        await database.write(lambda c: c.exec_driver_sql("CREATE TABLE marks (thread TEXT)"))
+    async with beside_another(tmp_path, busy_timeout_ms=50) as (database, other):
         other.execute("BEGIN IMMEDIATE")
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             await asyncio.wait_for(database.write(plain), 60)
         other.execute("COMMIT")
         after = await asyncio.wait_for(database.write(plain), 60)
-    finally:
-        other.close()
-        await database.close()
     assert after == "innovation-sqlite-write_0"
 
 

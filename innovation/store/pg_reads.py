@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import NoReturn
 
 import asyncpg
 import sqlalchemy as sa
@@ -50,8 +51,8 @@ class ReadConnections:
                 if ended(connection, error):
                     await discard(connection)
                     await self._forget(*self._take_idle())
-                    if isinstance(error, Exception) and not unavailable(error):
-                        raise ConnectionLostError.of(error) from error
+                    if isinstance(error, Exception):
+                        raise_ended(error)
                 elif isinstance(error, Exception):  # the job failed, its connection did not
                     await self._keep(connection)
                 else:  # cancelled half-way: the pool resets it
@@ -113,3 +114,12 @@ async def discard(connection: AsyncConnection) -> None:
         await connection.invalidate()
     with contextlib.suppress(Exception):
         await connection.close()
+
+
+def raise_ended(error: Exception) -> NoReturn:
+    """Raise ``error``, met on a connection that ended, as an error that says so
+    (``unavailable``): asyncpg may call it anything, down to a protocol state it cannot
+    switch to."""
+    if unavailable(error):
+        raise error
+    raise ConnectionLostError.of(error) from error

@@ -26,8 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from innovation.store.database import Job, Pending, T, queue_for, run_sharing, settle
-from innovation.store.errors import ConnectionLostError, unavailable
-from innovation.store.pg_reads import discard, ended
+from innovation.store.pg_reads import discard, ended, raise_ended
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +146,7 @@ async def _run_batch(connection: AsyncConnection, batch: list[Pending[Any]]) -> 
             results = await connection.run_sync(run)
     except Exception as exc:
         if ended(connection, exc):
-            if unavailable(exc):
-                raise
-            raise ConnectionLostError.of(exc) from exc
+            raise_ended(exc)
         if len(batch) == 1:
             settle(batch[0].future, False, exc)
             return
@@ -160,9 +157,7 @@ async def _run_batch(connection: AsyncConnection, batch: list[Pending[Any]]) -> 
                     result = await connection.run_sync(item.job)
             except Exception as single:
                 if ended(connection, single):
-                    if unavailable(single):
-                        raise
-                    raise ConnectionLostError.of(single) from single
+                    raise_ended(single)
                 settle(item.future, False, single)
             else:
                 settle(item.future, True, result)

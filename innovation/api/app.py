@@ -31,7 +31,7 @@ from innovation.bootstrap import Clock, Services, bootstrap, utcnow
 from innovation.config import ApiSettings, Settings, get_settings
 from innovation.projections import releases as release_views
 from innovation.releases.workers import ReleaseWorkers
-from innovation.store.errors import out_of_space, unavailable
+from innovation.store.errors import unavailable, writes_stopped
 
 log = logging.getLogger("innovation.api")
 
@@ -54,7 +54,7 @@ def internal_error(request: Request[Any, Any, Any], error: Exception) -> Respons
         return Response({"detail": CLIENT_LEFT}, status_code=HTTP_400_BAD_REQUEST)
     if unavailable(error):  # not a bug: say so, one line, and when to come back
         log.log(
-            logging.ERROR if out_of_space(error) else logging.WARNING,
+            logging.WARNING if writes_stopped(error) is None else logging.ERROR,
             "%s %s: the database is unavailable: %s: %s",
             request.method,
             request.url.path,

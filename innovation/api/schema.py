@@ -29,7 +29,7 @@ from innovation.api.queries import Query as PipelineQueries
 from innovation.api.releases import ReleaseQueries
 from innovation.api.subscriptions import Subscription
 from innovation.config import ApiSettings
-from innovation.store.errors import out_of_space, unavailable
+from innovation.store.errors import unavailable, writes_stopped
 
 log = logging.getLogger("innovation.api")
 
@@ -51,15 +51,15 @@ UNAVAILABLE = "the database is unavailable just now: try again in a few seconds"
 not a bug to report, but a moment to wait (a request that fails before its operation runs,
 looking its token up say, is answered 503 with `Retry-After`)."""
 
-NO_SPACE = (
-    "the database's disk is full: nothing was written; the service's operators must free space"
-)
-"""What a client is told when the database's disk is full (``store.errors.out_of_space``)."""
+WRITES_STOPPED = "{why}: nothing was written; the service's operators must see to it"
+"""What a client is told when no write can succeed until someone sees to the database (its
+disk full, or read-only: ``store.errors.writes_stopped``)."""
 
 
 def unavailable_message(error: BaseException) -> str:
     """What a client is told when ``error`` made the database unavailable."""
-    return NO_SPACE if out_of_space(error) else UNAVAILABLE
+    why = writes_stopped(error)
+    return UNAVAILABLE if why is None else WRITES_STOPPED.format(why=why)
 
 
 OUR_CODE = "errorCode"
@@ -141,11 +141,13 @@ class InnovationSchema(strawberry.Schema):
     ) -> None:
         operation = execution_context.operation_name if execution_context else None
         for error in errors:
-            if unexpected(error) and out_of_space(error.original_error):  # type: ignore[arg-type]
+            why = writes_stopped(error.original_error) if unexpected(error) else None  # type: ignore[arg-type]
+            if why is not None:
                 log.error(  # someone must act, but it is one line: no code of ours is at fault
-                    "%s at %s: the database's disk is full: %s",
+                    "%s at %s: %s: %s",
                     operation or "an anonymous operation",
                     error.path,
+                    why,
                     error.original_error,
                 )
             elif unexpected(error) and unavailable(error.original_error):  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from innovation.store.errors import out_of_space
+from innovation.store.errors import writes_stopped
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,9 @@ class Checkpointer:
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error as error:
-                    if out_of_space(error):  # no fault of the code: one line, not a traceback
-                        log.error("checkpointing the WAL failed, the disk is full: %s", error)
+                    why = writes_stopped(error)
+                    if why is not None:  # no fault of the code: one line, not a traceback
+                        log.error("checkpointing the WAL failed, %s: %s", why, error)
                     else:
                         log.exception("checkpointing the WAL failed; trying again in a while")
                     pause = AFTER_FAILURE

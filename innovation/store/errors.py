@@ -53,9 +53,9 @@ def _name(expected: int) -> str:
 
 def unavailable(error: BaseException) -> bool:
     """Whether ``error`` says the database cannot be reached or used just now (a server down,
-    starting or full, a connection lost, SQLite's write lock held past its wait, its disk full:
-    ``out_of_space``) rather than that something is wrong with the request or the code: worth
-    trying again later. What it wraps is looked at too (``causes``)."""
+    starting or full, a connection lost, SQLite's write lock held past its wait, or taking no
+    writes at all: ``writes_stopped``) rather than that something is wrong with the request or
+    the code: worth trying again later. What it wraps is looked at too (``causes``)."""
     import sqlite3
 
     import asyncpg.exceptions as pg
@@ -83,7 +83,27 @@ def unavailable(error: BaseException) -> bool:
             sqlite3.SQLITE_LOCKED,
         ):
             return True
-    return out_of_space(error)
+    return writes_stopped(error) is not None
+
+
+def writes_stopped(error: BaseException) -> str | None:
+    """Why no write can succeed until someone sees to the database, when ``error`` says so:
+    its disk is full (``out_of_space``), or it takes no writes at all (a SQLite file that may
+    not be written, a file system gone read-only after disk errors; a PostgreSQL standby, as
+    the old primary becomes after a failover: 25006). Nothing was written."""
+    import sqlite3
+
+    import asyncpg.exceptions as pg
+
+    if out_of_space(error):
+        return "the database's disk is full"
+    for found in causes(error):
+        if isinstance(found, pg.ReadOnlySQLTransactionError) or (
+            isinstance(found, sqlite3.Error)
+            and getattr(found, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY
+        ):
+            return "the database takes no writes (it is read-only)"
+    return None
 
 
 def out_of_space(error: BaseException) -> bool:

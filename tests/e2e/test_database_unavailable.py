@@ -1,5 +1,5 @@
-"""The database cannot be reached (a server restarting, a network cut): clients are told to
-come back shortly, and the log holds one line a request, not a traceback."""
+"""The database cannot be reached (a server restarting, a network cut) or take writes (its disk
+full, read-only): clients are told so, and the log holds one line a request, not a traceback."""
 
 from __future__ import annotations
 
@@ -12,10 +12,16 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from innovation.api.schema import NO_SPACE, UNAVAILABLE
+from innovation.api.schema import UNAVAILABLE
 from innovation.bootstrap import Services
 from innovation.store import Database
-from innovation.store.errors import ConnectionLostError, out_of_space, unavailable
+from innovation.store.errors import (
+    ConnectionLostError,
+    out_of_space,
+    unavailable,
+    writes_stopped,
+)
+from innovation.store.sqlite_log import driver
 from tests.e2e.conftest import Api
 
 
@@ -136,12 +142,47 @@ async def test_a_write_the_disk_cannot_hold_is_told_so_and_leaves_nothing_half_w
     again = await api.data(SUBMIT, {"input": submission(1000)}, as_="scout")
 
     [error] = refused["errors"]
-    assert error["message"] == NO_SPACE
+    assert error["message"] == (
+        "the database's disk is full: nothing was written; the service's operators must see to it"
+    )
     assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
     assert refused["data"] is None
     assert after == before + written  # the refused submission left no event behind
     assert again["submitIdea"]["idea"] is not None  # space freed: writes go on
     told = [r for r in caplog.records if "disk is full" in r.getMessage()]
+    assert [r.levelname for r in told] == ["ERROR"]
+    assert all(record.exc_info is None for record in caplog.records)
+
+
+async def test_a_database_that_takes_no_writes_is_told_so(
+    api: Api, database: Database, backend: str, caplog: pytest.LogCaptureFixture
+):
+    if backend != "sqlite":
+        pytest.skip("SQLite's query_only stands in for a read-only file (or a standby)")
+    submission = {
+        "title": "Fibre-cut location from reflectometry traces",
+        "summary": "A start-up reads the light echoes of a damaged fibre.",
+        "provenance": {"sourceKind": "STARTUP", "organisation": "Lumetrix", "country": "CA"},
+        "themes": ["networks-cloud"],
+    }
+
+    def stop_writes(connection: sa.Connection) -> sqlite3.Connection:
+        connection.exec_driver_sql("PRAGMA query_only = ON")
+        return driver(connection)  # the writer's own, to let writes in again from here
+
+    writer = await database.write(stop_writes)
+    refused = await api(SUBMIT, {"input": submission}, as_="scout")
+    writer.execute("PRAGMA query_only = OFF")  # no write can begin, so none runs meanwhile
+    again = await api.data(SUBMIT, {"input": submission}, as_="scout")
+
+    [error] = refused["errors"]
+    assert error["message"] == (
+        "the database takes no writes (it is read-only): nothing was written;"
+        " the service's operators must see to it"
+    )
+    assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+    assert again["submitIdea"]["idea"] is not None
+    told = [r for r in caplog.records if "read-only" in r.getMessage()]
     assert [r.levelname for r in told] == ["ERROR"]
     assert all(record.exc_info is None for record in caplog.records)
 
@@ -156,4 +197,13 @@ def test_a_full_disk_is_told_apart_from_other_failures():
     assert unavailable(full)
     assert not out_of_space(readonly)
     assert not out_of_space(ConnectionRefusedError(111, "refused"))
-    assert not unavailable(readonly)
+    assert writes_stopped(full) == "the database's disk is full"
+    # read-only: a file that may not be written, or a PostgreSQL standby after a failover
+    standby = asyncpg.ReadOnlySQLTransactionError(
+        "cannot execute INSERT in a read-only transaction"
+    )
+    for stopped in (readonly, sa.exc.InternalError("INSERT", {}, standby)):
+        assert writes_stopped(stopped) == "the database takes no writes (it is read-only)"
+        assert unavailable(stopped)
+    assert writes_stopped(ConnectionRefusedError(111, "refused")) is None
+    assert not unavailable(sqlite_error("no such table: events", sqlite3.SQLITE_ERROR))

@@ -379,10 +379,13 @@ def _database_errors(hint: str = "has `innovation db upgrade` run?") -> Iterator
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
     except (DBAPIError, OSError) as error:
+        from innovation.store.errors import writes_stopped
+
         url = _safe(get_settings().database.url)
         reason = getattr(error, "orig", None) or error
         console.print(f"[red]cannot use the database {url}:[/red] {reason}")
-        console.print(f"is INNOVATION_DATABASE_URL right, and {hint}")
+        why = writes_stopped(error)  # the address is right: the database takes no writes
+        console.print(f"{why}" if why else f"is INNOVATION_DATABASE_URL right, and {hint}")
         sys.exit(1)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -35,3 +37,34 @@ def test_an_unreachable_database_is_named_with_its_password_masked(
     assert hint in said
     assert "s3cret" not in done.output
     assert "Traceback" not in done.output
+
+
+def test_a_database_that_takes_no_writes_is_said_so_not_blamed_on_its_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    import innovation.tokens
+
+    refused = sqlite3.OperationalError("database or disk is full")
+    refused.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+
+    def full(*_: object, **__: object) -> None:
+        raise sa.exc.OperationalError("INSERT INTO api_tokens", {}, refused)
+
+    monkeypatch.setenv("INNOVATION_DATABASE_URL", f"sqlite:///{tmp_path / 'full.db'}")
+    monkeypatch.setattr(innovation.tokens, "create_token", full)
+    get_settings.cache_clear()
+    try:
+        assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+        done = CliRunner().invoke(main, ["token", "create", "--name", "x", "--role", "lead"])
+    finally:
+        get_settings.cache_clear()
+
+    said = " ".join(done.output.split())
+    assert done.exit_code == 1, done.output
+    assert "database or disk is full" in said
+    assert "the database's disk is full" in said
+    assert "INNOVATION_DATABASE_URL" not in said

@@ -99,12 +99,16 @@ async def _health(services: Services) -> tuple[int, dict[str, Any]]:
         deliveries = await services.database.read(release_views.delivery_counts)
     except Exception:
         return HTTP_503_SERVICE_UNAVAILABLE, {"status": "unavailable", "database": "unreachable"}
-    return HTTP_200_OK, {
+    body = {
         "status": "ok",
         "database": services.database.dialect,
         "position": position,
         "deliveries": deliveries,
     }
+    stopped = services.database.stopped_writes.now()  # it reads, but writes may not get in
+    if stopped is not None:
+        return HTTP_503_SERVICE_UNAVAILABLE, body | {"status": "unavailable", "writes": stopped}
+    return HTTP_200_OK, body
 
 
 def answers_cache(api: ApiSettings) -> Answers:

@@ -30,7 +30,8 @@ connections, each running a batch while the other commits), and the rules of the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, MutableSequence
+import time
+from collections.abc import Awaitable, Callable, MutableSequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -38,6 +39,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from innovation.store.errors import writes_stopped
 from innovation.store.log import Clock, Recorder, utcnow
 
 T = TypeVar("T")
@@ -168,11 +170,52 @@ class ReadSession:
         raise NotImplementedError
 
 
+STOPPED_WRITES_SHOWN_SECONDS = 60.0
+"""How long ``/health`` shows that writes stopped after the last write refused so, if none
+has succeeded since: a quiet service whose disk was freed meanwhile is healthy again."""
+
+
+class StoppedWrites:
+    """Why this process's last write failed, when no write can succeed until someone sees to
+    the database (``errors.writes_stopped``: its disk full, read-only), until a write succeeds:
+    what ``/health`` tells monitors, which a read alone never shows."""
+
+    def __init__(self) -> None:
+        self._why: str | None = None
+        self._at = 0.0
+
+    async def track(self, write: Awaitable[T]) -> T:
+        try:
+            result = await write
+        except Exception as error:
+            why = writes_stopped(error)
+            if why is not None:
+                self._why, self._at = why, time.monotonic()
+            raise
+        self._why = None
+        return result
+
+    def now(self) -> str | None:
+        """Why writes are stopped, if the last one failed so not long ago."""
+        if self._why is None or time.monotonic() - self._at > STOPPED_WRITES_SHOWN_SECONDS:
+            return None
+        return self._why
+
+
 class Database:
     """Runs jobs against one database; see the module docstring."""
 
     dialect: str
     url: sa.URL
+    _stopped: StoppedWrites | None = None
+
+    @property
+    def stopped_writes(self) -> StoppedWrites:
+        """Whether this process's writes are stopped just now, and why (``/health``)."""
+        if self._stopped is None:
+            self._stopped = StoppedWrites()
+        return self._stopped
+
     glances_in_one_step = False
     """Whether ``glance`` runs its job on the event loop's thread without waiting: a query
     whose reads all glance then runs in one step of the loop, start to finish."""

@@ -350,7 +350,7 @@ class PostgresDatabase(Database):
     async def write(self, job: Job[T]) -> T:
         if self._closed:
             raise DatabaseClosedError("the database is closed")
-        return await self._writers.write(job)
+        return await self.stopped_writes.track(self._writers.write(job))
 
     async def read(self, job: Job[T]) -> T:
         if self._closed:

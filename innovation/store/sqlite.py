@@ -109,7 +109,7 @@ class SQLiteDatabase(Database):
         writer = self._writers.get(loop)
         if writer is None:
             writer = self._writers[loop] = SQLiteWriter(self, loop)
-        return await writer.write(job)
+        return await self.stopped_writes.track(writer.write(job))
 
     async def read(self, job: Job[T]) -> T:
         if self._closed:

@@ -106,7 +106,11 @@ mutation($input: SubmitIdeaInput!) {
 
 
 async def test_a_write_the_disk_cannot_hold_is_told_so_and_leaves_nothing_half_written(
-    api: Api, database: Database, backend: str, caplog: pytest.LogCaptureFixture
+    api: Api,
+    client: httpx.AsyncClient,
+    database: Database,
+    backend: str,
+    caplog: pytest.LogCaptureFixture,
 ):
     if backend != "sqlite":
         pytest.skip("SQLite's max_page_count stands in for a full disk")
@@ -138,8 +142,10 @@ async def test_a_write_the_disk_cannot_hold_is_told_so_and_leaves_nothing_half_w
         written += 1
     assert refused is not None, "the capped file never filled"
     after = await database.read(events)
+    stopped = await client.get("/health")
     await database.write(lambda c: c.exec_driver_sql("PRAGMA max_page_count = 1073741823"))
     again = await api.data(SUBMIT, {"input": submission(1000)}, as_="scout")
+    healthy = await client.get("/health")
 
     [error] = refused["errors"]
     assert error["message"] == (
@@ -149,6 +155,13 @@ async def test_a_write_the_disk_cannot_hold_is_told_so_and_leaves_nothing_half_w
     assert refused["data"] is None
     assert after == before + written  # the refused submission left no event behind
     assert again["submitIdea"]["idea"] is not None  # space freed: writes go on
+    # monitors learn it: the database still answers reads, but writes do not get in
+    assert stopped.status_code == 503
+    assert stopped.json()["status"] == "unavailable"
+    assert stopped.json()["writes"] == "the database's disk is full"
+    assert stopped.json()["position"] == after
+    assert healthy.status_code == 200
+    assert "writes" not in healthy.json()
     told = [r for r in caplog.records if "disk is full" in r.getMessage()]
     assert [r.levelname for r in told] == ["ERROR"]
     assert all(record.exc_info is None for record in caplog.records)

@@ -13,7 +13,10 @@ them while it lasts. A connection that broke is closed, and, as the pool does wh
 the server went away, so is every one kept idle: the next reads connect afresh. That holds
 too when SQLAlchemy never saw it break: a job reading through asyncpg directly (a stream, the
 settled position) gets asyncpg's own error, so the connection itself is asked (``ended``).
-A read cancelled half-way closes its connection back into the pool, which resets it.
+A read that met a kept connection ended (the server restarted since, or a pooler closed it
+while idle) runs once more on a new one (``PostgresDatabase.read``): after a restart, each
+kept connection would otherwise have failed one read with the server already back. A read
+cancelled half-way closes its connection back into the pool, which resets it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from innovation.store.errors import ConnectionLostError, causes, unavailable
 
 
+class KeptConnectionEndedError(ConnectionLostError):
+    """A connection kept between reads had ended meanwhile (the server restarted, a pooler
+    closed it while idle): the server may well be back, and a new connection may serve."""
+
+
 class ReadConnections:
     """Up to ``limit`` connections of ``engine`` (an ``AUTOCOMMIT`` one), kept for reads."""
 
@@ -44,13 +52,16 @@ class ReadConnections:
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         """A kept connection for one read (or one session of them), kept again after."""
         async with self._slots:
-            connection = self._idle.pop() if self._idle else await self.engine.connect()
+            kept = bool(self._idle)
+            connection = self._idle.pop() if kept else await self.engine.connect()
             try:
                 yield connection
             except BaseException as error:
                 if ended(connection, error):
-                    await discard(connection)
-                    await self._forget(*self._take_idle())
+                    for each in (connection, *self._take_idle()):  # ended with it, most likely
+                        await discard(each)
+                    if isinstance(error, Exception) and kept:
+                        raise KeptConnectionEndedError.of(error) from error
                     if isinstance(error, Exception):
                         raise_ended(error)
                 elif isinstance(error, Exception):  # the job failed, its connection did not

@@ -64,7 +64,7 @@ from innovation.store.log import (
     snapshot_of,
     utcnow,
 )
-from innovation.store.pg_reads import ReadConnections
+from innovation.store.pg_reads import KeptConnectionEndedError, ReadConnections
 from innovation.store.pg_writers import Writers
 from innovation.store.records import ANY, NO_STREAM, AppendResult, RecordedEvent, StoredEvent
 from innovation.store.tables import events
@@ -355,8 +355,14 @@ class PostgresDatabase(Database):
     async def read(self, job: Job[T]) -> T:
         if self._closed:
             raise DatabaseClosedError("the database is closed")
-        async with self._reads.connection() as connection:
-            return await connection.run_sync(job)
+        try:
+            async with self._reads.connection() as connection:
+                return await connection.run_sync(job)
+        except KeptConnectionEndedError:
+            # The server ended the kept connection (a restart, an idle cut) and every kept one
+            # went with it: a read changes nothing, so it runs once more, on a new connection.
+            async with self._reads.connection() as connection:
+                return await connection.run_sync(job)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[ReadSession]:

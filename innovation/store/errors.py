@@ -74,10 +74,8 @@ def unavailable(error: BaseException) -> bool:
     for found in causes(error):
         if isinstance(found, transient):
             return True
-        if isinstance(found, sa_exc.DBAPIError) and found.connection_invalidated:
+        if connection_ended(found):
             return True
-        if isinstance(found, pg.InterfaceError) and "connection is closed" in str(found):
-            return True  # asyncpg's own, met by jobs reading through it directly
         if isinstance(found, sqlite3.OperationalError) and found.sqlite_errorcode & 0xFF in (
             sqlite3.SQLITE_BUSY,
             sqlite3.SQLITE_LOCKED,
@@ -86,45 +84,51 @@ def unavailable(error: BaseException) -> bool:
     return writes_stopped(error) is not None
 
 
+DISK_FULL = "the database's disk is full"
+READ_ONLY = "the database takes no writes (it is read-only)"
+
+
 def writes_stopped(error: BaseException) -> str | None:
     """Why no write can succeed until someone sees to the database, when ``error`` says so:
-    its disk is full (``out_of_space``), or it takes no writes at all (a SQLite file that may
-    not be written, a file system gone read-only after disk errors; a PostgreSQL standby, as
-    the old primary becomes after a failover: 25006). Nothing was written."""
-    import sqlite3
-
-    import asyncpg.exceptions as pg
-
-    if out_of_space(error):
-        return "the database's disk is full"
-    for found in causes(error):
-        if isinstance(found, pg.ReadOnlySQLTransactionError) or (
-            isinstance(found, sqlite3.Error)
-            and getattr(found, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY
-        ):
-            return "the database takes no writes (it is read-only)"
-    return None
-
-
-def out_of_space(error: BaseException) -> bool:
-    """Whether ``error`` says the database's disk is full (SQLite's ``SQLITE_FULL``,
-    PostgreSQL's 53100, the system's ``ENOSPC``): nothing was written, and nothing will be
-    until someone frees space. What it wraps is looked at too (``causes``)."""
+    its disk is full (SQLite's ``SQLITE_FULL``, PostgreSQL's 53100, the system's ``ENOSPC``),
+    or it takes no writes at all (a SQLite file that may not be written, a file system gone
+    read-only after disk errors; a PostgreSQL standby, as the old primary becomes after a
+    failover: 25006). Nothing was written. What it wraps is looked at too (``causes``)."""
     import errno
     import sqlite3
 
     import asyncpg.exceptions as pg
 
     for found in causes(error):
-        if isinstance(found, pg.DiskFullError):
-            return True
-        if isinstance(found, sqlite3.Error) and (
-            getattr(found, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+        code = getattr(found, "sqlite_errorcode", 0) & 0xFF
+        if isinstance(found, pg.DiskFullError) or (
+            isinstance(found, sqlite3.Error) and code == sqlite3.SQLITE_FULL
         ):
-            return True
+            return DISK_FULL
         if isinstance(found, OSError) and found.errno == errno.ENOSPC:
-            return True
-    return False
+            return DISK_FULL
+        if isinstance(found, pg.ReadOnlySQLTransactionError) or (
+            isinstance(found, sqlite3.Error) and code == sqlite3.SQLITE_READONLY
+        ):
+            return READ_ONLY
+    return None
+
+
+def out_of_space(error: BaseException) -> bool:
+    """Whether ``error`` says the database's disk is full (``writes_stopped``)."""
+    return writes_stopped(error) == DISK_FULL
+
+
+def connection_ended(found: BaseException) -> bool:
+    """Whether ``found`` (one error, not what it wraps) says the connection it came through
+    has ended: as SQLAlchemy saw it on its own statements, or as asyncpg says it to a job
+    reading through it directly ("connection is closed", the words SQLAlchemy looks for)."""
+    import asyncpg.exceptions as pg
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(found, sa_exc.DBAPIError) and found.connection_invalidated:
+        return True
+    return isinstance(found, pg.InterfaceError) and "connection is closed" in str(found)
 
 
 def causes(error: BaseException) -> Iterator[BaseException]:

@@ -27,10 +27,9 @@ from collections.abc import AsyncIterator
 from typing import NoReturn
 
 import asyncpg
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from innovation.store.errors import ConnectionLostError, causes, unavailable
+from innovation.store.errors import ConnectionLostError, causes, connection_ended, unavailable
 
 
 class KeptConnectionEndedError(ConnectionLostError):
@@ -105,11 +104,7 @@ def ended(connection: AsyncConnection, error: BaseException) -> bool:
     if connection.invalidated:
         return True
     for found in causes(error):
-        if isinstance(found, sa.exc.DBAPIError) and found.connection_invalidated:
-            return True
-        if isinstance(found, asyncpg.InternalClientError):
-            return True
-        if isinstance(found, asyncpg.InterfaceError) and "connection is closed" in str(found):
+        if connection_ended(found) or isinstance(found, asyncpg.InternalClientError):
             return True
     try:
         driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]

@@ -184,16 +184,17 @@ def _postgres_counts(
 ) -> tuple[dict[str, int], int]:
     """Per stem, the other ideas holding it, and all other ideas: nothing shared is written.
 
-    A stem among the statistics' most common lexemes takes its estimate. Any other is rarer
-    than all of those, and is counted through the index, up to what ``matching`` tells apart,
-    so a word no other idea holds is still known as such. Snowball's English stems are
-    PostgreSQL's English lexemes.
+    A stem among the statistics' most common lexemes takes its estimate, unless that leaves
+    no other idea holding it. Any other is rarer than all of those, and is counted through the
+    index, up to what ``matching`` tells apart, so a word no other idea holds is still known as
+    such. Snowball's English stems are PostgreSQL's English lexemes.
     """
     known = statistics(connection)
     held = frozenset(own.split()) if own is not None else frozenset()
-    counts = {
-        found: known.common[found] - (found in held) for found in by_stem if found in known.common
-    }
+    estimates = {found: known.common.get(found, 0) - (found in held) for found in by_stem}
+    # An estimate of none but the idea itself is of a table analyzed before the others came
+    # (ANALYZE of a few ideas, the next one not due yet): counted, it still finds them.
+    counts = {found: ideas for found, ideas in estimates.items() if ideas > 0}
     rare = [word for found, word in by_stem.items() if found not in counts]
     if rare:
         stem_of = {word: found for found, word in by_stem.items()}

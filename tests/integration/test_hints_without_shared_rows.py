@@ -108,3 +108,22 @@ async def test_two_processes_submitting_ideas_with_common_words_in_batches_all_s
     assert ideas == 80
     # A batch that deadlocks is run again command by command: only the server counts it.
     assert await database.read(deadlocks) == deadlocks_before
+
+
+async def test_a_word_the_statistics_gave_one_idea_still_finds_the_ideas_since(
+    world: World, database: Database
+):
+    """ANALYZE of a table of one idea holding a word estimates that one holds it; the next
+    ANALYZE is not due for a while. The next idea with the word still finds the first."""
+    first = await world.submit(
+        title="Satellite backhaul for rural towers", summary="Villages get coverage."
+    )
+    if database.dialect == "postgresql":
+        await database.write(lambda connection: connection.exec_driver_sql("ANALYZE ideas_view"))
+        known = await database.read(telling.statistics)
+        assert known.common["tower"] == 1
+    second = await world.submit(title="Solar panels on rural towers", summary="No diesel.")
+
+    found = await database.read(lambda connection: search.similar_to_idea(connection, second))
+
+    assert [hint.idea_id for hint in found] == [first]

@@ -252,8 +252,9 @@ def seed_load(paths: tuple[Path, ...], if_empty: bool = False) -> None:
     files: list[Path] = []
     for path in paths or (Path("seed"),):  # a folder stands for its *.jsonl files
         files.extend(seed_files(path) if path.is_dir() else [path] if path.is_file() else [])
-    if not files:
-        console.print("no seed data to load")
+    if not files:  # `make run` starts in the project's folder, whose seed/ holds the demo data
+        looked = ", ".join(str(path.absolute()) for path in paths or (Path("seed"),))
+        console.print(f"no seed data to load: no seed file (*.jsonl) at {looked}", soft_wrap=True)
         return
     try:
         commands = [command for path in files for command in read_seed(path)]

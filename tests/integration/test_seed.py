@@ -165,3 +165,21 @@ async def test_make_run_s_commands_load_the_seed_and_print_working_demo_tokens(
     assert [await database.read(lambda c, s=s: authenticate(c, s)) for s in old] == [None] * 5
     live = [info for info in await database.read(list_tokens) if info.revoked_at is None]
     assert len(live) == 5
+
+
+def test_loading_with_no_seed_file_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`innovation demo` started outside the project's folder finds no seed/ there."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INNOVATION_DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["seed", "load"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == (
+        f"no seed data to load: no seed file (*.jsonl) at {tmp_path / 'seed'}"
+    )

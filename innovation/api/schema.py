@@ -29,7 +29,7 @@ from innovation.api.queries import Query as PipelineQueries
 from innovation.api.releases import ReleaseQueries
 from innovation.api.subscriptions import Subscription
 from innovation.config import ApiSettings
-from innovation.store.errors import unavailable, writes_stopped
+from innovation.store.errors import cancelled, unavailable, writes_stopped
 
 log = logging.getLogger("innovation.api")
 
@@ -51,6 +51,13 @@ UNAVAILABLE = "the database is unavailable just now: try again in a few seconds"
 not a bug to report, but a moment to wait (a request that fails before its operation runs,
 looking its token up say, is answered 503 with `Retry-After`)."""
 
+CANCELLED = (
+    "the database cancelled the statement (its statement_timeout ran out, or an operator"
+    " cancelled it): nothing was written; try again, and if it happens again, the service's"
+    " operators must see to it"
+)
+"""What a client is told when the server cancelled a statement (``store.errors.cancelled``)."""
+
 WRITES_STOPPED = "{why}: nothing was written; the service's operators must see to it"
 """What a client is told when no write can succeed until someone sees to the database (its
 disk full, or read-only: ``store.errors.writes_stopped``)."""
@@ -59,7 +66,9 @@ disk full, or read-only: ``store.errors.writes_stopped``)."""
 def unavailable_message(error: BaseException) -> str:
     """What a client is told when ``error`` made the database unavailable."""
     why = writes_stopped(error)
-    return UNAVAILABLE if why is None else WRITES_STOPPED.format(why=why)
+    if why is not None:
+        return WRITES_STOPPED.format(why=why)
+    return CANCELLED if cancelled(error) else UNAVAILABLE
 
 
 OUR_CODE = "errorCode"

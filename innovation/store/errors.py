@@ -53,9 +53,10 @@ def _name(expected: int) -> str:
 
 def unavailable(error: BaseException) -> bool:
     """Whether ``error`` says the database cannot be reached or used just now (a server down,
-    starting or full, a connection lost, SQLite's write lock held past its wait, or taking no
-    writes at all: ``writes_stopped``) rather than that something is wrong with the request or
-    the code: worth trying again later. What it wraps is looked at too (``causes``)."""
+    starting or full, a connection lost, a statement it cancelled (``cancelled``), SQLite's write
+    lock held past its wait, or taking no writes at all: ``writes_stopped``) rather than that
+    something is wrong with the request or the code: worth trying again later. What it wraps is
+    looked at too (``causes``)."""
     import sqlite3
 
     import asyncpg.exceptions as pg
@@ -70,6 +71,7 @@ def unavailable(error: BaseException) -> bool:
         pg.CannotConnectNowError,  # starting up, shutting down
         pg.AdminShutdownError,
         pg.TooManyConnectionsError,
+        pg.QueryCanceledError,
     )
     for found in causes(error):
         if isinstance(found, transient):
@@ -82,6 +84,15 @@ def unavailable(error: BaseException) -> bool:
         ):
             return True
     return writes_stopped(error) is not None
+
+
+def cancelled(error: BaseException) -> bool:
+    """Whether the server cancelled a statement of ``error``'s (PostgreSQL's 57014): its
+    ``statement_timeout`` ran out, or an operator cancelled it (``pg_cancel_backend``). Its
+    transaction wrote nothing, and the connection goes on."""
+    import asyncpg.exceptions as pg
+
+    return any(isinstance(found, pg.QueryCanceledError) for found in causes(error))
 
 
 DISK_FULL = "the database's disk is full"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from innovation.api.schema import UNAVAILABLE
+from innovation.api.schema import CANCELLED, UNAVAILABLE
 from innovation.bootstrap import Services
 from innovation.store import Database
 from innovation.store.errors import (
@@ -69,6 +69,30 @@ async def test_an_operation_that_loses_the_database_is_told_so_not_of_a_bug(
     assert all(record.exc_info is None for record in caplog.records)
 
 
+async def test_a_statement_the_database_cancelled_is_told_as_such_not_as_a_bug(
+    api: Api,
+    app_services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    await api.data("{ me { name } }")  # the token is known now
+    timeout = asyncpg.QueryCanceledError("canceling statement due to statement timeout")
+    cancelled = sa.exc.OperationalError("SELECT 1", {}, timeout)
+
+    def cut_short(*_: Any, **__: Any) -> None:
+        raise cancelled
+
+    monkeypatch.setattr(app_services.releases, "release", cut_short)
+
+    body = await api('{ release(period: "2025-H1") { period } }')
+
+    [error] = body["errors"]
+    assert error["message"] == CANCELLED
+    assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+    assert all(record.exc_info is None for record in caplog.records)
+    assert any("statement timeout" in record.getMessage() for record in caplog.records)
+
+
 def sqlite_error(message: str, code: int) -> sqlite3.OperationalError:
     """The driver's error as SQLite raises it, with its result code."""
     error = sqlite3.OperationalError(message)
@@ -93,6 +117,7 @@ def test_what_counts_as_unavailable_and_what_is_a_bug():
     assert unavailable(ConnectionLostError("the database connection ended: state 12"))
     assert not unavailable(asyncpg.InterfaceError("another operation is in progress"))
     assert unavailable(TimeoutError())
+    assert unavailable(asyncpg.QueryCanceledError("canceling statement due to user request"))
     assert unavailable(wrapped)
     assert not unavailable(sa.exc.OperationalError("SELECT", {}, broken_sql))
     assert not unavailable(ValueError("a bug"))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.util import await_only
 
 from innovation.store import Database, open_database
-from innovation.store.errors import unavailable
+from innovation.store.errors import cancelled, unavailable
 from innovation.store.postgres import _fetch
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -231,3 +231,39 @@ async def test_a_read_cancelled_half_way_leaves_the_next_reads_their_answers(
     finally:
         await database.close()
     assert answers == [0, 1, 2]
+
+
+async def test_a_statement_the_server_cancels_is_told_as_such_and_its_connection_goes_on(
+    backend: str, database_url: str
+):
+    """``pg_cancel_backend``, as an operator runs it, or a ``statement_timeout`` running out:
+    PostgreSQL's 57014, a moment's refusal rather than a bug, on a connection still good."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's cancel of a statement")
+    database = open_database(database_url, pool_size=1)  # one connection kept for reads
+    operator = open_database(database_url)
+    sleeping = "SELECT pg_sleep(30) AS cancelled_here"
+
+    def running(connection: sa.Connection) -> int | None:
+        return connection.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE query = :q AND state = 'active'"),
+            {"q": sleeping},
+        ).scalar()
+
+    try:
+        slow = asyncio.ensure_future(database.read(lambda c: c.exec_driver_sql(sleeping).all()))
+        pid = None
+        while pid is None:
+            assert not slow.done(), slow
+            pid = await operator.read(running)
+        await operator.read(lambda c: c.exec_driver_sql(f"SELECT pg_cancel_backend({pid})").all())
+        with pytest.raises(sa.exc.DBAPIError) as refused:
+            await asyncio.wait_for(slow, timeout=20)
+        after = await database.read(driver_pid)
+    finally:
+        await operator.close()
+        await database.close()
+
+    assert cancelled(refused.value)
+    assert unavailable(refused.value)
+    assert after == pid  # the connection was kept, not thrown away

@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from innovation.domain.periods import Cadence
+from innovation.store.errors import unavailable
 
 log = logging.getLogger(__name__)
 logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per firing is noise
@@ -47,8 +48,17 @@ class ReleaseScheduler:
     async def _run(self, why: str) -> None:
         try:
             await self.catch_up()
-        except Exception:  # the next firing (or the hourly pass) tries again
-            log.exception("release assembly (%s) failed; it will be tried again", why)
+        except Exception as error:  # the next firing (or the hourly pass) tries again
+            if not unavailable(error):
+                log.exception("release assembly (%s) failed; it will be tried again", why)
+            else:  # an outage is not a bug: one line, as the log's readers say it
+                log.warning(
+                    "release assembly (%s) failed: the database is unavailable (%s: %s);"
+                    " it will be tried again",
+                    why,
+                    type(error).__name__,
+                    error,
+                )
         except asyncio.CancelledError:  # the process stops: the next start catches up
             log.info("release assembly (%s) stopped with the process", why)
 

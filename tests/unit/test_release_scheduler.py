@@ -65,6 +65,32 @@ async def test_a_failing_catch_up_is_logged_and_does_not_stop_the_scheduler(capl
     assert "will be tried again" in caplog.text
 
 
+async def test_a_catch_up_that_meets_an_outage_says_so_in_one_line(caplog):
+    async def catch_up() -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    await ReleaseScheduler(Cadence(), catch_up)._run("start")
+
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        "release assembly (start) failed: the database is unavailable (ConnectionRefusedError:"
+        " [Errno 111] Connection refused); it will be tried again"
+    )
+
+
+async def test_a_catch_up_that_fails_otherwise_keeps_its_traceback(caplog):
+    async def catch_up() -> None:
+        raise RuntimeError("a bug")
+
+    await ReleaseScheduler(Cadence(), catch_up)._run("start")
+
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR
+    assert record.exc_info is not None
+
+
 async def test_a_catch_up_cut_short_by_the_process_stopping_is_no_error(caplog):
     caplog.set_level(logging.INFO, logger="innovation.releases.scheduler")
     started = asyncio.Event()

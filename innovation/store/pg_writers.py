@@ -131,8 +131,11 @@ class Writers:
                 if attempt == 2:
                     for item in batch:
                         settle(item.future, False, exc)
-                else:
-                    log.warning("writer connection lost, retrying the batch: %s", exc)
+                else:  # told to its callers if it fails again; a warning only then
+                    log.info(
+                        "a writer's connection ended; the batch runs again on a new connection: %s",
+                        exc,
+                    )
         return connection
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import asyncpg
 import pytest
@@ -187,10 +188,14 @@ async def test_a_read_that_meets_a_kept_connection_the_server_ended_runs_again_o
 
 
 async def test_a_write_batch_that_meets_a_connection_the_server_ended_runs_again_on_a_new_one(
-    backend: str, database_url: str
+    backend: str, database_url: str, caplog: pytest.LogCaptureFixture
 ):
+    """As after a restart, or where the server ends idle sessions (``idle_session_timeout``, a
+    pooler's idle cut): a quiet service meets it at each write after a pause, so the write that
+    gets in on a new connection is one INFO line, not a warning."""
     if backend != "postgresql":
         pytest.skip("PostgreSQL's writers")
+    caplog.set_level(logging.INFO, logger="innovation.store.pg_writers")
     database = open_database(database_url, pool_size=1)  # one writer, on one connection
 
     try:
@@ -202,6 +207,9 @@ async def test_a_write_batch_that_meets_a_connection_the_server_ended_runs_again
     finally:
         await database.close()
     assert again != writer
+    [record] = [r for r in caplog.records if r.name == "innovation.store.pg_writers"]
+    assert record.levelno == logging.INFO
+    assert "runs again on a new connection" in record.getMessage()
 
 
 async def test_a_read_cancelled_half_way_leaves_the_next_reads_their_answers(

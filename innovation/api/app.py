@@ -31,7 +31,7 @@ from innovation.bootstrap import Clock, Services, bootstrap, utcnow
 from innovation.config import ApiSettings, Settings, get_settings
 from innovation.projections import releases as release_views
 from innovation.releases.workers import ReleaseWorkers
-from innovation.store.errors import unavailable, writes_stopped
+from innovation.store.errors import said, unavailable, writes_stopped
 
 log = logging.getLogger("innovation.api")
 
@@ -55,11 +55,10 @@ def internal_error(request: Request[Any, Any, Any], error: Exception) -> Respons
     if unavailable(error):  # not a bug: say so, one line, and when to come back
         log.log(
             logging.WARNING if writes_stopped(error) is None else logging.ERROR,
-            "%s %s: the database is unavailable: %s: %s",
+            "%s %s: the database is unavailable: %s",
             request.method,
             request.url.path,
-            type(error).__name__,
-            error,
+            said(error),
         )
         return Response(
             {"status_code": HTTP_503_SERVICE_UNAVAILABLE, "detail": unavailable_message(error)},

@@ -29,7 +29,7 @@ from innovation.api.queries import Query as PipelineQueries
 from innovation.api.releases import ReleaseQueries
 from innovation.api.subscriptions import Subscription
 from innovation.config import ApiSettings
-from innovation.store.errors import cancelled, unavailable, writes_stopped
+from innovation.store.errors import cancelled, said, unavailable, writes_stopped
 
 log = logging.getLogger("innovation.api")
 
@@ -157,14 +157,14 @@ class InnovationSchema(strawberry.Schema):
                     operation or "an anonymous operation",
                     error.path,
                     why,
-                    error.original_error,
+                    said(error.original_error),  # type: ignore[arg-type]  # unexpected: set
                 )
             elif unexpected(error) and unavailable(error.original_error):  # type: ignore[arg-type]
                 log.warning(
                     "%s at %s: the database is unavailable: %s",
                     operation or "an anonymous operation",
                     error.path,
-                    error.original_error,
+                    said(error.original_error),  # type: ignore[arg-type]  # unexpected: set
                 )
             elif unexpected(error):
                 log.error(

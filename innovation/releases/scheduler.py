@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from innovation.domain.periods import Cadence
-from innovation.store.errors import unavailable
+from innovation.store.errors import said, unavailable
 
 log = logging.getLogger(__name__)
 logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per firing is noise
@@ -53,11 +53,10 @@ class ReleaseScheduler:
                 log.exception("release assembly (%s) failed; it will be tried again", why)
             else:  # an outage is not a bug: one line, as the log's readers say it
                 log.warning(
-                    "release assembly (%s) failed: the database is unavailable (%s: %s);"
+                    "release assembly (%s) failed: the database is unavailable (%s);"
                     " it will be tried again",
                     why,
-                    type(error).__name__,
-                    error,
+                    said(error),
                 )
         except asyncio.CancelledError:  # the process stops: the next start catches up
             log.info("release assembly (%s) stopped with the process", why)

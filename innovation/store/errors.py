@@ -42,7 +42,7 @@ class ConnectionLostError(ConnectionError):
 
     @classmethod
     def of(cls, error: BaseException) -> ConnectionLostError:
-        return cls(f"the database connection ended: {error}")
+        return cls(f"the database connection ended: {said(error)}")
 
 
 def _name(expected: int) -> str:
@@ -140,6 +140,19 @@ def connection_ended(found: BaseException) -> bool:
     if isinstance(found, sa_exc.DBAPIError) and found.connection_invalidated:
         return True
     return isinstance(found, pg.InterfaceError) and "connection is closed" in str(found)
+
+
+def said(error: BaseException) -> str:
+    """``error`` in one line, for a log line that is not a traceback: its type and its words,
+    or those of the first error it wraps that is not SQLAlchemy's (``causes``), the driver's
+    own, without the statement and the values given to it (an idea's text, say)."""
+    first = error
+    for found in causes(error):
+        first = found
+        if not type(found).__module__.startswith("sqlalchemy"):
+            break
+    words = " ".join(str(first).split())
+    return f"{type(first).__name__}: {words}" if words else type(first).__name__
 
 
 def causes(error: BaseException) -> Iterator[BaseException]:

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from innovation.store.database import Job, Pending, T, queue_for, run_sharing, settle
+from innovation.store.errors import said
 from innovation.store.pg_reads import discard, ended, raise_ended
 
 log = logging.getLogger(__name__)
@@ -133,8 +134,8 @@ class Writers:
                         settle(item.future, False, exc)
                 else:  # told to its callers if it fails again; a warning only then
                     log.info(
-                        "a writer's connection ended; the batch runs again on a new connection: %s",
-                        exc,
+                        "a writer's connection ended (%s); the batch runs again on a new one",
+                        said(exc),
                     )
         return connection
 

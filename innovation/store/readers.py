@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 import innovation.store.leases as leases
 from innovation.domain.recorded import Recorded
 from innovation.store.database import Database
-from innovation.store.errors import unavailable
+from innovation.store.errors import said, unavailable
 from innovation.store.leases import Lease, LeaseLostError
 from innovation.store.log import Clock, Recorder, utcnow
 from innovation.store.mapper import Mapper
@@ -414,19 +414,17 @@ class Failures:
             self.log.error("%s failed; retrying", self.what, exc_info=error)
         elif self.count == 1:
             self.log.warning(
-                "%s failed: the database is unavailable (%s: %s); next try in %.1f s",
+                "%s failed: the database is unavailable (%s); next try in %.1f s",
                 self.what,
-                type(error).__name__,
-                error,
+                said(error),
                 pause,
             )
         else:
             self.log.warning(
-                "%s failed again (%d in a row): %s: %s; next try in %.1f s",
+                "%s failed again (%d in a row): %s; next try in %.1f s",
                 self.what,
                 self.count,
-                type(error).__name__,
-                error,
+                said(error),
                 pause,
             )
         return pause

@@ -18,6 +18,7 @@ from innovation.store import Database
 from innovation.store.errors import (
     ConnectionLostError,
     out_of_space,
+    said,
     unavailable,
     writes_stopped,
 )
@@ -90,7 +91,25 @@ async def test_a_statement_the_database_cancelled_is_told_as_such_not_as_a_bug(
     assert error["message"] == CANCELLED
     assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
     assert all(record.exc_info is None for record in caplog.records)
-    assert any("statement timeout" in record.getMessage() for record in caplog.records)
+    # One line in the driver's words: not the statement, nor the values it was given.
+    [told] = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert told == (
+        "an anonymous operation at ['release']: the database is unavailable: "
+        "QueryCanceledError: canceling statement due to statement timeout"
+    )
+
+
+def test_an_error_is_said_in_the_driver_s_words_without_the_statement_or_its_values():
+    locked = sqlite_error("database is locked", sqlite3.SQLITE_BUSY)
+    wrapped = sa.exc.OperationalError(
+        "INSERT INTO ideas_view (title) VALUES (?)", ("A private title",), locked
+    )
+
+    assert said(wrapped) == "OperationalError: database is locked"
+    assert said(ConnectionRefusedError(111, "Connection\nrefused")) == (
+        "ConnectionRefusedError: [Errno 111] Connection refused"
+    )
+    assert said(TimeoutError()) == "TimeoutError"
 
 
 def sqlite_error(message: str, code: int) -> sqlite3.OperationalError:

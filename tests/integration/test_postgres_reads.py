@@ -209,7 +209,9 @@ async def test_a_write_batch_that_meets_a_connection_the_server_ended_runs_again
     assert again != writer
     [record] = [r for r in caplog.records if r.name == "innovation.store.pg_writers"]
     assert record.levelno == logging.INFO
-    assert "runs again on a new connection" in record.getMessage()
+    assert record.getMessage().startswith("a writer's connection ended (")
+    assert record.getMessage().endswith("); the batch runs again on a new one")
+    assert "\n" not in record.getMessage()  # not the statement, nor what it was given
 
 
 async def test_a_read_cancelled_half_way_leaves_the_next_reads_their_answers(

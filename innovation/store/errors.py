@@ -53,10 +53,10 @@ def _name(expected: int) -> str:
 
 def unavailable(error: BaseException) -> bool:
     """Whether ``error`` says the database cannot be reached or used just now (a server down,
-    starting or full, a connection lost, a statement it cancelled (``cancelled``), SQLite's write
-    lock held past its wait, or taking no writes at all: ``writes_stopped``) rather than that
-    something is wrong with the request or the code: worth trying again later. What it wraps is
-    looked at too (``causes``)."""
+    starting or full, a connection lost, a statement it cancelled (``cancelled``), a lock held
+    past its wait or a deadlock, or taking no writes at all: ``writes_stopped``) rather than
+    that something is wrong with the request or the code: worth trying again later. What it
+    wraps is looked at too (``causes``)."""
     import sqlite3
 
     import asyncpg.exceptions as pg
@@ -72,6 +72,8 @@ def unavailable(error: BaseException) -> bool:
         pg.AdminShutdownError,
         pg.TooManyConnectionsError,
         pg.QueryCanceledError,
+        pg.LockNotAvailableError,  # its lock_timeout ran out (as SQLite's busy wait, below)
+        pg.DeadlockDetectedError,  # one of two transactions is refused: the other went on
     )
     for found in causes(error):
         if isinstance(found, transient):

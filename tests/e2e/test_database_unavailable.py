@@ -137,6 +137,8 @@ def test_what_counts_as_unavailable_and_what_is_a_bug():
     assert not unavailable(asyncpg.InterfaceError("another operation is in progress"))
     assert unavailable(TimeoutError())
     assert unavailable(asyncpg.QueryCanceledError("canceling statement due to user request"))
+    assert unavailable(asyncpg.LockNotAvailableError("canceling statement due to lock timeout"))
+    assert unavailable(asyncpg.DeadlockDetectedError("deadlock detected"))
     assert unavailable(wrapped)
     assert not unavailable(sa.exc.OperationalError("SELECT", {}, broken_sql))
     assert not unavailable(ValueError("a bug"))

@@ -277,3 +277,33 @@ async def test_a_statement_the_server_cancels_is_told_as_such_and_its_connection
     assert cancelled(refused.value)
     assert unavailable(refused.value)
     assert after == pid  # the connection was kept, not thrown away
+
+
+async def test_a_write_that_waits_past_the_lock_timeout_is_told_to_try_again(
+    backend: str, database_url: str
+):
+    """A ``lock_timeout`` set for the service's role, and a row another transaction holds
+    (an operator's, a migration's): a moment's refusal, as SQLite's write lock held past its
+    wait is, rather than a bug."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's lock_timeout")
+    url = sa.make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    holder = await asyncpg.connect(url)
+    database = open_database(database_url)
+
+    def wait_briefly(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("SET LOCAL lock_timeout = '50ms'")
+        connection.exec_driver_sql("LOCK TABLE pipeline_counts_view IN EXCLUSIVE MODE")
+
+    try:
+        async with holder.transaction():
+            await holder.execute("LOCK TABLE pipeline_counts_view IN EXCLUSIVE MODE")
+            with pytest.raises(sa.exc.DBAPIError) as refused:
+                await database.write(wait_briefly)
+        await database.write(wait_briefly)  # let go of: the next write goes on
+    finally:
+        await database.close()
+        await holder.close()
+
+    assert isinstance(refused.value.orig.__cause__, asyncpg.LockNotAvailableError)
+    assert unavailable(refused.value)

@@ -66,6 +66,7 @@ def bootstrap(
         settings.database.url,
         synchronous=settings.database.sqlite_synchronous,
         pool_size=settings.database.pool_size,
+        timeout=settings.database.timeout,
     )
     mapper = event_mapper()
     store = Log(database, mapper, clock=clock)

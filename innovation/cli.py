@@ -414,7 +414,9 @@ def _job(job: Callable[[Connection], T], *, write: bool = True) -> T:
     settings = get_settings().database
 
     async def run() -> T:
-        database = open_database(settings.url, synchronous=settings.sqlite_synchronous)
+        database = open_database(
+            settings.url, synchronous=settings.sqlite_synchronous, timeout=settings.timeout
+        )
         try:
             return await (database.write(job) if write else database.read(job))
         finally:

@@ -42,6 +42,10 @@ class DatabaseSettings:
     pool_size: int = 10
     """INNOVATION_DB_POOL_SIZE: PostgreSQL; each process keeps up to twice this many
     connections once bursts open them (its reads, and its two writers' connections)."""
+    timeout: float = 30.0
+    """INNOVATION_DB_TIMEOUT: PostgreSQL; seconds a connection may take to open and a statement
+    to answer before the service gives up on it (SQLite's write lock waits as long): a network
+    cut that sends no reset would otherwise leave requests waiting for ever."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ class Settings:
                     ("OFF", "NORMAL", "FULL", "EXTRA"),
                 ),
                 pool_size=read.integer("INNOVATION_DB_POOL_SIZE", DatabaseSettings.pool_size, 1),
+                timeout=read.number("INNOVATION_DB_TIMEOUT", DatabaseSettings.timeout, 1, 86400),
             ),
             server=server,
             pipeline=PipelineSettings(

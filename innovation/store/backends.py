@@ -20,7 +20,7 @@ def open_database(url: str | sa.URL, **options: Any) -> Database:
         allowed = {"synchronous", "readers", "max_batch", "busy_timeout_ms"}
         return SQLiteDatabase(parsed, **{k: v for k, v in options.items() if k in allowed})
     if backend == "postgresql":
-        allowed = {"pool_size", "max_batch", "application_name"}
+        allowed = {"pool_size", "max_batch", "application_name", "timeout"}
         return PostgresDatabase(parsed, **{k: v for k, v in options.items() if k in allowed})
     raise ValueError(
         f"INNOVATION_DATABASE_URL: unsupported database {backend!r} (sqlite, postgresql)"

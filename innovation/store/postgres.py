@@ -309,6 +309,7 @@ class PostgresDatabase(Database):
         max_batch: int = 256,
         writers: int = 2,
         application_name: str = "innovation",
+        timeout: float = 30.0,
     ) -> None:
         self.url = make_url(url).set(drivername="postgresql+asyncpg")
         self.engine: AsyncEngine = create_async_engine(
@@ -320,11 +321,17 @@ class PostgresDatabase(Database):
             max_overflow=0,
             json_deserializer=msgspec.json.decode,  # as SQLite's (store/sqlite.py)
             connect_args={
+                # A connection's opening and each statement's answer, bounded: a network cut
+                # that sends no reset (a failover's old address, a dropped route) would leave a
+                # statement waiting for ever. Timed out, it is an outage (``errors.unavailable``)
+                # and its connection is replaced (``pg_reads.ended``).
+                "timeout": timeout,
+                "command_timeout": timeout,
                 "server_settings": {
                     "application_name": application_name,
                     # Durable commits regardless of what the server's default says.
                     "synchronous_commit": "on",
-                }
+                },
             },
         )
         self.reads: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -307,3 +307,23 @@ async def test_a_write_that_waits_past_the_lock_timeout_is_told_to_try_again(
 
     assert isinstance(refused.value.orig.__cause__, asyncpg.LockNotAvailableError)
     assert unavailable(refused.value)
+
+
+async def test_a_statement_that_outlasts_the_timeout_is_an_outage_and_the_next_goes_on(
+    backend: str, database_url: str
+):
+    """``INNOVATION_DB_TIMEOUT``: a statement left unanswered (a network cut that sends no
+    reset looks like this one, which sleeps) is given up on as an outage, not waited for."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's statement timeout")
+    database = open_database(database_url, pool_size=1, timeout=1)
+
+    try:
+        with pytest.raises(Exception) as gave_up:  # noqa: PT011  # whatever the driver calls it
+            await database.read(lambda c: c.exec_driver_sql("SELECT pg_sleep(30)").all())
+        answer = await database.read(lambda c: c.exec_driver_sql("SELECT 1").scalar_one())
+    finally:
+        await database.close()
+
+    assert unavailable(gave_up.value)
+    assert answer == 1

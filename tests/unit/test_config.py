@@ -32,6 +32,8 @@ def test_themes_are_a_comma_separated_list_without_repeats():
         ("INNOVATION_TIMEZONE", "Mars/Olympus", "not a known time zone"),
         ("INNOVATION_THEMES", " , ", "at least one value"),
         ("INNOVATION_DB_POOL_SIZE", "0", "at least 1"),
+        ("INNOVATION_DB_TIMEOUT", "forever", "not a number"),
+        ("INNOVATION_DB_TIMEOUT", "0", "between 1 and 86400"),
         ("INNOVATION_RELEASE_CADENCE_MONTHS", "5", "does not divide a year"),
         ("INNOVATION_RELEASE_CADENCE_MONTHS", "24", "between 1 and 12"),
         ("INNOVATION_SCHEDULER", "sometimes", "neither on nor off"),

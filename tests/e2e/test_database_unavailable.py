@@ -48,14 +48,33 @@ async def test_a_request_whose_token_cannot_be_looked_up_is_503_with_retry_after
     assert any("the database is unavailable" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.parametrize(
+    ("cause", "told", "logged"),
+    [
+        (
+            ConnectionResetError(104, "reset by peer"),
+            UNAVAILABLE,
+            "ConnectionResetError: [Errno 104] reset by peer",
+        ),
+        (
+            asyncpg.QueryCanceledError("canceling statement due to statement timeout"),
+            CANCELLED,
+            "QueryCanceledError: canceling statement due to statement timeout",
+        ),
+    ],
+    ids=["connection-lost", "statement-cancelled"],
+)
 async def test_an_operation_that_loses_the_database_is_told_so_not_of_a_bug(
     api: Api,
     app_services: Services,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    cause: Exception,
+    told: str,
+    logged: str,
 ):
     await api.data("{ me { name } }")  # the token is known now
-    lost = sa.exc.OperationalError("SELECT 1", {}, ConnectionResetError(104, "reset by peer"))
+    lost = sa.exc.OperationalError("SELECT 1", {}, cause)
 
     def gone(*_: Any, **__: Any) -> None:
         raise lost
@@ -65,37 +84,13 @@ async def test_an_operation_that_loses_the_database_is_told_so_not_of_a_bug(
     body = await api('{ release(period: "2025-H1") { period } }')
 
     [error] = body["errors"]
-    assert error["message"] == UNAVAILABLE
-    assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
-    assert all(record.exc_info is None for record in caplog.records)
-
-
-async def test_a_statement_the_database_cancelled_is_told_as_such_not_as_a_bug(
-    api: Api,
-    app_services: Services,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-):
-    await api.data("{ me { name } }")  # the token is known now
-    timeout = asyncpg.QueryCanceledError("canceling statement due to statement timeout")
-    cancelled = sa.exc.OperationalError("SELECT 1", {}, timeout)
-
-    def cut_short(*_: Any, **__: Any) -> None:
-        raise cancelled
-
-    monkeypatch.setattr(app_services.releases, "release", cut_short)
-
-    body = await api('{ release(period: "2025-H1") { period } }')
-
-    [error] = body["errors"]
-    assert error["message"] == CANCELLED
+    assert error["message"] == told
     assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
     assert all(record.exc_info is None for record in caplog.records)
     # One line in the driver's words: not the statement, nor the values it was given.
-    [told] = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
-    assert told == (
-        "an anonymous operation at ['release']: the database is unavailable: "
-        "QueryCanceledError: canceling statement due to statement timeout"
+    [warning] = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert (
+        warning == f"an anonymous operation at ['release']: the database is unavailable: {logged}"
     )
 
 

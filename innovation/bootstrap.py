@@ -104,6 +104,7 @@ def bootstrap(
         ),
         sender=release_settings.sender,
         clock=clock,
+        recipients=lambda: release_settings.recipients,
     )
     return Services(
         settings=settings,

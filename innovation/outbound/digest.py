@@ -6,6 +6,11 @@ as an event right after, so a restart resumes with what is still pending and due
 id is the delivery id (the release's log position and the recipient), so in the one window a
 crash can leave (after the server accepted, before the success was recorded) a receiving server
 sees the same Message-ID again.
+
+A delivery is sent only to an address still addressed when it is due: an executive whose token
+was revoked after the digest was queued (or an address taken out of
+``INNOVATION_DIGEST_RECIPIENTS``) is not sent it. The delivery is closed as failed, with the
+reason, rather than left pending.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class DigestOutbox:
         smtp: SmtpSender,
         sender: str,
         clock: Callable[[], datetime],
+        recipients: Callable[[], tuple[str, ...]],
         first_retry: timedelta = FIRST_RETRY,
         poll_seconds: float = 5.0,
     ) -> None:
@@ -53,6 +59,8 @@ class DigestOutbox:
         self.smtp = smtp
         self.sender = sender
         self.clock = clock
+        self.recipients = recipients
+        """The configured addresses (``INNOVATION_DIGEST_RECIPIENTS``), besides executives."""
         self.first_retry = first_retry
         self.poll_seconds = poll_seconds
         self.wake = asyncio.Event()
@@ -73,12 +81,33 @@ class DigestOutbox:
         if not due:
             return 0
         keys = await self.database.read(executive_addresses)
+        addressed = set(keys).union(address.lower() for address in self.recipients())
         sent = 0
         for delivery in due:
             if await self.readers.claim(SENDER_LEASE) is None:
                 break  # another process took over: it sends the rest
-            sent += await self._attempt(delivery, keys.get(delivery.recipient))
+            if delivery.recipient in addressed:
+                sent += await self._attempt(delivery, keys.get(delivery.recipient))
+            else:
+                await self._withdraw(delivery)
         return sent
+
+    async def _withdraw(self, delivery: views.DeliveryView) -> None:
+        """Close a delivery whose recipient is no longer addressed, unsent, saying why."""
+        now = self.clock()
+        reason = (
+            "not sent: no longer a recipient (no live executive token has this address, and "
+            "INNOVATION_DIGEST_RECIPIENTS does not list it)"
+        )
+        command = RecordFailure(
+            delivery_id=delivery.delivery_id,
+            at=now,
+            error=reason,
+            retry=False,
+            first_retry=self.first_retry,
+        )
+        await self.pipeline.execute(command, OUTBOX, at=now)
+        log.info("digest %s to %s: %s", delivery.period, delivery.recipient, reason)
 
     async def _attempt(self, delivery: views.DeliveryView, key: str | None) -> int:
         release = await self.releases.release(delivery.period)

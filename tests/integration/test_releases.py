@@ -258,6 +258,51 @@ async def test_the_digest_is_delivered_once_per_recipient_through_refusals_and_a
     assert mailbox.received[0]["Subject"].startswith("Release 2024-H1")
 
 
+async def test_a_digest_queued_for_an_executive_whose_token_is_then_revoked_is_not_sent(
+    world: World, database_url: str, clock: FakeClock
+) -> None:
+    from innovation.tokens import revoke_token
+
+    await override(world)
+    mailbox = Mailbox()
+    with SmtpServer(mailbox) as server:
+        services = _process(mail_settings(database_url, server, "Board@example.org"), clock)
+        for name in ("cfo", "cto"):
+            await services.database.write(
+                partial(
+                    create_token,
+                    name=name,
+                    role="executive",
+                    email=f"{name}@example.org",
+                    now=AFTER_H1,
+                )
+            )
+        await services.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
+        async with asyncio.timeout(20):
+            await services.readers.run_until(
+                services.shipping, await services.store.last_position()
+            )
+        await services.database.write(lambda c: revoke_token(c, "cfo", AFTER_H1))
+        clock.now = AFTER_H1 + timedelta(hours=1)
+        assert await services.outbox.send_due() == 2
+        assert await services.outbox.send_due(now_or_later=True) == 0  # nothing left to try
+        deliveries = await services.database.read(release_views.deliveries)
+        await services.close()
+
+    assert sorted(str(m["To"]) for m in mailbox.received) == [
+        "board@example.org",
+        "cto@example.org",
+    ]
+    by_recipient = {d.recipient: d for d in deliveries}
+    assert by_recipient["board@example.org"].status == "SENT"
+    assert by_recipient["cto@example.org"].status == "SENT"
+    withdrawn = by_recipient["cfo@example.org"]
+    assert withdrawn.status == "FAILED"
+    assert withdrawn.retry_at is None
+    assert "no longer a recipient" in (withdrawn.last_error or "")
+    assert mailbox.attempts == 2
+
+
 def mail_settings(database_url: str, server: SmtpServer, recipients: str) -> dict[str, str]:
     """The environment of a service that mails its digests to ``recipients`` through ``server``."""
     return {

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 from cross_web import HTTPException
-from graphql import OperationType, get_operation_ast, parse
+from graphql import OperationDefinitionNode, OperationType, get_operation_ast, parse
 from graphql.error import GraphQLError
 from litestar import Request, get, post
 from litestar.background_tasks import BackgroundTasks
@@ -172,6 +172,9 @@ def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: 
         ) -> Any:
             if request_data.protocol == "http" and _is_subscription(request_data):
                 raise HTTPException(400, SUBSCRIBE_OVER_WEBSOCKET)
+            unnamed = _unnamed_choice(request_data, direct.max_tokens)
+            if unnamed is not None:
+                raise HTTPException(400, unnamed)
             tagged = await self.answer_from_cache(request, request_data, context)
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -223,6 +226,28 @@ def _is_subscription(request: GraphQLRequestData) -> bool:
     except GraphQLError:
         return False  # strawberry reports the syntax error itself
     return operation is not None and operation.operation == OperationType.SUBSCRIPTION
+
+
+def _unnamed_choice(request: GraphQLRequestData, max_tokens: int) -> str | None:
+    """Why a request must name its operation, when its document holds several and it names
+    none (the GraphQL specification's request error; strawberry would run the first)."""
+    query = request.query
+    if request.operation_name is not None or not query:
+        return None
+    if sum(query.count(word) for word in ("query", "mutation", "subscription")) < 2:
+        return None  # two named operations take two of these words: most documents, unparsed
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return None  # strawberry reports the syntax error, or the document's size, itself
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    names = [operation.name.value for operation in operations if operation.name]
+    if len(operations) < 2 or len(names) < len(operations):
+        return None  # one to run; or an anonymous one beside others, which validation refuses
+    return (
+        f"the document holds {len(names)} operations ({', '.join(names)}): "
+        "name the one to run in operationName"
+    )
 
 
 async def _any_context_getter(state: State, scope: Scope) -> Context:

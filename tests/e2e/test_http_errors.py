@@ -44,6 +44,28 @@ async def test_a_subscription_over_http_is_refused_with_the_way_to_subscribe(api
     assert "graphql-transport-ws" in response.text
 
 
+TWO_OPERATIONS = "query Themes { themes } query Me { me { role } }"
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_a_document_of_several_operations_must_name_the_one_to_run(api: Api, method: str):
+    asked = {"query": TWO_OPERATIONS}
+    if method == "POST":
+        response = await api.client.post("/graphql", json=asked, headers=headers(api))
+    else:
+        response = await api.client.get("/graphql", params=asked, headers=headers(api))
+
+    assert response.status_code == 400, response.text
+    assert "2 operations (Themes, Me)" in response.text
+    assert "operationName" in response.text
+
+    named = await api.client.post(
+        "/graphql", json={**asked, "operationName": "Me"}, headers=headers(api)
+    )
+    assert named.status_code == 200, named.text
+    assert named.json() == {"data": {"me": {"role": "LEAD"}}}
+
+
 async def test_a_server_failure_is_logged_with_its_traceback_and_not_shown(
     api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):

@@ -1,11 +1,17 @@
-"""Run the good rows of a scout's file through the pipeline, one command (and transaction) each.
+"""Run the good rows of a scout's file through the pipeline, one command each.
 
 A row the domain refuses writes nothing and is reported with its column, as the scout's file
 names it; a row imported before (same reference, same content) is acknowledged, not repeated.
+Rows go in ``WINDOW`` at a time, as concurrent requests do, so the writer commits them together
+(one transaction and one flush to disk for several commands, each command still whole or not
+at all); one at a time, each row waited for a commit of its own. No two rows of a file touch
+the same idea (a reference repeated in a file is refused on its later lines before any row is
+run), so their order does not matter.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -44,21 +50,52 @@ class ImportReport:
         self.problems.extend(found)
 
 
+WINDOW = 32
+"""Rows submitted at once."""
+
+
 async def import_rows(
     pipeline: Pipeline,
     rows: Iterable[Row],
     actor: Actor,
     now: datetime,
     progress: Callable[[int], None] = lambda done: None,
+    window: int = WINDOW,
 ) -> ImportReport:
-    """Submit each good row as ``actor``, at its ``scouted_at`` or ``now``; report the rest."""
+    """Submit each good row as ``actor``, at its ``scouted_at`` or ``now``; report the rest.
+
+    An error that is not a refusal (the database gone, say) stops the import: the rows under
+    way are let go (each is written whole or not at all) and the error is raised."""
     report = ImportReport()
-    for done, row in enumerate(rows, start=1):
-        if isinstance(row, Refused):
-            report.refuse(row.problems)
-        else:
-            await _submit(pipeline, row, actor, now, report)
-        progress(done)
+    running: set[asyncio.Task[None]] = set()
+    done = 0
+
+    async def settle() -> int:
+        finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        running.difference_update(finished)
+        for task in finished:
+            task.result()  # raises what stops the import
+        return len(finished)
+
+    try:
+        for row in rows:
+            if isinstance(row, Refused):
+                report.refuse(row.problems)
+                done += 1
+            else:
+                running.add(asyncio.ensure_future(_submit(pipeline, row, actor, now, report)))
+                if len(running) >= window:
+                    done += await settle()
+            progress(done)
+        while running:
+            done += await settle()
+            progress(done)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+    for lines in (report.written, report.already, report.refused):
+        lines.sort()
     report.problems.sort(key=lambda problem: problem.line)
     return report
 

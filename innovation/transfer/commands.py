@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -57,7 +58,7 @@ def import_ideas(path: Path, actor: str, fmt: str | None) -> None:
     Rows already imported (same external_ref, same content) are not written again.
     """
     from innovation.bootstrap import bootstrap
-    from innovation.cli import _now, _progress, _run, console
+    from innovation.cli import _database_errors, _now, _progress, console
     from innovation.transfer.importer import import_rows
     from innovation.transfer.rows import ImportFileError, format_of, read_rows
 
@@ -92,7 +93,12 @@ def import_ideas(path: Path, actor: str, fmt: str | None) -> None:
         finally:
             await services.close()
 
-    report = _run(run())
+    again = (
+        "has `innovation db upgrade` run? The rows imported before it stopped stay imported: "
+        "import the file again once the database answers, and only the rest is written"
+    )
+    with _database_errors(hint=again):
+        report = asyncio.run(run())
     for problem in report.problems:
         click.echo(f"{path.name}: {problem}")
     summary = (

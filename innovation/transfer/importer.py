@@ -73,8 +73,9 @@ async def import_rows(
     async def settle() -> int:
         finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
         running.difference_update(finished)
-        for task in finished:
-            task.result()  # raises what stops the import
+        errors = [error for task in finished if (error := task.exception()) is not None]
+        if errors:
+            raise errors[0]  # what stops the import (the others, if any, said the same)
         return len(finished)
 
     try:

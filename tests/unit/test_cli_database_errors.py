@@ -68,3 +68,25 @@ def test_a_database_that_takes_no_writes_is_said_so_not_blamed_on_its_address(
     assert "database or disk is full" in said
     assert "the database's disk is full" in said
     assert "INNOVATION_DATABASE_URL" not in said
+
+
+def test_an_import_the_database_stops_says_that_importing_again_writes_only_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    ideas = tmp_path / "ideas.csv"
+    ideas.write_text(
+        "external_ref,title,summary,source_kind,organisation,country,external,themes\n"
+        "lab-1,Alarm triage,Groups alarms into faults.,ACADEMIC,Lab,FR,true,networks-cloud\n"
+    )
+    monkeypatch.setenv("INNOVATION_DATABASE_URL", UNREACHABLE)
+    get_settings.cache_clear()
+    try:
+        done = CliRunner().invoke(main, ["import", str(ideas)])
+    finally:
+        get_settings.cache_clear()
+
+    said = " ".join(done.output.split())
+    assert done.exit_code == 1, done.output
+    assert "cannot use the database postgresql://pipeline:***@127.0.0.1:1/innovation" in said
+    assert "import the file again once the database answers, and only the rest is written" in said
+    assert "Traceback" not in done.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +35,8 @@ class Outcome:
 
 class Pipeline:
     """Answers each command once every command sent so far has had a turn of the loop, as a
-    writer answers a batch; counts how many were under way at once."""
+    writer answers a batch; counts how many were under way at once. From the command titled
+    ``fail_at`` on, every command fails, as when the database goes away."""
 
     def __init__(self, fail_at: str | None = None) -> None:
         self.running = 0
@@ -47,7 +49,7 @@ class Pipeline:
         self.most = max(self.most, self.running)
         try:
             await asyncio.sleep(0)
-            if command.title == self.fail_at:
+            if self.fail_at is not None and command.title >= self.fail_at:
                 raise ConnectionError("the database went away")
             await asyncio.sleep(0)
             self.done.append(command.title)
@@ -79,10 +81,17 @@ async def test_rows_are_under_way_together_up_to_the_window_and_each_is_reported
 
 async def test_an_error_that_is_not_a_refusal_stops_the_import_and_leaves_nothing_running():
     pipeline = Pipeline(fail_at="Idea number 40")
-
-    with pytest.raises(ConnectionError, match="went away"):
-        await import_rows(pipeline, rows(100), IMPORTER, NOW)  # type: ignore[arg-type]
+    unretrieved: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _, found: unretrieved.append(found))
+    try:
+        with pytest.raises(ConnectionError, match="went away"):
+            await import_rows(pipeline, rows(100), IMPORTER, NOW)  # type: ignore[arg-type]
+        gc.collect()  # a task whose error nobody retrieved says so when it is collected
+    finally:
+        loop.set_exception_handler(None)
 
     assert pipeline.running == 0
     assert len(pipeline.done) < 100
     assert not [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    assert unretrieved == []

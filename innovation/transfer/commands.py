@@ -227,11 +227,18 @@ def restore(path: Path, fmt: str | None) -> None:
                 total = count_events(lines, kind) or None
             with path.open(encoding="utf-8", newline="") as lines, _progress() as bar:
                 task = bar.add_task(f"restoring {path.name}", total=total)
+                projected = bar.add_task("projecting", total=total, start=False)
+
+                def projecting(done: int, total: int) -> None:
+                    bar.start_task(projected)
+                    bar.update(projected, completed=done, total=total)
+
                 return await restore_events(
                     services,
                     clock,
                     read_events(lines, kind),
                     progress=lambda done: bar.update(task, completed=done),
+                    projecting=projecting,
                 )
         finally:
             await services.close()

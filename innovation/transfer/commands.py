@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from rich.progress import Progress
+    from sqlalchemy.engine import Connection
 
     from innovation.services import Actor
 
@@ -159,7 +160,18 @@ def export(kind: str, fmt: str, since: str | None, output: Path | None) -> None:
                     bar.update(task, completed=end)
             else:
                 read = exports.ideas if kind == "ideas" else exports.releases
-                writer.write_all(await services.database.read(lambda c: read(c, moment)))
+
+                def write_out(connection: Connection) -> None:
+                    total = exports.count(connection, kind, moment)
+                    task = None if bar is None else bar.add_task(f"exporting {kind}", total=total)
+                    for row in read(connection, moment):
+                        writer.write(row)
+                        if bar is not None and task is not None and writer.count % 1000 == 0:
+                            bar.update(task, completed=writer.count)
+                    if bar is not None and task is not None:
+                        bar.update(task, completed=writer.count)
+
+                await services.database.read(write_out)
             return writer.count
         finally:
             await services.close()

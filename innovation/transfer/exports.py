@@ -70,23 +70,52 @@ async def events(log: Log, since: datetime | None = None) -> AsyncIterator[dict[
             yield msgspec.structs.asdict(ExportedEvent.of(record))
 
 
-def ideas(connection: Connection, since: datetime | None = None) -> list[dict[str, Any]]:
-    """Every idea as its read model holds it; with ``since``, those changed at or after it."""
-    query = sa.select(ideas_view).order_by(ideas_view.c.submitted_at, ideas_view.c.idea_id)
+def ideas(connection: Connection, since: datetime | None = None) -> Iterator[dict[str, Any]]:
+    """Every idea as its read model holds it; with ``since``, those changed at or after it.
+
+    Read as they are written out, ``PAGE`` rows at a time in the order of an index, each page
+    after the last one's key (an idea's submission time and id, which never change): 100,000
+    ideas read at once took 337 MB. (A server-side cursor would need a transaction, which
+    PostgreSQL's reads do not open.)"""
+    order = (ideas_view.c.submitted_at, ideas_view.c.idea_id)
+    query = sa.select(ideas_view).order_by(*order).limit(PAGE)
     if since is not None:
         query = query.where(ideas_view.c.updated_at >= since)
-    return [dict(row) for row in connection.execute(query).mappings()]
+    page = query
+    while True:
+        rows = connection.execute(page).mappings().all()
+        for row in rows:
+            yield dict(row)
+        if len(rows) < PAGE:
+            return
+        last = rows[-1]
+        page = query.where(sa.tuple_(*order) > sa.tuple_(last["submitted_at"], last["idea_id"]))
 
 
-def releases(connection: Connection, since: datetime | None = None) -> list[dict[str, Any]]:
+def count(connection: Connection, kind: str, since: datetime | None = None) -> int:
+    """How many rows ``ideas`` or ``releases`` gives (its progress bar's total)."""
+    if kind == "ideas":
+        query = sa.select(sa.func.count()).select_from(ideas_view)
+        changed = ideas_view.c.updated_at
+    else:
+        query = sa.select(sa.func.count()).select_from(releases_view)
+        changed = releases_view.c.published_at
+    if since is not None:
+        query = query.where(changed >= since)
+    return int(connection.execute(query).scalar_one())
+
+
+PAGE = 1000
+"""Rows of the ideas' read model read at a time."""
+
+
+def releases(connection: Connection, since: datetime | None = None) -> Iterator[dict[str, Any]]:
     """Every release with its frozen bundle; with ``since``, those published at or after it."""
     query = sa.select(releases_view).order_by(releases_view.c.starts_at)
     if since is not None:
         query = query.where(releases_view.c.published_at >= since)
-    return [
-        {**row, "bundle": msgspec.Raw(row["bundle"])}
-        for row in connection.execute(query).mappings()
-    ]
+    for row in connection.execute(query).mappings().all():
+        yield {**row, "bundle": msgspec.Raw(row["bundle"])}
 
 
 def columns_of(kind: str) -> tuple[str, ...]:
@@ -121,10 +150,6 @@ class Writer:
         else:
             self._csv.writerow([self._cell(row[name]) for name in self.columns])
         self.count += 1
-
-    def write_all(self, rows: Iterable[dict[str, Any]]) -> None:
-        for row in rows:
-            self.write(row)
 
 
 def cell(value: object) -> str:

@@ -247,6 +247,32 @@ async def test_ideas_events_and_releases_are_exported_since_a_date_in_either_for
     assert (json.loads(bundle) if fmt == "csv" else bundle)["period"] == "2024-H2"
 
 
+async def test_ideas_are_exported_a_page_at_a_time_each_once_in_submission_order(
+    world: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    from innovation.transfer import exports
+
+    world.clock.step = timedelta(0)  # ideas submitted at one moment are ordered by their ids
+    for number in range(7):
+        if number == 4:
+            world.clock.jump(days=40)
+        await world.submit(title=f"Rural tower plan {number}")
+    monkeypatch.setattr(exports, "PAGE", 3)
+
+    def export(*since: str) -> list[dict[str, object]]:
+        result = invoke(database_url, "export", "ideas", *since)
+        assert result.exit_code == 0, result.output
+        return parsed(result.stdout, "jsonl")
+
+    every = await asyncio.to_thread(export)
+    recent = await asyncio.to_thread(export, "--since", "2024-02-01")
+
+    keys = [(idea["submitted_at"], idea["idea_id"]) for idea in every]
+    assert len(keys) == 7
+    assert keys == sorted(set(keys))
+    assert [(idea["submitted_at"], idea["idea_id"]) for idea in recent] == keys[4:]
+
+
 async def test_text_a_spreadsheet_would_run_goes_out_as_text_in_csv_only(
     world: World, services: Services, database_url: str
 ):

@@ -18,6 +18,7 @@ import msgspec
 from msgspec.structs import replace
 from sqlalchemy.engine import Connection
 
+from innovation.domain import IDEA
 from innovation.domain import experiments as trials
 from innovation.domain import ideas as rules
 from innovation.domain.recorded import Recorded
@@ -32,7 +33,7 @@ from innovation.projections.counts import (
     counts_at_end,
 )
 from innovation.projections.history import EXPERIMENT_PREFIX, IDEA_PREFIX
-from innovation.store import Log, Mapper, Recorder, replay
+from innovation.store import Log, Mapper, Recorder, replay, type_name
 
 
 class IdeaAsOf(msgspec.Struct, frozen=True, kw_only=True):
@@ -155,16 +156,22 @@ def experiments_as_of(
 def summary_as_of(
     connection: Connection, recorder: Recorder, mapper: Mapper, position: int
 ) -> PipelineSummary:
-    """Replay every idea event up to ``position`` into one small state per idea."""
+    """Replay every idea event up to ``position`` into one small state per idea.
+
+    Only the ideas' event types are read (the database filters them): an experiment's events,
+    its measurements most of all, are most of a log and change none of these figures."""
     states: dict[str, rules.Idea] = {}
-    for record in replay(connection, recorder, up_to=position):
-        if record.stream_id.startswith(IDEA_PREFIX):
-            recorded = mapper.recorded(record)
-            idea_id = recorded.stream_id[len(IDEA_PREFIX) :]
-            state = rules.evolve(states.get(idea_id, rules.initial_state()), recorded.event)
-            # Titles and summaries play no part in the figures: drop them to stay small.
-            states[idea_id] = replace(state, title="", summary="")
+    for record in replay(connection, recorder, up_to=position, types=IDEA_EVENT_NAMES):
+        idea_id = record.stream_id[len(IDEA_PREFIX) :]
+        event = mapper.to_event(record)  # its metadata plays no part either
+        state = rules.evolve(states.get(idea_id, rules.initial_state()), event)
+        # Titles and summaries play no part in the figures: drop them to stay small.
+        states[idea_id] = replace(state, title="", summary="")
     return summarise(states.values(), position)
+
+
+IDEA_EVENT_NAMES = frozenset(type_name(kind) for kind in IDEA.events)
+"""The stored names of the ideas' events: what ``summary_as_of`` reads."""
 
 
 def summarise(states: Iterable[rules.Idea], position: int) -> PipelineSummary:

@@ -122,6 +122,30 @@ async def test_next_release_says_what_blocks_each_idea(api: Api, world: World, s
     assert after["nextRelease"]["blocked"] == []
 
 
+async def test_the_next_period_alone_is_answered_without_assembling_it(
+    api: Api, semester, monkeypatch: pytest.MonkeyPatch
+):
+    async def assembled(*_: object, **__: object) -> None:
+        raise AssertionError("assembled a period nobody asked the candidates of")
+
+    monkeypatch.setattr(service.Releases, "assembly", assembled)
+
+    data = await api.data("{ nextRelease { period closesAt daysLeft } }")
+    fragment = await api.data(
+        "{ nextRelease { ...when } } fragment when on NextRelease { period daysLeft }"
+    )
+
+    assert data["nextRelease"]["period"] == "2024-H2"
+    assert data["nextRelease"]["closesAt"] == "2024-12-31T23:00:00+00:00"
+    assert data["nextRelease"]["daysLeft"] > 150
+    assert fragment == {
+        "nextRelease": {"period": "2024-H2", "daysLeft": data["nextRelease"]["daysLeft"]}
+    }
+    refused = await api.post("{ nextRelease { period candidates { title } } }")
+    assert "assembled a period" not in refused.text  # asked for: assembled (and failed here)
+    assert refused.json()["errors"]
+
+
 async def test_pages_and_feed_open_with_a_token_or_its_feed_key_and_nothing_else(
     api: Api, client: httpx.AsyncClient, tokens: dict[str, str], database: Database, semester
 ):

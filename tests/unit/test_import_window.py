@@ -35,10 +35,10 @@ class Outcome:
 
 class Pipeline:
     """Answers each command once every command sent so far has had a turn of the loop, as a
-    writer answers a batch; counts how many were under way at once. From the command titled
-    ``fail_at`` on, every command fails, as when the database goes away."""
+    writer answers a batch; counts how many were under way at once. The command of idea
+    number ``fail_at`` fails, as when the database goes away, and those after it never end."""
 
-    def __init__(self, fail_at: str | None = None) -> None:
+    def __init__(self, fail_at: int | None = None) -> None:
         self.running = 0
         self.most = 0
         self.done: list[str] = []
@@ -49,8 +49,11 @@ class Pipeline:
         self.most = max(self.most, self.running)
         try:
             await asyncio.sleep(0)
-            if self.fail_at is not None and command.title >= self.fail_at:
-                raise ConnectionError("the database went away")
+            number = int(command.title.rsplit(" ", 1)[1])
+            if self.fail_at is not None and number >= self.fail_at:
+                if number == self.fail_at:
+                    raise ConnectionError("the database went away")
+                await asyncio.Event().wait()  # under way until cancelled
             await asyncio.sleep(0)
             self.done.append(command.title)
             return Outcome(envelopes=[object()])
@@ -80,7 +83,7 @@ async def test_rows_are_under_way_together_up_to_the_window_and_each_is_reported
 
 
 async def test_an_error_that_is_not_a_refusal_stops_the_import_and_leaves_nothing_running():
-    pipeline = Pipeline(fail_at="Idea number 40")
+    pipeline = Pipeline(fail_at=40)
     unretrieved: list[dict[str, Any]] = []
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(lambda _, found: unretrieved.append(found))
@@ -93,5 +96,5 @@ async def test_an_error_that_is_not_a_refusal_stops_the_import_and_leaves_nothin
 
     assert pipeline.running == 0
     assert len(pipeline.done) < 100
-    assert not [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    assert not [task for task in asyncio.all_tasks() if task.get_coro().__name__ == "_submit"]
     assert unretrieved == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -20,7 +22,7 @@ from innovation.projections import views
 from innovation.releases.shipping import shipping_reader
 from innovation.store import Database
 from innovation.store.tables import events
-from innovation.tokens import create_token
+from innovation.tokens import Principal, create_token, feed_key_of, revoke_token
 from tests.integration.world import LEAD, FakeClock, World
 from tests.smtp_server import Mailbox, SmtpServer
 
@@ -261,33 +263,16 @@ async def test_the_digest_is_delivered_once_per_recipient_through_refusals_and_a
 async def test_a_digest_queued_for_an_executive_whose_token_is_then_revoked_is_not_sent(
     world: World, database_url: str, clock: FakeClock
 ) -> None:
-    from innovation.tokens import revoke_token
-
     await override(world)
-    mailbox = Mailbox()
-    with SmtpServer(mailbox) as server:
-        services = _process(mail_settings(database_url, server, "Board@example.org"), clock)
+    async with mailing(database_url, clock, "Board@example.org") as (services, mailbox):
         for name in ("cfo", "cto"):
-            await services.database.write(
-                partial(
-                    create_token,
-                    name=name,
-                    role="executive",
-                    email=f"{name}@example.org",
-                    now=AFTER_H1,
-                )
-            )
-        await services.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
-        async with asyncio.timeout(20):
-            await services.readers.run_until(
-                services.shipping, await services.store.last_position()
-            )
+            await executive(services, name)
+        await publish_and_ship(services)
         await services.database.write(lambda c: revoke_token(c, "cfo", AFTER_H1))
         clock.now = AFTER_H1 + timedelta(hours=1)
         assert await services.outbox.send_due() == 2
         assert await services.outbox.send_due(now_or_later=True) == 0  # nothing left to try
         deliveries = await services.database.read(release_views.deliveries)
-        await services.close()
 
     assert sorted(str(m["To"]) for m in mailbox.received) == [
         "board@example.org",
@@ -301,6 +286,39 @@ async def test_a_digest_queued_for_an_executive_whose_token_is_then_revoked_is_n
     assert withdrawn.retry_at is None
     assert "no longer a recipient" in (withdrawn.last_error or "")
     assert mailbox.attempts == 2
+
+
+@contextlib.asynccontextmanager
+async def mailing(
+    database_url: str, clock: FakeClock, recipients: str, settings: dict[str, str] | None = None
+) -> AsyncIterator[tuple[Services, Mailbox]]:
+    """A service mailing its digests to ``recipients`` through a real SMTP server, and what
+    that server received."""
+    mailbox = Mailbox()
+    with SmtpServer(mailbox) as server:
+        env = {**mail_settings(database_url, server, recipients), **(settings or {})}
+        services = _process(env, clock)
+        try:
+            yield services, mailbox
+        finally:
+            await services.close()
+
+
+async def executive(services: Services, name: str) -> Principal:
+    """An executive token for ``name``, mailed at name@example.org."""
+    principal, _ = await services.database.write(
+        partial(
+            create_token, name=name, role="executive", email=f"{name}@example.org", now=AFTER_H1
+        )
+    )
+    return principal
+
+
+async def publish_and_ship(services: Services) -> None:
+    """2024-H1 assembled and published, and its digest queued for every recipient."""
+    await services.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
+    async with asyncio.timeout(20):
+        await services.readers.run_until(services.shipping, await services.store.last_position())
 
 
 def mail_settings(database_url: str, server: SmtpServer, recipients: str) -> dict[str, str]:
@@ -322,28 +340,14 @@ def _process(env: dict[str, str], clock: FakeClock) -> Services:
 async def test_only_a_reader_with_a_feed_key_is_mailed_a_link_to_the_page(
     world: World, database_url: str, clock: FakeClock
 ) -> None:
-    from innovation.tokens import feed_key_of
-
     await override(world)
-    mailbox = Mailbox()
-    with SmtpServer(mailbox) as server:
-        env = mail_settings(database_url, server, "board@example.org")
-        env["INNOVATION_PUBLIC_URL"] = "https://pipeline.example.org"
-        services = _process(env, clock)
-        cfo, _ = await services.database.write(
-            partial(
-                create_token, name="cfo", role="executive", email="cfo@example.org", now=AFTER_H1
-            )
-        )
+    public = {"INNOVATION_PUBLIC_URL": "https://pipeline.example.org"}
+    async with mailing(database_url, clock, "board@example.org", public) as (services, mailbox):
+        cfo = await executive(services, "cfo")
         key = await services.database.read(lambda c: feed_key_of(c, cfo.token_id))
-        await services.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
-        async with asyncio.timeout(20):
-            await services.readers.run_until(
-                services.shipping, await services.store.last_position()
-            )
+        await publish_and_ship(services)
         clock.now = AFTER_H1 + timedelta(hours=1)
         await services.outbox.send_due()
-        await services.close()
 
     def texts(to: str) -> str:
         [message] = [m for m in mailbox.received if str(m["To"]) == to]

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
@@ -19,6 +20,7 @@ from innovation.bootstrap import Services, bootstrap
 from innovation.config import get_settings
 from innovation.domain.errors import DomainError
 from innovation.domain.periods import Period, days_left
+from innovation.domain.releases import Blocked
 from innovation.releases.digest import local_day
 from innovation.services import Actor
 
@@ -90,16 +92,32 @@ def release_preview() -> None:
                 local_day(item.validated_at, local),
             )
         console.print(shipped)
-    if preview.assembly.blocked:
-        blocked = Table("would not ship", "stage", "because")
-        for idea in preview.assembly.blocked:
-            because = (
-                "not validated"
-                if idea.reason == "NOT_VALIDATED"
-                else f"ethics {idea.reason.lower()}"
-            )
-            blocked.add_row(idea.title, str(idea.stage), because)
+    held = [idea for idea in preview.assembly.blocked if idea.reason != NOT_VALIDATED]
+    if held:
+        blocked = Table("validated, would not ship", "because")
+        for idea in held:
+            blocked.add_row(idea.title, f"ethics {idea.reason.lower()}")
         console.print(blocked)
+    waiting = _not_validated(preview.assembly.blocked)
+    if waiting:
+        console.print(waiting, soft_wrap=True)
+
+
+NOT_VALIDATED = "NOT_VALIDATED"
+
+
+def _not_validated(blocked: Sequence[Blocked]) -> str | None:
+    """The ideas still in the pipeline that are not validated, counted by stage: one line, where
+    a row each made tens of thousands of lines on a large pipeline, all saying the same."""
+    stages = Counter(str(idea.stage) for idea in blocked if idea.reason == NOT_VALIDATED)
+    if not stages:
+        return None
+    total = sum(stages.values())
+    each = ", ".join(f"{count:,} {stage}" for stage, count in stages.most_common())
+    return (
+        f"not validated yet, so would not ship: {total:,} idea{'s' if total > 1 else ''} ({each});"
+        " GraphQL's nextRelease { blocked { title stage reason } } names each"
+    )
 
 
 @release.command("assemble")

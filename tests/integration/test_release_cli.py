@@ -143,6 +143,25 @@ async def test_a_preview_shows_the_day_an_idea_was_validated_on_the_pipeline_s_c
     assert "2024-02-29" not in preview.output
 
 
+async def test_a_preview_names_the_ideas_the_ethics_gate_holds_and_counts_the_rest_by_stage(
+    world: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    await world.validated_idea(title="Alarm triage for the network centre")
+    await world.validated_idea(title="Voice bot that answers customers", uses_ai=True)
+    for title in ("Fraud calls flagged early", "Solar panels on rural towers"):
+        await world.screen(await world.submit(title=title))
+    monkeypatch.setattr("innovation.cli._now", lambda: world.clock.now + timedelta(days=1))
+
+    preview = await asyncio.to_thread(invoke, database_url, monkeypatch, "release", "preview")
+
+    said = " ".join(preview.output.split())
+    assert preview.exit_code == 0, preview.output
+    assert "Alarm triage for the network centre" in said
+    assert "Voice bot that answers customers │ ethics required" in said
+    assert "not validated yet, so would not ship: 2 ideas (2 SCREENING)" in said
+    assert "Fraud calls" not in said  # counted, not listed: a large pipeline has thousands
+
+
 def test_a_preview_with_nothing_to_ship_says_so_rather_than_drawing_empty_tables(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ):

@@ -165,6 +165,8 @@ class Query:
             page, nested = await reading(read)
         except InvalidCursorError as error:
             raise invalid(str(error), "before" if before and not after else "after") from None
+        if not page.rows and where.theme:
+            await _theme_known(info, where.theme)
         loaders = info.context.loaders
         if fields is None:
             for _, view in page.rows:
@@ -276,3 +278,18 @@ class Query:
             page_info=page_info([edge.cursor for edge in edges], has_next, has_previous),
             edges=edges,
         )
+
+
+async def _theme_known(info: Info[Context, None], theme: str) -> None:
+    """Refuse, naming the field, a theme that is neither configured nor carried by any idea:
+    a misspelt one ("cyber-security") would only ever find nothing, which reads as "no such
+    ideas". Asked only when a page came back empty."""
+    services = info.context.services
+    configured = services.settings.pipeline.themes
+    if theme in configured:
+        return
+    if await services.database.glance(partial(queues.carried, theme=theme)):
+        return  # configured once and dropped since: its ideas still carry it
+    raise invalid(
+        f"{theme!r} is not a theme: the themes are {', '.join(configured)}", "filter.theme"
+    )

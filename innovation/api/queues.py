@@ -165,7 +165,7 @@ class IdeaFilter:
             scout = principal.actor
         return queues.IdeaFilter(
             stages=tuple(str(stage) for stage in self.stages or ()),
-            theme=self.theme,
+            theme=self.theme.strip() or None if self.theme else None,  # blank: no filter
             source_kind=str(self.source_kind) if self.source_kind else None,
             external=self.external,
             country=_country(self.country),

@@ -26,6 +26,12 @@ from innovation.projections.views import IDEA_COLUMNS, experiment_view, idea_vie
 """Where an idea without a score sorts: below every score (RICE and fit are never negative)."""
 
 
+def carried(connection: Connection, theme: str) -> bool:
+    """Whether any idea carries ``theme`` (one configured once, say, and dropped since)."""
+    query = sa.select(idea_themes_view.c.idea_id).where(idea_themes_view.c.theme == theme)
+    return connection.execute(query.limit(1)).first() is not None
+
+
 class IdeaFilter(msgspec.Struct, frozen=True, kw_only=True):
     stages: tuple[str, ...] = ()
     theme: str | None = None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from innovation.api.ids import global_id
+from innovation.bootstrap import Services
 from innovation.domain.ideas import MergeIdea, RequestEthicsReview, ScoreIdea
 from innovation.domain.values import Score
 from innovation.services import Actor
@@ -177,6 +179,31 @@ async def test_ideas_are_filtered_by_country_code_in_any_case_and_a_name_is_refu
         "filter.country",
     )
     assert "ISO 3166-1 alpha-2" in error["message"]
+
+
+async def test_a_theme_no_idea_carries_and_none_configured_is_refused_naming_the_field(
+    api: Api, world: World, app_services: Services, monkeypatch: pytest.MonkeyPatch
+):
+    await world.submit(title="Fibre slots booked online", themes=("customer-experience",))
+    query = "query($t: String) { ideas(filter: {theme: $t}) { totalCount } }"
+    asked = ("customer-experience", "cybersecurity", " ")
+
+    found = {given: await api(query, {"t": given}) for given in asked}
+    misspelt = await api(query, {"t": "cyber-security"})
+    settings = app_services.settings
+    pipeline = replace(settings.pipeline, themes=("cybersecurity",))
+    monkeypatch.setattr(app_services, "settings", replace(settings, pipeline=pipeline))
+    dropped = await api(query, {"t": "customer-experience"})  # configured once, carried still
+
+    assert [found[given]["data"]["ideas"]["totalCount"] for given in found] == [1, 0, 1]
+    [error] = misspelt["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == (
+        "BAD_USER_INPUT",
+        "filter.theme",
+    )
+    assert "'cyber-security' is not a theme" in error["message"]
+    assert "cybersecurity" in error["message"]
+    assert dropped["data"]["ideas"]["totalCount"] == 1
 
 
 async def test_experiments_count_every_page_of_what_the_filter_keeps(api: Api, world: World):

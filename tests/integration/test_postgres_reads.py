@@ -255,8 +255,13 @@ async def test_a_statement_the_server_cancels_is_told_as_such_and_its_connection
     sleeping = "SELECT pg_sleep(30) AS cancelled_here"
 
     def running(connection: sa.Connection) -> int | None:
+        # Asleep in pg_sleep itself: the statement also shows as active while asyncpg prepares
+        # it, and a cancel that lands between the prepare and the run cancels nothing.
         return connection.execute(
-            sa.text("SELECT pid FROM pg_stat_activity WHERE query = :q AND state = 'active'"),
+            sa.text(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE query = :q AND state = 'active' AND wait_event = 'PgSleep'"
+            ),
             {"q": sleeping},
         ).scalar()
 

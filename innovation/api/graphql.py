@@ -170,11 +170,9 @@ def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: 
             root_value: Any,
             request_data: GraphQLRequestData,
         ) -> Any:
-            if request_data.protocol == "http" and _is_subscription(request_data):
-                raise HTTPException(400, SUBSCRIBE_OVER_WEBSOCKET)
-            unnamed = _unnamed_choice(request_data, direct.max_tokens)
-            if unnamed is not None:
-                raise HTTPException(400, unnamed)
+            refused = _refused(request_data, direct.max_tokens)
+            if refused is not None:
+                raise HTTPException(400, refused)
             tagged = await self.answer_from_cache(request, request_data, context)
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -216,38 +214,36 @@ def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: 
     return GraphQLController
 
 
-def _is_subscription(request: GraphQLRequestData) -> bool:
-    """Whether a plain HTTP request asks to subscribe; most documents never say the word."""
+def _refused(request: GraphQLRequestData, max_tokens: int) -> str | None:
+    """Why a request is refused before it runs: a subscription sent as a plain HTTP request
+    (it runs over a websocket), or a document of several named operations that names none to
+    run (the GraphQL specification's request error; strawberry would run the first). A document
+    without the words either takes (most of them) is not parsed here."""
     query = request.query
-    if not query or "subscription" not in query:
-        return False
-    try:
-        operation = get_operation_ast(parse(query), request.operation_name)
-    except GraphQLError:
-        return False  # strawberry reports the syntax error itself
-    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
-
-
-def _unnamed_choice(request: GraphQLRequestData, max_tokens: int) -> str | None:
-    """Why a request must name its operation, when its document holds several and it names
-    none (the GraphQL specification's request error; strawberry would run the first)."""
-    query = request.query
-    if request.operation_name is not None or not query:
+    if not query:
         return None
-    if sum(query.count(word) for word in ("query", "mutation", "subscription")) < 2:
-        return None  # two named operations take two of these words: most documents, unparsed
+    subscribes = request.protocol == "http" and "subscription" in query
+    # two named operations take two of these words
+    unnamed = request.operation_name is None and (
+        sum(query.count(word) for word in ("query", "mutation", "subscription")) >= 2
+    )
+    if not (subscribes or unnamed):
+        return None
     try:
         document = parse(query, max_tokens=max_tokens)
     except GraphQLError:
         return None  # strawberry reports the syntax error, or the document's size, itself
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     names = [operation.name.value for operation in operations if operation.name]
-    if len(operations) < 2 or len(names) < len(operations):
-        return None  # one to run; or an anonymous one beside others, which validation refuses
-    return (
-        f"the document holds {len(names)} operations ({', '.join(names)}): "
-        "name the one to run in operationName"
-    )
+    if unnamed and len(operations) >= 2 and len(names) == len(operations):
+        return (
+            f"the document holds {len(names)} operations ({', '.join(names)}): "
+            "name the one to run in operationName"
+        )  # an anonymous one beside others is validation's to refuse
+    operation = get_operation_ast(document, request.operation_name)
+    if subscribes and operation is not None and operation.operation == OperationType.SUBSCRIPTION:
+        return SUBSCRIBE_OVER_WEBSOCKET
+    return None
 
 
 async def _any_context_getter(state: State, scope: Scope) -> Context:

@@ -27,6 +27,7 @@ from innovation.outbound.smtp import SendFailedError, SmtpSender
 from innovation.projections import releases as views
 from innovation.releases.mail import compose
 from innovation.releases.service import Releases
+from innovation.releases.shipping import addressees
 from innovation.services import Actor
 from innovation.services.pipeline import Pipeline
 from innovation.store import CheckpointedReader, Failures, Readers
@@ -81,7 +82,7 @@ class DigestOutbox:
         if not due:
             return 0
         keys = await self.database.read(executive_addresses)
-        addressed = set(keys).union(address.lower() for address in self.recipients())
+        addressed = set(addressees(keys, self.recipients()))
         sent = 0
         for delivery in due:
             if await self.readers.claim(SENDER_LEASE) is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy.engine import Connection
 
@@ -40,8 +40,13 @@ def delivery_id(release_position: int, recipient: str) -> str:
 
 def recipients(connection: Connection, configured: tuple[str, ...]) -> list[str]:
     """Executives with an e-mail address, and the configured list, each address once."""
+    return addressees(executive_addresses(connection), configured)
+
+
+def addressees(executives: Iterable[str], configured: tuple[str, ...]) -> list[str]:
+    """``recipients``, given the executives' addresses."""
     addresses = dict.fromkeys(address.lower() for address in configured)
-    addresses.update(dict.fromkeys(executive_addresses(connection)))
+    addresses.update(dict.fromkeys(executives))
     return sorted(addresses)
 
 

@@ -78,9 +78,7 @@ def ideas(connection: Connection, since: datetime | None = None) -> Iterator[dic
     ideas read at once took 337 MB. (A server-side cursor would need a transaction, which
     PostgreSQL's reads do not open.)"""
     order = (ideas_view.c.submitted_at, ideas_view.c.idea_id)
-    query = sa.select(ideas_view).order_by(*order).limit(PAGE)
-    if since is not None:
-        query = query.where(ideas_view.c.updated_at >= since)
+    query = _since(sa.select(ideas_view), "ideas", since).order_by(*order).limit(PAGE)
     page = query
     while True:
         rows = connection.execute(page).mappings().all()
@@ -94,15 +92,16 @@ def ideas(connection: Connection, since: datetime | None = None) -> Iterator[dic
 
 def count(connection: Connection, kind: str, since: datetime | None = None) -> int:
     """How many rows ``ideas`` or ``releases`` gives (its progress bar's total)."""
-    if kind == "ideas":
-        query = sa.select(sa.func.count()).select_from(ideas_view)
-        changed = ideas_view.c.updated_at
-    else:
-        query = sa.select(sa.func.count()).select_from(releases_view)
-        changed = releases_view.c.published_at
-    if since is not None:
-        query = query.where(changed >= since)
-    return int(connection.execute(query).scalar_one())
+    query = sa.select(sa.func.count()).select_from(CHANGED[kind].table)
+    return int(connection.execute(_since(query, kind, since)).scalar_one())
+
+
+CHANGED = {"ideas": ideas_view.c.updated_at, "releases": releases_view.c.published_at}
+"""What ``--since`` keeps, by kind: ideas changed, releases published at or after it."""
+
+
+def _since(query: sa.Select[Any], kind: str, since: datetime | None) -> sa.Select[Any]:
+    return query if since is None else query.where(CHANGED[kind] >= since)
 
 
 PAGE = 1000
@@ -111,16 +110,14 @@ PAGE = 1000
 
 def releases(connection: Connection, since: datetime | None = None) -> Iterator[dict[str, Any]]:
     """Every release with its frozen bundle; with ``since``, those published at or after it."""
-    query = sa.select(releases_view).order_by(releases_view.c.starts_at)
-    if since is not None:
-        query = query.where(releases_view.c.published_at >= since)
+    query = _since(sa.select(releases_view), "releases", since).order_by(releases_view.c.starts_at)
     for row in connection.execute(query).mappings().all():
         yield {**row, "bundle": msgspec.Raw(row["bundle"])}
 
 
 def columns_of(kind: str) -> tuple[str, ...]:
-    table = {"ideas": ideas_view, "releases": releases_view}.get(kind)
-    return EVENT_COLUMNS if table is None else tuple(table.c.keys())
+    changed = CHANGED.get(kind)
+    return EVENT_COLUMNS if changed is None else tuple(changed.table.c.keys())
 
 
 class Writer:

@@ -23,6 +23,7 @@ from collections import deque
 from functools import partial
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from innovation.store.database import Job, Pending, T, queue_for, run_sharing, settle
@@ -94,6 +95,11 @@ class Writers:
         connection: AsyncConnection | None = None
         try:
             while True:
+                # Let every task ready to run go first: requests about to queue their jobs
+                # join this batch rather than the next. Under load (``submitIdea`` at 16
+                # connections) batches grew from four or five jobs to seven or eight, and a
+                # request took a tenth less CPU. Alone, this costs one turn of an idle loop.
+                await asyncio.sleep(0)
                 batch, keys = self._take()
                 if not batch:
                     if self._stopping and not self._pending and not self._busy:
@@ -146,8 +152,7 @@ async def _run_batch(connection: AsyncConnection, batch: list[Pending[Any]]) -> 
     jobs = [item.job for item in batch]
     run = (lambda sync: [jobs[0](sync)]) if len(jobs) == 1 else partial(run_sharing, jobs=jobs)
     try:
-        async with connection.begin():
-            results = await connection.run_sync(run)
+        results = await connection.run_sync(_committed, run)
     except Exception as exc:
         if ended(connection, exc):
             raise_ended(exc)
@@ -157,8 +162,7 @@ async def _run_batch(connection: AsyncConnection, batch: list[Pending[Any]]) -> 
         # A failed statement poisons the whole transaction; run each job on its own.
         for item in batch:
             try:
-                async with connection.begin():
-                    result = await connection.run_sync(item.job)
+                result = await connection.run_sync(_committed, item.job)
             except Exception as single:
                 if ended(connection, single):
                     raise_ended(single)
@@ -168,3 +172,11 @@ async def _run_batch(connection: AsyncConnection, batch: list[Pending[Any]]) -> 
         return
     for item, result in zip(batch, results, strict=True):
         settle(item.future, True, result)
+
+
+def _committed(connection: Connection, job: Job[T]) -> T:
+    """Run ``job`` in a transaction of its own, committed unless it raises. Begun and ended
+    inside the job's own greenlet, where ``async with connection.begin()`` would spawn one
+    for the ``BEGIN`` and one for the ``COMMIT``: a fifth less CPU for a one-statement batch."""
+    with connection.begin():
+        return job(connection)

@@ -90,7 +90,7 @@ _APPEND = """
       )
     RETURNING position, version
     """
-"""The append, run as the driver's own SQL (``_run_in_transaction``): positional parameters cast
+"""The append, run as the driver's own SQL (``exec_driver_sql``): positional parameters cast
 in the statement, so no SQLAlchemy compiling or per-element bind processing on the hot path;
 still through SQLAlchemy's connection, so it joins the job's transaction."""
 
@@ -136,8 +136,7 @@ class PostgresRecorder(Recorder):
         try:
             if moment.tzinfo is None:
                 raise ValueError("naive datetime given where a UTC instant is required")
-            rows = _run_in_transaction(
-                connection,
+            rows = connection.exec_driver_sql(
                 _APPEND,
                 (
                     stream_id,
@@ -149,9 +148,10 @@ class PostgresRecorder(Recorder):
                     [record.event_id for record in records],
                     0 if expected_version == NO_STREAM else expected_version,
                 ),
-            )
-        except connection.dialect.dbapi.IntegrityError as exc:  # type: ignore[union-attr]
-            raise AppendRaceError(stream_id) from exc  # another process won the same version
+            ).all()
+            rows = list(rows)
+        except sa.exc.IntegrityError as exc:  # another process won between check and insert
+            raise AppendRaceError(stream_id) from exc
         if not rows:
             return self._explain_refusal(connection, stream_id, records, expected_version)
         rows.sort(key=lambda row: row[1])
@@ -268,23 +268,6 @@ class PostgresRecorder(Recorder):
 
     def oldest_running_xid(self, connection: Connection) -> int:
         return int(_fetch(connection, _XMIN_SQL)[0][0])
-
-
-def _run_in_transaction(connection: Connection, sql: str, parameters: Sequence[Any]) -> list[Any]:
-    """Run the driver's own SQL (``$n`` parameters) in the job's transaction and return its
-    rows: through the DBAPI cursor of SQLAlchemy's asyncpg adapter, which begins the
-    transaction if no statement has yet and keeps its prepared statements, without the
-    execution context and result ``exec_driver_sql`` builds around it (70 µs of CPU a statement
-    against 100), nor its events. For the append, once a command; a batch's other statements
-    go through SQLAlchemy, where its events (``echo``, tests counting statements) see them.
-    Errors come as the adapter's DBAPI errors (``dialect.dbapi``), asyncpg's own as their
-    cause, not wrapped in SQLAlchemy's."""
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, tuple(parameters))
-        return list(cursor.fetchall()) if cursor.description else []
-    finally:
-        cursor.close()
 
 
 def _fetch(connection: Connection, sql: str, *args: Any) -> list[Any]:

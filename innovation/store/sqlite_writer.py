@@ -97,6 +97,10 @@ class SQLiteWriter:
                 self._arrived.clear()
                 await self._arrived.wait()
                 continue
+            # Let every task ready to run go first, so requests about to queue their jobs join
+            # this batch rather than the next, as PostgreSQL's writers do (``pg_writers.py``):
+            # ``submitIdea`` at 16 connections, 0.58 -> 0.55 ms of CPU a request.
+            await asyncio.sleep(0)
             count = min(len(self._pending), self.database.max_batch)
             batch = [self._pending.popleft() for _ in range(count)]
             try:

@@ -33,6 +33,7 @@ from innovation.domain.messages import Event
 from innovation.domain.periods import Period
 from innovation.domain.recorded import Recorded
 from innovation.domain.releases import (
+    NOT_VALIDATED,
     Assembly,
     Blocked,
     Bundle,
@@ -268,7 +269,7 @@ def _shipping_order(tracked: _Tracked) -> tuple[datetime, str]:
 
 def _blocker(idea: idea_rules.Idea) -> list[Blocked]:
     if idea.stage in {Stage.SCREENING, Stage.EXPERIMENTING}:
-        reason = "NOT_VALIDATED"
+        reason = NOT_VALIDATED
     elif idea.stage is Stage.VALIDATED and not idea_rules.passes_ethics_gate(idea):
         reason = str(idea_rules.ethics_status(idea))
     else:

@@ -106,6 +106,10 @@ class Bundle(msgspec.Struct, frozen=True, kw_only=True):
     figures: Figures
 
 
+NOT_VALIDATED = "NOT_VALIDATED"
+"""Why an idea still screening or experimenting would not ship (``Blocked.reason``)."""
+
+
 class Blocked(msgspec.Struct, frozen=True, kw_only=True):
     """An idea still in the pipeline that would not ship, and what stands in its way."""
 

@@ -20,7 +20,7 @@ from innovation.bootstrap import Services, bootstrap
 from innovation.config import get_settings
 from innovation.domain.errors import DomainError
 from innovation.domain.periods import Period, days_left
-from innovation.domain.releases import Blocked
+from innovation.domain.releases import NOT_VALIDATED, Blocked
 from innovation.releases.digest import local_day
 from innovation.services import Actor
 
@@ -101,9 +101,6 @@ def release_preview() -> None:
     waiting = _not_validated(preview.assembly.blocked)
     if waiting:
         console.print(waiting, soft_wrap=True)
-
-
-NOT_VALIDATED = "NOT_VALIDATED"
 
 
 def _not_validated(blocked: Sequence[Blocked]) -> str | None:

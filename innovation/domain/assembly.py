@@ -102,6 +102,15 @@ class Assembler:
         self._scouted: list[idea_rules.IdeaSubmitted] = []
         self._started = 0
         self._concluded = 0
+        self._refolded: set[str] = set()
+
+    def advance(self, cutoff: int) -> None:
+        """Move the cut-off on to a later position: ``take`` then folds the events after the
+        old one, and ``result`` is the release as of ``cutoff``. A preview kept between
+        questions folds only what the log gained since (``releases/service.py``)."""
+        if cutoff < self.cutoff:
+            raise ValueError(f"cut-off {cutoff} is before {self.cutoff}: assemble again")
+        self.cutoff = cutoff
 
     def add(self, recorded: Recorded[Any]) -> None:
         """Take one event into account (events past the cut-off or the period's end are not)."""
@@ -159,7 +168,9 @@ class Assembler:
     def refold(self, experiment_id: str, history: Iterable[tuple[int, datetime, Any]]) -> None:
         """Fold one experiment again from every event of its stream, ``(position,
         occurred_at, event)`` in order, with the cut-off and period end ``take`` applies;
-        started and concluded experiments were counted by ``take`` already."""
+        started and concluded experiments were counted by ``take`` already. From then on it
+        is ``refolded``: its state holds its readings, and stays whole as long as the reader
+        goes on to ``take`` every later event of its stream, ``MEASURED`` ones included."""
         state: experiment_rules.Experiment | None = None
         for position, occurred_at, event in history:
             if position <= self.cutoff and occurred_at < self.period.end:
@@ -168,6 +179,11 @@ class Assembler:
             self._experiments.pop(experiment_id, None)
         else:
             self._experiments[experiment_id] = state
+        self._refolded.add(experiment_id)
+
+    def refolded(self, experiment_id: str) -> bool:
+        """Whether ``refold`` has folded this experiment from its whole stream."""
+        return experiment_id in self._refolded
 
     def _evolve_idea(
         self, tracked: _Tracked, event: Any, occurred_at: datetime, during: bool
@@ -203,19 +219,17 @@ class Assembler:
 
     def result(self) -> Assembly:
         """The bundle, and the ideas that would not ship with it and why."""
-        ideas, period = self._ideas, self.period
-        items = tuple(
-            _item(tracked, self._experiment)
-            for idea_id, tracked in sorted(ideas.items(), key=lambda pair: _shipping_order(pair[1]))
-            if idea_id not in self._released and _ships(tracked.state)
-        )
+        period = self.period
+        # Chosen first, then sorted (stably, so the order is that of sorting them all): a
+        # preview at 100,000 ideas sorted them all twice in half a second.
+        unreleased = [
+            tracked for idea_id, tracked in self._ideas.items() if idea_id not in self._released
+        ]
+        shipping = sorted((t for t in unreleased if _ships(t.state)), key=_shipping_order)
+        items = tuple(_item(tracked, self._experiment) for tracked in shipping)
         reached = {**self._reached, Stage.RELEASED: {item.idea_id for item in items}}
-        blocked = tuple(
-            blocker
-            for idea_id, tracked in sorted(ideas.items(), key=lambda pair: pair[1].scouted_at)
-            if idea_id not in self._released
-            for blocker in _blocker(tracked.state)
-        )
+        held_back = [(t.scouted_at, blocker) for t in unreleased for blocker in _blocker(t.state)]
+        blocked = tuple(blocker for _, blocker in sorted(held_back, key=lambda pair: pair[0]))
         # the last step's decision is the release itself: of the validated ideas not released
         # yet, those it ships move on, those the ethics gate holds back do not
         held = sum(1 for blocker in blocked if blocker.stage is Stage.VALIDATED)

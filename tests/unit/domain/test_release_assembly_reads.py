@@ -7,6 +7,7 @@ from datetime import date, datetime
 from itertools import groupby
 
 import msgspec
+import pytest
 
 from innovation.domain import EVENT_TYPES
 from innovation.domain import experiments as exp
@@ -33,7 +34,17 @@ def narrowly(log: Log, period: Period = H1) -> Assembly:
     for recorded in log.records:
         if type(recorded.event) in FOLDED:
             assembler.take(recorded.position, recorded.occurred_at, recorded.event)
-    shown = {f"experiment-{experiment_id}" for experiment_id in assembler.measured_experiments()}
+    refold_shown(assembler, log)
+    return assembler.result()
+
+
+def refold_shown(assembler: Assembler, log: Log) -> None:
+    """Refold, stream by stream, the experiments the bundle shows and ``refold`` has not."""
+    shown = {
+        f"experiment-{experiment_id}"
+        for experiment_id in assembler.measured_experiments()
+        if not assembler.refolded(experiment_id)
+    }
     streams = sorted(
         (r for r in log.records if r.stream_id in shown), key=lambda r: (r.stream_id, r.version)
     )
@@ -42,7 +53,27 @@ def narrowly(log: Log, period: Period = H1) -> Assembly:
             stream.removeprefix("experiment-"),
             ((r.position, r.occurred_at, r.event) for r in records),
         )
-    return assembler.result()
+
+
+def in_two_steps(log: Log, split: int, period: Period = H1) -> tuple[Assembly, Assembly]:
+    """What a preview kept between questions does (``releases/service.py``): the narrow reads
+    up to ``split``; then, the cut-off moved to the log's end, the events after ``split`` (the
+    readings of the experiments refolded already among them) and the newly shown refolded."""
+    assembler = Assembler(period, split)
+    for recorded in log.records[:split]:
+        if type(recorded.event) in FOLDED:
+            assembler.take(recorded.position, recorded.occurred_at, recorded.event)
+    refold_shown(assembler, log)
+    first = assembler.result()
+    assembler.advance(log.position)
+    for recorded in log.records[split:]:
+        kind = type(recorded.event)
+        if kind in FOLDED or (
+            kind in MEASURED and assembler.refolded(recorded.event.experiment_id)
+        ):
+            assembler.take(recorded.position, recorded.occurred_at, recorded.event)
+    refold_shown(assembler, log)
+    return first, assembler.result()
 
 
 def corrected_and_amended(log: Log) -> None:
@@ -236,3 +267,35 @@ def test_a_reading_at_the_very_end_of_the_period_is_left_out_when_refolded() -> 
 
     assert [m.observed for m in whole.bundle.items[0].metrics] == [310.0]
     assert narrow == whole
+
+
+def test_a_preview_kept_and_taken_on_from_any_position_is_the_whole_logs_assembly() -> None:
+    """Split anywhere, readings of a shown pilot after the split among the cases (exp-a's
+    correction): both steps give what assembling the log up to them gives."""
+    log = Log()
+    corrected_and_amended(log)
+    shown_then_corrected = [
+        split
+        for split in range(log.position + 1)
+        if any(item.idea_id == "a" for item in assembled(log, cutoff=split).bundle.items)
+        and any(type(r.event) is exp.MeasurementCorrected for r in log.records[split:])
+    ]
+
+    for split in range(log.position + 1):
+        first, then = in_two_steps(log, split)
+        assert first == assembled(log, cutoff=split), split
+        assert then == assembled(log), split
+    assert shown_then_corrected
+
+
+def test_a_cutoff_moves_on_never_back_and_a_refolded_experiment_is_known() -> None:
+    assembler = Assembler(H1, 5)
+    assembler.advance(5)
+    assembler.advance(8)
+    assembler.refold("exp-a", [])
+
+    with pytest.raises(ValueError, match="cut-off 7 is before 8"):
+        assembler.advance(7)
+    assert assembler.cutoff == 8
+    assert assembler.refolded("exp-a")
+    assert not assembler.refolded("exp-b")

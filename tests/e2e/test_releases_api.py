@@ -128,7 +128,7 @@ async def test_the_next_period_alone_is_answered_without_assembling_it(
     async def assembled(*_: object, **__: object) -> None:
         raise AssertionError("assembled a period nobody asked the candidates of")
 
-    monkeypatch.setattr(service.Releases, "assembly", assembled)
+    monkeypatch.setattr(service.Releases, "_fold", assembled)  # the pass over the log
 
     data = await api.data("{ nextRelease { period closesAt daysLeft } }")
     fragment = await api.data(

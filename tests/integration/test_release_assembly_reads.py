@@ -3,16 +3,27 @@ streams) and still publishes the bundle the whole log gives, on both backends.""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from innovation.bootstrap import Services
-from innovation.domain.assembly import MEASURED, assemble
-from innovation.domain.experiments import AddMetric, AmendExperiment, CorrectMeasurement
+from innovation.domain import EXPERIMENT
+from innovation.domain.assembly import MEASURED, Assembler, assemble
+from innovation.domain.experiments import (
+    AddMetric,
+    AmendExperiment,
+    CorrectMeasurement,
+    MeasurementCorrected,
+)
+from innovation.domain.releases import Assembly
 from innovation.domain.values import Decision, Direction, MetricDefinition, Outcome
 from innovation.releases import service as release_service
-from innovation.store import type_name
+from innovation.releases.service import Preview
+from innovation.store import ANY, Metadata, NewEvent, type_name
+from tests.integration.command_path import CommandPath
 from tests.integration.world import LEAD, World
 
 AFTER_H1 = datetime(2024, 6, 30, 23, 0, tzinfo=UTC)
@@ -113,3 +124,120 @@ async def test_a_published_release_assembled_again_up_to_its_publication_is_the_
     assert again == published.bundle
     assert published.bundle.items
     assert later.items != published.bundle.items  # at the end of the log, it shows other ideas
+
+
+async def whole_log_assembly(services: Services, preview: Preview) -> Assembly:
+    """The preview's period assembled from every event of the log up to its cut-off."""
+    log = services.store
+    whole = [log.recorded(record) async for record in log.replay(up_to=preview.cutoff)]
+    return assemble(preview.period, preview.cutoff, whole)
+
+
+async def test_a_preview_kept_between_questions_folds_only_what_the_log_gained(
+    world: World, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each preview after the first folds the events since the one before (readings of a shown
+    experiment among them) and is still the assembly of the whole log."""
+    folded_after: list[int] = []
+    fold = release_service.Releases._fold
+
+    async def counted(self: release_service.Releases, assembler: Any, *, after: int) -> None:
+        folded_after.append(after)
+        await fold(self, assembler, after=after)
+
+    monkeypatch.setattr(release_service.Releases, "_fold", counted)
+    recorder = services.store.recorder
+    read_streams = recorder.read_streams
+    streams_read: list[str] = []
+
+    def reading(connection: Any, stream_ids: list[str], **options: Any) -> Any:
+        streams_read.extend(stream_ids)
+        return read_streams(connection, stream_ids=stream_ids, **options)
+
+    monkeypatch.setattr(recorder, "read_streams", reading)
+    await world.everything()
+    shown, experiment = await world.validated_idea(title="Self-install kits for fibre")
+    piloting = await world.submit(title="Smart home diagnostics")
+    await world.screen(piloting)
+    releases = services.releases
+
+    async def preview() -> Preview:
+        found = await releases.preview(world.clock.now + timedelta(days=1))
+        assert found.assembly == await whole_log_assembly(services, found)
+        return found
+
+    first = await preview()
+    refolded_first = list(streams_read)
+    # A reading of a shown experiment, which the first preview refolded: the commands refuse
+    # one once its pilot is concluded, but assembly goes by the log, not by today's rules.
+    await CommandPath(services.store).append(
+        EXPERIMENT.stream_id(experiment),
+        [
+            NewEvent(
+                event=MeasurementCorrected(
+                    experiment_id=experiment,
+                    measurement=2,  # its first: first-call resolution, 64
+                    metric="first-call resolution",
+                    value=66,
+                    measured_at=world.clock.now,
+                    reason="read from the wrong dashboard",
+                ),
+                metadata=Metadata(
+                    actor=LEAD.name, occurred_at=world.clock(), correlation_id=uuid.uuid4()
+                ),
+                event_id=uuid.uuid4(),
+            )
+        ],
+        ANY,
+    )
+    second = await preview()
+    refolded_second = streams_read[len(refolded_first) :]
+    started = await world.start(piloting)
+    await world.measure(started, "first-call resolution", 75)  # not shown yet: not read
+    await world.measure(started, "daily network alarms", 280)
+    await world.conclude(started, Outcome.VALIDATED, Decision.SCALE, "it works")
+    third = await preview()
+    again = await preview()
+
+    assert folded_after == [0, first.cutoff, second.cutoff]  # the repeat folded nothing
+    assert EXPERIMENT.stream_id(experiment) in refolded_first
+    assert refolded_second == []  # its reading came with what the log gained
+    assert streams_read[len(refolded_first) :] == [EXPERIMENT.stream_id(started)]
+    assert again == third
+    item = {item.idea_id: item for item in second.assembly.bundle.items}[shown]
+    assert {m.name: m.observed for m in item.metrics}["first-call resolution"] == 66.0
+    assert piloting in {item.idea_id for item in third.assembly.bundle.items}
+    assert third.assembly.bundle.figures.experiments_started == (
+        second.assembly.bundle.figures.experiments_started + 1
+    )
+
+
+async def test_a_preview_cut_short_leaves_nothing_half_folded_for_the_next(
+    world: World, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.everything()
+    releases = services.releases
+    now = world.clock.now + timedelta(days=1)
+    await releases.preview(now)
+    for title in ("Smart home diagnostics", "Fibre cut prediction"):
+        idea_id = await world.submit(title=title)
+        await world.screen(idea_id)
+        await world.start(idea_id)  # each counted once among the pilots started
+    take = Assembler.take
+    taken = 0
+
+    def cut_short(self: Assembler, position: int, occurred_at: datetime, event: Any) -> None:
+        nonlocal taken
+        taken += 1
+        if taken == 4:  # the connection went, or the caller did
+            raise ConnectionResetError("cut short")
+        take(self, position, occurred_at, event)
+
+    monkeypatch.setattr(Assembler, "take", cut_short)
+    with pytest.raises(ConnectionResetError):
+        await releases.preview(now)
+    monkeypatch.setattr(Assembler, "take", take)
+    after = await releases.preview(now)
+
+    assert taken == 4
+    assert after.assembly == await whole_log_assembly(services, after)

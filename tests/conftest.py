@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -35,6 +36,21 @@ NO_POSTGRES = (
     "and sets it"
 )
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_as_found() -> Iterator[None]:
+    """Each test leaves the root logger with the handlers and level it found. The service's
+    logging set-up (Litestar's, which the app and ``innovation scheduler`` run) hangs on it a
+    handler writing to the ``stderr`` of that moment, which pytest or click's runner closes once
+    the test ends: a later test's log line would print a logging error into what it checks."""
+    root = logging.getLogger()
+    found, level = set(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in found and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

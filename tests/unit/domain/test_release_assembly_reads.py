@@ -299,3 +299,26 @@ def test_a_cutoff_moves_on_never_back_and_a_refolded_experiment_is_known() -> No
     assert assembler.cutoff == 8
     assert assembler.refolded("exp-a")
     assert not assembler.refolded("exp-b")
+
+
+def test_what_holds_an_idea_back_is_worked_out_once_for_each_state_of_the_idea() -> None:
+    """A kept preview gives its result again after each handful of events: an idea nothing
+    happened to keeps the very reason it had, one that moved on gets its new one."""
+    log = Log()
+    for idea_id in ("waiting", "moving"):
+        log.submit(idea_id, day(1, 10))
+        log.screen(idea_id, day(1, 11))
+    assembler = Assembler(H1, log.position)
+    for recorded in log.records:
+        assembler.take(recorded.position, recorded.occurred_at, recorded.event)
+    before = {blocked.idea_id: blocked for blocked in assembler.result().blocked}
+    folded = log.position
+    log.override("moving", day(2, 1))
+    assembler.advance(log.position)
+    for recorded in log.records[folded:]:
+        assembler.take(recorded.position, recorded.occurred_at, recorded.event)
+    after = {blocked.idea_id: blocked for blocked in assembler.result().blocked}
+
+    assert set(before) == {"waiting", "moving"}
+    assert after["waiting"] is before["waiting"]
+    assert "moving" not in after

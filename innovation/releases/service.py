@@ -368,7 +368,7 @@ class Releases:
         what blocks the others.
 
         The assembler is kept between previews, so each one after the first folds only what the
-        log gained since the one before (a pass over the whole log took 4.5 to 5.5 s on the
+        log gained since the one before (a pass over the whole log took 4.3 to 5.6 s on the
         bench's million events; the next ones take milliseconds, and hold some 200 MB for its
         100,000 ideas). A preview cut short leaves nothing: the next starts again."""
         period = await self.upcoming(now)

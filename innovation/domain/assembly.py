@@ -70,8 +70,9 @@ IGNORED: tuple[type[Event], ...] = get_args(DeliveryEvent)
 """Events no bundle depends on (``take`` passes them by)."""
 
 
-class _Tracked(msgspec.Struct, kw_only=True):
-    """What assembly keeps of one idea while it replays the log."""
+class _Tracked(msgspec.Struct, kw_only=True, gc=False):
+    """What assembly keeps of one idea while it replays the log (out of the cyclic garbage
+    collector, as the idea's state is: it refers to nothing that refers back to it)."""
 
     state: idea_rules.Idea
     scouted_at: datetime
@@ -103,7 +104,7 @@ class Assembler:
         self._started = 0
         self._concluded = 0
         self._refolded: set[str] = set()
-        self._held: dict[str, tuple[idea_rules.Idea, list[tuple[datetime, Blocked]]]] = {}
+        self._held: dict[str, tuple[idea_rules.Idea, tuple[tuple[datetime, Blocked], ...]]] = {}
         """What holds each idea back, as of the state it was worked out for."""
 
     def advance(self, cutoff: int) -> None:
@@ -216,7 +217,7 @@ class Assembler:
         if _forward(before, after):
             self._forward[before] += 1
 
-    def _held_back(self, tracked: _Tracked) -> list[tuple[datetime, Blocked]]:
+    def _held_back(self, tracked: _Tracked) -> tuple[tuple[datetime, Blocked], ...]:
         """What holds the idea back, with when it was scouted; worked out again only when its
         state has changed since: a preview kept between questions gives its result again after
         each handful of events, and building 57,159 of them each time took a third of a second,
@@ -224,7 +225,7 @@ class Assembler:
         state = tracked.state
         kept = self._held.get(state.id)
         if kept is None or kept[0] is not state:
-            kept = (state, [(tracked.scouted_at, blocker) for blocker in _blocker(state)])
+            kept = (state, tuple((tracked.scouted_at, blocker) for blocker in _blocker(state)))
             self._held[state.id] = kept
         return kept[1]
 

@@ -90,7 +90,7 @@ MEASUREMENT_CLOCK_SKEW = timedelta(minutes=5)
 take measurements drift a little, but a value from the future would stay "latest" for good."""
 
 
-class Reading(msgspec.Struct, frozen=True, kw_only=True):
+class Reading(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One measurement as it stands (corrected, if it was); ``number`` is the experiment's
     version that recorded it, the name a correction uses."""
 
@@ -100,7 +100,7 @@ class Reading(msgspec.Struct, frozen=True, kw_only=True):
     measured_at: datetime
 
 
-class Experiment(msgspec.Struct, frozen=True, kw_only=True):
+class Experiment(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """An experiment as its events left it; ``version`` counts them."""
 
     id: str = ""

@@ -41,8 +41,13 @@ T = TypeVar("T")
 # State
 
 
-class Idea(msgspec.Struct, frozen=True, kw_only=True):
-    """An idea as its events left it; ``version`` counts them."""
+class Idea(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """An idea as its events left it; ``version`` counts them.
+
+    Out of the cyclic garbage collector (``gc=False``), as the events it folds are: a value
+    built from values never refers back to itself, and a process keeping many (a preview of
+    the next release keeps every idea's) would otherwise make each full collection walk them.
+    The domain's other states and values are kept out likewise."""
 
     id: str = ""
     exists: bool = False

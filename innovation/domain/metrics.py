@@ -9,7 +9,7 @@ import msgspec
 from innovation.domain.values import Direction, MetricDefinition
 
 
-class MetricResult(msgspec.Struct, frozen=True, kw_only=True):
+class MetricResult(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A metric as it stood when the experiment concluded: baseline → observed, change in %."""
 
     name: str

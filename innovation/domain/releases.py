@@ -28,7 +28,7 @@ STREAM_PREFIX = "release-"
 # The bundle
 
 
-class ReleaseItem(msgspec.Struct, frozen=True, kw_only=True):
+class ReleaseItem(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One shipped idea, as it stood when the period closed."""
 
     idea_id: str
@@ -48,7 +48,7 @@ class ReleaseItem(msgspec.Struct, frozen=True, kw_only=True):
     metrics: tuple[MetricResult, ...] = ()
 
 
-class StoppedIdea(msgspec.Struct, frozen=True, kw_only=True):
+class StoppedIdea(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """An idea that left the pipeline during the period, and why."""
 
     idea_id: str
@@ -110,7 +110,7 @@ NOT_VALIDATED = "NOT_VALIDATED"
 """Why an idea still screening or experimenting would not ship (``Blocked.reason``)."""
 
 
-class Blocked(msgspec.Struct, frozen=True, kw_only=True):
+class Blocked(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """An idea still in the pipeline that would not ship, and what stands in its way."""
 
     idea_id: str

@@ -114,7 +114,7 @@ class ValidationRoute(StrEnum):
     OVERRIDE = "OVERRIDE"
 
 
-class Provenance(msgspec.Struct, frozen=True, kw_only=True):
+class Provenance(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Who had the idea first and where: the pipeline welcomes what was not invented here."""
 
     source_kind: SourceKind
@@ -124,7 +124,7 @@ class Provenance(msgspec.Struct, frozen=True, kw_only=True):
     url: str | None = None
 
 
-class Score(msgspec.Struct, frozen=True, kw_only=True):
+class Score(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A RICE estimate plus strategic fit; effort is in person-months."""
 
     reach: int
@@ -138,7 +138,7 @@ class Score(msgspec.Struct, frozen=True, kw_only=True):
         return self.reach * self.impact * self.confidence / self.effort
 
 
-class MetricDefinition(msgspec.Struct, frozen=True, kw_only=True):
+class MetricDefinition(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What an experiment measures, from where, and what counts as success."""
 
     name: str

@@ -3,6 +3,7 @@ gives the bundle the whole log gives, and every event type is read or declared i
 
 from __future__ import annotations
 
+import gc
 from datetime import date, datetime
 from itertools import groupby
 
@@ -21,6 +22,7 @@ from innovation.domain.values import (
     Direction,
     MetricDefinition,
     Outcome,
+    Score,
     Stage,
     ValidationRoute,
 )
@@ -322,3 +324,44 @@ def test_what_holds_an_idea_back_is_worked_out_once_for_each_state_of_the_idea()
     assert set(before) == {"waiting", "moving"}
     assert after["waiting"] is before["waiting"]
     assert "moving" not in after
+
+
+def test_what_a_kept_preview_holds_stays_out_of_the_cyclic_collector() -> None:
+    """A preview kept between questions holds every idea's state, and a full collection walks
+    every object the collector tracks: at 100,000 ideas it took 310 ms with them, 22 without,
+    a stall for every request in flight. Values built from values never refer back to
+    themselves, so the domain keeps them out (``gc=False``)."""
+    log = Log()
+    corrected_and_amended(log)
+    log.submit("waiting", day(2, 10))
+    log.screen("waiting", day(2, 11))
+    log.submit("stopped", day(2, 12))
+    log.add("idea-stopped", day(2, 13), idea.IdeaRejected(idea_id="stopped", reason="no buyer"))
+    assembler = Assembler(H1, log.position)
+    for recorded in log.records:
+        assembler.take(recorded.position, recorded.occurred_at, recorded.event)
+    refold_shown(assembler, log)
+    assembly = assembler.result()
+    states = [idea.evolve(idea.initial_state(), log.records[0].event)]
+    piloted = exp.initial_state()
+    for recorded in log.records:
+        if recorded.stream_id == "experiment-exp-a":
+            piloted = exp.evolve(piloted, recorded.event)
+    states.append(piloted)
+    item = assembly.bundle.items[0]
+
+    held = [
+        *states,
+        states[0].provenance,
+        states[1].metrics[0],
+        states[1].readings[0],
+        Score(reach=1000, impact=2, confidence=0.8, effort=3, strategic_fit=4),
+        item,
+        item.metrics[0],
+        assembly.bundle.stopped[0],
+        *assembly.blocked,
+    ]
+    assert assembly.blocked
+    assert assembly.bundle.stopped
+    assert item.metrics
+    assert [type(value).__name__ for value in held if gc.is_tracked(value)] == []

@@ -111,11 +111,11 @@ class Preview:
 
 @dataclass
 class _KeptPreview:
-    """The next release's assembler, kept between previews: it has folded the log up to
-    ``folded`` and refolded the experiments it shows, and ``assembly`` is its result there."""
+    """The next release's assembler, kept between previews: once ``assembly`` is set, it has
+    folded the log up to its cut-off and refolded the experiments it shows, and ``assembly`` is
+    its result there."""
 
     assembler: Assembler
-    folded: int
     assembly: Assembly | None = None
 
 
@@ -378,12 +378,13 @@ class Releases:
             cutoff = await self.log.settled_position()
             kept, self._preview = self._preview, None  # kept again only once whole
             if kept is None or kept.assembler.period != period or kept.assembler.cutoff > cutoff:
-                kept = _KeptPreview(Assembler(period, cutoff), folded=0)
-            if kept.assembly is None or kept.folded != cutoff:
+                kept = _KeptPreview(Assembler(period, cutoff))
+            if kept.assembly is None or kept.assembler.cutoff != cutoff:
+                folded = 0 if kept.assembly is None else kept.assembler.cutoff
                 kept.assembler.advance(cutoff)
-                await self._fold(kept.assembler, after=kept.folded)
+                await self._fold(kept.assembler, after=folded)
                 await self._refold(kept.assembler)
-                kept.folded, kept.assembly = cutoff, kept.assembler.result()
+                kept.assembly = kept.assembler.result()
             self._preview = kept
         return Preview(period=period, assembly=kept.assembly, cutoff=cutoff)
 

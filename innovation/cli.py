@@ -86,6 +86,11 @@ def db_revision(message: str) -> None:
 )
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve GraphQL, GraphiQL and /health over HTTP (uvicorn); each worker its own socket."""
+    _serve(host, port, workers, announce=True)
+
+
+def _serve(host: str | None, port: int | None, workers: int, *, announce: bool) -> None:
+    """``serve``; ``announce`` False when the addresses were printed already (``demo``)."""
     from innovation.serving import ensure_free, ensure_schema, public_url_note
     from innovation.serving import serve as serve_http
 
@@ -93,7 +98,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     host, port = host or settings.host, port or settings.port
     ensure_free(host, port)
     ensure_schema(get_settings().database.url)
-    console.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]   health: /health")
+    if announce:
+        console.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]   health: /health")
     note = public_url_note(host, get_settings().releases.public_url)
     if note is not None:
         console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)  # one journal entry
@@ -109,8 +115,8 @@ def demo(context: click.Context) -> None:
     ensure_free(get_settings().server.host, get_settings().server.port)  # before any token
     context.invoke(db_upgrade)
     context.invoke(seed_load, paths=(), if_empty=True)
-    context.invoke(token_demo)
-    context.invoke(serve, host=None, port=None, workers=1)
+    context.invoke(token_demo)  # prints GraphiQL's address with the tokens
+    _serve(None, None, 1, announce=False)
 
 
 @main.group()

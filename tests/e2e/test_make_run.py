@@ -80,6 +80,8 @@ async def test_make_run_serves_the_demo_with_working_tokens_and_feed_key(databas
         await process.wait()
 
     assert health.status_code == 200, "".join(seen)
+    printed_addresses = [line for line in seen if f"127.0.0.1:{port}/graphql" in line]
+    assert len(printed_addresses) == 1, "".join(seen)  # once, beside the tokens
     data = answer.json()["data"]
     assert data["pipeline"]["ideas"] >= 60
     assert data["releases"]["edges"][0]["node"]["period"] == "2026-H1"

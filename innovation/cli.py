@@ -90,7 +90,6 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 
 
 def _serve(host: str | None, port: int | None, workers: int, *, announce: bool) -> None:
-    """``serve``; ``announce`` False when the addresses were printed already (``demo``)."""
     from innovation.serving import ensure_free, ensure_schema, public_url_note
     from innovation.serving import serve as serve_http
 
@@ -98,7 +97,7 @@ def _serve(host: str | None, port: int | None, workers: int, *, announce: bool) 
     host, port = host or settings.host, port or settings.port
     ensure_free(host, port)
     ensure_schema(get_settings().database.url)
-    if announce:
+    if announce:  # not after ``demo``, which printed the address beside the tokens
         console.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]   health: /health")
     note = public_url_note(host, get_settings().releases.public_url)
     if note is not None:

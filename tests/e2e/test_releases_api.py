@@ -122,6 +122,39 @@ async def test_next_release_says_what_blocks_each_idea(api: Api, world: World, s
     assert after["nextRelease"]["blocked"] == []
 
 
+async def test_next_release_shows_as_many_blocked_ideas_as_asked_the_earliest_scouted_first(
+    api: Api, world: World, clock: FakeClock, semester
+):
+    for day, title in ((3, "Fibre fault finder from a lab"), (4, "Roaming fraud alarms")):
+        clock.now = AFTER_H1.replace(day=day)
+        await world.screen(await world.submit(title=title))  # screening: not validated
+
+    data = await api.data(
+        """{ nextRelease { blockedCount
+             two: blocked(first: 2) { title reason } none: blocked(first: 0) { title }
+             all: blocked { title } } }"""
+    )
+    refused = await api("{ nextRelease { blocked(first: -1) { title } } }")
+
+    upcoming = data["nextRelease"]
+    assert upcoming["blockedCount"] == 3
+    assert upcoming["two"] == [
+        {"title": "Voice bot that answers customers", "reason": "REQUIRED"},
+        {"title": "Fibre fault finder from a lab", "reason": "NOT_VALIDATED"},
+    ]
+    assert upcoming["none"] == []
+    assert [idea["title"] for idea in upcoming["all"]] == [
+        "Voice bot that answers customers",
+        "Fibre fault finder from a lab",
+        "Roaming fraud alarms",
+    ]
+    [error] = refused["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == (
+        "BAD_USER_INPUT",
+        "first",
+    )
+
+
 async def test_the_next_period_alone_is_answered_without_assembling_it(
     api: Api, semester, monkeypatch: pytest.MonkeyPatch
 ):

@@ -220,12 +220,12 @@ class NextRelease:
             raise invalid("first must be 0 or more", "first")
         return [
             BlockedIdea(
-                idea_id=strawberry.ID(global_id("Idea", blocked.idea_id)),
-                title=blocked.title,
-                stage=blocked.stage,
-                reason=blocked.reason,
+                idea_id=strawberry.ID(global_id("Idea", idea.idea_id)),
+                title=idea.title,
+                stage=idea.stage,
+                reason=idea.reason,
             )
-            for blocked in (self.held if first is None else self.held[:first])
+            for idea in (self.held if first is None else self.held[:first])
         ]
 
     @strawberry.field(description="How many ideas would not ship, however many `blocked` shows.")
@@ -329,7 +329,7 @@ class ReleaseQueries:
             candidates=[ReleaseItem.of(item) for item in assembly.bundle.items]
             if "candidates" in asked
             else [],
-            held=assembly.blocked,  # made into answers only as asked: 57,159 on the bench's
+            held=assembly.blocked,  # answered as asked: 57,159 ideas on the bench's data set
         )
 
 

@@ -100,7 +100,8 @@ def depends(query: str, operation_name: str | None, max_tokens: int, documents: 
 @lru_cache(maxsize=256)
 def _keyed(query: str, operation_name: str | None) -> Any:
     """The hash of a key's start (build, document, operation), to be copied and completed."""
-    return hashlib.sha256("\0".join((BUILD, query, operation_name or "", "")).encode())
+    key = "\0".join((BUILD, query, operation_name or "", ""))
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass"))  # a lone surrogate hashes too
 
 
 class Positions:
@@ -184,12 +185,22 @@ class Question:
 def etag_of(request: GraphQLRequestData, token_id: object, position: int) -> str:
     """A hash of (build, document, operation, variables, caller, position)."""
     key = _keyed(request.query or "", request.operation_name).copy()
-    variables = msgspec.json.encode(request.variables or {}, order="sorted")
-    if b"null" in variables:  # NaN and the infinities are written null too: tell them apart
-        variables = json.dumps(request.variables, sort_keys=True, separators=(",", ":")).encode()
-    key.update(variables)
+    key.update(_variables_key(request.variables))
     key.update(f"\0{token_id}\0{position}".encode())
     return '"' + key.hexdigest()[:40] + '"'
+
+
+def _variables_key(variables: dict[str, Any] | None) -> bytes:
+    """The variables as one text, the same for the same values whatever their order."""
+    try:
+        encoded = msgspec.json.encode(variables or {}, order="sorted")
+    except UnicodeEncodeError:  # half a surrogate pair ("\ud800"), which JSON lets through
+        encoded = None
+    # NaN and the infinities are written null too, and json.dumps writes a lone surrogate as
+    # its escape: in either case it tells the values apart
+    if encoded is None or b"null" in encoded:
+        return json.dumps(variables, sort_keys=True, separators=(",", ":")).encode()
+    return encoded
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:

@@ -138,6 +138,8 @@ async def mutate(
     that moment is the command's time (and its default for any time it carries).
     """
     client_mutation_id = input.client_mutation_id
+    if not_text(client_mutation_id):
+        return payload(errors=[NOT_TEXT_KEY.error])  # the key cannot even be said back
     try:
         command, outcome = await _run(info, input, build)
     except Refused as refused:
@@ -148,6 +150,26 @@ async def mutate(
         return payload(**await answer(command), client_mutation_id=client_mutation_id)
     finally:
         _ANSWERING.reset(answering)
+
+
+def not_text(value: str | None) -> bool:
+    """Whether ``value`` holds half of a UTF-16 surrogate pair without the other half (JSON
+    lets ``"\\ud800"`` through): nothing can encode it to hash, store or send it back."""
+    if value is None or value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+NOT_TEXT_KEY = Refused(
+    ErrorCode.VALIDATION,
+    "clientMutationId holds half of a UTF-16 surrogate pair without the other half: "
+    "that is not text",
+    "clientMutationId",
+)
 
 
 _ANSWERING: ContextVar[Outcome | None] = ContextVar("answering", default=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import uuid
 from datetime import datetime
 from functools import partial
 from typing import Annotated
@@ -79,11 +80,16 @@ class Query:
             global_id = relay.GlobalID.from_id(id)
         except GlobalIDValueError:
             raise invalid(f"{id!r} is not an id this API hands out", "id") from None
-        try:  # the type is looked up when the node is, which is awaited
-            found = global_id.resolve_node(info, required=False)
-            return await found if inspect.isawaitable(found) else found
+        try:
+            global_id.resolve_type(info)
         except GlobalIDValueError:
             raise invalid(f"{global_id.type_name} is not a type with ids", "id") from None
+        try:  # every idea's and experiment's id is a UUID, written as the API writes them
+            node_id = str(uuid.UUID(global_id.node_id))
+        except ValueError:
+            return None  # names nothing, and is not looked up (a NUL would fail PostgreSQL)
+        found = relay.GlobalID(global_id.type_name, node_id).resolve_node(info, required=False)
+        return await found if inspect.isawaitable(found) else found
 
     @strawberry.field(
         permission_classes=[can("themes")],

@@ -13,8 +13,9 @@ from strawberry.types import Info
 
 from innovation.api.context import Context
 from innovation.api.enums import EthicsStatusType, SourceKindType, StageType
+from innovation.domain.bounds import SCOUT_LENGTH, THEME_LENGTH, Bound
 from innovation.domain.errors import ErrorCode, InvalidInputError
-from innovation.domain.values import validate_country
+from innovation.domain.values import validate_country, validate_text
 from innovation.projections import queues
 from innovation.projections.paging import InvalidCursorError, Window, decode_cursor
 
@@ -163,9 +164,12 @@ class IdeaFilter:
             if scout is not None and scout != principal.actor:
                 raise invalid("give scout or mine, not both", "filter.mine")
             scout = principal.actor
+        elif scout is not None and scout.strip():
+            scout = _stored_text(scout, "filter.scout", SCOUT_LENGTH)
+        theme = self.theme.strip() or None if self.theme else None  # blank: no filter
         return queues.IdeaFilter(
             stages=tuple(str(stage) for stage in self.stages or ()),
-            theme=self.theme.strip() or None if self.theme else None,  # blank: no filter
+            theme=None if theme is None else _stored_text(theme, "filter.theme", THEME_LENGTH),
             source_kind=str(self.source_kind) if self.source_kind else None,
             external=self.external,
             country=_country(self.country),
@@ -178,6 +182,16 @@ class IdeaFilter:
             has_running_experiment=self.has_running_experiment,
             include_merged=self.include_merged,
         )
+
+
+def _stored_text(given: str, field: str, bound: Bound) -> str:
+    """A filter's text as an idea would store it, or refused naming the field when no idea
+    could hold it: too long, or with a character stored text refuses (a NUL, which
+    PostgreSQL's text cannot even be asked about)."""
+    try:
+        return validate_text(given, field, bound)
+    except InvalidInputError as refused:
+        raise invalid(refused.message, field) from None
 
 
 def _country(given: str | None) -> str | None:

@@ -11,7 +11,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from innovation.api.building import built
-from innovation.api.commands import Refused, command_input, payload
+from innovation.api.commands import NOT_TEXT_KEY, Refused, command_input, not_text, payload
 from innovation.api.context import Context
 from innovation.api.enums import DirectionType, SourceKindType, StageType, ValidationRouteType
 from innovation.api.ids import global_id
@@ -345,6 +345,8 @@ AssembleReleasePayload = payload("AssembleReleasePayload", release=Release)
 async def assemble_release(info: Info[Context, None], input: AssembleReleaseInput) -> Any:
     principal = info.context.principal
     client_mutation_id = input.client_mutation_id
+    if not_text(client_mutation_id):
+        return AssembleReleasePayload(errors=[NOT_TEXT_KEY.error])  # not to be said back
     if principal is None or not allowed(principal, "assembleRelease"):
         roles = ", ".join(sorted(PERMISSIONS["assembleRelease"]))
         error = Refused(ErrorCode.FORBIDDEN, f"assembleRelease is for {roles}").error

@@ -22,6 +22,9 @@ from innovation.domain.errors import InvalidInputError
 
 CADENCE_LETTERS = {12: "", 6: "H", 4: "T", 3: "Q", 2: "B", 1: "M"}
 """The months a period may last (each divides 12), and the letter its label carries."""
+ANY_LABEL = re.compile(r"[0-9]{4}(?:-[A-Z][0-9]{1,2})?")
+"""How every cadence writes its periods (``2026``, ``2026-H1``, ``2026-M07``): a release
+published under any cadence has such a label."""
 
 DEFAULT_CADENCE_MONTHS = 6
 DEFAULT_ZONE = "Europe/Paris"

@@ -22,7 +22,7 @@ from typing import Generic, Literal, TypeVar
 
 from innovation.domain import EXPERIMENT
 from innovation.domain.assembly import CONVERSION_RULE, FOLDED, MEASURED, Assembler
-from innovation.domain.periods import Cadence, Period
+from innovation.domain.periods import ANY_LABEL, Cadence, Period
 from innovation.domain.releases import (
     Assembly,
     PeriodNotOverError,
@@ -146,6 +146,8 @@ class Releases:
     # -- reading ------------------------------------------------------------------------------
 
     async def release(self, period: str) -> views.ReleaseView | None:
+        if ANY_LABEL.fullmatch(period) is None:  # no release is named so: nothing to look up
+            return None
         return await self.log.database.read(partial(views.release, period=period))
 
     async def released(self) -> Spans:
@@ -188,6 +190,8 @@ class Releases:
         """A reader's digest of ``period``'s release, or None: while it is kept, found by the
         release's position alone, without reading and decoding its bundle again (megabytes for
         a semester of thousands of ideas)."""
+        if ANY_LABEL.fullmatch(period) is None:  # a character PostgreSQL's text cannot hold, say
+            return None
         position = await self.log.database.read(partial(views.release_position, period=period))
         if position is None:
             return None

@@ -241,6 +241,8 @@ async def test_an_unknown_or_malformed_period_page_is_404_or_400(
 
     assert (await client.get("/releases/2030-H1", headers=bearer)).status_code == 404
     assert (await client.get("/releases/2030-X9", headers=bearer)).status_code == 400
+    # PostgreSQL's text holds no NUL: asked for, it would fail the lookup, not find nothing
+    assert (await client.get("/releases/2024-H1%00", headers=bearer)).status_code == 400
 
 
 async def test_releases_of_an_earlier_cadence_stay_readable_after_it_changes(
@@ -274,9 +276,10 @@ async def test_release_is_null_for_a_period_without_one_and_refuses_what_is_no_p
     unreleased = await api.data(query, {"period": "2030-H1"})
     malformed = await api(query, {"period": "2030-X9"})
     beyond = await api(query, {"period": "2030-H3"})
+    unstorable = await api(query, {"period": "2024-H1\x00"})
 
     assert unreleased == {"release": None}
-    for refused in (malformed, beyond):
+    for refused in (malformed, beyond, unstorable):
         [error] = refused["errors"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["extensions"]["field"] == "period"

@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from innovation.domain.errors import InvalidInputError
-from innovation.domain.periods import CADENCE_LETTERS, FIRST_YEAR, LAST_YEAR, Cadence, days_left
+from innovation.domain.periods import (
+    ANY_LABEL,
+    CADENCE_LETTERS,
+    FIRST_YEAR,
+    LAST_YEAR,
+    Cadence,
+    days_left,
+)
 
 ZONES = (
     "Europe/Paris",
@@ -181,6 +188,18 @@ def test_labels_round_trip(cadence: Cadence, instant: datetime) -> None:
     period = cadence.period_of(instant)
 
     assert cadence.parse(period.label) == period
+
+
+@given(cadences, instants)
+def test_every_cadence_writes_its_labels_as_any_label_is_written(
+    cadence: Cadence, instant: datetime
+) -> None:
+    assert ANY_LABEL.fullmatch(cadence.period_of(instant).label)
+
+
+@pytest.mark.parametrize("label", ["2026-H1\x00", "2026-h1", "٢٠٢٦-H1", "2026-H", "26-H1", " 2026"])
+def test_any_label_is_not_written_with_other_characters(label: str) -> None:
+    assert ANY_LABEL.fullmatch(label) is None
 
 
 @given(cadences, instants)

@@ -50,6 +50,9 @@ EXTERNAL_REF_MAX = 200
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 _SURROGATE = re.compile("[\udc80-\udcff]")
+"""What ``surrogateescape`` leaves of a byte that was not UTF-8."""
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 pair, which a JSON line may write as an escape (``\\ud800``)."""
 _API_FIELD = re.compile(r"^(?:provenance\.)?(\w+)(?:\[\d+\])?$")
 
 
@@ -342,12 +345,18 @@ def in_file_terms(api_field: str | None, message: str) -> tuple[str, str]:
 
 
 def _undecoded(line: int, name: str, value: Any, problems: list[RowProblem]) -> bool:
-    """Whether the column holds bytes that were not UTF-8 (noted in ``problems`` if so)."""
-    found = _SURROGATE.search(value) if isinstance(value, str) else None
-    if found is None:
+    """Whether the column holds bytes that were not UTF-8, or half of a surrogate pair, which
+    is not text either (noted in ``problems`` if so)."""
+    if not isinstance(value, str):
         return False
-    byte = ord(found.group()) - 0xDC00
-    reason = f"is not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8"
+    if (found := _SURROGATE.search(value)) is not None:
+        byte = ord(found.group()) - 0xDC00
+        reason = f"is not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8"
+    elif (found := _LONE_SURROGATE.search(value)) is not None:
+        half = f"\\u{ord(found.group()):04x}"
+        reason = f"writes half of a UTF-16 surrogate pair ({half}) without the other: not text"
+    else:
+        return False
     problems.append(RowProblem(line, name, reason))
     return True
 

@@ -326,6 +326,27 @@ async def test_a_json_lines_file_reports_broken_lines_and_unknown_keys(
     assert list(await imported(database)) == [idea_id_of("mwc-2025-031")]
 
 
+async def test_a_json_line_writing_half_a_surrogate_pair_is_refused_naming_its_column(
+    database_url: str, database: Database, tmp_path: Path
+):
+    good = (DOCS / "ideas-sample.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    half = good.replace('"mwc-2025-031"', '"mwc-2025-\\ud800"')  # JSON lets the escape through
+    assert half != good
+    path = tmp_path / "scouting.jsonl"
+    path.write_text("\n".join([half, good]), encoding="utf-8")
+
+    result = await asyncio.to_thread(invoke, database_url, "import", str(path))
+
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "scouting.jsonl: line 1, external_ref: writes half of a UTF-16 surrogate pair (\\ud800)"
+        " without the other: not text"
+    )
+    assert lines[1] == "scouting.jsonl: 2 rows: 1 imported, 0 already imported, 1 refused"
+    assert list(await imported(database)) == [idea_id_of("mwc-2025-031")]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "says"),
     [

@@ -28,7 +28,6 @@ from graphql import (
     build_schema,
 )
 
-from innovation.domain.experiments import RecordMeasurement
 from tests.e2e.conftest import Api
 from tests.helpers import ROOT
 from tests.integration.world import World
@@ -164,15 +163,7 @@ async def pipeline(world: World) -> tuple[list[str], list[str]]:
     trying = await world.submit(title="Alarm triage for the network centre")
     await world.screen(trying)
     experiment = await world.start(trying)
-    await world.run(
-        RecordMeasurement(
-            experiment_id=experiment,
-            metric="first-call resolution",
-            value=52.0,
-            measured_at=world.clock.now,
-            now=world.clock.now,
-        )
-    )
+    await world.measure(experiment, "first-call resolution", 52.0)
     ids = [global_id("Idea", idea) for idea in (scouted, screened, trying)]
     return [*ids, global_id("Experiment", experiment)], ["first-call resolution"]
 

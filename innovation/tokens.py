@@ -25,6 +25,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from innovation.config import is_email_address
+from innovation.domain.bounds import Bound
+from innovation.domain.errors import InvalidInputError
+from innovation.domain.values import validate_text
 from innovation.store import Database
 from innovation.store.readers import Failures
 from innovation.store.tables import UTCDateTime, metadata
@@ -50,6 +53,15 @@ api_tokens = sa.Table(
         "role IN ('scout', 'lead', 'ethics', 'executive', 'admin')", name="known_role"
     ),
 )
+
+
+def _is_text(value: str) -> bool:
+    """Whether ``value`` can be encoded: not when a command line's bytes were not UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class TokenRefusedError(ValueError):
@@ -107,6 +119,10 @@ def create_token(
         raise TokenRefusedError(
             "name", f"at most {NAME_LENGTH} characters, not {len(name.strip())}"
         )
+    try:  # a name shows in logs, terminals and every event its holder writes: no hidden text
+        name = validate_text(name, "name", Bound(1, NAME_LENGTH))
+    except InvalidInputError as refused:
+        raise TokenRefusedError("name", refused.message) from None
     email = (email or "").strip() or None
     if email is not None and not is_email_address(email):
         raise TokenRefusedError("email", f"{email!r} is not an e-mail address")
@@ -141,6 +157,8 @@ def list_tokens(connection: Connection) -> list[TokenInfo]:
 
 def revoke_token(connection: Connection, which: str, now: datetime) -> int:
     """Revoke the live tokens whose id or name is ``which``; return how many were revoked."""
+    if not which.isascii() and not _is_text(which):
+        return 0  # bytes that were not UTF-8 on a command line: no name holds them
     condition = api_tokens.c.name == which
     with contextlib.suppress(ValueError):  # not an id: match by name only
         condition = sa.or_(condition, api_tokens.c.token_id == uuid.UUID(which))

@@ -81,12 +81,30 @@ def test_the_cli_prints_a_new_secret_once_and_lists_without_it(
     assert again.exit_code == 1
 
 
+def test_the_cli_revokes_nothing_by_a_name_no_token_can_hold(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("INNOVATION_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        refused = CliRunner().invoke(main, ["token", "revoke", "cli\udcff"])
+    finally:
+        get_settings.cache_clear()
+
+    assert refused.exit_code == 1, refused.output
+    assert "no live token with id or name 'cli\\udcff'" in refused.output
+
+
 @pytest.mark.parametrize(
     ("options", "says"),
     [
         (("--name", "  ", "--role", "scout"), "name: a token needs a name"),
         (("--name", "x" * 101, "--role", "scout"), "name: at most 100 characters, not 101"),
         (("--name", "Board", "--role", "executive", "--email", "board"), "email: 'board' is"),
+        # a name shows in every event its holder writes: no terminal escapes, no bytes that
+        # were not UTF-8 (which a shell hands Python as lone surrogates)
+        (("--name", "Board\x1b[8m", "--role", "scout"), "name: name must not hold control"),
+        (("--name", "Board\udcff", "--role", "scout"), "U+DCFF"),
     ],
 )
 def test_the_cli_refuses_a_token_it_cannot_create_naming_the_option(

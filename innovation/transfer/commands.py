@@ -10,6 +10,9 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from innovation.config import get_settings
+from innovation.domain.bounds import SCOUT_LENGTH
+from innovation.domain.errors import InvalidInputError
+from innovation.domain.values import validate_text
 from innovation.tokens import ROLES
 
 if TYPE_CHECKING:
@@ -34,7 +37,10 @@ def _actor(text: str) -> Actor:
         raise click.BadParameter(
             f"the {role} role does not submit ideas: use one of {authors}", param_hint="--as"
         )
-    return Actor(text, role)
+    try:  # the actor of every event the import writes, and the scout of rows naming none
+        return Actor(validate_text(text, "--as", SCOUT_LENGTH), role)
+    except InvalidInputError as refused:
+        raise click.BadParameter(refused.message, param_hint="--as") from None
 
 
 @click.command("import")

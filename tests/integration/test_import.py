@@ -380,12 +380,22 @@ async def test_the_importer_is_a_role_and_a_name_and_a_bare_scout_name_is_a_scou
     reader = await asyncio.to_thread(
         invoke, database_url, "import", str(path), "--as", "executive:eve"
     )
+    escaped = await asyncio.to_thread(
+        invoke, database_url, "import", str(path), "--as", "lead:lea\x1b[8m"
+    )
+    undecoded = await asyncio.to_thread(  # bytes that were not UTF-8, as Python hands them on
+        invoke, database_url, "import", str(path), "--as", "lead:lea\udcff"
+    )
     done = await asyncio.to_thread(invoke, database_url, "import", str(path), "--as", "lead:lea")
 
     assert refused.exit_code == 2
     assert "must read role:name" in refused.output
     assert reader.exit_code == 2
     assert "the executive role does not submit ideas" in reader.output
+    for hidden, code in ((escaped, "U+001B"), (undecoded, "U+DCFF")):
+        assert hidden.exit_code == 2, hidden.output
+        assert "Traceback" not in hidden.output
+        assert code in hidden.output
     assert done.exit_code == 0, done.output
     idea = await database.read(lambda c: views.idea(c, idea_id_of("lab-1")))
     assert idea is not None

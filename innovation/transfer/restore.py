@@ -15,6 +15,7 @@ release the log shows shipped (``ShippedReleases``), so no past digest is queued
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,11 +80,35 @@ async def restore(
     return await services.database.write(job)
 
 
+LARGEST = 2**31 - 1
+"""The largest version and schema version the log's columns hold (32-bit integers)."""
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+"""A NUL written as JSON writes it (an escaped backslash before ``u0000`` is not one)."""
+
+
+def unstorable(event: ExportedEvent) -> str | None:
+    """What in ``event`` no log of this service holds, or None: an export it wrote never has
+    it, and PostgreSQL would refuse it (its text holds no NUL, its integers 32 bits) while
+    SQLite took it."""
+    for name, number in (("version", event.version), ("schema_version", event.schema_version)):
+        if not 1 <= number <= LARGEST:
+            return f"{name} {number} is not one the log writes (1 to {LARGEST:,})"
+    for name, text in (("stream_id", event.stream_id), ("type", event.type)):
+        if "\x00" in text:
+            return f"{name} holds a NUL, which no text of the log holds"
+    for name, raw in (("data", event.data), ("metadata", event.metadata)):
+        if _NUL.search(bytes(raw)):
+            return f"{name} holds a NUL (\\u0000), which no text of the log holds"
+    return None
+
+
 def _append(
     services: Services, clock: SeedClock, connection: Connection, line: int, event: ExportedEvent
 ) -> Recorded:
     """Append one event; the event as the log now holds it (decoded: one that cannot be is
-    refused here, naming its line)."""
+    refused here, naming its line, as is one no log holds)."""
+    if (problem := unstorable(event)) is not None:
+        raise RestoreError(f"line {line}: {problem}")
     clock.now = event.recorded_at
     stored = StoredEvent(
         event_id=event.event_id,

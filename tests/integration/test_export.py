@@ -426,6 +426,49 @@ async def test_a_partial_export_is_refused_by_restore_and_leaves_the_database_em
         await target.close()
 
 
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"stream_id": "idea-\x00"}, "line 2: stream_id holds a NUL"),
+        ({"version": 2**63 - 1}, "line 2: version 9223372036854775807 is not one the log writes"),
+        ({"version": -5}, "line 2: version -5 is not one the log writes"),
+        ({"title": "Alarm\x00 triage"}, "line 2: data holds a NUL"),
+    ],
+)
+async def test_an_export_holding_what_no_log_holds_is_refused_naming_its_line(
+    world: World,
+    database_url: str,
+    empty_database: Callable[[], Awaitable[str]],
+    tmp_path: Path,
+    change: dict[str, object],
+    says: str,
+):
+    """An export this service wrote never holds these; PostgreSQL refuses them outright, and
+    the restore says so by line on both backends rather than blaming the connection."""
+    await world.validated_idea()
+    exported = tmp_path / "events.jsonl"
+    await asyncio.to_thread(invoke, database_url, "export", "events", "-o", str(exported))
+    first, second, *rest = exported.read_text(encoding="utf-8").splitlines()
+    event = json.loads(second)
+    if "title" in change:
+        event["data"] = {**event["data"], "title": change["title"]}
+    else:
+        event.update(change)
+    exported.write_text("\n".join([first, json.dumps(event), *rest]) + "\n", encoding="utf-8")
+    target_url = await empty_database()
+
+    restore = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
+
+    assert restore.exit_code == 1, restore.output
+    assert says in " ".join(restore.output.split())
+    assert "INNOVATION_DATABASE_URL" not in restore.output
+    target = open_database(target_url)
+    try:
+        assert await stored_log(target) == []
+    finally:
+        await target.close()
+
+
 async def test_a_restore_leaves_the_full_text_index_in_one_segment(
     world: World,
     backend: str,

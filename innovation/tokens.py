@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from innovation.config import is_email_address
 from innovation.domain.bounds import Bound
 from innovation.domain.errors import InvalidInputError
-from innovation.domain.values import validate_text
+from innovation.domain.values import is_text, validate_text
 from innovation.store import Database
 from innovation.store.readers import Failures
 from innovation.store.tables import UTCDateTime, metadata
@@ -53,15 +53,6 @@ api_tokens = sa.Table(
         "role IN ('scout', 'lead', 'ethics', 'executive', 'admin')", name="known_role"
     ),
 )
-
-
-def _is_text(value: str) -> bool:
-    """Whether ``value`` can be encoded: not when a command line's bytes were not UTF-8."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class TokenRefusedError(ValueError):
@@ -157,7 +148,7 @@ def list_tokens(connection: Connection) -> list[TokenInfo]:
 
 def revoke_token(connection: Connection, which: str, now: datetime) -> int:
     """Revoke the live tokens whose id or name is ``which``; return how many were revoked."""
-    if not which.isascii() and not _is_text(which):
+    if not is_text(which):
         return 0  # bytes that were not UTF-8 on a command line: no name holds them
     condition = api_tokens.c.name == which
     with contextlib.suppress(ValueError):  # not an id: match by name only

@@ -33,6 +33,7 @@ from innovation.api.permissions import PERMISSIONS, allowed, grant
 from innovation.api.selections import selects
 from innovation.api.types import Experiment, Idea, UserError
 from innovation.domain.errors import DomainError, ErrorCode, InvalidInputsError
+from innovation.domain.values import is_text
 from innovation.projections import views
 from innovation.projections.experiments import experiments_view
 from innovation.projections.ideas import ideas_view
@@ -138,7 +139,7 @@ async def mutate(
     that moment is the command's time (and its default for any time it carries).
     """
     client_mutation_id = input.client_mutation_id
-    if not_text(client_mutation_id):
+    if client_mutation_id is not None and not is_text(client_mutation_id):
         return payload(errors=[NOT_TEXT_KEY.error])  # the key cannot even be said back
     try:
         command, outcome = await _run(info, input, build)
@@ -150,18 +151,6 @@ async def mutate(
         return payload(**await answer(command), client_mutation_id=client_mutation_id)
     finally:
         _ANSWERING.reset(answering)
-
-
-def not_text(value: str | None) -> bool:
-    """Whether ``value`` holds half of a UTF-16 surrogate pair without the other half (JSON
-    lets ``"\\ud800"`` through): nothing can encode it to hash, store or send it back."""
-    if value is None or value.isascii():
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 NOT_TEXT_KEY = Refused(

@@ -11,7 +11,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from innovation.api.building import built
-from innovation.api.commands import NOT_TEXT_KEY, Refused, command_input, not_text, payload
+from innovation.api.commands import NOT_TEXT_KEY, Refused, command_input, payload
 from innovation.api.context import Context
 from innovation.api.enums import DirectionType, SourceKindType, StageType, ValidationRouteType
 from innovation.api.ids import global_id
@@ -23,6 +23,7 @@ from innovation.api.types import Idea
 from innovation.domain import releases as rules
 from innovation.domain.errors import DomainError, ErrorCode
 from innovation.domain.periods import days_left
+from innovation.domain.values import is_text
 from innovation.projections import releases as views
 from innovation.projections.releases import ReleaseView
 from innovation.services import Actor
@@ -345,7 +346,7 @@ AssembleReleasePayload = payload("AssembleReleasePayload", release=Release)
 async def assemble_release(info: Info[Context, None], input: AssembleReleaseInput) -> Any:
     principal = info.context.principal
     client_mutation_id = input.client_mutation_id
-    if not_text(client_mutation_id):
+    if client_mutation_id is not None and not is_text(client_mutation_id):
         return AssembleReleasePayload(errors=[NOT_TEXT_KEY.error])  # not to be said back
     if principal is None or not allowed(principal, "assembleRelease"):
         roles = ", ".join(sorted(PERMISSIONS["assembleRelease"]))

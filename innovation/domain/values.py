@@ -215,6 +215,17 @@ def validate_text(value: str, field: str, bound: Bound) -> str:
     return text
 
 
+def is_text(value: str) -> bool:
+    """Whether ``value`` can be written as UTF-8: not when it holds half of a surrogate pair
+    (JSON's ``"\\ud800"``, or a command line's bytes that were not UTF-8), which nothing can
+    encode to store, hash or send back."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def validate_optional_text(value: str | None, field: str, bound: Bound) -> str | None:
     """Trim ``value``; blank means absent."""
     if value is None or not value.strip():

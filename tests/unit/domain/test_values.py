@@ -8,10 +8,21 @@ from innovation.domain import InvalidInputError, Score, SourceKind, Stage
 from innovation.domain.countries import COUNTRY_CODES
 from innovation.domain.values import (
     TERMINAL_STAGES,
+    is_text,
     validate_country,
     validate_themes,
     validate_url,
 )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [("Café \U0001f4a1", True), ("", True), ("\x00", True), ("a\ud800", False), ("\udcff", False)],
+)
+def test_text_is_what_can_be_written_as_utf8_and_half_a_surrogate_pair_is_not(
+    value: str, text: bool
+) -> None:
+    assert is_text(value) is text
 
 
 def test_every_assigned_country_code_is_known() -> None:

@@ -70,7 +70,7 @@ def bootstrap(
     )
     mapper = event_mapper()
     store = Log(database, mapper, clock=clock)
-    projector = Projector(mapper)
+    projector = Projector(mapper, store.recorder)
     pipeline = Pipeline(
         database,
         store.recorder,

@@ -29,6 +29,7 @@ import innovation.projections.search as search
 from innovation.domain.recorded import Recorded
 from innovation.projections.batch import Batch
 from innovation.store import Mapper, Recorder
+from innovation.store.appends import AppendsLeft
 from innovation.store.readers import replay_pages
 
 PROJECTIONS = (counts, ideas, experiments, ethics, search, releases)
@@ -71,9 +72,12 @@ default 2 MB makes each page of events read back pages it has just evicted."""
 @dataclass
 class _Left:
     """What the commands of one write batch left to it: their rows, folded into one ``Batch``,
-    and the search index's changes that read ``ideas_view`` once that batch is written."""
+    the search index's changes that read ``ideas_view`` once that batch is written, and, where
+    the log appends several streams in one statement, their appends (``store/appends.py``),
+    made first."""
 
     batch: Batch
+    appends: AppendsLeft | None
     indexed: list[Recorded[Any]] = field(default_factory=list)
     events: int = 0
 
@@ -85,8 +89,11 @@ class Projector:
     two per table per batch rather than per command. Commands read nothing of the read models
     in their transaction, so leaving their rows to the end changes no decision."""
 
-    def __init__(self, mapper: Mapper) -> None:
+    def __init__(self, mapper: Mapper, recorder: Recorder | None = None) -> None:
         self.mapper = mapper
+        self.recorder = recorder
+        """The log's SQL, when commands may leave their appends to their write batch (on a
+        backend that makes several in one statement)."""
         self._left: dict[int, _Left] = {}
 
     def apply(self, connection: Connection, events: Sequence[Recorded[Any]]) -> Batch:
@@ -107,14 +114,26 @@ class Projector:
 
     # -- what a write batch's commands leave to it (the ``Deferred`` protocol) -----------------
 
+    def appends_left(self, connection: Connection) -> AppendsLeft | None:
+        """Where a command in this connection's write batch leaves its appends, if it may."""
+        left = self._left.get(id(connection))
+        return None if left is None else left.appends
+
     def open(self, connection: Connection) -> None:
-        self._left[id(connection)] = _Left(Batch(connection))
+        recorder = self.recorder
+        together = recorder is not None and recorder.appends_together
+        appends = AppendsLeft(recorder) if recorder is not None and together else None
+        self._left[id(connection)] = _Left(Batch(connection), appends)
 
     def left(self, connection: Connection) -> int:
-        return self._left[id(connection)].events
+        left = self._left[id(connection)]
+        return left.events + (0 if left.appends is None else left.appends.events)
 
     def finish(self, connection: Connection) -> None:
-        left = self._left.pop(id(connection))
+        left = self._left[id(connection)]
+        if left.appends is not None:
+            left.appends.make(connection)  # their events are folded into the batch's rows
+        del self._left[id(connection)]
         _write(connection, left.batch, left.indexed)
 
     def discard(self, connection: Connection) -> None:

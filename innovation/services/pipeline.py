@@ -11,7 +11,7 @@ A version the caller asserted (``expectedVersion``) is never retried: a stale on
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -48,8 +48,10 @@ class Outcome:
 
     envelopes: list[Recorded[Any]]
     replayed: bool
-    batches: tuple[Batch, ...] = ()
-    """The read models' batches its events went to, written when the command committed."""
+    batches: Sequence[Batch] = ()
+    """The read models' batches its events went to, written when the command committed (the
+    unit of work's own list: a command whose appends its write batch made has them added
+    then, after the command returned)."""
 
     def written(self, table: sa.Table, *key: Any) -> dict[str, Any] | None:
         """The row of ``table`` with this key as the command's batch wrote it, whole, when
@@ -197,4 +199,4 @@ class Pipeline:
             snapshot_every=self.snapshot_every,
         )
         handler(uow, command, expected_version)
-        return Outcome(envelopes=uow.envelopes, replayed=uow.replayed, batches=tuple(uow.batches))
+        return Outcome(envelopes=uow.envelopes, replayed=uow.replayed, batches=uow.batches)

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 
 import msgspec
@@ -23,6 +23,7 @@ from innovation.projections.batch import Batch
 from innovation.services.errors import CommandIdReusedError, ConflictError
 from innovation.store import (
     NO_STREAM,
+    AppendResult,
     Loaded,
     Mapper,
     Metadata,
@@ -31,6 +32,7 @@ from innovation.store import (
     SnapshotSpec,
     derived_id,
 )
+from innovation.store.appends import LeftAppend
 from innovation.store.streams import load_stream, save_snapshot
 
 S = TypeVar("S")
@@ -98,6 +100,7 @@ class UnitOfWork:
         stream_id = kind.stream_id(entity_id)
         if stream_id in self._loaded:
             return self._loaded[stream_id]
+        self._see_appended(stream_id)
         if entity_id in self.context.minted:  # a new stream: nothing to read
             loaded: Loaded[S] = Loaded(kind.decider.initial_state(), 0)
         else:
@@ -122,6 +125,8 @@ class UnitOfWork:
     ) -> list[msgspec.Struct]:
         """Decide ``command`` on the stream's current state and append what it decides."""
         stream_id = kind.stream_id(entity_id)
+        if stream_id not in self._loaded:
+            self._see_appended(stream_id)
         if self.context.repeatable and self._already_applied(stream_id):
             self.replayed = True
             return []
@@ -136,6 +141,13 @@ class UnitOfWork:
         events = kind.decider.decide(command, loaded.state)
         self._append(kind, stream_id, events, loaded)
         return events
+
+    def _see_appended(self, stream_id: str) -> None:
+        """Before reading ``stream_id``: if another command of the write batch left an append
+        to it, make the appends left so far (``store/appends.py``)."""
+        appends = self.projector.appends_left(self.connection)
+        if appends is not None and appends.holds(stream_id):
+            appends.make(self.connection)
 
     def _already_applied(self, stream_id: str) -> bool:
         """The command's first event on this stream is in the log: the same request, or refused."""
@@ -174,12 +186,30 @@ class UnitOfWork:
             NewEvent(event=event, metadata=metadata, event_id=self._event_id(stream_id, index))
             for index, event in enumerate(events)
         ]
-        result = self.recorder.append(
-            self.connection,
-            stream_id,
-            [self.mapper.to_stored(event) for event in new],
-            loaded.version or NO_STREAM,
-        )
+        stored = [self.mapper.to_stored(event) for event in new]
+        expected = loaded.version or NO_STREAM
+        state = kind.decider.fold(events, loaded.state)
+        then = partial(self._appended, kind, stream_id, events, loaded, state, metadata)
+        appends = self.projector.appends_left(self.connection)
+        if appends is None:
+            then(self.recorder.append(self.connection, stream_id, stored, expected))
+            return
+        # Left to the write batch, appended with its other commands' events in one statement:
+        # what this command decides next sees the stream as the append will leave it.
+        appends.leave(self.connection, LeftAppend(stream_id, stored, expected, then))
+        self._loaded[stream_id] = Loaded(state, loaded.version + len(events))
+
+    def _appended(
+        self,
+        kind: Aggregate[S],
+        stream_id: str,
+        events: Sequence[msgspec.Struct],
+        loaded: Loaded[S],
+        state: S,
+        metadata: Metadata,
+        result: AppendResult,
+    ) -> None:
+        """The events are in the log: the read models' rows, the state, a snapshot if due."""
         if not result.written:
             self.replayed = True
             return
@@ -204,7 +234,6 @@ class UnitOfWork:
         if batch not in self.batches:
             self.batches.append(batch)
         self.envelopes.extend(envelopes)
-        state = kind.decider.fold(events, loaded.state)
         updated = Loaded(state, result.version)
         self._loaded[stream_id] = updated
         every = self.snapshot_every

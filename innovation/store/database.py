@@ -17,10 +17,11 @@ transaction on a failed statement, runs a failing batch again job by job
 
 A job may also leave part of its work to the batch (``Deferring``): commands leave the rows
 they change in the read models, which the batch writes once for all of them, just before it
-commits, instead of a few statements per command. What a job leaves is only ever read through
-the work it was left to, so a job that reads the database on its own (one not deferring to the
-same work) has that work finished first. A job that fails after leaving some, or work that
-fails when finished, has the batch run again job by job, each with its own.
+commits, instead of a few statements per command; on PostgreSQL they leave their appends
+too, made in one statement for the batch (``store/appends.py``). What a job leaves is only
+ever read through the work it was left to, so a job that reads the database on its own (one
+not deferring to the same work) has that work finished first. A job that fails after leaving
+some, or work that fails when finished, has the batch run again job by job, each with its own.
 
 Several processes may share one PostgreSQL database: every process has its own writers (two
 connections, each running a batch while the other commits), and the rules of the log

@@ -113,6 +113,9 @@ class Recorder:
     """What both backends share: reading streams, versions, positions and snapshots."""
 
     dialect = ""
+    appends_together = False
+    """Whether ``append_together`` makes several streams' appends in one statement, and a
+    write batch's commands may leave their appends to it (``store/appends.py``)."""
 
     def __init__(self, clock: Clock = utcnow) -> None:
         self.clock = clock
@@ -133,6 +136,15 @@ class Recorder:
         records: Sequence[StoredEvent],
         expected_version: int,
     ) -> AppendResult:
+        raise NotImplementedError
+
+    def append_together(
+        self,
+        connection: Connection,
+        appends: Sequence[tuple[str, Sequence[StoredEvent], int]],
+    ) -> list[AppendResult]:
+        """Each (stream, events, expected version) appended, in one statement, in order; raises
+        ``AppendsRefusedError`` unless every one was written whole."""
         raise NotImplementedError
 
     def _acknowledge(

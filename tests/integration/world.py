@@ -41,6 +41,39 @@ SCOUT = Actor("scout:sam", "scout")
 ETHICS = Actor("ethics:council", "ethics")
 
 
+def submission(
+    title: str = "Conversation analytics for call-centre agents",
+    summary: str = "Pushes the right product sheet to the agent while the customer talks.",
+    *,
+    scout: str = SCOUT.name,
+    source: SourceKind = SourceKind.PARTNER,
+    organisation: str = "Orange Luxembourg",
+    country: str = "LU",
+    external: bool = True,
+    themes: tuple[str, ...] = ("customer-experience",),
+    uses_ai: bool = False,
+    uses_personal_data: bool = False,
+    url: str | None = None,
+) -> SubmitIdea:
+    """A new idea's submission, with an id of its own."""
+    return SubmitIdea(
+        idea_id=str(uuid.uuid4()),
+        title=title,
+        summary=summary,
+        provenance=Provenance(
+            source_kind=source,
+            organisation=organisation,
+            country=country,
+            external=external,
+            url=url,
+        ),
+        themes=themes,
+        uses_ai=uses_ai,
+        uses_personal_data=uses_personal_data,
+        scout=scout,
+    )
+
+
 @dataclass
 class FakeClock:
     """Starts on a fixed day and moves only when told to (each command reads it once)."""
@@ -67,42 +100,11 @@ class World:
         options.setdefault("at", self.clock())
         return await self.services.pipeline.execute(command, actor, **options)
 
-    async def submit(
-        self,
-        title: str = "Conversation analytics for call-centre agents",
-        summary: str = "Pushes the right product sheet to the agent while the customer talks.",
-        *,
-        actor: Actor = SCOUT,
-        source: SourceKind = SourceKind.PARTNER,
-        organisation: str = "Orange Luxembourg",
-        country: str = "LU",
-        external: bool = True,
-        themes: tuple[str, ...] = ("customer-experience",),
-        uses_ai: bool = False,
-        uses_personal_data: bool = False,
-        url: str | None = None,
-    ) -> str:
-        idea_id = str(uuid.uuid4())
-        await self.run(
-            SubmitIdea(
-                idea_id=idea_id,
-                title=title,
-                summary=summary,
-                provenance=Provenance(
-                    source_kind=source,
-                    organisation=organisation,
-                    country=country,
-                    external=external,
-                    url=url,
-                ),
-                themes=themes,
-                uses_ai=uses_ai,
-                uses_personal_data=uses_personal_data,
-                scout=actor.name,
-            ),
-            actor,
-        )
-        return idea_id
+    async def submit(self, *args: Any, actor: Actor = SCOUT, **fields: Any) -> str:
+        """Submit an idea as ``actor`` (``submission`` takes the rest); its id."""
+        command = submission(*args, scout=actor.name, **fields)
+        await self.run(command, actor)
+        return command.idea_id
 
     async def screen(self, idea_id: str) -> None:
         await self.run(AdvanceIdea(idea_id=idea_id, to_stage=Stage.SCREENING))

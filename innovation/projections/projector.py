@@ -28,7 +28,7 @@ import innovation.projections.releases as releases
 import innovation.projections.search as search
 from innovation.domain.recorded import Recorded
 from innovation.projections.batch import Batch
-from innovation.store import Mapper, Recorder
+from innovation.store import Mapper, RecordedEvent, Recorder, Snapshot
 from innovation.store.appends import AppendsLeft
 from innovation.store.readers import replay_pages
 
@@ -71,15 +71,19 @@ default 2 MB makes each page of events read back pages it has just evicted."""
 
 @dataclass
 class _Left:
-    """What the commands of one write batch left to it: their rows, folded into one ``Batch``,
-    the search index's changes that read ``ideas_view`` once that batch is written, and, where
-    the log appends several streams in one statement, their appends (``store/appends.py``),
-    made first."""
+    """What the commands of one write batch left to it: their events, folded into one
+    ``Batch`` when it finishes (then the search index's changes, which read ``ideas_view``
+    once that batch is written), and, where the log appends several streams in one statement,
+    their appends (``store/appends.py``), made first."""
 
     batch: Batch
     appends: AppendsLeft | None
-    indexed: list[Recorded[Any]] = field(default_factory=list)
+    unfolded: list[Recorded[Any]] = field(default_factory=list)
+    """The commands' events, folded together when the batch finishes: the rows they change
+    are read in a statement or two per table for the batch rather than per command."""
     events: int = 0
+    ahead: dict[str, tuple[Snapshot | None, list[RecordedEvent]]] = field(default_factory=dict)
+    """Streams the batch's commands will load, read at once (``read_ahead``), until loaded."""
 
 
 class Projector:
@@ -102,9 +106,8 @@ class Projector:
         it wrote once written (``Batch.written``)."""
         left = self._left.get(id(connection))
         if left is not None:
-            left.events += len(events)  # first: a fold that fails half-way has left something
-            _fold_into(left.batch, events)
-            left.indexed += search.index_along(left.batch, events)
+            left.events += len(events)
+            left.unfolded += events
             return left.batch
         batch = Batch(connection)
         _fold_into(batch, events)
@@ -119,6 +122,22 @@ class Projector:
         left = self._left.get(id(connection))
         return None if left is None else left.appends
 
+    def read_ahead(self, connection: Connection, streams: frozenset[str]) -> None:
+        """Read the streams the batch's commands will load, in one statement, where their
+        appends are made together too (PostgreSQL): one round trip for the batch rather than
+        one a command."""
+        left = self._left[id(connection)]
+        if left.appends is not None:
+            left.ahead = left.appends.recorder.read_ahead(connection, sorted(streams))
+
+    def read_ahead_of(
+        self, connection: Connection, stream_id: str
+    ) -> tuple[Snapshot | None, list[RecordedEvent]] | None:
+        """The stream as read ahead for the batch, once: whoever loads it next has it read
+        again, since the command loading it now may append to it."""
+        left = self._left.get(id(connection))
+        return None if left is None else left.ahead.pop(stream_id, None)
+
     def open(self, connection: Connection) -> None:
         recorder = self.recorder
         together = recorder is not None and recorder.appends_together
@@ -132,9 +151,10 @@ class Projector:
     def finish(self, connection: Connection) -> None:
         left = self._left[id(connection)]
         if left.appends is not None:
-            left.appends.make(connection)  # their events are folded into the batch's rows
+            left.appends.make(connection)  # the commands' events, with their positions
         del self._left[id(connection)]
-        _write(connection, left.batch, left.indexed)
+        _fold_into(left.batch, left.unfolded)
+        _write(connection, left.batch, search.index_along(left.batch, left.unfolded))
 
     def discard(self, connection: Connection) -> None:
         self._left.pop(id(connection), None)

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from innovation.domain import EXPERIMENT, IDEA, Aggregate
 from innovation.domain.errors import DomainError
 from innovation.domain.recorded import Recorded
 from innovation.projections import Projector
@@ -72,8 +73,13 @@ class Outcome:
         return [envelope.position for envelope in self.envelopes]
 
 
-_KEYS = ("idea_id", "into_idea_id", "experiment_id")
-"""The fields naming what a command writes to: its job's keys (``Deferring.keys``)."""
+_KEYS: dict[str, Aggregate[Any]] = {
+    "idea_id": IDEA,
+    "into_idea_id": IDEA,
+    "experiment_id": EXPERIMENT,
+}
+"""The fields naming what a command writes to (its job's keys, ``Deferring.keys``), and whose
+streams those are: those it will read, unless the caller drew the id (``Deferring.reads``)."""
 
 
 class Pipeline:
@@ -130,10 +136,16 @@ class Pipeline:
         )
         # The read models' rows are left to the write batch (see ``Projector``): handlers
         # decide on their streams alone.
+        named = {
+            str(getattr(command, name)): kind
+            for name, kind in _KEYS.items()
+            if hasattr(command, name)
+        }
         job = Deferring(
             partial(self._run, handler, command, context, expected_version),
             self.projector,
-            frozenset(str(getattr(command, name)) for name in _KEYS if hasattr(command, name)),
+            frozenset(named),
+            frozenset(kind.stream_id(key) for key, kind in named.items() if key not in minted),
         )
         outcome = await self._execute(job, expected_version)
         if outcome.envelopes:

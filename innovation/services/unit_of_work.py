@@ -112,6 +112,7 @@ class UnitOfWork:
                 kind.decider.initial_state(),
                 kind.decider.evolve,
                 snapshot_spec(kind),
+                self.projector.read_ahead_of(self.connection, stream_id),
             )
         self._loaded[stream_id] = loaded
         return loaded

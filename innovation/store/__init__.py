@@ -7,7 +7,8 @@ work, a contract test or the benchmark. ``Log`` and ``Readers`` (``store/readers
 everything that follows the log reads it: settled, replayed in pages, checkpointed.
 
 Modules: ``database`` (jobs and group commit), ``log`` (the SQL both backends share),
-``sqlite`` and ``postgres`` (one file per backend), ``backends`` (opening a URL),
+``sqlite`` and ``postgres`` (one file per backend), ``appends`` and ``pg_batches`` (a write
+batch's appends made together), ``backends`` (opening a URL),
 ``readers`` and ``leases`` (readers of the log), ``streams`` (loading and snapshots),
 ``mapper`` and ``records`` (what is stored), ``follow`` (one tail per process).
 """

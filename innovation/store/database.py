@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, MutableSequence
+from collections.abc import Awaitable, Callable, MutableSequence, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -91,6 +91,11 @@ class Deferred(Protocol):
 
     def discard(self, connection: Connection) -> None: ...
 
+    def read_ahead(self, connection: Connection, streams: frozenset[str]) -> None:
+        """Told, once opened, the streams the jobs about to defer to it will read: it may read
+        them at once, in one statement rather than one each (or do nothing)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Deferring(Generic[T]):
@@ -101,6 +106,8 @@ class Deferring(Generic[T]):
     keys: frozenset[str] = frozenset()
     """What the job writes to (its command's ideas and experiments): where several batches run
     at once, jobs sharing a key never run in two of them (``store/pg_writers.py``)."""
+    reads: frozenset[str] = frozenset()
+    """The streams the job will read first (``Deferred.read_ahead``)."""
 
     def __call__(self, connection: Connection) -> T:
         return self.job(connection)
@@ -120,14 +127,18 @@ class Sharing:
         self.connection = connection
         self.opened: Deferred | None = None
 
-    def before(self, job: Job[Any]) -> int:
-        """Make ready what ``job`` defers to; how much is left to it already."""
+    def before(self, job: Job[Any], coming: Sequence[Job[Any]] = ()) -> int:
+        """Make ready what ``job`` defers to, told what it and the jobs ``coming`` after it
+        that defer to the same will read; how much is left to it already."""
         wanted = job.deferred if isinstance(job, Deferring) else None
         if self.opened is not wanted:
             self.finish()
             if wanted is not None:
                 wanted.open(self.connection)
                 self.opened = wanted
+                reads = _reads_of(wanted, [job, *coming])
+                if len(reads) > 1:  # one stream is read as quickly on its own
+                    wanted.read_ahead(self.connection, reads)
         return 0 if self.opened is None else self.opened.left(self.connection)
 
     def failed_after_leaving(self, mark: int) -> bool:
@@ -149,14 +160,24 @@ class Sharing:
             opened.discard(self.connection)
 
 
+def _reads_of(deferred: Deferred, jobs: Sequence[Job[Any]]) -> frozenset[str]:
+    """What the run of jobs at the start of ``jobs`` that defer to ``deferred`` will read."""
+    reads: set[str] = set()
+    for job in jobs:
+        if not isinstance(job, Deferring) or job.deferred is not deferred:
+            break
+        reads |= job.reads
+    return frozenset(reads)
+
+
 def run_sharing(connection: Connection, jobs: list[Job[Any]]) -> list[Any]:
     """Run jobs one after the other, their deferred work finished as ``Sharing`` says; any
     failure propagates (the caller runs the jobs again alone)."""
     sharing = Sharing(connection)
     try:
         results = []
-        for job in jobs:
-            sharing.before(job)
+        for index, job in enumerate(jobs):
+            sharing.before(job, jobs[index + 1 :])
             results.append(job(connection))
         sharing.finish()
         return results

@@ -271,6 +271,13 @@ class Recorder:
         after = snapshot.version + 1 if snapshot is not None else 1
         return snapshot, self.read_stream(connection, stream_id, from_version=after)
 
+    def read_ahead(
+        self, connection: Connection, stream_ids: Sequence[str]
+    ) -> dict[str, tuple[Snapshot | None, list[RecordedEvent]]]:
+        """``read_snapshot_and_stream`` of each stream, in one statement: what a write batch's
+        commands will load (only where ``appends_together``: PostgreSQL)."""
+        raise NotImplementedError
+
     def read_snapshot(self, connection: Connection, stream_id: str) -> Snapshot | None:
         row = connection.execute(_SNAPSHOT, {"stream_id": stream_id}).first()
         return None if row is None else snapshot_of(tuple(row))

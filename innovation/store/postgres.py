@@ -45,15 +45,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC
-from typing import Any
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.util import await_only
 
-from innovation.store.appends import AppendsRefusedError
 from innovation.store.database import Database, DatabaseClosedError, Job, ReadSession, T
 from innovation.store.log import (
     AppendRaceError,
@@ -65,6 +62,10 @@ from innovation.store.log import (
     snapshot_of,
     utcnow,
 )
+from innovation.store.pg_batches import COLUMNS_SQL as _COLUMNS_SQL
+from innovation.store.pg_batches import append_together, read_ahead
+from innovation.store.pg_batches import fetch as _fetch
+from innovation.store.pg_batches import recorded as _recorded
 from innovation.store.pg_reads import KeptConnectionEndedError, ReadConnections
 from innovation.store.pg_writers import Writers
 from innovation.store.records import ANY, NO_STREAM, AppendResult, RecordedEvent, StoredEvent
@@ -94,39 +95,6 @@ _APPEND = """
 """The append, run as the driver's own SQL (``exec_driver_sql``): positional parameters cast
 in the statement, so no SQLAlchemy compiling or per-element bind processing on the hot path;
 still through SQLAlchemy's connection, so it joins the job's transaction."""
-
-_APPEND_TOGETHER = """
-    INSERT INTO events
-        (stream_id, version, type, schema_version, data, metadata, recorded_at, event_id)
-    SELECT batch.stream_id, head.version + batch.ord, batch.type, batch.schema_version,
-           batch.data, batch.metadata, $1::timestamptz, batch.event_id
-    FROM (SELECT pg_current_xact_id() AS xid) AS me
-    CROSS JOIN unnest($2::varchar[], $3::integer[], $4::integer[], $5::varchar[],
-                      $6::integer[], $7::bytea[], $8::bytea[], $9::uuid[])
-        WITH ORDINALITY AS batch(
-            stream_id, expected, ord, type, schema_version, data, metadata, event_id, n)
-    CROSS JOIN LATERAL (
-        SELECT coalesce(max(events.version), 0) AS version
-        FROM events WHERE events.stream_id = batch.stream_id
-    ) AS head
-    CROSS JOIN LATERAL (
-        SELECT count(*) AS n FROM events AS seen WHERE seen.event_id = batch.event_id
-    ) AS repeated
-    WHERE me.xid IS NOT NULL
-      AND (batch.expected = -2 OR head.version = batch.expected)
-      AND repeated.n = 0
-    ORDER BY batch.n
-    RETURNING position, stream_id, version
-    """
-"""Several streams' appends at once (``store/appends.py``): ``_APPEND``'s rules row by row.
-The transaction id is taken before the first row reaches the insert (and so before the first
-``nextval``), rows are inserted in the order given (each stream's events in version order),
-each stream's head and each event id are looked up by index (the lateral subqueries), and a
-row whose stream moved or whose event is logged already is left out: the caller sees which."""
-
-_COLUMNS_SQL = (
-    "position, stream_id, version, type, schema_version, data, metadata, recorded_at, event_id"
-)
 
 _SNAPSHOT_AND_STREAM_SQL = (
     "SELECT NULL::bigint, stream_id, version, type, schema_version, data, NULL::bytea,"
@@ -193,38 +161,7 @@ class PostgresRecorder(Recorder):
         connection: Connection,
         appends: Sequence[tuple[str, Sequence[StoredEvent], int]],
     ) -> list[AppendResult]:
-        moment = self.clock()
-        if moment.tzinfo is None:
-            raise ValueError("naive datetime given where a UTC instant is required")
-        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
-        streams, expected, ords, types, schemas, data, metadata, ids = columns
-        for stream_id, records, expected_version in appends:
-            check_batch(stream_id, records)
-            if expected_version not in (ANY, NO_STREAM) and expected_version < 0:
-                check_expected(stream_id, expected_version, 0)  # raises
-            wanted = 0 if expected_version == NO_STREAM else expected_version
-            for ordinal, record in enumerate(records, start=1):
-                streams.append(stream_id)
-                expected.append(wanted)
-                ords.append(ordinal)
-                types.append(record.type)
-                schemas.append(record.schema_version)
-                data.append(record.data)
-                metadata.append(record.metadata)
-                ids.append(record.event_id)
-        rows = connection.exec_driver_sql(
-            _APPEND_TOGETHER, (moment.astimezone(UTC), *columns)
-        ).all()
-        written: dict[str, list[tuple[int, int]]] = {}
-        for position, stream_id, version in rows:
-            written.setdefault(stream_id, []).append((version, position))
-        results = []
-        for stream_id, records, _ in appends:
-            made = sorted(written.get(stream_id, ()))
-            if len(made) != len(records):
-                raise AppendsRefusedError(stream_id)
-            results.append(AppendResult(made[-1][0], tuple(p for _, p in made), recorded_at=moment))
-        return results
+        return append_together(connection, appends, self.clock())
 
     def _explain_refusal(
         self,
@@ -271,6 +208,11 @@ class PostgresRecorder(Recorder):
             return None, _recorded(rows)
         first = tuple(rows[0])
         return snapshot_of(first[1:6] + first[7:8]), _recorded(rows[1:])
+
+    def read_ahead(
+        self, connection: Connection, stream_ids: Sequence[str]
+    ) -> dict[str, tuple[Snapshot | None, list[RecordedEvent]]]:
+        return read_ahead(connection, stream_ids)
 
     def read_range(
         self,
@@ -337,21 +279,6 @@ class PostgresRecorder(Recorder):
 
     def oldest_running_xid(self, connection: Connection) -> int:
         return int(_fetch(connection, _XMIN_SQL)[0][0])
-
-
-def _fetch(connection: Connection, sql: str, *args: Any) -> list[Any]:
-    """Read through asyncpg directly, from inside a job (SQLAlchemy's greenlet).
-
-    Reads skip SQLAlchemy's per-row processing: asyncpg already returns UTC datetimes and
-    UUIDs. Outside a transaction of the job's own, each such statement stands alone (and
-    commits at once), which is exactly what the gap guard needs between its statements.
-    """
-    driver = connection.connection.driver_connection
-    return await_only(driver.fetch(sql, *args))  # type: ignore[union-attr]
-
-
-def _recorded(rows: Sequence[Any]) -> list[RecordedEvent]:
-    return msgspec.convert([tuple(row) for row in rows], list[RecordedEvent])
 
 
 class _PostgresSession(ReadSession):

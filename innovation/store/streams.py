@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from innovation.store.log import Recorder
 from innovation.store.mapper import Mapper
-from innovation.store.records import Snapshot
+from innovation.store.records import RecordedEvent, Snapshot
 
 S = TypeVar("S")
 
@@ -55,12 +55,15 @@ def load_stream(
     initial: S,
     evolve: Callable[[S, msgspec.Struct], S],
     snapshot: SnapshotSpec[S] | None = None,
+    ahead: tuple[Snapshot | None, list[RecordedEvent]] | None = None,
 ) -> Loaded[S]:
+    """The stream folded, from its snapshot when there is one; ``ahead`` is its snapshot and
+    events already read (``Recorder.read_ahead``), when they were."""
     state, version, start = initial, 0, 0
     if snapshot is None:
         records = recorder.read_stream(connection, stream_id)
     else:
-        stored, records = recorder.read_snapshot_and_stream(connection, stream_id)
+        stored, records = ahead or recorder.read_snapshot_and_stream(connection, stream_id)
         decoded = snapshot.decode(stored) if stored is not None else None
         if stored is not None and decoded is not None:
             state, version, start = decoded, stored.version, stored.version

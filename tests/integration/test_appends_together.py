@@ -39,11 +39,13 @@ def score(idea_id: str, reach: int) -> ScoreIdea:
     )
 
 
-def stream(connection: Connection, idea_id: str) -> list[tuple[int, int, str]]:
-    """(version, position, type) of the idea's events, by version."""
+def stream(
+    connection: Connection, idea_id: str, prefix: str = "idea-"
+) -> list[tuple[int, int, str]]:
+    """(version, position, type) of the idea's events (or another stream's), by version."""
     query = (
         sa.select(events.c.version, events.c.position, events.c.type)
-        .where(events.c.stream_id == f"idea-{idea_id}")
+        .where(events.c.stream_id == f"{prefix}{idea_id}")
         .order_by(events.c.version)
     )
     return [(version, position, kind) for version, position, kind in connection.execute(query)]

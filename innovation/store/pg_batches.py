@@ -1,0 +1,142 @@
+"""PostgreSQL's statements for a write batch's commands as a whole: their appends, made in
+one statement (``store/appends.py``), and the streams they will load, read in one; with the
+way a job reads through asyncpg directly, which the log's other statements share
+(``store/postgres.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy.engine import Connection
+from sqlalchemy.util import await_only
+
+from innovation.store.appends import AppendsRefusedError
+from innovation.store.log import check_batch, check_expected, snapshot_of
+from innovation.store.records import (
+    ANY,
+    NO_STREAM,
+    AppendResult,
+    RecordedEvent,
+    Snapshot,
+    StoredEvent,
+)
+
+COLUMNS_SQL = (
+    "position, stream_id, version, type, schema_version, data, metadata, recorded_at, event_id"
+)
+
+APPEND_TOGETHER = """
+    INSERT INTO events
+        (stream_id, version, type, schema_version, data, metadata, recorded_at, event_id)
+    SELECT batch.stream_id, head.version + batch.ord, batch.type, batch.schema_version,
+           batch.data, batch.metadata, $1::timestamptz, batch.event_id
+    FROM (SELECT pg_current_xact_id() AS xid) AS me
+    CROSS JOIN unnest($2::varchar[], $3::integer[], $4::integer[], $5::varchar[],
+                      $6::integer[], $7::bytea[], $8::bytea[], $9::uuid[])
+        WITH ORDINALITY AS batch(
+            stream_id, expected, ord, type, schema_version, data, metadata, event_id, n)
+    CROSS JOIN LATERAL (
+        SELECT coalesce(max(events.version), 0) AS version
+        FROM events WHERE events.stream_id = batch.stream_id
+    ) AS head
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS n FROM events AS seen WHERE seen.event_id = batch.event_id
+    ) AS repeated
+    WHERE me.xid IS NOT NULL
+      AND (batch.expected = -2 OR head.version = batch.expected)
+      AND repeated.n = 0
+    ORDER BY batch.n
+    RETURNING position, stream_id, version
+    """
+"""Several streams' appends at once (``store/appends.py``), ``store/postgres.py``'s ``_APPEND``
+row by row. The transaction id is taken before the first row reaches the insert (and so before
+the first ``nextval``), rows are inserted in the order given (each stream's events in version
+order), each stream's head and each event id are looked up by index (the lateral subqueries),
+and a row whose stream moved or whose event is logged already is left out: the caller sees
+which."""
+
+SNAPSHOTS_AND_STREAMS_SQL = (
+    "SELECT NULL::bigint, stream_id, version, type, schema_version, data, NULL::bytea,"
+    " recorded_at, NULL::uuid FROM snapshots WHERE stream_id = ANY($1::varchar[])"
+    f" UNION ALL SELECT e.{COLUMNS_SQL.replace(', ', ', e.')}"
+    " FROM unnest($1::varchar[]) AS wanted(stream_id) CROSS JOIN LATERAL ("
+    f" SELECT {COLUMNS_SQL} FROM events WHERE events.stream_id = wanted.stream_id"
+    " AND events.version > coalesce("
+    "(SELECT version FROM snapshots WHERE snapshots.stream_id = wanted.stream_id), 0)) AS e"
+    " ORDER BY 2, 3"
+)  # by stream, then version: each stream's snapshot before its events, all newer than it
+"""``store/postgres.py``'s ``_SNAPSHOT_AND_STREAM_SQL`` for several streams at once (a write
+batch reading ahead)."""
+
+
+def fetch(connection: Connection, sql: str, *args: Any) -> list[Any]:
+    """Read through asyncpg directly, from inside a job (SQLAlchemy's greenlet).
+
+    Reads skip SQLAlchemy's per-row processing: asyncpg already returns UTC datetimes and
+    UUIDs. Outside a transaction of the job's own, each such statement stands alone (and
+    commits at once), which is exactly what the gap guard needs between its statements.
+    """
+    driver = connection.connection.driver_connection
+    return await_only(driver.fetch(sql, *args))  # type: ignore[union-attr]
+
+
+def recorded(rows: Sequence[Any]) -> list[RecordedEvent]:
+    return msgspec.convert([tuple(row) for row in rows], list[RecordedEvent])
+
+
+def append_together(
+    connection: Connection,
+    appends: Sequence[tuple[str, Sequence[StoredEvent], int]],
+    moment: datetime,
+) -> list[AppendResult]:
+    """``Recorder.append_together`` on PostgreSQL, its events recorded at ``moment``."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given where a UTC instant is required")
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
+    streams, expected, ords, types, schemas, data, metadata, ids = columns
+    for stream_id, records, expected_version in appends:
+        check_batch(stream_id, records)
+        if expected_version not in (ANY, NO_STREAM) and expected_version < 0:
+            check_expected(stream_id, expected_version, 0)  # raises
+        wanted = 0 if expected_version == NO_STREAM else expected_version
+        for ordinal, record in enumerate(records, start=1):
+            streams.append(stream_id)
+            expected.append(wanted)
+            ords.append(ordinal)
+            types.append(record.type)
+            schemas.append(record.schema_version)
+            data.append(record.data)
+            metadata.append(record.metadata)
+            ids.append(record.event_id)
+    rows = connection.exec_driver_sql(APPEND_TOGETHER, (moment.astimezone(UTC), *columns)).all()
+    written: dict[str, list[tuple[int, int]]] = {}
+    for position, stream_id, version in rows:
+        written.setdefault(stream_id, []).append((version, position))
+    results = []
+    for stream_id, records, _ in appends:
+        made = sorted(written.get(stream_id, ()))
+        if len(made) != len(records):
+            raise AppendsRefusedError(stream_id)
+        results.append(AppendResult(made[-1][0], tuple(p for _, p in made), recorded_at=moment))
+    return results
+
+
+def read_ahead(
+    connection: Connection, stream_ids: Sequence[str]
+) -> dict[str, tuple[Snapshot | None, list[RecordedEvent]]]:
+    """``Recorder.read_ahead`` on PostgreSQL."""
+    rows = fetch(connection, SNAPSHOTS_AND_STREAMS_SQL, list(stream_ids))
+    found: dict[str, list[Any]] = {stream_id: [] for stream_id in stream_ids}
+    for row in rows:
+        found[row[1]].append(row)
+    ahead: dict[str, tuple[Snapshot | None, list[RecordedEvent]]] = {}
+    for stream_id, read in found.items():
+        if read and read[0][0] is None:
+            first = tuple(read[0])
+            ahead[stream_id] = (snapshot_of(first[1:6] + first[7:8]), recorded(read[1:]))
+        else:
+            ahead[stream_id] = (None, recorded(read))
+    return ahead

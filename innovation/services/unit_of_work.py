@@ -126,8 +126,6 @@ class UnitOfWork:
     ) -> list[msgspec.Struct]:
         """Decide ``command`` on the stream's current state and append what it decides."""
         stream_id = kind.stream_id(entity_id)
-        if stream_id not in self._loaded:
-            self._see_appended(stream_id)
         if self.context.repeatable and self._already_applied(stream_id):
             self.replayed = True
             return []
@@ -152,6 +150,7 @@ class UnitOfWork:
 
     def _already_applied(self, stream_id: str) -> bool:
         """The command's first event on this stream is in the log: the same request, or refused."""
+        self._see_appended(stream_id)  # the same command, earlier in the write batch
         first = self.recorder.event_by_id(self.connection, self._event_id(stream_id, 0))
         if first is None:
             return False

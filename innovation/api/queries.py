@@ -42,12 +42,11 @@ from innovation.api.types import (
     SimilarIdea,
 )
 from innovation.domain.errors import InvalidInputError
-from innovation.projections import queues, views
+from innovation.projections import nested, queues
 from innovation.projections.as_of import idea_at, pipeline_at
 from innovation.projections.history import history as read_history
 from innovation.projections.paging import InvalidCursorError, Page, encode_cursor
 from innovation.projections.search import similar_ideas
-from innovation.projections.views import IdeaView
 
 
 def idea_id_arg(value: str, field: str = "id") -> str:
@@ -120,15 +119,15 @@ class Query:
         if depth == 0:
             return Idea.maybe(await loaders.idea.load(idea_id))
 
-        def read(connection: Connection) -> tuple[IdeaView | None, Nested | None]:
-            found = views.ideas_by_id(connection, [idea_id]).get(idea_id)
-            return found, read_nested(connection, [idea_id] if found else [], depth)
-
-        view, nested = await info.context.services.database.glance(read)
-        loaders.idea.prime(idea_id, view)
-        if nested is not None:
-            loaders.prime_nested([idea_id], nested)
-        return Idea.maybe(view)
+        found = await info.context.services.database.glance(
+            partial(nested.idea_and_below, idea_id=idea_id, depth=depth)
+        )
+        if found is None:
+            loaders.idea.prime(idea_id, None)
+            return None
+        loaders.idea.prime(idea_id, found.idea)
+        loaders.prime_nested([idea_id], Nested({idea_id: found.experiments}, found.metrics))
+        return Idea.maybe(found.idea)
 
     @strawberry.field(
         permission_classes=[can("ideas")],

@@ -158,17 +158,17 @@ def _view(kind: type[V], row: Row, **nested: object) -> V:
 
 
 @cache
-def _field_names(kind: type[msgspec.Struct]) -> tuple[str, ...]:
+def field_names(kind: type[msgspec.Struct]) -> tuple[str, ...]:
     """A struct's field names, looked up once: ``msgspec.structs.fields`` is slow per row."""
     return tuple(field.name for field in msgspec.structs.fields(kind))
 
 
 def _columns(row: Row, kind: type[msgspec.Struct]) -> dict[str, Any]:
     """The columns of ``row`` that a value stored flat in the table is made of."""
-    return {name: row[name] for name in _field_names(kind)}
+    return {name: row[name] for name in field_names(kind)}
 
 
-IDEA_PARTS = {"provenance": _field_names(Provenance), "score": _field_names(ScoreView)}
+IDEA_PARTS = {"provenance": field_names(Provenance), "score": field_names(ScoreView)}
 """The fields of ``IdeaView`` made of several columns, and those columns."""
 
 
@@ -183,7 +183,7 @@ def columns_holding(fields: Iterable[str]) -> tuple[sa.Column[Any], ...]:
     return columns
 
 
-IDEA_COLUMNS = columns_holding(set(_field_names(IdeaView)) - {"as_of_position", "experiment_ids"})
+IDEA_COLUMNS = columns_holding(set(field_names(IdeaView)) - {"as_of_position", "experiment_ids"})
 """What a read of ideas selects: fewer columns than the table's (its bookkeeping is left out),
 and on SQLite a page of 100 ideas was 9 % quicker for it (192 pages a second at 16
 connections against 176, the median of six runs in turn)."""
@@ -210,7 +210,7 @@ def _ethics_review(row: Row) -> EthicsReview:
     return _view(EthicsReview, row, reviewers=row["reviewers"] or ())
 
 
-def _metric(row: Row) -> MetricView:
+def metric_view(row: Row) -> MetricView:
     return _view(MetricView, row)
 
 
@@ -243,16 +243,16 @@ _IDEA_BY_ID = sa.select(*IDEA_COLUMNS).where(ideas_view.c.idea_id == sa.bindpara
 _EXPERIMENT_BY_ID = sa.select(experiments_view).where(
     experiments_view.c.experiment_id == sa.bindparam("id")
 )
-_EXPERIMENTS_IN_ORDER = (experiments_view.c.started_at, experiments_view.c.experiment_id)
+EXPERIMENTS_IN_ORDER = (experiments_view.c.started_at, experiments_view.c.experiment_id)
 _EXPERIMENTS_OF_IDEAS = (
     sa.select(experiments_view)
     .where(_among(experiments_view.c.idea_id))
-    .order_by(*_EXPERIMENTS_IN_ORDER)
+    .order_by(*EXPERIMENTS_IN_ORDER)
 )
 _EXPERIMENTS_OF_IDEA = (
     sa.select(experiments_view)
     .where(experiments_view.c.idea_id == sa.bindparam("id"))
-    .order_by(*_EXPERIMENTS_IN_ORDER)
+    .order_by(*EXPERIMENTS_IN_ORDER)
 )
 _METRICS_OF_EXPERIMENTS = (
     sa.select(metrics_view)
@@ -353,7 +353,7 @@ def metrics_of_experiments(
     connection: Connection, experiment_ids: Sequence[str]
 ) -> dict[str, list[MetricView]]:
     rows = _by_key(connection, _METRICS_OF_EXPERIMENT, _METRICS_OF_EXPERIMENTS, experiment_ids)
-    return _group(rows, "experiment_id", _metric)
+    return _group(rows, "experiment_id", metric_view)
 
 
 def metric(connection: Connection, experiment_id: str, name: str) -> MetricView | None:

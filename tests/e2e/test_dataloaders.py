@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from innovation.config import Settings
+from innovation.domain.values import Decision, Outcome
 from innovation.projections import views
 from innovation.store import Database, PostgresDatabase
 from tests.e2e.conftest import LIMITS, Api
@@ -155,6 +156,71 @@ async def test_ideas_read_their_experiments_and_metrics_in_the_read_that_finds_t
     nodes = {edge["node"]["title"]: edge["node"] for edge in page["ideas"]["edges"]}
     assert nodes["An idea nobody tried yet"]["experiments"] == []
     assert nodes["Idea number 1 with a pilot"]["experiments"][0]["metrics"][0]["latestValue"] == 61
+
+
+NESTED_IDEA = """
+query($id: ID!) {
+  idea(id: $id) {
+    title
+    experiments {
+      pilotSite status
+      metrics { name unit baseline target latestValue measurementCount }
+    }
+  }
+}
+"""
+NESTED_PAGE = """
+query {
+  ideas(first: 10) {
+    edges { node { id title experiments {
+      pilotSite status
+      metrics { name unit baseline target latestValue measurementCount }
+    } } }
+  }
+}
+"""
+
+
+async def test_an_idea_with_its_experiments_and_their_metrics_is_read_in_one_statement(
+    api: Api, world: World, database: Database
+):
+    tried = await world.submit(title="Sleeping radio cells at night")
+    await world.screen(tried)
+    first = await world.start(tried)
+    await world.measure(first, "daily network alarms", 640)
+    await world.conclude(first, Outcome.INCONCLUSIVE, Decision.ITERATE)
+    world.clock.jump(days=3)
+    second = await world.start(tried, target=70)
+    await world.measure(second, "first-call resolution", 58)
+    await world.measure(second, "first-call resolution", 61)
+    await world.submit(title="Drones inspecting masts")
+    ids = {
+        edge["node"]["title"]: edge["node"]["id"]
+        for edge in (await api.data(BARE_PAGE, {"first": 10}))["ideas"]["edges"]
+    }
+    page = {
+        edge["node"]["id"]: edge["node"] for edge in (await api.data(NESTED_PAGE))["ideas"]["edges"]
+    }
+    for title in ("Sleeping radio cells at night", "Drones inspecting masts"):
+        variables = {"id": ids[title]}
+        await api.data(BARE_IDEA, variables)  # the token and the documents, known from here on
+        await api.data(NESTED_IDEA, variables)
+        with counting(database) as bare:
+            await api.data(BARE_IDEA, variables)
+        with counting(database) as nested:
+            idea = (await api.data(NESTED_IDEA, variables))["idea"]
+        assert len(nested) == len(bare), nested
+        # The same as the page's reads, an experiment and a metric at a time, give.
+        assert idea["experiments"] == page[ids[title]]["experiments"]
+    tried_id = {"id": ids["Sleeping radio cells at night"]}
+    experiments = (await api.data(NESTED_IDEA, tried_id))["idea"]["experiments"]
+    assert [experiment["status"] for experiment in experiments] == ["CONCLUDED", "RUNNING"]
+    assert [metric["name"] for metric in experiments[1]["metrics"]] == [
+        "first-call resolution",
+        "daily network alarms",
+    ]
+    assert [metric["measurementCount"] for metric in experiments[1]["metrics"]] == [2, 0]
+    assert [metric["measurementCount"] for metric in experiments[0]["metrics"]] == [0, 1]
 
 
 async def test_what_a_request_read_is_let_go_once_it_is_answered(api: Api, world: World):

@@ -25,7 +25,7 @@ import msgspec
 from innovation.domain import ideas
 from innovation.domain.errors import InvalidInputError, InvalidInputsError
 from innovation.domain.ideas import SubmitIdea
-from innovation.domain.values import Provenance, SourceKind
+from innovation.domain.values import Provenance, SourceKind, refused_in_line
 from innovation.services.ideas import unknown_themes
 
 T = TypeVar("T")
@@ -367,6 +367,13 @@ def _reference(fields: dict[str, Any]) -> str:
         raise _Bad("external_ref", "is required: a reference unique within its source")
     if len(external_ref) > EXTERNAL_REF_MAX:
         raise _Bad("external_ref", f"must have at most {EXTERNAL_REF_MAX} characters")
+    if (found := refused_in_line(external_ref)) is not None:
+        # Shown in every report about the row: a control character would rewrite the terminal's
+        # line, a bidi override reorder it.
+        raise _Bad(
+            "external_ref",
+            f"must not hold control or bidirectional-override characters; it holds {found}",
+        )
     return external_ref
 
 

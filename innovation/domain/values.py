@@ -192,13 +192,6 @@ def _refused_character(text: str, multiline: bool) -> str | None:
     return None if found is None else f"U+{ord(found.group()):04X}"
 
 
-def refused_in_line(text: str) -> str | None:
-    """The first character a one-line text must not hold, as U+XXXX, or None: what
-    ``validate_text`` refuses in a field of one line, for texts that are references rather
-    than fields of the pipeline (an imported row's ``external_ref``)."""
-    return _refused_character(text, multiline=False)
-
-
 def validate_text(value: str, field: str, bound: Bound) -> str:
     """Normalise ``value`` (NFC, trimmed), refuse control and bidi-override characters, and
     check its length lies within ``bound``."""

@@ -23,9 +23,10 @@ from typing import Any, TypeVar
 import msgspec
 
 from innovation.domain import ideas
+from innovation.domain.bounds import Bound
 from innovation.domain.errors import InvalidInputError, InvalidInputsError
 from innovation.domain.ideas import SubmitIdea
-from innovation.domain.values import Provenance, SourceKind, refused_in_line
+from innovation.domain.values import Provenance, SourceKind, validate_text
 from innovation.services.ideas import unknown_themes
 
 T = TypeVar("T")
@@ -367,14 +368,11 @@ def _reference(fields: dict[str, Any]) -> str:
         raise _Bad("external_ref", "is required: a reference unique within its source")
     if len(external_ref) > EXTERNAL_REF_MAX:
         raise _Bad("external_ref", f"must have at most {EXTERNAL_REF_MAX} characters")
-    if (found := refused_in_line(external_ref)) is not None:
-        # Shown in every report about the row: a control character would rewrite the terminal's
-        # line, a bidi override reorder it.
-        raise _Bad(
-            "external_ref",
-            f"must not hold control or bidirectional-override characters; it holds {found}",
-        )
-    return external_ref
+    try:  # shown in every report about the row: no control character, no bidi override
+        validate_text(external_ref, "external_ref", Bound(1, EXTERNAL_REF_MAX))
+    except InvalidInputError as error:
+        raise _Bad("external_ref", error.message) from None
+    return external_ref  # as written: the idea's id is derived from it
 
 
 def _text(fields: dict[str, Any], name: str) -> str:

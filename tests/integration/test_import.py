@@ -367,8 +367,8 @@ async def test_a_reference_holding_a_control_character_is_refused_naming_it(
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "scouting.jsonl: line 1, external_ref: must not hold control or bidirectional-override"
-        f" characters; it holds {holds}"
+        "scouting.jsonl: line 1, external_ref: external_ref must not hold control or"
+        f" bidirectional-override characters; it holds {holds}"
     )
     assert lines[1] == "scouting.jsonl: 2 rows: 1 imported, 0 already imported, 1 refused"
     assert list(await imported(database)) == [idea_id_of("mwc-2025-031")]

@@ -53,7 +53,7 @@ bench-service: install
 
 ## Flame graphs (py-spy) of { __typename }, submitIdea and the page of ideas under load, in .profile/.
 profile: install
-	$(BIN)/python -m pip install --quiet --constraint $(CONSTRAINTS) -e '.[profile]'
+	$(BIN)/python -m pip install --quiet --constraint $(CONSTRAINTS) -e '.[profile,bench]'
 	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
 
 ## Mutation testing of the pure domain against the fast tests: the score and every survivor.

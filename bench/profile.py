@@ -35,15 +35,18 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from bench.service.app import BENCH_GRAPHQL
 from bench.service.postgres import free_port
 from bench.service.report import Figures
 from bench.service.run import (
+    IDEA,
     NOOP,
     PAGE,
     PAGE_ORDERS,
@@ -63,9 +66,10 @@ BIN = Path(sys.executable).parent
 OUT = ROOT / ".profile"
 
 
-def bodies(name: str, run: str) -> list[str]:
+def bodies(name: str, run: str, ideas: Sequence[str] = ()) -> list[str]:
     """The request bodies of a path, one a line, taken in turn; ``{n}`` in a submission's title
-    is made unique per request by the wrk script, ``run`` per run."""
+    is made unique per request by the wrk script, ``run`` per run. ``idea`` asks for each of
+    ``ideas`` in turn, with what it nests, as the bench does."""
     title = f"Predictive fibre-cut location for field teams, run {run} request {{n}}"
     if name == "typename":
         return [body("{ __typename }")]
@@ -77,6 +81,10 @@ def bodies(name: str, run: str) -> list[str]:
         return [body(PAGE, order) for order in PAGE_ORDERS]
     if name == "pipeline":
         return [body(PIPELINE)]
+    if name == "idea":
+        if not ideas:
+            raise ValueError("the database has no idea to ask for")
+        return [body(IDEA, {"id": idea_id}) for idea_id in ideas]
     raise ValueError(f"unknown path {name!r}")
 
 
@@ -86,7 +94,7 @@ def url_path(name: str) -> str:
     return BENCH_GRAPHQL if name == "noop" else "/graphql"
 
 
-PATHS = ("typename", "submitIdea", "page", "pipeline", "noop")
+PATHS = ("typename", "submitIdea", "page", "pipeline", "idea", "noop")
 
 
 def innovation(env: dict[str, str], *args: str) -> str:
@@ -94,6 +102,20 @@ def innovation(env: dict[str, str], *args: str) -> str:
         [str(BIN / "innovation"), *args], env=env, capture_output=True, text=True, check=True
     )
     return done.stdout
+
+
+def ideas_in(url: str, limit: int = 50) -> list[str]:
+    """Ideas of the database, for ``idea`` to ask for (through the bench's synchronous driver
+    on PostgreSQL, as ``bench.service.run.prepare`` reads it)."""
+    engine = sa.create_engine(url.replace("+asyncpg", "+psycopg"))
+    try:
+        with engine.connect() as connection:
+            found = connection.exec_driver_sql(
+                f"SELECT idea_id FROM ideas_view ORDER BY idea_id LIMIT {int(limit)}"
+            )
+            return [row[0] for row in found]
+    finally:
+        engine.dispose()
 
 
 class Service:
@@ -119,6 +141,7 @@ class Service:
         match = re.search(r"inv_\S+", created)
         assert match is not None, created
         self.token = match.group(0)
+        self.ideas = ideas_in(url)
         self.process: subprocess.Popen[bytes] | None = None
         if serve:
             self._serve()
@@ -146,7 +169,8 @@ class Service:
 
 def load(wrk: str, service: Service, name: str, seconds: int, concurrency: int) -> Figures:
     """One wrk run of a path, as the bench drives it (a failed request makes it an error)."""
-    route = Route(name, "POST", url_path(name), service.token, bodies(name, uuid.uuid4().hex[:8]))
+    sent = bodies(name, uuid.uuid4().hex[:8], service.ideas)
+    route = Route(name, "POST", url_path(name), service.token, sent)
     return drive(wrk, service.url, route, concurrency, seconds, OUT)
 
 
@@ -164,7 +188,9 @@ def in_process(service: Service, name: str, requests: int) -> list[float]:
     get_settings.cache_clear()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line for every request otherwise
     try:
-        return asyncio.run(_answer_in_process(create(), service.token, name, requests))
+        return asyncio.run(
+            _answer_in_process(create(), service.token, name, requests, service.ideas)
+        )
     finally:
         for variable, value in before.items():
             if value is None:
@@ -174,8 +200,10 @@ def in_process(service: Service, name: str, requests: int) -> list[float]:
         get_settings.cache_clear()
 
 
-async def _answer_in_process(app: Any, token: str, name: str, requests: int) -> list[float]:
-    sent = bodies(name, uuid.uuid4().hex[:8])
+async def _answer_in_process(
+    app: Any, token: str, name: str, requests: int, ideas: Sequence[str]
+) -> list[float]:
+    sent = bodies(name, uuid.uuid4().hex[:8], ideas)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     transport = httpx.ASGITransport(app=app)
     taken: list[float] = []

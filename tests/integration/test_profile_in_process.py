@@ -24,7 +24,7 @@ def test_no_server_is_started_for_timing_in_process(service: Service) -> None:
     assert service.process is None
 
 
-@pytest.mark.parametrize("name", ["typename", "page", "submitIdea", "noop"])
+@pytest.mark.parametrize("name", ["typename", "page", "submitIdea", "idea", "noop"])
 def test_each_request_of_a_path_is_timed_once_answered_without_errors(
     service: Service, name: str
 ) -> None:
@@ -42,7 +42,7 @@ def test_a_refused_request_stops_the_run(service: Service, monkeypatch) -> None:
 
 
 def test_an_answer_with_errors_stops_the_run(service: Service, monkeypatch) -> None:
-    monkeypatch.setattr("bench.profile.bodies", lambda name, run: ['{"query": "{ nope }"}'])
+    monkeypatch.setattr("bench.profile.bodies", lambda *_: ['{"query": "{ nope }"}'])
 
     with pytest.raises(RuntimeError, match="typename: .*nope"):
         in_process(service, "typename", 3)

@@ -47,10 +47,16 @@ async def test_strawberrys_ceiling_answers_the_page_as_the_product_does(
 
 
 @pytest.mark.parametrize("path", PROFILED)
-async def test_what_make_profile_sends_is_answered_without_errors(api: Api, path: str):
+async def test_what_make_profile_sends_is_answered_without_errors(
+    api: Api, world: World, path: str
+):
     """``make profile`` graphs a path only while its bodies are answered: wrk counts a body
     with GraphQL errors as failed, and a run with failures is not reported."""
-    sent = [json.loads(line.replace("{n}", "1")) for line in bodies(path, "test")]
+    tried = await world.submit(title="Alarm triage for the network centre")
+    await world.screen(tried)
+    await world.measure(await world.start(tried), "first-call resolution", 61)
+    ideas = [tried, await world.submit(title="An idea without experiments yet")]
+    sent = [json.loads(line.replace("{n}", "1")) for line in bodies(path, "test", ideas)]
 
     for request in sent:
         response = await api.client.post(
@@ -61,4 +67,4 @@ async def test_what_make_profile_sends_is_answered_without_errors(api: Api, path
         assert "errors" not in answer, answer
         assert answer["data"], answer
 
-    assert len(sent) == (8 if path == "page" else 1)
+    assert len(sent) == {"page": 8, "idea": 2}.get(path, 1)

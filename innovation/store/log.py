@@ -147,6 +147,14 @@ class Recorder:
         ``AppendsRefusedError`` unless every one was written whole."""
         raise NotImplementedError
 
+    def restore_together(
+        self, connection: Connection, rows: Sequence[tuple[str, int, datetime, StoredEvent]]
+    ) -> list[int]:
+        """Events restored as they were, (stream, version, recorded at, event) in log order, in
+        one statement: their positions. Raises ``AppendsRefusedError`` unless every one was
+        written (only where ``appends_together``: made one by one, each says why)."""
+        raise NotImplementedError
+
     def _acknowledge(
         self, connection: Connection, stream_id: str, records: Sequence[StoredEvent]
     ) -> AppendResult:

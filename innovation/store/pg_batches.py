@@ -5,7 +5,7 @@ way a job reads through asyncpg directly, which the log's other statements share
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,16 +28,21 @@ COLUMNS_SQL = (
     "position, stream_id, version, type, schema_version, data, metadata, recorded_at, event_id"
 )
 
-APPEND_TOGETHER = """
+
+def _appending(recorded_at: str, times: str = "") -> str:
+    """The statement of several streams' appends, each row recorded at ``recorded_at``
+    (``times`` adds an array of instants, one a row, as ``batch.recorded_at``)."""
+    return f"""
     INSERT INTO events
         (stream_id, version, type, schema_version, data, metadata, recorded_at, event_id)
     SELECT batch.stream_id, head.version + batch.ord, batch.type, batch.schema_version,
-           batch.data, batch.metadata, $1::timestamptz, batch.event_id
+           batch.data, batch.metadata, {recorded_at}, batch.event_id
     FROM (SELECT pg_current_xact_id() AS xid) AS me
     CROSS JOIN unnest($2::varchar[], $3::integer[], $4::integer[], $5::varchar[],
-                      $6::integer[], $7::bytea[], $8::bytea[], $9::uuid[])
+                      $6::integer[], $7::bytea[], $8::bytea[], $9::uuid[]{times})
         WITH ORDINALITY AS batch(
-            stream_id, expected, ord, type, schema_version, data, metadata, event_id, n)
+            stream_id, expected, ord, type, schema_version, data, metadata, event_id,
+            {"recorded_at, " if times else ""}n)
     CROSS JOIN LATERAL (
         SELECT coalesce(max(events.version), 0) AS version
         FROM events WHERE events.stream_id = batch.stream_id
@@ -51,12 +56,20 @@ APPEND_TOGETHER = """
     ORDER BY batch.n
     RETURNING position, stream_id, version
     """
+
+
+APPEND_TOGETHER = _appending("$1::timestamptz")
 """Several streams' appends at once (``store/appends.py``), ``store/postgres.py``'s ``_APPEND``
 row by row. The transaction id is taken before the first row reaches the insert (and so before
 the first ``nextval``), rows are inserted in the order given (each stream's events in version
 order), each stream's head and each event id are looked up by index (the lateral subqueries),
 and a row whose stream moved or whose event is logged already is left out: the caller sees
 which."""
+
+RESTORE_TOGETHER = _appending("batch.recorded_at", ", $1::timestamptz[]")
+"""``APPEND_TOGETHER`` with each event's own recording time: a restore's events, as they were
+recorded in the log they come from."""
+
 
 SNAPSHOTS_AND_STREAMS_SQL = (
     "SELECT NULL::bigint, stream_id, version, type, schema_version, data, NULL::bytea,"
@@ -87,6 +100,23 @@ def recorded(rows: Sequence[Any]) -> list[RecordedEvent]:
     return msgspec.convert([tuple(row) for row in rows], list[RecordedEvent])
 
 
+def _columns(rows: Iterable[tuple[str, int, int, StoredEvent]]) -> tuple[list[Any], ...]:
+    """The arrays ``APPEND_TOGETHER`` unnests, from each row's stream, expected version (the
+    stream's head before the statement), ordinal in its stream and event."""
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
+    streams, expected, ords, types, schemas, data, metadata, ids = columns
+    for stream_id, wanted, ordinal, record in rows:
+        streams.append(stream_id)
+        expected.append(wanted)
+        ords.append(ordinal)
+        types.append(record.type)
+        schemas.append(record.schema_version)
+        data.append(record.data)
+        metadata.append(record.metadata)
+        ids.append(record.event_id)
+    return columns
+
+
 def append_together(
     connection: Connection,
     appends: Sequence[tuple[str, Sequence[StoredEvent], int]],
@@ -95,22 +125,17 @@ def append_together(
     """``Recorder.append_together`` on PostgreSQL, its events recorded at ``moment``."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime given where a UTC instant is required")
-    columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
-    streams, expected, ords, types, schemas, data, metadata, ids = columns
-    for stream_id, records, expected_version in appends:
-        check_batch(stream_id, records)
-        if expected_version not in (ANY, NO_STREAM) and expected_version < 0:
-            check_expected(stream_id, expected_version, 0)  # raises
-        wanted = 0 if expected_version == NO_STREAM else expected_version
-        for ordinal, record in enumerate(records, start=1):
-            streams.append(stream_id)
-            expected.append(wanted)
-            ords.append(ordinal)
-            types.append(record.type)
-            schemas.append(record.schema_version)
-            data.append(record.data)
-            metadata.append(record.metadata)
-            ids.append(record.event_id)
+
+    def each() -> Iterator[tuple[str, int, int, StoredEvent]]:
+        for stream_id, records, expected_version in appends:
+            check_batch(stream_id, records)
+            if expected_version not in (ANY, NO_STREAM) and expected_version < 0:
+                check_expected(stream_id, expected_version, 0)  # raises
+            wanted = 0 if expected_version == NO_STREAM else expected_version
+            for ordinal, record in enumerate(records, start=1):
+                yield stream_id, wanted, ordinal, record
+
+    columns = _columns(each())
     rows = connection.exec_driver_sql(APPEND_TOGETHER, (moment.astimezone(UTC), *columns)).all()
     written: dict[str, list[tuple[int, int]]] = {}
     for position, stream_id, version in rows:
@@ -122,6 +147,36 @@ def append_together(
             raise AppendsRefusedError(stream_id)
         results.append(AppendResult(made[-1][0], tuple(p for _, p in made), recorded_at=moment))
     return results
+
+
+def restore_together(
+    connection: Connection, rows: Sequence[tuple[str, int, datetime, StoredEvent]]
+) -> list[int]:
+    """Events restored as they were, (stream, version, recorded at, event) in log order,
+    appended in one statement: their positions, in the same order. Each must follow its
+    stream's head (or the event before it in ``rows``) and be new to the log; raises
+    ``AppendsRefusedError`` unless every one was written."""
+    times: list[datetime] = []
+    seen: dict[str, int] = {}
+
+    def each() -> Iterator[tuple[str, int, int, StoredEvent]]:
+        for stream_id, version, recorded_at, record in rows:
+            ordinal = seen[stream_id] = seen.get(stream_id, 0) + 1
+            if version - ordinal < 0:  # not after the stream's head, whatever it is
+                raise AppendsRefusedError(stream_id)
+            if recorded_at.tzinfo is None:
+                raise ValueError("naive datetime given where a UTC instant is required")
+            times.append(recorded_at.astimezone(UTC))
+            yield stream_id, version - ordinal, ordinal, record
+
+    columns = _columns(each())
+    made = connection.exec_driver_sql(RESTORE_TOGETHER, (times, *columns))
+    written = {(stream_id, version): position for position, stream_id, version in made}
+    positions = [written.get((stream_id, version)) for stream_id, version, _, _ in rows]
+    for (stream_id, *_), position in zip(rows, positions, strict=True):
+        if position is None:
+            raise AppendsRefusedError(stream_id)
+    return positions  # type: ignore[return-value]
 
 
 def read_ahead(

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 
 import msgspec
 import sqlalchemy as sa
@@ -63,7 +63,7 @@ from innovation.store.log import (
     utcnow,
 )
 from innovation.store.pg_batches import COLUMNS_SQL as _COLUMNS_SQL
-from innovation.store.pg_batches import append_together, read_ahead
+from innovation.store.pg_batches import append_together, read_ahead, restore_together
 from innovation.store.pg_batches import fetch as _fetch
 from innovation.store.pg_batches import recorded as _recorded
 from innovation.store.pg_reads import KeptConnectionEndedError, ReadConnections
@@ -162,6 +162,11 @@ class PostgresRecorder(Recorder):
         appends: Sequence[tuple[str, Sequence[StoredEvent], int]],
     ) -> list[AppendResult]:
         return append_together(connection, appends, self.clock())
+
+    def restore_together(
+        self, connection: Connection, rows: Sequence[tuple[str, int, datetime, StoredEvent]]
+    ) -> list[int]:
+        return restore_together(connection, rows)
 
     def _explain_refusal(
         self,

@@ -28,6 +28,7 @@ from innovation.releases.shipping import shipping_reader
 from innovation.store import Database, open_database
 from innovation.store.tables import events
 from innovation.transfer import exports
+from innovation.transfer import restore as restore_module
 from innovation.transfer.exports import count_events
 from tests.integration.test_import import invoke
 from tests.integration.test_similar_ideas import fts_segments
@@ -75,26 +76,43 @@ def empty_database(
     return make
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize(
+    ("fmt", "batch"), [("jsonl", restore_module.BATCH), ("csv", restore_module.BATCH), ("jsonl", 3)]
+)
 async def test_an_events_export_restores_into_an_empty_database_to_the_same_read_models(
+    backend: str,
     world: World,
     services: Services,
     database: Database,
     database_url: str,
     empty_database: Callable[[], Awaitable[str]],
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     fmt: str,
+    batch: int,
 ):
+    """PostgreSQL appends the events a batch at a time, one statement a batch, whatever
+    streams a batch mixes; SQLite one at a time (reporting its progress a batch at a time)."""
     await history(world, services)
     source_models = await database.read(snapshot_tables)
     source_log = await stored_log(database)
     exported = tmp_path / f"events.{fmt}"
+    monkeypatch.setattr(restore_module, "BATCH", batch)
+    appends: list[str] = []
+
+    def note(connection: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().startswith("INSERT INTO events"):
+            appends.append(statement)
 
     export = await asyncio.to_thread(
         invoke, database_url, "export", "events", "--format", fmt, "--output", str(exported)
     )
     target_url = await empty_database()
-    restore = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", note)
+    try:
+        restore = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", note)
     again = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
 
     assert export.exit_code == 0, export.output
@@ -104,6 +122,12 @@ async def test_an_events_export_restores_into_an_empty_database_to_the_same_read
     assert f"restored {len(source_log)} events" in restore.output
     assert again.exit_code == 1
     assert "restore needs an empty one" in " ".join(again.output.split())
+    if backend == "postgresql":  # SQLite's append goes to its driver, unseen here
+        assert len(appends) == -(-len(source_log) // batch)
+    streams = [row[1] for row in source_log]
+    batches = [streams[start : start + batch] for start in range(0, len(streams), batch)]
+    assert any(len(set(each)) < len(each) for each in batches)  # a stream twice in a batch
+    assert any(len(set(each)) > 1 for each in batches)  # streams mixed
     target = open_database(target_url)
     try:
         assert await stored_log(target) == source_log
@@ -117,6 +141,52 @@ async def test_an_events_export_restores_into_an_empty_database_to_the_same_read
         "release.published",
         "experiment.concluded",
     }
+
+
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [
+        ("in its batch", "line 3: event {event_id} appears twice"),
+        ("in a later batch", "line 5: event {event_id} appears twice"),
+        ("a version skipped", "line 3: stream '{stream_id}' is at version"),
+    ],
+)
+async def test_an_event_the_log_cannot_take_where_it_stands_stops_the_restore_naming_its_line(
+    world: World,
+    database_url: str,
+    empty_database: Callable[[], Awaitable[str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    says: str,
+):
+    """An event repeated (in the batch appended together or in a later one), or one whose
+    stream skips a version: made one at a time, the batch names the line, and nothing of the
+    restore is written."""
+    await world.validated_idea()
+    exported = tmp_path / "events.jsonl"
+    await asyncio.to_thread(invoke, database_url, "export", "events", "-o", str(exported))
+    lines = exported.read_text(encoding="utf-8").splitlines()
+    second = json.loads(lines[1])
+    if where == "a version skipped":
+        skipped = {**json.loads(lines[2]), "stream_id": second["stream_id"], "version": 9}
+        lines[2] = json.dumps(skipped)
+    else:
+        lines.insert(2 if where == "in its batch" else 4, lines[1])
+    exported.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    target_url = await empty_database()
+    monkeypatch.setattr(restore_module, "BATCH", 3)
+
+    restore = await asyncio.to_thread(invoke, target_url, "restore", str(exported))
+
+    assert restore.exit_code == 1, restore.output
+    said = says.format(event_id=second["event_id"], stream_id=second["stream_id"])
+    assert said in " ".join(restore.output.split())
+    target = open_database(target_url)
+    try:
+        assert await stored_log(target) == []
+    finally:
+        await target.close()
 
 
 async def test_a_sqlite_log_restored_into_postgresql_gives_the_same_log_ideas_and_releases(

@@ -230,17 +230,19 @@ def new_id(info: Info[Context, None], kind: str, client_mutation_id: str | None)
     A resent command is recognised by its events' ids, which derive from the stream they go
     to; a fresh random id for the new idea or experiment would make the resend a new one. A
     drawn id is a UUIDv7 (``new_event_id``): ideas and experiments then sort by when they were
-    made in every index keyed by them, which grow at their end.
+    made in every index keyed by them, which grow at their end. Either way the stream is new
+    and is not read (``minted``): a resend is recognised before anything would read it.
     """
-    if not client_mutation_id:
-        minted = str(new_event_id())
-        drawn = _MINTED.get()
-        if drawn is not None:
-            drawn.append(minted)
-        return minted
-    principal = info.context.principal
-    owner = principal.token_id if principal else ""
-    return str(uuid.uuid5(CLIENT_IDS, f"{owner}/{kind}/{client_mutation_id}"))
+    if client_mutation_id:
+        principal = info.context.principal
+        owner = principal.token_id if principal else ""
+        made = str(uuid.uuid5(CLIENT_IDS, f"{owner}/{kind}/{client_mutation_id}"))
+    else:
+        made = str(new_event_id())
+    drawn = _MINTED.get()
+    if drawn is not None:
+        drawn.append(made)
+    return made
 
 
 def idea_id(value: str, field: str = "ideaId") -> str:

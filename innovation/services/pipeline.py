@@ -119,8 +119,9 @@ class Pipeline:
 
         ``request_digest`` says what a caller-chosen ``command_id`` stands for: a repeat with
         another digest is refused (``CommandIdReusedError``) instead of answered. ``minted``
-        names the entity ids the caller drew at random for this command: their streams are new
-        and are not read (one read fewer for every idea or experiment created).
+        names the entity ids the caller made for this command (``CommandContext.minted``):
+        their streams are new and are not read (one read fewer for every idea or experiment
+        created).
         """
         handler = HANDLERS[type(command)]
         ident = command_id or new_event_id()  # time-ordered: see store/ids.py

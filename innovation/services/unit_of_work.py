@@ -68,8 +68,10 @@ class CommandContext:
     same ``command_id`` sees what it was first used for.
     """
     minted: frozenset[str] = frozenset()
-    """Entity ids the caller drew at random for this command (a new idea's, say): nothing can be
-    in their streams yet, so they are not read. Should one be taken after all, the append
+    """Entity ids the caller made for this command (a new idea's, say), drawn at random or
+    derived from the caller's own command id: nothing can be in their streams yet, so they are
+    not read. A derived one's stream holds events only if this very command was applied, which
+    a repeatable command checks first (``decide``). Should one be taken after all, the append
     expecting no stream is refused as a conflict, as a race would be."""
 
 

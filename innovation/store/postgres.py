@@ -42,6 +42,7 @@ pause between insert and commit while a reader tails the log; with the guard swi
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -202,6 +203,12 @@ class PostgresRecorder(Recorder):
             2**31 - 1 if to_version is None else to_version,
         )
         return _recorded(rows)
+
+    def event_by_id(self, connection: Connection, event_id: uuid.UUID) -> RecordedEvent | None:
+        rows = _fetch(
+            connection, f"SELECT {_COLUMNS_SQL} FROM events WHERE event_id = $1", event_id
+        )
+        return _recorded(rows)[0] if rows else None
 
     def read_snapshot_and_stream(
         self, connection: Connection, stream_id: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -101,6 +102,14 @@ class SQLiteRecorder(Recorder):
             .fetchall()
         )
         return _recorded(rows)
+
+    def event_by_id(self, connection: Connection, event_id: uuid.UUID) -> RecordedEvent | None:
+        rows = (
+            driver(connection)
+            .execute(f"{self._SELECT} WHERE event_id = ?", (event_id.hex,))
+            .fetchall()
+        )
+        return _recorded(rows)[0] if rows else None
 
     def read_range(
         self,

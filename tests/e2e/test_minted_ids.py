@@ -1,10 +1,12 @@
-"""What a mutation creates under an id it drew at random is not looked for first: its stream
-cannot hold anything yet. A resendable mutation's id is derived from the caller's key, and that
-stream is read, since the first sending may have written it. A drawn id is a UUIDv7 of the
-moment it was drawn, so the indexes keyed by idea or experiment id grow at their end."""
+"""What a mutation creates under an id it made is not looked for first: its stream cannot hold
+anything yet. A resendable mutation's id is derived from the caller's key, and its stream holds
+something only if this very request was applied, which is asked first (by its first event's id),
+so that stream is not read either. A drawn id is a UUIDv7 of the moment it was drawn, so the
+indexes keyed by idea or experiment id grow at their end."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import time
 import uuid
@@ -54,11 +56,30 @@ async def test_a_new_idea_is_written_without_reading_its_stream(api: Api, stream
     assert answer["idea"]["version"] == 1
 
 
-async def test_a_resendable_submission_reads_its_stream(api: Api, streams_read: list[str]):
+async def test_a_resendable_submission_is_written_without_reading_its_stream_and_answered_again(
+    api: Api, streams_read: list[str]
+):
     done = (await api.data(SUBMIT, submission("minted-1"), as_="scout"))["submitIdea"]
+    again = (await api.data(SUBMIT, submission("minted-1"), as_="scout"))["submitIdea"]
+    ideas = await api.data("{ ideas { totalCount } }")
 
+    assert done["errors"] == again["errors"] == []
     idea_id = raw_id(done["idea"]["id"], "Idea", "id")
-    assert streams_read.count(f"idea-{idea_id}") == 1
+    assert f"idea-{idea_id}" not in streams_read
+    assert again["idea"] == done["idea"]
+    assert ideas["ideas"]["totalCount"] == 1
+
+
+async def test_a_submission_sent_twice_at_once_is_applied_once_and_both_are_answered(api: Api):
+    both = await asyncio.gather(
+        *(api.data(SUBMIT, submission("minted-2"), as_="scout") for _ in range(2))
+    )
+    ideas = await api.data("{ ideas { totalCount } }")
+
+    first, second = (answer["submitIdea"] for answer in both)
+    assert first["errors"] == second["errors"] == []
+    assert first["idea"] == second["idea"]
+    assert ideas["ideas"]["totalCount"] == 1
 
 
 async def test_a_new_experiment_reads_its_idea_but_not_its_own_stream(

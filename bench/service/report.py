@@ -87,7 +87,7 @@ def _figure(value: float) -> str:
 
 
 READS = ("page", "page-repeated", "idea", "pipeline", "release")
-WRITES = ("submitIdea", "recordMeasurement")
+WRITES = ("submitIdea", "submitIdea-keyed", "recordMeasurement")
 
 
 def _ratio(results: Results, path: str, against: str, at: int) -> float | None:

@@ -202,8 +202,20 @@ def paths(prepared: Prepared) -> list[Route]:
             lead,
             [body(SUBMIT, {"input": submit_input("Bench idea {n}")})],
         ),
+        Route(
+            "submitIdea-keyed",
+            "POST",
+            "/graphql",
+            lead,
+            [body(SUBMIT, {"input": {**submit_input("Bench idea {n}"), "clientMutationId": KEY}})],
+        ),
         Route("recordMeasurement", "POST", "/graphql", lead, measurements),
     ]
+
+
+KEY = "bench-{run}-{n}"
+"""A resendable submission's ``clientMutationId``: ``{run}`` is new for every wrk run (``drive``),
+``{n}`` for every request of it, so each is a first sending rather than a resend."""
 
 
 # -- the server and the load ------------------------------------------------------------------
@@ -288,7 +300,8 @@ def drive(wrk: str, base: str, path: Route, level: int, seconds: int, folder: Pa
     bodies = "-"
     if path.bodies:
         bodies = str(folder / f"{path.name}.bodies")
-        Path(bodies).write_text("\n".join(path.bodies) + "\n")
+        run = uuid.uuid4().hex[:12]
+        Path(bodies).write_text("\n".join(path.bodies).replace("{run}", run) + "\n")
     command = [
         wrk, f"-t{min(level, 2)}", f"-c{level}", f"-d{seconds}s", "--timeout", "60s",
         "-s", str(HERE / path.script), base, "--",

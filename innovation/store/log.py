@@ -150,9 +150,10 @@ class Recorder:
     def restore_together(
         self, connection: Connection, rows: Sequence[tuple[str, int, datetime, StoredEvent]]
     ) -> list[int]:
-        """Events restored as they were, (stream, version, recorded at, event) in log order, in
-        one statement: their positions. Raises ``AppendsRefusedError`` unless every one was
-        written (only where ``appends_together``: made one by one, each says why)."""
+        """Events restored as they were, (stream, version, recorded at, event) in log order, a
+        statement for them all: their positions. Each must follow its stream's head (or the
+        event before it in ``rows``) and be new to the log; raises ``AppendsRefusedError``
+        unless every one was written, having written none (made one by one, each says why)."""
         raise NotImplementedError
 
     def _acknowledge(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.util import await_only
 
@@ -155,7 +156,7 @@ def restore_together(
     """Events restored as they were, (stream, version, recorded at, event) in log order,
     appended in one statement: their positions, in the same order. Each must follow its
     stream's head (or the event before it in ``rows``) and be new to the log; raises
-    ``AppendsRefusedError`` unless every one was written."""
+    ``AppendsRefusedError`` unless every one was written, having written none."""
     times: list[datetime] = []
     seen: dict[str, int] = {}
 
@@ -170,12 +171,18 @@ def restore_together(
             yield stream_id, version - ordinal, ordinal, record
 
     columns = _columns(each())
-    made = connection.exec_driver_sql(RESTORE_TOGETHER, (times, *columns))
-    written = {(stream_id, version): position for position, stream_id, version in made}
-    positions = [written.get((stream_id, version)) for stream_id, version, _, _ in rows]
-    for (stream_id, *_), position in zip(rows, positions, strict=True):
-        if position is None:
-            raise AppendsRefusedError(stream_id)
+    savepoint = connection.begin_nested()  # a refusal leaves nothing of the rows
+    try:
+        made = connection.exec_driver_sql(RESTORE_TOGETHER, (times, *columns))
+        written = {(stream_id, version): position for position, stream_id, version in made}
+        positions = [written.get((stream_id, version)) for stream_id, version, _, _ in rows]
+        for (stream_id, *_), position in zip(rows, positions, strict=True):
+            if position is None:
+                raise AppendsRefusedError(stream_id)
+    except (AppendsRefusedError, sa.exc.IntegrityError) as refused:  # or an id twice in rows
+        savepoint.rollback()
+        raise AppendsRefusedError(rows[0][0]) from refused
+    savepoint.commit()
     return positions  # type: ignore[return-value]
 
 

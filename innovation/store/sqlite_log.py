@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
+from innovation.store.appends import AppendsRefusedError
 from innovation.store.log import AppendRaceError, Recorder, check_batch, check_expected
 from innovation.store.records import AppendResult, RecordedEvent, StoredEvent
 from innovation.store.tables import events
@@ -102,6 +103,52 @@ class SQLiteRecorder(Recorder):
             .fetchall()
         )
         return _recorded(rows)
+
+    def restore_together(
+        self, connection: Connection, rows: Sequence[tuple[str, int, datetime, StoredEvent]]
+    ) -> list[int]:
+        """Checked whole first (each stream's head and the ids, a statement each), then written
+        in one ``executemany``: a refusal has written nothing."""
+        if not rows:
+            return []
+        cursor = driver(connection).cursor()
+        streams = sorted({stream_id for stream_id, *_ in rows})
+        ids = [record.event_id.hex for *_, record in rows]
+        heads: dict[str, int] = dict(
+            cursor.execute(
+                f"SELECT stream_id, max(version) FROM {events.name} WHERE stream_id IN "
+                f"({', '.join('?' * len(streams))}) GROUP BY stream_id",
+                streams,
+            ).fetchall()
+        )
+        logged = cursor.execute(
+            f"SELECT count(*) FROM {events.name} WHERE event_id IN ({', '.join('?' * len(ids))})",
+            ids,
+        ).fetchone()[0]
+        seen: set[str] = set()
+        values = []
+        for (stream_id, version, recorded_at, record), event_id in zip(rows, ids, strict=True):
+            if logged or event_id in seen or version != heads.get(stream_id, 0) + 1:
+                raise AppendsRefusedError(stream_id)
+            if recorded_at.tzinfo is None:
+                raise ValueError("naive datetime given where a UTC instant is required")
+            heads[stream_id] = version
+            seen.add(event_id)
+            values.append(
+                (
+                    stream_id,
+                    version,
+                    record.type,
+                    record.schema_version,
+                    record.data,
+                    record.metadata,
+                    _sqlite_instant(recorded_at),
+                    event_id,
+                )
+            )
+        cursor.executemany(self._INSERT, values)
+        last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
+        return list(range(last - len(values) + 1, last + 1))
 
     def event_by_id(self, connection: Connection, event_id: uuid.UUID) -> RecordedEvent | None:
         rows = (

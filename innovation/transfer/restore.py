@@ -2,11 +2,12 @@
 
 Each event is appended as it was stored (its id, stream, version, type, schema version, data,
 metadata and recording time), checked as the store's append checks a command's events (after
-its stream's head, new to the log). SQLite appends them one at a time, through that append;
-PostgreSQL a thousand in one statement, a write batch's own with each event's recording time
-(``store/pg_batches.py``), and where one of them is refused, those thousand again one at a
-time, so the first refused is named by its line (the bench's 1,084,022 events, projection
-included: 404 s a round trip an event, 96 to 110 s a thousand at a time). Then every read
+its stream's head, new to the log), a thousand at a time (``Recorder.restore_together``: on
+PostgreSQL a write batch's statement with each event's recording time, on SQLite one
+``executemany``); where one of them is refused, those thousand are made again one at a time,
+through the store's append, so the first refused is named by its line. The bench's 1,084,022
+events, projection included: 404 s into PostgreSQL a round trip an event, 96 to 110 s a
+thousand at a time; 98 s into SQLite one at a time, 68 s a thousand at a time. Then every read
 model is made from the log as ``innovation projections rebuild`` makes it, a page of events at
 a time, all in one transaction: a restore that stops writes nothing.
 (Projecting each event as it was appended took five times as long: 295 s for the bench's
@@ -26,7 +27,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from innovation.bootstrap import Services
@@ -126,22 +126,19 @@ def _append_batch(
     connection: Connection,
     batch: list[tuple[int, ExportedEvent]],
 ) -> list[tuple[Recorded, ExportedEvent]]:
-    """Append ``batch`` (line, event) in one statement where the store can, else (or when
-    anything in it is refused) one event at a time, so that the first event refused is named
-    by its line, as a restore one by one names it. The events as the log now holds them."""
-    recorder = services.store.recorder
-    if batch and recorder.appends_together and not any(unstorable(e) for _, e in batch):
+    """Append ``batch`` (line, event) together; when anything in it is refused, one event at
+    a time, so that the first event refused is named by its line, as a restore one by one
+    names it. The events as the log now holds them."""
+    if batch and not any(unstorable(event) for _, event in batch):
         rows = [
             (event.stream_id, event.version, event.recorded_at, _stored(event))
             for _, event in batch
         ]
-        savepoint = connection.begin_nested()
         try:
-            positions = recorder.restore_together(connection, rows)
-        except (AppendsRefusedError, sa.exc.IntegrityError):  # refused, or an id twice in it
-            savepoint.rollback()
+            positions = services.store.recorder.restore_together(connection, rows)
+        except AppendsRefusedError:  # nothing of the batch written
+            pass
         else:
-            savepoint.commit()
             return [
                 (_recorded(services, line, event, stored, position), event)
                 for (line, event), (*_, stored), position in zip(

@@ -149,6 +149,7 @@ async def test_an_events_export_restores_into_an_empty_database_to_the_same_read
         ("in its batch", "line 3: event {event_id} appears twice"),
         ("in a later batch", "line 5: event {event_id} appears twice"),
         ("a version skipped", "line 3: stream '{stream_id}' is at version"),
+        ("an id taken by another event", "line 3: event {event_id} appears twice"),
     ],
 )
 async def test_an_event_the_log_cannot_take_where_it_stands_stops_the_restore_naming_its_line(
@@ -160,17 +161,19 @@ async def test_an_event_the_log_cannot_take_where_it_stands_stops_the_restore_na
     where: str,
     says: str,
 ):
-    """An event repeated (in the batch appended together or in a later one), or one whose
-    stream skips a version: made one at a time, the batch names the line, and nothing of the
-    restore is written."""
+    """An event repeated (in the batch appended together or in a later one), one whose
+    stream skips a version, or one under another's id: made one at a time, the batch names the
+    line, and nothing of the restore is written."""
     await world.validated_idea()
     exported = tmp_path / "events.jsonl"
     await asyncio.to_thread(invoke, database_url, "export", "events", "-o", str(exported))
     lines = exported.read_text(encoding="utf-8").splitlines()
     second = json.loads(lines[1])
+    third = json.loads(lines[2])
     if where == "a version skipped":
-        skipped = {**json.loads(lines[2]), "stream_id": second["stream_id"], "version": 9}
-        lines[2] = json.dumps(skipped)
+        lines[2] = json.dumps({**third, "stream_id": second["stream_id"], "version": 9})
+    elif where == "an id taken by another event":
+        lines[2] = json.dumps({**third, "event_id": second["event_id"]})
     else:
         lines.insert(2 if where == "in its batch" else 4, lines[1])
     exported.write_text("\n".join(lines) + "\n", encoding="utf-8")

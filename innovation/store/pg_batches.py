@@ -179,9 +179,12 @@ def restore_together(
         for (stream_id, *_), position in zip(rows, positions, strict=True):
             if position is None:
                 raise AppendsRefusedError(stream_id)
-    except (AppendsRefusedError, sa.exc.IntegrityError) as refused:  # or an id twice in rows
+    except AppendsRefusedError:
         savepoint.rollback()
-        raise AppendsRefusedError(rows[0][0]) from refused
+        raise
+    except sa.exc.IntegrityError as twice:  # an id twice among the rows: which is not known
+        savepoint.rollback()
+        raise AppendsRefusedError(rows[0][0]) from twice
     savepoint.commit()
     return positions  # type: ignore[return-value]
 

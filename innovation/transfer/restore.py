@@ -39,8 +39,8 @@ from innovation.store.appends import AppendsRefusedError
 from innovation.transfer.exports import ExportedEvent
 
 BATCH = 1_000
-"""Events appended in one statement where the store can (PostgreSQL), and between two reports
-of progress."""
+"""Events appended together (``Recorder.restore_together``), and between two reports of
+progress."""
 
 
 class RestoreError(ValueError):

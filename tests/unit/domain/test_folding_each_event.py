@@ -354,3 +354,16 @@ def test_every_event_type_is_folded_by_a_case_of_its_own(
     folded = {type(event) for _, event, _ in folds.values()} | {by_their_own_test}
 
     assert folded == set(get_args(union))
+
+
+COUNTED = frozenset({"exists", "stage", "provenance", "themes"})
+"""What the pipeline's figures count of an idea (``timetravel.summarise``)."""
+
+
+def test_the_pipelines_replay_reads_exactly_the_idea_events_that_change_what_it_counts() -> None:
+    """``pipeline(asOf:)`` replays only ``SUMMARY_EVENTS``: an event left out must change
+    nothing counted, and one read must change something (the submission makes the idea)."""
+    from innovation.projections.timetravel import SUMMARY_EVENTS
+
+    moving = {type(event) for _, event, changes in IDEA_FOLDS.values() if COUNTED & changes.keys()}
+    assert set(SUMMARY_EVENTS) == moving | {IdeaSubmitted}

@@ -47,6 +47,7 @@ from innovation.domain import (
     experiments,
     ideas,
 )
+from innovation.projections.timetravel import SUMMARY_EVENTS
 from tests.unit.domain.scenario import DECIDERS
 
 IDEA_IDS = ("idea-a", "idea-b", "idea-c", "idea-d")
@@ -393,6 +394,17 @@ class Pipeline(RuleBasedStateMachine):
             snapshot = msgspec.json.encode(module.fold(events[:half]))
             restored = msgspec.json.decode(snapshot, type=type(state))
             assert module.fold(events[half:], restored) == state
+
+    @invariant()
+    def the_pipelines_figures_need_only_the_events_that_can_move_them(self) -> None:
+        """``pipeline(asOf:)`` replays only ``SUMMARY_EVENTS``: what it counts of an idea
+        (whether it exists, its stage, provenance and themes) is the same without the rest."""
+        for idea_id in IDEA_IDS:
+            events = self.streams.get(idea_id, [])
+            kept = ideas.fold(event for event in events if isinstance(event, SUMMARY_EVENTS))
+            whole = self.idea(idea_id)
+            counted = (whole.exists, whole.stage, whole.provenance, whole.themes)
+            assert (kept.exists, kept.stage, kept.provenance, kept.themes) == counted
 
     @invariant()
     def every_event_survives_json(self) -> None:

@@ -11,6 +11,7 @@ transaction, the log's end is settled: nothing below it can still commit.
 from __future__ import annotations
 
 import gc
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -84,6 +85,9 @@ class _Left:
     events: int = 0
     ahead: dict[str, tuple[Snapshot | None, list[RecordedEvent]]] = field(default_factory=dict)
     """Streams the batch's commands will load, read at once (``read_ahead``), until loaded."""
+    logged: dict[uuid.UUID, RecordedEvent | None] = field(default_factory=dict)
+    """The resend checks' event ids looked up at once (``read_ahead``), with the event logged
+    under each (None: none), until asked."""
 
 
 class Projector:
@@ -122,13 +126,35 @@ class Projector:
         left = self._left.get(id(connection))
         return None if left is None else left.appends
 
-    def read_ahead(self, connection: Connection, streams: frozenset[str]) -> None:
-        """Read the streams the batch's commands will load, in one statement, where their
-        appends are made together too (PostgreSQL): one round trip for the batch rather than
-        one a command."""
+    def read_ahead(
+        self,
+        connection: Connection,
+        streams: frozenset[str],
+        resends: frozenset[uuid.UUID] = frozenset(),
+    ) -> None:
+        """Read the streams the batch's commands will load, in one statement, and look up the
+        event ids their resend checks ask for, in another, where their appends are made
+        together too (PostgreSQL): a round trip each for the batch rather than one a command."""
         left = self._left[id(connection)]
-        if left.appends is not None:
-            left.ahead = left.appends.recorder.read_ahead(connection, sorted(streams))
+        if left.appends is None:
+            return
+        recorder = left.appends.recorder
+        if streams:
+            left.ahead = recorder.read_ahead(connection, sorted(streams))
+        if resends:
+            found = recorder.events_by_ids(connection, sorted(resends))
+            left.logged = {event_id: found.get(event_id) for event_id in resends}
+
+    def logged_ahead(
+        self, connection: Connection, event_id: uuid.UUID
+    ) -> tuple[bool, RecordedEvent | None]:
+        """Whether ``event_id`` was looked up for the batch, and the event logged under it,
+        once: whoever asks next asks the log again, since the command asking now may log it
+        (the same request twice in one batch: the second must find the first's events)."""
+        left = self._left.get(id(connection))
+        if left is None or event_id not in left.logged:
+            return False, None
+        return True, left.logged.pop(event_id)
 
     def read_ahead_of(
         self, connection: Connection, stream_id: str

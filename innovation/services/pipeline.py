@@ -27,7 +27,7 @@ from innovation.projections import Projector
 from innovation.projections.batch import Batch
 from innovation.services.errors import ConflictError
 from innovation.services.handlers import HANDLERS
-from innovation.services.unit_of_work import Actor, CommandContext, UnitOfWork
+from innovation.services.unit_of_work import Actor, CommandContext, UnitOfWork, event_id_of
 from innovation.store import (
     AppendRaceError,
     ConcurrencyError,
@@ -142,11 +142,16 @@ class Pipeline:
             for name, kind in _KEYS.items()
             if hasattr(command, name)
         }
+        streams = {key: kind.stream_id(key) for key, kind in named.items()}
         job = Deferring(
             partial(self._run, handler, command, context, expected_version),
             self.projector,
             frozenset(named),
-            frozenset(kind.stream_id(key) for key, kind in named.items() if key not in minted),
+            frozenset(stream for key, stream in streams.items() if key not in minted),
+            # a resendable command first asks whether its events are logged (``decide``)
+            frozenset(event_id_of(ident, stream, 0) for stream in streams.values())
+            if context.repeatable
+            else frozenset(),
         )
         outcome = await self._execute(job, expected_version)
         if outcome.envelopes:

@@ -75,6 +75,12 @@ class CommandContext:
     expecting no stream is refused as a conflict, as a race would be."""
 
 
+def event_id_of(command_id: uuid.UUID, stream_id: str, index: int) -> uuid.UUID:
+    """The id of a command's ``index``-th event on a stream: derived from the command, so the
+    same command appended twice is the same events, and a resend is told by its first's."""
+    return derived_id(command_id, f"{stream_id}#{index}")
+
+
 @dataclass
 class UnitOfWork:
     connection: Connection
@@ -151,9 +157,15 @@ class UnitOfWork:
             appends.make(self.connection)
 
     def _already_applied(self, stream_id: str) -> bool:
-        """The command's first event on this stream is in the log: the same request, or refused."""
+        """The command's first event on this stream is in the log: the same request, or refused.
+
+        Asked of the log, unless the write batch already looked the id up with its other
+        commands' (``Projector.logged_ahead``: one statement for them all on PostgreSQL)."""
         self._see_appended(stream_id)  # the same command, earlier in the write batch
-        first = self.recorder.event_by_id(self.connection, self._event_id(stream_id, 0))
+        event_id = self._event_id(stream_id, 0)
+        looked_up, first = self.projector.logged_ahead(self.connection, event_id)
+        if not looked_up:
+            first = self.recorder.event_by_id(self.connection, event_id)
         if first is None:
             return False
         recorded = self.mapper.metadata(first).request_digest
@@ -165,8 +177,7 @@ class UnitOfWork:
         return True
 
     def _event_id(self, stream_id: str, index: int) -> uuid.UUID:
-        """Derived from the command, so the same command appended twice is the same events."""
-        return derived_id(self.context.command_id, f"{stream_id}#{index}")
+        return event_id_of(self.context.command_id, stream_id, index)
 
     def _append(
         self,

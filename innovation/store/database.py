@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableSequence, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -91,9 +92,15 @@ class Deferred(Protocol):
 
     def discard(self, connection: Connection) -> None: ...
 
-    def read_ahead(self, connection: Connection, streams: frozenset[str]) -> None:
-        """Told, once opened, the streams the jobs about to defer to it will read: it may read
-        them at once, in one statement rather than one each (or do nothing)."""
+    def read_ahead(
+        self,
+        connection: Connection,
+        streams: frozenset[str],
+        resends: frozenset[uuid.UUID] = frozenset(),
+    ) -> None:
+        """Told, once opened, the streams the jobs about to defer to it will read, and the
+        event ids they will look up to tell a resend: it may read them at once, in a statement
+        each rather than one a job (or do nothing)."""
         ...
 
 
@@ -108,6 +115,9 @@ class Deferring(Generic[T]):
     at once, jobs sharing a key never run in two of them (``store/pg_writers.py``)."""
     reads: frozenset[str] = frozenset()
     """The streams the job will read first (``Deferred.read_ahead``)."""
+    resends: frozenset[uuid.UUID] = frozenset()
+    """The ids of the first events its command would have logged already were it a resend,
+    which it will look up (``Deferred.read_ahead``)."""
 
     def __call__(self, connection: Connection) -> T:
         return self.job(connection)
@@ -136,9 +146,14 @@ class Sharing:
             if wanted is not None:
                 wanted.open(self.connection)
                 self.opened = wanted
-                reads = _reads_of(wanted, [job, *coming])
-                if len(reads) > 1:  # one stream is read as quickly on its own
-                    wanted.read_ahead(self.connection, reads)
+                reads, resends = _reads_of(wanted, [job, *coming])
+                # one stream, or one id, is read as quickly on its own
+                if len(reads) > 1 or len(resends) > 1:
+                    wanted.read_ahead(
+                        self.connection,
+                        reads if len(reads) > 1 else frozenset(),
+                        resends if len(resends) > 1 else frozenset(),
+                    )
         return 0 if self.opened is None else self.opened.left(self.connection)
 
     def failed_after_leaving(self, mark: int) -> bool:
@@ -160,14 +175,19 @@ class Sharing:
             opened.discard(self.connection)
 
 
-def _reads_of(deferred: Deferred, jobs: Sequence[Job[Any]]) -> frozenset[str]:
-    """What the run of jobs at the start of ``jobs`` that defer to ``deferred`` will read."""
+def _reads_of(
+    deferred: Deferred, jobs: Sequence[Job[Any]]
+) -> tuple[frozenset[str], frozenset[uuid.UUID]]:
+    """What the run of jobs at the start of ``jobs`` that defer to ``deferred`` will read: the
+    streams, and the event ids of their resend checks."""
     reads: set[str] = set()
+    resends: set[uuid.UUID] = set()
     for job in jobs:
         if not isinstance(job, Deferring) or job.deferred is not deferred:
             break
         reads |= job.reads
-    return frozenset(reads)
+        resends |= job.resends
+    return frozenset(reads), frozenset(resends)
 
 
 def run_sharing(connection: Connection, jobs: list[Job[Any]]) -> list[Any]:

@@ -270,6 +270,13 @@ class Recorder:
         ``clientMutationId`` (is it a resend?), so each backend asks its driver directly."""
         raise NotImplementedError
 
+    def events_by_ids(
+        self, connection: Connection, event_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, RecordedEvent]:
+        """The logged events of those ids, by id, in one statement: a write batch's resend
+        checks asked at once (only where ``appends_together``: PostgreSQL)."""
+        raise NotImplementedError
+
     # -- snapshots -----------------------------------------------------------------------------
 
     def read_snapshot_and_stream(

@@ -210,6 +210,16 @@ class PostgresRecorder(Recorder):
         )
         return _recorded(rows)[0] if rows else None
 
+    def events_by_ids(
+        self, connection: Connection, event_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, RecordedEvent]:
+        rows = _fetch(
+            connection,
+            f"SELECT {_COLUMNS_SQL} FROM events WHERE event_id = ANY($1::uuid[])",
+            list(event_ids),
+        )
+        return {event.event_id: event for event in _recorded(rows)}
+
     def read_snapshot_and_stream(
         self, connection: Connection, stream_id: str
     ) -> tuple[Snapshot | None, list[RecordedEvent]]:

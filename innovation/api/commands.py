@@ -35,7 +35,7 @@ from innovation.api.types import Experiment, Idea, UserError
 from innovation.domain.errors import DomainError, ErrorCode, InvalidInputsError
 from innovation.domain.values import is_text
 from innovation.projections import views
-from innovation.projections.experiments import experiments_view
+from innovation.projections.experiments import experiments_view, metrics_view
 from innovation.projections.ideas import ideas_view
 from innovation.services import Actor, CommandIdReusedError, Outcome, ServiceError
 from innovation.store.ids import new_event_id
@@ -278,11 +278,22 @@ async def read_experiment(info: Info[Context, None], experiment_id: str) -> Expe
     )
 
 
-def _written(table: sa.Table, key: str) -> dict[str, Any] | None:
+async def read_metric(
+    info: Info[Context, None], experiment_id: str, name: str
+) -> views.MetricView | None:
+    """A metric of the experiment as the write left it (as ``read_idea``)."""
+    row = _written(metrics_view, experiment_id, name)
+    if row is not None:
+        return views.metric_view(row)
+    database = info.context.services.database  # read by key: Database.glance
+    return await database.glance(partial(views.metric, experiment_id=experiment_id, name=name))
+
+
+def _written(table: sa.Table, *key: str) -> dict[str, Any] | None:
     """The row the answered command's batch wrote (and committed), when it holds it: the
     same as reading it back right after the commit, without the read."""
     outcome = _ANSWERING.get()
-    return None if outcome is None else outcome.written(table, key)
+    return None if outcome is None else outcome.written(table, *key)
 
 
 def asks_for(info: Info[Context, None], field: str) -> bool:

@@ -25,6 +25,7 @@ from innovation.api.commands import (
     payload,
     read_experiment,
     read_idea,
+    read_metric,
 )
 from innovation.api.context import Context
 from innovation.api.enums import DecisionType, DirectionType, OutcomeType
@@ -175,8 +176,8 @@ def answer_with_metric(
                         views.metric_of_measurement, experiment_id=known, number=command.measurement
                     )
                 )
-            if name is not None:  # read by key: no reader thread's hand-over (Database.glance)
-                found = await database.glance(partial(views.metric, experiment_id=known, name=name))
+            if name is not None:
+                found = await read_metric(info, known, name)
         experiment = await read_experiment(info, known) if asks_for(info, "experiment") else None
         return {"experiment": experiment, "metric": None if found is None else Metric.of(found)}
 

@@ -92,10 +92,13 @@ FOLDED_EVENTS = (ExperimentStarted, *EXPERIMENT_EVENTS)
 
 
 def prefetch(batch: Batch, envelopes: Sequence[Recorded]) -> None:
-    """Load the metrics of the experiments these events change, in a few statements (the
-    experiments' own rows are only ever changed, never read: ``_touch``)."""
+    """Load the rows of the experiments these events change, and their metrics, in a few
+    statements. A fold only changes an experiment's own row (``_touch``), but loaded with the
+    batch it is written whole, and a mutation answers with it (``Outcome.written``) rather than
+    reading it again after the commit: a statement for the batch instead of one a command."""
     ids = touched(envelopes, EXPERIMENT_EVENTS, "experiment_id")
     batch[metrics_view].prefetch("experiment_id", ids)
+    batch[experiments_view].prefetch("experiment_id", ids)
 
 
 def fold(batch: Batch, envelope: Recorded) -> None:

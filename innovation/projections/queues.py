@@ -57,6 +57,16 @@ def _isoformat(value: datetime) -> str:
 
 
 v = ideas_view.c
+# Each role's queue is read and counted from an index of its own, in the scouted order the
+# queues show by default, rather than by a pass over every idea (25 to 38 ms a count at 100,000
+# ideas): a scout's ideas (``mine``, or a lead's ``scout``), the ethics reviewer's (by ethics
+# status), and the ideas whose pilot is running (an index of those ideas alone).
+RUNNING = v.running_experiment_id.is_not(None)
+_SCOUTED = (v.submitted_at, v.idea_id)
+sa.Index("ix_ideas_view_scout_order", v.scout, *_SCOUTED)
+sa.Index("ix_ideas_view_ethics_order", v.ethics_status, *_SCOUTED)
+sa.Index("ix_ideas_view_running_order", *_SCOUTED, sqlite_where=RUNNING, postgresql_where=RUNNING)
+
 ORDERINGS = {
     ordering.name: ordering
     for ordering in (
@@ -120,9 +130,7 @@ def _idea_conditions(connection: Connection, where: IdeaFilter) -> list[sa.Colum
         conditions.append(v.reach.is_not(None) if where.scored else v.reach.is_(None))
     if where.has_running_experiment is not None:
         running = v.running_experiment_id
-        conditions.append(
-            running.is_not(None) if where.has_running_experiment else running.is_(None)
-        )
+        conditions.append(RUNNING if where.has_running_experiment else running.is_(None))
     if where.text:
         conditions.append(_matches_all(connection, where.text))
     return conditions

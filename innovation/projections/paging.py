@@ -74,8 +74,17 @@ def keyset_page(
     descending: bool,
     window: Window,
     view: Callable[[Row], V],
+    *,
+    found_first: bool = False,
 ) -> Page:
-    """One page of ``query`` in the given order; rows come back in that order either way."""
+    """One page of ``query`` in the given order; rows come back in that order either way.
+
+    With ``found_first``, the rows matching the query are found first and then sorted: it is
+    planned as a subquery of its own (PostgreSQL's ``OFFSET 0``), so the planner cannot walk
+    an index of the order checking its condition row by row, expecting to meet enough rows
+    early. For a condition costly to check (a text search) whose matches lie far along the
+    order (ideas of an older topic), such a walk checked every newer row first: 1.1 to 3.0 s
+    for a page of 20 at 190,000 ideas, against 2 to 83 ms found through the search index."""
     key = ordering.key.label("sort_key")
     query = query.add_columns(key)
     backwards = window.last is not None
@@ -86,9 +95,13 @@ def keyset_page(
             query = query.where(_beyond(ordering, id_column, cursor, descending == later))
     # Backwards: walk the other way from ``before``, then turn the rows round.
     walk_descending = descending != backwards
+    sort_key, sort_id = ordering.key, id_column
+    if found_first:
+        found = query.offset(0).subquery("found")
+        query, sort_key, sort_id = sa.select(found), found.c.sort_key, found.c[id_column.name]
     query = query.order_by(
-        ordering.key.desc() if walk_descending else ordering.key.asc(),
-        id_column.desc() if walk_descending else id_column.asc(),
+        sort_key.desc() if walk_descending else sort_key.asc(),
+        sort_id.desc() if walk_descending else sort_id.asc(),
     )
     rows = plain_rows(connection.execute(query.limit(size + 1)))
     more = len(rows) > size

@@ -92,7 +92,19 @@ def idea_page(
         (IDEA_COLUMNS, idea_view) if fields is None else (idea_columns(fields), partial_idea_view)
     )
     query = sa.select(*columns).where(*_idea_conditions(connection, where))
-    return keyset_page(connection, query, ORDERINGS[order], v.idea_id, descending, window, view)
+    # PostgreSQL checks a text condition by computing each idea's document: find the matches
+    # through the search index, then sort them (``keyset_page``'s ``found_first``).
+    searched = bool(where.text) and connection.dialect.name != "sqlite"
+    return keyset_page(
+        connection,
+        query,
+        ORDERINGS[order],
+        v.idea_id,
+        descending,
+        window,
+        view,
+        found_first=searched,
+    )
 
 
 def count_ideas(connection: Connection, where: IdeaFilter) -> int:

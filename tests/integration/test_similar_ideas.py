@@ -257,3 +257,49 @@ async def test_a_rebuilt_full_text_index_is_left_in_one_segment(world: World, mo
     assert await database.read(fts_segments) == 1
     found = await database.read(lambda c: similar_ideas(c, "rural towers plan 7 villages"))
     assert found, "the merged index still finds"
+
+
+def walk_pages(
+    connection: Connection, where: queues.IdeaFilter, order: str, backwards: bool
+) -> list[str]:
+    """Every page of ``where`` three at a time, forwards or backwards, as ids in page order."""
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        window = Window(last=3, before=cursor) if backwards else Window(first=3, after=cursor)
+        page = queues.idea_page(connection, where, window, order)
+        rows = page.rows[::-1] if backwards else page.rows
+        seen += [row.idea_id for _, row in rows]
+        if not (page.has_previous if backwards else page.has_next):
+            return seen[::-1] if backwards else seen
+        cursor = rows[-1][0]
+
+
+@pytest.mark.parametrize("order", sorted(queues.ORDERINGS))
+async def test_the_pages_of_a_text_search_list_each_match_once_in_order_both_ways(
+    world: World, order: str
+):
+    """On PostgreSQL a text search's page finds its matches first, then sorts them
+    (``keyset_page``'s ``found_first``): walked forwards, then backwards, three at a time, the
+    pages list every match once, in the order a page of all ideas shows them."""
+    for number in range(11):
+        routed = number % 3 != 0
+        idea = await world.submit(
+            title=f"{'Router' if routed else 'Antenna'} idea {number}",
+            summary="A router that learns when cells sleep." if routed else "Masts on roofs.",
+        )
+        if number % 2:
+            await world.score(idea, reach=100 * number)
+    where = queues.IdeaFilter(text="router")
+    database = world.services.database
+
+    forwards = await database.read(lambda c: walk_pages(c, where, order, backwards=False))
+    backwards = await database.read(lambda c: walk_pages(c, where, order, backwards=True))
+    everyone = await database.read(
+        lambda c: queues.idea_page(c, queues.IdeaFilter(), Window(first=50), order)
+    )
+    expected = [row.idea_id for _, row in everyone.rows if row.title.startswith("Router")]
+
+    assert len(expected) == 7
+    assert forwards == expected
+    assert backwards == expected

@@ -182,6 +182,15 @@ def counts(connection: Connection) -> dict[str, dict[str, int]]:
     return _by_facet(connection.execute(_SUMS))
 
 
+def ideas_by_stage(connection: Connection, stages: Iterable[str]) -> int:
+    """How many ideas stand at any of ``stages``, from the counts (merged ones under
+    ``MERGED``): what counting ``ideas_view`` by stage would say, from a few rows."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(_t.ideas), 0)).where(
+        _t.facet == STAGE, _t.key.in_(sorted(set(stages)))
+    )
+    return int(connection.execute(query).scalar_one())
+
+
 def counts_at_end(connection: Connection) -> tuple[dict[str, dict[str, int]], int]:
     """``counts`` and the log's position they stand at, read in one statement: on PostgreSQL,
     where every statement of a read takes a snapshot of its own, two would not agree, and

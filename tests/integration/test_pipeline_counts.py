@@ -13,8 +13,9 @@ from sqlalchemy.engine import Connection
 
 from innovation.domain.ideas import MergeIdea, ReviseIdea
 from innovation.domain.values import SourceKind, Stage
-from innovation.projections import counts
+from innovation.projections import counts, queues
 from innovation.projections.ideas import ideas_view
+from innovation.projections.paging import Window
 from innovation.projections.timetravel import summary_now
 from innovation.store import Database
 from innovation.store.postgres import PostgresDatabase
@@ -223,3 +224,43 @@ async def test_folding_waits_for_a_transaction_counting_in_a_slot_and_loses_noth
 
     assert await database.read(counts.snapshot) == [("ideas", "", 4), ("stage", "SUBMITTED", 4)]
     assert await database.read(partial(stage_slots, by=table.c.slot)) == [(0, 4)]
+
+
+STAGE_FILTERS = [
+    queues.IdeaFilter(),
+    queues.IdeaFilter(include_merged=False),
+    queues.IdeaFilter(stages=("SCOUTED", "SCREENING")),
+    queues.IdeaFilter(stages=("MERGED",)),
+    queues.IdeaFilter(stages=("MERGED", "VALIDATED"), include_merged=False),
+    queues.IdeaFilter(stages=("RELEASED",)),
+]
+
+
+@pytest.mark.parametrize("where", STAGE_FILTERS, ids=repr)
+async def test_a_count_by_stages_alone_comes_from_the_kept_counts_and_equals_the_ideas_listed(
+    world: World, where: queues.IdeaFilter
+):
+    """``totalCount`` of a filter on stages alone (or none) reads the counts, a few rows,
+    rather than counting ideas; it is the number of ideas a page of them all lists."""
+    await world.everything()
+    await world.submit(title="A second idea, still scouted")
+    read: list[str] = []
+
+    def count(connection: Connection) -> int:
+        def seen(*args: Any) -> None:
+            read.append(args[2])
+
+        sa.event.listen(connection, "before_cursor_execute", seen)
+        try:
+            return queues.count_ideas(connection, where)
+        finally:
+            sa.event.remove(connection, "before_cursor_execute", seen)
+
+    counted = await world.services.database.read(count)
+    listed = await world.services.database.read(
+        lambda c: queues.idea_page(c, where, Window(first=100)).rows
+    )
+
+    assert counted == len(listed)
+    assert read
+    assert not any("ideas_view" in statement for statement in read), read

@@ -34,7 +34,7 @@ ideas_view = sa.Table(
     sa.Column("idea_id", sa.String(64), primary_key=True),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("summary", sa.Text, nullable=False),
-    sa.Column("stage", sa.String(20), nullable=False, index=True),
+    sa.Column("stage", sa.String(20), nullable=False),
     sa.Column("source_kind", sa.String(20), nullable=False, index=True),
     sa.Column("organisation", sa.String(200), nullable=False),
     sa.Column("country", sa.String(2), nullable=False, index=True),

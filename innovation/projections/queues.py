@@ -67,6 +67,10 @@ _SCOUTED = (v.submitted_at, v.idea_id)
 sa.Index("ix_ideas_view_scout_order", v.scout, *_SCOUTED)
 sa.Index("ix_ideas_view_ethics_order", v.ethics_status, *_SCOUTED)
 sa.Index("ix_ideas_view_running_order", *_SCOUTED, sqlite_where=RUNNING, postgresql_where=RUNNING)
+# Each stage's ideas in the scouted order: a page of one stage reads them in order, a page of
+# several on SQLite reads each one's first and merges them (``idea_page``), and counts read
+# the stage.
+sa.Index("ix_ideas_view_stage_order", v.stage, *_SCOUTED)
 
 ORDERINGS = {
     ordering.name: ordering
@@ -92,10 +96,18 @@ def idea_page(
     columns, view = (
         (IDEA_COLUMNS, idea_view) if fields is None else (idea_columns(fields), partial_idea_view)
     )
-    query = sa.select(*columns).where(*_idea_conditions(connection, where))
     # PostgreSQL checks a text condition by computing each idea's document: find the matches
     # through the search index, then sort them (``keyset_page``'s ``found_first``).
     searched = bool(where.text) and connection.dialect.name != "sqlite"
+    # Several stages in the scouted order on SQLite: each stage's first ideas, merged
+    # (``split``). Keeping no statistics, SQLite otherwise read every idea of those stages and
+    # sorted them; PostgreSQL's planner, knowing how many ideas each stage holds, walks the
+    # scouted order instead, and split, it walked the order once for each stage.
+    stages = sorted(set(where.stages))
+    split = order == "SCOUTED_AT" and len(stages) > 1 and connection.dialect.name == "sqlite"
+    if split:
+        where = msgspec.structs.replace(where, stages=())
+    query = sa.select(*columns).where(*_idea_conditions(connection, where))
     return keyset_page(
         connection,
         query,
@@ -105,6 +117,7 @@ def idea_page(
         window,
         view,
         found_first=searched,
+        split=[v.stage == stage for stage in stages] if split else (),
     )
 
 

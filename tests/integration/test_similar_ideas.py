@@ -303,3 +303,46 @@ async def test_the_pages_of_a_text_search_list_each_match_once_in_order_both_way
     assert len(expected) == 7
     assert forwards == expected
     assert backwards == expected
+
+
+STAGE_SETS = [
+    queues.IdeaFilter(stages=("SCOUTED", "SCREENING")),
+    queues.IdeaFilter(stages=("SCREENING", "SCOUTED", "SCREENING", "MERGED", "VALIDATED")),
+    queues.IdeaFilter(stages=("MERGED", "SCOUTED", "REJECTED"), include_merged=False),
+    queues.IdeaFilter(stages=("SCOUTED", "SCREENING"), scored=False),
+]
+
+
+@pytest.mark.parametrize("where", STAGE_SETS, ids=lambda where: ",".join(where.stages))
+async def test_the_pages_of_several_stages_list_each_idea_once_in_order_both_ways(
+    world: World, where: queues.IdeaFilter
+):
+    """Several stages in the scouted order are read a stage at a time and merged
+    (``keyset_page``'s ``split``): walked forwards, then backwards, three at a time, the pages
+    list every idea of those stages once, in the order a page of all ideas shows them."""
+    await world.everything()
+    for number in range(7):
+        idea = await world.submit(title=f"Queued idea {number}")
+        if number % 2:
+            await world.screen(idea)
+        if number % 3 == 0:
+            await world.score(idea)
+    database = world.services.database
+
+    forwards = await database.read(lambda c: walk_pages(c, where, "SCOUTED_AT", backwards=False))
+    backwards = await database.read(lambda c: walk_pages(c, where, "SCOUTED_AT", backwards=True))
+    everyone = await database.read(
+        lambda c: queues.idea_page(c, queues.IdeaFilter(), Window(first=100), "SCOUTED_AT")
+    )
+    merged_out = not where.include_merged
+    expected = [
+        row.idea_id
+        for _, row in everyone.rows
+        if row.stage in where.stages
+        and not (merged_out and row.stage == "MERGED")
+        and (where.scored is None or (row.score is not None) == where.scored)
+    ]
+
+    assert len(expected) >= 4
+    assert forwards == expected
+    assert backwards == expected

@@ -71,6 +71,17 @@ sa.Index("ix_ideas_view_running_order", *_SCOUTED, sqlite_where=RUNNING, postgre
 # several on SQLite reads each one's first and merges them (``idea_page``), and counts read
 # the stage.
 sa.Index("ix_ideas_view_stage_order", v.stage, *_SCOUTED)
+# The same of the ideas no lead has scored yet, and only they: the lead's queue to score
+# (``scored: false``, the README's first query), which otherwise passed over every idea of its
+# stages, scored or not (87 ms at 100,000 ideas on SQLite).
+UNSCORED = v.reach.is_(None)
+sa.Index(
+    "ix_ideas_view_unscored_order",
+    v.stage,
+    *_SCOUTED,
+    sqlite_where=UNSCORED,
+    postgresql_where=UNSCORED,
+)
 
 ORDERINGS = {
     ordering.name: ordering
@@ -167,7 +178,7 @@ def _idea_conditions(connection: Connection, where: IdeaFilter) -> list[sa.Colum
     if where.ethics_status:
         conditions.append(v.ethics_status == where.ethics_status)
     if where.scored is not None:
-        conditions.append(v.reach.is_not(None) if where.scored else v.reach.is_(None))
+        conditions.append(v.reach.is_not(None) if where.scored else UNSCORED)
     if where.has_running_experiment is not None:
         running = v.running_experiment_id
         conditions.append(RUNNING if where.has_running_experiment else running.is_(None))

@@ -168,3 +168,32 @@ async def test_a_page_of_stages_in_the_scouted_order_reads_each_stages_ideas_in_
     if len(stages) == 1:
         assert "TEMP B-TREE" not in plan
         assert "Sort" not in plan
+
+
+@pytest.mark.parametrize("stages", [("SCOUTED",), ("SCOUTED", "SCREENING")], ids=len)
+@pytest.mark.parametrize("read", ["page", "count"])
+async def test_the_lead_queue_to_score_reads_the_unscored_ideas_alone(
+    database: Database, stages: tuple[str, ...], read: str
+):
+    """The README's first query: the ideas of the early stages no lead has scored. Read through
+    ``ix_ideas_view_unscored_order``, which holds those ideas alone, its count reads none of the
+    scored ones, and its page none of those before its own. With every idea of the stages
+    indexed, both passed over the scored ones (87 ms a count and page at 100,000 ideas on
+    SQLite, two thirds of them scored)."""
+    if read == "page" and len(stages) > 1 and database.dialect != "sqlite":
+        pytest.skip("PostgreSQL plans a page of several stages from its statistics")
+    where = queues.IdeaFilter(stages=stages, scored=False)
+
+    def run(connection: Connection) -> object:
+        if read == "count":
+            return queues.count_ideas(connection, where)
+        return queues.idea_page(connection, where, Window(first=10), "SCOUTED_AT", False)
+
+    plan = await database.read(lambda c: plan_of(c, lambda: run(c)))
+
+    reads = reads_of_ideas(plan)
+    assert reads, plan
+    assert all("ix_ideas_view_unscored_order" in step for step in reads), plan
+    if read == "page" and len(stages) == 1:
+        assert "TEMP B-TREE" not in plan
+        assert "Sort" not in plan

@@ -148,10 +148,23 @@ class Release:
     cutoff: int = strawberry.field(description="The log position the bundle was assembled at.")
     published_at: datetime
     published_by: str
-    items: list[ReleaseItem]
-    stopped: list[StoppedIdea]
-    figures: ReleaseFigures
     view: strawberry.Private[ReleaseView]
+
+    # The bundle's parts are made when asked for: the row's columns answer the rest.
+    @strawberry.field
+    def items(self) -> list[ReleaseItem]:
+        return [ReleaseItem.of(item) for item in self.view.bundle.items]
+
+    @strawberry.field
+    def stopped(self) -> list[StoppedIdea]:
+        return [
+            built(StoppedIdea, stopped, idea_id=strawberry.ID(global_id("Idea", stopped.idea_id)))
+            for stopped in self.view.bundle.stopped
+        ]
+
+    @strawberry.field
+    def figures(self) -> ReleaseFigures:
+        return ReleaseFigures.of(self.view.bundle.figures)
 
     @strawberry.field(description="The digest (charts inline, as SVG).")
     def digest(self, info: Info[Context, None]) -> Digest:
@@ -160,22 +173,13 @@ class Release:
 
     @classmethod
     def of(cls, view: ReleaseView) -> Release:
-        bundle = view.bundle
         return cls(
-            period=bundle.period,
-            starts_at=bundle.starts_at,
-            ends_at=bundle.ends_at,
-            cutoff=bundle.cutoff,
+            period=view.period,
+            starts_at=view.starts_at,
+            ends_at=view.ends_at,
+            cutoff=view.cutoff,
             published_at=view.published_at,
             published_by=view.published_by,
-            items=[ReleaseItem.of(item) for item in bundle.items],
-            stopped=[
-                built(
-                    StoppedIdea, stopped, idea_id=strawberry.ID(global_id("Idea", stopped.idea_id))
-                )
-                for stopped in bundle.stopped
-            ],
-            figures=ReleaseFigures.of(bundle.figures),
             view=view,
         )
 

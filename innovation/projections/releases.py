@@ -7,6 +7,7 @@ what is pending and when it is due, what was sent, what was given up and why.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -53,12 +54,23 @@ TABLES = (releases_view, deliveries_view)
 _bundles = msgspec.json.Decoder(Bundle)
 
 
-class ReleaseView(msgspec.Struct, frozen=True, kw_only=True):
+class ReleaseView(msgspec.Struct, frozen=True, kw_only=True, dict=True):
+    """A published release as its row keeps it: the bundle is decoded when first asked for.
+    A semester's is megabytes (thousands of ideas, each with its metrics); a list of releases
+    that asks for their periods and dates decoded every one, 80 ms for three of them."""
+
     period: str
+    starts_at: datetime
+    ends_at: datetime
+    cutoff: int
     published_at: datetime
     published_by: str
     position: int
-    bundle: Bundle
+    encoded: bytes
+
+    @functools.cached_property
+    def bundle(self) -> Bundle:
+        return _bundles.decode(self.encoded)
 
 
 class DeliveryView(msgspec.Struct, frozen=True, kw_only=True):
@@ -159,10 +171,13 @@ def _release(row: sa.Row[tuple[object, ...]]) -> ReleaseView:
     mapping = row._mapping
     return ReleaseView(
         period=mapping["period"],
+        starts_at=mapping["starts_at"],
+        ends_at=mapping["ends_at"],
+        cutoff=mapping["cutoff"],
         published_at=mapping["published_at"],
         published_by=mapping["published_by"],
         position=mapping["position"],
-        bundle=_bundles.decode(mapping["bundle"]),
+        encoded=mapping["bundle"],
     )
 
 

@@ -32,6 +32,19 @@ class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
         return describe(self.event)
 
 
+_COLUMNS = (
+    events.c.position,
+    events.c.stream_id,
+    events.c.version,
+    events.c.type,
+    events.c.schema_version,
+    events.c.data,
+    events.c.metadata,
+    events.c.recorded_at,
+    events.c.event_id,
+)
+
+
 def history(
     connection: Connection,
     mapper: Mapper,
@@ -42,33 +55,23 @@ def history(
     backwards: bool = False,
 ) -> tuple[list[HistoryEntry], bool]:
     """Up to ``first`` entries between two positions, oldest first, and whether more follow
-    (backwards: the last ones before ``before_position``, and whether earlier ones exist)."""
+    (backwards: the last ones before ``before_position``, and whether earlier ones exist).
+
+    The idea's stream and its experiments' are each read by stream, then merged in log order.
+    Asked as one condition (this stream or one of those), PostgreSQL's planner expected half the
+    log to match and walked it in order from the cursor: 340 ms an idea at a million events."""
     experiment_streams = sa.select(
         sa.literal(EXPERIMENT_PREFIX) + experiments_view.c.experiment_id
     ).where(experiments_view.c.idea_id == idea_id)
-    rows = connection.execute(
-        sa.select(
-            events.c.position,
-            events.c.stream_id,
-            events.c.version,
-            events.c.type,
-            events.c.schema_version,
-            events.c.data,
-            events.c.metadata,
-            events.c.recorded_at,
-            events.c.event_id,
-        )
-        .where(
-            sa.or_(
-                events.c.stream_id == IDEA_PREFIX + idea_id,
-                events.c.stream_id.in_(experiment_streams),
-            )
-        )
-        .where(events.c.position > after_position)
-        .where(sa.true() if before_position is None else events.c.position < before_position)
-        .order_by(events.c.position.desc() if backwards else events.c.position)
-        .limit(first + 1)
-    ).all()
+    between = [events.c.position > after_position]
+    if before_position is not None:
+        between.append(events.c.position < before_position)
+    streams = sa.union_all(
+        sa.select(*_COLUMNS).where(events.c.stream_id == IDEA_PREFIX + idea_id, *between),
+        sa.select(*_COLUMNS).where(events.c.stream_id.in_(experiment_streams), *between),
+    ).subquery()
+    order = streams.c.position.desc() if backwards else streams.c.position
+    rows = connection.execute(sa.select(streams).order_by(order).limit(first + 1)).all()
     found = [entry(mapper, to_recorded(row)) for row in rows[:first]]
     if backwards:
         found.reverse()

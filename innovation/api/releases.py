@@ -238,6 +238,9 @@ class NextRelease:
         return len(self.held)
 
 
+BUNDLED = frozenset({"items", "stopped", "figures", "digest"})
+"""The fields of ``Release`` that take its bundle: asked for none of them, it is not read."""
+
 ASSEMBLED = frozenset({"cutoff", "candidates", "blocked", "blockedCount"})
 """The fields of ``NextRelease`` that take assembling the period as if it closed now (a pass
 over the log): asked for none of them, ``nextRelease`` answers from the releases alone."""
@@ -281,6 +284,7 @@ class ReleaseQueries:
                 before_start=older_than,
                 after_start=newer_than,
                 backwards=backwards,
+                bundles=bool(names_at(info, ("edges", "node")) & BUNDLED),
             )
         )
         rows = found[1:] if backwards and len(found) > size else found[:size]
@@ -298,7 +302,7 @@ class ReleaseQueries:
     )
     async def release(self, info: Info[Context, None], period: str) -> Release | None:
         releases = info.context.services.releases
-        view = await releases.release(period.strip())
+        view = await releases.release(period.strip(), bundle=bool(names_at(info, ()) & BUNDLED))
         if view is not None:
             return Release.of(view)
         try:  # none: say so if the period is not one (a typo), else it has no release (yet)

@@ -55,9 +55,10 @@ _bundles = msgspec.json.Decoder(Bundle)
 
 
 class ReleaseView(msgspec.Struct, frozen=True, kw_only=True, dict=True):
-    """A published release as its row keeps it: the bundle is decoded when first asked for.
-    A semester's is megabytes (thousands of ideas, each with its metrics); a list of releases
-    that asks for their periods and dates decoded every one, 80 ms for three of them."""
+    """A published release as its row keeps it: the bundle is decoded when first asked for,
+    and read only by a caller that will ask for it (``encoded`` is None otherwise). A
+    semester's is megabytes (thousands of ideas, each with its metrics): a list of releases
+    that asks for their periods and dates read and decoded every one, 80 ms for three."""
 
     period: str
     starts_at: datetime
@@ -66,10 +67,12 @@ class ReleaseView(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     published_at: datetime
     published_by: str
     position: int
-    encoded: bytes
+    encoded: bytes | None
 
     @functools.cached_property
     def bundle(self) -> Bundle:
+        if self.encoded is None:
+            raise LookupError(f"release {self.period} was read without its bundle")
         return _bundles.decode(self.encoded)
 
 
@@ -177,14 +180,20 @@ def _release(row: sa.Row[tuple[object, ...]]) -> ReleaseView:
         published_at=mapping["published_at"],
         published_by=mapping["published_by"],
         position=mapping["position"],
-        encoded=mapping["bundle"],
+        encoded=mapping.get("bundle"),
     )
 
 
-def release(connection: Connection, period: str) -> ReleaseView | None:
-    row = connection.execute(
-        sa.select(releases_view).where(releases_view.c.period == period)
-    ).first()
+_WITHOUT_BUNDLE = [column for column in releases_view.columns if column.name != "bundle"]
+
+
+def _columns(bundle: bool) -> sa.Select[tuple[object, ...]]:
+    """The release rows' columns, the bundle among them only if asked for."""
+    return sa.select(releases_view) if bundle else sa.select(*_WITHOUT_BUNDLE)
+
+
+def release(connection: Connection, period: str, *, bundle: bool = True) -> ReleaseView | None:
+    row = connection.execute(_columns(bundle).where(releases_view.c.period == period)).first()
     return None if row is None else _release(row)
 
 
@@ -220,11 +229,12 @@ def releases(
     before_start: datetime | None = None,
     after_start: datetime | None = None,
     backwards: bool = False,
+    bundles: bool = True,
 ) -> list[ReleaseView]:
     """Newest first, between two periods' starts (exclusive); ``backwards`` takes the oldest
     of them first (the ones just newer than ``after_start``), still answered newest first."""
     starts = releases_view.c.starts_at
-    query = sa.select(releases_view).order_by(starts.asc() if backwards else starts.desc())
+    query = _columns(bundles).order_by(starts.asc() if backwards else starts.desc())
     if before_start is not None:
         query = query.where(starts < before_start)
     if after_start is not None:

@@ -145,10 +145,11 @@ class Releases:
 
     # -- reading ------------------------------------------------------------------------------
 
-    async def release(self, period: str) -> views.ReleaseView | None:
+    async def release(self, period: str, *, bundle: bool = True) -> views.ReleaseView | None:
+        """The release of ``period``, if any; without its ``bundle`` if not asked for."""
         if ANY_LABEL.fullmatch(period) is None:  # no release is named so: nothing to look up
             return None
-        return await self.log.database.read(partial(views.release, period=period))
+        return await self.log.database.read(partial(views.release, period=period, bundle=bundle))
 
     async def released(self) -> Spans:
         """Each published release's period, and the time it covers."""

@@ -185,8 +185,17 @@ def counts(connection: Connection) -> dict[str, dict[str, int]]:
 def ideas_by_stage(connection: Connection, stages: Iterable[str]) -> int:
     """How many ideas stand at any of ``stages``, from the counts (merged ones under
     ``MERGED``): what counting ``ideas_view`` by stage would say, from a few rows."""
+    return _sum(connection, STAGE, sorted(set(stages)))
+
+
+def unmerged_ideas_with_theme(connection: Connection, theme: str) -> int:
+    """How many ideas, merged duplicates left out, carry ``theme``, from the counts."""
+    return _sum(connection, THEME, [theme])
+
+
+def _sum(connection: Connection, facet: str, keys: list[str]) -> int:
     query = sa.select(sa.func.coalesce(sa.func.sum(_t.ideas), 0)).where(
-        _t.facet == STAGE, _t.key.in_(sorted(set(stages)))
+        _t.facet == facet, _t.key.in_(keys)
     )
     return int(connection.execute(query).scalar_one())
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from innovation.domain.values import Stage
-from innovation.projections.counts import ideas_by_stage
+from innovation.projections.counts import ideas_by_stage, unmerged_ideas_with_theme
 from innovation.projections.experiments import experiments_view
 from innovation.projections.ideas import (
     FIT_ORDER,
@@ -136,12 +136,19 @@ def count_ideas(connection: Connection, where: IdeaFilter) -> int:
     """Ideas matching ``where``. A filter on stages alone, or none (merged duplicates in or out),
     is answered by the counts the pipeline keeps (``counts.py``) rather than by counting the
     ideas: at 190,000 ideas on PostgreSQL, counting all of them, or the two stages of a lead's
-    queue, took 18 to 20 ms, and summing their counts takes 0.05."""
+    queue, took 18 to 20 ms, and summing their counts takes 0.05. A filter on a theme alone
+    counts the theme's entries (merged duplicates in), or reads its kept count (out): looking
+    up each idea of a theme took 24 ms on PostgreSQL and 70 on SQLite at 100,000 ideas."""
     if _stages_only(where):
         stages = where.stages or tuple(str(stage) for stage in Stage)
         if not where.include_merged:
             stages = tuple(stage for stage in stages if stage != str(Stage.MERGED))
         return ideas_by_stage(connection, stages)
+    if where.theme and _theme_only(where):
+        if not where.include_merged:
+            return unmerged_ideas_with_theme(connection, where.theme)
+        themed = sa.select(sa.func.count()).where(idea_themes_view.c.theme == where.theme)
+        return int(connection.execute(themed).scalar_one())
     query = sa.select(sa.func.count()).select_from(ideas_view)
     return int(connection.execute(query.where(*_idea_conditions(connection, where))).scalar_one())
 
@@ -149,6 +156,11 @@ def count_ideas(connection: Connection, where: IdeaFilter) -> int:
 def _stages_only(where: IdeaFilter) -> bool:
     """Whether ``where`` asks for nothing but stages, and whether merged duplicates count."""
     return msgspec.structs.replace(where, stages=(), include_merged=True) == IdeaFilter()
+
+
+def _theme_only(where: IdeaFilter) -> bool:
+    """Whether ``where`` asks for nothing but a theme, and whether merged duplicates count."""
+    return msgspec.structs.replace(where, theme=None, include_merged=True) == IdeaFilter()
 
 
 def _idea_conditions(connection: Connection, where: IdeaFilter) -> list[sa.ColumnElement[bool]]:

@@ -77,6 +77,7 @@ def keyset_page(
     *,
     found_first: bool = False,
     split: Sequence[sa.ColumnElement[bool]] = (),
+    cursors: bool = True,
 ) -> Page:
     """One page of ``query`` in the given order; rows come back in that order either way.
 
@@ -90,7 +91,11 @@ def keyset_page(
     With ``split`` (conditions that part the rows, each read in the order from an index of its
     own), the page is the first rows of each part, merged: for a condition an index holds value
     by value (several stages), where the database would otherwise read every row of those values
-    and sort them all."""
+    and sort them all.
+
+    Without ``cursors``, only the first row and the last carry theirs (a page's start and end
+    cursors), the others an empty one: for a caller that asks for no edge's cursor. Encoding
+    every row's took a fifteenth of the CPU of the bench's page of 100 ideas."""
     key = ordering.key.label("sort_key")
     query = query.add_columns(key)
     backwards = window.last is not None
@@ -122,12 +127,15 @@ def keyset_page(
     rows = rows[:size]
     if backwards:
         rows.reverse()
+    ends = (0, len(rows) - 1)
     page = [
         (
-            encode_cursor(ordering.name, ordering.show(row["sort_key"]), row[id_column.name]),
+            encode_cursor(ordering.name, ordering.show(row["sort_key"]), row[id_column.name])
+            if cursors or index in ends
+            else "",
             view(row),
         )
-        for row in rows
+        for index, row in enumerate(rows)
     ]
     if backwards:
         return Page(page, has_next=window.before is not None, has_previous=more)

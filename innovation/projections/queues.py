@@ -101,9 +101,11 @@ def idea_page(
     order: str = "SCOUTED_AT",
     descending: bool = True,
     fields: frozenset[str] | None = None,
+    cursors: bool = True,
 ) -> Page:
     """One page of the ideas matching ``where``, in the order asked for, ties by id; with
-    ``fields``, the views hold those fields only (``partial_idea_view``)."""
+    ``fields``, the views hold those fields only (``partial_idea_view``); without ``cursors``,
+    the first and last rows' cursors alone (``keyset_page``)."""
     columns, view = (
         (IDEA_COLUMNS, idea_view) if fields is None else (idea_columns(fields), partial_idea_view)
     )
@@ -129,6 +131,7 @@ def idea_page(
         view,
         found_first=searched,
         split=[v.stage == stage for stage in stages] if split else (),
+        cursors=cursors,
     )
 
 
@@ -242,8 +245,10 @@ def count_experiments(connection: Connection, where: ExperimentFilter) -> int:
     return int(connection.execute(query.where(*_experiment_conditions(where))).scalar_one())
 
 
-def experiment_page(connection: Connection, where: ExperimentFilter, window: Window) -> Page:
-    """Newest started first, then by id."""
+def experiment_page(
+    connection: Connection, where: ExperimentFilter, window: Window, cursors: bool = True
+) -> Page:
+    """Newest started first, then by id (``cursors``: as ``keyset_page``'s)."""
     query = sa.select(experiments_view).where(*_experiment_conditions(where))
     started = Ordering(
         name="STARTED_AT",
@@ -252,4 +257,6 @@ def experiment_page(connection: Connection, where: ExperimentFilter, window: Win
         show=datetime.isoformat,
     )
     c = experiments_view.c
-    return keyset_page(connection, query, started, c.experiment_id, True, window, experiment_view)
+    return keyset_page(
+        connection, query, started, c.experiment_id, True, window, experiment_view, cursors=cursors
+    )

@@ -12,6 +12,7 @@ from innovation.api.ids import global_id
 from innovation.bootstrap import Services
 from innovation.domain.ideas import MergeIdea, RequestEthicsReview, ScoreIdea
 from innovation.domain.values import Score
+from innovation.projections import paging
 from innovation.services import Actor
 from tests.e2e.conftest import Api
 from tests.integration.world import LEAD, World
@@ -145,6 +146,41 @@ async def test_first_zero_answers_only_the_count_and_whether_there_is_more(api: 
     assert page["edges"] == []
     assert page["totalCount"] == 1
     assert page["pageInfo"]["hasNextPage"] is True
+
+
+@pytest.mark.parametrize("listing", ["ideas", "experiments"])
+async def test_a_page_asked_for_no_edge_cursor_encodes_its_ends_alone_and_pages_the_same(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch, listing: str
+):
+    """Encoding every row's cursor took a fifteenth of the CPU of a page of 100 ideas: a page
+    that asks for none encodes the two its ``pageInfo`` gives, and they are the same."""
+    for _ in range(5):
+        idea_id = await world.submit()
+        await world.screen(idea_id)
+        await world.start(idea_id)
+    encoded: list[tuple[object, ...]] = []
+    encode = paging.encode_cursor
+    monkeypatch.setattr(paging, "encode_cursor", lambda *p: encoded.append(p) or encode(*p))
+    edge = "IdeaEdge" if listing == "ideas" else "ExperimentEdge"
+    ends = "pageInfo { startCursor endCursor hasNextPage }"
+
+    def ask(edges: str) -> str:
+        page = f"{listing}(first: 3, after: $after) {{ edges {{ {edges} node {{ id }} }} {ends} }}"
+        fragment = f" fragment edge on {edge} {{ c: cursor }}" if edges else ""
+        return f"query($after: String) {{ {page} }}{fragment}"
+
+    bare = (await api.data(ask("")))[listing]
+    assert len(encoded) == 2
+    whole = (await api.data(ask("...edge")))[listing]  # a cursor asked through a fragment
+    assert len(encoded) == 2 + 3
+    rest = (await api.data(ask(""), {"after": bare["pageInfo"]["endCursor"]}))[listing]
+
+    cursors = [edge["c"] for edge in whole["edges"]]
+    assert bare["pageInfo"] == whole["pageInfo"]
+    assert [bare["pageInfo"]["startCursor"], bare["pageInfo"]["endCursor"]] == cursors[::2]
+    assert [edge["node"] for edge in bare["edges"]] == [edge["node"] for edge in whole["edges"]]
+    ids = [edge["node"]["id"] for edge in bare["edges"] + rest["edges"]]
+    assert len(ids) == len(set(ids)) == 5
 
 
 async def test_experiments_page_backwards_too(api: Api, world: World):

@@ -120,7 +120,8 @@ def idea_page(
     split = order == "SCOUTED_AT" and len(stages) > 1 and connection.dialect.name == "sqlite"
     if split:
         where = msgspec.structs.replace(where, stages=())
-    query = sa.select(*columns).where(*_idea_conditions(connection, where))
+    walk = _walks_theme(connection, where, order, window)
+    query = sa.select(*columns).where(*_idea_conditions(connection, where, walk_theme=walk))
     return keyset_page(
         connection,
         query,
@@ -143,7 +144,7 @@ def count_ideas(connection: Connection, where: IdeaFilter) -> int:
     counts the theme's entries (merged duplicates in), or reads its kept count (out): looking
     up each idea of a theme took 24 ms on PostgreSQL and 70 on SQLite at 100,000 ideas."""
     if _stages_only(where):
-        stages = where.stages or tuple(str(stage) for stage in Stage)
+        stages = where.stages or ALL_STAGES
         if not where.include_merged:
             stages = tuple(stage for stage in stages if stage != str(Stage.MERGED))
         return ideas_by_stage(connection, stages)
@@ -166,17 +167,44 @@ def _theme_only(where: IdeaFilter) -> bool:
     return msgspec.structs.replace(where, theme=None, include_merged=True) == IdeaFilter()
 
 
-def _idea_conditions(connection: Connection, where: IdeaFilter) -> list[sa.ColumnElement[bool]]:
+TIME_ORDERS = frozenset({"SCOUTED_AT", "UPDATED_AT"})
+ALL_STAGES = tuple(str(stage) for stage in Stage)
+
+
+def _walks_theme(connection: Connection, where: IdeaFilter, order: str, window: Window) -> bool:
+    """On SQLite, whether a page of a theme's ideas in a time order walks that order, checking
+    each idea's themes, rather than reading every idea of the theme and sorting them all.
+
+    SQLite keeps no statistics; the pipeline's kept counts say how many ideas hold the theme.
+    A walk meets a page of ``size`` of them after about ``size / share`` ideas, where reading
+    them all reads ``share * ideas``: it is taken when the theme holds at least
+    ``sqrt(size / ideas)`` of the ideas. At 100,000 ideas, a theme of 30,000 took 47 ms read and
+    sorted, 0.05 walked; a theme held by none takes 0.01 read, and a walk would pass over every
+    idea (38 ms)."""
+    if connection.dialect.name != "sqlite" or order not in TIME_ORDERS:
+        return False
+    if not where.theme or not _theme_only(where):
+        return False
+    size = (window.last if window.last is not None else window.first or 0) + 1
+    ideas = ideas_by_stage(connection, ALL_STAGES)
+    held = unmerged_ideas_with_theme(connection, where.theme)
+    return ideas > 0 and held * held >= size * ideas
+
+
+def _idea_conditions(
+    connection: Connection, where: IdeaFilter, *, walk_theme: bool = False
+) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if where.stages:
         conditions.append(v.stage.in_(where.stages))
     if not where.include_merged:
         conditions.append(v.stage != str(Stage.MERGED))
     if where.theme:
+        t = idea_themes_view.c
         conditions.append(
-            v.idea_id.in_(
-                sa.select(idea_themes_view.c.idea_id).where(idea_themes_view.c.theme == where.theme)
-            )
+            sa.exists().where(t.idea_id == v.idea_id, t.theme == where.theme)
+            if walk_theme  # checked idea by idea, through the themes' primary key
+            else v.idea_id.in_(sa.select(t.idea_id).where(t.theme == where.theme))
         )
     if where.source_kind:
         conditions.append(v.source_kind == where.source_kind)

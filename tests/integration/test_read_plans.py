@@ -15,6 +15,7 @@ from innovation.projections import queues
 from innovation.projections.history import history
 from innovation.projections.paging import Window
 from innovation.store import Database, Mapper
+from tests.integration.world import World
 
 INDEX_OF_ORDER = {
     "SCOUTED_AT": "ix_ideas_view_submitted_order",
@@ -224,3 +225,26 @@ async def test_an_ideas_history_reads_its_streams_alone(database: Database, back
     else:
         assert "pk_events" not in plan, plan
         assert plan.count("Index Cond: ((stream_id)") == 2, plan
+
+
+@pytest.mark.parametrize(("theme", "walked"), [("networks-cloud", True), ("cybersecurity", False)])
+async def test_sqlite_walks_the_time_order_for_a_theme_most_ideas_hold(
+    world: World, theme: str, walked: bool
+):
+    """SQLite keeps no statistics: a theme's page either walks the scouted order checking each
+    idea's themes (a theme most ideas hold: its page is met early) or reads the theme's ideas
+    and sorts them (a theme few hold), as the pipeline's kept counts say (``_walks_theme``)."""
+    database = world.services.database
+    if database.dialect != "sqlite":
+        pytest.skip("PostgreSQL plans a theme's page from its statistics")
+    for number in range(8):
+        themes = ("networks-cloud", "cybersecurity") if number == 0 else ("networks-cloud",)
+        await world.submit(title=f"Themed idea {number}", themes=themes)
+    where = queues.IdeaFilter(theme=theme)
+
+    plan = await database.read(
+        lambda c: plan_of(c, lambda: queues.idea_page(c, where, Window(first=2)))
+    )
+
+    assert ("ix_ideas_view_submitted_order" in plan) is walked, plan
+    assert ("TEMP B-TREE" in plan) is not walked, plan

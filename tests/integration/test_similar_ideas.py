@@ -346,3 +346,33 @@ async def test_the_pages_of_several_stages_list_each_idea_once_in_order_both_way
     assert len(expected) >= 4
     assert forwards == expected
     assert backwards == expected
+
+
+@pytest.mark.parametrize("order", ["SCOUTED_AT", "UPDATED_AT"])
+@pytest.mark.parametrize("theme", ["networks-cloud", "cybersecurity"])
+async def test_the_pages_of_a_theme_list_each_of_its_ideas_once_in_order_both_ways(
+    world: World, order: str, theme: str
+):
+    """On SQLite a theme most ideas hold is walked in the time order, each idea's themes
+    checked; one few ideas hold is read whole and sorted (``queues._walks_theme``). Walked
+    forwards, then backwards, three at a time, the pages list every idea of the theme once,
+    in the order a page of all ideas shows them, whichever way they were read."""
+    await world.everything()
+    for number in range(12):
+        themes = ("networks-cloud",) if number % 5 else ("networks-cloud", "cybersecurity")
+        idea = await world.submit(title=f"Themed idea {number}", themes=themes)
+        if number % 4 == 0:
+            await world.screen(idea)
+    where = queues.IdeaFilter(theme=theme)
+    database = world.services.database
+
+    forwards = await database.read(lambda c: walk_pages(c, where, order, backwards=False))
+    backwards = await database.read(lambda c: walk_pages(c, where, order, backwards=True))
+    everyone = await database.read(
+        lambda c: queues.idea_page(c, queues.IdeaFilter(), Window(first=100), order)
+    )
+    expected = [row.idea_id for _, row in everyone.rows if theme in row.themes]
+
+    assert len(expected) >= 3
+    assert forwards == expected
+    assert backwards == expected

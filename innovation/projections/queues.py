@@ -93,6 +93,9 @@ ORDERINGS = {
     )
 }
 
+TIME_ORDERS = frozenset({"SCOUTED_AT", "UPDATED_AT"})
+ALL_STAGES = tuple(str(stage) for stage in Stage)
+
 
 def idea_page(
     connection: Connection,
@@ -165,10 +168,6 @@ def _stages_only(where: IdeaFilter) -> bool:
 def _theme_only(where: IdeaFilter) -> bool:
     """Whether ``where`` asks for nothing but a theme, and whether merged duplicates count."""
     return msgspec.structs.replace(where, theme=None, include_merged=True) == IdeaFilter()
-
-
-TIME_ORDERS = frozenset({"SCOUTED_AT", "UPDATED_AT"})
-ALL_STAGES = tuple(str(stage) for stage in Stage)
 
 
 def _walks_theme(connection: Connection, where: IdeaFilter, order: str, window: Window) -> bool:

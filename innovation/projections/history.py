@@ -12,7 +12,7 @@ from innovation.domain import EXPERIMENT, IDEA
 from innovation.projections.experiments import experiments_view
 from innovation.projections.projector import PROJECTIONS
 from innovation.store import Mapper, Metadata, RecordedEvent
-from innovation.store.log import to_recorded
+from innovation.store.log import RECORDED_COLUMNS, to_recorded
 from innovation.store.tables import events
 
 IDEA_PREFIX = IDEA.stream_prefix
@@ -30,19 +30,6 @@ class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def description(self) -> str:
         return describe(self.event)
-
-
-_COLUMNS = (
-    events.c.position,
-    events.c.stream_id,
-    events.c.version,
-    events.c.type,
-    events.c.schema_version,
-    events.c.data,
-    events.c.metadata,
-    events.c.recorded_at,
-    events.c.event_id,
-)
 
 
 def history(
@@ -67,8 +54,8 @@ def history(
     if before_position is not None:
         between.append(events.c.position < before_position)
     streams = sa.union_all(
-        sa.select(*_COLUMNS).where(events.c.stream_id == IDEA_PREFIX + idea_id, *between),
-        sa.select(*_COLUMNS).where(events.c.stream_id.in_(experiment_streams), *between),
+        sa.select(*RECORDED_COLUMNS).where(events.c.stream_id == IDEA_PREFIX + idea_id, *between),
+        sa.select(*RECORDED_COLUMNS).where(events.c.stream_id.in_(experiment_streams), *between),
     ).subquery()
     order = streams.c.position.desc() if backwards else streams.c.position
     rows = connection.execute(sa.select(streams).order_by(order).limit(first + 1)).all()

@@ -42,7 +42,7 @@ class AppendRaceError(Exception):
     """
 
 
-_COLUMNS = (
+RECORDED_COLUMNS = (
     events.c.position,
     events.c.stream_id,
     events.c.version,
@@ -56,7 +56,7 @@ _COLUMNS = (
 
 
 def to_recorded(row: Any) -> RecordedEvent:
-    """A result row (columns in ``_COLUMNS`` order) as a ``RecordedEvent``."""
+    """A result row (columns in ``RECORDED_COLUMNS`` order) as a ``RecordedEvent``."""
     return RecordedEvent(
         position=row[0],
         stream_id=row[1],
@@ -120,7 +120,7 @@ class Recorder:
     def __init__(self, clock: Clock = utcnow) -> None:
         self.clock = clock
         self._read_stream = (
-            sa.select(*_COLUMNS)
+            sa.select(*RECORDED_COLUMNS)
             .where(events.c.stream_id == sa.bindparam("stream_id"))
             .where(events.c.version >= sa.bindparam("low"))
             .where(events.c.version <= sa.bindparam("high"))
@@ -217,7 +217,7 @@ class Recorder:
     ) -> list[RecordedEvent]:
         """Up to ``limit`` events after ``after`` in position order; only ``types`` if given,
         so a reader that folds a few types never fetches or decodes the others."""
-        query = sa.select(*_COLUMNS).where(events.c.position > after)
+        query = sa.select(*RECORDED_COLUMNS).where(events.c.position > after)
         if upto is not None:
             query = query.where(events.c.position <= upto)
         if types is not None:
@@ -234,7 +234,7 @@ class Recorder:
         if not stream_ids:
             return []
         rows = connection.execute(
-            sa.select(*_COLUMNS)
+            sa.select(*RECORDED_COLUMNS)
             .where(events.c.stream_id.in_(sorted(stream_ids)))
             .where(events.c.position <= upto)
             .order_by(events.c.stream_id, events.c.version)

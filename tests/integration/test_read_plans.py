@@ -112,17 +112,25 @@ def reads_of_ideas(plan: str) -> list[str]:
     ]
 
 
+async def plan_of_queue(
+    database: Database, where: queues.IdeaFilter, read: str, *, descending: bool = True
+) -> str:
+    """The plan of the queue's ``count``, or of its first ``page`` in the scouted order."""
+
+    def run(connection: Connection) -> object:
+        if read == "count":
+            return queues.count_ideas(connection, where)
+        return queues.idea_page(connection, where, Window(first=20), "SCOUTED_AT", descending)
+
+    return await database.read(lambda c: plan_of(c, lambda: run(c)))
+
+
 @pytest.mark.parametrize("queue", sorted(QUEUES))
 @pytest.mark.parametrize("read", ["page", "count"])
 async def test_each_roles_queue_reads_its_own_index(database: Database, queue: str, read: str):
     where, index = QUEUES[queue]
 
-    def run(connection: Connection) -> object:
-        if read == "count":
-            return queues.count_ideas(connection, where)
-        return queues.idea_page(connection, where, Window(first=20), "SCOUTED_AT", True)
-
-    plan = await database.read(lambda c: plan_of(c, lambda: run(c)))
+    plan = await plan_of_queue(database, where, read)
 
     reads = reads_of_ideas(plan)
     assert reads, plan
@@ -188,12 +196,7 @@ async def test_the_lead_queue_to_score_reads_the_unscored_ideas_alone(
         pytest.skip("PostgreSQL plans a page of several stages from its statistics")
     where = queues.IdeaFilter(stages=stages, scored=False)
 
-    def run(connection: Connection) -> object:
-        if read == "count":
-            return queues.count_ideas(connection, where)
-        return queues.idea_page(connection, where, Window(first=10), "SCOUTED_AT", False)
-
-    plan = await database.read(lambda c: plan_of(c, lambda: run(c)))
+    plan = await plan_of_queue(database, where, read, descending=False)
 
     reads = reads_of_ideas(plan)
     assert reads, plan

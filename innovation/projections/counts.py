@@ -185,19 +185,23 @@ def counts(connection: Connection) -> dict[str, dict[str, int]]:
 def ideas_by_stage(connection: Connection, stages: Iterable[str]) -> int:
     """How many ideas stand at any of ``stages``, from the counts (merged ones under
     ``MERGED``): what counting ``ideas_view`` by stage would say, from a few rows."""
-    return _sum(connection, STAGE, sorted(set(stages)))
+    return int(connection.execute(ideas_by_stage_sum(stages)).scalar_one())
+
+
+def ideas_by_stage_sum(stages: Iterable[str]) -> sa.Select[Any]:
+    """``ideas_by_stage`` as a statement, for a query to read in its own snapshot."""
+    return _sum(STAGE, sorted(set(stages)))
 
 
 def unmerged_ideas_with_theme(connection: Connection, theme: str) -> int:
     """How many ideas, merged duplicates left out, carry ``theme``, from the counts."""
-    return _sum(connection, THEME, [theme])
+    return int(connection.execute(_sum(THEME, [theme])).scalar_one())
 
 
-def _sum(connection: Connection, facet: str, keys: list[str]) -> int:
-    query = sa.select(sa.func.coalesce(sa.func.sum(_t.ideas), 0)).where(
+def _sum(facet: str, keys: list[str]) -> sa.Select[Any]:
+    return sa.select(sa.func.coalesce(sa.func.sum(_t.ideas), 0)).where(
         _t.facet == facet, _t.key.in_(keys)
     )
-    return int(connection.execute(query).scalar_one())
 
 
 def counts_at_end(connection: Connection) -> tuple[dict[str, dict[str, int]], int]:

@@ -10,7 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from innovation.domain.values import Stage
-from innovation.projections.counts import ideas_by_stage, unmerged_ideas_with_theme
+from innovation.projections.counts import (
+    ideas_by_stage,
+    ideas_by_stage_sum,
+    unmerged_ideas_with_theme,
+)
 from innovation.projections.experiments import experiments_view
 from innovation.projections.ideas import (
     FIT_ORDER,
@@ -145,12 +149,19 @@ def count_ideas(connection: Connection, where: IdeaFilter) -> int:
     ideas: at 190,000 ideas on PostgreSQL, counting all of them, or the two stages of a lead's
     queue, took 18 to 20 ms, and summing their counts takes 0.05. A filter on a theme alone
     counts the theme's entries (merged duplicates in), or reads its kept count (out): looking
-    up each idea of a theme took 24 ms on PostgreSQL and 70 on SQLite at 100,000 ideas."""
+    up each idea of a theme took 24 ms on PostgreSQL and 70 on SQLite at 100,000 ideas. The
+    scored ideas of some stages (or all) are those stages' kept count less their unscored ideas,
+    counted from the unscored ideas' own index, in one statement: counting the scored ones
+    took 27 to 29 ms on PostgreSQL and 23 to 31 on SQLite at 100,000 ideas, four in five of them
+    scored, and takes 4 to 5 through GraphQL."""
     if _stages_only(where):
-        stages = where.stages or ALL_STAGES
-        if not where.include_merged:
-            stages = tuple(stage for stage in stages if stage != str(Stage.MERGED))
-        return ideas_by_stage(connection, stages)
+        return ideas_by_stage(connection, _counted_stages(where))
+    if where.scored and _stages_only(msgspec.structs.replace(where, scored=None)):
+        unscored = msgspec.structs.replace(where, scored=False)
+        query = sa.select(sa.func.count()).select_from(ideas_view)
+        unscored_count = query.where(*_idea_conditions(connection, unscored)).scalar_subquery()
+        everyone = ideas_by_stage_sum(_counted_stages(where)).scalar_subquery()
+        return int(connection.execute(sa.select(everyone - unscored_count)).scalar_one())
     if where.theme and _theme_only(where):
         if not where.include_merged:
             return unmerged_ideas_with_theme(connection, where.theme)
@@ -158,6 +169,14 @@ def count_ideas(connection: Connection, where: IdeaFilter) -> int:
         return int(connection.execute(themed).scalar_one())
     query = sa.select(sa.func.count()).select_from(ideas_view)
     return int(connection.execute(query.where(*_idea_conditions(connection, where))).scalar_one())
+
+
+def _counted_stages(where: IdeaFilter) -> tuple[str, ...]:
+    """The stages whose kept counts hold the ideas ``where`` keeps (all of them: none asked)."""
+    stages = where.stages or ALL_STAGES
+    if where.include_merged:
+        return stages
+    return tuple(stage for stage in stages if stage != str(Stage.MERGED))
 
 
 def _stages_only(where: IdeaFilter) -> bool:

@@ -294,3 +294,27 @@ async def test_a_count_by_theme_alone_reads_no_idea_and_equals_the_ideas_listed(
     assert counted == len(listed)
     assert read
     assert not any("ideas_view" in statement for statement in read), read
+
+
+SCORED_FILTERS = [
+    queues.IdeaFilter(scored=True),
+    queues.IdeaFilter(scored=True, include_merged=False),
+    queues.IdeaFilter(scored=True, stages=("SCREENING", "EXPERIMENTING", "VALIDATED")),
+    queues.IdeaFilter(scored=True, stages=("SCOUTED",)),  # none scored
+]
+
+
+@pytest.mark.parametrize("where", SCORED_FILTERS, ids=repr)
+async def test_a_count_of_scored_ideas_is_their_stages_count_less_the_unscored_ones(
+    world: World, where: queues.IdeaFilter
+):
+    """``totalCount`` of the scored ideas of some stages (or all) is the stages' kept count
+    less their unscored ideas, read in one statement from the unscored ideas' index: never a
+    pass over every scored idea. It is the number of ideas a page of them all lists."""
+    counted, listed, read = await counted_and_listed(world, where)
+
+    assert counted == len(listed)
+    [statement] = read
+    assert "pipeline_counts_view" in statement
+    assert "reach IS NULL" in statement
+    assert "reach IS NOT NULL" not in statement

@@ -4,6 +4,7 @@ at a time, with how many there are in all."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -157,18 +158,22 @@ def count_ideas(connection: Connection, where: IdeaFilter) -> int:
     if _stages_only(where):
         return ideas_by_stage(connection, _counted_stages(where))
     if where.scored and _stages_only(msgspec.structs.replace(where, scored=None)):
-        unscored = msgspec.structs.replace(where, scored=False)
-        query = sa.select(sa.func.count()).select_from(ideas_view)
-        unscored_count = query.where(*_idea_conditions(connection, unscored)).scalar_subquery()
-        everyone = ideas_by_stage_sum(_counted_stages(where)).scalar_subquery()
-        return int(connection.execute(sa.select(everyone - unscored_count)).scalar_one())
+        unscored = _counting(connection, msgspec.structs.replace(where, scored=False))
+        everyone = ideas_by_stage_sum(_counted_stages(where))
+        difference = everyone.scalar_subquery() - unscored.scalar_subquery()
+        return int(connection.execute(sa.select(difference)).scalar_one())
     if where.theme and _theme_only(where):
         if not where.include_merged:
             return unmerged_ideas_with_theme(connection, where.theme)
         themed = sa.select(sa.func.count()).where(idea_themes_view.c.theme == where.theme)
         return int(connection.execute(themed).scalar_one())
+    return int(connection.execute(_counting(connection, where)).scalar_one())
+
+
+def _counting(connection: Connection, where: IdeaFilter) -> sa.Select[Any]:
+    """The statement counting the ideas ``where`` keeps, one by one."""
     query = sa.select(sa.func.count()).select_from(ideas_view)
-    return int(connection.execute(query.where(*_idea_conditions(connection, where))).scalar_one())
+    return query.where(*_idea_conditions(connection, where))
 
 
 def _counted_stages(where: IdeaFilter) -> tuple[str, ...]:

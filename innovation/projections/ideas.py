@@ -72,13 +72,13 @@ ideas_view = sa.Table(
     sa.Column("passes_ethics_gate", sa.Boolean, nullable=False),
 )
 
-UNSCORED = -1  # where an unscored idea sorts among scores: below every score
+UNSCORED_KEY = -1  # where an unscored idea sorts among scores: below every score
 # The orders of the idea queues, each read from an index of its own: a page of the first 100
 # ideas then reads 100 index entries, not every idea and a sort. The index and the query must
 # hold the same expression, so the stand-in for "unscored" is written into it, not bound.
 UPDATED_ORDER = ideas_view.c.updated_at
-SCORE_ORDER = sa.func.coalesce(ideas_view.c.rice, sa.literal_column(f"{float(UNSCORED)}"))
-FIT_ORDER = sa.func.coalesce(ideas_view.c.strategic_fit, sa.literal_column(f"{UNSCORED}"))
+SCORE_ORDER = sa.func.coalesce(ideas_view.c.rice, sa.literal_column(f"{float(UNSCORED_KEY)}"))
+FIT_ORDER = sa.func.coalesce(ideas_view.c.strategic_fit, sa.literal_column(f"{UNSCORED_KEY}"))
 sa.Index("ix_ideas_view_submitted_order", ideas_view.c.submitted_at, ideas_view.c.idea_id)
 sa.Index("ix_ideas_view_updated_order", UPDATED_ORDER, ideas_view.c.idea_id)
 sa.Index("ix_ideas_view_score_order", SCORE_ORDER, ideas_view.c.idea_id)

@@ -305,47 +305,87 @@ async def test_the_pages_of_a_text_search_list_each_match_once_in_order_both_way
     assert backwards == expected
 
 
-STAGE_SETS = [
+FILTERS = [
     queues.IdeaFilter(stages=("SCOUTED", "SCREENING")),
     queues.IdeaFilter(stages=("SCREENING", "SCOUTED", "SCREENING", "MERGED", "VALIDATED")),
     queues.IdeaFilter(stages=("MERGED", "SCOUTED", "REJECTED"), include_merged=False),
     queues.IdeaFilter(stages=("SCOUTED", "SCREENING"), scored=False),
+    queues.IdeaFilter(stages=("SCOUTED", "SCREENING"), scored=True),
+    queues.IdeaFilter(scored=False),
+    queues.IdeaFilter(scored=True),
 ]
 
 
-@pytest.mark.parametrize("where", STAGE_SETS, ids=lambda where: ",".join(where.stages))
-async def test_the_pages_of_several_stages_list_each_idea_once_in_order_both_ways(
-    world: World, where: queues.IdeaFilter
+def named(where: queues.IdeaFilter) -> str:
+    scored = "" if where.scored is None else f" scored={where.scored}"
+    return ",".join(where.stages) + scored + ("" if where.include_merged else " unmerged")
+
+
+@pytest.mark.parametrize("order", sorted(queues.ORDERINGS))
+@pytest.mark.parametrize("where", FILTERS, ids=named)
+async def test_the_pages_of_stages_or_of_scored_ideas_list_each_idea_once_in_order_both_ways(
+    world: World, where: queues.IdeaFilter, order: str
 ):
-    """Several stages in the scouted order are read a stage at a time and merged
-    (``keyset_page``'s ``split``): walked forwards, then backwards, three at a time, the pages
-    list every idea of those stages once, in the order a page of all ideas shows them."""
+    """Several stages are read a stage at a time and merged on SQLite (``keyset_page``'s
+    ``split``), and in the score and fit orders the scored ideas, or the unscored ones, are
+    read from their own part of the order (``queues._scored_part``; the unscored ones by id
+    alone, ``fixed_key``): walked forwards, then backwards, three at a time, the pages list
+    every idea the filter keeps once, in the order a page of all ideas shows them."""
     await world.everything()
     for number in range(7):
         idea = await world.submit(title=f"Queued idea {number}")
         if number % 2:
             await world.screen(idea)
         if number % 3 == 0:
-            await world.score(idea)
+            await world.score(idea, reach=100 * (number % 2 + 1))
     database = world.services.database
 
-    forwards = await database.read(lambda c: walk_pages(c, where, "SCOUTED_AT", backwards=False))
-    backwards = await database.read(lambda c: walk_pages(c, where, "SCOUTED_AT", backwards=True))
+    forwards = await database.read(lambda c: walk_pages(c, where, order, backwards=False))
+    backwards = await database.read(lambda c: walk_pages(c, where, order, backwards=True))
     everyone = await database.read(
-        lambda c: queues.idea_page(c, queues.IdeaFilter(), Window(first=100), "SCOUTED_AT")
+        lambda c: queues.idea_page(c, queues.IdeaFilter(), Window(first=100), order)
     )
     merged_out = not where.include_merged
     expected = [
         row.idea_id
         for _, row in everyone.rows
-        if row.stage in where.stages
+        if (not where.stages or row.stage in where.stages)
         and not (merged_out and row.stage == "MERGED")
         and (where.scored is None or (row.score is not None) == where.scored)
     ]
 
-    assert len(expected) >= 4
+    assert len(expected) >= 3
     assert forwards == expected
     assert backwards == expected
+
+
+@pytest.mark.parametrize("order", sorted(queues.SCORED_ORDERS))
+async def test_a_cursor_of_a_scored_idea_pages_on_into_the_unscored_ones(world: World, order: str):
+    """The unscored ideas' page, in the score or fit order, decides a cursor's key itself
+    (every unscored idea's is the same, below every score's): after a scored idea's cursor,
+    highest first, come every unscored idea; before it, none."""
+    scored = await world.submit(title="Scored")
+    await world.score(scored)
+    unscored = [await world.submit(title=f"Unscored {number}") for number in range(3)]
+    database = world.services.database
+
+    def page(connection: Connection, where: queues.IdeaFilter, window: Window) -> list[str]:
+        found = queues.idea_page(connection, where, window, order, descending=True)
+        return [row.idea_id for _, row in found.rows]
+
+    def cursor_of_scored(connection: Connection) -> str:
+        top = queues.idea_page(connection, queues.IdeaFilter(), Window(first=1), order)
+        assert top.rows[0][1].idea_id == scored
+        return top.rows[0][0]
+
+    cursor = await database.read(cursor_of_scored)
+    waiting = queues.IdeaFilter(scored=False)
+    after = await database.read(lambda c: page(c, waiting, Window(first=10, after=cursor)))
+    before = await database.read(lambda c: page(c, waiting, Window(last=10, before=cursor)))
+
+    assert sorted(after) == sorted(unscored)
+    assert after == sorted(unscored, reverse=True)  # ties by id, highest first
+    assert before == []
 
 
 @pytest.mark.parametrize("order", ["SCOUTED_AT", "UPDATED_AT"])

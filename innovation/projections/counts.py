@@ -193,9 +193,10 @@ def ideas_by_stage_sum(stages: Iterable[str]) -> sa.Select[Any]:
     return _sum(STAGE, sorted(set(stages)))
 
 
-def unmerged_ideas_with_theme(connection: Connection, theme: str) -> int:
-    """How many ideas, merged duplicates left out, carry ``theme``, from the counts."""
-    return int(connection.execute(_sum(THEME, [theme])).scalar_one())
+def unmerged_ideas_with(connection: Connection, facet: str, key: str) -> int:
+    """How many ideas, merged duplicates left out, have ``key`` as their ``facet`` (carry a
+    theme, come from a source kind or a country), from the counts."""
+    return int(connection.execute(_sum(facet, [key])).scalar_one())
 
 
 def _sum(facet: str, keys: list[str]) -> sa.Select[Any]:

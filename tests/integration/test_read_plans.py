@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from innovation.domain.values import SourceKind
 from innovation.projections import queues
 from innovation.projections.history import history
 from innovation.projections.paging import Window
@@ -280,20 +281,36 @@ async def test_an_ideas_history_reads_its_streams_alone(database: Database, back
         assert plan.count("Index Cond: ((stream_id)") == 2, plan
 
 
-@pytest.mark.parametrize(("theme", "walked"), [("networks-cloud", True), ("cybersecurity", False)])
-async def test_sqlite_walks_the_time_order_for_a_theme_most_ideas_hold(
-    world: World, theme: str, walked: bool
-):
-    """SQLite keeps no statistics: a theme's page either walks the scouted order checking each
-    idea's themes (a theme most ideas hold: its page is met early) or reads the theme's ideas
-    and sorts them (a theme few hold), as the pipeline's kept counts say (``_walks_theme``)."""
+FACETS = {
+    "a theme most hold": (queues.IdeaFilter(theme="networks-cloud"), True),
+    "a theme few hold": (queues.IdeaFilter(theme="cybersecurity"), False),
+    "a source kind most come from": (queues.IdeaFilter(source_kind="PARTNER"), True),
+    "a source kind few come from": (queues.IdeaFilter(source_kind="STARTUP"), False),
+    "a country most come from": (queues.IdeaFilter(country="lu"), True),
+    "a country few come from": (queues.IdeaFilter(country="EG"), False),
+}
+"""A filter on one facet of the ideas' kept counts, and whether its page walks the order."""
+
+
+@pytest.mark.parametrize("facet", sorted(FACETS))
+async def test_sqlite_walks_the_time_order_for_a_facet_most_ideas_hold(world: World, facet: str):
+    """SQLite keeps no statistics: a page of a theme's, a source kind's or a country's ideas
+    either walks the scouted order checking each idea (one most ideas hold: its page is met
+    early) or reads the facet's ideas and sorts them (one few hold), as the pipeline's kept
+    counts say (``_walks_order``). SQLite, taking every key for rare, always read and sorted:
+    47 ms for a source kind at 100,000 ideas, 0.26 walked."""
     database = world.services.database
     if database.dialect != "sqlite":
-        pytest.skip("PostgreSQL plans a theme's page from its statistics")
+        pytest.skip("PostgreSQL plans a facet's page from its statistics")
     for number in range(8):
-        themes = ("networks-cloud", "cybersecurity") if number == 0 else ("networks-cloud",)
-        await world.submit(title=f"Themed idea {number}", themes=themes)
-    where = queues.IdeaFilter(theme=theme)
+        rare = number == 0
+        await world.submit(
+            title=f"Idea {number}",
+            themes=("networks-cloud", "cybersecurity") if rare else ("networks-cloud",),
+            source=SourceKind.STARTUP if rare else SourceKind.PARTNER,
+            country="EG" if rare else "LU",
+        )
+    where, walked = FACETS[facet]
 
     plan = await database.read(
         lambda c: plan_of(c, lambda: queues.idea_page(c, where, Window(first=2)))

@@ -16,6 +16,7 @@ from innovation.domain.values import Provenance, SourceKind
 from innovation.projections import queues, search, telling
 from innovation.projections.paging import Window
 from innovation.projections.search import similar_ideas, similar_to_idea
+from innovation.projections.views import IdeaView
 from tests.integration.world import SCOUT, World
 
 
@@ -388,22 +389,53 @@ async def test_a_cursor_of_a_scored_idea_pages_on_into_the_unscored_ones(world: 
     assert before == []
 
 
+FACET_FILTERS: dict[str, tuple[queues.IdeaFilter, Callable[[IdeaView], bool]]] = {
+    "common theme": (
+        queues.IdeaFilter(theme="networks-cloud"),
+        lambda idea: "networks-cloud" in idea.themes,
+    ),
+    "rare theme": (
+        queues.IdeaFilter(theme="cybersecurity"),
+        lambda idea: "cybersecurity" in idea.themes,
+    ),
+    "common source kind": (
+        queues.IdeaFilter(source_kind="PARTNER"),
+        lambda idea: idea.provenance.source_kind is SourceKind.PARTNER,
+    ),
+    "rare source kind": (
+        queues.IdeaFilter(source_kind="STARTUP"),
+        lambda idea: idea.provenance.source_kind is SourceKind.STARTUP,
+    ),
+    "common country": (
+        queues.IdeaFilter(country="lu"),
+        lambda idea: idea.provenance.country == "LU",
+    ),
+    "rare country": (queues.IdeaFilter(country="EG"), lambda idea: idea.provenance.country == "EG"),
+}
+"""Filters on one facet the kept counts hold, and which ideas each keeps."""
+
+
 @pytest.mark.parametrize("order", ["SCOUTED_AT", "UPDATED_AT"])
-@pytest.mark.parametrize("theme", ["networks-cloud", "cybersecurity"])
-async def test_the_pages_of_a_theme_list_each_of_its_ideas_once_in_order_both_ways(
-    world: World, order: str, theme: str
+@pytest.mark.parametrize("facet", sorted(FACET_FILTERS))
+async def test_the_pages_of_a_facet_list_each_of_its_ideas_once_in_order_both_ways(
+    world: World, order: str, facet: str
 ):
-    """On SQLite a theme most ideas hold is walked in the time order, each idea's themes
-    checked; one few ideas hold is read whole and sorted (``queues._walks_theme``). Walked
-    forwards, then backwards, three at a time, the pages list every idea of the theme once,
-    in the order a page of all ideas shows them, whichever way they were read."""
+    """On SQLite a theme, source kind or country most ideas hold is walked in the time order,
+    each idea checked; one few ideas hold is read whole and sorted (``queues._walks_order``).
+    Walked forwards, then backwards, three at a time, the pages list every idea of the facet
+    once, in the order a page of all ideas shows them, whichever way they were read."""
     await world.everything()
     for number in range(12):
-        themes = ("networks-cloud",) if number % 5 else ("networks-cloud", "cybersecurity")
-        idea = await world.submit(title=f"Themed idea {number}", themes=themes)
+        rare = number % 5 == 0
+        idea = await world.submit(
+            title=f"Idea {number}",
+            themes=("networks-cloud", "cybersecurity") if rare else ("networks-cloud",),
+            source=SourceKind.STARTUP if rare else SourceKind.PARTNER,
+            country="EG" if rare else "LU",
+        )
         if number % 4 == 0:
             await world.screen(idea)
-    where = queues.IdeaFilter(theme=theme)
+    where, keeps = FACET_FILTERS[facet]
     database = world.services.database
 
     forwards = await database.read(lambda c: walk_pages(c, where, order, backwards=False))
@@ -411,7 +443,7 @@ async def test_the_pages_of_a_theme_list_each_of_its_ideas_once_in_order_both_wa
     everyone = await database.read(
         lambda c: queues.idea_page(c, queues.IdeaFilter(), Window(first=100), order)
     )
-    expected = [row.idea_id for _, row in everyone.rows if theme in row.themes]
+    expected = [row.idea_id for _, row in everyone.rows if keeps(row)]
 
     assert len(expected) >= 3
     assert forwards == expected

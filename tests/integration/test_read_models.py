@@ -152,6 +152,60 @@ async def test_a_rebuild_keeps_the_heap_it_found_out_of_full_collections_until_i
         gc.unfreeze()
 
 
+def index_definitions(connection: Connection) -> list[tuple[str, str]]:
+    """Every index of the database's tables, by name, with the statement that makes it (SQLite
+    keeps none for the indexes of its constraints: their names alone)."""
+    if connection.dialect.name == "sqlite":
+        found = "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index'"
+    else:
+        found = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+    return sorted((str(name), str(made)) for name, made in connection.exec_driver_sql(found))
+
+
+class Stopped(Exception):
+    """A rebuild stopped part way."""
+
+
+async def test_a_rebuild_leaves_every_index_as_it_found_it_even_when_it_stops_part_way(
+    world: World,
+):
+    """A rebuild sets the read models' secondary indexes aside while it writes their rows, then
+    makes each again by the statement that had made it: after it, as after one stopped part way
+    (the transaction rolled back), the database holds the same indexes, defined the same way,
+    and reads through them find the rebuilt rows."""
+    await world.everything()
+    database, services = world.services.database, world.services
+    before = await database.read(index_definitions)
+    def by_score(connection: Connection) -> list[str]:
+        page = queues.idea_page(connection, queues.IdeaFilter(), Window(first=100), "SCORE")
+        return [view.idea_id for _, view in page.rows]
+
+    listed = await database.read(by_score)
+
+    def stop(done: int, total: int) -> None:
+        raise Stopped
+
+    with pytest.raises(Stopped):
+        await database.write(
+            partial(
+                services.projector.rebuild,
+                recorder=services.store.recorder,
+                progress=stop,
+                page_size=5,
+            )
+        )
+    after_stopped = await database.read(index_definitions)
+    await database.write(partial(services.projector.rebuild, recorder=services.store.recorder))
+    after = await database.read(index_definitions)
+
+    names = {name for name, _ in before}
+    assert {"ix_ideas_view_stage_score_order", "ix_ideas_view_running_fit_order"} <= names
+    assert after_stopped == before
+    assert after == before
+    assert len(listed) >= 2
+    assert await database.read(by_score) == listed
+
+
 async def test_a_page_of_measurements_summarises_each_metric_as_one_by_one_would(world: World):
     idea_id = await world.submit()
     await world.screen(idea_id)

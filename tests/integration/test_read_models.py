@@ -176,6 +176,7 @@ async def test_a_rebuild_leaves_every_index_as_it_found_it_even_when_it_stops_pa
     await world.everything()
     database, services = world.services.database, world.services
     before = await database.read(index_definitions)
+
     def by_score(connection: Connection) -> list[str]:
         page = queues.idea_page(connection, queues.IdeaFilter(), Window(first=100), "SCORE")
         return [view.idea_id for _, view in page.rows]

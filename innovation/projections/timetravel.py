@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
-from functools import partial
 from typing import cast
 
 import msgspec
@@ -76,8 +75,7 @@ async def settled_cutoff(log: Log, moment: datetime | None) -> int:
     settled = await log.settled_position()
     if moment is None:
         return settled
-    at = await log.database.read(partial(log.recorder.position_at, moment=moment))
-    return min(settled, at)
+    return min(settled, await log.position_at(moment))
 
 
 def cutoff(

@@ -28,6 +28,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 import msgspec
@@ -40,6 +41,7 @@ from innovation.store.errors import said, unavailable
 from innovation.store.leases import Lease, LeaseLostError
 from innovation.store.log import Clock, Recorder, utcnow
 from innovation.store.mapper import Mapper
+from innovation.store.moments import Moments
 from innovation.store.records import RecordedEvent
 
 logger = logging.getLogger(__name__)
@@ -106,6 +108,8 @@ class Log:
         """Off only to show, in a test, what the guard prevents."""
         self.settle_seconds = settle_seconds
         self._settled = 0
+        self.moments = Moments()
+        """Where ``position_at`` keeps the blocks of positions (tests give it smaller ones)."""
 
     async def last_position(self) -> int:
         return await self.database.read(self.recorder.last_position)
@@ -122,6 +126,14 @@ class Log:
             await self._wait_for_transactions(xid)
         self._settled = max(self._settled, high_water)
         return high_water
+
+    async def position_at(self, moment: datetime) -> int:
+        """The last position recorded at or before ``moment`` (``Recorder.position_at``'s
+        answer), found from the blocks of positions settled so far (``store/moments.py``)."""
+        settled = self._settled if self.guard_gaps else 0  # unguarded, nothing is settled
+        return await self.database.read(
+            partial(self.moments.position_at, moment=moment, settled=settled)
+        )
 
     async def _wait_for_transactions(self, xid: int) -> None:
         """Wait until every transaction with an id below ``xid`` has ended (PostgreSQL)."""

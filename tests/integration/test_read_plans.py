@@ -1,10 +1,12 @@
 """The idea queues read their pages from an index in each order, never sorting every idea, and
-each role's queue reads and counts its own ideas from an index, never passing over every idea."""
+each role's queue reads and counts its own ideas from an index, never passing over every idea;
+an idea's history reads its own streams, and the position at a moment a short range of the log."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from innovation.domain.values import SourceKind
 from innovation.projections import queues
 from innovation.projections.history import history
 from innovation.projections.paging import Window
-from innovation.store import Database, Mapper
+from innovation.store import Database, Mapper, moments
 from tests.integration.world import World
 
 INDEX_OF_ORDER = {
@@ -372,3 +374,19 @@ async def test_sqlite_walks_the_time_order_for_a_facet_most_ideas_hold(world: Wo
 
     assert ("ix_ideas_view_submitted_order" in plan) is walked, plan
     assert ("TEMP B-TREE" in plan) is not walked, plan
+
+
+@pytest.mark.parametrize("through", [None, 8])
+async def test_the_position_at_a_moment_reads_a_range_of_positions_newest_first(
+    database: Database, through: int | None
+):
+    """The tail, or a kept block (``store/moments.py``), read along the log's own key: never
+    through the index of recording times, which holds every event recorded before the moment."""
+    moment = datetime(2026, 3, 2, tzinfo=UTC)
+    plan = await database.read(
+        lambda c: plan_of(c, lambda: moments.last_recorded(c, 4, through, moment))
+    )
+
+    assert "ix_events_recorded_at" not in plan, plan
+    key = "USING INTEGER PRIMARY KEY" if database.dialect == "sqlite" else "using pk_events"
+    assert key in plan, plan

@@ -198,10 +198,13 @@ class Projector:
         total = recorder.last_position(connection)
         done = 0
         index = search.Reindex()
+        # The indexes are made again outside the larger page cache: SQLite sorts an index's
+        # keys in as much memory as the page cache may hold before it spills them to a file,
+        # and the two at once took the rebuild's peak from 218 to 290 MB on the bench's data set.
         with (
+            _lookups_set_aside(connection, TABLES),
             _page_cache(connection, REBUILD_CACHE_KIB),
             _heap_set_aside(),
-            _lookups_set_aside(connection, TABLES),
         ):
             for page in replay_pages(connection, recorder, up_to=total, page_size=page_size):
                 envelopes = [self.mapper.recorded(record) for record in page]

@@ -68,7 +68,9 @@ async def test_the_position_at_a_moment_is_the_plain_statements_however_the_time
     await asyncio.to_thread(check)
 
 
-async def test_an_idea_as_of_a_moment_stands_where_the_plain_statement_says(database, mapper):
+async def test_the_logs_readers_find_the_position_at_a_moment_as_the_plain_statement_does(
+    database, mapper
+):
     """Through the log's readers (what ``idea(asOf:)`` and ``pipeline(asOf:)`` ask), before
     any block is kept and after, with a clock that stepped back."""
     clock = [START]

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
+from weakref import WeakKeyDictionary
 
 import msgspec
 
 from innovation.domain import experiments as trials
 from innovation.domain import ideas as rules
 from innovation.domain.metrics import change_pct, target_met
+from innovation.kept import Kept
 from innovation.projections import views
 from innovation.projections.experiments import CONCLUDED, RUNNING
 from innovation.projections.timetravel import (
@@ -78,14 +80,33 @@ async def histories_at(log: Log, idea_id: str, position: int) -> views.Histories
     return await log.database.read(partial(views.histories, idea_id=idea_id, up_to=position))
 
 
+SUMMARIES_KEPT = 32
+"""Past pipeline figures a process keeps, by log position: a few dozen counts each."""
+
+_summaries: WeakKeyDictionary[Log, Kept[int, PipelineSummary]] = WeakKeyDictionary()
+
+
 async def pipeline_at(log: Log, moment: datetime | None) -> PipelineSummary:
-    """The pipeline's figures at ``moment`` (replayed), or now (from the read models)."""
+    """The pipeline's figures at ``moment`` (replayed), or now (from the read models).
+
+    The figures at a past moment stand at a settled position of the log, below which nothing
+    can be written any more: they never change, and the process keeps them by that position.
+    The replay takes about 2.7 s at a million events; a lead comparing a few dates asks each
+    again while others write, which moves the log's end and so every cached answer's key."""
     if moment is None:
         return await log.database.glance(summary_now)
     position = await settled_cutoff(log, moment)
-    return await log.database.read(
-        partial(summary_as_of, recorder=log.recorder, mapper=log.mapper, position=position)
-    )
+    kept = _summaries.get(log)
+    if kept is None:
+        kept = _summaries[log] = Kept(SUMMARIES_KEPT)
+    found = kept.get(position)
+    if found is None:
+        found = await log.database.read(
+            partial(summary_as_of, recorder=log.recorder, mapper=log.mapper, position=position)
+        )
+        if log.guard_gaps:  # else the position may not be settled (a test's choice)
+            kept.keep(position, found)
+    return found
 
 
 def _idea_view(replay: IdeaAsOf, position: int) -> IdeaView:

@@ -13,12 +13,11 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Generic, Literal, TypeVar
+from typing import Literal
 
 from innovation.domain import EXPERIMENT
 from innovation.domain.assembly import CONVERSION_RULE, FOLDED, MEASURED, Assembler
@@ -30,6 +29,7 @@ from innovation.domain.releases import (
     PublishRelease,
     ReleasePublished,
 )
+from innovation.kept import Kept
 from innovation.projections import releases as views
 from innovation.releases.charts import Chart, draw
 from innovation.releases.digest import Digest, Served, headline, render
@@ -55,8 +55,6 @@ SCHEDULER = Actor("system:release-scheduler", "admin")
 """Who the log says assembled a period when nobody asked by hand."""
 
 
-K = TypeVar("K")
-V = TypeVar("V")
 DIGESTS_KEPT = 64
 """Rendered digests kept: one per release and reader's feed key (each page's links carry it);
 as many indexes and feeds, one per reader's key and state of the releases."""
@@ -64,25 +62,6 @@ as many indexes and feeds, one per reader's key and state of the releases."""
 Listing = Literal["index", "feed"]
 LISTED: dict[Listing, int] = {"index": 1000, "feed": 100}
 """How many releases, newest first, the index and the feed list (two a year)."""
-
-
-class Kept(Generic[K, V]):
-    """At most ``size`` values by key, the least recently used first out."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._values: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        value = self._values.get(key)
-        if value is not None:
-            self._values.move_to_end(key)
-        return value
-
-    def keep(self, key: K, value: V) -> None:
-        self._values[key] = value
-        while len(self._values) > self.size:
-            self._values.popitem(last=False)
 
 
 def _headline(view: views.ReleaseView) -> str:

@@ -18,7 +18,7 @@ from innovation.domain.ideas import (
     ReviseIdea,
 )
 from innovation.domain.values import Decision, Outcome, Stage, Verdict
-from innovation.projections import queues, views
+from innovation.projections import as_of, queues, views
 from innovation.projections.experiments import metrics_view
 from innovation.projections.history import history
 from innovation.projections.paging import Window
@@ -30,6 +30,7 @@ from innovation.projections.timetravel import (
     summary_as_of,
     summary_now,
 )
+from innovation.store import Mapper, Recorder
 from tests.integration.world import ETHICS, LEAD, World
 
 
@@ -407,6 +408,36 @@ async def test_a_summary_asked_for_later_as_of_a_date_equals_the_one_taken_that_
     assert taken_then.by_stage["MERGED"] == 1
     assert taken_then.ideas == 5  # the merged duplicate counts only under its stage
     assert taken_then.external_share == pytest.approx(4 / 5)
+
+
+async def test_the_pipeline_as_of_a_past_moment_is_replayed_once_while_the_log_grows(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    """What ``pipeline(asOf:)`` answers: kept by the settled position it stands at, so asked
+    again after more writes it is the same, without a second replay; a moment after those
+    writes stands at another position, and is replayed."""
+    replayed: list[int] = []
+
+    def counted(connection: Connection, recorder: Recorder, mapper: Mapper, position: int):
+        replayed.append(position)
+        return summary_as_of(connection, recorder, mapper, position)
+
+    monkeypatch.setattr(as_of, "summary_as_of", counted)
+    store = world.services.store
+    await world.everything()
+    that_day = world.clock.now
+    world.clock.jump(days=30)
+
+    first = await as_of.pipeline_at(store, that_day)
+    await world.submit(country="SN", source=world_source("STARTUP"), actor=LEAD)
+    again = await as_of.pipeline_at(store, that_day)
+    later = await as_of.pipeline_at(store, world.clock.now)
+
+    assert again == first
+    assert replayed == [first.position, later.position]
+    assert later.ideas == first.ideas + 1
+    at_first = partial(summary_as_of, recorder=store.recorder, mapper=store.mapper)
+    assert first == await world.services.database.read(partial(at_first, position=first.position))
 
 
 async def test_a_summary_as_of_any_position_equals_every_idea_event_folded(world: World):

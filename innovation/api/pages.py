@@ -117,14 +117,14 @@ async def release_page(request: Request[Any, Any, Any], state: State) -> Respons
     services: Services = state.services
     period: str = request.path_params["period"]
     _, key = await reader(request, services)
-    digest = await services.releases.page(period, key=key)
-    if digest is None:  # a typo is told from a period without a release (yet)
+    page = await services.releases.page(period, key=key)
+    if page is None:  # a typo is told from a period without a release (yet)
         try:
             services.releases.cadence.parse(period)
         except DomainError as error:
             raise ValidationException(error.message) from None
         raise NotFoundException(f"no release for {period} (yet)")
-    return served(request, digest.served, HTML)
+    return served(request, page, HTML)
 
 
 @get("/releases.atom", include_in_schema=False, exception_handlers=ON_REFUSAL)

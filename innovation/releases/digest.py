@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, cached_property, partial
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -69,12 +69,6 @@ class Digest:
     email_html: str
     """The same page for e-mail: charts as ``cid:<name>`` images (see ``charts``)."""
     charts: tuple[Chart, ...]
-
-    @cached_property
-    def served(self) -> Served:
-        """The page as served (UTF-8), encoded, compressed and tagged once: a semester's page
-        is megabytes, and encoding it took most of a page view once the digest was kept."""
-        return Served(self.html.encode())
 
 
 class Served:
@@ -172,42 +166,63 @@ def render(
     ``zone`` the one whose calendar the period follows (for its first and last day)."""
     drawn = tuple(draw(bundle)) if charts is None else charts
     gist = headline(bundle)
-    sentence = gist.sentence(bundle.period)
-    context = {
+    context = _context(bundle, page_url, drawn, zone, gist)
+    templates = environment()
+    return Digest(
+        period=bundle.period,
+        headline=context["headline"],
+        subject=gist.subject(bundle.period),
+        markdown=templates.get_template("digest.md").render(**context),
+        html=_html(context, "inline-svg"),
+        email_html=_html(context, "cid"),
+        charts=drawn,
+    )
+
+
+def render_page(
+    bundle: Bundle, *, page_url: str | None, charts: tuple[Chart, ...], zone: ZoneInfo = UTC_ZONE
+) -> str:
+    """``render(...).html`` alone, the release's web page: neither the e-mail's page nor the
+    Markdown, which a reader's page view would otherwise render (0.2 s for a semester) and a
+    process keep for each reader (3.7 MB) for nothing."""
+    return _html(_context(bundle, page_url, charts, zone, headline(bundle)), "inline-svg")
+
+
+def _context(
+    bundle: Bundle,
+    page_url: str | None,
+    charts: tuple[Chart, ...],
+    zone: ZoneInfo,
+    gist: Headline,
+) -> dict[str, Any]:
+    """What the digest's templates are given."""
+    return {
         "day": partial(local_day, zone=zone),
         "first_day": local_day(bundle.starts_at, zone),
         "last_day": local_day(bundle.ends_at - timedelta(microseconds=1), zone),
         "bundle": bundle,
         "figures": bundle.figures,
-        "headline": sentence,
+        "headline": gist.sentence(bundle.period),
         "page_url": page_url,
-        "charts": drawn,
+        "charts": charts,
     }
-    templates = environment()
-    page = templates.get_template("digest.html")
 
-    def html(images: Images) -> str:
-        def picture(chart: Chart) -> Markup:
-            if images == "inline-svg":
-                return Markup(
-                    f'<figure class="chart" id="chart-{chart.name}" role="img" '
-                    f'aria-label="{Markup.escape(chart.title)}">{chart.svg}'
-                    f"<figcaption>{Markup.escape(chart.title)}</figcaption></figure>"
-                )
+
+def _html(context: dict[str, Any], images: Images) -> str:
+    """The digest's page: charts inline as SVG (the web page) or as ``cid:`` images (e-mail)."""
+
+    def picture(chart: Chart) -> Markup:
+        if images == "inline-svg":
             return Markup(
-                f'<figure class="chart"><img src="cid:{chart.name}" '
-                f'alt="{Markup.escape(chart.title)}" style="max-width:100%">'
+                f'<figure class="chart" id="chart-{chart.name}" role="img" '
+                f'aria-label="{Markup.escape(chart.title)}">{chart.svg}'
                 f"<figcaption>{Markup.escape(chart.title)}</figcaption></figure>"
             )
+        return Markup(
+            f'<figure class="chart"><img src="cid:{chart.name}" '
+            f'alt="{Markup.escape(chart.title)}" style="max-width:100%">'
+            f"<figcaption>{Markup.escape(chart.title)}</figcaption></figure>"
+        )
 
-        return page.render(**context, picture=picture, email=images == "cid")
-
-    return Digest(
-        period=bundle.period,
-        headline=sentence,
-        subject=gist.subject(bundle.period),
-        markdown=templates.get_template("digest.md").render(**context),
-        html=html("inline-svg"),
-        email_html=html("cid"),
-        charts=drawn,
-    )
+    page = environment().get_template("digest.html")
+    return page.render(**context, picture=picture, email=images == "cid")

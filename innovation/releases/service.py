@@ -32,7 +32,7 @@ from innovation.domain.releases import (
 from innovation.kept import Kept
 from innovation.projections import releases as views
 from innovation.releases.charts import Chart, draw
-from innovation.releases.digest import Digest, Served, headline, render
+from innovation.releases.digest import Digest, Served, headline, render, render_page
 from innovation.releases.feed import FeedEntry, render_feed, summary_html, with_key
 from innovation.releases.pages import releases_page
 from innovation.services import Actor
@@ -115,6 +115,7 @@ class Releases:
         self.on_published = on_published
         self._charts: Kept[tuple[str, int], tuple[Chart, ...]] = Kept(DIGESTS_KEPT)
         self._digests: Kept[tuple[str, int, str | None], Digest] = Kept(DIGESTS_KEPT)
+        self._pages: Kept[tuple[str, int, str | None], Served] = Kept(DIGESTS_KEPT)
         self._listings: Kept[tuple[Listing, tuple[int, int], str | None], Served] = Kept(
             DIGESTS_KEPT
         )
@@ -154,33 +155,46 @@ class Releases:
         rendered = self._digests.get((release.period, release.position, page))
         if rendered is not None:
             return rendered
+        charts = self._drawn(release)
+        rendered = render(release.bundle, page_url=page, charts=charts, zone=self.cadence.zone)
+        self._digests.keep((release.period, release.position, page), rendered)
+        return rendered
+
+    def _drawn(self, release: views.ReleaseView) -> tuple[Chart, ...]:
+        """The release's charts, drawn once."""
         charts = self._charts.get((release.period, release.position))
         if charts is None:
             charts = tuple(draw(release.bundle))
             self._charts.keep((release.period, release.position), charts)
-        rendered = render(release.bundle, page_url=page, charts=charts, zone=self.cadence.zone)
-        self._digests.keep((release.period, release.position, page), rendered)
-        return rendered
+        return charts
 
     def _address(self, period: str, key: str | None) -> str | None:
         """Where a reader with feed key ``key`` finds ``period``'s page; None without a key."""
         return with_key(f"{self.public_url}/releases/{period}", key) if key else None
 
-    async def page(self, period: str, *, key: str | None = None) -> Digest | None:
-        """A reader's digest of ``period``'s release, or None: while it is kept, found by the
-        release's position alone, without reading and decoding its bundle again (megabytes for
-        a semester of thousands of ideas)."""
+    async def page(self, period: str, *, key: str | None = None) -> Served | None:
+        """A reader's page of ``period``'s release (the digest's ``html``, as served), or None:
+        while it is kept, found by the release's position alone, without reading and decoding
+        its bundle again (megabytes for a semester of thousands of ideas). Only the page is
+        rendered and kept, not the rest of a digest (the e-mail's page, the Markdown)."""
         if ANY_LABEL.fullmatch(period) is None:  # a character PostgreSQL's text cannot hold, say
             return None
         position = await self.log.database.read(partial(views.release_position, period=period))
         if position is None:
             return None
         page = self._address(period, key)
-        rendered = self._digests.get((period, position, page))
-        if rendered is not None:
-            return rendered
+        found = self._pages.get((period, position, page))
+        if found is not None:
+            return found
         release = await self.release(period)
-        return None if release is None else self.digest(release, key=key)
+        if release is None:
+            return None
+        html = render_page(
+            release.bundle, page_url=page, charts=self._drawn(release), zone=self.cadence.zone
+        )
+        found = Served(html.encode())
+        self._pages.keep((release.period, release.position, page), found)
+        return found
 
     async def listing(self, kind: Listing, *, key: str | None = None) -> Served:
         """The index of releases (``"index"``, HTML) or their Atom feed (``"feed"``) for a

@@ -375,13 +375,15 @@ async def test_a_release_page_is_rendered_once_per_reader_and_kept(
 ):
     await api.data(ASSEMBLE, {"period": "2024-H1"})
     rendered: list[str | None] = []
-    render = service.render
+    render_page = service.render_page
+    whole_digests: list[object] = []
 
     def counting(bundle, **options):  # noqa: ANN001, ANN003, ANN202
         rendered.append(options.get("page_url"))
-        return render(bundle, **options)
+        return render_page(bundle, **options)
 
-    monkeypatch.setattr(service, "render", counting)
+    monkeypatch.setattr(service, "render_page", counting)
+    monkeypatch.setattr(service, "render", lambda *a, **k: whole_digests.append(a))
     bundles_read: list[str] = []
     read_release = service.views.release
 
@@ -401,6 +403,7 @@ async def test_a_release_page_is_rendered_once_per_reader_and_kept(
     assert [page.status_code for page in pages] == [200] * 4
     assert pages[0].text == pages[1].text == pages[2].text == pages[3].text
     assert len(rendered) == 2, "once for each reader's links (the e-mail's link carries the key)"
+    assert whole_digests == [], "a page view renders neither the e-mail's page nor the Markdown"
     assert bundles_read == ["2024-H1", "2024-H1"], "a kept page is found by position alone"
     assert rendered[0] is not None
     assert rendered[0].endswith(f"?key={executive}")

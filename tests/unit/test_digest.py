@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from innovation.domain import ideas as idea
 from innovation.releases import charts
 from innovation.releases.charts import draw
-from innovation.releases.digest import headline, render
+from innovation.releases.digest import headline, render, render_page
 from tests.unit.domain.release_history import Log, assembled, day
 
 
@@ -37,6 +38,20 @@ def test_the_headline_says_how_many_shipped_the_biggest_change_and_the_external_
     assert sentence.startswith("1 idea shipped in 2026-H1")
     assert "-67.8% in daily alarms (Idea alarms)" in sentence
     assert "100% of the ideas scouted in 2026-H1 came from outside" in sentence
+
+
+@pytest.mark.parametrize("page_url", [None, "https://example.org/releases/2026-H1?key=fk_1"])
+def test_a_page_rendered_alone_is_the_digests_page(page_url: str | None):
+    """What a reader's page view renders (``render_page``) is the digest's ``html``, byte for
+    byte, without the e-mail's page or the Markdown."""
+    bundle = assembled(semester()).bundle
+    drawn = tuple(draw(bundle))
+    zone = ZoneInfo("Europe/Paris")
+
+    alone = render_page(bundle, page_url=page_url, charts=drawn, zone=zone)
+
+    assert alone == render(bundle, page_url=page_url, charts=drawn, zone=zone).html
+    assert alone.count("<svg") == 3
 
 
 def test_the_digest_lists_shipped_items_with_metrics_and_stopped_ideas_with_reasons():

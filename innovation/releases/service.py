@@ -56,8 +56,9 @@ SCHEDULER = Actor("system:release-scheduler", "admin")
 
 
 DIGESTS_KEPT = 64
-"""Rendered digests kept: one per release and reader's feed key (each page's links carry it);
-as many indexes and feeds, one per reader's key and state of the releases."""
+"""Rendered digests kept, one per release and address (for e-mail, the CLI and GraphQL); as many
+pages as served, one per release and reader's feed key (each page's links carry it); as many
+indexes and feeds, one per reader's key and state of the releases."""
 
 Listing = Literal["index", "feed"]
 LISTED: dict[Listing, int] = {"index": 1000, "feed": 100}

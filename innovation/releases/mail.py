@@ -40,6 +40,8 @@ def compose(
     message.add_alternative(digest.email_html, subtype="html")
     related = next(part for part in message.iter_parts() if part.get_content_type() == "text/html")
     for chart in digest.charts:
+        if chart.png is None:
+            raise ValueError(f"the {chart.name} chart was drawn for a page, without its PNG")
         related.add_related(
             chart.png,
             maintype="image",

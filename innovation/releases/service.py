@@ -156,17 +156,19 @@ class Releases:
         rendered = self._digests.get((release.period, release.position, page))
         if rendered is not None:
             return rendered
-        charts = self._drawn(release)
+        charts = self._drawn(release, png=True)  # the e-mail's pictures
         rendered = render(release.bundle, page_url=page, charts=charts, zone=self.cadence.zone)
         self._digests.keep((release.period, release.position, page), rendered)
         return rendered
 
-    def _drawn(self, release: views.ReleaseView) -> tuple[Chart, ...]:
-        """The release's charts, drawn once."""
-        charts = self._charts.get((release.period, release.position))
-        if charts is None:
-            charts = tuple(draw(release.bundle))
-            self._charts.keep((release.period, release.position), charts)
+    def _drawn(self, release: views.ReleaseView, *, png: bool) -> tuple[Chart, ...]:
+        """The release's charts, drawn once; as PNG too only once a digest asks (a page shows
+        only the SVG), drawn again then."""
+        key = (release.period, release.position)
+        charts = self._charts.get(key)
+        if charts is None or (png and any(chart.png is None for chart in charts)):
+            charts = tuple(draw(release.bundle, png=png))
+            self._charts.keep(key, charts)
         return charts
 
     def _address(self, period: str, key: str | None) -> str | None:
@@ -191,7 +193,10 @@ class Releases:
         if release is None:
             return None
         html = render_page(
-            release.bundle, page_url=page, charts=self._drawn(release), zone=self.cadence.zone
+            release.bundle,
+            page_url=page,
+            charts=self._drawn(release, png=False),
+            zone=self.cadence.zone,
         )
         found = Served(html.encode())
         self._pages.keep((release.period, release.position, page), found)

@@ -409,6 +409,47 @@ async def test_a_release_page_is_rendered_once_per_reader_and_kept(
     assert rendered[0].endswith(f"?key={executive}")
 
 
+async def test_a_page_draws_its_charts_as_svg_alone_and_a_digest_after_it_has_its_pngs(
+    api: Api,
+    client: httpx.AsyncClient,
+    tokens: dict[str, str],
+    database: Database,
+    semester,
+    app_services,
+    monkeypatch,
+):
+    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    drawn: list[bool] = []
+    draw = service.draw
+
+    def counting(bundle, *, png: bool = True):  # noqa: ANN001, ANN202
+        drawn.append(png)
+        return draw(bundle, png=png)
+
+    monkeypatch.setattr(service, "draw", counting)
+    executive = await feed_key(database, tokens["executive"])
+    lead = await feed_key(database, tokens["lead"])
+
+    page = await client.get("/releases/2024-H1", params={"key": executive})
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 3
+    assert drawn == [False], "a page shows the charts as SVG: no PNG encoded for it"
+
+    releases = app_services.releases
+    view = await releases.release("2024-H1")
+    digest = releases.digest(view, key=executive)
+    assert drawn == [False, True], "the e-mail's digest draws them again, with their PNGs"
+    assert [chart.png[:4] for chart in digest.charts] == [b"\x89PNG"] * 3
+    assert [chart.svg for chart in digest.charts] == [
+        chart.svg for chart in draw(view.bundle, png=False)
+    ]
+
+    releases.digest(view)
+    other = await client.get("/releases/2024-H1", params={"key": lead})
+    assert other.status_code == 200
+    assert drawn == [False, True], "charts with their PNGs serve pages and digests after"
+
+
 async def test_a_release_page_goes_out_compressed_to_browsers_and_unchanged_is_not_resent(
     api: Api, client: httpx.AsyncClient, tokens: dict[str, str], database: Database, semester
 ):

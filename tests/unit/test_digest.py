@@ -124,6 +124,9 @@ def test_charts_are_svg_and_png_with_labelled_axes_and_render_the_same_twice():
     assert "ideas that reached the stage during the period" in charts[0].svg
     assert "change from baseline (%)" in charts[2].svg
     assert re.search(r"external share: 100%", charts[1].svg)
+    alone = draw(bundle, png=False)
+    assert [chart.png for chart in alone] == [None] * 3
+    assert [chart.svg for chart in alone] == [chart.svg for chart in charts]
 
 
 def test_the_metrics_chart_shows_the_largest_changes_when_there_are_too_many(
@@ -151,6 +154,24 @@ def test_an_empty_period_still_renders_a_digest():
 
     assert "Nothing shipped this period." in digest.markdown
     assert "Nothing was stopped this period." in digest.html
+
+
+def test_an_email_is_not_composed_from_charts_drawn_for_a_page_alone():
+    from datetime import UTC, datetime
+
+    from innovation.releases.mail import compose
+
+    bundle = assembled(semester()).bundle
+    digest = render(bundle, charts=tuple(draw(bundle, png=False)))
+
+    with pytest.raises(ValueError, match="the funnel chart was drawn for a page"):
+        compose(
+            digest,
+            sender="pipeline@example.org",
+            recipient="ceo@example.org",
+            delivery_id="42-ceo",
+            at=datetime(2026, 7, 1, 6, 0, tzinfo=UTC),
+        )
 
 
 def test_the_email_is_text_and_html_alternatives_with_the_charts_inline():

@@ -116,8 +116,8 @@ async def releases_index(request: Request[Any, Any, Any], state: State) -> Respo
 async def release_page(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
     services: Services = state.services
     period: str = request.path_params["period"]
-    _, key = await reader(request, services)
-    page = await services.releases.page(period, key=key)
+    await reader(request, services)  # the page is the same for every reader who may open it
+    page = await services.releases.page(period)
     if page is None:  # a typo is told from a period without a release (yet)
         try:
             services.releases.cadence.parse(period)

@@ -179,13 +179,12 @@ def render(
     )
 
 
-def render_page(
-    bundle: Bundle, *, page_url: str | None, charts: tuple[Chart, ...], zone: ZoneInfo = UTC_ZONE
-) -> str:
+def render_page(bundle: Bundle, *, charts: tuple[Chart, ...], zone: ZoneInfo = UTC_ZONE) -> str:
     """``render(...).html`` alone, the release's web page: neither the e-mail's page nor the
-    Markdown, which a reader's page view would otherwise render (0.2 s for a semester) and a
-    process keep for each reader (3.7 MB) for nothing."""
-    return _html(_context(bundle, page_url, charts, zone, headline(bundle)), "inline-svg")
+    Markdown, which a page view would otherwise render (0.2 s for a semester) and a process
+    keep (3.7 MB) for nothing. The page is the same whatever ``page_url`` the digest was
+    given: only the e-mail links to the page."""
+    return _html(_context(bundle, None, charts, zone, headline(bundle)), "inline-svg")
 
 
 def _context(

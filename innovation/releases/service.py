@@ -57,8 +57,8 @@ SCHEDULER = Actor("system:release-scheduler", "admin")
 
 DIGESTS_KEPT = 64
 """Rendered digests kept, one per release and address (for e-mail, the CLI and GraphQL); as many
-pages as served, one per release and reader's feed key (each page's links carry it); as many
-indexes and feeds, one per reader's key and state of the releases."""
+pages as served, one per release (every reader is shown the same page); as many indexes and
+feeds, one per reader's key and state of the releases (their links carry the key)."""
 
 Listing = Literal["index", "feed"]
 LISTED: dict[Listing, int] = {"index": 1000, "feed": 100}
@@ -116,7 +116,7 @@ class Releases:
         self.on_published = on_published
         self._charts: Kept[tuple[str, int], tuple[Chart, ...]] = Kept(DIGESTS_KEPT)
         self._digests: Kept[tuple[str, int, str | None], Digest] = Kept(DIGESTS_KEPT)
-        self._pages: Kept[tuple[str, int, str | None], Served] = Kept(DIGESTS_KEPT)
+        self._pages: Kept[tuple[str, int], Served] = Kept(DIGESTS_KEPT)
         self._listings: Kept[tuple[Listing, tuple[int, int], str | None], Served] = Kept(
             DIGESTS_KEPT
         )
@@ -175,31 +175,28 @@ class Releases:
         """Where a reader with feed key ``key`` finds ``period``'s page; None without a key."""
         return with_key(f"{self.public_url}/releases/{period}", key) if key else None
 
-    async def page(self, period: str, *, key: str | None = None) -> Served | None:
-        """A reader's page of ``period``'s release (the digest's ``html``, as served), or None:
+    async def page(self, period: str) -> Served | None:
+        """The web page of ``period``'s release (the digest's ``html``, as served), or None:
         while it is kept, found by the release's position alone, without reading and decoding
         its bundle again (megabytes for a semester of thousands of ideas). Only the page is
-        rendered and kept, not the rest of a digest (the e-mail's page, the Markdown)."""
+        rendered and kept, not the rest of a digest (the e-mail's page, the Markdown), and once
+        for every reader: it carries no reader's key (only the e-mail links to the page)."""
         if ANY_LABEL.fullmatch(period) is None:  # a character PostgreSQL's text cannot hold, say
             return None
         position = await self.log.database.read(partial(views.release_position, period=period))
         if position is None:
             return None
-        page = self._address(period, key)
-        found = self._pages.get((period, position, page))
+        found = self._pages.get((period, position))
         if found is not None:
             return found
         release = await self.release(period)
         if release is None:
             return None
         html = render_page(
-            release.bundle,
-            page_url=page,
-            charts=self._drawn(release, png=False),
-            zone=self.cadence.zone,
+            release.bundle, charts=self._drawn(release, png=False), zone=self.cadence.zone
         )
         found = Served(html.encode())
-        self._pages.keep((release.period, release.position, page), found)
+        self._pages.keep((release.period, release.position), found)
         return found
 
     async def listing(self, kind: Listing, *, key: str | None = None) -> Served:

@@ -42,13 +42,14 @@ def test_the_headline_says_how_many_shipped_the_biggest_change_and_the_external_
 
 @pytest.mark.parametrize("page_url", [None, "https://example.org/releases/2026-H1?key=fk_1"])
 def test_a_page_rendered_alone_is_the_digests_page(page_url: str | None):
-    """What a reader's page view renders (``render_page``) is the digest's ``html``, byte for
-    byte, without the e-mail's page or the Markdown."""
+    """What a page view renders (``render_page``) is the digest's ``html``, byte for byte,
+    without the e-mail's page or the Markdown, whichever page address the digest links to:
+    one page serves every reader."""
     bundle = assembled(semester()).bundle
     drawn = tuple(draw(bundle))
     zone = ZoneInfo("Europe/Paris")
 
-    alone = render_page(bundle, page_url=page_url, charts=drawn, zone=zone)
+    alone = render_page(bundle, charts=drawn, zone=zone)
 
     assert alone == render(bundle, page_url=page_url, charts=drawn, zone=zone).html
     assert alone.count("<svg") == 3

@@ -167,8 +167,8 @@ class Release:
         return ReleaseFigures.of(self.view.bundle.figures)
 
     @strawberry.field(description="The digest (charts inline, as SVG).")
-    def digest(self, info: Info[Context, None]) -> Digest:
-        digest = info.context.services.releases.digest(self.view)
+    async def digest(self, info: Info[Context, None]) -> Digest:
+        digest = await info.context.services.releases.digest(self.view)
         return Digest(headline=digest.headline, markdown=digest.markdown, html=digest.html)
 
     @classmethod

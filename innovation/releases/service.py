@@ -14,10 +14,11 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Literal
+from typing import Literal, TypeVar
 
 from innovation.domain import EXPERIMENT
 from innovation.domain.assembly import CONVERSION_RULE, FOLDED, MEASURED, Assembler
@@ -53,6 +54,8 @@ STREAMS_PER_READ = 200
 """Experiments whose streams assembly reads in one query: memory stays flat however many ship."""
 SCHEDULER = Actor("system:release-scheduler", "admin")
 """Who the log says assembled a period when nobody asked by hand."""
+
+T = TypeVar("T")
 
 
 DIGESTS_KEPT = 64
@@ -120,6 +123,10 @@ class Releases:
         self._listings: Kept[tuple[Listing, tuple[int, int], str | None], Served] = Kept(
             DIGESTS_KEPT
         )
+        self._renderer = ThreadPoolExecutor(1, thread_name_prefix="innovation-render")
+        """Where charts are drawn and digests, pages, indexes and feeds rendered, one at a time:
+        a semester's first page took the event loop for 1.2 s on the bench's data set, and an
+        executive's digest 0.5 s, during which the process answered nobody."""
         self._preview: _KeptPreview | None = None
         self._previewing = asyncio.Lock()
         """One preview folds at a time; the others wait, then find its work done."""
@@ -143,33 +150,45 @@ class Releases:
         span = (await self.released()).get(label)
         return self.cadence.parse(label).start if span is None else span[0]
 
-    def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
+    async def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
         """The release's digest, with a link to its page for the reader's feed key; without a
         key (an address of INNOVATION_DIGEST_RECIPIENTS, the CLI, the API), no link, since
         the page opens only with one (the digest holds the charts itself).
 
         A release never changes once published (one per period, at one position of the log),
         so its charts are drawn once and its digest rendered once per page address (the reader's
-        feed key): rendering the page, the e-mail and the Markdown took most of a page view.
+        feed key), off the event loop: rendering the page, the e-mail and the Markdown took
+        most of a page view.
         """
         page = self._address(release.period, key)
-        rendered = self._digests.get((release.period, release.position, page))
-        if rendered is not None:
-            return rendered
-        charts = self._drawn(release, png=True)  # the e-mail's pictures
-        rendered = render(release.bundle, page_url=page, charts=charts, zone=self.cadence.zone)
-        self._digests.keep((release.period, release.position, page), rendered)
-        return rendered
+        made = await self._digests.obtain(
+            (release.period, release.position, page), partial(self._render_digest, release, page)
+        )
+        assert made is not None  # a digest is always rendered
+        return made
 
-    def _drawn(self, release: views.ReleaseView, *, png: bool) -> tuple[Chart, ...]:
+    async def _render_digest(self, release: views.ReleaseView, page: str | None) -> Digest:
+        charts = await self._drawn(release, png=True)  # the e-mail's pictures
+        zone = self.cadence.zone
+        return await self._off_loop(
+            partial(render, release.bundle, page_url=page, charts=charts, zone=zone)
+        )
+
+    async def _drawn(self, release: views.ReleaseView, *, png: bool) -> tuple[Chart, ...]:
         """The release's charts, drawn once; as PNG too only once a digest asks (a page shows
         only the SVG), drawn again then."""
         key = (release.period, release.position)
         charts = self._charts.get(key)
         if charts is None or (png and any(chart.png is None for chart in charts)):
-            charts = tuple(draw(release.bundle, png=png))
-            self._charts.keep(key, charts)
+            charts = tuple(await self._off_loop(partial(draw, release.bundle, png=png)))
+            kept = self._charts.get(key)  # a digest may have drawn them with PNGs meanwhile
+            if kept is None or any(chart.png is None for chart in kept):
+                self._charts.keep(key, charts)
         return charts
+
+    async def _off_loop(self, work: Callable[[], T]) -> T:
+        """``work`` done in the renderer's thread, the event loop answering others meanwhile."""
+        return await asyncio.get_running_loop().run_in_executor(self._renderer, work)
 
     def _address(self, period: str, key: str | None) -> str | None:
         """Where a reader with feed key ``key`` finds ``period``'s page; None without a key."""
@@ -180,24 +199,23 @@ class Releases:
         while it is kept, found by the release's position alone, without reading and decoding
         its bundle again (megabytes for a semester of thousands of ideas). Only the page is
         rendered and kept, not the rest of a digest (the e-mail's page, the Markdown), and once
-        for every reader: it carries no reader's key (only the e-mail links to the page)."""
+        for every reader: it carries no reader's key (only the e-mail links to the page).
+        Readers who ask while it is first rendered wait for that one rendering."""
         if ANY_LABEL.fullmatch(period) is None:  # a character PostgreSQL's text cannot hold, say
             return None
         position = await self.log.database.read(partial(views.release_position, period=period))
         if position is None:
             return None
-        found = self._pages.get((period, position))
-        if found is not None:
-            return found
+        return await self._pages.obtain((period, position), partial(self._render_page, period))
+
+    async def _render_page(self, period: str) -> Served | None:
         release = await self.release(period)
         if release is None:
             return None
-        html = render_page(
-            release.bundle, charts=self._drawn(release, png=False), zone=self.cadence.zone
-        )
-        found = Served(html.encode())
-        self._pages.keep((release.period, release.position), found)
-        return found
+        charts = await self._drawn(release, png=False)
+        zone = self.cadence.zone
+        html = await self._off_loop(partial(render_page, release.bundle, charts=charts, zone=zone))
+        return Served(html.encode())
 
     async def listing(self, kind: Listing, *, key: str | None = None) -> Served:
         """The index of releases (``"index"``, HTML) or their Atom feed (``"feed"``) for a
@@ -208,21 +226,22 @@ class Releases:
         from what was kept after one small read that says whether a release was added since.
         """
         state = await self.log.database.read(views.releases_state)
-        found = self._listings.get((kind, state, key))
-        if found is not None:
-            return found
-        first = LISTED[kind]
-        shown = await self.log.database.read(partial(views.releases, first=first))
+        made = await self._listings.obtain(
+            (kind, state, key), partial(self._render_listing, kind, key)
+        )
+        assert made is not None  # a listing is always rendered
+        return made
+
+    async def _render_listing(self, kind: Listing, key: str | None) -> Served:
+        shown = await self.log.database.read(partial(views.releases, first=LISTED[kind]))
+        return Served(await self._off_loop(partial(self._listed, kind, shown, key)))
+
+    def _listed(self, kind: Listing, shown: list[views.ReleaseView], key: str | None) -> bytes:
         if kind == "index":
             listed = [(view.period, view.published_at, _headline(view)) for view in shown]
-            body = releases_page(
-                listed, base_url=self.public_url, key=key, zone=self.cadence.zone
-            ).encode()
-        else:
-            body = render_feed([_entry(view) for view in shown], base_url=self.public_url, key=key)
-        served = Served(body)
-        self._listings.keep((kind, state, key), served)
-        return served
+            page = releases_page(listed, base_url=self.public_url, key=key, zone=self.cadence.zone)
+            return page.encode()
+        return render_feed([_entry(view) for view in shown], base_url=self.public_url, key=key)
 
     async def first_event_at(self) -> datetime | None:
         """When the first event of the log happened: the first period to release is its."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import threading
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from functools import partial
@@ -409,6 +411,58 @@ async def test_a_release_page_is_rendered_once_for_every_reader_and_kept(
     assert lead not in pages[0].text
 
 
+async def test_pages_digests_and_feeds_render_off_the_event_loop_once_for_those_asking_together(
+    api: Api,
+    client: httpx.AsyncClient,
+    tokens: dict[str, str],
+    database: Database,
+    semester,
+    app_services,
+    monkeypatch,
+):
+    """A semester's first page took the event loop for a second on the bench's data set: the
+    page, its charts, a digest and a feed are made in the renderer's thread, and readers asking
+    for one together wait for a single rendering."""
+    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    loop_thread = threading.current_thread()
+    where: list[tuple[str, bool]] = []
+
+    def watched(name: str, work):  # noqa: ANN001, ANN202
+        def run(*args, **options):  # noqa: ANN002, ANN003, ANN202
+            where.append((name, threading.current_thread() is loop_thread))
+            return work(*args, **options)
+
+        return run
+
+    for name in ("render_page", "draw", "render", "render_feed"):
+        monkeypatch.setattr(service, name, watched(name, getattr(service, name)))
+    executive = await feed_key(database, tokens["executive"])
+    lead = await feed_key(database, tokens["lead"])
+
+    pages = await asyncio.gather(
+        *(
+            client.get("/releases/2024-H1", params={"key": key})
+            for key in (executive, lead, executive)
+        )
+    )
+    releases = app_services.releases
+    view = await releases.release("2024-H1")
+    digests = await asyncio.gather(releases.digest(view), releases.digest(view))
+    feed = await client.get("/releases.atom", params={"key": lead})
+
+    assert [page.status_code for page in pages] == [200] * 3
+    assert pages[0].text == pages[1].text == pages[2].text
+    assert digests[0] is digests[1]
+    assert feed.status_code == 200
+    assert where == [
+        ("draw", False),  # the page's charts, as SVG
+        ("render_page", False),
+        ("draw", False),  # again with their PNGs, for the digest
+        ("render", False),
+        ("render_feed", False),
+    ]
+
+
 async def test_a_page_draws_its_charts_as_svg_alone_and_a_digest_after_it_has_its_pngs(
     api: Api,
     client: httpx.AsyncClient,
@@ -437,14 +491,14 @@ async def test_a_page_draws_its_charts_as_svg_alone_and_a_digest_after_it_has_it
 
     releases = app_services.releases
     view = await releases.release("2024-H1")
-    digest = releases.digest(view, key=executive)
+    digest = await releases.digest(view, key=executive)
     assert drawn == [False, True], "the e-mail's digest draws them again, with their PNGs"
     assert [chart.png[:4] for chart in digest.charts] == [b"\x89PNG"] * 3
     assert [chart.svg for chart in digest.charts] == [
         chart.svg for chart in draw(view.bundle, png=False)
     ]
 
-    releases.digest(view)
+    await releases.digest(view)
     other = await client.get("/releases/2024-H1", params={"key": lead})
     assert other.status_code == 200
     assert drawn == [False, True], "charts with their PNGs serve the digests after"

@@ -463,6 +463,34 @@ async def test_pages_digests_and_feeds_render_off_the_event_loop_once_for_those_
     ]
 
 
+async def test_a_readers_digest_is_rendered_for_its_email_and_not_kept_and_the_keyless_one_is(
+    api: Api, tokens: dict[str, str], database: Database, semester, app_services, monkeypatch
+):
+    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    rendered: list[str | None] = []
+    render = service.render
+
+    def counting(bundle, **options):  # noqa: ANN001, ANN003, ANN202
+        rendered.append(options.get("page_url"))
+        return render(bundle, **options)
+
+    monkeypatch.setattr(service, "render", counting)
+    executive = await feed_key(database, tokens["executive"])
+    releases = app_services.releases
+    view = await releases.release("2024-H1")
+
+    keyless = [await releases.digest(view), await releases.digest(view)]
+    keyed = [await releases.digest(view, key=executive) for _ in range(2)]
+
+    assert keyless[0] is keyless[1]
+    assert keyed[0] == keyed[1]
+    assert f"?key={executive}" in keyed[0].email_html
+    assert f"?key={executive}" not in keyless[0].email_html
+    assert len(rendered) == 3, "the keyless digest once, the executive's each time it is sent"
+    assert rendered[0] is None
+    assert rendered[1] == rendered[2] is not None
+
+
 async def test_a_page_draws_its_charts_as_svg_alone_and_a_digest_after_it_has_its_pngs(
     api: Api,
     client: httpx.AsyncClient,

@@ -3,6 +3,7 @@ streams) and still publishes the bundle the whole log gives, on both backends.""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -210,6 +211,32 @@ async def test_a_preview_kept_between_questions_folds_only_what_the_log_gained(
     assert third.assembly.bundle.figures.experiments_started == (
         second.assembly.bundle.figures.experiments_started + 1
     )
+
+
+async def test_a_preview_and_an_assembly_work_out_their_bundle_off_the_event_loop(
+    world: World, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundle is worked out from every idea folded (0.22 s at 100,000, on each preview after
+    a write): in a thread, not on the event loop's, and still the whole log's assembly."""
+    loop_thread = threading.current_thread()
+    on_loop: list[bool] = []
+    result = Assembler.result
+
+    def watched(self: Assembler) -> Assembly:
+        on_loop.append(threading.current_thread() is loop_thread)
+        return result(self)
+
+    monkeypatch.setattr(Assembler, "result", watched)
+    await world.everything()
+    await world.validated_idea(title="Self-install kits for fibre")
+    releases = services.releases
+
+    found = await releases.preview(world.clock.now + timedelta(days=1))
+    assembled, _ = await releases.assembly(found.period, upto=found.cutoff)
+
+    assert on_loop == [False, False]
+    assert assembled == found.assembly
+    assert found.assembly.bundle.items
 
 
 async def test_a_preview_cut_short_leaves_nothing_half_folded_for_the_next(

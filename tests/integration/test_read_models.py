@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from datetime import timedelta
 from functools import partial
@@ -438,6 +439,27 @@ async def test_the_pipeline_as_of_a_past_moment_is_replayed_once_while_the_log_g
     assert later.ideas == first.ideas + 1
     at_first = partial(summary_as_of, recorder=store.recorder, mapper=store.mapper)
     assert first == await world.services.database.read(partial(at_first, position=first.position))
+
+
+async def test_the_pipeline_as_of_a_moment_asked_by_several_at_once_is_replayed_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    replayed: list[int] = []
+
+    def counted(connection: Connection, recorder: Recorder, mapper: Mapper, position: int):
+        replayed.append(position)
+        return summary_as_of(connection, recorder, mapper, position)
+
+    monkeypatch.setattr(as_of, "summary_as_of", counted)
+    store = world.services.store
+    await world.everything()
+    that_day = world.clock.now
+    world.clock.jump(days=30)
+
+    answers = await asyncio.gather(*(as_of.pipeline_at(store, that_day) for _ in range(3)))
+
+    assert answers[0] == answers[1] == answers[2]
+    assert replayed == [answers[0].position]
 
 
 async def test_a_summary_as_of_any_position_equals_every_idea_event_folded(world: World):

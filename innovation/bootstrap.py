@@ -51,6 +51,7 @@ class Services:
 
     async def close(self) -> None:
         await self.follower.close()
+        await self.releases.close()
         await self.database.close()
 
 

@@ -140,6 +140,10 @@ class Releases:
         self._previewing = asyncio.Lock()
         """One preview folds at a time; the others wait, then find its work done."""
 
+    async def close(self) -> None:
+        """Wait for a rendering under way to finish, and take no more."""
+        await asyncio.to_thread(self._renderer.shutdown)
+
     # -- reading ------------------------------------------------------------------------------
 
     async def release(self, period: str, *, bundle: bool = True) -> views.ReleaseView | None:

@@ -411,19 +411,25 @@ async def test_a_summary_asked_for_later_as_of_a_date_equals_the_one_taken_that_
     assert taken_then.external_share == pytest.approx(4 / 5)
 
 
+@pytest.fixture
+def replayed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The positions ``pipeline(asOf:)`` replays the log to, in turn."""
+    positions: list[int] = []
+
+    def counted(connection: Connection, recorder: Recorder, mapper: Mapper, position: int):
+        positions.append(position)
+        return summary_as_of(connection, recorder, mapper, position)
+
+    monkeypatch.setattr(as_of, "summary_as_of", counted)
+    return positions
+
+
 async def test_the_pipeline_as_of_a_past_moment_is_replayed_once_while_the_log_grows(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, replayed: list[int]
 ):
     """What ``pipeline(asOf:)`` answers: kept by the settled position it stands at, so asked
     again after more writes it is the same, without a second replay; a moment after those
     writes stands at another position, and is replayed."""
-    replayed: list[int] = []
-
-    def counted(connection: Connection, recorder: Recorder, mapper: Mapper, position: int):
-        replayed.append(position)
-        return summary_as_of(connection, recorder, mapper, position)
-
-    monkeypatch.setattr(as_of, "summary_as_of", counted)
     store = world.services.store
     await world.everything()
     that_day = world.clock.now
@@ -442,15 +448,8 @@ async def test_the_pipeline_as_of_a_past_moment_is_replayed_once_while_the_log_g
 
 
 async def test_the_pipeline_as_of_a_moment_asked_by_several_at_once_is_replayed_once(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, replayed: list[int]
 ):
-    replayed: list[int] = []
-
-    def counted(connection: Connection, recorder: Recorder, mapper: Mapper, position: int):
-        replayed.append(position)
-        return summary_as_of(connection, recorder, mapper, position)
-
-    monkeypatch.setattr(as_of, "summary_as_of", counted)
     store = world.services.store
     await world.everything()
     that_day = world.clock.now

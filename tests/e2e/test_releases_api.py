@@ -6,9 +6,11 @@ import asyncio
 import gzip
 import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
@@ -55,6 +57,32 @@ async def feed_key(database: Database, secret: str) -> str:
     key = await database.read(partial(feed_key_of, token_id=principal.token_id))
     assert key is not None
     return key
+
+
+def spied(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, note: Callable[..., Any]
+) -> list[Any]:
+    """``note(*arguments)`` of every call of ``owner.name`` from now on; each call still made."""
+    noted: list[Any] = []
+    work = getattr(owner, name)
+
+    def spy(*args: Any, **options: Any) -> Any:
+        noted.append(note(*args, **options))
+        return work(*args, **options)
+
+    monkeypatch.setattr(owner, name, spy)
+    return noted
+
+
+async def as_sent(
+    client: httpx.AsyncClient, path: str, key: str, **headers: str
+) -> tuple[httpx.Response, bytes]:
+    """The response and its body as sent (httpx would ask for gzip and decode it)."""
+    request = client.build_request("GET", path, params={"key": key})
+    request.headers.pop("accept-encoding", None)
+    request.headers.update(headers)
+    response = await client.send(request, stream=True)
+    return response, b"".join([chunk async for chunk in response.aiter_raw()])
 
 
 async def test_a_lead_assembles_a_period_and_again_changes_nothing(api: Api, semester):
@@ -376,24 +404,10 @@ async def test_a_release_page_is_rendered_once_for_every_reader_and_kept(
     monkeypatch,
 ):
     await api.data(ASSEMBLE, {"period": "2024-H1"})
-    rendered: list[str] = []
-    render_page = service.render_page
+    rendered = spied(monkeypatch, service, "render_page", lambda bundle, **_: bundle.period)
     whole_digests: list[object] = []
-
-    def counting(bundle, **options):  # noqa: ANN001, ANN003, ANN202
-        rendered.append(bundle.period)
-        return render_page(bundle, **options)
-
-    monkeypatch.setattr(service, "render_page", counting)
     monkeypatch.setattr(service, "render", lambda *a, **k: whole_digests.append(a))
-    bundles_read: list[str] = []
-    read_release = service.views.release
-
-    def counting_reads(connection, period, **options):  # noqa: ANN001, ANN003, ANN202
-        bundles_read.append(period)
-        return read_release(connection, period, **options)
-
-    monkeypatch.setattr(service.views, "release", counting_reads)
+    bundles_read = spied(monkeypatch, service.views, "release", lambda _, period, **__: period)
     executive = await feed_key(database, tokens["executive"])
     lead = await feed_key(database, tokens["lead"])
 
@@ -467,14 +481,7 @@ async def test_a_readers_digest_is_rendered_for_its_email_and_not_kept_and_the_k
     api: Api, tokens: dict[str, str], database: Database, semester, app_services, monkeypatch
 ):
     await api.data(ASSEMBLE, {"period": "2024-H1"})
-    rendered: list[str | None] = []
-    render = service.render
-
-    def counting(bundle, **options):  # noqa: ANN001, ANN003, ANN202
-        rendered.append(options.get("page_url"))
-        return render(bundle, **options)
-
-    monkeypatch.setattr(service, "render", counting)
+    rendered = spied(monkeypatch, service, "render", lambda _, **options: options.get("page_url"))
     executive = await feed_key(database, tokens["executive"])
     releases = app_services.releases
     view = await releases.release("2024-H1")
@@ -501,14 +508,8 @@ async def test_a_page_draws_its_charts_as_svg_alone_and_a_digest_after_it_has_it
     monkeypatch,
 ):
     await api.data(ASSEMBLE, {"period": "2024-H1"})
-    drawn: list[bool] = []
     draw = service.draw
-
-    def counting(bundle, *, png: bool = True):  # noqa: ANN001, ANN202
-        drawn.append(png)
-        return draw(bundle, png=png)
-
-    monkeypatch.setattr(service, "draw", counting)
+    drawn = spied(monkeypatch, service, "draw", lambda _, *, png=True: png)
     executive = await feed_key(database, tokens["executive"])
     lead = await feed_key(database, tokens["lead"])
 
@@ -538,13 +539,7 @@ async def test_a_release_page_goes_out_compressed_to_browsers_and_unchanged_is_n
     await api.data(ASSEMBLE, {"period": "2024-H1"})
     key = await feed_key(database, tokens["executive"])
 
-    async def page(**headers: str) -> tuple[httpx.Response, bytes]:
-        """The response and its body as sent (httpx would ask for gzip and decode it)."""
-        request = client.build_request("GET", "/releases/2024-H1", params={"key": key})
-        request.headers.pop("accept-encoding", None)
-        request.headers.update(headers)
-        response = await client.send(request, stream=True)
-        return response, b"".join([chunk async for chunk in response.aiter_raw()])
+    page = partial(as_sent, client, "/releases/2024-H1", key)
 
     plain, html = await page()
     browser, compressed = await page(**{"Accept-Encoding": "gzip, deflate, br"})
@@ -602,13 +597,7 @@ async def test_the_index_and_feed_are_kept_until_a_release_is_added_and_resent_o
     executive = await feed_key(database, tokens["executive"])
     lead = await feed_key(database, tokens["lead"])
 
-    async def get(path: str, key: str, **headers: str) -> tuple[httpx.Response, bytes]:
-        """The response and its body as sent (httpx would ask for gzip and decode it)."""
-        request = client.build_request("GET", path, params={"key": key})
-        request.headers.pop("accept-encoding", None)
-        request.headers.update(headers)
-        response = await client.send(request, stream=True)
-        return response, b"".join([chunk async for chunk in response.aiter_raw()])
+    get = partial(as_sent, client)
 
     feed, document = await get("/releases.atom", executive)
     feed_again, again = await get("/releases.atom", executive)

@@ -28,14 +28,15 @@ HATCHES = ("", "//", "..", "xx", "\\\\", "--")
 
 
 @cache
-def _pyplot() -> Any:
-    """matplotlib, loaded on the first chart (it takes a while), on the Agg backend."""
+def _figure_type() -> type[Figure]:
+    """matplotlib's ``Figure``, loaded on the first chart (it takes a while), its settings made
+    once. Figures are made without pyplot, which registers every figure in state of its own:
+    charts are drawn in the releases' render thread (``releases/service.py``), and a figure
+    nobody else knows of is safe in any thread, and needs no closing."""
     import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    pyplot.rcParams.update(
+    matplotlib.rcParams.update(
         {
             "svg.hashsalt": "innovation",
             "svg.fonttype": "none",
@@ -46,7 +47,12 @@ def _pyplot() -> Any:
             "ytick.color": INK,
         }
     )
-    return pyplot
+    return Figure
+
+
+def _subplots(*grid: int, figsize: tuple[float, float]) -> tuple[Figure, Any]:
+    figure = _figure_type()(figsize=figsize)
+    return figure, figure.subplots(*grid)
 
 
 def _integer_ticks(axes: Any) -> None:
@@ -73,7 +79,7 @@ def funnel(bundle: Bundle) -> Figure:
     reached = bundle.figures.reached
     stages = list(reached)[::-1]
     counts = [reached[stage] for stage in stages]
-    figure, axes = _pyplot().subplots(figsize=(6.0, 2.6))
+    figure, axes = _subplots(figsize=(6.0, 2.6))
     bars = axes.barh(stages, counts, color=SHADES[1], edgecolor=INK)
     for bar, hatch in zip(bars, HATCHES[1:] + HATCHES[:1], strict=False):
         bar.set_hatch(hatch)
@@ -87,7 +93,7 @@ def funnel(bundle: Bundle) -> Figure:
 
 def sources(bundle: Bundle) -> Figure:
     figures = bundle.figures
-    figure, (left, right) = _pyplot().subplots(1, 2, figsize=(7.5, 2.8))
+    figure, (left, right) = _subplots(1, 2, figsize=(7.5, 2.8))
     kinds = list(figures.by_source_kind)[::-1]
     bars = left.barh(
         kinds or ["none"],
@@ -138,7 +144,7 @@ def metric_changes(bundle: Bundle) -> Figure:
         kept = {id(row) for row in largest}
         rows = [row for row in measured if id(row) in kept]  # in the bundle's order
     rows = rows[::-1]
-    figure, axes = _pyplot().subplots(figsize=(7.5, max(1.8, 0.42 * len(rows) + 1.0)))
+    figure, axes = _subplots(figsize=(7.5, max(1.8, 0.42 * len(rows) + 1.0)))
     if not rows:
         axes.text(0.5, 0.5, "no measured change this period", ha="center", va="center")
         axes.set_axis_off()
@@ -178,7 +184,6 @@ def _encode(figure: Figure, *, png: bool) -> tuple[str, bytes | None]:
         encoded = io.BytesIO()
         figure.savefig(encoded, format="png", dpi=110, bbox_inches="tight")
         image = encoded.getvalue()
-    _pyplot().close(figure)
     text = svg.getvalue()
     return text[text.index("<svg") :], image
 

@@ -116,7 +116,7 @@ class DigestOutbox:
             return 0
         now = self.clock()
         message = compose(
-            await self.releases.digest(release, key=key),
+            await self.releases.letter(release, key=key),
             sender=self.sender,
             recipient=delivery.recipient,
             delivery_id=delivery.delivery_id,

@@ -11,7 +11,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from innovation.releases.digest import Digest
+from innovation.releases.digest import Letter
 
 CID_DOMAIN = "innovation.digest"
 
@@ -22,24 +22,25 @@ def message_id(delivery_id: str) -> str:
 
 
 def compose(
-    digest: Digest,
+    letter: Letter,
     *,
     sender: str,
     recipient: str,
     delivery_id: str,
     at: datetime,
 ) -> EmailMessage:
-    """The digest for one recipient, rendered with that recipient's link (and feed key)."""
+    """The digest's e-mail to one recipient, ``letter`` rendered with their link (and feed
+    key)."""
     message = EmailMessage()
-    message["Subject"] = digest.subject
+    message["Subject"] = letter.subject
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = format_datetime(at)
     message["Message-ID"] = message_id(delivery_id)
-    message.set_content(digest.markdown)
-    message.add_alternative(digest.email_html, subtype="html")
+    message.set_content(letter.markdown)
+    message.add_alternative(letter.email_html, subtype="html")
     related = next(part for part in message.iter_parts() if part.get_content_type() == "text/html")
-    for chart in digest.charts:
+    for chart in letter.charts:
         if chart.png is None:
             raise ValueError(f"the {chart.name} chart was drawn for a page, without its PNG")
         related.add_related(

@@ -33,7 +33,15 @@ from innovation.domain.releases import (
 from innovation.kept import Kept
 from innovation.projections import releases as views
 from innovation.releases.charts import Chart, draw
-from innovation.releases.digest import Digest, Served, headline, render, render_page
+from innovation.releases.digest import (
+    Digest,
+    Letter,
+    Served,
+    headline,
+    render,
+    render_letter,
+    render_page,
+)
 from innovation.releases.feed import FeedEntry, render_feed, summary_html, with_key
 from innovation.releases.pages import releases_page
 from innovation.services import Actor
@@ -163,31 +171,36 @@ class Releases:
         span = (await self.released()).get(label)
         return self.cadence.parse(label).start if span is None else span[0]
 
-    async def digest(self, release: views.ReleaseView, *, key: str | None = None) -> Digest:
-        """The release's digest, with a link to its page for the reader's feed key; without a
-        key (an address of INNOVATION_DIGEST_RECIPIENTS, the CLI, the API), no link, since
-        the page opens only with one (the digest holds the charts itself).
-
-        A release never changes once published (one per period, at one position of the log),
-        so its charts are drawn once and its digest without a key rendered once, off the event
-        loop. A reader's digest (an executive's e-mail, sent once) is rendered each time and not
-        kept: on the bench's data set each held 6 MB, and the 64 kept could hold 380 MB.
-        """
-        page = self._address(release.period, key)
-        if page is not None:
-            return await self._render_digest(release, page)
+    async def digest(self, release: views.ReleaseView) -> Digest:
+        """The release's digest without a reader's key (for the CLI, the API and the addresses
+        of INNOVATION_DIGEST_RECIPIENTS): no link to its page, which opens only with a key
+        (the digest holds the charts itself). A release never changes once published (one per
+        period, at one position of the log), so its charts are drawn once and its digest
+        rendered once, off the event loop, and kept."""
         made = await self._digests.obtain(
-            (release.period, release.position), partial(self._render_digest, release, None)
+            (release.period, release.position), partial(self._render_digest, release)
         )
         assert made is not None  # a digest is always rendered
         return made
 
-    async def _render_digest(self, release: views.ReleaseView, page: str | None) -> Digest:
+    async def letter(self, release: views.ReleaseView, *, key: str | None) -> Letter:
+        """What the digest's e-mail to a reader with feed ``key`` carries: with a key, a link
+        to the release's page for it, rendered each time and not kept (an e-mail is sent once,
+        and on the bench's data set each held 6 MB), and without the web page, which an e-mail
+        does not carry; without a key, the kept digest."""
+        page = self._address(release.period, key)
+        if page is None:
+            return await self.digest(release)
         charts = await self._drawn(release, png=True)  # the e-mail's pictures
         zone = self.cadence.zone
         return await self._off_loop(
-            partial(render, release.bundle, page_url=page, charts=charts, zone=zone)
+            partial(render_letter, release.bundle, page_url=page, charts=charts, zone=zone)
         )
+
+    async def _render_digest(self, release: views.ReleaseView) -> Digest:
+        charts = await self._drawn(release, png=True)  # the e-mail's pictures
+        zone = self.cadence.zone
+        return await self._off_loop(partial(render, release.bundle, charts=charts, zone=zone))
 
     async def _drawn(self, release: views.ReleaseView, *, png: bool) -> tuple[Chart, ...]:
         """The release's charts, drawn once; as PNG too only once a digest asks (a page shows

@@ -477,25 +477,27 @@ async def test_pages_digests_and_feeds_render_off_the_event_loop_once_for_those_
     ]
 
 
-async def test_a_readers_digest_is_rendered_for_its_email_and_not_kept_and_the_keyless_one_is(
+async def test_a_readers_letter_is_rendered_for_its_email_without_the_page_and_not_kept(
     api: Api, tokens: dict[str, str], database: Database, semester, app_services, monkeypatch
 ):
     await api.data(ASSEMBLE, {"period": "2024-H1"})
-    rendered = spied(monkeypatch, service, "render", lambda _, **options: options.get("page_url"))
+    digests = spied(monkeypatch, service, "render", lambda _, **options: options.get("page_url"))
+    letters = spied(monkeypatch, service, "render_letter", lambda _, **options: options["page_url"])
     executive = await feed_key(database, tokens["executive"])
     releases = app_services.releases
     view = await releases.release("2024-H1")
 
-    keyless = [await releases.digest(view), await releases.digest(view)]
-    keyed = [await releases.digest(view, key=executive) for _ in range(2)]
+    keyless = [await releases.digest(view), await releases.letter(view, key=None)]
+    keyed = [await releases.letter(view, key=executive) for _ in range(2)]
 
-    assert keyless[0] is keyless[1]
+    assert keyless[0] is keyless[1], "without a key, the kept digest"
     assert keyed[0] == keyed[1]
     assert f"?key={executive}" in keyed[0].email_html
     assert f"?key={executive}" not in keyless[0].email_html
-    assert len(rendered) == 3, "the keyless digest once, the executive's each time it is sent"
-    assert rendered[0] is None
-    assert rendered[1] == rendered[2] is not None
+    assert digests == [None], "the keyless digest once"
+    assert len(letters) == 2, "the executive's letter each time it is sent"
+    assert letters[0] == letters[1] is not None
+    assert not hasattr(keyed[0], "html"), "an e-mail carries no web page"
 
 
 async def test_a_page_draws_its_charts_as_svg_alone_and_a_digest_after_it_has_its_pngs(
@@ -520,7 +522,7 @@ async def test_a_page_draws_its_charts_as_svg_alone_and_a_digest_after_it_has_it
 
     releases = app_services.releases
     view = await releases.release("2024-H1")
-    digest = await releases.digest(view, key=executive)
+    digest = await releases.letter(view, key=executive)
     assert drawn == [False, True], "the e-mail's digest draws them again, with their PNGs"
     assert [chart.png[:4] for chart in digest.charts] == [b"\x89PNG"] * 3
     assert [chart.svg for chart in digest.charts] == [

@@ -10,8 +10,9 @@ import pytest
 
 from innovation.domain import ideas as idea
 from innovation.releases import charts
+from innovation.releases import digest as digest_module
 from innovation.releases.charts import draw
-from innovation.releases.digest import headline, render, render_page
+from innovation.releases.digest import headline, render, render_letter, render_page
 from tests.unit.domain.release_history import Log, assembled, day
 
 
@@ -53,6 +54,31 @@ def test_a_page_rendered_alone_is_the_digests_page(page_url: str | None):
 
     assert alone == render(bundle, page_url=page_url, charts=drawn, zone=zone).html
     assert alone.count("<svg") == 3
+
+
+def test_a_letter_is_the_digests_email_without_its_web_page(monkeypatch: pytest.MonkeyPatch):
+    """What a reader's e-mail is made of (``render_letter``) is the digest's, part for part,
+    and its web page is not rendered for it."""
+    bundle = assembled(semester()).bundle
+    drawn = tuple(draw(bundle))
+    zone = ZoneInfo("Europe/Paris")
+    page_url = "https://example.org/releases/2026-H1?key=fk_1"
+    digest = render(bundle, page_url=page_url, charts=drawn, zone=zone)
+    pictured: list[str] = []
+    html = digest_module._html
+    monkeypatch.setattr(
+        digest_module,
+        "_html",
+        lambda context, images: pictured.append(images) or html(context, images),
+    )
+
+    letter = render_letter(bundle, page_url=page_url, charts=drawn, zone=zone)
+
+    assert pictured == ["cid"], "only the e-mail's page is rendered"
+    assert not hasattr(letter, "html")
+    for part in ("period", "headline", "subject", "markdown", "email_html", "charts"):
+        assert getattr(letter, part) == getattr(digest, part), part
+    assert page_url in letter.markdown
 
 
 def test_the_digest_lists_shipped_items_with_metrics_and_stopped_ideas_with_reasons():

@@ -87,15 +87,47 @@ class Served:
     same tag, whichever process serves it."""
 
     def __init__(self, body: bytes) -> None:
-        self.body = body
+        self._body = body
+
+    @property
+    def body(self) -> bytes:
+        return self._body
 
     @cached_property
     def gzipped(self) -> bytes:
-        return gzip.compress(self.body, compresslevel=6, mtime=0)
+        return _compressed(self.body)
 
     @cached_property
     def etag(self) -> str:
-        return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
+        return _tag(self.body)
+
+
+class ForReader(Served):
+    """One reader's copy of a document rendered once for every reader with ``marked`` in each
+    place their feed key goes (``?key=`` and a mark: the index's and the feed's links): the
+    same bytes as the document rendered with their key, ``query`` in place of ``marked``. Only
+    its compressed copy and its tag are kept (a feed of a hundred semesters is megabytes, an
+    eighth of that compressed), both made with it, off the event loop; its bytes are put
+    together again when a client takes them uncompressed."""
+
+    def __init__(self, shared: Served, marked: bytes, query: bytes) -> None:
+        self._shared = shared
+        self._marked = marked
+        self._query = query
+        body = self.body
+        self.__dict__.update(gzipped=_compressed(body), etag=_tag(body))
+
+    @property
+    def body(self) -> bytes:
+        return self._shared.body.replace(self._marked, self._query)
+
+
+def _compressed(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+def _tag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 def headline(bundle: Bundle) -> Headline:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import secrets
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,7 @@ from innovation.projections import releases as views
 from innovation.releases.charts import Chart, draw
 from innovation.releases.digest import (
     Digest,
+    ForReader,
     Letter,
     Served,
     headline,
@@ -137,7 +139,9 @@ class Releases:
         self._charts: Kept[tuple[str, int], tuple[Chart, ...]] = Kept(DIGESTS_KEPT)
         self._digests: Kept[tuple[str, int], Digest] = Kept(DIGESTS_KEPT)
         self._pages: Kept[tuple[str, int], Served] = Kept(DIGESTS_KEPT)
-        self._listings: Kept[tuple[Listing, tuple[int, int], str | None], Served] = Kept(
+        self._listings: Kept[tuple[Listing, tuple[int, int]], tuple[Served, str]] = Kept(4)
+        """The index and the feed for every reader, with the mark where a reader's key goes."""
+        self._readers: Kept[tuple[Listing, tuple[int, int], str | None], Served] = Kept(
             DIGESTS_KEPT
         )
         self._renderer = ThreadPoolExecutor(1, thread_name_prefix="innovation-render")
@@ -247,24 +251,37 @@ class Releases:
 
     async def listing(self, kind: Listing, *, key: str | None = None) -> Served:
         """The index of releases (``"index"``, HTML) or their Atom feed (``"feed"``) for a
-        reader: rendered once for each state of the releases and reader's feed key, and kept.
+        reader, whose feed key its links carry.
 
         Both list every release, and rendering them means decoding every bundle (megabytes
-        each, at scale); a feed reader polls the same feed again and again, and is answered
-        from what was kept after one small read that says whether a release was added since.
+        each, at scale): each is rendered once for each state of the releases, for every
+        reader, with a mark where a reader's key goes; a reader's copy, their key in place of
+        the mark, is kept compressed. A feed reader polls the same feed again and again, and is
+        answered from what was kept after one small read that says whether a release was added
+        since.
         """
         state = await self.log.database.read(views.releases_state)
-        made = await self._listings.obtain(
-            (kind, state, key), partial(self._render_listing, kind, key)
+        made = await self._readers.obtain(
+            (kind, state, key), partial(self._for_reader, kind, state, key)
         )
         assert made is not None  # a listing is always rendered
         return made
 
-    async def _render_listing(self, kind: Listing, key: str | None) -> Served:
-        shown = await self.log.database.read(partial(views.releases, first=LISTED[kind]))
-        return Served(await self._off_loop(partial(self._listed, kind, shown, key)))
+    async def _for_reader(self, kind: Listing, state: tuple[int, int], key: str | None) -> Served:
+        shared = await self._listings.obtain((kind, state), partial(self._render_listing, kind))
+        assert shared is not None  # a listing is always rendered
+        document, mark = shared
+        marked, query = with_key("", mark).encode(), with_key("", key).encode()
+        return await self._off_loop(partial(ForReader, document, marked, query))
 
-    def _listed(self, kind: Listing, shown: list[views.ReleaseView], key: str | None) -> bytes:
+    async def _render_listing(self, kind: Listing) -> tuple[Served, str]:
+        """The listing for every reader, and the mark in place of a reader's key: drawn afresh
+        for each rendering, so that no text of a release can hold it."""
+        shown = await self.log.database.read(partial(views.releases, first=LISTED[kind]))
+        mark = f"reader-key-{secrets.token_hex(16)}"
+        return Served(await self._off_loop(partial(self._listed, kind, shown, mark))), mark
+
+    def _listed(self, kind: Listing, shown: list[views.ReleaseView], key: str) -> bytes:
         if kind == "index":
             listed = [(view.period, view.published_at, _headline(view)) for view in shown]
             page = releases_page(listed, base_url=self.public_url, key=key, zone=self.cadence.zone)

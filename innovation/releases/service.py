@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 from innovation.domain import EXPERIMENT
 from innovation.domain.assembly import CONVERSION_RULE, FOLDED, MEASURED, Assembler
 from innovation.domain.periods import ANY_LABEL, Cadence, Period
 from innovation.domain.releases import (
     Assembly,
+    Bundle,
     PeriodNotOverError,
     PeriodOverlapsReleaseError,
     PublishRelease,
@@ -95,6 +97,11 @@ def _headline(view: views.ReleaseView) -> str:
 
 def _entry(view: views.ReleaseView) -> FeedEntry:
     return FeedEntry(view.period, view.published_at, _headline(view), summary_html(view.bundle))
+
+
+def _served_page(bundle: Bundle, charts: tuple[Chart, ...], zone: ZoneInfo) -> Served:
+    """A release's page as it goes out, compressed and tagged."""
+    return Served(render_page(bundle, charts=charts, zone=zone).encode()).ready()
 
 
 def release_command_id(period: str) -> uuid.UUID:
@@ -245,9 +252,9 @@ class Releases:
         if release is None:
             return None
         charts = await self._drawn(release, png=False)
-        zone = self.cadence.zone
-        html = await self._off_loop(partial(render_page, release.bundle, charts=charts, zone=zone))
-        return Served(html.encode())
+        return await self._off_loop(
+            partial(_served_page, release.bundle, charts, self.cadence.zone)
+        )
 
     async def listing(self, kind: Listing, *, key: str | None = None) -> Served:
         """The index of releases (``"index"``, HTML) or their Atom feed (``"feed"``) for a

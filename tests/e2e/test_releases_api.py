@@ -17,6 +17,7 @@ import pytest
 from markupsafe import escape
 
 import innovation.projections.releases as views
+import innovation.releases.digest as digest_module
 import innovation.releases.service as service
 from innovation.domain.ideas import OverrideValidation, RecordEthicsReview, RequestEthicsReview
 from innovation.domain.periods import Cadence
@@ -435,8 +436,8 @@ async def test_pages_digests_and_feeds_render_off_the_event_loop_once_for_those_
     monkeypatch,
 ):
     """A semester's first page took the event loop for a second on the bench's data set: the
-    page, its charts, a digest and a feed are made in the renderer's thread, and readers asking
-    for one together wait for a single rendering."""
+    page, its charts, a digest and a feed are made (and compressed) in the renderer's thread,
+    and readers asking for one together wait for a single rendering."""
     await api.data(ASSEMBLE, {"period": "2024-H1"})
     loop_thread = threading.current_thread()
     where: list[tuple[str, bool]] = []
@@ -450,6 +451,7 @@ async def test_pages_digests_and_feeds_render_off_the_event_loop_once_for_those_
 
     for name in ("render_page", "draw", "render", "render_feed"):
         monkeypatch.setattr(service, name, watched(name, getattr(service, name)))
+    monkeypatch.setattr(digest_module, "_compressed", watched("gzip", digest_module._compressed))
     executive = await feed_key(database, tokens["executive"])
     lead = await feed_key(database, tokens["lead"])
 
@@ -471,9 +473,11 @@ async def test_pages_digests_and_feeds_render_off_the_event_loop_once_for_those_
     assert where == [
         ("draw", False),  # the page's charts, as SVG
         ("render_page", False),
+        ("gzip", False),  # the page as it goes out to browsers
         ("draw", False),  # again with their PNGs, for the digest
         ("render", False),
         ("render_feed", False),
+        ("gzip", False),  # the reader's copy of the feed
     ]
 
 

@@ -10,6 +10,7 @@ from innovation.domain.periods import Cadence
 from innovation.outbound.digest import DigestOutbox
 from innovation.outbound.smtp import SmtpSender, SmtpSettings
 from innovation.projections import Projector
+from innovation.releases.documents import Documents
 from innovation.releases.service import Releases
 from innovation.releases.shipping import shipping_reader
 from innovation.services.pipeline import Pipeline
@@ -43,6 +44,8 @@ class Services:
     """Runs this process's checkpointed readers (one holder per reader across processes)."""
     clock: Clock
     releases: Releases
+    documents: Documents
+    """What the releases are read as (digests, e-mails, pages, the index and the feed)."""
     shipping: CheckpointedReader
     """Marks shipped ideas RELEASED and queues the digest, once per published release."""
     outbox: DigestOutbox
@@ -51,7 +54,7 @@ class Services:
 
     async def close(self) -> None:
         await self.follower.close()
-        await self.releases.close()
+        await self.documents.close()
         await self.database.close()
 
 
@@ -88,10 +91,11 @@ def bootstrap(
         store,
         pipeline,
         Cadence(release_settings.cadence_months, settings.pipeline.timezone),
-        public_url=release_settings.public_url,
     )
+    documents = Documents(releases, public_url=release_settings.public_url)
     outbox = DigestOutbox(
         releases=releases,
+        documents=documents,
         pipeline=pipeline,
         readers=readers,
         smtp=SmtpSender(
@@ -117,6 +121,7 @@ def bootstrap(
         readers=readers,
         clock=clock,
         releases=releases,
+        documents=documents,
         shipping=shipping_reader(pipeline, lambda: release_settings.recipients),
         outbox=outbox,
         tokens=Tokens(database, seconds=settings.api.token_cache_seconds),

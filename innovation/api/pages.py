@@ -109,7 +109,7 @@ ON_REFUSAL: ExceptionHandlersMap = {HTTPException: refused}
 async def releases_index(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
     services: Services = state.services
     _, key = await reader(request, services)
-    return served(request, await services.releases.listing("index", key=key), HTML)
+    return served(request, await services.documents.listing("index", key=key), HTML)
 
 
 @get("/releases/{period:str}", include_in_schema=False, exception_handlers=ON_REFUSAL)
@@ -117,7 +117,7 @@ async def release_page(request: Request[Any, Any, Any], state: State) -> Respons
     services: Services = state.services
     period: str = request.path_params["period"]
     await reader(request, services)  # the page is the same for every reader who may open it
-    page = await services.releases.page(period)
+    page = await services.documents.page(period)
     if page is None:  # a typo is told from a period without a release (yet)
         try:
             services.releases.cadence.parse(period)
@@ -131,7 +131,7 @@ async def release_page(request: Request[Any, Any, Any], state: State) -> Respons
 async def releases_feed(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
     services: Services = state.services
     _, key = await reader(request, services)
-    return served(request, await services.releases.listing("feed", key=key), ATOM)
+    return served(request, await services.documents.listing("feed", key=key), ATOM)
 
 
 def served(request: Request[Any, Any, Any], document: Served, media_type: str) -> Response[bytes]:

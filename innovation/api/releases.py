@@ -168,7 +168,7 @@ class Release:
 
     @strawberry.field(description="The digest (charts inline, as SVG).")
     async def digest(self, info: Info[Context, None]) -> Digest:
-        digest = await info.context.services.releases.digest(self.view)
+        digest = await info.context.services.documents.digest(self.view)
         return Digest(headline=digest.headline, markdown=digest.markdown, html=digest.html)
 
     @classmethod

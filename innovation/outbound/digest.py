@@ -25,6 +25,7 @@ from functools import partial
 from innovation.domain.deliveries import FIRST_RETRY, RecordFailure, RecordSent
 from innovation.outbound.smtp import SendFailedError, SmtpSender
 from innovation.projections import releases as views
+from innovation.releases.documents import Documents
 from innovation.releases.mail import compose
 from innovation.releases.service import Releases
 from innovation.releases.shipping import addressees
@@ -45,6 +46,7 @@ class DigestOutbox:
         self,
         *,
         releases: Releases,
+        documents: Documents,
         pipeline: Pipeline,
         readers: Readers,
         smtp: SmtpSender,
@@ -55,6 +57,7 @@ class DigestOutbox:
         poll_seconds: float = 5.0,
     ) -> None:
         self.releases = releases
+        self.documents = documents
         self.pipeline = pipeline
         self.readers = readers
         self.smtp = smtp
@@ -116,7 +119,7 @@ class DigestOutbox:
             return 0
         now = self.clock()
         message = compose(
-            await self.releases.letter(release, key=key),
+            await self.documents.letter(release, key=key),
             sender=self.sender,
             recipient=delivery.recipient,
             delivery_id=delivery.delivery_id,

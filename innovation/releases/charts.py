@@ -31,7 +31,7 @@ HATCHES = ("", "//", "..", "xx", "\\\\", "--")
 def _figure_type() -> type[Figure]:
     """matplotlib's ``Figure``, loaded on the first chart (it takes a while), its settings made
     once. Figures are made without pyplot, which registers every figure in state of its own:
-    charts are drawn in the releases' render thread (``releases/service.py``), and a figure
+    charts are drawn in the releases' render thread (``releases/documents.py``), and a figure
     nobody else knows of is safe in any thread, and needs no closing."""
     import matplotlib
     from matplotlib.figure import Figure

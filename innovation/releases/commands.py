@@ -149,7 +149,7 @@ def release_show(period: str, as_html: bool) -> None:
         if view is None:
             services.releases.cadence.parse(period)  # a malformed period is refused by name
             return None
-        digest = await services.releases.digest(view)
+        digest = await services.documents.digest(view)
         return digest.html if as_html else digest.markdown
 
     try:

@@ -18,6 +18,7 @@ from markupsafe import escape
 
 import innovation.projections.releases as views
 import innovation.releases.digest as digest_module
+import innovation.releases.documents as documents
 import innovation.releases.service as service
 from innovation.domain.ideas import OverrideValidation, RecordEthicsReview, RequestEthicsReview
 from innovation.domain.periods import Cadence
@@ -405,10 +406,10 @@ async def test_a_release_page_is_rendered_once_for_every_reader_and_kept(
     monkeypatch,
 ):
     await api.data(ASSEMBLE, {"period": "2024-H1"})
-    rendered = spied(monkeypatch, service, "render_page", lambda bundle, **_: bundle.period)
+    rendered = spied(monkeypatch, documents, "render_page", lambda bundle, **_: bundle.period)
     whole_digests: list[object] = []
-    monkeypatch.setattr(service, "render", lambda *a, **k: whole_digests.append(a))
-    bundles_read = spied(monkeypatch, service.views, "release", lambda _, period, **__: period)
+    monkeypatch.setattr(documents, "render", lambda *a, **k: whole_digests.append(a))
+    bundles_read = spied(monkeypatch, views, "release", lambda _, period, **__: period)
     executive = await feed_key(database, tokens["executive"])
     lead = await feed_key(database, tokens["lead"])
 
@@ -450,7 +451,7 @@ async def test_pages_digests_and_feeds_render_off_the_event_loop_once_for_those_
         return run
 
     for name in ("render_page", "draw", "render", "render_feed"):
-        monkeypatch.setattr(service, name, watched(name, getattr(service, name)))
+        monkeypatch.setattr(documents, name, watched(name, getattr(documents, name)))
     monkeypatch.setattr(digest_module, "_compressed", watched("gzip", digest_module._compressed))
     executive = await feed_key(database, tokens["executive"])
     lead = await feed_key(database, tokens["lead"])
@@ -461,9 +462,9 @@ async def test_pages_digests_and_feeds_render_off_the_event_loop_once_for_those_
             for key in (executive, lead, executive)
         )
     )
-    releases = app_services.releases
-    view = await releases.release("2024-H1")
-    digests = await asyncio.gather(releases.digest(view), releases.digest(view))
+    docs = app_services.documents
+    view = await app_services.releases.release("2024-H1")
+    digests = await asyncio.gather(docs.digest(view), docs.digest(view))
     feed = await client.get("/releases.atom", params={"key": lead})
 
     assert [page.status_code for page in pages] == [200] * 3
@@ -485,14 +486,16 @@ async def test_a_readers_letter_is_rendered_for_its_email_without_the_page_and_n
     api: Api, tokens: dict[str, str], database: Database, semester, app_services, monkeypatch
 ):
     await api.data(ASSEMBLE, {"period": "2024-H1"})
-    digests = spied(monkeypatch, service, "render", lambda _, **options: options.get("page_url"))
-    letters = spied(monkeypatch, service, "render_letter", lambda _, **options: options["page_url"])
+    digests = spied(monkeypatch, documents, "render", lambda _, **options: options.get("page_url"))
+    letters = spied(
+        monkeypatch, documents, "render_letter", lambda _, **options: options["page_url"]
+    )
     executive = await feed_key(database, tokens["executive"])
-    releases = app_services.releases
-    view = await releases.release("2024-H1")
+    docs = app_services.documents
+    view = await app_services.releases.release("2024-H1")
 
-    keyless = [await releases.digest(view), await releases.letter(view, key=None)]
-    keyed = [await releases.letter(view, key=executive) for _ in range(2)]
+    keyless = [await docs.digest(view), await docs.letter(view, key=None)]
+    keyed = [await docs.letter(view, key=executive) for _ in range(2)]
 
     assert keyless[0] is keyless[1], "without a key, the kept digest"
     assert keyed[0] == keyed[1]
@@ -514,8 +517,8 @@ async def test_a_page_draws_its_charts_as_svg_alone_and_a_digest_after_it_has_it
     monkeypatch,
 ):
     await api.data(ASSEMBLE, {"period": "2024-H1"})
-    draw = service.draw
-    drawn = spied(monkeypatch, service, "draw", lambda _, *, png=True: png)
+    draw = documents.draw
+    drawn = spied(monkeypatch, documents, "draw", lambda _, *, png=True: png)
     executive = await feed_key(database, tokens["executive"])
     lead = await feed_key(database, tokens["lead"])
 
@@ -524,16 +527,16 @@ async def test_a_page_draws_its_charts_as_svg_alone_and_a_digest_after_it_has_it
     assert page.text.count("<svg") == 3
     assert drawn == [False], "a page shows the charts as SVG: no PNG encoded for it"
 
-    releases = app_services.releases
-    view = await releases.release("2024-H1")
-    digest = await releases.letter(view, key=executive)
+    docs = app_services.documents
+    view = await app_services.releases.release("2024-H1")
+    digest = await docs.letter(view, key=executive)
     assert drawn == [False, True], "the e-mail's digest draws them again, with their PNGs"
     assert [chart.png[:4] for chart in digest.charts] == [b"\x89PNG"] * 3
     assert [chart.svg for chart in digest.charts] == [
         chart.svg for chart in draw(view.bundle, png=False)
     ]
 
-    await releases.digest(view)
+    await docs.digest(view)
     other = await client.get("/releases/2024-H1", params={"key": lead})
     assert other.status_code == 200
     assert drawn == [False, True], "charts with their PNGs serve the digests after"
@@ -591,7 +594,7 @@ async def test_the_feed_is_rendered_once_for_every_reader_and_each_copy_carries_
     monkeypatch,
 ):
     await api.data(ASSEMBLE, {"period": "2024-H1"})
-    rendered = spied(monkeypatch, service, "render_feed", lambda _, **options: options["key"])
+    rendered = spied(monkeypatch, documents, "render_feed", lambda _, **options: options["key"])
     executive = await feed_key(database, tokens["executive"])
     lead = await feed_key(database, tokens["lead"])
     atom = "{http://www.w3.org/2005/Atom}"
@@ -608,11 +611,8 @@ async def test_the_feed_is_rendered_once_for_every_reader_and_each_copy_carries_
     (_, for_executive), (_, for_lead) = feeds.values()
     assert for_lead.replace(lead.encode(), executive.encode()) == for_executive
     # another process, rendering with a mark of its own, tags the same copy alike
-    elsewhere = service.Releases(
-        app_services.releases.log,
-        app_services.releases.pipeline,
-        app_services.releases.cadence,
-        public_url=app_services.releases.public_url,
+    elsewhere = documents.Documents(
+        app_services.releases, public_url=app_services.documents.public_url
     )
     try:
         copy = await elsewhere.listing("feed", key=executive)
@@ -634,14 +634,14 @@ async def test_the_index_and_feed_are_kept_until_a_release_is_added_and_resent_o
 ):
     await api.data(ASSEMBLE, {"period": "2024-H1"})
     bundles_read: list[int] = []
-    read_releases = service.views.releases
+    read_releases = views.releases
 
     def counting_reads(connection, **options):  # noqa: ANN001, ANN003, ANN202
         found = read_releases(connection, **options)
         bundles_read.append(len(found))
         return found
 
-    monkeypatch.setattr(service.views, "releases", counting_reads)
+    monkeypatch.setattr(views, "releases", counting_reads)
     executive = await feed_key(database, tokens["executive"])
     lead = await feed_key(database, tokens["lead"])
 

@@ -32,7 +32,7 @@ from innovation.api.queues import (
     window,
 )
 from innovation.api.reads import idea_reads
-from innovation.api.selections import names_at
+from innovation.api.selections import counted_alone, names_at
 from innovation.api.types import (
     Experiment,
     ExperimentConnection,
@@ -147,6 +147,14 @@ class Query:
         where = (filter or IdeaFilter()).to_query(info)
         order = order_by or IdeaOrder()
         slice_ = window(first, after, last, before)
+        if counted_alone(info) and after is None and before is None:
+            # No page to read: with a theme, a walk of the newest ideas can take longer than
+            # the count (11 of 12.6 ms for a theme's totalCount on the bench's data set).
+            if where.theme:
+                await _theme_known(info, where.theme)
+            alone = IdeaConnection(page_info=page_info([], False), edges=[])
+            alone.count_filter = where
+            return alone
         depth = nesting(info, ("edges", "node"))
         # Only the columns the answer asks for: the bench's page of 100 ideas took 4.25 ms
         # against 4.98 reading its ideas whole (medians, in turn request by request).
@@ -218,6 +226,10 @@ class Query:
             outcome=str(given.outcome) if given.outcome else None,
         )
         slice_ = window(first, after, last, before)
+        if counted_alone(info) and after is None and before is None:
+            return ExperimentConnection(
+                count_filter=where, page_info=page_info([], False), edges=[]
+            )
         try:
             cursors = "cursor" in names_at(info, ("edges",))
             page = await info.context.services.database.glance(

@@ -64,6 +64,12 @@ def names_at(info: Info[Any, Any], path: Sequence[str]) -> set[str]:
     return {field.name.value for field in _below(selected_at(info, path), None, fragments)}
 
 
+def counted_alone(info: Info[Any, Any]) -> bool:
+    """Whether the caller asked the connection being resolved for its ``totalCount`` alone (a
+    dashboard's figure): nothing of its page, whose edges and ends are then not read."""
+    return names_at(info, ()) <= {"totalCount", "__typename"}
+
+
 def selects(info: Info[Any, Any], name: str) -> bool:
     """Whether the caller selected ``name`` right below the field being resolved."""
     return bool(selected_at(info, (name,)))

@@ -189,6 +189,12 @@ def count_ideas(connection: Connection, where: IdeaFilter) -> int:
         everyone = ideas_by_stage_sum(_counted_stages(where))
         difference = everyone.scalar_subquery() - unscored.scalar_subquery()
         return int(connection.execute(sa.select(difference)).scalar_one())
+    words = terms(where.text) if where.text else []
+    if words and connection.dialect.name == "sqlite" and _text_only(where):
+        # The full-text index holds one row an idea: its matches are counted in the index
+        # alone, where looking each up among the ideas took 17 ms for a word 10,000 of the
+        # bench's 100,000 ideas hold (0.3 ms).
+        return int(connection.execute(_fts_matches(words, sa.func.count())).scalar_one())
     if where.theme and _theme_only(where):
         if not where.include_merged:
             return unmerged_ideas_with(connection, THEME, where.theme)
@@ -230,6 +236,11 @@ def _stages_only(where: IdeaFilter) -> bool:
 def _theme_only(where: IdeaFilter) -> bool:
     """Whether ``where`` asks for nothing but a theme, and whether merged duplicates count."""
     return msgspec.structs.replace(where, theme=None, include_merged=True) == IdeaFilter()
+
+
+def _text_only(where: IdeaFilter) -> bool:
+    """Whether ``where`` asks for nothing but words of the text, merged duplicates in."""
+    return msgspec.structs.replace(where, text=None) == IdeaFilter()
 
 
 def _walks_order(connection: Connection, where: IdeaFilter, order: str, window: Window) -> bool:
@@ -342,14 +353,19 @@ def _matches_all(connection: Connection, text: str) -> sa.ColumnElement[bool]:
     if not words:
         return sa.true()
     if connection.dialect.name == "sqlite":
-        match = " AND ".join(f'"{word}"' for word in words)
-        return v.idea_id.in_(
-            sa.select(sa.literal_column("idea_id"))
-            .select_from(sa.text("ideas_fts"))
-            .where(sa.text("ideas_fts MATCH :match").bindparams(match=match))
-        )
+        return v.idea_id.in_(_fts_matches(words, sa.literal_column("idea_id")))
     query = " & ".join("'" + word.replace("'", "''").replace("\\", "") + "'" for word in words)
     return SEARCH_DOCUMENT.op("@@")(sa.func.to_tsquery(sa.literal_column("'english'"), query))
+
+
+def _fts_matches(words: list[str], column: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """``column`` of the rows of SQLite's full-text index (one an idea) holding every word."""
+    match = " AND ".join(f'"{word}"' for word in words)
+    return (
+        sa.select(column)
+        .select_from(sa.text("ideas_fts"))
+        .where(sa.text("ideas_fts MATCH :match").bindparams(match=match))
+    )
 
 
 # -- experiments ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from innovation.api.ids import global_id
 from innovation.bootstrap import Services
 from innovation.domain.ideas import MergeIdea, RequestEthicsReview, ScoreIdea
 from innovation.domain.values import Score
-from innovation.projections import paging
+from innovation.projections import paging, queues
 from innovation.services import Actor
 from tests.e2e.conftest import Api
 from tests.integration.world import LEAD, World
@@ -264,6 +264,46 @@ async def test_experiments_count_every_page_of_what_the_filter_keeps(api: Api, w
     assert data["running"]["totalCount"] == 2
     assert data["validated"]["totalCount"] == 1
     assert data["ofIdea"]["totalCount"] == 1
+
+
+@pytest.mark.parametrize(
+    ("listing", "page"),
+    [("ideas", "idea_page"), ("experiments", "experiment_page")],
+)
+async def test_a_count_asked_alone_reads_no_page_and_counts_what_a_page_counts(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch, listing: str, page: str
+):
+    await world.validated_idea()
+    idea_id = await world.submit(themes=("cybersecurity",))
+    await world.screen(idea_id)
+    await world.start(idea_id)
+    pages_read: list[str] = []
+    read_page = getattr(queues, page)
+
+    def reading(*args: Any, **options: Any) -> Any:
+        pages_read.append(listing)
+        return read_page(*args, **options)
+
+    monkeypatch.setattr(queues, page, reading)
+    filtered = (
+        'filter: {theme: "cybersecurity"}' if listing == "ideas" else "filter: {status: RUNNING}"
+    )
+    alone = await api.data(
+        f"{{ all: {listing}(first: 1) {{ totalCount __typename }}"
+        f" some: {listing}({filtered}) {{ totalCount }} }}"
+    )
+    assert pages_read == [], "nothing of a page was asked for"
+
+    paged = await api.data(
+        f"{{ all: {listing}(first: 1) {{ totalCount edges {{ node {{ id }} }} }}"
+        f" some: {listing}({filtered}) {{ totalCount pageInfo {{ hasNextPage }} }} }}"
+    )
+    assert pages_read == [listing, listing]
+    assert [alone["all"]["totalCount"], alone["some"]["totalCount"]] == [2, 1]
+    assert [paged["all"]["totalCount"], paged["some"]["totalCount"]] == [2, 1]
+    assert alone["all"]["__typename"] == (
+        "IdeaConnection" if listing == "ideas" else "ExperimentConnection"
+    )
 
 
 async def test_any_object_is_found_by_its_global_id_on_the_root_query(api: Api, world: World):

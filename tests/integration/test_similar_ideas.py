@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from innovation.domain.ideas import ReviseIdea, SubmitIdea
+from innovation.domain.ideas import MergeIdea, ReviseIdea, SubmitIdea
 from innovation.domain.values import Provenance, SourceKind
 from innovation.projections import queues, search, telling
 from innovation.projections.paging import Window
@@ -98,6 +98,31 @@ async def test_the_text_filter_finds_ideas_holding_every_word(world: World):
     )
 
     assert [row.idea_id for _, row in page.rows] == [wanted]
+
+
+async def test_a_text_filter_counts_the_ideas_its_pages_list(world: World):
+    """SQLite counts a filter on words alone in its full-text index, one row an idea: a
+    revised text is counted as it now reads, and a merged duplicate as any idea."""
+    kept = await world.submit(
+        title="Predicting network failures from alarms",
+        summary="Machine learning on network alarms.",
+    )
+    merged = await world.submit(title="Network alarms, predicted", summary="Failures foreseen.")
+    revised = await world.submit(title="Satellite backhaul", summary="A network for villages.")
+    await world.run(ReviseIdea(idea_id=revised, title="Fibre to rural towers", summary="Fibre."))
+    await world.screen(kept)
+    await world.screen(merged)
+    await world.run(MergeIdea(idea_id=merged, into_idea_id=kept))
+
+    def counted_and_listed(connection: Connection, where: queues.IdeaFilter) -> tuple[int, int]:
+        listed = queues.idea_page(connection, where, Window(first=50)).rows
+        return queues.count_ideas(connection, where), len(listed)
+
+    for text, expected in [("network", 2), ("network alarm", 2), ("satellite", 0), ("fibre", 1)]:
+        for include_merged, found in ((True, expected), (False, expected - (expected == 2))):
+            where = queues.IdeaFilter(text=text, include_merged=include_merged)
+            read = partial(counted_and_listed, where=where)
+            assert await world.services.database.read(read) == (found, found), where
 
 
 COMMON = "Customer network platform"

@@ -196,7 +196,13 @@ def ideas_by_stage_sum(stages: Iterable[str]) -> sa.Select[Any]:
 def unmerged_ideas_with(connection: Connection, facet: str, key: str) -> int:
     """How many ideas, merged duplicates left out, have ``key`` as their ``facet`` (carry a
     theme, come from a source kind or a country), from the counts."""
-    return int(connection.execute(_sum(facet, [key])).scalar_one())
+    return int(connection.execute(unmerged_ideas_sum(facet, key)).scalar_one())
+
+
+def unmerged_ideas_sum(facet: str, key: str = "") -> sa.Select[Any]:
+    """``unmerged_ideas_with`` as a statement (all ideas: ``IDEAS``; the external ones:
+    ``EXTERNAL``), for a query to read in its own snapshot."""
+    return _sum(facet, [key])
 
 
 def _sum(facet: str, keys: list[str]) -> sa.Select[Any]:

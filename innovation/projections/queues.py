@@ -13,10 +13,13 @@ from sqlalchemy.engine import Connection
 from innovation.domain.values import Stage
 from innovation.projections.counts import (
     COUNTRY,
+    EXTERNAL,
+    IDEAS,
     SOURCE_KIND,
     THEME,
     ideas_by_stage,
     ideas_by_stage_sum,
+    unmerged_ideas_sum,
     unmerged_ideas_with,
 )
 from innovation.projections.experiments import experiments_view
@@ -195,6 +198,8 @@ def count_ideas(connection: Connection, where: IdeaFilter) -> int:
         # alone, where looking each up among the ideas took 17 ms for a word 10,000 of the
         # bench's 100,000 ideas hold (0.3 ms).
         return int(connection.execute(_fts_matches(words, sa.func.count())).scalar_one())
+    if where.external is not None and _external_only(where):
+        return int(connection.execute(_external_counting(where)).scalar_one())
     if where.theme and _theme_only(where):
         if not where.include_merged:
             return unmerged_ideas_with(connection, THEME, where.theme)
@@ -236,6 +241,29 @@ def _stages_only(where: IdeaFilter) -> bool:
 def _theme_only(where: IdeaFilter) -> bool:
     """Whether ``where`` asks for nothing but a theme, and whether merged duplicates count."""
     return msgspec.structs.replace(where, theme=None, include_merged=True) == IdeaFilter()
+
+
+def _external_counting(where: IdeaFilter) -> sa.Select[Any]:
+    """The statement counting the ideas from outside (or from inside) alone: from the kept
+    counts (which leave merged duplicates out), the merged ones counted from their stage's
+    index, few as they are. Counting them idea by idea took 17 to 20 ms at 100,000 ideas."""
+    external = unmerged_ideas_sum(EXTERNAL).scalar_subquery()
+    unmerged = (
+        external if where.external else unmerged_ideas_sum(IDEAS).scalar_subquery() - external
+    )
+    if not where.include_merged:
+        return sa.select(unmerged)
+    merged = (
+        sa.select(sa.func.count())
+        .select_from(ideas_view)
+        .where(v.stage == str(Stage.MERGED), v.external == where.external)
+    )
+    return sa.select(unmerged + merged.scalar_subquery())
+
+
+def _external_only(where: IdeaFilter) -> bool:
+    """Whether ``where`` asks for nothing but ideas from outside (or inside), merged in or out."""
+    return msgspec.structs.replace(where, external=None, include_merged=True) == IdeaFilter()
 
 
 def _text_only(where: IdeaFilter) -> bool:

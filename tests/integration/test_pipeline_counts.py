@@ -296,6 +296,33 @@ async def test_a_count_by_theme_alone_reads_no_idea_and_equals_the_ideas_listed(
     assert not any("ideas_view" in statement for statement in read), read
 
 
+EXTERNAL_FILTERS = [
+    queues.IdeaFilter(external=True),  # a merged duplicate among them
+    queues.IdeaFilter(external=True, include_merged=False),
+    queues.IdeaFilter(external=False),
+    queues.IdeaFilter(external=False, include_merged=False),
+]
+
+
+@pytest.mark.parametrize("where", EXTERNAL_FILTERS, ids=repr)
+async def test_a_count_of_ideas_from_outside_alone_reads_the_kept_counts_and_the_merged_ones(
+    world: World, where: queues.IdeaFilter
+):
+    """``totalCount`` of the ideas from outside (or inside) alone: the kept counts, and the
+    merged duplicates among them from their stage, in one statement, never a pass over every
+    idea. It is the number of ideas a page of them all lists."""
+    counted, listed, read = await counted_and_listed(world, where)
+
+    assert counted == len(listed)
+    assert counted > 0
+    [statement] = read
+    assert "pipeline_counts_view" in statement
+    if where.include_merged:
+        assert "ideas_view.stage = " in statement, statement
+    else:
+        assert "ideas_view" not in statement, statement
+
+
 SCORED_FILTERS = [
     queues.IdeaFilter(scored=True),
     queues.IdeaFilter(scored=True, include_merged=False),

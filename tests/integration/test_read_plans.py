@@ -374,8 +374,11 @@ FACETS = {
     "a source kind few come from": (queues.IdeaFilter(source_kind="STARTUP"), False),
     "a country most come from": (queues.IdeaFilter(country="lu"), True),
     "a country few come from": (queues.IdeaFilter(country="EG"), False),
+    "words most hold": (queues.IdeaFilter(text="routers"), True),
+    "words few hold": (queues.IdeaFilter(text="satellite", include_merged=False), False),
 }
-"""A filter on one facet of the ideas' kept counts, and whether its page walks the order."""
+"""A filter on one facet of the ideas' kept counts, or on words alone, and whether its page
+walks the order."""
 
 
 @pytest.mark.parametrize("order", sorted(INDEX_OF_ORDER))
@@ -383,12 +386,13 @@ FACETS = {
 async def test_sqlite_walks_the_order_for_a_facet_most_ideas_hold(
     world: World, facet: str, order: str
 ):
-    """SQLite keeps no statistics: a page of a theme's, a source kind's or a country's ideas
-    either walks the order's index checking each idea (one most ideas hold: its page is met
-    early) or reads the facet's ideas and sorts them (one few hold), as the pipeline's kept
-    counts say (``_walks_order``). SQLite, taking every key for rare, always read and sorted:
-    47 ms for a source kind at 100,000 ideas, 0.26 walked; 50 to 98 ms for a theme by score or
-    fit, 3.6 to 5.5 walked."""
+    """SQLite keeps no statistics: a page of a theme's, a source kind's or a country's ideas, or
+    of the ideas holding some words, either walks the order's index checking each idea (what
+    most ideas hold: its page is met early) or reads those ideas and sorts them (what few hold),
+    as the pipeline's kept counts or the full-text index say (``_walks_order``). SQLite, taking
+    every key for rare, always read and sorted: 47 ms for a source kind at 100,000 ideas, 0.26
+    walked; 50 to 98 ms for a theme by score or fit, 3.6 to 5.5 walked; 32 ms for a word 10,000
+    ideas hold, 2 walked."""
     database = world.services.database
     if database.dialect != "sqlite":
         pytest.skip("PostgreSQL plans a facet's page from its statistics")
@@ -396,6 +400,7 @@ async def test_sqlite_walks_the_order_for_a_facet_most_ideas_hold(
         rare = number == 0
         await world.submit(
             title=f"Idea {number}",
+            summary="A satellite link to masts." if rare else "Routers that sleep at night.",
             themes=("networks-cloud", "cybersecurity") if rare else ("networks-cloud",),
             source=SourceKind.STARTUP if rare else SourceKind.PARTNER,
             country="EG" if rare else "LU",

@@ -473,3 +473,27 @@ async def test_the_pages_of_a_facet_list_each_of_its_ideas_once_in_order_both_wa
     assert len(expected) >= 3
     assert forwards == expected
     assert backwards == expected
+
+
+async def test_a_text_search_walking_the_order_finds_the_same_ideas_after_a_rebuild(
+    world: World,
+):
+    """A page of words most ideas hold walks the order and checks each idea's row of the
+    full-text index among the matches (SQLite, ``_walks_order``): revised texts and a rebuild,
+    which writes every row again, leave each idea's row where the search finds it."""
+    ideas = [
+        await world.submit(title=f"Router idea {number}", summary="Routers that sleep at night.")
+        for number in range(6)
+    ]
+    await world.run(ReviseIdea(idea_id=ideas[2], summary="Masts on roofs, no more."))
+    await world.run(ReviseIdea(idea_id=ideas[4], title="Router idea 4, sleeping at night"))
+    where = queues.IdeaFilter(text="router sleep")
+    database = world.services.database
+    before = await database.read(lambda c: walk_pages(c, where, "SCOUTED_AT", backwards=False))
+
+    await database.write(
+        partial(world.services.projector.rebuild, recorder=world.services.store.recorder)
+    )
+    after = await database.read(lambda c: walk_pages(c, where, "SCOUTED_AT", backwards=False))
+
+    assert before == after == [idea for idea in reversed(ideas) if idea != ideas[2]]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -59,6 +59,22 @@ async def feed_key(database: Database, secret: str) -> str:
     key = await database.read(partial(feed_key_of, token_id=principal.token_id))
     assert key is not None
     return key
+
+
+class Released(NamedTuple):
+    """The feed keys of the executive and the lead, who read 2024-H1 once it is assembled."""
+
+    executive: str
+    lead: str
+
+
+@pytest.fixture
+async def released(api: Api, tokens: dict[str, str], database: Database, semester) -> Released:
+    """2024-H1 assembled, and the feed keys of those who read it."""
+    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    return Released(
+        await feed_key(database, tokens["executive"]), await feed_key(database, tokens["lead"])
+    )
 
 
 def spied(
@@ -397,21 +413,13 @@ async def test_a_browser_is_refused_with_a_page_and_any_other_client_with_json(
 
 
 async def test_a_release_page_is_rendered_once_for_every_reader_and_kept(
-    api: Api,
-    client: httpx.AsyncClient,
-    tokens: dict[str, str],
-    database: Database,
-    semester,
-    app_services,
-    monkeypatch,
+    client: httpx.AsyncClient, released: Released, monkeypatch
 ):
-    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    executive, lead = released
     rendered = spied(monkeypatch, documents, "render_page", lambda bundle, **_: bundle.period)
     whole_digests: list[object] = []
     monkeypatch.setattr(documents, "render", lambda *a, **k: whole_digests.append(a))
     bundles_read = spied(monkeypatch, views, "release", lambda _, period, **__: period)
-    executive = await feed_key(database, tokens["executive"])
-    lead = await feed_key(database, tokens["lead"])
 
     pages = [
         await client.get("/releases/2024-H1", params={"key": key})
@@ -428,18 +436,12 @@ async def test_a_release_page_is_rendered_once_for_every_reader_and_kept(
 
 
 async def test_pages_digests_and_feeds_render_off_the_event_loop_once_for_those_asking_together(
-    api: Api,
-    client: httpx.AsyncClient,
-    tokens: dict[str, str],
-    database: Database,
-    semester,
-    app_services,
-    monkeypatch,
+    client: httpx.AsyncClient, released: Released, app_services, monkeypatch
 ):
     """A semester's first page took the event loop for a second on the bench's data set: the
     page, its charts, a digest and a feed are made (and compressed) in the renderer's thread,
     and readers asking for one together wait for a single rendering."""
-    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    executive, lead = released
     loop_thread = threading.current_thread()
     where: list[tuple[str, bool]] = []
 
@@ -453,8 +455,6 @@ async def test_pages_digests_and_feeds_render_off_the_event_loop_once_for_those_
     for name in ("render_page", "draw", "render", "render_feed"):
         monkeypatch.setattr(documents, name, watched(name, getattr(documents, name)))
     monkeypatch.setattr(digest_module, "_compressed", watched("gzip", digest_module._compressed))
-    executive = await feed_key(database, tokens["executive"])
-    lead = await feed_key(database, tokens["lead"])
 
     pages = await asyncio.gather(
         *(
@@ -508,19 +508,11 @@ async def test_a_readers_letter_is_rendered_for_its_email_without_the_page_and_n
 
 
 async def test_a_page_draws_its_charts_as_svg_alone_and_a_digest_after_it_has_its_pngs(
-    api: Api,
-    client: httpx.AsyncClient,
-    tokens: dict[str, str],
-    database: Database,
-    semester,
-    app_services,
-    monkeypatch,
+    client: httpx.AsyncClient, released: Released, app_services, monkeypatch
 ):
-    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    executive, lead = released
     draw = documents.draw
     drawn = spied(monkeypatch, documents, "draw", lambda _, *, png=True: png)
-    executive = await feed_key(database, tokens["executive"])
-    lead = await feed_key(database, tokens["lead"])
 
     page = await client.get("/releases/2024-H1", params={"key": executive})
     assert page.status_code == 200
@@ -585,18 +577,10 @@ async def test_a_release_page_goes_out_compressed_to_browsers_and_unchanged_is_n
 
 
 async def test_the_feed_is_rendered_once_for_every_reader_and_each_copy_carries_its_readers_key(
-    api: Api,
-    client: httpx.AsyncClient,
-    tokens: dict[str, str],
-    database: Database,
-    semester,
-    app_services,
-    monkeypatch,
+    client: httpx.AsyncClient, released: Released, app_services, monkeypatch
 ):
-    await api.data(ASSEMBLE, {"period": "2024-H1"})
+    executive, lead = released
     rendered = spied(monkeypatch, documents, "render_feed", lambda _, **options: options["key"])
-    executive = await feed_key(database, tokens["executive"])
-    lead = await feed_key(database, tokens["lead"])
     atom = "{http://www.w3.org/2005/Atom}"
 
     feeds = {key: await as_sent(client, "/releases.atom", key) for key in (executive, lead)}

@@ -285,7 +285,7 @@ def _walks_order(connection: Connection, where: IdeaFilter, window: Window) -> b
     pass over every idea (38 ms). By score or fit (unscored ideas have their own key, at one
     end), a theme's page took 50 to 98 ms through GraphQL, and takes 3.6 to 5.5 walked. The
     full-text index counts the ideas holding some words (10,000 hold "network": 0.3 ms); their
-    page took 32 ms read from the index and sorted, 2 walked; a word 20 hold, 0.01 read and 55
+    page took 32 ms read from the index and sorted, 2 walked; a word none holds, 0.01 read and 55
     walked."""
     if connection.dialect.name != "sqlite":
         return False

@@ -12,7 +12,9 @@ request (all its threads, and its event loop's alone, read from ``/proc``): the 
 figure for a change. ``--in-process N`` starts no server: it asks each path N times, one at a
 time, of the same app in this process and prints the median and p90 milliseconds a request,
 the steadiest before/after figure when the machine's throughput swings from one run to the
-next (run it in a worktree of the code before, then of the code after, in turn).
+next (run it in a worktree of the code before, then of the code after, in turn). Beside the
+bench's paths, ``themed``, ``worded``, ``counted`` and ``experiments`` are reads a lead makes
+every day (``LEAD_READS``), for ``--in-process`` above all.
 
 The load comes from wrk rather than a Python client: on a two-core machine a Python client
 takes a core of its own and holds the server well below what it serves under wrk, and a
@@ -85,7 +87,44 @@ def bodies(name: str, run: str, ideas: Sequence[str] = ()) -> list[str]:
         if not ideas:
             raise ValueError("the database has no idea to ask for")
         return [body(IDEA, {"id": idea_id}) for idea_id in ideas]
+    if name in LEAD_READS:
+        return [body(query, variables) for query, variables in LEAD_READS[name]]
     raise ValueError(f"unknown path {name!r}")
+
+
+LISTED = (
+    "query Listed($filter: IdeaFilter, $order: IdeaOrder) {"
+    " ideas(first: 100, filter: $filter, orderBy: $order) {"
+    " edges { node { title stage score { rice } } } pageInfo { hasNextPage endCursor } } }"
+)
+COUNTED = "query Counted($filter: IdeaFilter) { ideas(filter: $filter) { totalCount } }"
+EXPERIMENTS = (
+    "{ experiments(first: 100) { edges { node {"
+    " hypothesis status metrics { name latestValue changePct targetMet } } } } }"
+)
+
+
+def _ordered(where: dict[str, Any], *fields: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (LISTED, {"filter": where, "order": {"field": field, "direction": direction}})
+        for field in fields
+        for direction in ("DESC", "ASC")
+    ]
+
+
+LEAD_READS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "themed": _ordered({"theme": "networks-cloud"}, "SCORE", "STRATEGIC_FIT"),
+    "worded": _ordered({"text": "network"}, "SCOUTED_AT", "SCORE"),
+    "counted": [
+        (COUNTED, {"filter": where})
+        for where in ({"external": True}, {"text": "network"}, {"theme": "cybersecurity"})
+    ],
+    "experiments": [(EXPERIMENTS, {})],
+}
+"""Reads a lead makes every day, beside the bench's page: a theme's ideas by score or fit, the
+ideas holding a word, newest first or by score, counts alone (the ideas from outside, those
+holding a word, a theme's), and a page of experiments with their metrics. Their figures in the
+README come from ``--in-process`` on copies of the bench's data set (``--database-url``)."""
 
 
 def url_path(name: str) -> str:
@@ -94,7 +133,7 @@ def url_path(name: str) -> str:
     return BENCH_GRAPHQL if name == "noop" else "/graphql"
 
 
-PATHS = ("typename", "submitIdea", "page", "pipeline", "idea", "noop")
+PATHS = ("typename", "submitIdea", "page", "pipeline", "idea", "noop", *LEAD_READS)
 
 
 def innovation(env: dict[str, str], *args: str) -> str:

@@ -24,7 +24,20 @@ def test_no_server_is_started_for_timing_in_process(service: Service) -> None:
     assert service.process is None
 
 
-@pytest.mark.parametrize("name", ["typename", "page", "submitIdea", "idea", "noop"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "typename",
+        "page",
+        "submitIdea",
+        "idea",
+        "noop",
+        "themed",
+        "worded",
+        "counted",
+        "experiments",
+    ],
+)
 def test_each_request_of_a_path_is_timed_once_answered_without_errors(
     service: Service, name: str
 ) -> None:

@@ -14,7 +14,6 @@ from litestar import Litestar, Request, get, head
 from litestar.datastructures import State
 from litestar.exceptions import InternalServerException
 from litestar.response import Redirect, Response
-from litestar.static_files import create_static_files_router
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_400_BAD_REQUEST,
@@ -23,8 +22,8 @@ from litestar.status_codes import (
 )
 
 from innovation.api.answers import Answers
-from innovation.api.graphiql import GRAPHIQL_STATIC_DIR
-from innovation.api.graphql import GRAPHQL_PATH, STATIC_PATH, graphql_controller
+from innovation.api.assets import graphiql_asset
+from innovation.api.graphql import GRAPHQL_PATH, graphql_controller
 from innovation.api.pages import ROUTES
 from innovation.api.schema import DOCUMENTS_CACHED, build_schema, unavailable_message
 from innovation.bootstrap import Clock, Services, bootstrap, utcnow
@@ -162,7 +161,7 @@ def create_app(
                 answers_cache(settings.api),
                 max_body=settings.api.max_body_bytes,
             ),
-            create_static_files_router(path=STATIC_PATH, directories=[GRAPHIQL_STATIC_DIR]),
+            graphiql_asset,
         ],
         lifespan=[lifespan],
         exception_handlers={HTTP_500_INTERNAL_SERVER_ERROR: internal_error},

@@ -34,7 +34,9 @@ controller made by ``make_graphql_controller`` and serve the assets next to it::
     )
 
 Overriding ``async def render_graphql_ide(self, request: Request) -> Response[str]`` instead
-works as well, for a page that depends on the request.
+works as well, for a page that depends on the request. The service serves the assets through
+``api/assets.py`` rather than Litestar's static files router: compressed, tagged, and ``304``
+when a browser already has them.
 """
 
 from __future__ import annotations

@@ -26,33 +26,46 @@ from innovation.api.pages import served
 from innovation.releases.digest import Served
 
 _ROOT = GRAPHIQL_STATIC_DIR.resolve()
-_kept: dict[Path, Served] = {}
+_kept: dict[str, tuple[Served, str]] = {}
+"""Each file made, with its media type, by its path under ``_ROOT`` as the page names it: found
+again without a look at the file system."""
 
 
 def _file(relative: str) -> Path | None:
     """The vendored file at ``relative``, or None for anything else (a folder, a path that
     leads outside the vendored files)."""
-    found = (_ROOT / relative.lstrip("/")).resolve()
+    found = (_ROOT / relative).resolve()
     return found if found.is_relative_to(_ROOT) and found.is_file() else None
 
 
-def _made(path: Path) -> Served:
-    return Served(path.read_bytes()).ready()
+def _made(path: Path) -> tuple[Served, str]:
+    media_type = mimetypes.guess_type(path.name)[0] or "text/plain"
+    return Served(path.read_bytes()).ready(), media_type
 
 
-async def asset(path: Path) -> Served:
-    """The file as it goes out, made once (compressing GraphiQL's script takes a tenth of a
-    second: in a thread, the event loop answering others meanwhile)."""
-    found = _kept.get(path)
+async def asset(relative: str) -> tuple[Served, str] | None:
+    """The file at ``relative`` as it goes out, and its media type, made once (compressing
+    GraphiQL's script takes a tenth of a second: in a thread, the event loop answering others
+    meanwhile); None when no vendored file is there. Kept under the file's own path alone, so
+    that other spellings of it (``a/./b``) cannot grow what is kept."""
+    relative = relative.lstrip("/")
+    found = _kept.get(relative)
+    if found is not None:
+        return found
+    path = _file(relative)
+    if path is None:
+        return None
+    name = path.relative_to(_ROOT).as_posix()
+    found = _kept.get(name)
     if found is None:
-        found = _kept[path] = await asyncio.to_thread(_made, path)
+        found = _kept[name] = await asyncio.to_thread(_made, path)
     return found
 
 
 @get(f"{STATIC_PATH}/{{relative:path}}", include_in_schema=False)
 async def graphiql_asset(request: Request[Any, Any, Any]) -> Response[bytes]:
-    path = _file(request.path_params["relative"])
-    if path is None:
+    found = await asset(request.path_params["relative"])
+    if found is None:
         raise NotFoundException(f"no such file under {STATIC_PATH}")
-    media_type = mimetypes.guess_type(path.name)[0] or "text/plain"
-    return served(request, await asset(path), media_type)
+    document, media_type = found
+    return served(request, document, media_type)

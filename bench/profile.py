@@ -13,8 +13,8 @@ figure for a change. ``--in-process N`` starts no server: it asks each path N ti
 time, of the same app in this process and prints the median and p90 milliseconds a request,
 the steadiest before/after figure when the machine's throughput swings from one run to the
 next (run it in a worktree of the code before, then of the code after, in turn). Beside the
-bench's paths, ``themed``, ``worded``, ``counted`` and ``experiments`` are reads a lead makes
-every day (``LEAD_READS``), for ``--in-process`` above all.
+bench's paths, ``themed``, ``worded``, ``counted``, ``experiments`` and ``staged`` are reads a
+lead makes every day (``LEAD_READS``), for ``--in-process`` above all.
 
 The load comes from wrk rather than a Python client: on a two-core machine a Python client
 takes a core of its own and holds the server well below what it serves under wrk, and a
@@ -120,10 +120,16 @@ LEAD_READS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         for where in ({"external": True}, {"text": "network"}, {"theme": "cybersecurity"})
     ],
     "experiments": [(EXPERIMENTS, {})],
+    "staged": [
+        *_ordered({"theme": "cybersecurity", "stages": ["SCREENING"]}, "SCOUTED_AT"),
+        (COUNTED, {"filter": {"theme": "cybersecurity", "stages": ["SCREENING", "SCOUTED"]}}),
+        (COUNTED, {"filter": {"sourceKind": "STARTUP", "stages": ["SCREENING"]}}),
+    ],
 }
 """Reads a lead makes every day, beside the bench's page: a theme's ideas by score or fit, the
 ideas holding a word, newest first or by score, counts alone (the ideas from outside, those
-holding a word, a theme's), and a page of experiments with their metrics. Their figures in the
+holding a word, a theme's), a page of experiments with their metrics, and a theme's or a source
+kind's ideas within stages (a page each way, newest first, and counts). Their figures in the
 README come from ``--in-process`` on copies of the bench's data set (``--database-url``)."""
 
 

@@ -2,9 +2,14 @@
 
 Each idea counts under its stage; an idea not merged into another also counts once among all
 ideas, under its source kind, its country and each of its themes, and among the external ones
-when it came from outside. When a batch writes ``ideas_view``, this projection compares each
-row it changed with the row as stored and adds the difference to the counts (``contribution``
-says what one row counts for, so the rule is written once).
+when it came from outside. Every idea, merged or not, also counts under its stage together with
+its source kind, its country and each of its themes (``BY_STAGE``), for a lead's filter on a
+facet within some stages: counting a theme's ideas in the screening stage one by one took 28 ms
+on SQLite and 20 on PostgreSQL at 100,000 ideas.
+
+When a batch writes ``ideas_view``, this projection compares each row it changed with the row
+as stored and adds the difference to the counts (``contribution`` says what one row counts
+for, so the rule is written once).
 
 Why the counts are kept in slots
 --------------------------------
@@ -60,6 +65,15 @@ STAGE, IDEAS, EXTERNAL, SOURCE_KIND, COUNTRY, THEME = (
     "country",
     "theme",
 )
+BY_STAGE = {
+    THEME: "stage_theme",
+    SOURCE_KIND: "stage_source_kind",
+    COUNTRY: "stage_country",
+}
+"""The facet counting a theme, source kind or country within each stage; a key is
+``by_stage_key(stage, key)``."""
+OUTSIDE_THE_PIPELINE = tuple(BY_STAGE.values())
+"""Facets the pipeline's figures do not show."""
 COUNTED = ("stage", "source_kind", "country", "external", "themes")
 """The columns of ``ideas_view`` an idea's counts depend on."""
 SLOTS = 64
@@ -86,21 +100,35 @@ _SUMS_AND_END = sa.union_all(
     sa.select(
         sa.null().cast(_t.facet.type), sa.null().cast(_t.key.type), LAST_POSITION.scalar_subquery()
     ),
-    _SUMS,
+    # The facets left out are written into the statement, which is compiled once: as bound
+    # values of an ``IN`` list, it was rendered again at every execution.
+    _SUMS.where(_t.facet.not_in([sa.literal_column(f"'{f}'") for f in OUTSIDE_THE_PIPELINE])),
 )
-"""The sums and, in a row whose facet is NULL, the log's end: both of one snapshot."""
+"""The sums the pipeline shows and, in a row whose facet is NULL, the log's end: both of one
+snapshot."""
+
+
+def by_stage_key(stage: str, key: str) -> str:
+    """The key of ``key`` (a theme, source kind or country) within ``stage``."""
+    return f"{stage}/{key}"
 
 
 def contribution(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The counts one ``ideas_view`` row adds one to."""
     stage = row["stage"]
-    counted = [(STAGE, stage)]
+    themes = dict.fromkeys(row["themes"])
+    counted = [
+        (STAGE, stage),
+        (BY_STAGE[SOURCE_KIND], by_stage_key(stage, row["source_kind"])),
+        (BY_STAGE[COUNTRY], by_stage_key(stage, row["country"])),
+        *((BY_STAGE[THEME], by_stage_key(stage, theme)) for theme in themes),
+    ]
     if stage == _MERGED:
         return counted
     counted += [(IDEAS, ""), (SOURCE_KIND, row["source_kind"]), (COUNTRY, row["country"])]
     if row["external"]:
         counted.append((EXTERNAL, ""))
-    counted += [(THEME, theme) for theme in dict.fromkeys(row["themes"])]
+    counted += [(THEME, theme) for theme in themes]
     return counted
 
 
@@ -165,16 +193,22 @@ def fold_slots(connection: Connection) -> None:
     """Gather every slot's rows into slot 0, the sums unchanged. On PostgreSQL it first takes
     every slot's lock, so it waits for the transactions writing counts and makes later ones wait
     until it commits: run it in a transaction of its own (a migration's)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:lock, s) FROM generate_series(0, :slots - 1) s"),
-            {"lock": LOCK_CLASS, "slots": SLOTS},
-        )
+    _lock_every_slot(connection)
     sums = connection.execute(_SUMS).all()
     connection.execute(pipeline_counts_view.delete())
     rows = [{"slot": 0, "facet": f, "key": k, "ideas": int(n)} for f, k, n in sums if n]
     if rows:
         connection.execute(pipeline_counts_view.insert(), rows)
+
+
+def _lock_every_slot(connection: Connection) -> None:
+    """On PostgreSQL, wait for the transactions writing counts, and make later ones wait until
+    this one ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:lock, s) FROM generate_series(0, :slots - 1) s"),
+            {"lock": LOCK_CLASS, "slots": SLOTS},
+        )
 
 
 def counts(connection: Connection) -> dict[str, dict[str, int]]:
@@ -205,6 +239,13 @@ def unmerged_ideas_sum(facet: str, key: str = "") -> sa.Select[Any]:
     return _sum(facet, [key])
 
 
+def ideas_within_stages_sum(facet: str, key: str, stages: Iterable[str]) -> sa.Select[Any]:
+    """How many ideas of ``stages`` (merged ones under ``MERGED``) have ``key`` as their
+    ``facet`` (carry a theme, come from a source kind or a country), from the counts, as a
+    statement."""
+    return _sum(BY_STAGE[facet], [by_stage_key(stage, key) for stage in sorted(set(stages))])
+
+
 def _sum(facet: str, keys: list[str]) -> sa.Select[Any]:
     return sa.select(sa.func.coalesce(sa.func.sum(_t.ideas), 0)).where(
         _t.facet == facet, _t.key.in_(keys)
@@ -212,9 +253,10 @@ def _sum(facet: str, keys: list[str]) -> sa.Select[Any]:
 
 
 def counts_at_end(connection: Connection) -> tuple[dict[str, dict[str, int]], int]:
-    """``counts`` and the log's position they stand at, read in one statement: on PostgreSQL,
-    where every statement of a read takes a snapshot of its own, two would not agree, and
-    each is a round trip of the pipeline's answer."""
+    """``counts`` the pipeline shows (``OUTSIDE_THE_PIPELINE`` left out) and the log's position
+    they stand at, read in one statement: on PostgreSQL, where every statement of a read takes
+    a snapshot of its own, two would not agree, and each is a round trip of the pipeline's
+    answer."""
     rows = connection.execute(_SUMS_AND_END).all()
     end = next((n for facet, _, n in rows if facet is None), None)
     return _by_facet(row for row in rows if row[0] is not None), int(end or 0)
@@ -235,9 +277,25 @@ def snapshot(connection: Connection) -> list[tuple[object, ...]]:
     )
 
 
-def fill(connection: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Count these ``ideas_view`` rows from nothing (a migration filling the table)."""
+def fill(
+    connection: Connection, rows: Iterable[Mapping[str, Any]], facets: Iterable[str] = ()
+) -> None:
+    """Count these ``ideas_view`` rows from nothing (a migration filling the table); with
+    ``facets``, those facets alone."""
+    kept = frozenset(facets)
     changes: Counter[tuple[str, str]] = Counter()
     for row in rows:
-        changes.update(contribution(row))
+        changes.update(c for c in contribution(row) if not kept or c[0] in kept)
     add(connection, changes)
+
+
+def count_again(connection: Connection, facets: Iterable[str]) -> None:
+    """Count ``facets`` again from every idea (a migration bringing in a facet): their rows in
+    every slot are dropped, then counted from ``ideas_view``. On PostgreSQL it first takes every
+    slot's lock, as ``fold_slots`` does, so no transaction counts meanwhile: run it in a
+    transaction of its own."""
+    facets = tuple(facets)
+    _lock_every_slot(connection)
+    connection.execute(pipeline_counts_view.delete().where(_t.facet.in_(facets)))
+    ideas = connection.execute(sa.select(*(ideas_view.c[name] for name in COUNTED)))
+    fill(connection, (dict(zip(COUNTED, row, strict=True)) for row in ideas), facets)

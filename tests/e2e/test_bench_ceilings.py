@@ -67,4 +67,11 @@ async def test_what_make_profile_sends_is_answered_without_errors(
         assert "errors" not in answer, answer
         assert answer["data"], answer
 
-    assert len(sent) == {"page": 8, "idea": 2, "themed": 4, "worded": 4, "counted": 3}.get(path, 1)
+    assert len(sent) == {
+        "page": 8,
+        "idea": 2,
+        "themed": 4,
+        "worded": 4,
+        "counted": 3,
+        "staged": 4,
+    }.get(path, 1)

@@ -18,8 +18,10 @@ from innovation.projections.ideas import ideas_view
 from innovation.projections.paging import Window
 from innovation.projections.timetravel import summary_now
 from innovation.store import Database
+from innovation.store.migrate import downgrade, upgrade
 from innovation.store.postgres import PostgresDatabase
 from tests.integration.test_hints_without_shared_rows import deadlocks
+from tests.integration.test_migrations import in_thread
 from tests.integration.world import LEAD, World, another_process
 
 
@@ -236,11 +238,21 @@ STAGE_FILTERS = [
 ]
 
 
-THEME_FILTERS = [
+FACET_FILTERS = [
     queues.IdeaFilter(theme="customer-experience"),  # a merged duplicate among them
     queues.IdeaFilter(theme="customer-experience", include_merged=False),
     queues.IdeaFilter(theme="networks-cloud"),
     queues.IdeaFilter(theme="cybersecurity", include_merged=False),  # no idea's
+    queues.IdeaFilter(theme="customer-experience", stages=("SCOUTED", "MERGED")),
+    queues.IdeaFilter(theme="customer-experience", stages=("MERGED",), include_merged=False),
+    queues.IdeaFilter(theme="customer-experience", stages=("VALIDATED", "REJECTED")),
+    queues.IdeaFilter(theme="networks-cloud", stages=("VALIDATED",)),
+    queues.IdeaFilter(source_kind="EMPLOYEE"),
+    queues.IdeaFilter(source_kind="PARTNER", stages=("SCREENING", "VALIDATED", "MERGED")),
+    queues.IdeaFilter(source_kind="PARTNER", stages=("SCOUTED",), include_merged=False),
+    queues.IdeaFilter(country="fr", stages=("SCREENING", "EXPERIMENTING")),  # any case
+    queues.IdeaFilter(country="LU", include_merged=False),
+    queues.IdeaFilter(country="LU", stages=("RELEASED",)),  # none released
 ]
 
 
@@ -283,17 +295,21 @@ async def test_a_count_by_stages_alone_comes_from_the_kept_counts_and_equals_the
     assert not any("ideas_view" in statement for statement in read), read
 
 
-@pytest.mark.parametrize("where", THEME_FILTERS, ids=repr)
-async def test_a_count_by_theme_alone_reads_no_idea_and_equals_the_ideas_listed(
+@pytest.mark.parametrize("where", FACET_FILTERS, ids=repr)
+async def test_a_count_by_a_theme_source_kind_or_country_within_stages_reads_the_kept_counts(
     world: World, where: queues.IdeaFilter
 ):
-    """``totalCount`` of a filter on a theme alone counts the theme's entries, or (merged
-    duplicates left out) reads its kept count, rather than looking up each of its ideas."""
+    """``totalCount`` of a filter on one theme, source kind or country, within some stages or
+    all, merged duplicates in or out, reads the counts kept by stage, rather than looking up
+    each of its ideas (28 ms for a theme in the screening stage at 100,000 ideas on SQLite).
+    It is the number of ideas a page of them all lists."""
     counted, listed, read = await counted_and_listed(world, where)
 
     assert counted == len(listed)
-    assert read
-    assert not any("ideas_view" in statement for statement in read), read
+    [statement] = read
+    assert "pipeline_counts_view" in statement
+    assert "ideas_view" not in statement, statement
+    assert "idea_themes_view" not in statement, statement
 
 
 EXTERNAL_FILTERS = [
@@ -345,3 +361,29 @@ async def test_a_count_of_scored_ideas_is_their_stages_count_less_the_unscored_o
     assert "pipeline_counts_view" in statement
     assert "reach IS NULL" in statement
     assert "reach IS NOT NULL" not in statement
+
+
+async def test_the_migration_to_counts_by_stage_counts_every_idea_once(
+    world: World, database_url: str
+):
+    """``0016`` counts the ideas already projected by stage, so that a database upgraded in
+    place answers at once; rows of those facets it finds (a database made from nothing has them
+    from ``0009``) are counted again, not added to."""
+    await world.everything()
+    database = world.services.database
+    table = counts.pipeline_counts_view
+    by_stage = table.c.facet.in_(list(counts.BY_STAGE.values()))
+
+    def kept(connection: Connection) -> int:
+        return int(connection.execute(sa.select(sa.func.count()).where(by_stage)).scalar_one())
+
+    await in_thread(downgrade, database_url, "0015_running_orders")
+    try:
+        assert await database.read(kept) == 0
+        stale = {(counts.BY_STAGE[counts.THEME], "SCOUTED/customer-experience"): 5}
+        await database.write(lambda c: counts.add(c, stale))
+    finally:
+        await in_thread(upgrade, database_url)
+
+    assert await database.read(kept) > 0
+    assert await database.read(counts.snapshot) == await database.read(recounted)

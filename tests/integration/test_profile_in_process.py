@@ -36,6 +36,7 @@ def test_no_server_is_started_for_timing_in_process(service: Service) -> None:
         "worded",
         "counted",
         "experiments",
+        "staged",
     ],
 )
 def test_each_request_of_a_path_is_timed_once_answered_without_errors(

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from innovation.domain.ideas import ReviseIdea
 from innovation.domain.values import SourceKind
 from innovation.projections import queues
 from innovation.projections.history import history
@@ -413,6 +415,60 @@ async def test_sqlite_walks_the_order_for_a_facet_most_ideas_hold(
 
     assert (INDEX_OF_ORDER[order] in plan) is walked, plan
     assert ("TEMP B-TREE" in plan) is not walked, plan
+
+
+THEMES_INDEX, KINDS_INDEX = "ix_idea_themes_view_theme", "ix_ideas_view_source_kind"
+STAGED_FACETS = {
+    "a theme most hold": (queues.IdeaFilter(theme="networks-cloud"), THEMES_INDEX, True),
+    "a theme few hold": (queues.IdeaFilter(theme="cybersecurity"), THEMES_INDEX, False),
+    "a source kind most come from": (queues.IdeaFilter(source_kind="PARTNER"), KINDS_INDEX, True),
+    "a theme none of the stage holds": (
+        queues.IdeaFilter(theme="generative-ai"),
+        THEMES_INDEX,
+        False,
+    ),
+}
+"""A filter on one facet within stages, the index that finds the ideas holding it, and whether
+its page walks each stage's index in the order instead: the counts kept by stage say how many
+ideas of the stages hold it. (Of a country or source kind few hold, SQLite may read either
+index, as it takes both for as rare.)"""
+
+
+@pytest.mark.parametrize("order", sorted(STAGE_INDEX_OF_ORDER))
+@pytest.mark.parametrize("stages", [("SCOUTED",), ("SCOUTED", "SCREENING")], ids=len)
+@pytest.mark.parametrize("facet", sorted(STAGED_FACETS))
+async def test_sqlite_walks_each_stages_order_for_a_facet_most_of_its_ideas_hold(
+    world: World, facet: str, stages: tuple[str, ...], order: str
+):
+    """Within some stages, a page of the ideas of a theme, source kind or country most of their
+    ideas hold walks each stage's index in the order, checking each idea; one few of them hold
+    is found through its own index first. SQLite, taking every key for rare, listed a theme's
+    30,000 ideas to find those of the screening stage: 14 ms at 100,000 ideas, 2.6 walked."""
+    database = world.services.database
+    if database.dialect != "sqlite":
+        pytest.skip("PostgreSQL plans a facet's page from its statistics")
+    for number in range(8):
+        rare = number == 0
+        idea = await world.submit(
+            title=f"Idea {number}",
+            themes=("networks-cloud", "cybersecurity") if rare else ("networks-cloud",),
+            source=SourceKind.STARTUP if rare else SourceKind.PARTNER,
+            country="EG" if rare else "LU",
+        )
+        if number in (1, 2):  # the scouted stage holds none of the generative AI ideas
+            await world.run(ReviseIdea(idea_id=idea, themes=("generative-ai",)))
+            await world.screen(idea)
+    where, index, walked = STAGED_FACETS[facet]
+    where = msgspec.structs.replace(where, stages=stages)
+
+    plan = await database.read(
+        lambda c: plan_of(c, lambda: queues.idea_page(c, where, Window(first=2), order))
+    )
+
+    reads = reads_of_ideas(plan)
+    assert len(reads) == len(stages), plan
+    assert all(STAGE_INDEX_OF_ORDER[order] in step for step in reads) or not walked, plan
+    assert (index in plan) is not walked, plan
 
 
 @pytest.mark.parametrize("through", [None, 8])

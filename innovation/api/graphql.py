@@ -26,6 +26,7 @@ from strawberry.litestar.controller import LitestarWebSocketAdapter
 from strawberry.types.unset import UNSET, UnsetType
 
 from innovation.api.answers import Answers, matches
+from innovation.api.compression import Gzipped, Packed
 from innovation.api.context import Context, bearer, principal_for
 from innovation.api.direct import Direct
 from innovation.api.front import REVALIDATE, Front
@@ -88,6 +89,7 @@ class _Socket(LitestarWebSocketAdapter):
 def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: int) -> type:
     """The endpoint's controller; ``max_body`` is the app's limit on a request's body."""
     direct = Direct(schema, max_tokens=answers.max_tokens, documents=answers.documents)
+    packed = Packed(answers.budget // 4)  # compressed answers, beside the answers themselves
     base = make_graphql_controller(
         schema,
         path=GRAPHQL_PATH,
@@ -98,7 +100,11 @@ def graphql_controller(schema: InnovationSchema, answers: Answers, *, max_body: 
     )
 
     class GraphQLController(base):  # type: ignore[misc,valid-type]
-        middleware = [DefineMiddleware(Front, answers=answers, direct=direct, max_body=max_body)]
+        # The first is outermost: whatever answers, gzip compresses it (``compression.py``).
+        middleware = [
+            DefineMiddleware(Gzipped, packed=packed),
+            DefineMiddleware(Front, answers=answers, direct=direct, max_body=max_body),
+        ]
         websocket_adapter_class = _Socket
 
         @get(raises=[ValidationException, NotFoundException])

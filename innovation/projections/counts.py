@@ -48,10 +48,13 @@ from innovation.store.tables import metadata
 pipeline_counts_view = sa.Table(
     "pipeline_counts_view",
     metadata,
-    sa.Column("slot", sa.Integer, primary_key=True),
-    sa.Column("facet", sa.String(20), primary_key=True),
-    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("slot", sa.Integer, nullable=False),
+    sa.Column("facet", sa.String(20), nullable=False),
+    sa.Column("key", sa.String(100), nullable=False),
     sa.Column("ideas", sa.Integer, nullable=False),
+    # By facet first: a read of some facets' counts (the pipeline's, a theme's within stages)
+    # finds them in the key, where keyed by slot first it read every count (``0017``).
+    sa.PrimaryKeyConstraint("facet", "key", "slot"),
 )
 TABLES = (pipeline_counts_view,)
 FOLDED_EVENTS: tuple[type, ...] = ()
@@ -72,8 +75,8 @@ BY_STAGE = {
 }
 """The facet counting a theme, source kind or country within each stage; a key is
 ``by_stage_key(stage, key)``."""
-OUTSIDE_THE_PIPELINE = tuple(BY_STAGE.values())
-"""Facets the pipeline's figures do not show."""
+PIPELINE_FACETS = (COUNTRY, EXTERNAL, IDEAS, SOURCE_KIND, STAGE, THEME)
+"""The facets the pipeline's figures show (not ``BY_STAGE``'s)."""
 COUNTED = ("stage", "source_kind", "country", "external", "themes")
 """The columns of ``ideas_view`` an idea's counts depend on."""
 SLOTS = 64
@@ -100,9 +103,9 @@ _SUMS_AND_END = sa.union_all(
     sa.select(
         sa.null().cast(_t.facet.type), sa.null().cast(_t.key.type), LAST_POSITION.scalar_subquery()
     ),
-    # The facets left out are written into the statement, which is compiled once: as bound
-    # values of an ``IN`` list, it was rendered again at every execution.
-    _SUMS.where(_t.facet.not_in([sa.literal_column(f"'{f}'") for f in OUTSIDE_THE_PIPELINE])),
+    # The facets are written into the statement, which is compiled once: as bound values of an
+    # ``IN`` list, it was rendered again at every execution.
+    _SUMS.where(_t.facet.in_([sa.literal_column(f"'{f}'") for f in PIPELINE_FACETS])),
 )
 """The sums the pipeline shows and, in a row whose facet is NULL, the log's end: both of one
 snapshot."""
@@ -253,7 +256,7 @@ def _sum(facet: str, keys: list[str]) -> sa.Select[Any]:
 
 
 def counts_at_end(connection: Connection) -> tuple[dict[str, dict[str, int]], int]:
-    """``counts`` the pipeline shows (``OUTSIDE_THE_PIPELINE`` left out) and the log's position
+    """``counts`` the pipeline shows (``PIPELINE_FACETS``) and the log's position
     they stand at, read in one statement: on PostgreSQL, where every statement of a read takes
     a snapshot of its own, two would not agree, and each is a round trip of the pipeline's
     answer."""

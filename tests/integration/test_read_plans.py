@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from innovation.domain.ideas import ReviseIdea
 from innovation.domain.values import SourceKind
-from innovation.projections import queues
+from innovation.projections import counts, queues
 from innovation.projections.history import history
 from innovation.projections.paging import Window
 from innovation.store import Database, Mapper, moments
@@ -469,6 +469,41 @@ async def test_sqlite_walks_each_stages_order_for_a_facet_most_of_its_ideas_hold
     assert len(reads) == len(stages), plan
     assert all(STAGE_INDEX_OF_ORDER[order] in step for step in reads) or not walked, plan
     assert (index in plan) is not walked, plan
+
+
+COUNT_READS = {
+    "the pipeline's figures": lambda c: counts.counts_at_end(c),
+    "a theme's within two stages": lambda c: queues.count_ideas(
+        c, queues.IdeaFilter(theme="networks-cloud", stages=("SCOUTED", "SCREENING"))
+    ),
+}
+
+
+@pytest.mark.parametrize("read", sorted(COUNT_READS))
+async def test_the_kept_counts_of_some_facets_are_found_in_the_key_by_facet(
+    world: World, read: str
+):
+    """The counts are keyed by facet first (``0017``): the pipeline's figures, or a theme's
+    within some stages, are found in the key rather than read from every count, most of which
+    are the counts by stage."""
+    await world.submit(themes=("networks-cloud",), country="EG")
+    database = world.services.database
+
+    plan = await database.read(
+        lambda c: plan_of(c, lambda: COUNT_READS[read](c), sorts=True, whole=("bitmapscan",))
+    )
+
+    steps = [  # the steps reading the counts: SQLite's SCAN or SEARCH, PostgreSQL's scans
+        step
+        for step in plan.splitlines()
+        if re.search(r"(SCAN|SEARCH|Scan) .*pipeline_counts", step)
+    ]
+    assert steps, plan
+    if database.dialect == "sqlite":
+        assert all(re.search(r"SEARCH pipeline_counts_view .*\(facet=\?", s) for s in steps), plan
+    else:
+        assert all("pk_pipeline_counts_view" in step for step in steps), plan
+        assert re.search(r"Index Cond: \(+facet\)", plan), plan
 
 
 @pytest.mark.parametrize("through", [None, 8])

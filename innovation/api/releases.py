@@ -164,7 +164,7 @@ class Release:
 
     @strawberry.field
     def figures(self) -> ReleaseFigures:
-        return ReleaseFigures.of(self.view.bundle.figures)
+        return ReleaseFigures.of(self.view.figures)
 
     @strawberry.field(description="The digest (charts inline, as SVG).")
     async def digest(self, info: Info[Context, None]) -> Digest:
@@ -238,7 +238,7 @@ class NextRelease:
         return len(self.held)
 
 
-BUNDLED = frozenset({"items", "stopped", "figures", "digest"})
+BUNDLED = frozenset({"items", "stopped", "digest"})
 """The fields of ``Release`` that take its bundle: asked for none of them, it is not read."""
 
 ASSEMBLED = frozenset({"cutoff", "candidates", "blocked", "blockedCount"})

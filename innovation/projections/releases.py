@@ -1,7 +1,9 @@
 """Read models of releases and of the digest's deliveries, and the typed views read from them.
 
 A release row keeps the whole bundle (it never changes once published), so pages, the feed and
-GraphQL read one row; the digest is rendered from it. A delivery row is the outbox's state:
+GraphQL read one row; the digest is rendered from it. It keeps the bundle's figures apart too,
+a few kilobytes read with every row: an executive asking for a semester's figures read and
+decoded its 3.2 MB bundle (6.9 ms on SQLite). A delivery row is the outbox's state:
 what is pending and when it is due, what was sent, what was given up and why.
 """
 
@@ -17,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from innovation.domain.deliveries import DeliveryFailed, DigestQueued, DigestSent
 from innovation.domain.recorded import Recorded
-from innovation.domain.releases import Bundle, ReleasePublished
+from innovation.domain.releases import Bundle, Figures, ReleasePublished
 from innovation.projections.batch import Batch, touched
 from innovation.store.tables import UTCDateTime, metadata
 
@@ -32,6 +34,9 @@ releases_view = sa.Table(
     sa.Column("published_at", UTCDateTime, nullable=False),
     sa.Column("published_by", sa.String(200), nullable=False),
     sa.Column("items", sa.Integer, nullable=False),
+    # The bundle's figures, apart (``0018``), and before it: SQLite finds a column after the
+    # bundle by following the bundle's overflow pages.
+    sa.Column("figures", sa.LargeBinary, nullable=False),
     sa.Column("bundle", sa.LargeBinary, nullable=False),
 )
 
@@ -52,6 +57,7 @@ deliveries_view = sa.Table(
 TABLES = (releases_view, deliveries_view)
 
 _bundles = msgspec.json.Decoder(Bundle)
+_figures = msgspec.json.Decoder(Figures)
 
 
 class ReleaseView(msgspec.Struct, frozen=True, kw_only=True, dict=True):
@@ -68,12 +74,18 @@ class ReleaseView(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     published_by: str
     position: int
     encoded: bytes | None
+    encoded_figures: bytes
 
     @functools.cached_property
     def bundle(self) -> Bundle:
         if self.encoded is None:
             raise LookupError(f"release {self.period} was read without its bundle")
         return _bundles.decode(self.encoded)
+
+    @functools.cached_property
+    def figures(self) -> Figures:
+        """The bundle's figures, read with the row whether or not the bundle was."""
+        return _figures.decode(self.encoded_figures)
 
 
 class DeliveryView(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,6 +125,7 @@ def fold(batch: Batch, recorded: Recorded) -> None:
                     "published_by": recorded.actor,
                     "items": len(bundle.items),
                     "bundle": msgspec.json.encode(bundle),
+                    "figures": msgspec.json.encode(bundle.figures),
                 }
             )
         case DigestQueued():
@@ -181,6 +194,7 @@ def _release(row: sa.Row[tuple[object, ...]]) -> ReleaseView:
         published_by=mapping["published_by"],
         position=mapping["position"],
         encoded=mapping.get("bundle"),
+        encoded_figures=mapping["figures"],
     )
 
 

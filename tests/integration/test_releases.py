@@ -21,8 +21,10 @@ from innovation.projections import releases as release_views
 from innovation.projections import views
 from innovation.releases.shipping import shipping_reader
 from innovation.store import Database
+from innovation.store.migrate import downgrade, upgrade
 from innovation.store.tables import events
 from innovation.tokens import Principal, create_token, feed_key_of, revoke_token
+from tests.integration.test_migrations import in_thread
 from tests.integration.world import LEAD, FakeClock, World
 from tests.smtp_server import Mailbox, SmtpServer
 
@@ -359,3 +361,32 @@ async def test_only_a_reader_with_a_feed_key_is_mailed_a_link_to_the_page(
     assert f"{page}?key={key}" in texts("cfo@example.org")
     assert page not in texts("board@example.org")  # it would open on "a feed key is required"
     assert "What shipped" in texts("board@example.org")
+
+
+async def test_the_migration_keeping_figures_apart_copies_each_bundles_own(
+    world: World, services: Services, database_url: str
+) -> None:
+    """``0018`` copies each published release's figures out of its bundle, as the projection
+    writes them for a release published after it."""
+    await world.everything()
+    await services.releases.assemble("2024-H1", actor=LEAD, now=AFTER_H1)
+    table = release_views.releases_view
+
+    def stored(connection: sa.Connection) -> bytes:
+        query = sa.select(table.c.figures).where(table.c.period == "2024-H1")
+        return bytes(connection.execute(query).scalar_one())
+
+    written = await services.database.read(stored)
+    await in_thread(downgrade, database_url, "0017_counts_by_facet")
+    try:
+        columns = await services.database.read(
+            lambda c: [column["name"] for column in sa.inspect(c).get_columns(table.name)]
+        )
+        assert "figures" not in columns
+    finally:
+        await in_thread(upgrade, database_url)
+
+    assert await services.database.read(stored) == written
+    view = await services.releases.release("2024-H1")
+    assert view is not None
+    assert view.figures == view.bundle.figures

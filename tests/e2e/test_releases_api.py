@@ -229,6 +229,16 @@ async def test_the_next_period_alone_is_answered_without_assembling_it(
     assert refused.json()["errors"]
 
 
+def bundles_read(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each release row read from now on holds its bundle, in the order read."""
+    read: list[bool] = []
+    row_to_view = views._release
+    monkeypatch.setattr(
+        views, "_release", lambda row: read.append("bundle" in row._mapping) or row_to_view(row)
+    )
+    return read
+
+
 async def test_releases_read_and_decode_only_the_bundles_asked_for(
     api: Api, semester, monkeypatch: pytest.MonkeyPatch
 ):
@@ -241,11 +251,7 @@ async def test_releases_read_and_decode_only_the_bundles_asked_for(
     monkeypatch.setattr(
         views, "_bundles", SimpleNamespace(decode=lambda b: decoded.append(b) or decode(b))
     )
-    read: list[bool] = []  # whether each release row read held its bundle
-    row_to_view = views._release
-    monkeypatch.setattr(
-        views, "_release", lambda row: read.append("bundle" in row._mapping) or row_to_view(row)
-    )
+    read = bundles_read(monkeypatch)
     dates = "period startsAt endsAt cutoff publishedAt publishedBy"
 
     listed = await api.data(f"{{ releases(first: 5) {{ edges {{ node {{ {dates} }} }} }} }}")
@@ -276,11 +282,7 @@ async def test_a_releases_figures_are_read_without_its_bundle_and_are_the_bundle
     the bundle (3.2 MB at the bench's scale, read and decoded in 6.9 ms for its figures), and
     are the bundle's own."""
     await api.data(ASSEMBLE, {"period": "2024-H1"})
-    read: list[bool] = []  # whether each release row read held its bundle
-    row_to_view = views._release
-    monkeypatch.setattr(
-        views, "_release", lambda row: read.append("bundle" in row._mapping) or row_to_view(row)
-    )
+    read = bundles_read(monkeypatch)
     figures = "figures { scouted external externalShare byTheme { key count } reached { key } }"
 
     listed = await api.data(f"{{ releases(first: 5) {{ edges {{ node {{ {figures} }} }} }} }}")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache, partial
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, visit
@@ -45,6 +45,8 @@ never cached."""
 ROOTS_OUTSIDE_THE_LOG = frozenset({"__typename", "__schema", "__type", "me"})
 """Root fields whose answer follows neither the log nor the clock: the schema, or the caller's
 own token (its name, role and e-mail never change). Only these asked: no look at the log."""
+
+K = TypeVar("K", str, bytes)
 
 BUILD = version("innovation")
 """Part of every key, so an answer cached (or an ``ETag`` held) before an upgrade is not reused."""
@@ -210,17 +212,44 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
 
 
-class Answers:
+class Kept(Generic[K]):
+    """Bytes by key, least recently used first out, within a byte budget: answers by their
+    ``ETag``, or their compressed copies (``compression.py``)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.largest = budget // 8
+        """Bytes larger than this are not kept: one page must not empty the cache."""
+        self._kept: OrderedDict[K, bytes] = OrderedDict()
+        self.size = 0
+        """The bytes kept."""
+
+    def get(self, key: K) -> bytes | None:
+        body = self._kept.get(key)
+        if body is not None:
+            self._kept.move_to_end(key)
+        return body
+
+    def keep(self, key: K, body: bytes) -> None:
+        if len(body) > self.largest or key in self._kept:
+            return
+        self._kept[key] = body
+        self.size += len(body)
+        while self.size > self.budget:
+            _, oldest = self._kept.popitem(last=False)
+            self.size -= len(oldest)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+class Answers(Kept[str]):
     """Encoded answers by ``ETag``, least recently used first out, within a byte budget."""
 
     def __init__(self, budget: int, *, max_tokens: int, documents: int) -> None:
-        self.budget = budget
+        super().__init__(budget)
         self.max_tokens = max_tokens
         self.documents = documents
-        self.largest = budget // 8
-        """An answer larger than this is not kept: one page must not empty the cache."""
-        self._kept: OrderedDict[str, bytes] = OrderedDict()
-        self._size = 0
         self._positions: Positions | None = None
 
     async def question(
@@ -247,26 +276,3 @@ class Answers:
             return False
         found = depends(request.query, request.operation_name, self.max_tokens, self.documents)
         return found is Depends.LOG
-
-    def get(self, etag: str) -> bytes | None:
-        body = self._kept.get(etag)
-        if body is not None:
-            self._kept.move_to_end(etag)
-        return body
-
-    def keep(self, etag: str, body: bytes) -> None:
-        if len(body) > self.largest or etag in self._kept:
-            return
-        self._kept[etag] = body
-        self._size += len(body)
-        while self._size > self.budget:
-            _, oldest = self._kept.popitem(last=False)
-            self._size -= len(oldest)
-
-    def __len__(self) -> int:
-        return len(self._kept)
-
-    @property
-    def size(self) -> int:
-        """The bytes of the answers kept."""
-        return self._size

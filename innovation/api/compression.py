@@ -22,12 +22,12 @@ answers, answers already encoded, and streams (a subscription's multipart answer
 from __future__ import annotations
 
 import zlib
-from collections import OrderedDict
 from typing import cast
 
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
-from innovation.api.pages import accepts_gzip
+from innovation.api.answers import Kept
+from innovation.api.pages import accepts_gzip, gzip_tag
 
 SMALLEST = 1024
 """Answers below this many bytes go out whole: gzip's own framing and the work outweigh it."""
@@ -35,42 +35,28 @@ LEVEL = 1
 """zlib's fastest level (nginx's default too): a page of 100 ideas in 0.05 to 0.13 ms, to 3.1
 and 6.5 KB, where level 6 took 0.13 to 0.24 ms for 2.5 and 5.9 KB. Most answers are made once
 and sent once, on the event loop's thread."""
-_SUFFIX = b'-gzip"'
+_SUFFIX = gzip_tag('""')[1:].encode()
+"""How a compressed answer's tag ends (``-gzip"``)."""
 
 
-def gzip_tag(etag: bytes) -> bytes:
-    """The compressed representation's ``ETag``: the answer's, ending in ``-gzip``."""
-    return etag[:-1] + _SUFFIX if etag.endswith(b'"') else etag
-
-
-class Packed:
-    """Compressed answers by ``ETag``, least recently used first out, within ``budget`` bytes:
-    one for a process's GraphQL routes."""
+class Packed(Kept[bytes]):
+    """Compressed answers by their answer's ``ETag``, within a byte budget: one for a
+    process's GraphQL routes."""
 
     def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.largest = budget // 8
-        """A compressed answer larger than this is not kept."""
-        self._kept: OrderedDict[bytes, bytes] = OrderedDict()
-        self._size = 0
+        super().__init__(budget)
         self.made = 0
         """Answers compressed, for tests to see a kept one reused."""
 
     def of(self, body: bytes, etag: bytes | None) -> bytes:
         """``body`` compressed; kept by ``etag`` when it has one (its answer never changes)."""
-        if etag is not None:
-            kept = self._kept.get(etag)
-            if kept is not None:
-                self._kept.move_to_end(etag)
-                return kept
+        kept = None if etag is None else self.get(etag)
+        if kept is not None:
+            return kept
         self.made += 1
         packed = zlib.compress(body, LEVEL, wbits=31)  # gzip's framing, no file name or time
-        if etag is not None and len(packed) <= self.largest:
-            self._kept[etag] = packed
-            self._size += len(packed)
-            while self._size > self.budget:
-                _, oldest = self._kept.popitem(last=False)
-                self._size -= len(oldest)
+        if etag is not None:
+            self.keep(etag, packed)
         return packed
 
 
@@ -130,16 +116,19 @@ class Gzipped:
         headers = [(bytes(name), bytes(value)) for name, value in start.get("headers", ())]
         found = {name.lower(): value for name, value in reversed(headers)}
         etag = found.get(b"etag")
-        if status == 304 and etag is not None and held is not None and gzip_tag(etag) in held:
+        if status == 304 and etag is not None and held is not None and _gzip_tag(etag) in held:
             # The client holds the compressed answer: it is told so by the tag it holds.
-            headers = _replaced(headers, etag=gzip_tag(etag), vary=_vary(found))
+            headers = _replaced(headers, {b"etag": _gzip_tag(etag), b"vary": _vary(found)})
         elif status == 200 and len(body) >= SMALLEST and b"content-encoding" not in found:
             body = self.packed.of(body, etag)
-            replaced = {"content_length": b"%d" % len(body), "vary": _vary(found)}
+            replaced = {
+                b"content-length": b"%d" % len(body),
+                b"vary": _vary(found),
+                b"content-encoding": b"gzip",
+            }
             if etag is not None:
-                replaced["etag"] = gzip_tag(etag)
-            headers = _replaced(headers, **replaced)
-            headers.append((b"content-encoding", b"gzip"))
+                replaced[b"etag"] = _gzip_tag(etag)
+            headers = _replaced(headers, replaced)
         await send(
             HTTPResponseStartEvent(type="http.response.start", status=status, headers=headers)
         )
@@ -152,9 +141,13 @@ def _vary(found: dict[bytes, bytes]) -> bytes:
     return b"Accept-Encoding" if not vary else vary + b", Accept-Encoding"
 
 
-def _replaced(headers: list[tuple[bytes, bytes]], **values: bytes) -> list[tuple[bytes, bytes]]:
-    """``headers`` with each of ``values`` (``content_length`` for ``content-length``) in
-    place of the ones of its name, which may have been absent."""
-    named = {name.replace("_", "-").encode(): value for name, value in values.items()}
-    kept = [(name, value) for name, value in headers if name.lower() not in named]
-    return kept + list(named.items())
+def _gzip_tag(etag: bytes) -> bytes:
+    return gzip_tag(etag.decode("latin-1")).encode("latin-1")
+
+
+def _replaced(
+    headers: list[tuple[bytes, bytes]], values: dict[bytes, bytes]
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ``values`` in place of the headers of their names, present or not."""
+    kept = [(name, value) for name, value in headers if name.lower() not in values]
+    return kept + list(values.items())

@@ -137,8 +137,7 @@ async def releases_feed(request: Request[Any, Any, Any], state: State) -> Respon
 def served(request: Request[Any, Any, Any], document: Served, media_type: str) -> Response[bytes]:
     """``document`` gzipped when the client accepts it, with its tag; 304 when it has it."""
     compressed = accepts_gzip(request.headers.get("accept-encoding"))
-    # Each encoding is its own representation, with its own tag (RFC 9110, 8.8.3).
-    etag = document.etag[:-1] + '-gzip"' if compressed else document.etag
+    etag = gzip_tag(document.etag) if compressed else document.etag
     headers = {"ETag": etag, "Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
     if matches(request.headers.get("if-none-match"), etag):
         return Response(b"", status_code=304, headers=headers)
@@ -146,6 +145,12 @@ def served(request: Request[Any, Any, Any], document: Served, media_type: str) -
         headers["Content-Encoding"] = "gzip"
         return Response(document.gzipped, media_type=media_type, headers=headers)
     return Response(document.body, media_type=media_type, headers=headers)
+
+
+def gzip_tag(etag: str) -> str:
+    """The ``ETag`` of a representation's gzip-compressed form: each encoding is a
+    representation of its own, with its own tag (RFC 9110, 8.8.3)."""
+    return etag[:-1] + '-gzip"' if etag.endswith('"') else etag
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:

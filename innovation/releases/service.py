@@ -51,9 +51,10 @@ SCHEDULER = Actor("system:release-scheduler", "admin")
 
 async def _result(assembler: Assembler) -> Assembly:
     """What ``assembler`` folded, as a bundle, worked out in a thread while the event loop goes
-    on answering: it walks every idea, and at the bench's 100,000 it took 0.22 s (0.45 s for a
-    process's first preview), on every ``nextRelease`` after a write. Nothing folds into the
-    assembler meanwhile: a preview holds its lock, an assembly its own assembler."""
+    on answering: the first result walks every idea (at the bench's 100,000, about 0.2 s); a
+    kept preview's next, after a few writes, only the ideas they reached (a few milliseconds).
+    Nothing folds into the assembler meanwhile: a preview holds its lock, an assembly its own
+    assembler."""
     return await asyncio.to_thread(assembler.result)
 
 
@@ -262,11 +263,11 @@ class Releases:
         what blocks the others.
 
         The assembler is kept between previews, so each one after the first folds only what the
-        log gained since the one before. On the bench's million events the first takes about
-        4 s, a repeat milliseconds, one after a few dozen writes tenths of a second; what is
-        kept holds some 200 MB for its 100,000 ideas (the domain keeps its states out of the
-        cyclic garbage collector, so collections do not walk them). A preview cut short keeps
-        nothing: the next starts again."""
+        log gained since the one before, and works out again only the ideas it reached. On the
+        bench's million events the first takes about 3 s, a repeat or one after a few writes
+        milliseconds; what is kept holds some 200 MB for its 100,000 ideas (the domain keeps
+        its states out of the cyclic garbage collector, so collections do not walk them). A
+        preview cut short keeps nothing: the next starts again."""
         period = await self.upcoming(now)
         async with self._previewing:
             cutoff = await self.log.settled_position()

@@ -98,7 +98,8 @@ class Assembler:
         self._experiments: dict[str, experiment_rules.Experiment] = {}
         self._released: set[str] = set()
         self._stopped: list[StoppedIdea] = []
-        self._stopped_in_order: tuple[StoppedIdea, ...] | None = ()
+        self._stopped_in_order: tuple[StoppedIdea, ...] | None = None
+        """``_stopped`` in the order a bundle lists them, once asked for."""
         self._reached: dict[Stage, set[str]] = {stage: set() for stage in FUNNEL}
         self._left: Counter[Stage] = Counter()
         self._forward: Counter[Stage] = Counter()
@@ -106,28 +107,27 @@ class Assembler:
         self._started = 0
         self._concluded = 0
         self._refolded: set[str] = set()
-        # What ``result`` keeps from one call to the next, so that after a handful of events
-        # it works out again only what they changed (a kept preview answers after each write):
-        self._changed: dict[str, None] | None = None
-        """The ideas an event reached since the last ``result``, in the order it reached them;
-        None before the first, when every idea is to be looked at."""
-        self._shipping: dict[str, _Tracked] = {}
-        """The ideas not released yet that ship."""
+        self._changed: set[str] | None = None
+        """The ideas an event reached since the last ``result`` (None before the first: all)."""
         self._items: dict[
             str, tuple[idea_rules.Idea, experiment_rules.Experiment | None, ReleaseItem]
         ] = {}
         """Each shipping idea's item, as of the idea's state and its experiment's."""
-        self._held: dict[str, tuple[idea_rules.Idea, tuple[Blocked, ...]]] = {}
-        """What holds each idea back, as of the state it was worked out for."""
-        self._holding: dict[str, tuple[tuple[datetime, int], tuple[Blocked, ...]]] = {}
-        """The ideas held back, each with its place in the order (see ``_Tracked.order``)."""
-        self._places: list[tuple[datetime, int]] = []
-        """``_holding``'s places, in order, and beside them what holds each of those back."""
-        self._blockers: list[tuple[Blocked, ...]] = []
-        self._blocked: tuple[Blocked, ...] | None = ()
-        """``_blockers`` one after the other, once asked for."""
-        self._held_validated = 0
-        """How many of the ideas held back are VALIDATED (the ethics gate holds them)."""
+
+    # What ``result`` keeps from one call to the next, so that after a handful of events it
+    # works out again only the ideas they reached (a kept preview answers after each write);
+    # set by the first.
+    _shipping: dict[str, _Tracked]
+    """The ideas not released yet that ship."""
+    _holding: dict[str, tuple[tuple[datetime, int], tuple[Blocked, ...]]]
+    """The ideas held back, each with its place in the order (see ``_Tracked.order``)."""
+    _places: list[tuple[datetime, int]]
+    """``_holding``'s places, in order, and beside them what holds each of those back."""
+    _blockers: list[tuple[Blocked, ...]]
+    _blocked: tuple[Blocked, ...] | None
+    """``_blockers`` one after the other, once asked for."""
+    _held_validated: int
+    """How many of the ideas held back are VALIDATED (the ethics gate holds them)."""
 
     def advance(self, cutoff: int) -> None:
         """Move the cut-off on to a later position: ``take`` then folds the events after the
@@ -152,7 +152,7 @@ class Assembler:
             # shipped is shipped.
             self._released.update(item.idea_id for item in event.bundle.items)
             if self._changed is not None:
-                self._changed.update((item.idea_id, None) for item in event.bundle.items)
+                self._changed.update(item.idea_id for item in event.bundle.items)
             return
         if occurred_at >= self.period.end:
             return
@@ -175,7 +175,7 @@ class Assembler:
                 order=len(ideas) if known is None else known.order,
             )
             if self._changed is not None:
-                self._changed[event.idea_id] = None
+                self._changed.add(event.idea_id)
             if during:
                 self._scouted.count(event)
                 self._reached[Stage.SCOUTED].add(event.idea_id)
@@ -183,7 +183,7 @@ class Assembler:
         tracked = self._ideas.get(getattr(event, "idea_id", ""))
         if tracked is not None:
             if self._changed is not None:
-                self._changed[tracked.state.id] = None
+                self._changed.add(tracked.state.id)
             self._evolve_idea(tracked, event, occurred_at, during)
 
     def measured_experiments(self) -> list[str]:
@@ -248,43 +248,27 @@ class Assembler:
         if funnel.moves_on(before, after):
             self._forward[before] += 1
 
-    def _held_back(self, tracked: _Tracked) -> tuple[Blocked, ...]:
-        """What holds the idea back, worked out again only when its state has changed since:
-        a preview kept between questions gives its result again after each handful of events,
-        and building 57,159 of them each time took a third of a second, most of it the
-        collector walking the kept states."""
-        state = tracked.state
-        kept = self._held.get(state.id)
-        if kept is None or kept[0] is not state:
-            kept = (state, tuple(_blocker(state)))
-            self._held[state.id] = kept
-        return kept[1]
-
     def _experiment(self, experiment_id: str | None) -> experiment_rules.Experiment | None:
         return self._experiments.get(experiment_id or "")
 
     def _settle(self) -> None:
         """Bring what ``result`` keeps up to the events taken since it last ran: whether each
         idea they reached ships, and what holds it back, in its place in the order."""
-        changed, self._changed = self._changed, {}
+        changed, self._changed = self._changed, set()
         if changed is None or len(changed) > REWORKED_BEYOND:
             self._settle_every_idea()
             return
         holding, places, blockers_in_order = self._holding, self._places, self._blockers
         for idea_id in changed:
-            tracked = self._ideas.get(idea_id)
-            blockers: tuple[Blocked, ...] = ()
-            if tracked is None or idea_id in self._released:
-                tracked = None
-            else:
-                blockers = self._held_back(tracked)
-            if tracked is not None and not blockers and _ships(tracked.state):
+            tracked = None if idea_id in self._released else self._ideas.get(idea_id)
+            if tracked is not None and _ships(tracked.state):
                 self._shipping[idea_id] = tracked
-            elif self._shipping.pop(idea_id, None) is not None:
-                self._items.pop(idea_id, None)
+            else:
+                self._shipping.pop(idea_id, None)
+            now = None if tracked is None else _held_back(tracked)
             before = holding.get(idea_id)
-            if (not blockers) if before is None else (before[1] is blockers):
-                continue  # held back as it was, or not at all
+            if now == before:
+                continue  # held back as it was (the very reasons kept), or not at all
             self._blocked = None
             if before is not None:  # out of its place
                 del holding[idea_id]
@@ -292,12 +276,12 @@ class Assembler:
                 at = bisect_left(places, before[0])
                 assert places[at] == before[0]
                 del places[at], blockers_in_order[at]
-            if tracked is not None and blockers:  # into its place
-                now = holding[idea_id] = (_place(tracked), blockers)
-                self._held_validated += _validated(blockers)
+            if now is not None:  # into its place
+                holding[idea_id] = now
+                self._held_validated += _validated(now[1])
                 at = bisect_left(places, now[0])
                 places.insert(at, now[0])
-                blockers_in_order.insert(at, blockers)
+                blockers_in_order.insert(at, now[1])
 
     def _settle_every_idea(self) -> None:
         """``_settle`` for every idea, as the first ``result`` needs it (and one after more
@@ -306,16 +290,15 @@ class Assembler:
         for idea_id, tracked in self._ideas.items():
             if idea_id in released:
                 continue
-            blockers = self._held_back(tracked)
-            if blockers:
-                holding[idea_id] = (_place(tracked), blockers)
+            if held := _held_back(tracked):
+                holding[idea_id] = held
             elif _ships(tracked.state):
                 shipping[idea_id] = tracked
         self._shipping, self._holding = shipping, holding
         self._items = {
             idea_id: self._items[idea_id] for idea_id in shipping if idea_id in self._items
         }
-        in_order = sorted(holding.values(), key=_first)
+        in_order = sorted(holding.values())  # by place alone: no two ideas share one
         self._places = [place for place, _ in in_order]
         self._blockers = [blockers for _, blockers in in_order]
         self._held_validated = _validated(chain.from_iterable(self._blockers))
@@ -399,27 +382,26 @@ def _shipping_order(tracked: _Tracked) -> tuple[datetime, str]:
     return (tracked.validated_at or tracked.scouted_at, tracked.state.id)
 
 
-def _place(tracked: _Tracked) -> tuple[datetime, int]:
-    """Where the idea stands among those held back: the earliest scouted first."""
-    return (tracked.scouted_at, tracked.order)
-
-
-def _first(pair: tuple[tuple[datetime, int], object]) -> tuple[datetime, int]:
-    return pair[0]
+def _held_back(tracked: _Tracked) -> tuple[tuple[datetime, int], tuple[Blocked, ...]] | None:
+    """What holds the idea back, with its place among the ideas held back (the earliest
+    scouted first); None when nothing does."""
+    blockers = _blockers(tracked.state)
+    return ((tracked.scouted_at, tracked.order), blockers) if blockers else None
 
 
 def _validated(blockers: Iterable[Blocked]) -> int:
     return sum(1 for blocker in blockers if blocker.stage is Stage.VALIDATED)
 
 
-def _blocker(idea: idea_rules.Idea) -> list[Blocked]:
+def _blockers(idea: idea_rules.Idea) -> tuple[Blocked, ...]:
+    """What holds the idea back from the release, if anything."""
     if idea.stage in {Stage.SCREENING, Stage.EXPERIMENTING}:
         reason = NOT_VALIDATED
     elif idea.stage is Stage.VALIDATED and not idea_rules.passes_ethics_gate(idea):
         reason = str(idea_rules.ethics_status(idea))
     else:
-        return []
-    return [Blocked(idea_id=idea.id, title=idea.title, stage=idea.stage, reason=reason)]
+        return ()
+    return (Blocked(idea_id=idea.id, title=idea.title, stage=idea.stage, reason=reason),)
 
 
 def _item(tracked: _Tracked, experiment: experiment_rules.Experiment | None) -> ReleaseItem:

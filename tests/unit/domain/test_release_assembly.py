@@ -171,6 +171,21 @@ def test_figures_count_the_period_scouting_sources_themes_countries_and_funnel()
     )
 
 
+def test_figures_count_each_source_kind_theme_and_country_once_for_each_idea_from_it() -> None:
+    log = Log()
+    log.submit("a", day(1, 5), kind=SourceKind.STARTUP, country="SN", themes=("5g", "ai"))
+    log.submit("b", day(1, 6), kind=SourceKind.STARTUP, country="SN", themes=("ai",))
+    log.submit("c", day(1, 7), kind=SourceKind.STARTUP, country="BE", themes=("ai",))
+    log.submit("d", day(1, 8), kind=SourceKind.PARTNER, country="FR", themes=("5g",))
+
+    figures = assembled(log).bundle.figures
+
+    assert figures.by_source_kind == {"STARTUP": 3, "PARTNER": 1}
+    assert figures.by_theme == {"ai": 3, "5g": 2}
+    assert figures.by_country == {"SN": 2, "BE": 1, "FR": 1}
+    assert (figures.scouted, figures.external) == (4, 4)
+
+
 def test_conversion_is_the_share_of_the_period_s_decisions_at_a_stage_that_moved_ideas_on() -> None:
     log = Log()
     for name in ("early-override", "early-iterate", "early-ai"):

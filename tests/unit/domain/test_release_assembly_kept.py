@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from innovation.domain import assembly, releases
@@ -117,7 +117,41 @@ def play(log: Log, step: tuple[object, ...], piloted: set[str]) -> None:
             log.add("release-2026-H1", when, releases.ReleasePublished(bundle=bundle))
 
 
+A, B = "a", "b"
+H1_DAY, H2_DAY, LATER_H2_DAY = DAYS[0], DAYS[1], DAYS[3]
+ASK = (("nothing",), True)
+
+
+def submitted(name: str, when: datetime, uses_ai: bool = False) -> tuple[object, ...]:
+    return ("submit", name, when, uses_ai, (), "FR", SourceKind.STARTUP)
+
+
 @pytest.mark.parametrize("reworked_beyond", [0, 1_000])
+@example(  # a shipping idea revised: its item is made again
+    program=[((submitted(A, H2_DAY)), False), (("override", A, H2_DAY), True), ASK]
+    + [(("revise", A, H2_DAY), True)]
+)
+@example(  # the readings of a shown pilot corrected: its item is made again
+    program=[(submitted(A, H2_DAY), False), (("screen", A, H2_DAY), False)]
+    + [(("pilot", A, H2_DAY), True), (("correct", A, LATER_H2_DAY), True)]
+)
+@example(  # an earlier period's release ships a candidate
+    program=[(submitted(A, H1_DAY), False), (("override", A, H1_DAY), True)]
+    + [(("publish-h1", H2_DAY), True)]
+)
+@example(  # ideas stopped one after another, asked in between
+    program=[(submitted(A, H2_DAY), True), (("reject", A, H2_DAY), True)]
+    + [(submitted(B, H2_DAY), False), (("reject", B, LATER_H2_DAY), True)]
+)
+@example(  # an idea held back submitted again, later: it moves to its new place
+    program=[(submitted(A, H1_DAY), False), (("screen", A, H1_DAY), False)]
+    + [(submitted(B, H2_DAY), False), (("screen", B, H2_DAY), True)]
+    + [(submitted(A, LATER_H2_DAY), False), (("screen", A, LATER_H2_DAY), True)]
+)
+@example(  # the ethics gate holds a validated idea, lets it through, holds it again
+    program=[(submitted(A, H2_DAY, uses_ai=True), False), (("override", A, H2_DAY), True)]
+    + [(("approve", A, H2_DAY), True), (("revise", A, LATER_H2_DAY), True)]
+)
 @settings(max_examples=300)
 @given(program=st.lists(st.tuples(steps, st.booleans()), min_size=20, max_size=60))
 def test_a_kept_assembler_asked_again_after_more_events_answers_as_assembling_afresh(
@@ -161,3 +195,34 @@ def test_ideas_scouted_at_the_same_instant_stay_held_back_in_the_log_s_order() -
     assert [blocked.idea_id for blocked in held] == ["first", "second", "third"]
     assert {blocked.stage for blocked in held} == {Stage.SCREENING}
     assert held == assembled(log, H2).blocked
+
+
+def test_an_item_is_made_again_only_when_its_idea_or_its_experiment_changed() -> None:
+    """A kept preview gives its result again after each handful of events: a shipping idea
+    nothing happened to keeps the very item it had, one whose pilot's readings changed gets a
+    new one."""
+    log = Log()
+    for name in ("still", "measured"):
+        log.submit(name, day(7, 3))
+        log.screen(name, day(7, 4))
+        log.validate_by_experiment(name, day(7, 5), day(8, 5), observed=300.0)
+    assembler = Assembler(H2, log.position)
+    for recorded in log.records:
+        assembler.take(recorded.position, recorded.occurred_at, recorded.event)
+    before = {item.idea_id: item for item in assembler.result().bundle.items}
+    folded = log.position
+    log.add(
+        "experiment-exp-measured",
+        day(8, 6),
+        exp.MeasurementRecorded(
+            experiment_id="exp-measured", metric="daily alarms", value=200.0, measured_at=day(8, 6)
+        ),
+    )
+    assembler.advance(log.position)
+    for recorded in log.records[folded:]:
+        assembler.take(recorded.position, recorded.occurred_at, recorded.event)
+    after = {item.idea_id: item for item in assembler.result().bundle.items}
+
+    assert after["still"] is before["still"]
+    assert [m.observed for m in before["measured"].metrics] == [300.0]
+    assert [m.observed for m in after["measured"].metrics] == [200.0]

@@ -74,6 +74,31 @@ class ReleaseItem:
         )
 
 
+class _Shown:
+    """The next release's candidates as the last ``nextRelease`` showed them, by the domain item
+    each shows. A kept preview gives again the very items it gave for the ideas no write has
+    reached since (``Assembler.result``), so only the others are made again: making all 2,104
+    of the bench's took half of answering them."""
+
+    def __init__(self) -> None:
+        self._by_item: dict[int, tuple[rules.ReleaseItem, ReleaseItem]] = {}
+
+    def __call__(self, items: tuple[rules.ReleaseItem, ...]) -> list[ReleaseItem]:
+        before, self._by_item = self._by_item, {}
+        shown = []
+        for item in items:
+            # ``before`` holds the items it shows, so no other object can have one's id
+            kept = before.get(id(item))
+            if kept is None:
+                kept = (item, ReleaseItem.of(item))
+            self._by_item[id(item)] = kept
+            shown.append(kept[1])
+        return shown
+
+
+shown_candidates = _Shown()
+
+
 @strawberry.type(description="An idea stopped during the period, and why.")
 class StoppedIdea:
     idea_id: strawberry.ID
@@ -335,9 +360,7 @@ class ReleaseQueries:
             closes_at=preview.period.end,
             days_left=days_left(preview.period, now),
             cutoff=preview.cutoff,
-            candidates=[ReleaseItem.of(item) for item in assembly.bundle.items]
-            if "candidates" in asked
-            else [],
+            candidates=shown_candidates(assembly.bundle.items) if "candidates" in asked else [],
             held=assembly.blocked,  # answered as asked: 57,159 ideas on the bench's data set
         )
 

@@ -20,7 +20,12 @@ import innovation.projections.releases as views
 import innovation.releases.digest as digest_module
 import innovation.releases.documents as documents
 import innovation.releases.service as service
-from innovation.domain.ideas import OverrideValidation, RecordEthicsReview, RequestEthicsReview
+from innovation.domain.ideas import (
+    OverrideValidation,
+    RecordEthicsReview,
+    RequestEthicsReview,
+    ReviseIdea,
+)
 from innovation.domain.periods import Cadence
 from innovation.domain.values import Verdict
 from innovation.store import Database
@@ -170,6 +175,34 @@ async def test_next_release_says_what_blocks_each_idea(api: Api, world: World, s
     after = await api.data("{ nextRelease { candidates { title } blocked { title } } }")
     assert len(after["nextRelease"]["candidates"]) == 2
     assert after["nextRelease"]["blocked"] == []
+
+
+async def test_next_release_asked_again_shows_each_candidate_as_it_now_stands(
+    api: Api, world: World, semester
+):
+    """Answers keep the candidates no write reached (``api.releases._Shown``): one revised
+    between two questions shows its new title, one approved joins them, the other stays."""
+    query = "{ nextRelease { candidates { title organisation metrics { name observed } } } }"
+    before = (await api.data(query))["nextRelease"]["candidates"]
+    await world.run(ReviseIdea(idea_id=semester["shipped"], title="Alarm triage, now nationwide"))
+    await world.run(RequestEthicsReview(idea_id=semester["blocked"]))
+    await world.run(
+        RecordEthicsReview(
+            idea_id=semester["blocked"], verdict=Verdict.APPROVED, reviewers=("council",)
+        ),
+        ETHICS,
+    )
+    after = (await api.data(query))["nextRelease"]["candidates"]
+    again = (await api.data(query))["nextRelease"]["candidates"]
+
+    assert [c["title"] for c in before] == ["Alarm triage for the network centre"]
+    assert sorted(c["title"] for c in after) == [
+        "Alarm triage, now nationwide",
+        "Voice bot that answers customers",
+    ]
+    [revised] = [c for c in after if c["title"] == "Alarm triage, now nationwide"]
+    assert {**revised, "title": None} == {**before[0], "title": None}
+    assert again == after
 
 
 async def test_next_release_shows_as_many_blocked_ideas_as_asked_the_earliest_scouted_first(

@@ -3,34 +3,25 @@ new domain item for it: a kept preview gives the very item again for an idea no 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import msgspec
 
 from innovation.api.releases import _Shown
 from innovation.domain.releases import ReleaseItem
-from innovation.domain.values import SourceKind, ValidationRoute
+from tests.unit.domain.release_history import Log, assembled, day
 
 
-def candidate(idea_id: str) -> ReleaseItem:
-    return ReleaseItem(
-        idea_id=idea_id,
-        title=f"Idea {idea_id}",
-        summary="A summary.",
-        source_kind=SourceKind.STARTUP,
-        organisation="Org",
-        country="SN",
-        external=True,
-        themes=("ai",),
-        scouted_at=datetime(2026, 7, 1, tzinfo=UTC),
-        validated_at=datetime(2026, 8, 1, tzinfo=UTC),
-        validated_via=ValidationRoute.OVERRIDE,
-    )
+def candidates(*names: str) -> tuple[ReleaseItem, ...]:
+    """The items of ideas validated in 2026-H1, as assembly makes them."""
+    log = Log()
+    for name in names:
+        log.submit(name, day(1, 10))
+        log.override(name, day(2, 1))
+    return assembled(log).bundle.items
 
 
 def test_a_candidate_given_again_is_shown_by_the_item_made_for_it_and_a_new_one_afresh() -> None:
     shown = _Shown()
-    kept, revised = candidate("kept"), candidate("revised")
+    kept, revised = candidates("kept", "revised")
     first = shown((kept, revised))
 
     second = shown((kept, msgspec.structs.replace(revised, title="Revised")))
@@ -42,7 +33,7 @@ def test_a_candidate_given_again_is_shown_by_the_item_made_for_it_and_a_new_one_
 
 def test_a_candidate_no_longer_shown_is_not_kept() -> None:
     shown = _Shown()
-    kept = candidate("kept")
+    [kept] = candidates("kept")
     first = shown((kept,))
 
     assert shown(()) == []

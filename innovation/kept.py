@@ -1,5 +1,6 @@
 """A bounded memory of values by key, for what a process keeps of answers that never change
-(a published release's digest, the pipeline's figures at a settled log position)."""
+(a published release's digest, the pipeline's figures at a settled log position, a GraphQL
+answer by its ``ETag`` and its compressed copy)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,23 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-class Kept(Generic[K, V]):
-    """At most ``size`` values by key, the least recently used first out."""
+def _one(_value: object) -> int:
+    return 1
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+
+class Kept(Generic[K, V]):
+    """Values by key within ``budget``, the least recently used first out. Each value weighs 1
+    (at most ``budget`` values) unless ``weigh`` says otherwise (bytes, for GraphQL answers);
+    one heavier than ``largest`` is not kept, so that one value cannot empty the rest."""
+
+    def __init__(
+        self, budget: int, *, weigh: Callable[[V], int] = _one, largest: int | None = None
+    ) -> None:
+        self.budget = budget
+        self.largest = budget if largest is None else largest
+        self.size = 0
+        """What the values kept weigh."""
+        self._weigh = weigh
         self._values: OrderedDict[K, V] = OrderedDict()
         self._making: dict[K, asyncio.Future[V | None]] = {}
 
@@ -27,9 +40,21 @@ class Kept(Generic[K, V]):
         return value
 
     def keep(self, key: K, value: V) -> None:
+        """Keep ``value`` for ``key``, in place of the one kept for it if any."""
+        weight = self._weigh(value)
+        if weight > self.largest:
+            return
+        before = self._values.get(key)
+        if before is not None:
+            self.size -= self._weigh(before)
         self._values[key] = value
-        while len(self._values) > self.size:
-            self._values.popitem(last=False)
+        self.size += weight
+        while self.size > self.budget:
+            _, oldest = self._values.popitem(last=False)
+            self.size -= self._weigh(oldest)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
     async def obtain(self, key: K, make: Callable[[], Awaitable[V | None]]) -> V | None:
         """The value kept for ``key``, else what ``make()`` gives, kept unless None: made once

@@ -21,12 +21,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache, partial
 from importlib.metadata import version
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import msgspec
 from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, visit
@@ -35,6 +34,7 @@ from sqlalchemy.engine import Connection
 from strawberry.extensions import ParserCache
 from strawberry.http import GraphQLRequestData
 
+from innovation.kept import Kept
 from innovation.store import Log, Recorder
 from innovation.tokens import Principal
 
@@ -46,7 +46,8 @@ ROOTS_OUTSIDE_THE_LOG = frozenset({"__typename", "__schema", "__type", "me"})
 """Root fields whose answer follows neither the log nor the clock: the schema, or the caller's
 own token (its name, role and e-mail never change). Only these asked: no look at the log."""
 
-K = TypeVar("K", str, bytes)
+LARGEST_SHARE = 8
+"""An answer larger than the budget over this is not kept: one page must not empty the cache."""
 
 BUILD = version("innovation")
 """Part of every key, so an answer cached (or an ``ETag`` held) before an upgrade is not reused."""
@@ -212,42 +213,11 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
 
 
-class Kept(Generic[K]):
-    """Bytes by key, least recently used first out, within a byte budget: answers by their
-    ``ETag``, or their compressed copies (``compression.py``)."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.largest = budget // 8
-        """Bytes larger than this are not kept: one page must not empty the cache."""
-        self._kept: OrderedDict[K, bytes] = OrderedDict()
-        self.size = 0
-        """The bytes kept."""
-
-    def get(self, key: K) -> bytes | None:
-        body = self._kept.get(key)
-        if body is not None:
-            self._kept.move_to_end(key)
-        return body
-
-    def keep(self, key: K, body: bytes) -> None:
-        if len(body) > self.largest or key in self._kept:
-            return
-        self._kept[key] = body
-        self.size += len(body)
-        while self.size > self.budget:
-            _, oldest = self._kept.popitem(last=False)
-            self.size -= len(oldest)
-
-    def __len__(self) -> int:
-        return len(self._kept)
-
-
-class Answers(Kept[str]):
+class Answers(Kept[str, bytes]):
     """Encoded answers by ``ETag``, least recently used first out, within a byte budget."""
 
     def __init__(self, budget: int, *, max_tokens: int, documents: int) -> None:
-        super().__init__(budget)
+        super().__init__(budget, weigh=len, largest=budget // LARGEST_SHARE)
         self.max_tokens = max_tokens
         self.documents = documents
         self._positions: Positions | None = None

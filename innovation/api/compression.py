@@ -26,8 +26,9 @@ from typing import cast
 
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
-from innovation.api.answers import Kept
+from innovation.api.answers import LARGEST_SHARE
 from innovation.api.pages import accepts_gzip, gzip_tag
+from innovation.kept import Kept
 
 SMALLEST = 1024
 """Answers below this many bytes go out whole: gzip's own framing and the work outweigh it."""
@@ -39,12 +40,12 @@ _SUFFIX = gzip_tag('""')[1:].encode()
 """How a compressed answer's tag ends (``-gzip"``)."""
 
 
-class Packed(Kept[bytes]):
+class Packed(Kept[bytes, bytes]):
     """Compressed answers by their answer's ``ETag``, within a byte budget: one for a
     process's GraphQL routes."""
 
     def __init__(self, budget: int) -> None:
-        super().__init__(budget)
+        super().__init__(budget, weigh=len, largest=budget // LARGEST_SHARE)
         self.made = 0
         """Answers compressed, for tests to see a kept one reused."""
 

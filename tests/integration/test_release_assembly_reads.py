@@ -19,13 +19,14 @@ from innovation.domain.experiments import (
     CorrectMeasurement,
     MeasurementCorrected,
 )
+from innovation.domain.ideas import RejectIdea, ReviseIdea
 from innovation.domain.releases import Assembly
 from innovation.domain.values import Decision, Direction, MetricDefinition, Outcome
 from innovation.releases import service as release_service
 from innovation.releases.service import Preview
 from innovation.store import ANY, Metadata, NewEvent, type_name
 from tests.integration.command_path import CommandPath
-from tests.integration.world import LEAD, World
+from tests.integration.world import LEAD, World, another_process
 
 AFTER_H1 = datetime(2024, 6, 30, 23, 0, tzinfo=UTC)
 
@@ -211,6 +212,41 @@ async def test_a_preview_kept_between_questions_folds_only_what_the_log_gained(
     assert third.assembly.bundle.figures.experiments_started == (
         second.assembly.bundle.figures.experiments_started + 1
     )
+
+
+async def test_a_preview_kept_by_one_process_shows_what_another_process_wrote(
+    world: World, services: Services, database_url: str
+) -> None:
+    """Processes sharing a database each keep a preview: what another one writes reaches it
+    through the log, the only thing they share, not through anything the writer tells it."""
+    await world.everything()
+    shown, _ = await world.validated_idea(title="Self-install kits for fibre")
+    held = await world.submit(title="Smart home diagnostics")
+    await world.screen(held)  # held back: not validated
+    releases = services.releases
+    now = world.clock.now + timedelta(days=1)
+    first = await releases.preview(now)
+    other = another_process(database_url)
+    try:
+        joined, _ = await other.validated_idea(title="Drones inspecting masts")
+        await other.run(ReviseIdea(idea_id=shown, title="Self-install kits for fibre and copper"))
+        await other.run(RejectIdea(idea_id=held, reason="a partner already sells it"))
+    finally:
+        await other.services.close()
+
+    second = await releases.preview(now)
+
+    def titles(preview: Preview) -> dict[str, str]:
+        return {item.idea_id: item.title for item in preview.assembly.bundle.items}
+
+    assert second.cutoff > first.cutoff
+    assert second.assembly == await whole_log_assembly(services, second)
+    assert titles(first)[shown] == "Self-install kits for fibre"
+    assert titles(second)[shown] == "Self-install kits for fibre and copper"
+    assert joined not in titles(first)
+    assert joined in titles(second)
+    assert held in {blocked.idea_id for blocked in first.assembly.blocked}
+    assert held not in {blocked.idea_id for blocked in second.assembly.blocked}
 
 
 async def test_a_preview_and_an_assembly_work_out_their_bundle_off_the_event_loop(

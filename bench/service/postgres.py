@@ -54,6 +54,11 @@ class Cluster:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{DATABASE}"
 
     @property
+    def pid(self) -> int:
+        """The postmaster's process id: its backends and helpers are its children."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    @property
     def libpq(self) -> str:
         return f"host=127.0.0.1 port={self.port} user=postgres dbname={DATABASE}"
 

@@ -29,6 +29,9 @@ class Figures:
     """Beside p50 and p99, where they part: at 16 connections one process's latencies can
     fall in two groups (most requests one round of the others' work, some half a round
     more), which p50 and p99 alone do not show. None in runs saved before it was kept."""
+    cpu_us: dict[str, float] | None = None
+    """Microseconds of CPU a request, by part of the machine's work (the service, PostgreSQL,
+    wrk: ``cpu.py``); None where not measured, and in runs saved before it was."""
 
     @property
     def rate(self) -> float:
@@ -243,7 +246,7 @@ def from_json(saved: dict[str, Any]) -> dict[str, Results]:
     return {
         backend: {
             path: {int(level): Figures(f["requests"], f["seconds"], f["p50_ms"], f["p99_ms"],
-                                       f.get("p90_ms"))
+                                       f.get("p90_ms"), f.get("cpu_us"))
                    for level, f in runs.items()}
             for path, runs in found["results"].items()
         }

@@ -23,9 +23,9 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from rich.console import Console
 
 from bench.service import dataset
+from bench.service.cpu import LEVEL, Meter, cpu_table, described
 from bench.service.postgres import Cluster, free_port
 from bench.service.report import (
     Figures,
@@ -246,10 +247,28 @@ def serve_command(port: int, workers: int = 1, *, log_level: str = "info") -> li
     return [sys.executable, "-c", serve]
 
 
+@dataclass(frozen=True)
+class Served:
+    """A service the bench started: where it answers, and whose CPU is its (``cpu.py``)."""
+
+    base: str
+    watched: Mapping[str, int]
+    """The process trees a run's CPU is told by: the service's own (its workers with it), and
+    PostgreSQL's when it is the backend."""
+
+
 @contextmanager
-def serving(url: str, log: Path, *, workers: int = 1, answer_cache: bool = False) -> Iterator[str]:
+def serving(
+    url: str,
+    log: Path,
+    *,
+    workers: int = 1,
+    answer_cache: bool = False,
+    database_pid: int | None = None,
+) -> Iterator[Served]:
     """The service as ``innovation serve`` runs it (uvicorn, each worker listening on a socket
-    of its own), with the bench's routes; yields its base URL.
+    of its own), with the bench's routes; yields where it answers and the processes to watch
+    (``database_pid``: PostgreSQL's postmaster, if the backend is).
 
     Without ``answer_cache`` the service keeps no answers (``INNOVATION_ANSWER_CACHE_MB=0``):
     the bench's reads repeat a few bodies, which a cache would otherwise answer from memory.
@@ -271,7 +290,10 @@ def serving(url: str, log: Path, *, workers: int = 1, answer_cache: bool = False
     try:
         if not answers_health(base, server, seconds=60):
             raise SystemExit(f"the service did not start, see {log}")
-        yield base
+        watched = {"service": server.pid}
+        if database_pid is not None:
+            watched["PostgreSQL"] = database_pid
+        yield Served(base, watched)
     finally:
         server.terminate()
         try:
@@ -295,8 +317,17 @@ def ensure_wrk() -> str:
     return found
 
 
-def drive(wrk: str, base: str, path: Route, level: int, seconds: int, folder: Path) -> Figures:
-    """One wrk run of ``path`` at ``level`` connections, its figures checked for failures."""
+def drive(
+    wrk: str,
+    base: str,
+    path: Route,
+    level: int,
+    seconds: int,
+    folder: Path,
+    watched: Mapping[str, int] | None = None,
+) -> Figures:
+    """One wrk run of ``path`` at ``level`` connections, its figures checked for failures;
+    with the CPU a request of each ``watched`` process tree and of wrk, if given."""
     bodies = "-"
     if path.bodies:
         bodies = str(folder / f"{path.name}.bodies")
@@ -307,8 +338,12 @@ def drive(wrk: str, base: str, path: Route, level: int, seconds: int, folder: Pa
         "-s", str(HERE / path.script), base, "--",
         path.method, path.path, path.token, bodies,
     ]  # fmt: skip
+    meter = None if watched is None else Meter(watched)
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
-    return parse_wrk(done.stdout, f"{path.name} at {level}")
+    figures = parse_wrk(done.stdout, f"{path.name} at {level}")
+    if meter is None:
+        return figures
+    return replace(figures, cpu_us=meter.per_request(figures.requests))
 
 
 WARM_LEVEL, WARM_SECONDS = 16, 2
@@ -332,7 +367,7 @@ def warm(base: str, route: Route) -> None:
 
 def drive_all(
     wrk: str,
-    base: str,
+    served: Served,
     chosen: list[Route],
     seconds: int,
     console: Console,
@@ -342,6 +377,7 @@ def drive_all(
     """Every path at every concurrency; a run with failures is left out and listed in
     ``refused`` (the others are still measured)."""
     results: Results = {}
+    base = served.base
     for path in chosen:
         warm(base, path)
         with contextlib.suppress(InvalidRunError):  # the runs measured say what went wrong
@@ -349,7 +385,7 @@ def drive_all(
         for level in LEVELS:
             long_enough = max(seconds, SATURATED) if level >= 64 else seconds
             try:
-                figures = drive(wrk, base, path, level, long_enough, folder)
+                figures = drive(wrk, base, path, level, long_enough, folder, served.watched)
             except InvalidRunError as error:
                 refused.append(str(error))
                 console.print(f"  [red]{path.name} at {level} not reported:[/red] {error}")
@@ -358,26 +394,29 @@ def drive_all(
             console.print(
                 f"  {path.name:<18} c={level:<3} {figures.rate:>9,.1f} req/s"
                 f"  p50 {figures.p50_ms:7.1f} ms  p90 {figures.p90_ms or 0:7.1f} ms"
-                f"  p99 {figures.p99_ms:7.1f} ms",
+                f"  p99 {figures.p99_ms:7.1f} ms"
+                + (f"  {described(figures.cpu_us)}" if figures.cpu_us and level == LEVEL else ""),
                 soft_wrap=True,  # one line per run, however narrow the terminal
             )
     return results
 
 
 def taking_turns(
-    wrk: str, bases: dict[int, str], path: Route, seconds: int, folder: Path
+    wrk: str, servers: dict[int, Served], path: Route, seconds: int, folder: Path
 ) -> dict[int, Figures]:
     """``path`` at 16 connections against each server in turn, ``ROUNDS`` times; for each, the
     run of median rate. Taking turns, the servers share whatever the machine's load does
     meanwhile (it is a shared virtual one): one after the other, a ratio of two runs a minute
     apart moved with it."""
-    runs: dict[int, list[Figures]] = {processes: [] for processes in bases}
-    for base in bases.values():
+    runs: dict[int, list[Figures]] = {processes: [] for processes in servers}
+    for served in servers.values():
         for _ in range(4):  # each process answers some of them
-            warm(base, path)
+            warm(served.base, path)
     for _ in range(ROUNDS):
-        for processes, base in bases.items():
-            runs[processes].append(drive(wrk, base, path, 16, seconds, folder))
+        for processes, served in servers.items():
+            runs[processes].append(
+                drive(wrk, served.base, path, 16, seconds, folder, served.watched)
+            )
     return {
         processes: sorted(found, key=lambda figures: figures.rate)[len(found) // 2]
         for processes, found in runs.items()
@@ -476,9 +515,15 @@ def run_copy_postgres(cluster: Cluster, scale: float, console: Console) -> str:
 
 
 def bench_backend(
-    backend: str, url: str, seconds: int, console: Console, folder: Path
+    backend: str,
+    url: str,
+    seconds: int,
+    console: Console,
+    folder: Path,
+    database_pid: int | None = None,
 ) -> dict[str, Any]:
-    """Every path at every concurrency; on PostgreSQL, then two processes and the checks."""
+    """Every path at every concurrency; on PostgreSQL, then two processes and the checks.
+    ``database_pid``, PostgreSQL's postmaster, is watched with the service (``cpu.py``)."""
     wrk = ensure_wrk()
     log = dataset.folder(backend) / "service.log"
     log.unlink(missing_ok=True)
@@ -487,13 +532,13 @@ def bench_backend(
     chosen = [p for p in paths(prepared) if not only or p.name in only.split(",")]
     console.print(f"[bold]{backend}[/bold]: one process")
     refused: list[str] = []
-    with serving(url, log) as base:
+    with serving(url, log, database_pid=database_pid) as served:
         uncached = [path for path in chosen if not path.cached]
-        results = drive_all(wrk, base, uncached, seconds, console, folder, refused)
+        results = drive_all(wrk, served, uncached, seconds, console, folder, refused)
     if cached := [path for path in chosen if path.cached]:
         console.print(f"[bold]{backend}[/bold]: one process, answer cache on")
-        with serving(url, log, answer_cache=True) as base:
-            results |= drive_all(wrk, base, cached, seconds, console, folder, refused)
+        with serving(url, log, answer_cache=True, database_pid=database_pid) as served:
+            results |= drive_all(wrk, served, cached, seconds, console, folder, refused)
     found: dict[str, Any] = {"results": results, "refused": refused}
     if backend == "postgres":
         reads = [path for path in chosen if path.name in ("page", "idea", "pipeline")]
@@ -503,7 +548,10 @@ def bench_backend(
         )
         one: Results = {}
         two: Results = {}
-        with serving(url, log) as alone, serving(url, log, workers=2) as both:
+        with (
+            serving(url, log, database_pid=database_pid) as alone,
+            serving(url, log, workers=2, database_pid=database_pid) as both,
+        ):
             for path in reads:
                 try:
                     taken = taking_turns(wrk, {1: alone, 2: both}, path, seconds, folder)
@@ -514,8 +562,16 @@ def bench_backend(
                 console.print(
                     f"  {path.name:<18} c=16  one {taken[1].rate:>9,.1f} req/s"
                     f" p99 {taken[1].p99_ms:7.1f} ms  two {taken[2].rate:>9,.1f} req/s"
-                    f" p99 {taken[2].p99_ms:7.1f} ms"
+                    f" p99 {taken[2].p99_ms:7.1f} ms",
+                    soft_wrap=True,
                 )
+                for processes, figures in taken.items():
+                    if figures.cpu_us:
+                        console.print(
+                            f"    {processes} process{'es' if processes > 1 else ''}:"
+                            f" {described(figures.cpu_us)}",
+                            soft_wrap=True,
+                        )
         found["two_processes"] = two
         found["one_beside_two"] = one
         found["scaling"] = scaling_target(one, two)
@@ -523,14 +579,16 @@ def bench_backend(
         submit = next(path for path in paths(prepared) if path.name == "submitIdea")
         before = check_log(url)
         answered = 0  # failed requests may or may not have written: not counted
-        with serving(url, log, workers=2) as base:
+        with serving(url, log, workers=2, database_pid=database_pid) as served:
             for _ in range(4):  # each answered (warm raises otherwise), and in the log
-                warm(base, submit)
+                warm(served.base, submit)
                 answered += 1
             submits: dict[int, Figures] = {}
             for level in (1, 16):
                 try:
-                    submits[level] = drive(wrk, base, submit, level, seconds, folder)
+                    submits[level] = drive(
+                        wrk, served.base, submit, level, seconds, folder, served.watched
+                    )
                 except InvalidRunError as error:
                     refused.append(f"two processes: {error}")
                     continue
@@ -539,7 +597,9 @@ def bench_backend(
         two["submitIdea"] = submits
         found["scaling"] += submit_scaling(submits, "two processes")
         with serving(url, log) as first, serving(url, log) as second:
-            found["subscriber_seconds"] = asyncio.run(subscriber_sees(first, second, prepared.lead))
+            found["subscriber_seconds"] = asyncio.run(
+                subscriber_sees(first.base, second.base, prepared.lead)
+            )
         found["releases_assembled_twice"] = assemble_twice(url, UNRELEASED)
         console.print(
             f"  two processes assembled {UNRELEASED}: "
@@ -639,7 +699,9 @@ def main() -> None:
                 else:
                     with Cluster(dataset.folder("postgres")) as cluster:
                         url = run_copy_postgres(cluster, scale, console)
-                        found = bench_backend(backend, url, seconds, console, folder)
+                        found = bench_backend(
+                            backend, url, seconds, console, folder, database_pid=cluster.pid
+                        )
                         found["postgres"] = {
                             name: cluster.setting(name)
                             for name in ("server_version", "shared_buffers", "max_connections",
@@ -662,7 +724,28 @@ def main() -> None:
             floor = None if figures is None else floor_line(figures, backend)
             if floor is not None:
                 lines.append(f"    {floor}")
+            cpu = cpu_table(
+                {
+                    backend: {
+                        path: runs[LEVEL].cpu_us for path, runs in results.items() if LEVEL in runs
+                    }
+                }
+            )
+            if cpu:
+                lines += ["", f"µs of CPU a request at {LEVEL} connections, by part:", "", *cpu, ""]
             if found.get("one_beside_two"):
+                both = {
+                    label: {
+                        path: runs[16].cpu_us for path, runs in found[key].items() if 16 in runs
+                    }
+                    for label, key in (
+                        ("one process", "one_beside_two"),
+                        ("two processes", "two_processes"),
+                    )
+                }
+                if turns_cpu := cpu_table(both):
+                    lines += ["", "µs of CPU a request at 16, one process and two taking turns:",
+                              "", *turns_cpu, ""]  # fmt: skip
                 turns = []
                 for path, by_level in found["one_beside_two"].items():
                     one, two = by_level[16], found["two_processes"][path][16]

@@ -12,14 +12,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import Any
+
+from msgspec.structs import replace
 
 from innovation.domain import EXPERIMENT
 from innovation.domain.assembly import CONVERSION_RULE, FOLDED, MEASURED, Assembler
+from innovation.domain.idea_messages import IdeaRevised, IdeaSubmitted
 from innovation.domain.periods import ANY_LABEL, Cadence, Period
 from innovation.domain.releases import (
     Assembly,
@@ -56,6 +61,43 @@ async def _result(assembler: Assembler) -> Assembly:
     Nothing folds into the assembler meanwhile: a preview holds its lock, an assembly its own
     assembler."""
     return await asyncio.to_thread(assembler.result)
+
+
+class _Shared:
+    """One copy of the values many ideas repeat, for the states a preview keeps.
+
+    Each event decodes its own copy of its scout, organisation, country and themes, and an
+    idea's state keeps the copies it was given: at the bench's 100,000 ideas, 1,063
+    organisations, 405 scouts and 26 sets of themes held their strings 100,000 times over. A
+    process holding a preview went from 280 to 243 MB, its first preview 0.1 s slower (2.7 s).
+    Strings are interned (``sys.intern``: freed once nothing holds them); themes are kept by
+    value for one pass over the log."""
+
+    def __init__(self) -> None:
+        self._themes: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def event(self, event: Any) -> Any:
+        kind = type(event)
+        if kind is IdeaSubmitted:
+            return replace(
+                event,
+                scout=sys.intern(event.scout),
+                provenance=self._provenance(event.provenance),
+                themes=self._themes.setdefault(event.themes, event.themes),
+            )
+        if kind is IdeaRevised and event.provenance is not None:
+            event = replace(event, provenance=self._provenance(event.provenance))
+        if kind is IdeaRevised and event.themes is not None:
+            event = replace(event, themes=self._themes.setdefault(event.themes, event.themes))
+        return event
+
+    @staticmethod
+    def _provenance(provenance: Any) -> Any:
+        return replace(
+            provenance,
+            organisation=sys.intern(provenance.organisation),
+            country=sys.intern(provenance.country),
+        )
 
 
 def release_command_id(period: str) -> uuid.UUID:
@@ -154,6 +196,7 @@ class Releases:
         refolded, which ``take`` keeps whole."""
         mapper, end = self.log.mapper, assembler.period.end
         types = FOLDED_NAMES if after == 0 else FOLDED_NAMES | MEASURED_NAMES
+        shared = _Shared()
         async for record in self.log.replay(after=after, up_to=assembler.cutoff, types=types):
             if record.type in MEASURED_NAMES and not assembler.refolded(
                 EXPERIMENT.entity_id(record.stream_id) or ""
@@ -162,7 +205,7 @@ class Releases:
             occurred_at = mapper.occurred_at(record)
             if occurred_at >= end and record.type != RELEASE_PUBLISHED:
                 continue
-            assembler.take(record.position, occurred_at, mapper.to_event(record))
+            assembler.take(record.position, occurred_at, shared.event(mapper.to_event(record)))
 
     async def _refold(self, assembler: Assembler) -> None:
         """Fold again, from every event of its stream, each experiment the bundle shows that
@@ -265,7 +308,7 @@ class Releases:
         The assembler is kept between previews, so each one after the first folds only what the
         log gained since the one before, and works out again only the ideas it reached. On the
         bench's million events the first takes about 3 s, a repeat or one after a few writes
-        milliseconds; what is kept holds some 200 MB for its 100,000 ideas (the domain keeps
+        milliseconds; what is kept holds some 180 MB for its 100,000 ideas (the domain keeps
         its states out of the cyclic garbage collector, so collections do not walk them). A
         preview cut short keeps nothing: the next starts again."""
         period = await self.upcoming(now)

@@ -19,11 +19,18 @@ from innovation.domain.experiments import (
     CorrectMeasurement,
     MeasurementCorrected,
 )
-from innovation.domain.ideas import RejectIdea, ReviseIdea
+from innovation.domain.ideas import IdeaRevised, IdeaSubmitted, RejectIdea, ReviseIdea
 from innovation.domain.releases import Assembly
-from innovation.domain.values import Decision, Direction, MetricDefinition, Outcome
+from innovation.domain.values import (
+    Decision,
+    Direction,
+    MetricDefinition,
+    Outcome,
+    Provenance,
+    SourceKind,
+)
 from innovation.releases import service as release_service
-from innovation.releases.service import Preview
+from innovation.releases.service import Preview, _Shared
 from innovation.store import ANY, Metadata, NewEvent, type_name
 from tests.integration.command_path import CommandPath
 from tests.integration.world import LEAD, World, another_process
@@ -304,3 +311,38 @@ async def test_a_preview_cut_short_leaves_nothing_half_folded_for_the_next(
 
     assert taken == 4
     assert after.assembly == await whole_log_assembly(services, after)
+
+
+async def test_a_preview_keeps_one_copy_of_what_many_ideas_repeat(world: World, services: Services):
+    """Equal scouts, organisations, countries and themes, decoded once per event, are kept
+    once for every idea a preview holds; each event is otherwise left as it was."""
+    themes = ("customer-experience", "generative-ai")
+    ideas = [
+        await world.submit(title=title, country="SN", themes=themes)
+        for title in ("Fibre cut prediction", "Smart home diagnostics")
+    ]
+    moved = Provenance(
+        source_kind=SourceKind.STARTUP, organisation="Sonatel", country="SN", external=True
+    )
+    for idea_id in ideas:
+        await world.run(ReviseIdea(idea_id=idea_id, provenance=moved, themes=("networks-cloud",)))
+    log = services.store
+    decoded = [log.mapper.to_event(record) async for record in log.replay()]
+    shared = _Shared()
+
+    kept = [shared.event(event) for event in decoded]
+
+    assert kept == decoded
+    for kind, pick in (
+        (IdeaSubmitted, lambda event: event.provenance.organisation),
+        (IdeaSubmitted, lambda event: event.provenance.country),
+        (IdeaSubmitted, lambda event: event.scout),
+        (IdeaSubmitted, lambda event: event.themes),
+        (IdeaRevised, lambda event: event.provenance.organisation),
+        (IdeaRevised, lambda event: event.themes),
+    ):
+        before = [pick(event) for event in decoded if isinstance(event, kind)]
+        after = [pick(event) for event in kept if isinstance(event, kind)]
+        assert len(after) == 2
+        assert before[0] is not before[1]  # each event decoded its own copy
+        assert after[0] is after[1]

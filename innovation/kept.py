@@ -40,13 +40,14 @@ class Kept(Generic[K, V]):
         return value
 
     def keep(self, key: K, value: V) -> None:
-        """Keep ``value`` for ``key``, in place of the one kept for it if any."""
+        """Keep ``value`` for ``key``, in place of the one kept for it if any, as the most
+        recently used; one too heavy to keep leaves nothing kept for ``key``."""
+        before = self._values.pop(key, None)
+        if before is not None:
+            self.size -= self._weigh(before)
         weight = self._weigh(value)
         if weight > self.largest:
             return
-        before = self._values.get(key)
-        if before is not None:
-            self.size -= self._weigh(before)
         self._values[key] = value
         self.size += weight
         while self.size > self.budget:

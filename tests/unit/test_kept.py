@@ -21,6 +21,27 @@ def test_the_least_recently_used_value_goes_first():
     assert (kept.get("a"), kept.get("c")) == (1, 3)
 
 
+def test_a_value_kept_again_is_the_most_recently_used():
+    kept: Kept[str, int] = Kept(2)
+    kept.keep("a", 1)
+    kept.keep("b", 2)
+    kept.keep("a", 1)  # a second request made the same answer: "b" is now the oldest
+    kept.keep("c", 3)
+
+    assert kept.get("b") is None
+    assert (kept.get("a"), kept.get("c")) == (1, 3)
+
+
+def test_a_value_too_heavy_to_keep_leaves_nothing_for_its_key():
+    kept: Kept[str, bytes] = Kept(10, weigh=len, largest=4)
+    kept.keep("a", b"abc")
+    kept.keep("b", b"de")
+    kept.keep("a", b"abcdef")
+
+    assert kept.get("a") is None
+    assert (kept.get("b"), kept.size, len(kept)) == (b"de", 2, 1)
+
+
 async def test_a_value_asked_for_by_several_at_once_is_made_once_and_kept():
     kept: Kept[str, str] = Kept(4)
     made: list[str] = []

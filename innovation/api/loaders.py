@@ -142,7 +142,9 @@ def read_nested(connection: Connection, idea_ids: Sequence[str], depth: int) -> 
     """What a page of ideas nests, read with the page: experiments, then their metrics.
 
     Loaders would read the same a level at a time, each in a read of its own; the ideas'
-    resolvers read it in the job that reads the ideas, one connection and one snapshot."""
+    resolvers read it in the job that reads the ideas, on one connection and as of one moment
+    (``Database.read``'s ``one_snapshot``): a write committed between the statements shows in
+    none of them, where it would have shown in what the ideas nest and not in the ideas."""
     if depth == 0 or not idea_ids:
         return None
     experiments = views.experiments_of_ideas(connection, idea_ids)

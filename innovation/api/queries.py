@@ -178,7 +178,8 @@ class Query:
         # A text filter may look through much of the index: a reader thread's work.
         reading = database.read if where.text else database.glance
         try:
-            page, nested = await reading(read)
+            # the ideas and what they nest as of one moment, as the page's answer tells them
+            page, nested = await reading(read, one_snapshot=depth > 0)
         except InvalidCursorError as error:
             raise invalid(str(error), "before" if before and not after else "after") from None
         if not page.rows and where.theme:
@@ -243,7 +244,9 @@ class Query:
             return page, views.metrics_of_experiments(connection, ids) if read_too else None
 
         try:
-            page, metrics = await info.context.services.database.glance(read)
+            page, metrics = await info.context.services.database.glance(
+                read, one_snapshot=with_metrics
+            )
         except InvalidCursorError as error:
             raise invalid(str(error), "before" if before and not after else "after") from None
         if metrics is not None:

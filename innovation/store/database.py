@@ -269,16 +269,23 @@ class Database:
     async def write(self, job: Job[T]) -> T:
         raise NotImplementedError
 
-    async def read(self, job: Job[T]) -> T:
+    async def read(self, job: Job[T], *, one_snapshot: bool = False) -> T:
+        """Run a read job on a connection of its own.
+
+        SQLite runs every read job in a transaction, which sees the database as it was at
+        the job's first statement. PostgreSQL runs each statement as a transaction of its
+        own, which sees what had committed when that statement began (``PostgresDatabase``):
+        a job whose statements must agree, such as a page of ideas and the experiments they
+        nest, asks for ``one_snapshot`` and is run in a ``REPEATABLE READ`` transaction."""
         raise NotImplementedError
 
-    async def glance(self, job: Job[T]) -> T:
+    async def glance(self, job: Job[T], *, one_snapshot: bool = False) -> T:
         """Run a bounded read job, as ``read`` does, unless the backend answers it faster
         without handing it to another thread: the log's end, or what a request reads by key
         or by the page (an idea, a page of them with what they nest, the pipeline's counts, a
         token, a page of the log's positions). A read that may scan however far, such as a
         whole replay in one job, goes through ``read``."""
-        return await self.read(job)
+        return await self.read(job, one_snapshot=one_snapshot)
 
     async def close(self) -> None:
         raise NotImplementedError

@@ -358,6 +358,10 @@ class PostgresDatabase(Database):
         Under READ COMMITTED, PostgreSQL's default, every statement of a transaction takes a
         snapshot of its own anyway, so a read transaction made no two statements agree; it
         only cost a ``BEGIN`` and a ``ROLLBACK``, two round trips of a three-statement read.
+        A job whose statements must agree asks for ``one_snapshot`` (``read``): a ``REPEATABLE
+        READ``, read-only transaction, whose snapshot is taken at its first statement. Its
+        ``BEGIN`` and ``COMMIT`` took 250 µs together, 165 of them the service's CPU, in an
+        hour when ``SELECT 1`` took 120 to 150.
         """
         # Group-committing writers, at most half the pool: reads always have the rest.
         self._writers = Writers(self.engine, max(1, min(writers, pool_size)), max_batch)
@@ -377,16 +381,27 @@ class PostgresDatabase(Database):
             raise DatabaseClosedError("the database is closed")
         return await self.stopped_writes.track(self._writers.write(job))
 
-    async def read(self, job: Job[T]) -> T:
+    async def read(self, job: Job[T], *, one_snapshot: bool = False) -> T:
         if self._closed:
             raise DatabaseClosedError("the database is closed")
         try:
-            async with self._reads.connection() as connection:
-                return await connection.run_sync(job)
+            return await self._read_once(job, one_snapshot)
         except KeptConnectionEndedError:
             # The server ended the kept connection (a restart, an idle cut) and every kept one
             # went with it: a read changes nothing, so it runs once more, on a new connection.
-            async with self._reads.connection() as connection:
+            return await self._read_once(job, one_snapshot)
+
+    async def _read_once(self, job: Job[T], one_snapshot: bool) -> T:
+        async with self._reads.connection() as connection:
+            if not one_snapshot:
+                return await connection.run_sync(job)
+            # A snapshot taken at the first statement and kept to the last. The connection is
+            # in AUTOCOMMIT for SQLAlchemy, which sends no BEGIN of its own: asyncpg's
+            # transaction sends it, and the COMMIT, or the ROLLBACK when the job fails.
+            raw = await connection.get_raw_connection()
+            async with raw.driver_connection.transaction(  # type: ignore[union-attr]
+                isolation="repeatable_read", readonly=True
+            ):
                 return await connection.run_sync(job)
 
     @asynccontextmanager

@@ -111,7 +111,8 @@ class SQLiteDatabase(Database):
             writer = self._writers[loop] = SQLiteWriter(self, loop)
         return await self.stopped_writes.track(writer.write(job))
 
-    async def read(self, job: Job[T]) -> T:
+    async def read(self, job: Job[T], *, one_snapshot: bool = False) -> T:
+        # every job is one transaction, and so one snapshot, whatever ``one_snapshot`` says
         if self._closed:
             raise DatabaseClosedError("the database is closed")
         loop = asyncio.get_running_loop()
@@ -133,7 +134,7 @@ class SQLiteDatabase(Database):
             connection.close()
             raise
 
-    async def glance(self, job: Job[T]) -> T:
+    async def glance(self, job: Job[T], *, one_snapshot: bool = False) -> T:
         """Run a bounded read on the event loop's thread, on a connection that never waits
         for a lock: a reader thread costs a 0.3 ms hand-over and, under load, a wait for the
         interpreter lock after every row (16 callers of `idea(id)`: 454 to 633 a second through

@@ -102,14 +102,14 @@ def counting_reads(database: Database) -> Iterator[list[object]]:
     jobs: list[object] = []
     read, glance = database.read, database.glance
 
-    async def counted(job):  # noqa: ANN001, ANN202
+    async def counted(job, **options):  # noqa: ANN001, ANN003, ANN202
         if not any(seen is job for seen in jobs):
             jobs.append(job)
-        return await read(job)
+        return await read(job, **options)
 
-    async def glanced(job):  # noqa: ANN001, ANN202
+    async def glanced(job, **options):  # noqa: ANN001, ANN003, ANN202
         jobs.append(job)
-        return await glance(job)
+        return await glance(job, **options)
 
     database.read = counted  # type: ignore[method-assign]
     database.glance = glanced  # type: ignore[method-assign]

@@ -64,12 +64,12 @@ async def test_the_answer_is_what_a_read_right_after_gives(
     database = app_services.database
     original = database.glance
 
-    async def glance(job: Any) -> Any:
+    async def glance(job: Any, **options: Any) -> Any:
         # What read_idea and read_experiment read back by key: the answered object itself
         # (loaders glance too, for what the answer nests).
         if getattr(job, "func", None) in (views.idea, views.experiment):
             glances.append(job)
-        return await original(job)
+        return await original(job, **options)
 
     monkeypatch.setattr(database, "glance", glance)
     answer = (await api.data(document, variables, as_=role))[operation.name]

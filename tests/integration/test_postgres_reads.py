@@ -1,4 +1,5 @@
-"""PostgreSQL's reads: each statement a transaction of its own, no BEGIN or ROLLBACK around it."""
+"""PostgreSQL's reads: each statement a transaction of its own, no BEGIN or ROLLBACK around it,
+unless the job asks for one snapshot."""
 
 from __future__ import annotations
 
@@ -59,6 +60,51 @@ async def test_a_read_sends_no_begin_and_sees_what_commits_between_its_statement
     assert in_a_session
     # READ COMMITTED, as before: a transaction around the two made them agree no better.
     assert (before, after) == (0, 1)
+
+
+async def test_a_read_asking_for_one_snapshot_sees_none_of_what_commits_meanwhile(
+    backend: str, database_url: str
+):
+    """``one_snapshot``: its statements agree, and the connection it ran on, kept for the next
+    reads, runs their statements alone again, whether the job ended well or failed."""
+    if backend != "postgresql":
+        pytest.skip("SQLite reads every job in a transaction: one snapshot already")
+    database = open_database(database_url, pool_size=1)  # one connection kept for reads
+    await database.write(lambda c: c.exec_driver_sql("CREATE TABLE IF NOT EXISTS seen (n int)"))
+    await database.write(lambda c: c.exec_driver_sql("TRUNCATE seen"))
+    other = await asyncpg.connect(
+        database.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+
+    def count(connection: sa.Connection) -> int:
+        return int(connection.exec_driver_sql("SELECT count(*) FROM seen").scalar_one())
+
+    def two_counts(connection: sa.Connection) -> tuple[int, int]:
+        before = count(connection)
+        await_only(other.execute("INSERT INTO seen VALUES (1)"))  # a commit between the two
+        return before, count(connection)
+
+    def fails_after_a_commit(connection: sa.Connection) -> None:
+        two_counts(connection)
+        connection.exec_driver_sql("SELECT 1 / 0")
+
+    try:
+        agreed = await database.read(two_counts, one_snapshot=True)
+        alone_after = await database.read(statements_are_transactions_of_their_own)
+        with pytest.raises(sa.exc.DBAPIError, match="division by zero"):
+            await database.glance(fails_after_a_commit, one_snapshot=True)
+        alone_after_failing = await database.read(statements_are_transactions_of_their_own)
+        both = await database.glance(two_counts, one_snapshot=True)
+        seen = await database.read(count)
+    finally:
+        await other.close()
+        await database.write(lambda c: c.exec_driver_sql("DROP TABLE seen"))
+        await database.close()
+    assert agreed == (0, 0)
+    assert alone_after
+    assert alone_after_failing
+    assert both == (2, 2)
+    assert seen == 3
 
 
 async def test_connections_a_burst_opened_serve_the_next_burst(backend: str, database_url: str):

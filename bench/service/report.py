@@ -2,7 +2,9 @@
 
 Every target is a ratio of two figures of the same run (a path against its ceiling, or against
 itself at another concurrency or process count), so a slower or faster machine moves both
-sides; a run with any failed request is not a figure at all.
+sides; a run with any failed request is not a figure at all. A path held to a ceiling is also
+run taking turns with it (``PAIRS``), and its ratio is judged from those runs: in the sweep, the
+two were run minutes apart, and the machine (a shared virtual one) can change speed between.
 """
 
 from __future__ import annotations
@@ -89,11 +91,28 @@ def _figure(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
+PAIRS = {
+    "typename": "plain",
+    "page": "strawberry",
+    "submitIdea": "noop",
+    "page-repeated": "plain",
+}
+"""Each path held to a ceiling, and the ceiling: the bench runs the two taking turns."""
+
+Pairs = dict[str, tuple[Figures, Figures]]
+"""Per path of ``PAIRS``, its run and its ceiling's taken in turns at 16 connections (each the
+run of median rate)."""
+
 READS = ("page", "page-repeated", "idea", "pipeline", "release")
 WRITES = ("submitIdea", "submitIdea-keyed", "recordMeasurement")
 
 
-def _ratio(results: Results, path: str, against: str, at: int) -> float | None:
+def _ratio(
+    results: Results, path: str, against: str, at: int, pairs: Pairs | None = None
+) -> float | None:
+    if pairs and path in pairs and at == 16:
+        run, ceiling = pairs[path]
+        return run.rate / ceiling.rate if ceiling.rate else None
     if path not in results or against not in results:
         return None
     if at not in results[path] or at not in results[against]:
@@ -102,19 +121,22 @@ def _ratio(results: Results, path: str, against: str, at: int) -> float | None:
     return results[path][at].rate / base if base else None
 
 
-def targets(results: Results, backend: str, *, at: int = 16) -> list[Target]:
-    """The issue's targets that this backend's results can answer, from these results only."""
+def targets(
+    results: Results, backend: str, *, at: int = 16, pairs: Pairs | None = None
+) -> list[Target]:
+    """The issue's targets that this backend's results can answer, from these results only;
+    a path's ratio to its ceiling from their runs taken in turns (``pairs``) where there are."""
     found: list[Target] = []
 
     def ratio(label: str, path: str, against: str, target: float, level: int = at) -> None:
-        value = _ratio(results, path, against, level)
+        value = _ratio(results, path, against, level, pairs)
         if value is not None:
             found.append(Target(label, value, target))
 
-    ratio("{ __typename } / plain route at 16", "typename", "plain", 0.40)
-    ratio("page of 100 / strawberry's ceiling at 16", "page", "strawberry", 0.60)
-    ratio("submitIdea / no-op mutation at 16", "submitIdea", "noop", 0.50)
-    ratio("repeated page / plain route at 16", "page-repeated", "plain", 0.50)
+    ratio("{ __typename } / plain route at 16", "typename", PAIRS["typename"], 0.40)
+    ratio("page of 100 / strawberry's ceiling at 16", "page", PAIRS["page"], 0.60)
+    ratio("submitIdea / no-op mutation at 16", "submitIdea", PAIRS["submitIdea"], 0.50)
+    ratio("repeated page / plain route at 16", "page-repeated", PAIRS["page-repeated"], 0.50)
     if backend == "postgres" and "submitIdea" in results:
         found += submit_scaling(results["submitIdea"], "one process", at=at)
     for path in (*READS, *WRITES):
@@ -202,6 +224,31 @@ def to_json(results: Results) -> dict[str, dict[str, Any]]:
         path: {str(level): {**asdict(f), "rate": f.rate} for level, f in runs.items()}
         for path, runs in results.items()
     }
+
+
+def pairs_to_json(pairs: Pairs) -> dict[str, dict[str, Any]]:
+    return {
+        path: {
+            "ceiling": PAIRS[path],
+            "run": {**asdict(run), "rate": run.rate},
+            "ceiling_run": {**asdict(ceiling), "rate": ceiling.rate},
+        }
+        for path, (run, ceiling) in pairs.items()
+    }
+
+
+def pairs_line(pairs: Pairs, results: Results, *, at: int = 16) -> str:
+    """The runs taken in turns, each path's ratio to its ceiling, and the sweep's beside it."""
+    told = []
+    for path, (run, ceiling) in pairs.items():
+        sweep = _ratio(results, path, PAIRS[path], at)
+        told.append(
+            f"{path} {run.rate:,.1f} and {PAIRS[path]} {ceiling.rate:,.1f}"
+            f" ({run.rate / ceiling.rate if ceiling.rate else 0:.3g}"
+            + ("" if sweep is None else f"; in the sweep {sweep:.3g}")
+            + ")"
+        )
+    return f"req/s at {at}, each path and its ceiling taking turns: " + "; ".join(told)
 
 
 def chart(per_backend: dict[str, Results], output: Path) -> None:

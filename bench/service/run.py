@@ -3,7 +3,8 @@
 For each backend: the kept data set (``bench.service.dataset``) is copied for the run (so the
 bench's own writes never pile up in it), tokens are issued, the service is started under uvicorn
 (``bench.service.app:create``: the product plus its ceilings) and wrk drives every path at
-concurrency 1, 16 and 64 (``BENCH_DURATION`` seconds each). On PostgreSQL the reads are run
+concurrency 1, 16 and 64 (``BENCH_DURATION`` seconds each), then each path held to a ceiling
+and the ceiling again, taking turns (``paired``). On PostgreSQL the reads are run
 again with two server processes, and afterwards the log is checked and a subscriber on one
 process must see an idea submitted through another. The tables, the ratio targets, a JSON file
 under ``bench/results/`` and ``bench/service-throughput.png`` are the output.
@@ -28,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rich.console import Console
@@ -37,13 +38,17 @@ from bench.service import dataset
 from bench.service.cpu import LEVEL, Meter, cpu_table, described
 from bench.service.postgres import Cluster, free_port
 from bench.service.report import (
+    PAIRS,
     Figures,
     InvalidRunError,
+    Pairs,
     Results,
     Target,
     chart,
     data_set_targets,
     floor_line,
+    pairs_line,
+    pairs_to_json,
     parse_wrk,
     scaling_target,
     submit_scaling,
@@ -401,26 +406,59 @@ def drive_all(
     return results
 
 
+K = TypeVar("K")
+
+
 def taking_turns(
-    wrk: str, servers: dict[int, Served], path: Route, seconds: int, folder: Path
-) -> dict[int, Figures]:
-    """``path`` at 16 connections against each server in turn, ``ROUNDS`` times; for each, the
-    run of median rate. Taking turns, the servers share whatever the machine's load does
+    wrk: str, runs: dict[K, tuple[Served, Route]], seconds: int, folder: Path
+) -> dict[K, Figures]:
+    """Each of ``runs`` (a path on a server) at 16 connections in turn, ``ROUNDS`` times; for
+    each, the run of median rate. Taking turns, they share whatever the machine's load does
     meanwhile (it is a shared virtual one): one after the other, a ratio of two runs a minute
     apart moved with it."""
-    runs: dict[int, list[Figures]] = {processes: [] for processes in servers}
-    for served in servers.values():
+    taken: dict[K, list[Figures]] = {key: [] for key in runs}
+    for served, path in runs.values():
         for _ in range(4):  # each process answers some of them
             warm(served.base, path)
     for _ in range(ROUNDS):
-        for processes, served in servers.items():
-            runs[processes].append(
-                drive(wrk, served.base, path, 16, seconds, folder, served.watched)
-            )
+        for key, (served, path) in runs.items():
+            taken[key].append(drive(wrk, served.base, path, 16, seconds, folder, served.watched))
     return {
-        processes: sorted(found, key=lambda figures: figures.rate)[len(found) // 2]
-        for processes, found in runs.items()
+        key: sorted(found, key=lambda figures: figures.rate)[len(found) // 2]
+        for key, found in taken.items()
     }
+
+
+def paired(
+    wrk: str,
+    served: Served,
+    chosen: list[Route],
+    seconds: int,
+    console: Console,
+    folder: Path,
+    refused: list[str],
+) -> Pairs:
+    """Each chosen path held to a ceiling (``PAIRS``) and that ceiling, taking turns on
+    ``served``: the runs its target is judged by."""
+    named = {path.name: path for path in chosen}
+    found: Pairs = {}
+    for name, ceiling in PAIRS.items():
+        if name not in named or ceiling not in named:
+            continue
+        runs = {"run": (served, named[name]), "ceiling": (served, named[ceiling])}
+        try:
+            taken = taking_turns(wrk, runs, seconds, folder)
+        except InvalidRunError as error:
+            refused.append(f"{name} taking turns with {ceiling}: {error}")
+            continue
+        found[name] = (taken["run"], taken["ceiling"])
+        run, base = found[name]
+        console.print(
+            f"  {name:<18} c=16  {run.rate:>9,.1f} req/s  {ceiling} {base.rate:>9,.1f} req/s"
+            f"  ({run.rate / base.rate if base.rate else 0:.3g})",
+            soft_wrap=True,
+        )
+    return found
 
 
 # -- after two processes: the log, and a subscriber on the other process ----------------------
@@ -532,14 +570,20 @@ def bench_backend(
     chosen = [p for p in paths(prepared) if not only or p.name in only.split(",")]
     console.print(f"[bold]{backend}[/bold]: one process")
     refused: list[str] = []
+    turns = f"each path and its ceiling taking turns, {ROUNDS} runs each"
     with serving(url, log, database_pid=database_pid) as served:
         uncached = [path for path in chosen if not path.cached]
         results = drive_all(wrk, served, uncached, seconds, console, folder, refused)
+        console.print(f"[bold]{backend}[/bold]: one process, {turns}")
+        pairs = paired(wrk, served, uncached, seconds, console, folder, refused)
     if cached := [path for path in chosen if path.cached]:
         console.print(f"[bold]{backend}[/bold]: one process, answer cache on")
         with serving(url, log, answer_cache=True, database_pid=database_pid) as served:
             results |= drive_all(wrk, served, cached, seconds, console, folder, refused)
-    found: dict[str, Any] = {"results": results, "refused": refused}
+            plain = [path for path in chosen if path.name in {PAIRS[p.name] for p in cached}]
+            console.print(f"[bold]{backend}[/bold]: answer cache on, {turns}")
+            pairs |= paired(wrk, served, cached + plain, seconds, console, folder, refused)
+    found: dict[str, Any] = {"results": results, "pairs": pairs, "refused": refused}
     if backend == "postgres":
         reads = [path for path in chosen if path.name in ("page", "idea", "pipeline")]
         console.print(
@@ -554,7 +598,7 @@ def bench_backend(
         ):
             for path in reads:
                 try:
-                    taken = taking_turns(wrk, {1: alone, 2: both}, path, seconds, folder)
+                    taken = taking_turns(wrk, {1: (alone, path), 2: (both, path)}, seconds, folder)
                 except InvalidRunError as error:
                     refused.append(f"two processes: {error}")
                     continue
@@ -715,12 +759,15 @@ def main() -> None:
             refused_here = found.pop("refused")
             refused_all += [f"{backend}: {line}" for line in refused_here]
             results: Results = found.pop("results")
+            pairs: Pairs = found.pop("pairs")
             per_backend[backend] = results
-            checks = targets(results, backend) + found.get("scaling", [])
+            checks = targets(results, backend, pairs=pairs) + found.get("scaling", [])
             if figures is not None:
                 checks += data_set_targets(figures, backend)
             lines += [f"## {backend}", "", *table(results), ""]
             lines += [f"    {check.line()}" for check in checks]
+            if pairs:
+                lines.append(f"    {pairs_line(pairs, results)}")
             floor = None if figures is None else floor_line(figures, backend)
             if floor is not None:
                 lines.append(f"    {floor}")
@@ -773,6 +820,7 @@ def main() -> None:
                 "refused": refused_here,
                 **{k: v for k, v in found.items() if k not in ("scaling", *PER_PROCESSES)},
                 "results": to_json(results),
+                "pairs": pairs_to_json(pairs),
                 **{k: to_json(found.get(k, {})) for k in PER_PROCESSES},
                 "targets": [_target(check) for check in checks],
                 "data_set": figures,

@@ -13,6 +13,8 @@ from bench.service.report import (
     data_set_targets,
     floor_line,
     from_json,
+    pairs_line,
+    pairs_to_json,
     parse_wrk,
     scaling_target,
     submit_scaling,
@@ -113,6 +115,31 @@ def test_targets_are_ratios_of_the_same_runs_figures():
     assert not found["p99 of page at 16"].met  # a read over 100 ms
     assert found["p99 of submitIdea at 16"].met  # a write under 200 ms
     assert "repeated page / plain route at 16" not in found  # not measured, not judged
+
+
+def test_a_path_is_held_to_its_ceiling_by_their_runs_taken_in_turns_when_there_are():
+    results = {  # the sweep: the plain route run in a faster minute than the repeated page
+        "plain": {16: figures(1200)},
+        "page-repeated": {16: figures(500)},
+        "typename": {16: figures(500)},
+    }
+    pairs = {"page-repeated": (figures(550), figures(1000))}
+
+    found = {target.label: target for target in targets(results, "sqlite", pairs=pairs)}
+
+    assert found["repeated page / plain route at 16"].measured == pytest.approx(0.55)
+    assert found["repeated page / plain route at 16"].met
+    assert found["{ __typename } / plain route at 16"].measured == pytest.approx(500 / 1200)
+    swept = {target.label: target for target in targets(results, "sqlite")}
+    assert not swept["repeated page / plain route at 16"].met  # 500 / 1200
+    line = pairs_line(pairs, results)
+    assert "page-repeated 550.0 and plain 1,000.0 (0.55; in the sweep 0.417)" in line
+    saved = pairs_to_json(pairs)["page-repeated"]
+    assert (saved["ceiling"], saved["run"]["rate"], saved["ceiling_run"]["rate"]) == (
+        "plain",
+        550.0,
+        1000.0,
+    )
 
 
 def test_the_concurrency_gain_of_writes_is_judged_only_on_postgresql():

@@ -107,12 +107,16 @@ READS = ("page", "page-repeated", "idea", "pipeline", "release")
 WRITES = ("submitIdea", "submitIdea-keyed", "recordMeasurement")
 
 
+def pair_ratio(run: Figures, ceiling: Figures) -> float | None:
+    """A path's rate against its ceiling's, from their runs taken in turns."""
+    return run.rate / ceiling.rate if ceiling.rate else None
+
+
 def _ratio(
     results: Results, path: str, against: str, at: int, pairs: Pairs | None = None
 ) -> float | None:
     if pairs and path in pairs and at == 16:
-        run, ceiling = pairs[path]
-        return run.rate / ceiling.rate if ceiling.rate else None
+        return pair_ratio(*pairs[path])
     if path not in results or against not in results:
         return None
     if at not in results[path] or at not in results[against]:
@@ -244,7 +248,7 @@ def pairs_line(pairs: Pairs, results: Results, *, at: int = 16) -> str:
         sweep = _ratio(results, path, PAIRS[path], at)
         told.append(
             f"{path} {run.rate:,.1f} and {PAIRS[path]} {ceiling.rate:,.1f}"
-            f" ({run.rate / ceiling.rate if ceiling.rate else 0:.3g}"
+            f" ({pair_ratio(run, ceiling) or 0:.3g}"
             + ("" if sweep is None else f"; in the sweep {sweep:.3g}")
             + ")"
         )

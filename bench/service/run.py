@@ -47,6 +47,7 @@ from bench.service.report import (
     chart,
     data_set_targets,
     floor_line,
+    pair_ratio,
     pairs_line,
     pairs_to_json,
     parse_wrk,
@@ -455,7 +456,7 @@ def paired(
         run, base = found[name]
         console.print(
             f"  {name:<18} c=16  {run.rate:>9,.1f} req/s  {ceiling} {base.rate:>9,.1f} req/s"
-            f"  ({run.rate / base.rate if base.rate else 0:.3g})",
+            f"  ({pair_ratio(run, base) or 0:.3g})",
             soft_wrap=True,
         )
     return found

@@ -371,15 +371,19 @@ def warm(base: str, route: Route) -> None:
         response.read()
 
 
-def drive_all(
-    wrk: str,
-    served: Served,
-    chosen: list[Route],
-    seconds: int,
-    console: Console,
-    folder: Path,
-    refused: list[str],
-) -> Results:
+@dataclass(frozen=True)
+class Sweep:
+    """What the runs of one backend's sweep share: wrk, how long a run lasts, the folder its
+    bodies are written to, where it tells of each run, and the list of runs left out."""
+
+    wrk: str
+    seconds: int
+    console: Console
+    folder: Path
+    refused: list[str]
+
+
+def drive_all(sweep: Sweep, served: Served, chosen: list[Route]) -> Results:
     """Every path at every concurrency; a run with failures is left out and listed in
     ``refused`` (the others are still measured)."""
     results: Results = {}
@@ -387,17 +391,19 @@ def drive_all(
     for path in chosen:
         warm(base, path)
         with contextlib.suppress(InvalidRunError):  # the runs measured say what went wrong
-            drive(wrk, base, path, WARM_LEVEL, WARM_SECONDS, folder)
+            drive(sweep.wrk, base, path, WARM_LEVEL, WARM_SECONDS, sweep.folder)
         for level in LEVELS:
-            long_enough = max(seconds, SATURATED) if level >= 64 else seconds
+            long_enough = max(sweep.seconds, SATURATED) if level >= 64 else sweep.seconds
             try:
-                figures = drive(wrk, base, path, level, long_enough, folder, served.watched)
+                figures = drive(
+                    sweep.wrk, base, path, level, long_enough, sweep.folder, served.watched
+                )
             except InvalidRunError as error:
-                refused.append(str(error))
-                console.print(f"  [red]{path.name} at {level} not reported:[/red] {error}")
+                sweep.refused.append(str(error))
+                sweep.console.print(f"  [red]{path.name} at {level} not reported:[/red] {error}")
                 continue
             results.setdefault(path.name, {})[level] = figures
-            console.print(
+            sweep.console.print(
                 f"  {path.name:<18} c={level:<3} {figures.rate:>9,.1f} req/s"
                 f"  p50 {figures.p50_ms:7.1f} ms  p90 {figures.p90_ms or 0:7.1f} ms"
                 f"  p99 {figures.p99_ms:7.1f} ms"
@@ -430,15 +436,7 @@ def taking_turns(
     }
 
 
-def paired(
-    wrk: str,
-    served: Served,
-    chosen: list[Route],
-    seconds: int,
-    console: Console,
-    folder: Path,
-    refused: list[str],
-) -> Pairs:
+def paired(sweep: Sweep, served: Served, chosen: list[Route]) -> Pairs:
     """Each chosen path held to a ceiling (``PAIRS``) and that ceiling, taking turns on
     ``served``: the runs its target is judged by."""
     named = {path.name: path for path in chosen}
@@ -448,13 +446,13 @@ def paired(
             continue
         runs = {"run": (served, named[name]), "ceiling": (served, named[ceiling])}
         try:
-            taken = taking_turns(wrk, runs, seconds, folder)
+            taken = taking_turns(sweep.wrk, runs, sweep.seconds, sweep.folder)
         except InvalidRunError as error:
-            refused.append(f"{name} taking turns with {ceiling}: {error}")
+            sweep.refused.append(f"{name} taking turns with {ceiling}: {error}")
             continue
         found[name] = (taken["run"], taken["ceiling"])
         run, base = found[name]
-        console.print(
+        sweep.console.print(
             f"  {name:<18} c=16  {run.rate:>9,.1f} req/s  {ceiling} {base.rate:>9,.1f} req/s"
             f"  ({pair_ratio(run, base) or 0:.3g})",
             soft_wrap=True,
@@ -571,19 +569,20 @@ def bench_backend(
     chosen = [p for p in paths(prepared) if not only or p.name in only.split(",")]
     console.print(f"[bold]{backend}[/bold]: one process")
     refused: list[str] = []
+    sweep = Sweep(wrk, seconds, console, folder, refused)
     turns = f"each path and its ceiling taking turns, {ROUNDS} runs each"
     with serving(url, log, database_pid=database_pid) as served:
         uncached = [path for path in chosen if not path.cached]
-        results = drive_all(wrk, served, uncached, seconds, console, folder, refused)
+        results = drive_all(sweep, served, uncached)
         console.print(f"[bold]{backend}[/bold]: one process, {turns}")
-        pairs = paired(wrk, served, uncached, seconds, console, folder, refused)
+        pairs = paired(sweep, served, uncached)
     if cached := [path for path in chosen if path.cached]:
         console.print(f"[bold]{backend}[/bold]: one process, answer cache on")
         with serving(url, log, answer_cache=True, database_pid=database_pid) as served:
-            results |= drive_all(wrk, served, cached, seconds, console, folder, refused)
+            results |= drive_all(sweep, served, cached)
             plain = [path for path in chosen if path.name in {PAIRS[p.name] for p in cached}]
             console.print(f"[bold]{backend}[/bold]: answer cache on, {turns}")
-            pairs |= paired(wrk, served, cached + plain, seconds, console, folder, refused)
+            pairs |= paired(sweep, served, cached + plain)
     found: dict[str, Any] = {"results": results, "pairs": pairs, "refused": refused}
     if backend == "postgres":
         reads = [path for path in chosen if path.name in ("page", "idea", "pipeline")]

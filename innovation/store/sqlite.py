@@ -142,16 +142,31 @@ class SQLiteDatabase(Database):
         if self._closed:
             raise DatabaseClosedError("the database is closed")
         connection: Connection | None = getattr(self._glancing, "connection", None)
-        if connection is None:  # opened by a reader thread: opening may wait for a lock
-            loop = asyncio.get_running_loop()
-            connection = await loop.run_in_executor(self._readers, self._connect_for_reads)
-            driver(connection).execute("PRAGMA busy_timeout = 0")
-            self._glancing.connection = connection
+        if connection is None:
+            connection = await self._glancing_connection()
         try:
             with connection.begin():
                 return job(connection)
         except sa.exc.OperationalError:
             return await self.read(job)
+
+    async def _glancing_connection(self) -> Connection:
+        """The connection this thread's glances keep, opened by a reader thread (opening may
+        wait for a lock). Glances arriving while it opens wait for it: each opening one of its
+        own took the pool's every connection at a burst of requests on a fresh service, and
+        the rest waited for one until they failed (ten at once did)."""
+        loop = asyncio.get_running_loop()
+        opening: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None
+        opening = getattr(self._glancing, "opening", None)
+        if opening is None or opening[0] is not loop:
+            opening = self._glancing.opening = (loop, asyncio.Lock())
+        async with opening[1]:
+            connection: Connection | None = getattr(self._glancing, "connection", None)
+            if connection is None:
+                connection = await loop.run_in_executor(self._readers, self._connect_for_reads)
+                driver(connection).execute("PRAGMA busy_timeout = 0")
+                self._glancing.connection = connection
+            return connection
 
     def _connect_for_reads(self) -> Connection:
         """A connection a thread keeps for its reads, closed with the database."""

@@ -66,3 +66,20 @@ async def test_reads_from_every_thread_see_the_latest_commit(tmp_path: Path):
             assert await database.glance(count) == n
     finally:
         await database.close()
+
+
+async def test_glances_arriving_together_on_a_fresh_database_share_one_connection(tmp_path: Path):
+    path = tmp_path / "store.db"
+    upgrade(f"sqlite:///{path}")
+    database = open_database(f"sqlite:///{path}")
+    try:
+        # more than the pool holds: each opening a connection of its own left most waiting
+        found = await asyncio.wait_for(
+            asyncio.gather(*(database.glance(last_position) for _ in range(24))), 20
+        )
+        opened = len(database._read_connections)
+    finally:
+        await database.close()
+
+    assert found == [0] * 24
+    assert opened == 1

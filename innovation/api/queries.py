@@ -48,6 +48,7 @@ from innovation.projections.history import history as read_history
 from innovation.projections.paging import InvalidCursorError, Page, encode_cursor
 from innovation.projections.search import similar_ideas
 from innovation.projections.views import MetricView
+from innovation.store.gathered import gathered
 
 
 def idea_id_arg(value: str, field: str = "id") -> str:
@@ -120,9 +121,12 @@ class Query:
         if depth == 0:
             return Idea.maybe(await loaders.idea.load(idea_id))
 
-        found = await info.context.services.database.glance(
-            partial(nested.idea_and_below, idea_id=idea_id, depth=depth)
-        )
+        # Shared with the requests asking for ideas at once (``Gathered``): one statement for all.
+        found = await gathered(
+            info.context.services.database,
+            ("ideas_and_below", depth),
+            partial(nested.ideas_and_below, depth=depth),
+        ).get(idea_id)
         if found is None:
             loaders.idea.prime(idea_id, None)
             return None

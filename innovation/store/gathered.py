@@ -7,6 +7,10 @@ a key asked for waits for the next read that *starts* after it was asked, so it 
 write acknowledged before (in any process), as its own read would; under load one statement
 answers every key asked while the one before ran, instead of one statement a request.
 
+A statement that fails fails every request it answers, as each would have failed alone: the
+keys are checked before they are asked for (an idea's id is a UUID), so that no one request's
+key can make the statement fail for the others.
+
 Where a read runs in one step of the event loop (SQLite, ``Database.glances_in_one_step``),
 nothing can be asked while it runs, and each key is read at once on its own.
 """

@@ -36,20 +36,13 @@ def _idea_and_below(depth: int, many: int = 1) -> sa.Select[Any]:
         columns += [column.label(f"m_{column.name}") for column in m]
         joined = joined.outerjoin(metrics_view, m.experiment_id == e.experiment_id)
         order.append(m.ordinal)
-    if many > 1:
-        keys = [sa.bindparam(f"id{n}", type_=sa.String) for n in range(many)]
-        return (
-            sa.select(*columns)
-            .select_from(joined)
-            .where(ideas_view.c.idea_id.in_(keys))
-            .order_by(ideas_view.c.idea_id, *order)
+    which = ideas_view.c.idea_id == sa.bindparam("id")
+    if many > 1:  # several ideas, each one's rows together
+        which = ideas_view.c.idea_id.in_(
+            [sa.bindparam(f"id{n}", type_=sa.String) for n in range(many)]
         )
-    return (
-        sa.select(*columns)
-        .select_from(joined)
-        .where(ideas_view.c.idea_id == sa.bindparam("id"))
-        .order_by(*order)
-    )
+        order.insert(0, ideas_view.c.idea_id)
+    return sa.select(*columns).select_from(joined).where(which).order_by(*order)
 
 
 _IDEA_AND_BELOW = {depth: _idea_and_below(depth) for depth in (1, 2)}

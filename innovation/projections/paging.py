@@ -100,7 +100,14 @@ def keyset_page(
 
     With ``fixed_key``, the query keeps only rows whose key has that one value (the filter
     fixes it): they are ordered by id alone, which the database reads in order from an index of
-    (key, id) with the key's value given, where SQLite sorted them all when ordered by both."""
+    (key, id) with the key's value given, where SQLite sorted them all when ordered by both.
+
+    A page whose statement binds nothing but its size has the size written into the statement:
+    PostgreSQL then plans it once and keeps the plan, where a size given as a parameter had each
+    statement planned afresh (the bench's page of 100 ideas, 2,000 statements of each through
+    asyncpg: 120 to 170 µs of PostgreSQL's CPU a statement against 175 to 195). A statement
+    with other parameters keeps its size one too, so that PostgreSQL plans it for the values
+    it is given: one plan kept for every value of a filter suits some of them only."""
     key = ordering.key.label("sort_key")
     query = query.add_columns(key)
     backwards = window.last is not None
@@ -112,12 +119,15 @@ def keyset_page(
             query = query.where(beyond)
     # Backwards: walk the other way from ``before``, then turn the rows round.
     walk_descending = descending != backwards
+    limit: Any = size + 1
+    if query.whereclause is None and not split and not found_first:
+        limit = sa.bindparam("page_size", size + 1, literal_execute=True)
 
     def ordered(query: sa.Select[Any], key: Any, ident: Any) -> sa.Select[Any]:
         keys = (ident,) if fixed_key is not None else (key, ident)
         return query.order_by(
             *(part.desc() if walk_descending else part.asc() for part in keys)
-        ).limit(size + 1)
+        ).limit(limit)
 
     if split:
         parts = [ordered(query.where(part), ordering.key, id_column).subquery() for part in split]

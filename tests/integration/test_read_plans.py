@@ -86,6 +86,46 @@ def plan_of(
             connection.exec_driver_sql(f"RESET enable_{way}")
 
 
+async def test_a_page_binding_nothing_but_its_size_is_planned_once(
+    database: Database, world: World
+):
+    for n in range(3):
+        await world.submit(title=f"Idea {n} for a page planned once")
+    stages = queues.IdeaFilter(stages=("SCOUTED",))
+
+    def job(connection: Connection) -> tuple[list[str], list[tuple[str, int, int]]]:
+        seen: list[str] = []
+
+        def remember(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            seen.append(statement)
+
+        sa.event.listen(connection, "before_cursor_execute", remember)
+        try:
+            for where in (queues.IdeaFilter(), stages) * 7:
+                queues.idea_page(connection, where, Window(first=100), "SCORE", True)
+        finally:
+            sa.event.remove(connection, "before_cursor_execute", remember)
+        if connection.dialect.name == "sqlite":
+            return seen, []
+        plans = connection.exec_driver_sql(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%FROM ideas_view%LIMIT%'"
+        )
+        return seen, [(row[0], row[1], row[2]) for row in plans]
+
+    seen, plans = await database.read(job)
+
+    whole, staged = seen[0], seen[1]
+    assert re.search(r"LIMIT 101\b", whole), whole  # the size written in
+    assert not re.search(r"LIMIT 101\b", staged), staged  # a parameter, as the stage is
+    if database.url.get_backend_name() == "sqlite":
+        return
+    kept = {statement: (generic, custom) for statement, generic, custom in plans}
+    assert kept[whole] == (7, 0)  # planned once, the plan kept for every run
+    generic, custom = kept[staged]
+    assert custom >= 5  # planned for its values: the first five runs at least
+
+
 @pytest.mark.parametrize("order", sorted(INDEX_OF_ORDER))
 @pytest.mark.parametrize("descending", [True, False], ids=["descending", "ascending"])
 async def test_a_page_in_each_order_walks_its_index(

@@ -47,6 +47,8 @@ from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 
+from innovation.api.shapes import shape_of, shared_for
+
 AT_ONCE = "innovation.answered_at_once"
 """The key, in a strawberry field's metadata, of its ``AtOnce``."""
 
@@ -77,11 +79,61 @@ attribute, what it holds (``LEAF``...), the type it is completed as (for a leaf,
 ``PlainFields._plan``, how its values are coerced: ``_coercer``), whether it may be null and
 whether its list's items may be; or None for a field that goes graphql-core's way."""
 
-Step = tuple[str, Callable[[Any, str], Any] | None, str, int, Any, bool, bool]
+Step = tuple[str, Callable[[Any, str], Any] | AtOnce | None, str, int, Any, bool, bool]
 """One field of a plain selection: its response name, then its plan (with a leaf's coercer, or
-an object type's check and the selection of its fields, as what it is completed as)."""
+an object type's check and the selection of its fields, as what it is completed as). In a
+``Template`` a field answered at once keeps its ``AtOnce``, and an object's fields are a
+``Template`` too."""
 
 Selection = tuple[Step, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A plain selection as every request of an operation shares it: its steps, where a field
+    answered at once keeps its ``AtOnce`` (bound to each request's context by ``bound``) and an
+    object's selection is its own ``Template``; and ``ready``, the selection itself when nothing
+    in it needs a request's context."""
+
+    steps: tuple[Step, ...]
+    ready: Selection | None
+
+    @classmethod
+    def of(cls, steps: tuple[Step, ...]) -> Template:
+        ready: list[Step] = []
+        for step in steps:
+            response_name, read, attribute, holds, kind, nullable, items_nullable = step
+            if type(read) is AtOnce:
+                return cls(steps, None)
+            if holds in (OBJECT, OBJECTS):
+                check, below = kind
+                if below.ready is None:
+                    return cls(steps, None)
+                step = (
+                    response_name,
+                    read,
+                    attribute,
+                    holds,
+                    (check, below.ready),
+                    nullable,
+                    items_nullable,
+                )
+            ready.append(step)
+        return cls(steps, tuple(ready))
+
+    def bound(self, context: Any) -> Selection:
+        """The selection for a request: each field answered at once given its context."""
+        if self.ready is not None:
+            return self.ready
+        steps: list[Step] = []
+        for response_name, read, attribute, holds, kind, nullable, items_nullable in self.steps:
+            if type(read) is AtOnce:
+                read = partial(_at_once, read.read, context)
+            if holds in (OBJECT, OBJECTS):
+                kind = (kind[0], kind[1].bound(context))
+            steps.append((response_name, read, attribute, holds, kind, nullable, items_nullable))
+        return tuple(steps)
+
 
 _PLANS: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], Plan]] = WeakKeyDictionary()
 
@@ -196,6 +248,8 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         self._plain = manager is None or not manager.middlewares
         """No middleware wraps resolvers (strawberry's own execution passes an empty manager)."""
+        self._shared = shared_for(self.operation, self.fragments) if self._plain else None
+        """The templates shared by every request of this operation, when it may have them."""
 
     # -- the plans -------------------------------------------------------------------------
 
@@ -221,11 +275,28 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
             return kept[1]
         selection: Selection | None = None
         if self._plain:
-            steps = [self._step(parent_type, name, found) for name, found in fields.items()]
-            if None not in steps:
-                selection = tuple(steps)  # type: ignore[arg-type]  # no None among them
+            template = self._template(parent_type, fields)
+            if template is not None:
+                selection = template.bound(self.context_value)
         self._selections[id(fields)] = (fields, selection)
         return selection
+
+    def _template(self, parent_type: GraphQLObjectType, fields: Any) -> Template | None:
+        """``_selection``'s steps before a request's context is given, made once for every
+        request of an operation whose fields do not change with its variables (``shapes``)."""
+        shared = self._shared
+        shape = None if shared is None else shape_of(parent_type, fields)
+        if shared is not None and shape is not None:
+            key, nodes = shape
+            found = shared.get(key)
+            if found is not None and all(a is b for a, b in zip(found[0], nodes, strict=True)):
+                kept: Template | None = found[1]
+                return kept
+        steps = [self._step(parent_type, name, found) for name, found in fields.items()]
+        template = None if None in steps else Template.of(tuple(steps))  # type: ignore[arg-type]
+        if shared is not None and shape is not None:
+            shared[shape[0]] = (shape[1], template)
+        return template
 
     def _step(
         self, parent_type: GraphQLObjectType, response_name: str, field_details_list: Any
@@ -239,16 +310,14 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         if how is None:
             return None
         read, attribute, holds, kind, nullable, items_nullable = how
-        if isinstance(read, AtOnce):
-            read = partial(_at_once, read.read, self.context_value)
         if holds in (OBJECT, OBJECTS):
             collected = self.collect_subfields(kind, field_details_list)
             if collected.new_defer_usages:
                 return None
-            selection = self._selection(kind, collected.grouped_field_set)
-            if selection is None:
+            below = self._template(kind, collected.grouped_field_set)
+            if below is None:
                 return None
-            kind = (kind.is_type_of, selection)
+            kind = (kind.is_type_of, below)
         return response_name, read, attribute, holds, kind, nullable, items_nullable
 
     # -- completing plainly ------------------------------------------------------------------
@@ -261,7 +330,8 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
             if holds == TYPENAME:
                 answer[response_name] = kind
                 continue
-            value = read(source, attribute)  # type: ignore[misc]  # only TYPENAME has none
+            # only TYPENAME has none, and a bound selection keeps no AtOnce
+            value = read(source, attribute)  # type: ignore[misc, operator]
             if value is None:
                 if not nullable:
                     raise _Unusual
@@ -335,7 +405,7 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
                 step = self._step(parent_type, path.key, field_details_list)
                 kept = self._alone[id(field_details_list)] = (
                     field_details_list,
-                    None if step is None else (step,),
+                    None if step is None else Template.of((step,)).bound(self.context_value),
                 )
             if kept[1] is not None:
                 try:

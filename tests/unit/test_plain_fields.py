@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Any
 
 import pytest
 import strawberry
+from graphql import execute_sync, parse
 from strawberry import relay
 from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -142,6 +144,11 @@ class Thing:
         """A permission to check: the resolver's way, always."""
         return self.parts
 
+    @strawberry.field(metadata=answered_at_once(lambda _, context: (context or {}).get("parts")))
+    def asked_parts(self, info: strawberry.Info) -> list[Part]:
+        """The parts the request's context brings: at once, when it brings some."""
+        return (info.context or {}).get("parts") or []
+
     def parts_at_hand(self) -> list[Part] | None:
         return self.parts if self.count > 0 else None
 
@@ -181,6 +188,10 @@ class Query:
     @strawberry.field
     def thing(self) -> Thing:
         return things()[1]
+
+    @strawberry.field
+    def thing_at(self, index: int) -> Thing:
+        return things()[index]
 
     @strawberry.field
     def widgets(self) -> list[Widget]:
@@ -326,3 +337,94 @@ def test_a_relay_node_id_takes_the_short_way_only_as_strawberry_gives_it():
 
 def test_the_product_schema_executes_with_it():
     assert build_schema(ApiSettings()).execution_context_class is PlainFields
+
+
+SCHEMA = strawberry.Schema(query=Query)._schema
+
+
+def asked_again(
+    document: str, answers: list[tuple[dict[str, object], object]], parsed: Any = None
+) -> list[Any]:
+    """One parsed document (``parsed``, or ``document`` parsed once) asked again with each
+    (variables, context), as the service asks a document it keeps: each answer as
+    graphql-core's own way gives it, and the plain way's."""
+    schema = SCHEMA
+    parsed = parse(document) if parsed is None else parsed
+    found = []
+    for variables, context in answers:
+        usual = execute_sync(schema, parse(document), None, context, variables)
+        plain = execute_sync(schema, parsed, None, context, variables, executor_class=PlainFields)
+        assert plain.data == usual.data
+        assert [e.formatted for e in plain.errors or []] == [
+            e.formatted for e in usual.errors or []
+        ]
+        found.append(plain.data)
+    return found
+
+
+def test_a_document_asked_again_shares_its_selections_and_answers_from_its_own_values(
+    monkeypatch,
+):
+    """The fields below each object are collected once for every request of a kept document
+    (graphql-core collects those of the root field's own answer each time); the answers are
+    each request's own."""
+    collected: list[str] = []
+    collect = PlainFields.collect_subfields
+
+    def counted(self, return_type, field_details_list):  # noqa: ANN001, ANN202
+        collected.append(return_type.name)
+        return collect(self, return_type, field_details_list)
+
+    monkeypatch.setattr(PlainFields, "collect_subfields", counted)
+    document = (
+        "query ($i: Int!) { thingAt(index: $i) { name part { label size } parts { label }"
+        " badge { name } } }"
+    )
+    parsed = parse(document)
+    runs, collections = [], []
+    for index in (0, 1, 0):
+        collected.clear()
+        runs.append(asked_again(document, [({"i": index}, None)], parsed)[0])
+        collections.append(list(collected))
+    assert [run["thingAt"]["name"] for run in runs] == [  # type: ignore[index]
+        "Alarm triage",
+        "Churn model",
+        "Alarm triage",
+    ]
+    assert runs[0] == runs[2]
+    assert {"Part", "Badge"} <= set(collections[0]), "the first request collects what is below"
+    assert collections[1:] == [["Thing"], ["Thing"]], "later ones: graphql-core's own alone"
+
+
+def test_a_field_answered_at_once_is_given_each_requests_own_context():
+    document = "{ thingAt(index: 0) { name askedParts { label } } }"
+    answers = asked_again(
+        document,
+        [
+            ({}, {"parts": [part("fan", 1)]}),
+            ({}, {"parts": [part("lid", 2), part("case", 3)]}),
+            ({}, {"parts": [part("fan", 1)]}),
+        ],
+    )
+    assert [[p["label"] for p in a["thingAt"]["askedParts"]] for a in answers] == [  # type: ignore[index]
+        ["fan"],
+        ["lid", "case"],
+        ["fan"],
+    ]
+
+
+def test_a_document_whose_fields_follow_its_variables_is_collected_for_each_request():
+    """The same fields of a thing whatever the variables, but not of its part below: kept
+    for every request, the part's would be those of the first."""
+    document = (
+        "query ($with: Boolean!) { thingAt(index: 0) { name"
+        " part { label @skip(if: $with) size } ...Spare } }"
+        " fragment Spare on Thing { spare { label } }"
+    )
+    answers = asked_again(
+        document, [({"with": True}, None), ({"with": False}, None), ({"with": True}, None)]
+    )
+    assert answers[0] == answers[2] != answers[1]
+    assert answers[1] == {
+        "thingAt": {"name": "Alarm triage", "part": {"label": "router", "size": 2}, "spare": None}
+    }

@@ -285,17 +285,16 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         """``_selection``'s steps before a request's context is given, made once for every
         request of an operation whose fields do not change with its variables (``shapes``)."""
         shared = self._shared
-        shape = None if shared is None else shape_of(parent_type, fields)
-        if shared is not None and shape is not None:
-            key, nodes = shape
+        if shared is not None:
+            key, nodes = shape_of(parent_type, fields)
             found = shared.get(key)
             if found is not None and all(a is b for a, b in zip(found[0], nodes, strict=True)):
                 kept: Template | None = found[1]
                 return kept
         steps = [self._step(parent_type, name, found) for name, found in fields.items()]
         template = None if None in steps else Template.of(tuple(steps))  # type: ignore[arg-type]
-        if shared is not None and shape is not None:
-            shared[shape[0]] = (shape[1], template)
+        if shared is not None:
+            shared[key] = (nodes, template)
         return template
 
     def _step(

@@ -78,17 +78,14 @@ def fixed(operation: OperationDefinitionNode, fragments: Any) -> bool:
 
 def shape_of(
     parent_type: GraphQLObjectType, fields: Any
-) -> (
-    tuple[tuple[GraphQLObjectType, tuple[tuple[str, tuple[int, ...]], ...]], tuple[Any, ...]] | None
-):
-    """The key of a collected field set among its operation's templates, and its nodes."""
+) -> tuple[tuple[GraphQLObjectType, tuple[tuple[str, tuple[int, ...]], ...]], tuple[Any, ...]]:
+    """The key of a collected field set among its operation's templates, and its nodes. Only
+    asked of a ``fixed`` operation, whose fields carry no deferral and no fragment's values."""
     shape = []
     nodes: list[Any] = []
     for response_name, details in fields.items():
         ids = []
         for detail in details:
-            if detail.defer_usage is not None or detail.fragment_variable_values is not None:
-                return None
             nodes.append(detail.node)
             ids.append(id(detail.node))
         shape.append((response_name, tuple(ids)))

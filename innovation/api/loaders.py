@@ -144,10 +144,11 @@ def read_nested(connection: Connection, idea_ids: Sequence[str], depth: int) -> 
     Loaders would read the same a level at a time, each in a read of its own; the ideas'
     resolvers read it in the job that reads the ideas, on one connection and as of one moment
     (``Database.read``'s ``one_snapshot``): a write committed between the statements shows in
-    none of them, where it would have shown in what the ideas nest and not in the ideas."""
-    if depth == 0 or not idea_ids:
+    none of them, where it would have shown in what the ideas nest and not in the ideas.
+    ``idea_ids`` need only name the ideas that may have experiments: the others have none."""
+    if depth == 0:
         return None
-    experiments = views.experiments_of_ideas(connection, idea_ids)
+    experiments = views.experiments_of_ideas(connection, idea_ids) if idea_ids else {}
     metrics = None
     if depth > 1:
         ids = [experiment.experiment_id for found in experiments.values() for experiment in found]

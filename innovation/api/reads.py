@@ -25,7 +25,7 @@ IDEA_READS: dict[str, tuple[str, ...]] = {
     "ethics": ("ethics_status", "ethics_verdict", "passes_ethics_gate"),
     "asOfPosition": (),  # never a column: a read model's view stands at no past position
     "mergedInto": ("merged_into",),
-    "experiments": (),
+    "experiments": ("experiment_count",),  # a page looks up the experiments of ideas with some
     "runningExperiment": ("running_experiment_id",),
     "scoreHistory": (),
     "stageHistory": (),

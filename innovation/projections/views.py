@@ -80,6 +80,10 @@ class IdeaView(msgspec.Struct, frozen=True, kw_only=True):
     as_of_position: int | None = None
     experiment_ids: tuple[str, ...] | None = None
     """As of a past position: the experiments attached by then (None: all of them)."""
+    experiment_count: int | None = None
+    """How many experiments the read model holds for the idea, when it was read (a replay, or a
+    page that did not ask for experiments, leaves it None): a page reads the experiments of the
+    ideas that have some (``read_nested``)."""
 
 
 class ScoreEntry(msgspec.Struct, frozen=True, kw_only=True):

@@ -82,6 +82,55 @@ async def test_a_page_of_ideas_with_nested_data_takes_a_constant_number_of_queri
     assert len(large) <= 6, large  # token, ideas, experiments, metrics, measurements
 
 
+@contextmanager
+def binding(database: Database) -> Iterator[list[tuple[str, str]]]:
+    """Every statement run, with what it was given, as text."""
+    engine = (
+        database.engine.sync_engine if isinstance(database, PostgresDatabase) else database.engine
+    )
+    seen: list[tuple[str, str]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        seen.append((statement, str(parameters)))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+async def test_a_page_reads_the_experiments_of_its_ideas_that_have_some_and_of_no_other(
+    api: Api, world: World, database: Database
+):
+    tried = []
+    for n in range(3):
+        idea_id = await world.submit(title=f"Tried idea number {n}")
+        await world.screen(idea_id)
+        await world.measure(await world.start(idea_id), "first-call resolution", 60 + n)
+        tried.append(idea_id)
+    untried = [await world.submit(title=f"Untried idea number {n}") for n in range(4)]
+    await api.data(PAGE, {"first": 2})  # the token and the document, known from here on
+
+    with binding(database) as newest:
+        four = await api.data(PAGE, {"first": 4})  # the newest four, none of them tried
+    with binding(database) as everything:
+        seven = await api.data(PAGE, {"first": 10})
+
+    assert [edge["node"]["experiments"] for edge in four["ideas"]["edges"]] == [[]] * 4
+    assert not [s for s, _ in newest if "experiments_view" in s or "metrics_view" in s]
+    nodes = {edge["node"]["title"]: edge["node"] for edge in seven["ideas"]["edges"]}
+    assert len(nodes) == 7
+    for n in range(3):
+        (experiment,) = nodes[f"Tried idea number {n}"]["experiments"]
+        assert experiment["metrics"][0]["latestValue"] == 60 + n
+    for n in range(4):
+        assert nodes[f"Untried idea number {n}"]["experiments"] == []
+    (asked,) = [given for s, given in everything if "FROM experiments_view" in s]
+    assert all(idea_id in asked for idea_id in tried)
+    assert not any(idea_id in asked for idea_id in untried), asked
+
+
 IDEA = """
 query($id: ID!) {
   idea(id: $id) {

@@ -18,6 +18,7 @@ from innovation.store import (
     CheckpointedReader,
     Clock,
     Database,
+    KeptStates,
     Log,
     Mapper,
     Readers,
@@ -74,7 +75,8 @@ def bootstrap(
     )
     mapper = event_mapper()
     store = Log(database, mapper, clock=clock)
-    projector = Projector(mapper, store.recorder)
+    kept = KeptStates()  # the streams' states commands left: read ahead and loaded from
+    projector = Projector(mapper, store.recorder, kept)
     pipeline = Pipeline(
         database,
         store.recorder,
@@ -82,6 +84,7 @@ def bootstrap(
         projector,
         themes=settings.pipeline.themes,
         snapshot_every=settings.pipeline.snapshot_every,
+        kept=kept,
     )
     follower = LogFollower(store)
     pipeline.on_commit.append(follower.wake)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -29,9 +29,10 @@ import innovation.projections.releases as releases
 import innovation.projections.search as search
 from innovation.domain.recorded import Recorded
 from innovation.projections.batch import Batch
-from innovation.store import Mapper, RecordedEvent, Recorder, Snapshot
+from innovation.store import KeptStates, Mapper, RecordedEvent, Recorder, Snapshot
 from innovation.store.appends import AppendsLeft
 from innovation.store.readers import replay_pages
+from innovation.store.streams import KeptState
 
 PROJECTIONS = (counts, ideas, experiments, ethics, search, releases)
 FOLDED = (counts, ideas, experiments, ethics, releases)
@@ -70,6 +71,16 @@ REBUILD_CACHE_KIB = 64 * 1024
 default 2 MB makes each page of events read back pages it has just evicted."""
 
 
+class Ahead(NamedTuple):
+    """A stream as a write batch read it ahead for the command that will load it: its snapshot
+    and the events after it, or, given the state the process kept of it (``kept``), its events
+    from that state's version on."""
+
+    snapshot: Snapshot | None
+    records: list[RecordedEvent]
+    kept: KeptState[Any] | None = None
+
+
 @dataclass
 class _Left:
     """What the commands of one write batch left to it: their events, folded into one
@@ -83,7 +94,7 @@ class _Left:
     """The commands' events, folded together when the batch finishes: the rows they change
     are read in a statement or two per table for the batch rather than per command."""
     events: int = 0
-    ahead: dict[str, tuple[Snapshot | None, list[RecordedEvent]]] = field(default_factory=dict)
+    ahead: dict[str, Ahead] = field(default_factory=dict)
     """Streams the batch's commands will load, read at once (``read_ahead``), until loaded."""
     logged: dict[uuid.UUID, RecordedEvent | None] = field(default_factory=dict)
     """The resend checks' event ids looked up at once (``read_ahead``), with the event logged
@@ -97,11 +108,16 @@ class Projector:
     two per table per batch rather than per command. Commands read nothing of the read models
     in their transaction, so leaving their rows to the end changes no decision."""
 
-    def __init__(self, mapper: Mapper, recorder: Recorder | None = None) -> None:
+    def __init__(
+        self, mapper: Mapper, recorder: Recorder | None = None, kept: KeptStates | None = None
+    ) -> None:
         self.mapper = mapper
         self.recorder = recorder
         """The log's SQL, when commands may leave their appends to their write batch (on a
         backend that makes several in one statement)."""
+        self.kept = kept
+        """The states the process kept of streams (its pipeline's): a batch reads those streams
+        ahead from their kept states' versions on."""
         self._left: dict[int, _Left] = {}
 
     def apply(self, connection: Connection, events: Sequence[Recorded[Any]]) -> Batch:
@@ -140,7 +156,15 @@ class Projector:
             return
         recorder = left.appends.recorder
         if streams:
-            left.ahead = recorder.read_ahead(connection, sorted(streams))
+            kept = {}
+            if self.kept is not None:
+                kept = {s: k for s in streams if (k := self.kept.get(s)) is not None}
+            since = {stream_id: state.version for stream_id, state in kept.items()}
+            read = recorder.read_ahead(connection, sorted(streams), since)
+            left.ahead = {
+                stream_id: Ahead(snapshot, records, kept.get(stream_id))
+                for stream_id, (snapshot, records) in read.items()
+            }
         if resends:
             found = recorder.events_by_ids(connection, sorted(resends))
             left.logged = {event_id: found.get(event_id) for event_id in resends}
@@ -156,9 +180,7 @@ class Projector:
             return False, None
         return True, left.logged.pop(event_id)
 
-    def read_ahead_of(
-        self, connection: Connection, stream_id: str
-    ) -> tuple[Snapshot | None, list[RecordedEvent]] | None:
+    def read_ahead_of(self, connection: Connection, stream_id: str) -> Ahead | None:
         """The stream as read ahead for the batch, once: whoever loads it next has it read
         again, since the command loading it now may append to it."""
         left = self._left.get(id(connection))

@@ -33,10 +33,12 @@ from innovation.store import (
     ConcurrencyError,
     Database,
     Deferring,
+    KeptStates,
     Mapper,
     Recorder,
     new_event_id,
 )
+from innovation.store.streams import KeptState
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class Outcome:
     """The read models' batches its events went to, written when the command committed (the
     unit of work's own list: a command whose appends its write batch made has them added
     then, after the command returned)."""
+    states: Sequence[tuple[str, KeptState[Any]]] = ()
+    """The states its appends left on their streams (filled as ``batches`` is), for the
+    process to keep once the command is committed (``Pipeline.kept``)."""
 
     def written(self, table: sa.Table, *key: Any) -> dict[str, Any] | None:
         """The row of ``table`` with this key as the command's batch wrote it, whole, when
@@ -92,6 +97,7 @@ class Pipeline:
         *,
         themes: tuple[str, ...],
         snapshot_every: int = 0,
+        kept: KeptStates | None = None,
     ) -> None:
         self.database = database
         self.recorder = recorder
@@ -99,6 +105,8 @@ class Pipeline:
         self.projector = projector
         self.themes = themes
         self.snapshot_every = snapshot_every
+        self.kept = KeptStates() if kept is None else kept
+        """The states of the streams this process appended to last, for its next commands."""
         self.on_commit: list[Callable[[], None]] = []
         """Told after every command that appended something (wakes the log follower)."""
 
@@ -154,6 +162,8 @@ class Pipeline:
             else frozenset(),
         )
         outcome = await self._execute(job, expected_version)
+        for stream_id, state in outcome.states:  # committed: the log holds what they fold
+            self.kept.keep(stream_id, state)
         if outcome.envelopes:
             for listener in self.on_commit:
                 listener()
@@ -215,6 +225,9 @@ class Pipeline:
             projector=self.projector,
             themes=self.themes,
             snapshot_every=self.snapshot_every,
+            kept=self.kept,
         )
         handler(uow, command, expected_version)
-        return Outcome(envelopes=uow.envelopes, replayed=uow.replayed, batches=uow.batches)
+        return Outcome(
+            envelopes=uow.envelopes, replayed=uow.replayed, batches=uow.batches, states=uow.keeping
+        )

@@ -24,6 +24,7 @@ from innovation.services.errors import CommandIdReusedError, ConflictError
 from innovation.store import (
     NO_STREAM,
     AppendResult,
+    KeptStates,
     Loaded,
     Mapper,
     Metadata,
@@ -33,7 +34,7 @@ from innovation.store import (
     derived_id,
 )
 from innovation.store.appends import LeftAppend
-from innovation.store.streams import load_stream, save_snapshot
+from innovation.store.streams import KeptState, caught_up, load_stream, save_snapshot
 
 S = TypeVar("S")
 
@@ -90,6 +91,10 @@ class UnitOfWork:
     projector: Projector
     themes: tuple[str, ...]
     snapshot_every: int = 0
+    kept: KeptStates | None = None
+    """The states this process last appended to (``KeptStates``), to fold on from."""
+    keeping: list[tuple[str, KeptState[Any]]] = field(default_factory=list)
+    """The states its appends left, for the process to keep once they are committed."""
     envelopes: list[Recorded[Any]] = field(default_factory=list)
     replayed: bool = False
     batches: list[Batch] = field(default_factory=list)
@@ -112,18 +117,40 @@ class UnitOfWork:
         if entity_id in self.context.minted:  # a new stream: nothing to read
             loaded: Loaded[S] = Loaded(kind.decider.initial_state(), 0)
         else:
-            loaded = load_stream(
-                self.connection,
-                self.recorder,
-                self.mapper,
-                stream_id,
-                kind.decider.initial_state(),
-                kind.decider.evolve,
-                snapshot_spec(kind),
-                self.projector.read_ahead_of(self.connection, stream_id),
-            )
+            loaded = self._read(kind, stream_id)
         self._loaded[stream_id] = loaded
         return loaded
+
+    def _read(self, kind: Aggregate[S], stream_id: str) -> Loaded[S]:
+        """The stream folded: on from the state this process kept of it when the log still
+        holds that state's last event, else from its snapshot (or its start)."""
+        evolve = kind.decider.evolve
+        ahead = self.projector.read_ahead_of(self.connection, stream_id)
+        if ahead is not None and ahead.kept is not None:  # read ahead from a kept state on
+            loaded = caught_up(ahead.kept, ahead.records, self.mapper, evolve)
+            if loaded is not None:
+                return loaded
+            ahead = None  # its events from that state's version on: no start for a whole load
+        kept = None if self.kept is None else self.kept.get(stream_id)
+        if kept is not None:
+            records = (
+                ahead.records
+                if ahead is not None
+                else self.recorder.read_stream(self.connection, stream_id, kept.version)
+            )
+            loaded = caught_up(kept, records, self.mapper, evolve)
+            if loaded is not None:
+                return loaded
+        return load_stream(
+            self.connection,
+            self.recorder,
+            self.mapper,
+            stream_id,
+            kind.decider.initial_state(),
+            evolve,
+            snapshot_spec(kind),
+            None if ahead is None else (ahead.snapshot, ahead.records),
+        )
 
     def decide(
         self,
@@ -249,6 +276,8 @@ class UnitOfWork:
         self.envelopes.extend(envelopes)
         updated = Loaded(state, result.version)
         self._loaded[stream_id] = updated
+        last = self._event_id(stream_id, len(events) - 1)  # as ``_append`` gave it
+        self.keeping.append((stream_id, KeptState(state, result.version, last)))
         every = self.snapshot_every
         if every and result.version // every > loaded.version // every:
             save_snapshot(self.connection, self.recorder, snapshot_spec(kind), stream_id, updated)

@@ -38,7 +38,7 @@ from innovation.store.records import (
     StoredEvent,
 )
 from innovation.store.sqlite import SQLiteDatabase
-from innovation.store.streams import Loaded, SnapshotSpec
+from innovation.store.streams import KeptStates, Loaded, SnapshotSpec
 
 __all__ = [
     "ANY",
@@ -53,6 +53,7 @@ __all__ = [
     "DuplicateEventError",
     "Event",
     "Failures",
+    "KeptStates",
     "Lease",
     "LeaseLostError",
     "Loaded",

@@ -9,8 +9,9 @@ readers (``store/readers.py``), the contract tests and the benchmark all call it
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -289,10 +290,15 @@ class Recorder:
         return snapshot, self.read_stream(connection, stream_id, from_version=after)
 
     def read_ahead(
-        self, connection: Connection, stream_ids: Sequence[str]
+        self,
+        connection: Connection,
+        stream_ids: Sequence[str],
+        since: Mapping[str, int] = MappingProxyType({}),
     ) -> dict[str, tuple[Snapshot | None, list[RecordedEvent]]]:
         """``read_snapshot_and_stream`` of each stream, in one statement: what a write batch's
-        commands will load (only where ``appends_together``: PostgreSQL)."""
+        commands will load (only where ``appends_together``: PostgreSQL). A stream ``since``
+        gives a version for is read from that version on instead, without its snapshot: the
+        version of a state the process kept (``streams.KeptStates``)."""
         raise NotImplementedError
 
     def read_snapshot(self, connection: Connection, stream_id: str) -> Snapshot | None:

@@ -5,7 +5,7 @@ way a job reads through asyncpg directly, which the log's other statements share
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,16 +74,18 @@ recorded in the log they come from."""
 
 SNAPSHOTS_AND_STREAMS_SQL = (
     "SELECT NULL::bigint, stream_id, version, type, schema_version, data, NULL::bytea,"
-    " recorded_at, NULL::uuid FROM snapshots WHERE stream_id = ANY($1::varchar[])"
+    " recorded_at, NULL::uuid FROM snapshots WHERE stream_id = ANY($3::varchar[])"
     f" UNION ALL SELECT e.{COLUMNS_SQL.replace(', ', ', e.')}"
-    " FROM unnest($1::varchar[]) AS wanted(stream_id) CROSS JOIN LATERAL ("
+    " FROM unnest($1::varchar[], $2::int[]) AS wanted(stream_id, from_version)"
+    " CROSS JOIN LATERAL ("
     f" SELECT {COLUMNS_SQL} FROM events WHERE events.stream_id = wanted.stream_id"
-    " AND events.version > coalesce("
-    "(SELECT version FROM snapshots WHERE snapshots.stream_id = wanted.stream_id), 0)) AS e"
+    " AND events.version >= coalesce(wanted.from_version, ("
+    "SELECT version + 1 FROM snapshots WHERE snapshots.stream_id = wanted.stream_id), 1)) AS e"
     " ORDER BY 2, 3"
 )  # by stream, then version: each stream's snapshot before its events, all newer than it
 """``store/postgres.py``'s ``_SNAPSHOT_AND_STREAM_SQL`` for several streams at once (a write
-batch reading ahead)."""
+batch reading ahead); a stream given a version to read from is read from there, without its
+snapshot (``$2``: each stream's, or NULL; ``$3``: the streams read from their snapshots)."""
 
 
 def fetch(connection: Connection, sql: str, *args: Any) -> list[Any]:
@@ -190,10 +192,18 @@ def restore_together(
 
 
 def read_ahead(
-    connection: Connection, stream_ids: Sequence[str]
+    connection: Connection, stream_ids: Sequence[str], since: Mapping[str, int]
 ) -> dict[str, tuple[Snapshot | None, list[RecordedEvent]]]:
     """``Recorder.read_ahead`` on PostgreSQL."""
-    rows = fetch(connection, SNAPSHOTS_AND_STREAMS_SQL, list(stream_ids))
+    ids = list(stream_ids)
+    whole = [stream_id for stream_id in ids if stream_id not in since]
+    rows = fetch(
+        connection,
+        SNAPSHOTS_AND_STREAMS_SQL,
+        ids,
+        [since.get(stream_id) for stream_id in ids],
+        whole,
+    )
     found: dict[str, list[Any]] = {stream_id: [] for stream_id in stream_ids}
     for row in rows:
         found[row[1]].append(row)

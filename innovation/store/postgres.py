@@ -43,9 +43,10 @@ pause between insert and commit while a reader tails the log; with the guard swi
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 import msgspec
 import sqlalchemy as sa
@@ -232,9 +233,12 @@ class PostgresRecorder(Recorder):
         return snapshot_of(first[1:6] + first[7:8]), _recorded(rows[1:])
 
     def read_ahead(
-        self, connection: Connection, stream_ids: Sequence[str]
+        self,
+        connection: Connection,
+        stream_ids: Sequence[str],
+        since: Mapping[str, int] = MappingProxyType({}),
     ) -> dict[str, tuple[Snapshot | None, list[RecordedEvent]]]:
-        return read_ahead(connection, stream_ids)
+        return read_ahead(connection, stream_ids, since)
 
     def read_range(
         self,

@@ -3,16 +3,23 @@
 A snapshot is a cache of ``fold(events[:version])``. It records the name and version of the
 state's schema; a snapshot written by another schema version is ignored and the stream is
 replayed in full, so changing a state type never needs a migration of snapshots.
+
+A process also keeps the states it last appended to (``KeptStates``), each with the version
+and the id of its last event: a command on the same stream then reads the stream from that
+version on and folds only what came after, when the log still holds that very event there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, TypeVar
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 import msgspec
 from sqlalchemy.engine import Connection
 
+from innovation.kept import Kept
 from innovation.store.log import Recorder
 from innovation.store.mapper import Mapper
 from innovation.store.records import RecordedEvent, Snapshot
@@ -45,6 +52,79 @@ class Loaded(msgspec.Struct, Generic[S], frozen=True):
     state: S
     version: int
     from_snapshot: int = 0
+    from_kept: int = 0
+    """The version of the state the process kept (``KeptStates``), when it was folded on from
+    there."""
+
+
+class KeptState(msgspec.Struct, Generic[S], frozen=True, gc=False):
+    """A stream's state as this process last left it: folded up to ``version``, whose event in
+    the log has the id ``event_id``."""
+
+    state: S
+    version: int
+    event_id: uuid.UUID
+
+
+KEPT_EVENTS = 100_000
+"""How many events the states a process keeps were folded from, all told, the least recently
+used first out: a state's memory grows with its stream (on the bench's data about 0.2 KB an
+event: 17 KB for an experiment of 83 events, 1.3 KB for an idea), so about 20 MB at most."""
+
+
+def _events(kept: KeptState[Any]) -> int:
+    return kept.version
+
+
+class KeptStates:
+    """The states of the streams this process last appended to, by stream id, once committed.
+
+    Commands that follow one another on a stream (the measurements of a running experiment,
+    44 events a stream on the bench's data) folded the whole stream again each time, or all of
+    it after its latest snapshot. A kept state is only ever a starting point: the stream is
+    read from its version on, and the state is used only when the log holds the very event it
+    was folded to (``caught_up``). So a state kept from an append that was then rolled back, or
+    overtaken in another process, is never wrong; it is passed over, and the stream loaded as
+    before. States are immutable values: they are shared, never copied."""
+
+    def __init__(self, budget: int = KEPT_EVENTS) -> None:
+        self._kept: Kept[str, KeptState[Any]] = Kept(budget, weigh=_events)
+        self._lock = threading.Lock()  # a write job may run in the writer's thread
+
+    def get(self, stream_id: str) -> KeptState[Any] | None:
+        with self._lock:
+            return self._kept.get(stream_id)
+
+    def keep(self, stream_id: str, kept: KeptState[Any]) -> None:
+        """Keep a state folded from events the log has committed (never from an append whose
+        transaction may still roll back: its events' ids could come back, made again by the
+        same command, with other contents)."""
+        with self._lock:
+            self._kept.keep(stream_id, kept)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+def caught_up(
+    kept: KeptState[S],
+    records: Sequence[RecordedEvent],
+    mapper: Mapper,
+    evolve: Callable[[S, msgspec.Struct], S],
+) -> Loaded[S] | None:
+    """The kept state folded on with the events after its own in ``records`` (a stream's
+    events, in order, from some version on), or None when ``records`` do not hold the kept
+    state's last event, at its version and with its id."""
+    for index, record in enumerate(records):
+        if record.version < kept.version:
+            continue
+        if record.version > kept.version or record.event_id != kept.event_id:
+            return None
+        state = kept.state
+        for later in records[index + 1 :]:
+            state = evolve(state, mapper.to_event(later))
+        return Loaded(state, records[-1].version, from_kept=kept.version)
+    return None
 
 
 def load_stream(

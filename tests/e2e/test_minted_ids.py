@@ -27,15 +27,15 @@ from tests.integration.world import SCOUT, World
 
 @pytest.fixture
 def streams_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The stream ids commands load, in order."""
+    """The stream ids commands load, in order (whole, or on from a state the process kept)."""
     read: list[str] = []
-    original: Callable[..., Any] = unit_of_work.load_stream
+    original: Callable[..., Any] = unit_of_work.UnitOfWork._read
 
-    def spied(connection: Any, recorder: Any, mapper: Any, stream_id: str, *rest: Any) -> Any:
+    def spied(uow: Any, kind: Any, stream_id: str) -> Any:
         read.append(stream_id)
-        return original(connection, recorder, mapper, stream_id, *rest)
+        return original(uow, kind, stream_id)
 
-    monkeypatch.setattr(unit_of_work, "load_stream", spied)
+    monkeypatch.setattr(unit_of_work.UnitOfWork, "_read", spied)
     return read
 
 

@@ -52,17 +52,29 @@ async def test_a_batch_reads_its_streams_and_rows_once_for_all_its_commands(
     ahead: list[list[str]] = []
     alone: list[str] = []
     read_ahead, read_one = recorder.read_ahead, recorder.read_snapshot_and_stream
+    read_on = recorder.read_stream
+    within: list[str] = []  # read_snapshot_and_stream reads the stream with read_stream
 
-    def counted_ahead(connection: sa.Connection, stream_ids: list[str]) -> Any:
+    def counted_ahead(connection: sa.Connection, stream_ids: list[str], *rest: Any) -> Any:
         ahead.append(list(stream_ids))
-        return read_ahead(connection, stream_ids)
+        return read_ahead(connection, stream_ids, *rest)
 
     def counted_one(connection: sa.Connection, stream_id: str) -> Any:
         alone.append(stream_id)
-        return read_one(connection, stream_id)
+        within.append(stream_id)
+        try:
+            return read_one(connection, stream_id)
+        finally:
+            within.pop()
+
+    def counted_on(connection: sa.Connection, stream_id: str, *rest: Any, **named: Any) -> Any:
+        if not within:  # a command folding on from the state its process kept
+            alone.append(stream_id)
+        return read_on(connection, stream_id, *rest, **named)
 
     monkeypatch.setattr(recorder, "read_ahead", counted_ahead)
     monkeypatch.setattr(recorder, "read_snapshot_and_stream", counted_one)
+    monkeypatch.setattr(recorder, "read_stream", counted_on)
     metrics = selects_from(services.database, metrics_view)
 
     def measure(experiment_id: str, value: float) -> Callable[[], Awaitable[Any]]:

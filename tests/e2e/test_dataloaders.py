@@ -40,21 +40,33 @@ def settings() -> Settings:
 
 
 @contextmanager
-def counting(database: Database) -> Iterator[list[str]]:
+def binding(database: Database) -> Iterator[list[tuple[str, str]]]:
+    """Every statement run, with what it was given, as text."""
     engine = (
         database.engine.sync_engine if isinstance(database, PostgresDatabase) else database.engine
     )
-    statements: list[str] = []
+    seen: list[tuple[str, str]] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        if statement.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
-            statements.append(statement)
+    def note(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        seen.append((statement, str(parameters)))
 
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "before_cursor_execute", note)
     try:
-        yield statements
+        yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@contextmanager
+def counting(database: Database) -> Iterator[list[str]]:
+    """The statements run, but ``BEGIN``, ``COMMIT`` and ``ROLLBACK`` (filled on leaving)."""
+    statements: list[str] = []
+    with binding(database) as seen:
+        try:
+            yield statements
+        finally:
+            ends = ("BEGIN", "COMMIT", "ROLLBACK")
+            statements += [s for s, _ in seen if s.split(None, 1)[0].upper() not in ends]
 
 
 async def test_a_page_of_ideas_with_nested_data_takes_a_constant_number_of_queries(
@@ -82,33 +94,22 @@ async def test_a_page_of_ideas_with_nested_data_takes_a_constant_number_of_queri
     assert len(large) <= 6, large  # token, ideas, experiments, metrics, measurements
 
 
-@contextmanager
-def binding(database: Database) -> Iterator[list[tuple[str, str]]]:
-    """Every statement run, with what it was given, as text."""
-    engine = (
-        database.engine.sync_engine if isinstance(database, PostgresDatabase) else database.engine
-    )
-    seen: list[tuple[str, str]] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        seen.append((statement, str(parameters)))
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+async def piloted(world: World, title: str) -> list[str]:
+    """Three ideas, each with a pilot that measured first-call resolution once: 60, 61, 62
+    (``title`` formats each idea's number as ``{n}``)."""
+    ideas = []
+    for n in range(3):
+        idea_id = await world.submit(title=title.format(n=n))
+        await world.screen(idea_id)
+        await world.measure(await world.start(idea_id), "first-call resolution", 60 + n)
+        ideas.append(idea_id)
+    return ideas
 
 
 async def test_a_page_reads_the_experiments_of_its_ideas_that_have_some_and_of_no_other(
     api: Api, world: World, database: Database
 ):
-    tried = []
-    for n in range(3):
-        idea_id = await world.submit(title=f"Tried idea number {n}")
-        await world.screen(idea_id)
-        await world.measure(await world.start(idea_id), "first-call resolution", 60 + n)
-        tried.append(idea_id)
+    tried = await piloted(world, "Tried idea number {n}")
     untried = [await world.submit(title=f"Untried idea number {n}") for n in range(4)]
     await api.data(PAGE, {"first": 2})  # the token and the document, known from here on
 
@@ -172,12 +173,7 @@ def counting_reads(database: Database) -> Iterator[list[object]]:
 async def test_ideas_read_their_experiments_and_metrics_in_the_read_that_finds_them(
     api: Api, world: World, database: Database
 ):
-    ideas = []
-    for n in range(3):
-        idea_id = await world.submit(title=f"Idea number {n} with a pilot")
-        await world.screen(idea_id)
-        await world.measure(await world.start(idea_id), "first-call resolution", 60 + n)
-        ideas.append(idea_id)
+    await piloted(world, "Idea number {n} with a pilot")
     await world.submit(title="An idea nobody tried yet")
     edges = (await api.data(BARE_PAGE, {"first": 10}))["ideas"]["edges"]
     node_id = next(e["node"]["id"] for e in edges if e["node"]["title"].startswith("Idea number 2"))

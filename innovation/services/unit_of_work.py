@@ -126,12 +126,9 @@ class UnitOfWork:
         holds that state's last event, else from its snapshot (or its start)."""
         evolve = kind.decider.evolve
         ahead = self.projector.read_ahead_of(self.connection, stream_id)
-        if ahead is not None and ahead.kept is not None:  # read ahead from a kept state on
-            loaded = caught_up(ahead.kept, ahead.records, self.mapper, evolve)
-            if loaded is not None:
-                return loaded
-            ahead = None  # its events from that state's version on: no start for a whole load
-        kept = None if self.kept is None else self.kept.get(stream_id)
+        kept = ahead.kept if ahead is not None else None  # read ahead from a kept state on
+        if kept is None and self.kept is not None:
+            kept = self.kept.get(stream_id)
         if kept is not None:
             records = (
                 ahead.records
@@ -141,6 +138,8 @@ class UnitOfWork:
             loaded = caught_up(kept, records, self.mapper, evolve)
             if loaded is not None:
                 return loaded
+            if ahead is not None and ahead.kept is not None:
+                ahead = None  # its events from that state's version on: no start for a whole load
         return load_stream(
             self.connection,
             self.recorder,

@@ -83,9 +83,9 @@ class KeptStates:
     44 events a stream on the bench's data) folded the whole stream again each time, or all of
     it after its latest snapshot. A kept state is only ever a starting point: the stream is
     read from its version on, and the state is used only when the log holds the very event it
-    was folded to (``caught_up``). So a state kept from an append that was then rolled back, or
-    overtaken in another process, is never wrong; it is passed over, and the stream loaded as
-    before. States are immutable values: they are shared, never copied."""
+    was folded to (``caught_up``): what another process appended since is folded on, and a
+    state the log no longer bears out (a log restored from elsewhere) is passed over, the
+    stream loaded as before. States are immutable values: they are shared, never copied."""
 
     def __init__(self, budget: int = KEPT_EVENTS) -> None:
         self._kept: Kept[str, KeptState[Any]] = Kept(budget, weigh=_events)
@@ -101,9 +101,6 @@ class KeptStates:
         same command, with other contents)."""
         with self._lock:
             self._kept.keep(stream_id, kept)
-
-    def __len__(self) -> int:
-        return len(self._kept)
 
 
 def caught_up(

@@ -99,8 +99,10 @@ class SQLiteDatabase(Database):
         # The writer takes the write lock up front itself (BEGIN IMMEDIATE), so its reads and
         # writes see one state and another process can never make it fail half-way with
         # SQLITE_BUSY on upgrade.
+        # On the driver's own cursor: through ``exec_driver_sql`` the statement cost half of a
+        # glance's begin and commit (12.6 us), and every read on SQLite begins with it.
         if not connection.info.pop(BEGUN, False):
-            connection.exec_driver_sql("BEGIN")
+            driver(connection).execute("BEGIN")
 
     async def write(self, job: Job[T]) -> T:
         if self._closed:

@@ -90,8 +90,10 @@ def check_expected(stream_id: str, expected: int, actual: int) -> None:
 
 
 LAST_POSITION = sa.select(sa.func.max(events.c.position))
-"""The log's end, built once: every cached answer's lookup of it runs this; a read that wants
-the end beside what it reads puts it in its own statement (one snapshot, one round trip)."""
+"""The log's end, built once (``Recorder.last_position``; SQLite's recorder asks its driver
+directly, and on PostgreSQL answer keys read the sequence's high-water mark, ``settle``). A read
+that wants the end beside what it reads puts it in its own statement (one snapshot, one round
+trip)."""
 _SNAPSHOT = sa.select(snapshots).where(snapshots.c.stream_id == sa.bindparam("stream_id"))
 """Built once: a command loads its stream's snapshot first, and building a select (and its
 cache key) costs more than running it."""

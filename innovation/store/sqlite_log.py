@@ -33,6 +33,7 @@ class SQLiteRecorder(Recorder):
         "SELECT position, stream_id, version, type, schema_version, data, metadata, "
         f"recorded_at, event_id FROM {events.name}"
     )
+    _LAST = f"SELECT max(position) FROM {events.name}"
     _INSERT = (
         f"INSERT INTO {events.name} (stream_id, version, type, schema_version, data, "
         "metadata, recorded_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -152,7 +153,7 @@ class SQLiteRecorder(Recorder):
 
     def last_position(self, connection: Connection) -> int:
         # Every cached answer's key looks it up: 3 us here against 18 through SQLAlchemy.
-        (last,) = driver(connection).execute(f"SELECT max(position) FROM {events.name}").fetchone()
+        (last,) = driver(connection).execute(self._LAST).fetchone()
         return int(last or 0)
 
     def event_by_id(self, connection: Connection, event_id: uuid.UUID) -> RecordedEvent | None:

@@ -25,17 +25,17 @@ graphql-core gives them.
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 from functools import partial
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from graphql import (
     GraphQLField,
-    GraphQLLeafType,
     GraphQLObjectType,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     Undefined,
     is_leaf_type,
@@ -45,8 +45,9 @@ from graphql import (
 )
 from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from innovation.api.leaves import leaf_coercer
 from innovation.api.shapes import shape_of, shared_for
 
 AT_ONCE = "innovation.answered_at_once"
@@ -76,8 +77,8 @@ TYPENAME = -1
 Plan = tuple[Callable[[Any, str], Any] | AtOnce, str, int, Any, bool, bool] | None
 """How to read a plain field: strawberry's default resolver (or the field's ``AtOnce``), the
 attribute, what it holds (``LEAF``...), the type it is completed as (for a leaf, once kept in
-``PlainFields._plan``, how its values are coerced: ``_coercer``), whether it may be null and
-whether its list's items may be; or None for a field that goes graphql-core's way."""
+``PlainFields._plan``, how its values are coerced: ``leaf_coercer``), whether it may be null
+and whether its list's items may be; or None for a field that goes graphql-core's way."""
 
 Step = tuple[str, Callable[[Any, str], Any] | AtOnce | None, str, int, Any, bool, bool]
 """One field of a plain selection: its response name, then its plan (with a leaf's coercer, or
@@ -236,6 +237,14 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # graphql-core hands resolvers this context's own methods (``info.async_helpers``), the
+        # one reference cycle a request made: it kept the request's context, loaders and reads
+        # for the garbage collector to find. Bound to a weak proxy (they are called while the
+        # context executes, alive), they go with the request's last reference to it.
+        this, kind = weakref.proxy(self), type(self)
+        self.async_helpers = GraphQLResolveInfoHelpers(
+            partial(kind.gather_async_work, this), partial(kind.track_async_work, this)
+        )
         found = _PLANS.get(self.schema)
         if found is None:
             found = _PLANS[self.schema] = {}
@@ -263,7 +272,7 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
             if field is not None:
                 found = plan(field) or node_id_plan(field, parent_type.name)
             if found is not None and found[2] in (LEAF, LEAVES):
-                found = (*found[:3], _coercer(found[3]), *found[4:])
+                found = (*found[:3], leaf_coercer(found[3]), *found[4:])
             self._plans[key] = found
             return found
 
@@ -420,34 +429,6 @@ def _at_once(read: Callable[[Any, Any], Any], context: Any, root: Any, _attribut
     """A field answered at once: its ``AtOnce`` given the request's context. Its None (not at
     hand) is a null where the type forbids one: the field's resolver answers it the usual way."""
     return read(root, context)
-
-
-def _coercer(kind: GraphQLLeafType) -> Callable[[Any], Any]:
-    """How a plain leaf's value is coerced: by its type's ``coerce_output_value``; for one of
-    strawberry's enum types given a member of its Python enum, by a dict of each member's
-    name made once with that same method (which looks through every value of the enum for the
-    member's, a few microseconds a value; a page of 100 ideas coerces about 140)."""
-    coerce = kind.coerce_output_value
-    wrapped = getattr(kind, "wrapped_cls", None)
-    if not isinstance(kind, CustomGraphQLEnumType) or not (
-        isinstance(wrapped, type) and issubclass(wrapped, Enum)
-    ):
-        return coerce
-    names: dict[Any, Any] = {}
-    for member in wrapped:
-        try:
-            names[member] = coerce(member)
-        except Exception:  # left to the type's own way, which reports it
-            continue
-
-    def coerced(value: Any) -> Any:
-        if type(value) is wrapped:
-            name = names.get(value)
-            if name is not None:
-                return name
-        return coerce(value)
-
-    return coerced
 
 
 def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:

@@ -266,21 +266,37 @@ def _fold_into(batch: Batch, events: Sequence[Recorded[Any]]) -> None:
             fold_one(batch, envelope)
 
 
+REBUILD_YOUNG_COLLECTION_EVERY = 50_000
+"""How many more container objects than were freed a rebuild makes between two collections of
+the youngest generation (Python's default: 700). A page of the log being folded holds tens of
+thousands of objects at once, all of them freed by the page's end: every 700 the collector
+walked them and moved them on to be walked again. Rebuilding the bench's data set (1,084,022
+events on SQLite, three rebuilds of each in turn): 7,416 collections taking 1.3 to 1.6 s with
+Python's default, 3 taking 0.03 to 0.05 s with this, the longest 23 ms; the peak resident
+memory 210 MB, against 214 in the bench's run with the default."""
+
+
 @contextmanager
 def _heap_set_aside() -> Iterator[None]:
-    """The objects the process held before the work inside, kept out of the collector's full
-    passes while it runs (``gc.freeze``), given back to it after. A rebuild makes and drops
-    rows by the million: its full collections walked the whole start-up heap each time (55 of
-    them, 2.2 s of a 56 s rebuild of the bench's data set; 0.2 s with it set aside). A process
-    that froze its heap already (``innovation serve``, at start-up) is left as it is."""
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
+    """The collector set for a rebuild while it runs, as it was after.
+
+    The objects the process held before are kept out of its full passes (``gc.freeze``), given
+    back after. A rebuild makes and drops rows by the million: its full collections walked the
+    whole start-up heap each time (55 of them, 2.2 s of a 56 s rebuild of the bench's data set;
+    0.2 s with it set aside). A process that froze its heap already (``innovation serve``, at
+    start-up) is left as it is. And the youngest generation is collected every
+    ``REBUILD_YOUNG_COLLECTION_EVERY`` objects, or as seldom as the process had it."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], REBUILD_YOUNG_COLLECTION_EVERY), *thresholds[1:])
+    frozen = gc.get_freeze_count() > 0
+    if not frozen:
+        gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if not frozen:
+            gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 _INDEXES = {

@@ -23,7 +23,7 @@ from innovation.projections import as_of, queues, views
 from innovation.projections.experiments import metrics_view
 from innovation.projections.history import history
 from innovation.projections.paging import Window
-from innovation.projections.projector import snapshot_tables
+from innovation.projections.projector import REBUILD_YOUNG_COLLECTION_EVERY, snapshot_tables
 from innovation.projections.search import Similar, similar_ideas
 from innovation.projections.timetravel import (
     cutoff,
@@ -121,37 +121,48 @@ async def test_a_rebuild_keeps_the_heap_it_found_out_of_full_collections_until_i
     world: World,
 ):
     """What the process held before a rebuild is frozen while it runs, then given back; a
-    heap frozen before (as ``innovation serve`` freezes its own) is left as it was."""
+    heap frozen before (as ``innovation serve`` freezes its own) is left as it was. The
+    youngest generation is collected less often while it runs, then as often as before."""
     await world.everything()
     database, services = world.services.database, world.services
 
-    async def rebuild() -> list[int]:
-        during: list[int] = []
+    async def rebuild() -> list[tuple[int, int]]:
+        during: list[tuple[int, int]] = []
         await database.write(
             partial(
                 services.projector.rebuild,
                 recorder=services.store.recorder,
-                progress=lambda done, total: during.append(gc.get_freeze_count()),
+                progress=lambda done, total: during.append(
+                    (gc.get_freeze_count(), gc.get_threshold()[0])
+                ),
                 page_size=5,
             )
         )
         return during
 
+    thresholds = gc.get_threshold()
     gc.unfreeze()  # whatever an app started earlier in this process froze
+    gc.set_threshold(700, 10, 10)
     try:
         during = await rebuild()
         assert len(during) > 2
-        assert min(during) > 0
+        assert min(frozen for frozen, _ in during) > 0
         assert gc.get_freeze_count() == 0
+        assert {young for _, young in during} == {REBUILD_YOUNG_COLLECTION_EVERY}
+        assert gc.get_threshold() == (700, 10, 10)
 
         gc.freeze()
         frozen = gc.get_freeze_count()  # falls as frozen objects are freed; never rises
+        gc.set_threshold(REBUILD_YOUNG_COLLECTION_EVERY * 2, 10, 10)  # collected less already
         during = await rebuild()
-        assert max(during) <= frozen  # nothing more frozen
-        assert min(during) > 0
+        assert max(count for count, _ in during) <= frozen  # nothing more frozen
+        assert min(count for count, _ in during) > 0
         assert gc.get_freeze_count() > 0  # nor given back
+        assert {young for _, young in during} == {REBUILD_YOUNG_COLLECTION_EVERY * 2}
+        assert gc.get_threshold() == (REBUILD_YOUNG_COLLECTION_EVERY * 2, 10, 10)
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def index_definitions(connection: Connection) -> list[tuple[str, str]]:

@@ -25,12 +25,11 @@ graphql-core gives them.
 from __future__ import annotations
 
 import inspect
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, proxy
 
 from graphql import (
     GraphQLField,
@@ -241,7 +240,7 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         # one reference cycle a request made: it kept the request's context, loaders and reads
         # for the garbage collector to find. Bound to a weak proxy (they are called while the
         # context executes, alive), they go with the request's last reference to it.
-        this, kind = weakref.proxy(self), type(self)
+        this, kind = proxy(self), type(self)
         self.async_helpers = GraphQLResolveInfoHelpers(
             partial(kind.gather_async_work, this), partial(kind.track_async_work, this)
         )

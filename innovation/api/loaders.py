@@ -44,7 +44,7 @@ class Loaders:
         self.known_metrics: dict[str, list[views.MetricView]] = {}
         """Those experiments' metrics, when they were read too."""
         self.known_ideas: dict[str, tuple[views.IdeaView, frozenset[str]]] = {}
-        """Ideas a page read in part (``partial.partial_idea_view``), with the fields they hold:
+        """Ideas a page read in part (``partial.partial_idea_views``), with the fields they hold:
         never primed into ``idea``, whose readers may ask for any field."""
 
     @cached_property

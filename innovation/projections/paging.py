@@ -17,6 +17,18 @@ from sqlalchemy.engine import Connection, Result
 V = TypeVar("V")
 Row = Mapping[str, Any]
 """A row as the views take it: a plain dict (``plain_rows``)."""
+Views = Callable[[tuple[str, ...], Sequence[Sequence[Any]]], list[V]]
+"""Rows made views all at once: ``views(names, rows)``, each row its columns in ``names``'
+order (``each`` makes one of a view of one row)."""
+
+
+def each(view: Callable[[Row], V]) -> Views[V]:
+    """``Views`` from a view of one row, given each row as a plain dict."""
+
+    def views(names: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> list[V]:
+        return [view(dict(zip(names, row, strict=True))) for row in rows]
+
+    return views
 
 
 class InvalidCursorError(ValueError):
@@ -73,7 +85,7 @@ def keyset_page(
     id_column: Any,
     descending: bool,
     window: Window,
-    view: Callable[[Row], V],
+    views: Views[V],
     *,
     found_first: bool = False,
     split: Sequence[sa.ColumnElement[bool]] = (),
@@ -138,20 +150,23 @@ def keyset_page(
         query = ordered(sa.select(found), found.c.sort_key, found.c[id_column.name])
     else:
         query = ordered(query, ordering.key, id_column)
-    rows = plain_rows(connection.execute(query))
+    result = connection.execute(query)
+    names = plain_names(result)
+    rows = list(result.all())
     more = len(rows) > size
-    rows = rows[:size]
+    del rows[size:]
     if backwards:
         rows.reverse()
     ends = (0, len(rows) - 1)
+    key_at, id_at = names.index("sort_key"), names.index(id_column.name)
     page = [
         (
-            encode_cursor(ordering.name, ordering.show(row["sort_key"]), row[id_column.name])
+            encode_cursor(ordering.name, ordering.show(row[key_at]), row[id_at])
             if cursors or index in ends
             else "",
-            view(row),
+            made,
         )
-        for index, row in enumerate(rows)
+        for index, (row, made) in enumerate(zip(rows, views(names, rows), strict=True))
     ]
     if backwards:
         return Page(page, has_next=window.before is not None, has_previous=more)
@@ -164,8 +179,13 @@ def plain_rows(result: Result[Any]) -> list[dict[str, Any]]:
     Names are made plain ``str``: SQLAlchemy's may be a subclass, which msgspec does not take
     as a key. The rows are fetched at once (``all``): iterating the result fetches them one
     call at a time."""
-    names = [str(name) for name in result.keys()]  # noqa: SIM118 (a result, not a dict)
+    names = plain_names(result)
     return [dict(zip(names, row, strict=True)) for row in result.all()]
+
+
+def plain_names(result: Result[Any]) -> tuple[str, ...]:
+    """A result's column names as plain ``str`` (``plain_rows``)."""
+    return tuple(str(name) for name in result.keys())  # noqa: SIM118 (a result, not a dict)
 
 
 def _beyond(

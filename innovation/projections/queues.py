@@ -31,11 +31,11 @@ from innovation.projections.ideas import (
     idea_themes_view,
     ideas_view,
 )
-from innovation.projections.paging import Ordering, Page, Window, keyset_page
-from innovation.projections.partial import idea_columns, partial_idea_view
+from innovation.projections.paging import Ordering, Page, Window, each, keyset_page
+from innovation.projections.partial import idea_columns, partial_idea_views
 from innovation.projections.search import SEARCH_DOCUMENT, terms
 from innovation.projections.telling import search_ideas_view
-from innovation.projections.views import IDEA_COLUMNS, experiment_view, idea_view
+from innovation.projections.views import IDEA_COLUMNS, experiment_view, idea_views
 
 
 def carried(connection: Connection, theme: str) -> bool:
@@ -133,10 +133,10 @@ def idea_page(
     cursors: bool = True,
 ) -> Page:
     """One page of the ideas matching ``where``, in the order asked for, ties by id; with
-    ``fields``, the views hold those fields only (``partial_idea_view``); without ``cursors``,
+    ``fields``, the views hold those fields only (``partial_idea_views``); without ``cursors``,
     the first and last rows' cursors alone (``keyset_page``)."""
-    columns, view = (
-        (IDEA_COLUMNS, idea_view) if fields is None else (idea_columns(fields), partial_idea_view)
+    columns, views = (
+        (IDEA_COLUMNS, idea_views) if fields is None else (idea_columns(fields), partial_idea_views)
     )
     # PostgreSQL checks a text condition by computing each idea's document: find the matches
     # through the search index, then sort them (``keyset_page``'s ``found_first``).
@@ -164,7 +164,7 @@ def idea_page(
         v.idea_id,
         descending,
         window,
-        view,
+        views,
         found_first=searched,
         split=[v.stage == stage for stage in stages] if split else (),
         cursors=cursors,
@@ -448,7 +448,7 @@ def experiment_page(
         parse=datetime.fromisoformat,
         show=datetime.isoformat,
     )
-    c = experiments_view.c
+    c, views = experiments_view.c, each(experiment_view)
     return keyset_page(
-        connection, query, started, c.experiment_id, True, window, experiment_view, cursors=cursors
+        connection, query, started, c.experiment_id, True, window, views, cursors=cursors
     )

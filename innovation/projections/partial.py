@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,7 +42,14 @@ _UNREAD: dict[str, Any] = {
 answered (``IDEA_READS``)."""
 
 
-@cache
+KEPT_SHAPES = 256
+"""How many sets of fields a process keeps the columns and the conversion of. Callers choose
+the fields an answer asks for: 22 fields of the view make millions of sets, and a conversion
+made again costs about 0.4 ms, where keeping every set asked for would let callers grow the
+process without bound."""
+
+
+@lru_cache(maxsize=KEPT_SHAPES)
 def idea_columns(fields: frozenset[str]) -> tuple[sa.Column[Any], ...]:
     """The columns that hold these fields of ``IdeaView`` (and the idea's id), in the
     table's order: what a read needs when its answer asks for no other field."""
@@ -56,6 +63,6 @@ def partial_idea_views(names: tuple[str, ...], rows: Sequence[Sequence[Any]]) ->
     return _converter(names)(rows)
 
 
-@cache
+@lru_cache(maxsize=KEPT_SHAPES)
 def _converter(names: tuple[str, ...]) -> Callable[[Iterable[Sequence[Any]]], list[IdeaView]]:
     return idea_converter(names, _UNREAD)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import msgspec
 import sqlalchemy as sa
 
@@ -144,3 +146,26 @@ async def test_an_idea_read_in_part_holds_what_it_read_as_the_whole_idea_does(
         for idea, entire in zip(ideas, whole, strict=True):
             for name in some:
                 assert getattr(idea, name) == getattr(entire, name), (name, idea.idea_id)
+
+
+def test_a_process_keeps_a_bounded_number_of_partial_reads():
+    """Callers choose which fields a page reads, and so how many sets of columns and their
+    conversions there are: a process keeps the latest ``KEPT_SHAPES`` of them."""
+    fields = sorted(views.IDEA_PARTS)
+    fields += sorted(
+        column.name
+        for column in views.IDEA_COLUMNS
+        if column.name in views.field_names(views.IdeaView) and column.name != "idea_id"
+    )
+    sets = list(
+        itertools.islice(
+            (frozenset(some) for size in (2, 3) for some in itertools.combinations(fields, size)),
+            partial.KEPT_SHAPES + 50,
+        )
+    )
+    assert len(sets) == partial.KEPT_SHAPES + 50
+    for some in sets:
+        names = tuple(column.name for column in partial.idea_columns(some))
+        assert partial.partial_idea_views(names, []) == []
+    assert partial.idea_columns.cache_info().currsize <= partial.KEPT_SHAPES
+    assert partial._converter.cache_info().currsize <= partial.KEPT_SHAPES

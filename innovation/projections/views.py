@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Result
 
 from innovation.domain.values import Provenance
 from innovation.projections.among import among
@@ -25,9 +25,7 @@ from innovation.projections.ideas import (
     ideas_view,
     stage_history_view,
 )
-from innovation.projections.paging import (
-    plain_rows,
-)
+from innovation.projections.paging import plain_names, plain_rows
 from innovation.projections.shapes import (  # the views themselves, read through this module
     EthicsReview,
     ExperimentView,
@@ -120,15 +118,15 @@ def idea_converter(
             return f"placeholders[{name!r}]"
         raise ValueError(f"no column holds the idea's {name}")
 
-    def nested(kind: type[msgspec.Struct]) -> str:
-        return "{" + ", ".join(f"{name!r}: {column(name)}" for name in field_names(kind)) + "}"
+    def nested(field: str) -> str:
+        return "{" + ", ".join(f"{name!r}: {column(name)}" for name in IDEA_PARTS[field]) + "}"
 
-    computed = {"provenance", "score", "as_of_position", "experiment_ids", "experiment_count"}
+    computed = {*IDEA_PARTS, "as_of_position", "experiment_ids", "experiment_count"}
     items = [f"{name!r}: {column(name)}" for name in field_names(IdeaView) if name not in computed]
     if "experiment_count" in at:
         items.append(f"'experiment_count': {column('experiment_count')}")
-    items.append(f"'provenance': {nested(Provenance)}")
-    items.append(f"'score': None if {column('reach')} is None else {nested(ScoreView)}")
+    items.append(f"'provenance': {nested('provenance')}")
+    items.append(f"'score': None if {column('reach')} is None else {nested('score')}")
     source = (
         f"def views(rows):\n    return convert([{{{', '.join(items)}}} for row in rows], kind)\n"
     )
@@ -214,19 +212,24 @@ _METRICS_OF_EXPERIMENT = (
 )
 
 
+def _keyed(
+    connection: Connection, one: sa.Select[Any], many: sa.Select[Any], keys: Sequence[str]
+) -> Result[Any]:
+    """``one`` for a single key (``= :id``), ``many`` for several (``:ids``), run."""
+    if len(keys) == 1:
+        return connection.execute(one, {"id": keys[0]})
+    return connection.execute(many, {"ids": list(keys)})
+
+
 def _by_key(
     connection: Connection, one: sa.Select[Any], many: sa.Select[Any], keys: Sequence[str]
 ) -> list[dict[str, Any]]:
-    if len(keys) == 1:
-        return _rows(connection, one, {"id": keys[0]})
-    return _rows(connection, many, {"ids": list(keys)})
+    return plain_rows(_keyed(connection, one, many, keys))
 
 
 def ideas_by_id(connection: Connection, idea_ids: Sequence[str]) -> dict[str, IdeaView]:
-    rows = _by_key(connection, _IDEA_BY_ID, _IDEAS_BY_ID, idea_ids)
-    if not rows:
-        return {}
-    found = idea_views(tuple(rows[0]), [tuple(row.values()) for row in rows])
+    result = _keyed(connection, _IDEA_BY_ID, _IDEAS_BY_ID, idea_ids)
+    found = idea_views(plain_names(result), result.all())
     return {view.idea_id: view for view in found}
 
 

@@ -5,6 +5,8 @@ bench-service`` serves it: ``bench.service.app``), on a fresh, seeded SQLite fil
 ``--database-url``), then for each path drives it with wrk, as the bench does, while py-spy
 samples the server process, and writes one flame graph per path to ``.profile/``. ``noop`` is
 the bench's ceiling for ``submitIdea``: the same input through the same stack, nothing written.
+``recordMeasurement``, the pipeline's most frequent write, measures the database's running
+experiments in turn, as the bench does.
 The service keeps no answers unless ``--answer-cache`` is given: the page's bodies repeat, and
 a kept answer would show the cache rather than the work of answering. ``--measure`` runs the
 same load without py-spy and prints requests/s, latency percentiles and the service's CPU per
@@ -59,6 +61,8 @@ from bench.service.run import (
     body,
     drive,
     ensure_wrk,
+    measurement,
+    running_experiments,
     serve_command,
     submit_input,
 )
@@ -68,10 +72,16 @@ BIN = Path(sys.executable).parent
 OUT = ROOT / ".profile"
 
 
-def bodies(name: str, run: str, ideas: Sequence[str] = ()) -> list[str]:
+def bodies(
+    name: str,
+    run: str,
+    ideas: Sequence[str] = (),
+    running: Sequence[tuple[str, str]] = (),
+) -> list[str]:
     """The request bodies of a path, one a line, taken in turn; ``{n}`` in a submission's title
     is made unique per request by the wrk script, ``run`` per run. ``idea`` asks for each of
-    ``ideas`` in turn, with what it nests, as the bench does."""
+    ``ideas`` in turn, with what it nests, and ``recordMeasurement`` measures each of the
+    ``running`` experiments' metrics in turn, as the bench does."""
     title = f"Predictive fibre-cut location for field teams, run {run} request {{n}}"
     if name == "typename":
         return [body("{ __typename }")]
@@ -87,6 +97,10 @@ def bodies(name: str, run: str, ideas: Sequence[str] = ()) -> list[str]:
         if not ideas:
             raise ValueError("the database has no idea to ask for")
         return [body(IDEA, {"id": idea_id}) for idea_id in ideas]
+    if name == "recordMeasurement":
+        if not running:
+            raise ValueError("the database has no running experiment to measure")
+        return [measurement(experiment, metric) for experiment, metric in running]
     if name in LEAD_READS:
         return [body(query, variables) for query, variables in LEAD_READS[name]]
     raise ValueError(f"unknown path {name!r}")
@@ -139,7 +153,16 @@ def url_path(name: str) -> str:
     return BENCH_GRAPHQL if name == "noop" else "/graphql"
 
 
-PATHS = ("typename", "submitIdea", "page", "pipeline", "idea", "noop", *LEAD_READS)
+PATHS = (
+    "typename",
+    "submitIdea",
+    "page",
+    "pipeline",
+    "idea",
+    "noop",
+    "recordMeasurement",
+    *LEAD_READS,
+)
 
 
 def innovation(env: dict[str, str], *args: str) -> str:
@@ -149,16 +172,18 @@ def innovation(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def ideas_in(url: str, limit: int = 50) -> list[str]:
-    """Ideas of the database, for ``idea`` to ask for (through the bench's synchronous driver
-    on PostgreSQL, as ``bench.service.run.prepare`` reads it)."""
+def asked_in(url: str, limit: int = 50) -> tuple[list[str], list[tuple[str, str]]]:
+    """Ideas of the database, for ``idea`` to ask for, and running experiments with a metric
+    each, for ``recordMeasurement`` to measure (through the bench's synchronous driver on
+    PostgreSQL, as ``bench.service.run.prepare`` reads them): as many experiments as the bench
+    measures, so that a profile's measurements spread over as many streams."""
     engine = sa.create_engine(url.replace("+asyncpg", "+psycopg"))
     try:
         with engine.connect() as connection:
             found = connection.exec_driver_sql(
                 f"SELECT idea_id FROM ideas_view ORDER BY idea_id LIMIT {int(limit)}"
             )
-            return [row[0] for row in found]
+            return [row[0] for row in found], running_experiments(connection)
     finally:
         engine.dispose()
 
@@ -186,7 +211,7 @@ class Service:
         match = re.search(r"inv_\S+", created)
         assert match is not None, created
         self.token = match.group(0)
-        self.ideas = ideas_in(url)
+        self.ideas, self.running = asked_in(url)
         self.process: subprocess.Popen[bytes] | None = None
         if serve:
             self._serve()
@@ -214,7 +239,7 @@ class Service:
 
 def load(wrk: str, service: Service, name: str, seconds: int, concurrency: int) -> Figures:
     """One wrk run of a path, as the bench drives it (a failed request makes it an error)."""
-    sent = bodies(name, uuid.uuid4().hex[:8], service.ideas)
+    sent = bodies(name, uuid.uuid4().hex[:8], service.ideas, service.running)
     route = Route(name, "POST", url_path(name), service.token, sent)
     return drive(wrk, service.url, route, concurrency, seconds, OUT)
 
@@ -233,9 +258,7 @@ def in_process(service: Service, name: str, requests: int) -> list[float]:
     get_settings.cache_clear()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line for every request otherwise
     try:
-        return asyncio.run(
-            _answer_in_process(create(), service.token, name, requests, service.ideas)
-        )
+        return asyncio.run(_answer_in_process(create(), service, name, requests))
     finally:
         for variable, value in before.items():
             if value is None:
@@ -245,10 +268,9 @@ def in_process(service: Service, name: str, requests: int) -> list[float]:
         get_settings.cache_clear()
 
 
-async def _answer_in_process(
-    app: Any, token: str, name: str, requests: int, ideas: Sequence[str]
-) -> list[float]:
-    sent = bodies(name, uuid.uuid4().hex[:8], ideas)
+async def _answer_in_process(app: Any, service: Service, name: str, requests: int) -> list[float]:
+    sent = bodies(name, uuid.uuid4().hex[:8], service.ideas, service.running)
+    token = service.token
     # Asked as wrk asks in the bench, taking no gzip (httpx would ask for it): the same work.
     headers = {
         "Authorization": f"Bearer {token}",

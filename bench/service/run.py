@@ -160,25 +160,35 @@ def prepare(url: str) -> Prepared:
         ideas = connection.exec_driver_sql(
             "SELECT idea_id FROM ideas_view ORDER BY idea_id LIMIT 500"
         ).all()
-        running = connection.exec_driver_sql(
-            "SELECT e.experiment_id, min(m.name) FROM experiments_view e"
-            " JOIN metrics_view m ON m.experiment_id = e.experiment_id"
-            " WHERE e.status = 'RUNNING' GROUP BY e.experiment_id ORDER BY e.experiment_id"
-            " LIMIT 2000"
-        ).all()
+        running = running_experiments(connection)
     engine.dispose()
     assert key is not None
     assert running, "the data set has no running experiment"
-    return Prepared(url, lead[1], key, [row[0] for row in ideas], [(r[0], r[1]) for r in running])
+    return Prepared(url, lead[1], key, [row[0] for row in ideas], running)
+
+
+def running_experiments(connection: sa.Connection, limit: int = 2000) -> list[tuple[str, str]]:
+    """Running experiments, each with one of its metrics: what ``recordMeasurement`` measures."""
+    found = connection.exec_driver_sql(
+        "SELECT e.experiment_id, min(m.name) FROM experiments_view e"
+        " JOIN metrics_view m ON m.experiment_id = e.experiment_id"
+        " WHERE e.status = 'RUNNING' GROUP BY e.experiment_id ORDER BY e.experiment_id"
+        f" LIMIT {int(limit)}"
+    )
+    return [(str(experiment), str(metric)) for experiment, metric in found]
+
+
+def measurement(experiment_id: str, metric: str) -> str:
+    """A ``recordMeasurement`` body: one value for one metric of a running experiment."""
+    return body(
+        MEASURE, {"input": {"experimentId": experiment_id, "metric": metric, "value": 50.5}}
+    )
 
 
 def paths(prepared: Prepared) -> list[Route]:
     """Every path the bench drives, ceilings first, then reads, then writes."""
     lead = prepared.lead
-    measurements = [
-        body(MEASURE, {"input": {"experimentId": e, "metric": m, "value": 50.5}})
-        for e, m in prepared.running
-    ]
+    measurements = [measurement(e, m) for e, m in prepared.running]
     return [
         Route("plain", "GET", "/bench/plain", "-", []),
         Route("typename", "POST", "/graphql", lead, [body("{ __typename }")]),

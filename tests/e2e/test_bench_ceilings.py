@@ -54,9 +54,11 @@ async def test_what_make_profile_sends_is_answered_without_errors(
     with GraphQL errors as failed, and a run with failures is not reported."""
     tried = await world.submit(title="Alarm triage for the network centre")
     await world.screen(tried)
-    await world.measure(await world.start(tried), "first-call resolution", 61)
+    running = await world.start(tried)
+    await world.measure(running, "first-call resolution", 61)
     ideas = [tried, await world.submit(title="An idea without experiments yet")]
-    sent = [json.loads(line.replace("{n}", "1")) for line in bodies(path, "test", ideas)]
+    measured = [(running, "first-call resolution")]
+    sent = [json.loads(line.replace("{n}", "1")) for line in bodies(path, "test", ideas, measured)]
 
     for request in sent:
         response = await api.client.post(

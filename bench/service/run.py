@@ -167,13 +167,14 @@ def prepare(url: str) -> Prepared:
     return Prepared(url, lead[1], key, [row[0] for row in ideas], running)
 
 
-def running_experiments(connection: sa.Connection, limit: int = 2000) -> list[tuple[str, str]]:
-    """Running experiments, each with one of its metrics: what ``recordMeasurement`` measures."""
+def running_experiments(connection: sa.Connection) -> list[tuple[str, str]]:
+    """Up to 2,000 running experiments, each with one of its metrics: what
+    ``recordMeasurement`` measures."""
     found = connection.exec_driver_sql(
         "SELECT e.experiment_id, min(m.name) FROM experiments_view e"
         " JOIN metrics_view m ON m.experiment_id = e.experiment_id"
         " WHERE e.status = 'RUNNING' GROUP BY e.experiment_id ORDER BY e.experiment_id"
-        f" LIMIT {int(limit)}"
+        " LIMIT 2000"
     )
     return [(str(experiment), str(metric)) for experiment, metric in found]
 

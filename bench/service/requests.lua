@@ -6,8 +6,9 @@
 -- body becomes a number unique to the request (a thread's id, then its own counter), so each
 -- submitIdea has a title of its own. A request without "{n}" is formatted once, at its first
 -- sending, and sent as it is after that: wrk shares the machine's cores with the service, and
--- formatting every request again cost it about a fifth of its CPU a read (10 of 50 µs). A response counts as failed when its status is not 2xx
--- or its body carries GraphQL errors; done() prints one JSON line that the bench parses.
+-- formatting every request again cost it about a fifth of its CPU a read (10 of 50 µs).
+-- A response counts as failed when its status is not 2xx or its body carries GraphQL errors;
+-- done() prints one JSON line that the bench parses.
 
 local threads = {}
 

@@ -187,6 +187,36 @@ async def test_folding_the_slots_keeps_every_sum_in_slot_0(world: World, databas
     assert ("stage", "SUBMITTED", 2) in before  # 3 in one slot, -1 in another
 
 
+async def test_the_pipeline_s_figures_sum_every_slot_and_leave_out_counts_of_none(
+    world: World, database: Database
+):
+    """``counts_at_end`` sums the slots' rows itself, as ``counts`` has the database sum them:
+    a count whose slots cancel out is left out, and so is a facet left with none."""
+    await world.submit(themes=("cybersecurity",), country="LU")
+
+    def scatter(connection: Connection) -> None:
+        extra = [
+            {"slot": 9, "facet": "stage", "key": "SUBMITTED", "ideas": 3},
+            {"slot": 41, "facet": "stage", "key": "SUBMITTED", "ideas": -1},
+            {"slot": 9, "facet": "theme", "key": "cybersecurity", "ideas": -1},
+            {"slot": 41, "facet": "country", "key": "EG", "ideas": 0},
+            {"slot": 41, "facet": "stage_theme", "key": "SUBMITTED/networks-cloud", "ideas": 5},
+        ]
+        connection.execute(counts.pipeline_counts_view.insert(), extra)
+
+    await database.write(scatter)
+
+    figures, end = await database.read(counts.counts_at_end)
+    summed = await database.read(counts.counts)
+
+    shown = {facet: summed[facet] for facet in counts.PIPELINE_FACETS if facet in summed}
+    assert figures == shown
+    assert figures["stage"] == {"SCOUTED": 1, "SUBMITTED": 2}  # 3 and -1 scattered
+    assert "theme" not in figures  # its one count cancelled out
+    assert figures["country"] == {"LU": 1}
+    assert end == await world.services.store.last_position() > 0
+
+
 async def test_folding_waits_for_a_transaction_counting_in_a_slot_and_loses_nothing(
     database: Database, backend: str
 ):

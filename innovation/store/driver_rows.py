@@ -1,8 +1,8 @@
 """A short statement that binds nothing, read through the database's own driver.
 
-SQLAlchemy turns each statement's result into its own rows, and on PostgreSQL it runs every
-statement through asyncpg's cursor adapter and a greenlet's switch: for a statement of a few
-dozen short rows that is most of what the service spends on it. The pipeline's counts, read
+SQLAlchemy turns each statement's result into its own rows, and on PostgreSQL runs it through
+its adapter of asyncpg's cursors: for a statement of a few dozen short rows that is most of
+what the service spends on it. The pipeline's counts, read
 for every ``pipeline`` request, cost the service 134 to 165 µs of CPU a statement through
 SQLAlchemy and 77 to 100 through asyncpg directly (2,000 statements each, three rounds, on the
 bench's data set); on SQLite 49 against 33 through ``sqlite3``'s cursor. The statement is
